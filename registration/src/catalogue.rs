@@ -1,0 +1,1 @@
+//! The permission catalogue: every Microsoft Graph and Exchange Online permission.

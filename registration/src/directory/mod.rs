@@ -1,0 +1,94 @@
+//! The organisation and mailbox directories the rules consult.
+//!
+//! Rules are pure and synchronous, so a directory answers from memory. The embedded default
+//! ([`EmbeddedDirectory`]) is built from the ODS reference data and the demo mailbox list in
+//! `registration/data/`; a deployment with a live source (ODS ORD API, NHSmail Portal reports)
+//! fetches what a request needs first and answers through the same traits.
+
+use serde::{Deserialize, Serialize};
+
+mod embedded;
+pub use embedded::EmbeddedDirectory;
+
+/// Whether an organisation is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationStatus {
+    /// Open.
+    Active,
+    /// Closed (possibly with successors).
+    Closed,
+}
+
+/// One organisation as the directory knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    /// Canonical upper-case ODS code.
+    pub ods_code: String,
+    /// The organisation's name.
+    pub name: String,
+    /// Open or closed.
+    pub status: OrganisationStatus,
+    /// The ODS primary role id (`RO197` NHS trust, `RO177` prescribing cost centre, …).
+    pub role_id: String,
+    /// The parent organisation's ODS code (trust of a site, practice of a branch, ICB of a sub-ICB…).
+    pub parent: Option<String>,
+    /// Successor organisations' ODS codes, when closed and known.
+    pub successors: Vec<String>,
+}
+
+/// Looks organisations up by canonical (upper-case) ODS code.
+pub trait OrganisationDirectory {
+    /// The organisation with this code, if known.
+    fn organisation(&self, ods_code: &str) -> Option<Organisation>;
+}
+
+/// What kind of NHSmail account a mailbox is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailboxKind {
+    /// A person's own mailbox.
+    Person,
+    /// A shared mailbox.
+    Shared,
+    /// An application (service) account.
+    Application,
+    /// A room or equipment mailbox.
+    Resource,
+}
+
+/// One mailbox as the directory knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxEntry {
+    /// The address, lower case.
+    pub address: String,
+    /// The owning organisation's ODS code.
+    pub ods_code: String,
+    /// Person, shared, application or resource.
+    pub kind: MailboxKind,
+}
+
+/// Looks mailboxes up by address (compared case-insensitively).
+pub trait MailboxDirectory {
+    /// The mailbox with this address, if known.
+    fn mailbox(&self, address: &str) -> Option<MailboxEntry>;
+}
+
+/// The reference data one validation consults.
+#[derive(Clone, Copy)]
+pub struct Directory<'a> {
+    /// Organisations by ODS code.
+    pub organisations: &'a dyn OrganisationDirectory,
+    /// Mailboxes by address.
+    pub mailboxes: &'a dyn MailboxDirectory,
+}
+
+impl<'a> Directory<'a> {
+    /// A directory answering both questions from one source.
+    pub fn new<T: OrganisationDirectory + MailboxDirectory>(source: &'a T) -> Self {
+        Directory {
+            organisations: source,
+            mailboxes: source,
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The registration request as a Local Administrator submits it (CONTRACTS.md §1).
+//!
+//! Unknown fields are rejected at every depth so that a typo never passes silently.
+//! Required fields and JSON types are enforced by serde; everything else (empty
+//! strings, empty lists, bad values) is a request, and the report says what is wrong.
+
+use serde::{Deserialize, Serialize};
+
+/// One request to register an application in the NHSmail tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationRequest {
+    /// The requesting organisation's ODS code, as typed.
+    pub ods_code: String,
+    /// What the application is and who supplies it.
+    pub application: Application,
+    /// Delegated (a user signs in) or application (app-only) access.
+    pub access_type: AccessType,
+    /// The Entra permissions the application asks for.
+    pub permissions: Vec<PermissionRequest>,
+    /// Mailboxes the application will use; they must belong to the organisation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mailboxes: Vec<String>,
+    /// Redirect (reply) URIs with their Entra platform.
+    pub redirect_uris: Vec<RedirectUri>,
+    /// Token endpoint URIs the application will call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_endpoint_uris: Vec<String>,
+    /// Uploaded public certificates for certificate-based client authentication.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<CertificateUpload>,
+    /// Present when the application asks for a client secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<ClientSecret>,
+    /// Mail-enabled security group that scopes app-only mailbox access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_policy_group: Option<String>,
+    /// People to contact about this registration.
+    pub contacts: Vec<Contact>,
+}
+
+/// The application's name, description and supplier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Application {
+    /// Display name in Entra.
+    pub name: String,
+    /// What the application does with NHSmail.
+    pub description: String,
+    /// Who builds or sells the application.
+    pub supplier: String,
+}
+
+/// How the application reaches NHSmail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessType {
+    /// A user signs in (authorization code flow).
+    Delegated,
+    /// App-only (client credentials flow).
+    Application,
+}
+
+/// The two kinds of Entra permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionType {
+    /// An OAuth2 scope (`"Scope"` in the manifest).
+    Delegated,
+    /// An app role (`"Role"` in the manifest).
+    Application,
+}
+
+/// One requested permission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionRequest {
+    /// `graph`, `exchange` or a resource appId GUID; left out, the catalogue decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// The permission's value, e.g. `Mail.Send`.
+    pub value: String,
+    /// Delegated scope or application role.
+    #[serde(rename = "type")]
+    pub permission_type: PermissionType,
+}
+
+/// Entra's redirect URI platforms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// Server-side web application.
+    Web,
+    /// Single-page application (PKCE in the browser).
+    Spa,
+    /// Mobile and desktop applications.
+    PublicClient,
+}
+
+/// One redirect URI and its platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectUri {
+    /// The URI exactly as typed (never trimmed or normalised before validation).
+    pub uri: String,
+    /// The Entra platform it is registered under.
+    pub platform: Platform,
+}
+
+/// An uploaded certificate file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateUpload {
+    /// The file name as uploaded (informational only: the bytes decide what it is).
+    pub file_name: String,
+    /// The file's raw bytes, base64 (standard alphabet, padded).
+    pub content_base64: String,
+}
+
+/// A client secret request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSecret {
+    /// How long the secret lives, 1–24 months.
+    pub lifetime_months: i64,
+}
+
+/// A person to contact about the registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Full name.
+    pub name: String,
+    /// Email address.
+    pub email: String,
+}
+
+/// Why some input is not a registration request at all (exit 2 / HTTP 400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotARequest {
+    /// The field path where parsing failed (`redirect_uris[0].platform`), empty at the top.
+    pub path: String,
+    /// What is wrong, in plain English.
+    pub message: String,
+}
+
+impl std::fmt::Display for NotARequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() || self.path == "." {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for NotARequest {}
+
+impl RegistrationRequest {
+    /// Parses a request from JSON, naming the failing field's path on error.
+    pub fn from_json(json: &str) -> Result<Self, NotARequest> {
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let request: Self =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|error| NotARequest {
+                path: error.path().to_string(),
+                message: plain_serde_message(error.inner()),
+            })?;
+        deserializer.end().map_err(|error| NotARequest {
+            path: String::new(),
+            message: plain_serde_message(&error),
+        })?;
+        Ok(request)
+    }
+}
+
+/// Turns serde_json's wording into something a person reads, without the line/column noise.
+fn plain_serde_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let text = match text.rfind(" at line ") {
+        Some(index) => text[..index].to_string(),
+        None => text,
+    };
+    match error.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => format!(
+            "the body is not valid JSON ({text}, line {} column {})",
+            error.line(),
+            error.column()
+        ),
+        _ => text,
+    }
+}

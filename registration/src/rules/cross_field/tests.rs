@@ -1,0 +1,170 @@
+use super::*;
+use crate::{CertificateUpload, ClientSecret, Contact, Platform, RedirectUri};
+
+fn request() -> RegistrationRequest {
+    RegistrationRequest::from_json(include_str!("../../../tests/data/delegated_request.json"))
+        .unwrap()
+}
+
+fn codes(request: &RegistrationRequest) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    check(request, &mut out);
+    out.into_iter().map(|f| (f.path, f.code.code())).collect()
+}
+
+#[test]
+fn accepts_a_complete_request() {
+    assert_eq!(codes(&request()), vec![]);
+}
+
+#[test]
+fn rejects_blank_application_fields_at_their_paths() {
+    let mut r = request();
+    r.application.name = "  ".into();
+    r.application.supplier = String::new();
+    assert_eq!(
+        codes(&r),
+        vec![
+            ("application.name".into(), "application.required"),
+            ("application.supplier".into(), "application.required"),
+        ]
+    );
+}
+
+#[test]
+fn rejects_overlong_names_and_hidden_characters() {
+    let mut r = request();
+    r.application.name = "x".repeat(MAX_NAME_CHARS + 1);
+    r.application.supplier = "Example\u{202E}Health".into();
+    assert_eq!(
+        codes(&r),
+        vec![
+            ("application.name".into(), "application.too_long"),
+            (
+                "application.supplier".into(),
+                "application.control_character"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn allows_line_breaks_in_the_description_only() {
+    let mut r = request();
+    r.application.description = "Line one\r\nLine two".into();
+    assert_eq!(codes(&r), vec![]);
+    r.application.name = "Line\none".into();
+    assert_eq!(
+        codes(&r),
+        vec![("application.name".into(), "application.control_character")]
+    );
+}
+
+#[test]
+fn delegated_access_needs_a_redirect_uri() {
+    let mut r = request();
+    r.redirect_uris.clear();
+    assert_eq!(
+        codes(&r),
+        vec![("redirect_uris".into(), "access_type.redirect_uri_required")]
+    );
+}
+
+#[test]
+fn application_access_needs_a_certificate_or_secret() {
+    let mut r = request();
+    r.access_type = AccessType::Application;
+    assert_eq!(
+        codes(&r),
+        vec![("certificates".into(), "access_type.credential_required")]
+    );
+    r.client_secret = Some(ClientSecret {
+        lifetime_months: 12,
+    });
+    assert_eq!(codes(&r), vec![]);
+    r.client_secret = None;
+    r.certificates.push(CertificateUpload {
+        file_name: "a.cer".into(),
+        content_base64: String::new(),
+    });
+    assert_eq!(codes(&r), vec![]);
+}
+
+#[test]
+fn client_secret_lifetime_is_one_to_twenty_four_months() {
+    let mut r = request();
+    for (months, ok) in [(0, false), (1, true), (24, true), (25, false), (-3, false)] {
+        r.client_secret = Some(ClientSecret {
+            lifetime_months: months,
+        });
+        let expected: Vec<(String, &str)> = if ok {
+            vec![]
+        } else {
+            vec![(
+                "client_secret.lifetime_months".into(),
+                "client_secret.lifetime",
+            )]
+        };
+        assert_eq!(codes(&r), expected, "{months} months");
+    }
+}
+
+#[test]
+fn needs_a_contact_with_a_name_and_valid_email() {
+    let mut r = request();
+    r.contacts.clear();
+    assert_eq!(codes(&r), vec![("contacts".into(), "contact.required")]);
+    r.contacts.push(Contact {
+        name: String::new(),
+        email: "Jo <jo@nhs.net>".into(),
+    });
+    assert_eq!(
+        codes(&r),
+        vec![
+            ("contacts[0].name".into(), "contact.name"),
+            ("contacts[0].email".into(), "contact.email"),
+        ]
+    );
+}
+
+#[test]
+fn too_many_contacts_is_one_finding_and_the_excess_is_not_examined() {
+    let mut r = request();
+    r.contacts = vec![
+        Contact {
+            name: "A".into(),
+            email: "not an address".into()
+        };
+        MAX_CONTACTS + 5
+    ];
+    let found = codes(&r);
+    assert_eq!(found[0], ("contacts".into(), "contact.too_many"));
+    assert_eq!(found.len(), 1 + MAX_CONTACTS);
+}
+
+#[test]
+fn access_policy_group_must_be_an_nhs_net_address() {
+    let mut r = request();
+    r.access_policy_group = Some("scope-group@nhs.uk".into());
+    assert_eq!(
+        codes(&r),
+        vec![("access_policy_group".into(), "access_policy_group.domain")]
+    );
+    r.access_policy_group = Some("scope group".into());
+    assert_eq!(
+        codes(&r),
+        vec![("access_policy_group".into(), "access_policy_group.syntax")]
+    );
+    r.access_policy_group = Some("Scope-Group@NHS.NET".into());
+    assert_eq!(codes(&r), vec![]);
+    r.access_policy_group = Some("   ".into());
+    assert_eq!(codes(&r), vec![], "blank counts as not given");
+}
+
+#[test]
+fn redirect_uri_helper_types_are_usable() {
+    let _ = RedirectUri {
+        uri: "https://a.nhs.uk/cb".into(),
+        platform: Platform::Web,
+    };
+}
