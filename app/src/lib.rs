@@ -1,0 +1,64 @@
+//! appreg's pages. Built twice: with `ssr` into the server, with `hydrate` into the browser.
+//! The pages translate between people and `registration`; they hold no rules of their own.
+
+#![forbid(unsafe_code)]
+
+pub mod components;
+mod layout;
+pub mod pages;
+mod security;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::{
+    StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+pub use security::content_security_policy;
+
+/// The service's name, as the header shows it.
+pub const SERVICE_NAME: &str = "Application registration";
+
+/// The HTML document around every page: head, hydration scripts, CSP for this response.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    security::set_page_csp();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="stylesheet" href="/nhsuk/nhsuk-frontend.min.css" />
+                <link rel="stylesheet" href="/pkg/appreg.css" />
+                <link rel="icon" href="/assets/images/favicon.ico" sizes="48x48" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: layout and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Router>
+            <layout::Layout>
+                <Routes fallback=|| view! { <pages::NotFound /> }>
+                    <Route path=StaticSegment("") view=pages::StartPage />
+                </Routes>
+            </layout::Layout>
+        </Router>
+    }
+}
+
+/// Sets the page title in the NHS.UK pattern: "Page – Service – NHS".
+#[component]
+pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
+    view! { <Title text=format!("{text} – {SERVICE_NAME} – NHS") /> }
+}

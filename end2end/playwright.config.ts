@@ -1,0 +1,49 @@
+import { defineConfig } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+// The tests drive the real server, built by `cargo leptos build`, on its own port and a fresh
+// database, in Debian's Chromium (Playwright's own browser download is not used).
+const root = resolve(__dirname, "..");
+const port = Number(process.env.APPREG_E2E_PORT ?? 3100);
+const dataDir = mkdtempSync(join(tmpdir(), "appreg-e2e-"));
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: "off",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+      ],
+    },
+  },
+  webServer: {
+    command: `${join(root, "target/debug/appreg")} serve`,
+    cwd: root,
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: {
+      APPREG_ADDRESS: `127.0.0.1:${port}`,
+      APPREG_DATA_DIR: dataDir,
+      APPREG_SITE_ROOT: join(root, "target/site"),
+      APPREG_LOG: "warn",
+    },
+  },
+});

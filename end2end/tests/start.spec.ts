@@ -1,0 +1,80 @@
+import { test, expect } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+test.describe("start page", () => {
+  test("explains who the service is for and what to have ready", async ({ page }) => {
+    await page.goto("/");
+    await expect(page).toHaveTitle("Register an application to use NHSmail – Application registration – NHS");
+    await expect(page.getByRole("banner")).toContainText("Application registration");
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Register an application to use NHSmail");
+    await expect(page.getByRole("heading", { name: "Who can use this service" })).toBeVisible();
+    await expect(page.getByText("Local Administrators of organisations that use NHSmail")).toBeVisible();
+    const needs = page.getByRole("heading", { name: "Before you start" }).locator("~ ul").first();
+    for (const item of ["ODS code", "permissions", "mailboxes", "redirect URIs", "certificate"]) {
+      await expect(needs).toContainText(item);
+    }
+    await expect(page.getByRole("contentinfo")).toContainText("Open Government Licence");
+  });
+
+  test("is styled by the NHS.UK design system", async ({ page }) => {
+    await page.goto("/");
+    const header = page.locator("header.nhsuk-header");
+    // nhsuk-frontend paints the header NHS blue (#005eb8): proves its CSS was served and applied.
+    await expect(header).toHaveCSS("background-color", "rgb(0, 94, 184)");
+  });
+
+  test("has no accessibility violations (WCAG 2.2 AA)", async ({ page }) => {
+    await page.goto("/");
+    const results = await new AxeBuilder({ page })
+      .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"])
+      .analyze();
+    expect(results.violations).toEqual([]);
+  });
+
+  test("sends security headers with a nonce the hydration script satisfies", async ({ page }) => {
+    const violations: string[] = [];
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    const response = await page.goto("/");
+    const headers = response!.headers();
+    expect(headers["content-security-policy"]).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]+' 'wasm-unsafe-eval'/);
+    expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+    expect(headers["x-content-type-options"]).toBe("nosniff");
+    expect(headers["referrer-policy"]).toBe("no-referrer");
+    await page.getByLabel("ODS code").fill("RX1");
+    await expect(page.locator("#ods-code-check-result")).toHaveAttribute("data-state", "found");
+    expect(violations).toEqual([]);
+  });
+});
+
+test.describe("hydration", () => {
+  test("the ODS code check answers as you type once the WASM has loaded", async ({ page }) => {
+    await page.goto("/");
+    const result = page.locator("#ods-code-check-result");
+    // No form submission: only the hydrated component can produce this answer.
+    await page.getByLabel("ODS code").pressSequentially("rx1");
+    await expect(result).toHaveText(/RX1 is NOTTINGHAM UNIVERSITY HOSPITALS NHS TRUST \(open\)/);
+    await page.getByLabel("ODS code").fill("RX");
+    await expect(result).toHaveAttribute("data-state", "error");
+    await expect(page).toHaveURL(/\/$/);
+  });
+
+  test("without JavaScript the same check works as a form", async ({ browser }) => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto("/");
+    await page.getByLabel("ODS code").fill("a81001");
+    await page.getByRole("button", { name: "Check" }).click();
+    await expect(page).toHaveURL(/ods_code=a81001/);
+    await expect(page.locator("#ods-code-check-result")).toContainText("A81001 is THE DENSHAM SURGERY");
+    await expect(page.getByLabel("ODS code")).toHaveValue("a81001");
+    await context.close();
+  });
+});
+
+test("an unknown page says so with status 404", async ({ page }) => {
+  const response = await page.goto("/no-such-page");
+  expect(response!.status()).toBe(404);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Page not found");
+});

@@ -1,0 +1,8 @@
+//! The appreg server: configuration, storage, the web layer and the commands.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod store;
+pub mod web;

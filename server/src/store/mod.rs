@@ -1,0 +1,53 @@
+//! Persistence: SQLite through sqlx (plain SQL, checked by tests against a real database file).
+
+pub mod directory;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+/// The migrations in `server/migrations/`, embedded in the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Opens (creating if missing) the database and applies pending migrations.
+///
+/// WAL with `synchronous = NORMAL`: a commit is durable once the WAL is synced at checkpoint,
+/// and readers never block the writer.
+pub async fn open(database_url: &str) -> anyhow::Result<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(database_url)
+        .with_context(|| format!("the database URL '{database_url}' is not valid"))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    if let Some(parent) = options
+        .get_filename()
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the data directory {}", parent.display()))?;
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open the database {database_url}"))?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .context("cannot apply the database migrations")?;
+    Ok(pool)
+}
+
+/// True when the database answers a query.
+pub async fn is_healthy(pool: &SqlitePool) -> bool {
+    sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(pool)
+        .await
+        .is_ok()
+}

@@ -1,0 +1,113 @@
+//! The JSON API (CONTRACTS.md §4). Every error is `{ "error", "message" }` with the contract's status.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::post;
+use registration::{Directory, RegistrationRequest, ValidationReport};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::AppState;
+
+/// The most a JSON API body may be.
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The `/api` routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/registrations/validate", post(validate))
+        .fallback(not_found)
+}
+
+/// An API error: the status and the JSON body `{ "error", "message" }`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    error: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            error,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({ "error": self.error, "message": self.message })),
+        )
+            .into_response()
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "There is no API route at this address.",
+    )
+}
+
+/// Reads a JSON body: 415 for another content type, 413 over the limit, 400 when not UTF-8.
+async fn json_body(request: Request<Body>) -> Result<String, ApiError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as JSON with the header Content-Type: application/json.",
+        ));
+    }
+    let bytes = axum::body::to_bytes(request.into_body(), JSON_BODY_LIMIT)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("The body is larger than {} KiB.", JSON_BODY_LIMIT / 1024),
+            )
+        })?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "not_a_request",
+            "The body is not UTF-8 text.",
+        )
+    })
+}
+
+/// Parses a registration request, naming the failing field in a 400.
+pub fn parse_request(body: &str) -> Result<RegistrationRequest, ApiError> {
+    RegistrationRequest::from_json(body)
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, "not_a_request", error.to_string()))
+}
+
+/// `POST /api/v1/registrations/validate`: the report, with no side effects.
+async fn validate(
+    State(state): State<AppState>,
+    request: Request<Body>,
+) -> Result<Json<ValidationReport>, ApiError> {
+    let body = json_body(request).await?;
+    let registration_request = parse_request(&body)?;
+    let report = registration::validate(
+        &registration_request,
+        Directory::new(state.directory.as_ref()),
+        OffsetDateTime::now_utc(),
+    );
+    Ok(Json(report))
+}

@@ -1,0 +1,77 @@
+//! The HTTP layer: routes, security headers, and the translation between HTTP and `registration`.
+//! It holds no rules.
+
+pub mod api;
+mod headers;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json};
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use serde_json::json;
+use sqlx::SqlitePool;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::store::{self, directory::ServerDirectory};
+
+/// The hard cap on any request body outside the JSON API (which answers its own 413 in JSON).
+const PAGE_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub pool: SqlitePool,
+    /// The organisation and mailbox directory.
+    pub directory: Arc<ServerDirectory>,
+    /// The site configuration Leptos renders with.
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The whole application as a router (tests call it without a socket).
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let pages = Router::<AppState>::new()
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api", api::router())
+        .merge(pages)
+        .layer(headers::layer())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise.
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    if store::is_healthy(&state.pool).await {
+        (
+            StatusCode::OK,
+            Json(json!({ "status": "ok", "database": "ok" })),
+        )
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "database": "not answering" })),
+        )
+    }
+}
