@@ -328,24 +328,24 @@ impl Context {
             ));
             return None;
         }
-        if let Some(named) = resource {
-            if let Some(elsewhere) = self.catalogue.with_value(named.other(), value).first() {
-                out.push(Finding::new(
-                    PermissionCode::WrongResource,
-                    path(index),
-                    format!(
-                        "{} does not publish '{}'; {} does.",
-                        named.display_name(),
-                        value.escape_debug(),
-                        elsewhere.resource().display_name()
-                    ),
-                    format!(
-                        "Change the resource to {}, or leave it out.",
-                        elsewhere.resource().alias()
-                    ),
-                ));
-                return None;
-            }
+        if let Some(named) = resource
+            && let Some(elsewhere) = self.catalogue.with_value(named.other(), value).first()
+        {
+            out.push(Finding::new(
+                PermissionCode::WrongResource,
+                path(index),
+                format!(
+                    "{} does not publish '{}'; {} does.",
+                    named.display_name(),
+                    value.escape_debug(),
+                    elsewhere.resource().display_name()
+                ),
+                format!(
+                    "Change the resource to {}, or leave it out.",
+                    elsewhere.resource().alias()
+                ),
+            ));
+            return None;
         }
         let suggestion = if *suggestions_left > 0 {
             *suggestions_left -= 1;
@@ -372,13 +372,13 @@ impl Context {
 
     /// Raises every policy finding for one resolved permission.
     fn judge(&self, index: usize, entry: &'static Permission, out: &mut Vec<Finding>) {
-        let name = describe(entry);
         match (self.access_type, entry.permission_type()) {
             (AccessType::Application, PermissionType::Delegated) => out.push(Finding::new(
                 PermissionCode::DelegatedInAppOnly,
                 path(index),
                 format!(
-                    "{name} is a delegated permission, used only when a user signs in, but this registration is for application (app-only) access."
+                    "{} is a delegated permission, used only when a user signs in, but this registration is for application (app-only) access.",
+                    describe(entry)
                 ),
                 delegated_in_app_only_hint(entry),
             )),
@@ -386,7 +386,8 @@ impl Context {
                 PermissionCode::AppRoleInDelegated,
                 path(index),
                 format!(
-                    "{name} is an application permission, which acts without a signed-in user, but this registration is for delegated access."
+                    "{} is an application permission, which acts without a signed-in user, but this registration is for delegated access.",
+                    describe(entry)
                 ),
                 "Microsoft advises against mixing the two: use the delegated permission, or register the app-only part as a separate application.",
             )),
@@ -398,7 +399,8 @@ impl Context {
                     PermissionCode::ScopedAppMail,
                     path(index),
                     format!(
-                        "{name} lets the application reach every mailbox in the access policy group without a user signing in."
+                        "{} lets the application reach every mailbox in the access policy group without a user signing in.",
+                        describe(entry)
                     ),
                     "Residual risk: whoever can change the group's membership changes what the application reaches, and a stolen credential reaches all of it. Keep the group to the mailboxes the application needs, with a named owner.",
                 ));
@@ -407,7 +409,8 @@ impl Context {
                     PermissionCode::UnscopedAppMail,
                     path(index),
                     format!(
-                        "{name} reaches every mailbox in NHSmail unless it is scoped, and no access policy group is given."
+                        "{} reaches every mailbox in NHSmail unless it is scoped, and no access policy group is given.",
+                        describe(entry)
                     ),
                     "Enter an access policy group: an @nhs.net mail-enabled security group holding only the mailboxes the application needs. The desk scopes the permission to it with Exchange RBAC for Applications.",
                 ));
@@ -424,7 +427,8 @@ impl Context {
                     PermissionCode::EwsRetired,
                     path(index),
                     format!(
-                        "{name} uses Exchange Web Services (EWS), which Exchange Online turns off by default on 1 October 2026 and permanently on 1 April 2027."
+                        "{} uses Exchange Web Services (EWS), which Exchange Online turns off by default on 1 October 2026 and permanently on 1 April 2027.",
+                        describe(entry)
                     ),
                     "Move the application to Microsoft Graph (for example Mail.Read or Mail.Send); EWS requests will fail.",
                 )
@@ -436,7 +440,8 @@ impl Context {
                 PermissionCode::Privileged,
                 path(index),
                 format!(
-                    "{name} controls the NHSmail tenant itself (directory, roles, applications, policies or Exchange administration), so it is not granted to local applications."
+                    "{} controls the NHSmail tenant itself (directory, roles, applications, policies or Exchange administration), so it is not granted to local applications.",
+                    describe(entry)
                 ),
                 "Choose a narrower permission that covers only what the application does; contact the NHSmail team if it really administers the tenant.",
             ));
@@ -449,7 +454,8 @@ impl Context {
                 PermissionCode::OutlookRestRetired,
                 path(index),
                 format!(
-                    "{name} belongs to the Outlook REST API, which Microsoft decommissioned in March 2024."
+                    "{} belongs to the Outlook REST API, which Microsoft decommissioned in March 2024.",
+                    describe(entry)
                 ),
                 match graph {
                     Some(_) => format!(
@@ -465,7 +471,8 @@ impl Context {
                 PermissionCode::TenantWideDirectoryRead,
                 path(index),
                 format!(
-                    "{name} reads the whole national NHSmail directory, not just your organisation's people and groups."
+                    "{} reads the whole national NHSmail directory, not just your organisation's people and groups.",
+                    describe(entry)
                 ),
                 "Check that the application needs the whole directory; the reviewer will ask why. A delegated permission reads only what the signed-in user may see.",
             ));
@@ -477,7 +484,8 @@ impl Context {
                 PermissionCode::AdminConsent,
                 path(index),
                 format!(
-                    "{name} needs an administrator's consent, so the NHSmail team must grant it for the whole tenant."
+                    "{} needs an administrator's consent, so the NHSmail team must grant it for the whole tenant.",
+                    describe(entry)
                 ),
                 "Users cannot consent to it themselves; expect the reviewer to ask why the application needs it.",
             ));
