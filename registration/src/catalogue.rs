@@ -1,1 +1,0 @@
-//! The permission catalogue: every Microsoft Graph and Exchange Online permission.
