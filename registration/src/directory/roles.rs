@@ -113,6 +113,7 @@ pub fn describe_role(role_id: &str) -> String {
             let lower = lower
                 .replace("nhs ", "NHS ")
                 .replace("gp ", "GP ")
+                .replace("sub icb", "sub-ICB")
                 .replace("icb", "ICB")
                 .replace("(region)", "region")
                 .replace("(spha)", "")
@@ -163,7 +164,7 @@ mod tests {
             describe_role(INTEGRATED_CARE_BOARD),
             "an integrated care board"
         );
-        assert_eq!(describe_role(SUB_ICB_LOCATION), "a sub ICB location");
+        assert_eq!(describe_role(SUB_ICB_LOCATION), "a sub-ICB location");
         assert_eq!(describe_role(SCHOOL), "a school");
         assert_eq!(
             describe_role("RO999"),

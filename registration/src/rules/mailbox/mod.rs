@@ -186,15 +186,15 @@ fn other_organisation(
 ) -> Finding {
     let owner_label = owner.map_or_else(|| entry.ods_code.clone(), label);
     let evidence = if by_name {
-        format!("its name carries the ODS code {}", entry.ods_code)
+        format!(": its name carries the ODS code {}", entry.ods_code)
     } else {
-        "according to the mailbox directory".to_string()
+        ", according to the mailbox directory".to_string()
     };
     Finding::new(
         MailboxCode::OtherOrganisation,
         path,
         format!(
-            "{address} belongs to {owner_label} ({evidence}), not to {}.",
+            "{address} belongs to {owner_label}, not to {}{evidence}.",
             label(requester)
         ),
         format!(

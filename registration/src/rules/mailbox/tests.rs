@@ -243,7 +243,7 @@ fn another_organisations_mailbox_is_an_error() {
     );
     assert_eq!(
         findings[0].message,
-        "demo.outpatients.rj1@nhs.net belongs to GUY'S AND ST THOMAS' NHS FOUNDATION TRUST (RJ1) (according to the mailbox directory), not to NOTTINGHAM UNIVERSITY HOSPITALS NHS TRUST (RX1)."
+        "demo.outpatients.rj1@nhs.net belongs to GUY'S AND ST THOMAS' NHS FOUNDATION TRUST (RJ1), not to NOTTINGHAM UNIVERSITY HOSPITALS NHS TRUST (RX1), according to the mailbox directory."
     );
     assert_eq!(
         codes("RJ1", &["ward7.referrals@nhs.net"]),

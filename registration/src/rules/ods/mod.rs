@@ -272,16 +272,16 @@ fn unknown(code: &str, organisations: &dyn OrganisationDirectory) -> Finding {
     let hint;
     if let Some(parent) = implied_parent(code, organisations) {
         let what = if code.len() == 9 {
-            "a branch surgery of"
+            "branch surgery"
         } else {
-            "a site of"
+            "site"
         };
         message.push_str(&format!(
-            " By its form it would be {what} {}.",
+            " By its form it would be a {what} of {}.",
             label(&parent)
         ));
         hint = format!(
-            "Registrations are normally made by the organisation a site belongs to: use {} unless NHSmail has told you that this site has its own NHSmail organisation. Check the code on ODS Data Search and Export (odsdatasearchandexport.nhs.uk).",
+            "Registrations are normally made by the organisation a {what} belongs to: use {} unless NHSmail has told you that this {what} has its own NHSmail organisation. Check the code on ODS Data Search and Export (odsdatasearchandexport.nhs.uk).",
             parent.ods_code
         );
     } else if let Some(near) = confusable_match(code, organisations) {
