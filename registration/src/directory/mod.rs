@@ -8,7 +8,10 @@
 use serde::{Deserialize, Serialize};
 
 mod embedded;
+pub mod ods_csv;
+pub mod roles;
 pub use embedded::EmbeddedDirectory;
+pub use ods_csv::ImportError;
 
 /// Whether an organisation is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,0 +1,474 @@
+//! Pure parsers for the files an administrator imports into the directory
+//! (`appreg directory import FILE`): ODS's published CSV files and the mailbox list.
+//!
+//! ODS (NHS England Organisation Data Service) publishes headerless CSV files in one
+//! standard 27-field layout. The fields used here, numbered from 1 as ODS numbers them:
+//!
+//! | file | what | fields used |
+//! |---|---|---|
+//! | `etr.csv` | NHS trusts | 1 code, 2 name, 12 close date |
+//! | `ets.csv` | NHS trust sites | 1 code, 2 name, 12 close date, 15 parent (the trust) |
+//! | `epraccur.csv` | GP practices and other prescribing cost centres | 1 code, 2 name, 12 close date, 13 status code (`A` active, `C` closed, `D` dormant, `P` proposed), 15 commissioner (the sub-ICB location) |
+//! | `ebranchs.csv` | GP branch surgeries | 1 code, 2 name, 12 close date, 15 parent (the practice) |
+//!
+//! Dates are `YYYYMMDD`. A record is closed when it has a close date (and, in `epraccur.csv`,
+//! when its status code is `C`); dormant and proposed practices are kept as active, because
+//! ODS has not closed them. Every record of `epraccur.csv` gets the prescribing cost centre
+//! role (`RO177`), the primary role of GP practices, whatever its prescribing setting (field 26).
+//!
+//! The mailbox list is the desk's own format, `address,ods_code,kind` with a header row
+//! (see `data/mailboxes/README.md`), converted from the NHSmail Portal's organisation reports.
+//!
+//! The parsers never panic: a file that does not fit is an [`ImportError`] naming the line.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use super::{MailboxEntry, MailboxKind, Organisation, OrganisationStatus, roles};
+use crate::rules::{mailbox, ods};
+
+/// Why an import file was refused: the line (from 1) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportError {
+    /// The line the problem is on (1 is the first line of the file; 0 when no line applies).
+    pub line: u64,
+    /// What is wrong, in plain English.
+    pub message: String,
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "line {}: {}", self.line, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// The ODS files the importer understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OdsFile {
+    /// `etr.csv`: NHS trusts.
+    Trusts,
+    /// `ets.csv`: NHS trust sites.
+    TrustSites,
+    /// `epraccur.csv`: GP practices (prescribing cost centres).
+    GpPractices,
+    /// `ebranchs.csv`: branch surgeries.
+    BranchSurgeries,
+}
+
+impl OdsFile {
+    /// Recognises a file by its published name (`etr.csv`, any letter case, any folder).
+    pub fn from_file_name(name: &str) -> Option<OdsFile> {
+        let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        match base.to_ascii_lowercase().as_str() {
+            "etr.csv" => Some(OdsFile::Trusts),
+            "ets.csv" => Some(OdsFile::TrustSites),
+            "epraccur.csv" => Some(OdsFile::GpPractices),
+            "ebranchs.csv" => Some(OdsFile::BranchSurgeries),
+            _ => None,
+        }
+    }
+
+    /// Parses this file's published layout.
+    pub fn parse(self, text: &str) -> Result<Vec<Organisation>, ImportError> {
+        match self {
+            OdsFile::Trusts => parse_etr(text),
+            OdsFile::TrustSites => parse_ets(text),
+            OdsFile::GpPractices => parse_epraccur(text),
+            OdsFile::BranchSurgeries => parse_ebranchs(text),
+        }
+    }
+}
+
+/// What one import file held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Import {
+    /// Organisations from an ODS file.
+    Organisations(Vec<Organisation>),
+    /// Mailboxes from a mailbox list.
+    Mailboxes(Vec<MailboxEntry>),
+}
+
+/// Parses an import file, choosing the layout by its name (an ODS file name) or, for any other
+/// name, by its first line (the mailbox list's header).
+pub fn parse_import(file_name: &str, text: &str) -> Result<Import, ImportError> {
+    if let Some(file) = OdsFile::from_file_name(file_name) {
+        return file.parse(text).map(Import::Organisations);
+    }
+    let first = strip_bom(text).lines().next().unwrap_or("");
+    if is_mailbox_header(first) {
+        return parse_mailboxes(text).map(Import::Mailboxes);
+    }
+    Err(ImportError {
+        line: 0,
+        message: format!(
+            "'{file_name}' is not a file the directory can import: give an ODS file under its published name (etr.csv, ets.csv, epraccur.csv, ebranchs.csv) or a mailbox list whose first line is 'address,ods_code,kind'."
+        ),
+    })
+}
+
+/// Parses ODS `etr.csv` (NHS trusts).
+pub fn parse_etr(text: &str) -> Result<Vec<Organisation>, ImportError> {
+    parse_ods("etr.csv", text, 12, |row| {
+        Ok(Organisation {
+            ods_code: row.code()?,
+            name: row.name()?,
+            status: row.status_by_close_date()?,
+            role_id: roles::NHS_TRUST.to_string(),
+            parent: None,
+            successors: Vec::new(),
+        })
+    })
+}
+
+/// Parses ODS `ets.csv` (NHS trust sites; the parent is the trust).
+pub fn parse_ets(text: &str) -> Result<Vec<Organisation>, ImportError> {
+    parse_ods("ets.csv", text, 15, |row| {
+        Ok(Organisation {
+            ods_code: row.code()?,
+            name: row.name()?,
+            status: row.status_by_close_date()?,
+            role_id: roles::NHS_TRUST_SITE.to_string(),
+            parent: row.parent(15, "parent trust")?,
+            successors: Vec::new(),
+        })
+    })
+}
+
+/// Parses ODS `epraccur.csv` (GP practices; the parent is the commissioning sub-ICB location).
+pub fn parse_epraccur(text: &str) -> Result<Vec<Organisation>, ImportError> {
+    parse_ods("epraccur.csv", text, 15, |row| {
+        let by_date = row.status_by_close_date()?;
+        let status = match row.field(13).trim() {
+            "C" => OrganisationStatus::Closed,
+            "A" | "D" | "P" => by_date,
+            other => {
+                return Err(row.error(format!(
+                    "field 13 (status code) is '{}'; epraccur.csv uses A (active), C (closed), D (dormant) or P (proposed).",
+                    shorten(other)
+                )));
+            }
+        };
+        Ok(Organisation {
+            ods_code: row.code()?,
+            name: row.name()?,
+            status,
+            role_id: roles::PRESCRIBING_COST_CENTRE.to_string(),
+            parent: row.parent(15, "commissioner")?,
+            successors: Vec::new(),
+        })
+    })
+}
+
+/// Parses ODS `ebranchs.csv` (branch surgeries; the parent is the practice).
+pub fn parse_ebranchs(text: &str) -> Result<Vec<Organisation>, ImportError> {
+    parse_ods("ebranchs.csv", text, 15, |row| {
+        Ok(Organisation {
+            ods_code: row.code()?,
+            name: row.name()?,
+            status: row.status_by_close_date()?,
+            role_id: roles::BRANCH_SURGERY.to_string(),
+            parent: row.parent(15, "parent practice")?,
+            successors: Vec::new(),
+        })
+    })
+}
+
+/// Parses the mailbox list: a header `address,ods_code,kind`, then one mailbox a line.
+pub fn parse_mailboxes(text: &str) -> Result<Vec<MailboxEntry>, ImportError> {
+    let text = strip_bom(text);
+    let first = text.lines().next().unwrap_or("");
+    if !is_mailbox_header(first) {
+        return Err(ImportError {
+            line: 1,
+            message: format!(
+                "the first line is '{}'; a mailbox list starts with the header 'address,ods_code,kind'.",
+                shorten(first)
+            ),
+        });
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut entries: Vec<MailboxEntry> = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    let mut lines = LineCounter::new(text);
+    loop {
+        let line = lines.at(reader.position().byte());
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(error) => return Err(csv_error(&error, &mut lines, line)),
+        }
+        let line = record
+            .position()
+            .map_or(line, |p| lines.record_at(p.byte()));
+        if record.iter().all(|field| field.trim().is_empty()) {
+            continue;
+        }
+        let error = |message: String| ImportError { line, message };
+        if record.len() != 3 {
+            return Err(error(format!(
+                "it has {} fields; a mailbox line has 3: address, ods_code, kind.",
+                record.len()
+            )));
+        }
+        let address = record.get(0).unwrap_or("").trim();
+        if let Some(problem) = mailbox::syntax_problem(address) {
+            return Err(error(format!(
+                "'{}' is not an email address: {problem}.",
+                shorten(address)
+            )));
+        }
+        if !mailbox::is_nhsmail_address(address) {
+            return Err(error(format!(
+                "'{}' is not an NHSmail (@nhs.net) address.",
+                shorten(address)
+            )));
+        }
+        let ods_code = record.get(1).unwrap_or("").trim().to_ascii_uppercase();
+        if !ods::is_well_formed(&ods_code) {
+            return Err(error(format!(
+                "'{}' in the ods_code column is not a well-formed ODS code.",
+                shorten(&ods_code)
+            )));
+        }
+        let kind_text = record.get(2).unwrap_or("").trim();
+        let kind = match kind_text.to_ascii_lowercase().as_str() {
+            "person" => MailboxKind::Person,
+            "shared" => MailboxKind::Shared,
+            "application" => MailboxKind::Application,
+            "resource" => MailboxKind::Resource,
+            _ => {
+                return Err(error(format!(
+                    "the kind is '{}'; use person, shared, application or resource.",
+                    shorten(kind_text)
+                )));
+            }
+        };
+        let address = address.to_lowercase();
+        if let Some(first_line) = seen.insert(address.clone(), line) {
+            return Err(error(format!(
+                "{address} is listed twice (first on line {first_line})."
+            )));
+        }
+        entries.push(MailboxEntry {
+            address,
+            ods_code,
+            kind,
+        });
+    }
+    Ok(entries)
+}
+
+fn is_mailbox_header(line: &str) -> bool {
+    let fields: Vec<String> = line
+        .split(',')
+        .map(|f| f.trim().trim_matches('"').to_ascii_lowercase())
+        .collect();
+    fields == ["address", "ods_code", "kind"]
+}
+
+fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{FEFF}').unwrap_or(text)
+}
+
+/// At most 60 characters of a value, for error messages (an import file may hold anything).
+fn shorten(value: &str) -> String {
+    let mut short: String = value.chars().take(60).collect();
+    if value.chars().nth(60).is_some() {
+        short.push('…');
+    }
+    short
+}
+
+/// Line numbers from byte offsets (the csv crate's own line count skips blank lines).
+/// Offsets only grow while a file is read, so counting resumes where it stopped.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    byte: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        LineCounter {
+            text: text.as_bytes(),
+            byte: 0,
+            line: 1,
+        }
+    }
+
+    /// The line a record starts on: its position is where the previous one ended, before
+    /// any blank lines the reader skipped.
+    fn record_at(&mut self, offset: u64) -> u64 {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        let skipped = self.text.get(start..).map_or(0, |rest| {
+            rest.iter()
+                .take_while(|&&b| b == b'\n' || b == b'\r')
+                .count()
+        });
+        self.at(offset.saturating_add(skipped as u64))
+    }
+
+    /// The line (from 1) holding byte `offset`.
+    fn at(&mut self, offset: u64) -> u64 {
+        let offset = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        if offset < self.byte {
+            self.byte = 0;
+            self.line = 1;
+        }
+        let newlines = self
+            .text
+            .get(self.byte..offset)
+            .map_or(0, |part| part.iter().filter(|&&b| b == b'\n').count());
+        self.line += newlines as u64;
+        self.byte = offset;
+        self.line
+    }
+}
+
+fn csv_error(error: &csv::Error, lines: &mut LineCounter<'_>, fallback_line: u64) -> ImportError {
+    let line = error
+        .position()
+        .map_or(fallback_line, |p| lines.at(p.byte()));
+    let message = match error.kind() {
+        csv::ErrorKind::Utf8 { .. } => {
+            "it is not UTF-8 text; save the file as UTF-8 CSV.".to_string()
+        }
+        _ => format!("it is not valid CSV ({error})."),
+    };
+    ImportError { line, message }
+}
+
+/// One record of a headerless ODS file, with its line number for errors.
+struct Row<'a> {
+    file: &'a str,
+    record: &'a csv::StringRecord,
+    line: u64,
+}
+
+impl Row<'_> {
+    fn error(&self, message: String) -> ImportError {
+        ImportError {
+            line: self.line,
+            message,
+        }
+    }
+
+    /// Field `n`, numbered from 1 as ODS numbers them (callers checked the field count).
+    fn field(&self, n: usize) -> &str {
+        n.checked_sub(1)
+            .and_then(|i| self.record.get(i))
+            .unwrap_or("")
+    }
+
+    fn code(&self) -> Result<String, ImportError> {
+        let code = self.field(1).trim().to_ascii_uppercase();
+        if ods::is_well_formed(&code) {
+            Ok(code)
+        } else {
+            Err(self.error(format!(
+                "field 1 (organisation code) is '{}', which is not a well-formed ODS code; is this really {}?",
+                shorten(self.field(1)),
+                self.file
+            )))
+        }
+    }
+
+    fn name(&self) -> Result<String, ImportError> {
+        let name = self.field(2).trim();
+        if name.is_empty() {
+            Err(self.error("field 2 (name) is empty.".to_string()))
+        } else {
+            Ok(name.to_string())
+        }
+    }
+
+    fn status_by_close_date(&self) -> Result<OrganisationStatus, ImportError> {
+        let close = self.field(12).trim();
+        if close.is_empty() {
+            Ok(OrganisationStatus::Active)
+        } else if close.len() == 8 && close.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(OrganisationStatus::Closed)
+        } else {
+            Err(self.error(format!(
+                "field 12 (close date) is '{}'; ODS writes dates as YYYYMMDD.",
+                shorten(close)
+            )))
+        }
+    }
+
+    fn parent(&self, n: usize, what: &str) -> Result<Option<String>, ImportError> {
+        let parent = self.field(n).trim().to_ascii_uppercase();
+        if parent.is_empty() {
+            Ok(None)
+        } else if ods::is_well_formed(&parent) {
+            Ok(Some(parent))
+        } else {
+            Err(self.error(format!(
+                "field {n} ({what}) is '{}', which is not a well-formed ODS code.",
+                shorten(self.field(n))
+            )))
+        }
+    }
+}
+
+/// Reads a headerless ODS file whose records need at least `min_fields` fields.
+fn parse_ods(
+    file: &str,
+    text: &str,
+    min_fields: usize,
+    mut build: impl FnMut(&Row<'_>) -> Result<Organisation, ImportError>,
+) -> Result<Vec<Organisation>, ImportError> {
+    let text = strip_bom(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut organisations = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut lines = LineCounter::new(text);
+    loop {
+        let line = lines.at(reader.position().byte());
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(error) => return Err(csv_error(&error, &mut lines, line)),
+        }
+        let line = record
+            .position()
+            .map_or(line, |p| lines.record_at(p.byte()));
+        if record.iter().all(|field| field.trim().is_empty()) {
+            continue;
+        }
+        if record.len() < min_fields {
+            return Err(ImportError {
+                line,
+                message: format!(
+                    "it has {} fields; {file} records have 27 in ODS's published layout (this importer needs at least {min_fields}). Is this really {file}, as downloaded from ODS?",
+                    record.len()
+                ),
+            });
+        }
+        let row = Row {
+            file,
+            record: &record,
+            line,
+        };
+        organisations.push(build(&row)?);
+    }
+    Ok(organisations)
+}
+
+#[cfg(test)]
+mod tests;
