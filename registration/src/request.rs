@@ -159,17 +159,56 @@ impl std::error::Error for NotARequest {}
 impl RegistrationRequest {
     /// Parses a request from JSON, naming the failing field's path on error.
     pub fn from_json(json: &str) -> Result<Self, NotARequest> {
-        let mut deserializer = serde_json::Deserializer::from_str(json);
-        let request: Self =
-            serde_path_to_error::deserialize(&mut deserializer).map_err(|error| NotARequest {
-                path: error.path().to_string(),
-                message: plain_serde_message(error.inner()),
-            })?;
-        deserializer.end().map_err(|error| NotARequest {
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|error| NotARequest {
             path: String::new(),
             message: plain_serde_message(&error),
         })?;
-        Ok(request)
+        require_objects(&value)?;
+        serde_path_to_error::deserialize(&value).map_err(|error| NotARequest {
+            path: error.path().to_string(),
+            message: plain_serde_message(error.inner()),
+        })
+    }
+}
+
+/// Serde's derived structs also accept JSON arrays (fields by position); a request must use
+/// objects everywhere a struct is expected, so that every value is named.
+fn require_objects(value: &serde_json::Value) -> Result<(), NotARequest> {
+    fn object(value: &serde_json::Value, path: &str) -> Result<(), NotARequest> {
+        if value.is_object() {
+            Ok(())
+        } else {
+            Err(NotARequest {
+                path: path.to_string(),
+                message: format!("expected a JSON object, found {}", json_kind(value)),
+            })
+        }
+    }
+    object(value, "")?;
+    if let Some(application) = value.get("application") {
+        object(application, "application")?;
+    }
+    if let Some(secret) = value.get("client_secret").filter(|v| !v.is_null()) {
+        object(secret, "client_secret")?;
+    }
+    for list in ["permissions", "redirect_uris", "certificates", "contacts"] {
+        if let Some(items) = value.get(list).and_then(serde_json::Value::as_array) {
+            for (index, item) in items.iter().enumerate() {
+                object(item, &format!("{list}[{index}]"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }
 
@@ -187,5 +226,67 @@ fn plain_serde_message(error: &serde_json::Error) -> String {
             error.column()
         ),
         _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = include_str!("../tests/data/delegated_request.json");
+
+    fn error(json: &str) -> NotARequest {
+        RegistrationRequest::from_json(json).unwrap_err()
+    }
+
+    #[test]
+    fn parses_the_contract_example_shape() {
+        let request = RegistrationRequest::from_json(VALID).unwrap();
+        assert_eq!(request.ods_code, "RX1");
+        assert_eq!(request.access_type, AccessType::Delegated);
+        assert_eq!(request.redirect_uris[0].platform, Platform::Web);
+    }
+
+    #[test]
+    fn rejects_arrays_where_objects_belong_naming_the_path() {
+        assert_eq!(
+            error("[]").message,
+            "expected a JSON object, found an array"
+        );
+        let json = VALID.replace(
+            "{ \"name\": \"Jo Bloggs\", \"email\": \"jo.bloggs@nhs.net\" }",
+            "[\"Jo Bloggs\", \"jo.bloggs@nhs.net\"]",
+        );
+        assert_eq!(error(&json).path, "contacts[0]");
+    }
+
+    #[test]
+    fn names_the_path_of_unknown_missing_and_mistyped_fields() {
+        let unknown = VALID.replace("\"supplier\"", "\"suplier\"");
+        let e = error(&unknown);
+        assert_eq!(e.path, "application.suplier");
+        assert!(e.message.contains("unknown field `suplier`"), "{e}");
+        let mistyped = VALID.replace("\"platform\": \"web\"", "\"platform\": 3");
+        assert_eq!(error(&mistyped).path, "redirect_uris[0].platform");
+        let missing = VALID.replace("\"access_type\": \"delegated\",", "");
+        assert!(
+            error(&missing)
+                .message
+                .contains("missing field `access_type`")
+        );
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_their_position() {
+        let e = error("{\n  \"ods_code\": \"RX1\",,\n}");
+        assert!(e.message.starts_with("the body is not valid JSON"), "{e}");
+        assert!(e.message.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn empty_strings_and_lists_are_still_a_request() {
+        let json = r#"{"ods_code":"","application":{"name":"","description":"","supplier":""},
+            "access_type":"delegated","permissions":[],"redirect_uris":[],"contacts":[]}"#;
+        assert!(RegistrationRequest::from_json(json).is_ok());
     }
 }

@@ -44,6 +44,20 @@ enum Command {
     },
     /// Print the findings catalogue (every code the validator raises) as Markdown.
     Findings,
+    /// Manage the organisation and mailbox directory.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DirectoryCommand {
+    /// Import ODS files (etr.csv, ets.csv, epraccur.csv, ebranchs.csv, as published) or a mailbox
+    /// list (address,ods_code,kind); imported rows replace embedded ones with the same key.
+    Import {
+        /// The files to import, each in one transaction.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 /// Runs the command line and returns the process's exit status.
@@ -59,6 +73,9 @@ pub fn run() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => report_failure(serve(config)),
         Command::Validate { now, file } => validate(&config, now.as_deref(), &file),
+        Command::Directory(DirectoryCommand::Import { files }) => {
+            report_failure(import(&config, &files))
+        }
         Command::Findings => {
             print!("{}", registration::findings::catalogue_markdown());
             ExitCode::SUCCESS
@@ -200,6 +217,24 @@ fn validate(config: &Config, now: Option<&str>, file: &PathBuf) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+fn import(config: &Config, files: &[PathBuf]) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let pool = store::open(&config.database_url).await?;
+        for file in files {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let count = store::directory::import(&pool, &file.display().to_string(), &text).await?;
+            println!(
+                "{}: {} organisations, {} mailboxes imported",
+                file.display(),
+                count.organisations,
+                count.mailboxes
+            );
+        }
+        Ok(())
+    })
 }
 
 fn display_name(file: &PathBuf) -> String {

@@ -1,0 +1,207 @@
+//! The `appreg` binary as a user runs it.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn appreg(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_appreg"));
+    command
+        .current_dir(dir)
+        .env_remove("APPREG_CONFIG")
+        .env_remove("APPREG_DATABASE_URL")
+        .env("APPREG_DATA_DIR", dir.join("data"));
+    command
+}
+
+fn request_file(dir: &std::path::Path, json: &str) -> std::path::PathBuf {
+    let path = dir.join("request.json");
+    std::fs::write(&path, json).unwrap();
+    path
+}
+
+const REQUEST: &str = include_str!("../../registration/tests/data/delegated_request.json");
+
+#[test]
+fn help_lists_the_subcommands() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = appreg(dir.path()).arg("--help").output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    for command in ["serve", "validate", "findings", "directory"] {
+        assert!(text.contains(command), "{command} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn validate_exits_0_for_a_valid_request_and_prints_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = request_file(dir.path(), REQUEST);
+    let output = appreg(dir.path())
+        .args(["validate", "--now", "2026-12-01T00:00:00Z"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["valid"], true);
+    assert!(
+        !dir.path().join("data").exists(),
+        "validate must not create a database"
+    );
+}
+
+#[test]
+fn validate_exits_1_when_the_request_has_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = request_file(dir.path(), &REQUEST.replace("\"RX1\"", "\"RX1!\""));
+    let output = appreg(dir.path())
+        .arg("validate")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["findings"][0]["code"], "ods_code.format");
+}
+
+#[test]
+fn validate_reads_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = appreg(dir.path())
+        .args(["validate", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(REQUEST.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn validate_exits_2_with_a_clear_message_for_input_that_is_not_a_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("{\"ods_code\": 5}", "ods_code: invalid type"),
+        ("not json", "not valid JSON"),
+        (
+            &REQUEST.replacen("\"ods_code\"", "\"ods\"", 1),
+            "unknown field `ods`",
+        ),
+    ];
+    for (input, needle) in cases {
+        let file = request_file(dir.path(), input);
+        let output = appreg(dir.path())
+            .arg("validate")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{input}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains(needle), "{stderr}");
+        assert!(output.stdout.is_empty());
+    }
+    let output = appreg(dir.path())
+        .args(["validate", "--now", "tomorrow", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = appreg(dir.path())
+        .args(["validate", "/no/such/file.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn serve_exits_non_zero_with_a_message_when_the_port_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = appreg(dir.path())
+        .args(["serve", "--address", &address])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("cannot listen on {address}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("APPREG_ADDRESS"), "{stderr}");
+}
+
+#[test]
+fn serve_exits_non_zero_with_a_message_when_the_database_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-directory");
+    std::fs::write(&blocker, "").unwrap();
+    let output = appreg(dir.path())
+        .args(["serve", "--address", "127.0.0.1:0"])
+        .env("APPREG_DATA_DIR", blocker.join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("cannot use the database"), "{stderr}");
+    assert!(stderr.contains("APPREG_DATA_DIR"), "{stderr}");
+}
+
+#[test]
+fn directory_import_then_validate_uses_the_imported_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("mailboxes.csv");
+    std::fs::write(
+        &list,
+        "address,ods_code,kind\nimported.team@nhs.net,RX1,shared\n",
+    )
+    .unwrap();
+    let output = appreg(dir.path())
+        .args(["directory", "import"])
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("1 mailboxes imported")
+    );
+    let file = request_file(
+        dir.path(),
+        &REQUEST.replace("ward7.referrals@nhs.net", "imported.team@nhs.net"),
+    );
+    let output = appreg(dir.path())
+        .arg("validate")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[test]
+fn findings_prints_the_catalogue() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = appreg(dir.path()).arg("findings").output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("| `ods_code.format` | error |"));
+}

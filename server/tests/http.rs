@@ -1,0 +1,239 @@
+//! The HTTP surface: health, the validate API and its JSON errors, pages and security headers.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{TestApp, delegated_request};
+use serde_json::json;
+
+#[tokio::test]
+async fn healthz_answers_ok_when_the_database_answers() {
+    let app = TestApp::new().await;
+    let (response, body) = app.get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+        json!({"status": "ok", "database": "ok"})
+    );
+    app.state.pool.close().await;
+    let (response, _) = app.get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn validate_returns_the_report_for_a_valid_request() {
+    let app = TestApp::new().await;
+    let (response, report) = app
+        .post_json(
+            "/api/v1/registrations/validate",
+            delegated_request().to_string(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(report["valid"], json!(true), "{report:#}");
+    assert_eq!(report["organisation"]["ods_code"], json!("RX1"));
+    assert_eq!(
+        report["organisation"]["name"],
+        json!("NOTTINGHAM UNIVERSITY HOSPITALS NHS TRUST")
+    );
+}
+
+#[tokio::test]
+async fn validate_returns_200_with_findings_for_a_request_with_errors() {
+    let app = TestApp::new().await;
+    let mut request = delegated_request();
+    request["redirect_uris"][0]["uri"] = json!("https://connector.nuh.nhs.uk/cb#frag");
+    request["ods_code"] = json!("RX!");
+    let (response, report) = app
+        .post_json("/api/v1/registrations/validate", request.to_string())
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(report["valid"], json!(false));
+    let found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("ods_code".into(), "ods_code.format".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(
+            "redirect_uris[0].uri".into(),
+            "redirect_uri.fragment".into()
+        )),
+        "{found:?}"
+    );
+}
+
+#[tokio::test]
+async fn validate_rejects_what_is_not_a_request_with_json_errors() {
+    let app = TestApp::new().await;
+    let cases = [
+        (
+            "{",
+            StatusCode::BAD_REQUEST,
+            "not_a_request",
+            "not valid JSON",
+        ),
+        (
+            "[]",
+            StatusCode::BAD_REQUEST,
+            "not_a_request",
+            "expected a JSON object, found an array",
+        ),
+    ];
+    for (body, status, error, needle) in cases {
+        let (response, answer) = app.post_json("/api/v1/registrations/validate", body).await;
+        assert_eq!(response.status(), status, "{body}");
+        assert_eq!(answer["error"], json!(error));
+        assert!(
+            answer["message"].as_str().unwrap().contains(needle),
+            "{answer}"
+        );
+    }
+    let mut unknown = delegated_request();
+    unknown["application"]["nmae"] = json!("typo");
+    let (response, answer) = app
+        .post_json("/api/v1/registrations/validate", unknown.to_string())
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let message = answer["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("application.nmae: unknown field `nmae`"),
+        "{message}"
+    );
+
+    let mut missing = delegated_request();
+    missing.as_object_mut().unwrap().remove("contacts");
+    let (_, answer) = app
+        .post_json("/api/v1/registrations/validate", missing.to_string())
+        .await;
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing field `contacts`"),
+        "{answer}"
+    );
+
+    let mut wrong_type = delegated_request();
+    wrong_type["redirect_uris"][0]["platform"] = json!("desktop");
+    let (_, answer) = app
+        .post_json("/api/v1/registrations/validate", wrong_type.to_string())
+        .await;
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("redirect_uris[0].platform: unknown variant `desktop`"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn validate_answers_415_and_413_in_json() {
+    let app = TestApp::new().await;
+    let request = Request::post("/api/v1/registrations/validate")
+        .header("content-type", "text/plain")
+        .body(Body::from(delegated_request().to_string()))
+        .unwrap();
+    let (response, body) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap()["error"],
+        json!("unsupported_media_type")
+    );
+
+    let huge = format!("{{\"ods_code\": \"{}\"}}", "A".repeat(1024 * 1024));
+    let (response, answer) = app.post_json("/api/v1/registrations/validate", huge).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(answer["error"], json!("payload_too_large"));
+}
+
+#[tokio::test]
+async fn unknown_api_routes_answer_json_404() {
+    let app = TestApp::new().await;
+    let (response, body) = app.get("/api/v1/nothing-here").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap()["error"],
+        json!("not_found")
+    );
+}
+
+#[tokio::test]
+async fn pages_carry_a_nonce_csp_and_every_response_the_security_headers() {
+    let app = TestApp::new().await;
+    let (response, body) = app.get("/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the CSP");
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script carries the CSP's nonce"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert!(html.contains("Application registration"));
+
+    for path in ["/", "/healthz", "/api/v1/nothing-here"] {
+        let (response, _) = app.get(path).await;
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn each_page_gets_a_fresh_nonce() {
+    let app = TestApp::new().await;
+    let (first, _) = app.get("/").await;
+    let (second, _) = app.get("/").await;
+    assert_ne!(
+        first.headers()["content-security-policy"],
+        second.headers()["content-security-policy"]
+    );
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404() {
+    let app = TestApp::new().await;
+    let (response, body) = app.get("/no-such-page").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(String::from_utf8(body).unwrap().contains("Page not found"));
+}
+
+#[tokio::test]
+async fn the_start_page_answers_the_ods_check_without_javascript() {
+    let app = TestApp::new().await;
+    let (_, body) = app.get("/?ods_code=rx1").await;
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .contains("RX1 is NOTTINGHAM UNIVERSITY HOSPITALS NHS TRUST (open).")
+    );
+}
