@@ -267,7 +267,11 @@ impl Rules<'_, '_> {
                 "Use the https address of the page that completes sign-in.",
             ),
             SchemeClass::Http => {
-                if !self.is_loopback() {
+                // A mis-spelt loopback address has its own, more precise, error.
+                let misspelt_loopback = self
+                    .web_host()
+                    .is_none_or(|h| h.is_loopback_lookalike() || h.is_ipv6_loopback());
+                if !self.is_loopback() && !misspelt_loopback {
                     self.push(
                         out,
                         RedirectUriCode::InsecureHttp,
@@ -280,7 +284,7 @@ impl Rules<'_, '_> {
             SchemeClass::BrkMultihub => {
                 if self.platform != Platform::Spa {
                     self.platform_error(out, "brk-multihub (nested app authentication) redirect URIs");
-                } else if !self.uri.path.is_empty() || self.uri.query.is_some() {
+                } else if self.uri.authority.is_some() && (!self.uri.path.is_empty() || self.uri.query.is_some()) {
                     self.push(
                         out,
                         RedirectUriCode::BrkMultihubPath,
@@ -356,7 +360,8 @@ impl Rules<'_, '_> {
                 }
             }
             Recognised::Other => {
-                if !self.uri.scheme.contains('.') {
+                // A placeholder is why the URI is not one of Entra's forms; that finding says so.
+                if !self.uri.scheme.contains('.') && !self.template_reported {
                     self.push(
                         out,
                         RedirectUriCode::CustomScheme,
@@ -446,6 +451,7 @@ impl Rules<'_, '_> {
             || host.is_loopback_lookalike()
             || host.is_ipv6_loopback()
             || host.kind == HostKind::Invalid
+            || !host.problems.is_empty()
         {
             return;
         }
@@ -547,7 +553,7 @@ impl Rules<'_, '_> {
         }
         if let Some(host) = self
             .web_host()
-            .filter(|h| h.raw.bytes().any(|b| b.is_ascii_uppercase()))
+            .filter(|h| h.problems.is_empty() && h.raw.bytes().any(|b| b.is_ascii_uppercase()))
         {
             self.push(
                 out,

@@ -110,10 +110,10 @@ fn check_one(path: &str, raw: &str, out: &mut Vec<Finding>) {
         ));
     }
     if let Some(host) = checked.host
+        && host.problems.is_empty()
         && !host.raw.eq_ignore_ascii_case(ENTRA_HOST)
     {
-        {
-            out.push(Finding::new(
+        out.push(Finding::new(
                 TokenEndpointCode::NotMicrosoft,
                 path,
                 format!(
@@ -122,6 +122,5 @@ fn check_one(path: &str, raw: &str, out: &mut Vec<Finding>) {
                 ),
                 "NHSmail tokens come from https://login.microsoftonline.com/<tenant ID>/oauth2/v2.0/token; the reviewer will ask why another host is needed.",
             ));
-        }
     }
 }
