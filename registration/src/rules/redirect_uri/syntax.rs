@@ -683,11 +683,12 @@ pub(crate) fn describe_char(c: char) -> String {
 }
 
 fn is_invisible(c: char) -> bool {
-    c != ' ' && c.is_control()
-        || (c != ' ' && c.is_whitespace())
-        || matches!(c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{180E}'
+    c != ' '
+        && (c.is_control()
+            || c.is_whitespace()
+            || matches!(c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{180E}'
             | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}'
-            | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{E0000}'..='\u{E007F}')
+            | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{E0000}'..='\u{E007F}'))
 }
 
 fn char_name(c: char) -> Option<&'static str> {

@@ -945,7 +945,8 @@ fn rejects_more_than_256_uris_and_examines_only_the_first_256() {
 
 #[test]
 fn list_rules_raise_their_codes_at_the_list() {
-    let cases: Vec<(Vec<RedirectUri>, Vec<(&str, &str)>)> = vec![
+    type ListCase = (Vec<RedirectUri>, Vec<(&'static str, &'static str)>);
+    let cases: Vec<ListCase> = vec![
         (
             vec![
                 entry("https://app.nhs.uk/cb", W),
