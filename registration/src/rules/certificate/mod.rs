@@ -94,7 +94,10 @@ pub fn check(
         let path = format!("certificates[{index}]");
         let first = out.len();
         let summary = check_upload(upload, &path, now, out);
-        let refused = out.iter().skip(first).any(|f| f.severity == Severity::Error);
+        let refused = out
+            .iter()
+            .skip(first)
+            .any(|f| f.severity == Severity::Error);
         if let (false, Some(summary)) = (refused, summary) {
             summaries.push(summary);
         }
@@ -129,12 +132,13 @@ fn check_upload(
         return None;
     }
     let mut raised = Vec::new();
-    let mut raise = |code: CertificateCode, out: &mut Vec<Finding>, finding: fn(&str) -> Finding| {
-        if !raised.contains(&code) {
-            raised.push(code);
-            out.push(finding(path));
-        }
-    };
+    let mut raise =
+        |code: CertificateCode, out: &mut Vec<Finding>, finding: fn(&str) -> Finding| {
+            if !raised.contains(&code) {
+                raised.push(code);
+                out.push(finding(path));
+            }
+        };
     for item in &sniffed.items {
         match item {
             Item::Unterminated => raise(CertificateCode::PemUnterminated, out, unterminated),
@@ -218,10 +222,7 @@ fn check_upload(
 
 /// Decodes `content_base64`, refusing anything over the size bound before decoding it.
 fn decode_upload(content: &str, path: &str, out: &mut Vec<Finding>) -> Option<Vec<u8>> {
-    let significant = content
-        .bytes()
-        .filter(|b| !b.is_ascii_whitespace())
-        .count();
+    let significant = content.bytes().filter(|b| !b.is_ascii_whitespace()).count();
     // Four base64 characters carry three bytes; up to two are padding.
     let at_least = significant.saturating_sub(2) / 4 * 3;
     if at_least > MAX_CERTIFICATE_BYTES {
@@ -399,7 +400,8 @@ fn check_certificate(
     let key = rsa_check::key_info(cert);
     let subject = cert.subject();
     let issuer = cert.issuer();
-    let self_issued = subject.as_raw() == issuer.as_raw() || subject.to_string() == issuer.to_string();
+    let self_issued =
+        subject.as_raw() == issuer.as_raw() || subject.to_string() == issuer.to_string();
 
     let mut verifiable = false;
     let key_text = match &key {
@@ -466,7 +468,17 @@ fn check_certificate(
         ));
     }
 
-    if let (true, true, KeyInfo::Rsa { modulus, bits, exponent_bytes, .. }) = (self_issued, verifiable, &key) {
+    if let (
+        true,
+        true,
+        KeyInfo::Rsa {
+            modulus,
+            bits,
+            exponent_bytes,
+            ..
+        },
+    ) = (self_issued, verifiable, &key)
+    {
         match rsa_check::verify_own_signature(cert, &signature, modulus, *bits, exponent_bytes) {
             Verdict::Valid => {}
             Verdict::Invalid => out.push(Finding::new(
@@ -539,7 +551,10 @@ fn check_certificate(
             "Upload the application's own certificate, not the certificate of the authority that issued it.",
         ));
     }
-    if key_usage.as_ref().is_some_and(|k| !k.value.digital_signature()) {
+    if key_usage
+        .as_ref()
+        .is_some_and(|k| !k.value.digital_signature())
+    {
         out.push(Finding::new(
             CertificateCode::KeyUsage,
             path,
@@ -594,14 +609,12 @@ fn whole_days(span: Duration) -> i64 {
 
 /// True when `not_after` is later than the same instant 24 calendar months after `not_before`.
 fn over_24_months(not_before: OffsetDateTime, not_after: OffsetDateTime) -> bool {
-    let plus_two_years = not_before
-        .replace_year(not_before.year() + 2)
-        .or_else(|_| {
-            // 29 February has no twin two years on: the month ends on the 28th.
-            not_before
-                .replace_day(28)
-                .and_then(|d| d.replace_year(not_before.year() + 2))
-        });
+    let plus_two_years = not_before.replace_year(not_before.year() + 2).or_else(|_| {
+        // 29 February has no twin two years on: the month ends on the 28th.
+        not_before
+            .replace_day(28)
+            .and_then(|d| d.replace_year(not_before.year() + 2))
+    });
     plus_two_years.is_ok_and(|limit| not_after > limit)
 }
 

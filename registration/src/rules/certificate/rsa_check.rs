@@ -101,9 +101,19 @@ pub(super) fn signature_info(cert: &X509Certificate<'_>) -> SignatureInfo {
         "2.16.840.1.101.3.4.3.2" => ("dsa_with_SHA256", Hash::Sha256, Scheme::NotRsa),
         "1.3.101.112" => ("ED25519", Hash::Other, Scheme::NotRsa),
         "1.3.101.113" => ("ED448", Hash::Other, Scheme::NotRsa),
-        _ => return SignatureInfo { name: oid, hash: Hash::Other, scheme: Scheme::Unknown },
+        _ => {
+            return SignatureInfo {
+                name: oid,
+                hash: Hash::Other,
+                scheme: Scheme::Unknown,
+            };
+        }
     };
-    SignatureInfo { name: name.to_owned(), hash, scheme }
+    SignatureInfo {
+        name: name.to_owned(),
+        hash,
+        scheme,
+    }
 }
 
 fn pss_params<'a>(cert: &'a X509Certificate<'_>) -> Option<Box<RsaSsaPssParams<'a>>> {
@@ -248,11 +258,31 @@ pub(super) fn verify_own_signature(
     let tbs = cert.tbs_certificate.as_ref();
     let result = match info.scheme {
         Scheme::RsaPkcs1 => match info.hash {
-            Hash::Sha1 => key.verify(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(tbs), &signature.data),
-            Hash::Sha224 => key.verify(Pkcs1v15Sign::new::<Sha224>(), &Sha224::digest(tbs), &signature.data),
-            Hash::Sha256 => key.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(tbs), &signature.data),
-            Hash::Sha384 => key.verify(Pkcs1v15Sign::new::<Sha384>(), &Sha384::digest(tbs), &signature.data),
-            Hash::Sha512 => key.verify(Pkcs1v15Sign::new::<Sha512>(), &Sha512::digest(tbs), &signature.data),
+            Hash::Sha1 => key.verify(
+                Pkcs1v15Sign::new::<Sha1>(),
+                &Sha1::digest(tbs),
+                &signature.data,
+            ),
+            Hash::Sha224 => key.verify(
+                Pkcs1v15Sign::new::<Sha224>(),
+                &Sha224::digest(tbs),
+                &signature.data,
+            ),
+            Hash::Sha256 => key.verify(
+                Pkcs1v15Sign::new::<Sha256>(),
+                &Sha256::digest(tbs),
+                &signature.data,
+            ),
+            Hash::Sha384 => key.verify(
+                Pkcs1v15Sign::new::<Sha384>(),
+                &Sha384::digest(tbs),
+                &signature.data,
+            ),
+            Hash::Sha512 => key.verify(
+                Pkcs1v15Sign::new::<Sha512>(),
+                &Sha512::digest(tbs),
+                &signature.data,
+            ),
             Hash::Md2 | Hash::Md4 | Hash::Md5 | Hash::Other => return Verdict::Unchecked,
         },
         Scheme::RsaPss => {
@@ -274,11 +304,29 @@ pub(super) fn verify_own_signature(
             };
             let data = &signature.data;
             match info.hash {
-                Hash::Sha1 => key.verify(Pss::new_with_salt::<Sha1>(salt), &Sha1::digest(tbs), data),
-                Hash::Sha224 => key.verify(Pss::new_with_salt::<Sha224>(salt), &Sha224::digest(tbs), data),
-                Hash::Sha256 => key.verify(Pss::new_with_salt::<Sha256>(salt), &Sha256::digest(tbs), data),
-                Hash::Sha384 => key.verify(Pss::new_with_salt::<Sha384>(salt), &Sha384::digest(tbs), data),
-                Hash::Sha512 => key.verify(Pss::new_with_salt::<Sha512>(salt), &Sha512::digest(tbs), data),
+                Hash::Sha1 => {
+                    key.verify(Pss::new_with_salt::<Sha1>(salt), &Sha1::digest(tbs), data)
+                }
+                Hash::Sha224 => key.verify(
+                    Pss::new_with_salt::<Sha224>(salt),
+                    &Sha224::digest(tbs),
+                    data,
+                ),
+                Hash::Sha256 => key.verify(
+                    Pss::new_with_salt::<Sha256>(salt),
+                    &Sha256::digest(tbs),
+                    data,
+                ),
+                Hash::Sha384 => key.verify(
+                    Pss::new_with_salt::<Sha384>(salt),
+                    &Sha384::digest(tbs),
+                    data,
+                ),
+                Hash::Sha512 => key.verify(
+                    Pss::new_with_salt::<Sha512>(salt),
+                    &Sha512::digest(tbs),
+                    data,
+                ),
                 Hash::Md2 | Hash::Md4 | Hash::Md5 | Hash::Other => return Verdict::Unchecked,
             }
         }

@@ -252,7 +252,10 @@ fn scan_pem(text: &[u8], items: &mut Vec<Item>) {
             items.push(unterminated(&label));
             continue;
         }
-        items.push(classify_block(&label, text.get(body_start..end).unwrap_or_default()));
+        items.push(classify_block(
+            &label,
+            text.get(body_start..end).unwrap_or_default(),
+        ));
     }
 }
 
@@ -415,9 +418,9 @@ fn classify_der(tlv: &Tlv<'_>) -> Option<Item> {
             let version = small_int(0);
             if version == Some(3) && tag(1) == Some(SEQUENCE) {
                 let content_type = kids.get(1).and_then(|k| read_tlv(k.content));
-                if content_type
-                    .is_some_and(|(oid, _)| oid.tag == OID && oid.content.starts_with(OID_PKCS7_ARC))
-                {
+                if content_type.is_some_and(|(oid, _)| {
+                    oid.tag == OID && oid.content.starts_with(OID_PKCS7_ARC)
+                }) {
                     return Some(Item::Pkcs12);
                 }
             }
@@ -455,7 +458,9 @@ fn classify_der(tlv: &Tlv<'_>) -> Option<Item> {
                     }
                     (Some(INTEGER), Some(CONTEXT_0)) => Some(Item::Csr),
                     (Some(INTEGER), Some(UTC_TIME | GENERALIZED_TIME)) | (Some(SEQUENCE), _) => {
-                        Some(Item::Other("a certificate revocation list (CRL)".to_owned()))
+                        Some(Item::Other(
+                            "a certificate revocation list (CRL)".to_owned(),
+                        ))
                     }
                     _ => None,
                 }
