@@ -304,7 +304,7 @@ fn refuse_keys(items: &[Item], path: &str, out: &mut Vec<Finding>) -> bool {
             CertificateCode::PrivateKey,
             path,
             format!(
-                "This file contains {}. A private key must never leave the system that uses it: because it was uploaded, it must now be treated as compromised, and the certificate in this file cannot be accepted.",
+                "This file contains {}. A private key must never leave the system that uses it: because it was uploaded, it must now be treated as compromised. The upload is refused as a whole, including any certificate in it.",
                 kind.describe()
             ),
             KEY_HINT,
@@ -400,11 +400,80 @@ fn check_certificate(
     let key = rsa_check::key_info(cert);
     let subject = cert.subject();
     let issuer = cert.issuer();
-    let self_issued =
-        subject.as_raw() == issuer.as_raw() || subject.to_string() == issuer.to_string();
+    let (subject_text, issuer_text) = (subject.to_string(), issuer.to_string());
+    // Equal names in different string types (PrintableString vs UTF8String) still match.
+    let self_issued = subject.as_raw() == issuer.as_raw() || subject_text == issuer_text;
 
-    let mut verifiable = false;
-    let key_text = match &key {
+    let (key_text, verifiable) = check_key(&key, path, out);
+
+    if let Some(hash) = signature.hash.weak_name() {
+        out.push(Finding::new(
+            CertificateCode::WeakSignatureHash,
+            path,
+            format!("This certificate is signed with {hash} ({}), which is no longer safe against forgery.", signature.name),
+            "Make a new certificate signed with SHA-256 (OpenSSL: add -sha256; PowerShell New-SelfSignedCertificate: -HashAlgorithm SHA256).",
+        ));
+    }
+
+    // Only a self-issued certificate is signed by its own key; a CA-issued one is never checked.
+    if self_issued
+        && verifiable
+        && let KeyInfo::Rsa {
+            modulus,
+            bits,
+            exponent_bytes,
+            ..
+        } = &key
+    {
+        match rsa_check::verify_own_signature(cert, &signature, modulus, *bits, exponent_bytes) {
+            Verdict::Valid => {}
+            Verdict::Invalid => out.push(Finding::new(
+                CertificateCode::BadSignature,
+                path,
+                "This certificate names itself as its issuer, but its signature does not match its own key: the file was altered or damaged.",
+                "Export the certificate again from where it was created and upload it unchanged.",
+            )),
+            Verdict::Unchecked if signature.hash.weak_name().is_none() => out.push(Finding::new(
+                CertificateCode::SignatureUnchecked,
+                path,
+                format!("This self-signed certificate uses a signature algorithm ({}) the desk cannot verify, so it cannot confirm the file is undamaged.", signature.name),
+                "Consider a certificate signed with sha256WithRSAEncryption, which every tool supports.",
+            )),
+            Verdict::Unchecked => {}
+        }
+    }
+
+    let not_before = cert.validity().not_before.to_datetime();
+    let not_after = cert.validity().not_after.to_datetime();
+    check_dates(not_before, not_after, path, now, out);
+    check_usage(cert, self_issued, path, out);
+
+    let left = not_after - now;
+    let der = cert.as_raw();
+    let sha1 = Sha1::digest(der);
+    let sha256 = Sha256::digest(der);
+    CertificateSummary {
+        path: path.to_owned(),
+        format: format.as_str().to_owned(),
+        subject: subject_text,
+        issuer: issuer_text,
+        serial: serial_text(cert.raw_serial()),
+        not_before,
+        not_after,
+        days_remaining: whole_days(left),
+        key: key_text,
+        signature_algorithm: signature.name,
+        sha1_thumbprint: upper_hex(&sha1),
+        sha256_thumbprint: upper_hex(&sha256),
+        x5t: jose_thumbprint(&sha1),
+        x5t_s256: jose_thumbprint(&sha256),
+        der_base64: STANDARD.encode(der),
+    }
+}
+
+/// The key rules; returns the key as the summary names it and whether it may be used to verify.
+fn check_key(key: &KeyInfo<'_>, path: &str, out: &mut Vec<Finding>) -> (String, bool) {
+    match key {
         KeyInfo::NotRsa(what) => {
             out.push(Finding::new(
                 CertificateCode::KeyNotRsa,
@@ -412,7 +481,7 @@ fn check_certificate(
                 format!("This certificate has {what}. Microsoft Entra ID accepts only RSA keys for application certificates (sign-in fails with AADSTS5002738)."),
                 "Make a new RSA key pair of at least 2048 bits and a certificate for it, e.g. openssl req -x509 -newkey rsa:2048 -sha256 -days 365 -keyout app.key -out app.pem.",
             ));
-            "not RSA".to_owned()
+            ("not RSA".to_owned(), false)
         }
         KeyInfo::MalformedRsa => {
             out.push(Finding::new(
@@ -421,7 +490,7 @@ fn check_certificate(
                 "This certificate's RSA key is not correctly encoded, so it cannot be used.",
                 "Make a new RSA key pair and certificate with a standard tool (OpenSSL, Windows, Azure Key Vault).",
             ));
-            "RSA (malformed)".to_owned()
+            ("RSA (malformed)".to_owned(), false)
         }
         KeyInfo::Rsa { bits, exponent, .. } => {
             let mut usable = true;
@@ -454,51 +523,19 @@ fn check_certificate(
                     "Consider making a new key pair with the default exponent 65537 when this certificate is next renewed.",
                 ));
             }
-            verifiable = usable;
-            format!("RSA {bits}")
-        }
-    };
-
-    if let Some(hash) = signature.hash.weak_name() {
-        out.push(Finding::new(
-            CertificateCode::WeakSignatureHash,
-            path,
-            format!("This certificate is signed with {hash} ({}), which is no longer safe against forgery.", signature.name),
-            "Make a new certificate signed with SHA-256 (OpenSSL: add -sha256; PowerShell New-SelfSignedCertificate: -HashAlgorithm SHA256).",
-        ));
-    }
-
-    if let (
-        true,
-        true,
-        KeyInfo::Rsa {
-            modulus,
-            bits,
-            exponent_bytes,
-            ..
-        },
-    ) = (self_issued, verifiable, &key)
-    {
-        match rsa_check::verify_own_signature(cert, &signature, modulus, *bits, exponent_bytes) {
-            Verdict::Valid => {}
-            Verdict::Invalid => out.push(Finding::new(
-                CertificateCode::BadSignature,
-                path,
-                "This certificate names itself as its issuer, but its signature does not match its own key: the file was altered or damaged.",
-                "Export the certificate again from where it was created and upload it unchanged.",
-            )),
-            Verdict::Unchecked if signature.hash.weak_name().is_none() => out.push(Finding::new(
-                CertificateCode::SignatureUnchecked,
-                path,
-                format!("This self-signed certificate uses a signature algorithm ({}) the desk cannot verify, so it cannot confirm the file is undamaged.", signature.name),
-                "Consider a certificate signed with sha256WithRSAEncryption, which every tool supports.",
-            )),
-            Verdict::Unchecked => {}
+            (format!("RSA {bits}"), usable)
         }
     }
+}
 
-    let not_before = cert.validity().not_before.to_datetime();
-    let not_after = cert.validity().not_after.to_datetime();
+/// Validity (RFC 5280 §4.1.2.5, bounds inclusive), the expiry reminder and the lifetime.
+fn check_dates(
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    path: &str,
+    now: OffsetDateTime,
+    out: &mut Vec<Finding>,
+) {
     let left = not_after - now;
     if now < not_before {
         out.push(Finding::new(
@@ -539,7 +576,10 @@ fn check_certificate(
             "It can be registered, but NHSmail asks for certificates of 24 months or less; make the next one shorter (e.g. -days 730 or less).",
         ));
     }
+}
 
+/// CA certificates and key usages that do not fit a client credential (all warnings).
+fn check_usage(cert: &X509Certificate<'_>, self_issued: bool, path: &str, out: &mut Vec<Finding>) {
     let basic = cert.basic_constraints().ok().flatten();
     let key_usage = cert.key_usage().ok().flatten();
     let is_ca = basic.is_some_and(|b| b.value.ca);
@@ -562,36 +602,16 @@ fn check_certificate(
             "Ask for (or make) a certificate whose key usage includes Digital Signature.",
         ));
     }
-    if let Ok(Some(eku)) = cert.extended_key_usage() {
-        if !eku.value.client_auth && !eku.value.any {
-            out.push(Finding::new(
-                CertificateCode::ExtendedKeyUsage,
-                path,
-                "This certificate is restricted to other purposes (for example a web server's TLS certificate) and does not include client authentication.",
-                "Use a certificate made for the application itself, with Client Authentication in its extended key usage (or none).",
-            ));
-        }
-    }
-
-    let der = cert.as_raw();
-    let sha1 = Sha1::digest(der);
-    let sha256 = Sha256::digest(der);
-    CertificateSummary {
-        path: path.to_owned(),
-        format: format.as_str().to_owned(),
-        subject: subject.to_string(),
-        issuer: issuer.to_string(),
-        serial: serial_text(cert.raw_serial()),
-        not_before,
-        not_after,
-        days_remaining: whole_days(left),
-        key: key_text,
-        signature_algorithm: signature.name,
-        sha1_thumbprint: upper_hex(&sha1),
-        sha256_thumbprint: upper_hex(&sha256),
-        x5t: jose_thumbprint(&sha1),
-        x5t_s256: jose_thumbprint(&sha256),
-        der_base64: STANDARD.encode(der),
+    if let Ok(Some(eku)) = cert.extended_key_usage()
+        && !eku.value.client_auth
+        && !eku.value.any
+    {
+        out.push(Finding::new(
+            CertificateCode::ExtendedKeyUsage,
+            path,
+            "This certificate is restricted to other purposes (for example a web server's TLS certificate) and does not include client authentication.",
+            "Use a certificate made for the application itself, with Client Authentication in its extended key usage (or none).",
+        ));
     }
 }
 

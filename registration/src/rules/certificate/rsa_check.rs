@@ -1,6 +1,6 @@
 //! The certificate's key and signature: what they are, and whether a self-issued one verifies.
 
-use rsa::{BigUint, Pkcs1v15Sign, Pss, RsaPublicKey};
+use rsa::BigUint;
 use sha1::Sha1;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 use x509_parser::certificate::X509Certificate;
@@ -238,53 +238,29 @@ pub(super) fn verify_own_signature(
     bits: usize,
     exponent: &[u8],
 ) -> Verdict {
-    if bits > MAX_VERIFY_BITS {
+    if bits > MAX_VERIFY_BITS || exponent.len() > 8 {
         return Verdict::Unchecked;
     }
-    if info.scheme == Scheme::NotRsa {
-        return Verdict::Invalid;
-    }
-    let signature = &cert.signature_value;
-    if signature.unused_bits != 0 {
-        return Verdict::Invalid;
-    }
-    let Ok(key) = RsaPublicKey::new_with_max_size(
-        BigUint::from_bytes_be(modulus),
-        BigUint::from_bytes_be(exponent),
-        MAX_VERIFY_BITS,
-    ) else {
-        return Verdict::Unchecked;
+    let hashed = |hash: Hash| -> Option<Vec<u8>> {
+        let tbs = cert.tbs_certificate.as_ref();
+        Some(match hash {
+            Hash::Sha1 => Sha1::digest(tbs).to_vec(),
+            Hash::Sha224 => Sha224::digest(tbs).to_vec(),
+            Hash::Sha256 => Sha256::digest(tbs).to_vec(),
+            Hash::Sha384 => Sha384::digest(tbs).to_vec(),
+            Hash::Sha512 => Sha512::digest(tbs).to_vec(),
+            Hash::Md2 | Hash::Md4 | Hash::Md5 | Hash::Other => return None,
+        })
     };
-    let tbs = cert.tbs_certificate.as_ref();
-    let result = match info.scheme {
-        Scheme::RsaPkcs1 => match info.hash {
-            Hash::Sha1 => key.verify(
-                Pkcs1v15Sign::new::<Sha1>(),
-                &Sha1::digest(tbs),
-                &signature.data,
-            ),
-            Hash::Sha224 => key.verify(
-                Pkcs1v15Sign::new::<Sha224>(),
-                &Sha224::digest(tbs),
-                &signature.data,
-            ),
-            Hash::Sha256 => key.verify(
-                Pkcs1v15Sign::new::<Sha256>(),
-                &Sha256::digest(tbs),
-                &signature.data,
-            ),
-            Hash::Sha384 => key.verify(
-                Pkcs1v15Sign::new::<Sha384>(),
-                &Sha384::digest(tbs),
-                &signature.data,
-            ),
-            Hash::Sha512 => key.verify(
-                Pkcs1v15Sign::new::<Sha512>(),
-                &Sha512::digest(tbs),
-                &signature.data,
-            ),
-            Hash::Md2 | Hash::Md4 | Hash::Md5 | Hash::Other => return Verdict::Unchecked,
-        },
+    let scheme_ok = match info.scheme {
+        Scheme::NotRsa => return Verdict::Invalid,
+        Scheme::Unknown => return Verdict::Unchecked,
+        Scheme::RsaPkcs1 => {
+            let Some(digest) = hashed(info.hash) else {
+                return Verdict::Unchecked;
+            };
+            Check::Pkcs1(info.hash, digest)
+        }
         Scheme::RsaPss => {
             let Some(params) = pss_params(cert) else {
                 return Verdict::Unchecked;
@@ -292,49 +268,280 @@ pub(super) fn verify_own_signature(
             let Ok(mgf) = params.mask_gen_algorithm() else {
                 return Verdict::Unchecked;
             };
-            // rsa's PSS uses MGF1 with the message hash and trailer 0xBC: other parameters are rare.
+            // MGF1 with the message hash and trailer 0xBC are what every issuer uses.
             if mgf.mgf.to_id_string() != "1.2.840.113549.1.1.8"
                 || mgf.hash != *params.hash_algorithm_oid()
                 || params.trailer_field() != 1
             {
                 return Verdict::Unchecked;
             }
-            let Ok(salt) = usize::try_from(params.salt_length()) else {
+            let Some(digest) = hashed(info.hash) else {
                 return Verdict::Unchecked;
             };
-            let data = &signature.data;
-            match info.hash {
-                Hash::Sha1 => {
-                    key.verify(Pss::new_with_salt::<Sha1>(salt), &Sha1::digest(tbs), data)
-                }
-                Hash::Sha224 => key.verify(
-                    Pss::new_with_salt::<Sha224>(salt),
-                    &Sha224::digest(tbs),
-                    data,
-                ),
-                Hash::Sha256 => key.verify(
-                    Pss::new_with_salt::<Sha256>(salt),
-                    &Sha256::digest(tbs),
-                    data,
-                ),
-                Hash::Sha384 => key.verify(
-                    Pss::new_with_salt::<Sha384>(salt),
-                    &Sha384::digest(tbs),
-                    data,
-                ),
-                Hash::Sha512 => key.verify(
-                    Pss::new_with_salt::<Sha512>(salt),
-                    &Sha512::digest(tbs),
-                    data,
-                ),
-                Hash::Md2 | Hash::Md4 | Hash::Md5 | Hash::Other => return Verdict::Unchecked,
-            }
+            let Ok(salt) = usize::try_from(params.salt_length()) else {
+                return Verdict::Invalid;
+            };
+            Check::Pss(info.hash, digest, salt)
         }
-        Scheme::NotRsa | Scheme::Unknown => return Verdict::Unchecked,
     };
-    if result.is_ok() {
+    let signature = &cert.signature_value;
+    if signature.unused_bits != 0 {
+        return Verdict::Invalid;
+    }
+    let mut e = [0u8; 8];
+    if let Some(slot) = e.get_mut(8 - exponent.len()..) {
+        slot.copy_from_slice(exponent);
+    }
+    let Some(em) = public_op(modulus, u64::from_be_bytes(e), &signature.data) else {
+        return Verdict::Invalid;
+    };
+    let valid = match scheme_ok {
+        Check::Pkcs1(hash, digest) => emsa_pkcs1_matches(&em, hash, &digest),
+        Check::Pss(hash, digest, salt) => emsa_pss_matches(&em, bits - 1, hash, &digest, salt),
+    };
+    if valid {
         Verdict::Valid
     } else {
         Verdict::Invalid
     }
+}
+
+enum Check {
+    Pkcs1(Hash, Vec<u8>),
+    Pss(Hash, Vec<u8>, usize),
+}
+
+/// EMSA-PKCS1-v1_5 (RFC 8017 §9.2): rebuild the expected encoding and compare it whole.
+fn emsa_pkcs1_matches(em: &[u8], hash: Hash, digest: &[u8]) -> bool {
+    const SHA1: &[u8] = &[
+        0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14,
+    ];
+    let sha2 = |id: u8, len: u8| -> [u8; 19] {
+        [
+            0x30,
+            0x11 + len,
+            0x30,
+            0x0d,
+            0x06,
+            0x09,
+            0x60,
+            0x86,
+            0x48,
+            0x01,
+            0x65,
+            0x03,
+            0x04,
+            0x02,
+            id,
+            0x05,
+            0x00,
+            0x04,
+            len,
+        ]
+    };
+    let prefix: Vec<u8> = match hash {
+        Hash::Sha1 => SHA1.to_vec(),
+        Hash::Sha224 => sha2(4, 28).to_vec(),
+        Hash::Sha256 => sha2(1, 32).to_vec(),
+        Hash::Sha384 => sha2(2, 48).to_vec(),
+        Hash::Sha512 => sha2(3, 64).to_vec(),
+        Hash::Md2 | Hash::Md4 | Hash::Md5 | Hash::Other => return false,
+    };
+    let t_len = prefix.len() + digest.len();
+    let Some(padding) = em.len().checked_sub(t_len + 3).filter(|&p| p >= 8) else {
+        return false;
+    };
+    let mut expected = Vec::with_capacity(em.len());
+    expected.extend_from_slice(&[0x00, 0x01]);
+    expected.resize(2 + padding, 0xFF);
+    expected.push(0x00);
+    expected.extend_from_slice(&prefix);
+    expected.extend_from_slice(digest);
+    expected == em
+}
+
+/// EMSA-PSS-VERIFY (RFC 8017 §9.1.2) with MGF1 over the same hash.
+fn emsa_pss_matches(em: &[u8], em_bits: usize, hash: Hash, digest: &[u8], salt_len: usize) -> bool {
+    let em_len = em_bits.div_ceil(8);
+    // The integer is `k` bytes; when emBits is a multiple of 8 the leading byte must be zero.
+    let Some(skip) = em.len().checked_sub(em_len) else {
+        return false;
+    };
+    let (head, em) = em.split_at(skip);
+    let h_len = digest.len();
+    if head.iter().any(|&b| b != 0) || em_len < h_len + salt_len + 2 || em.last() != Some(&0xBC) {
+        return false;
+    }
+    let db_len = em_len - h_len - 1;
+    let (masked_db, rest) = em.split_at(db_len);
+    let h = rest.get(..h_len).unwrap_or_default();
+    let unused_bits = 8 * em_len - em_bits;
+    let top_mask = 0xFFu8
+        .checked_shr(u32::try_from(unused_bits).unwrap_or(8))
+        .unwrap_or(0);
+    if masked_db.first().is_some_and(|&b| b & !top_mask != 0) {
+        return false;
+    }
+    let Some(mask) = mgf1(hash, h, db_len) else {
+        return false;
+    };
+    let mut db: Vec<u8> = masked_db.iter().zip(&mask).map(|(a, b)| a ^ b).collect();
+    if let Some(first) = db.first_mut() {
+        *first &= top_mask;
+    }
+    let zeros = db_len - salt_len - 1;
+    if db.iter().take(zeros).any(|&b| b != 0) || db.get(zeros) != Some(&0x01) {
+        return false;
+    }
+    let salt = db.get(zeros + 1..).unwrap_or_default();
+    let mut message = vec![0u8; 8];
+    message.extend_from_slice(digest);
+    message.extend_from_slice(salt);
+    hash_bytes(hash, &message).is_some_and(|expected| expected == h)
+}
+
+fn hash_bytes(hash: Hash, data: &[u8]) -> Option<Vec<u8>> {
+    Some(match hash {
+        Hash::Sha1 => Sha1::digest(data).to_vec(),
+        Hash::Sha224 => Sha224::digest(data).to_vec(),
+        Hash::Sha256 => Sha256::digest(data).to_vec(),
+        Hash::Sha384 => Sha384::digest(data).to_vec(),
+        Hash::Sha512 => Sha512::digest(data).to_vec(),
+        Hash::Md2 | Hash::Md4 | Hash::Md5 | Hash::Other => return None,
+    })
+}
+
+fn mgf1(hash: Hash, seed: &[u8], len: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(len + 64);
+    let mut counter = 0u32;
+    while out.len() < len {
+        let mut input = seed.to_vec();
+        input.extend_from_slice(&counter.to_be_bytes());
+        out.extend(hash_bytes(hash, &input)?);
+        counter = counter.wrapping_add(1);
+    }
+    out.truncate(len);
+    Some(out)
+}
+
+/// `signature^e mod n` as `k` big-endian bytes (k = the modulus' length), or `None` when the
+/// signature is not an integer below n of exactly k bytes (RFC 8017 §8.2.2 step 1).
+///
+/// Montgomery multiplication on 64-bit limbs: the general-purpose big-integer `modpow` is several
+/// times slower for e = 65537, and verification is on the desk's hot path.
+fn public_op(modulus: &[u8], e: u64, signature: &[u8]) -> Option<Vec<u8>> {
+    let k = modulus.len();
+    if signature.len() != k || e == 0 || modulus.last().is_none_or(|b| b & 1 == 0) {
+        return None;
+    }
+    let n = limbs(modulus);
+    let s = limbs(signature);
+    if !less_than(&s, &n) {
+        return None;
+    }
+    let words = n.len();
+    let n0inv = {
+        let n0 = n.first().copied().unwrap_or(1);
+        let mut inv = 1u64;
+        for _ in 0..6 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(n0.wrapping_mul(inv)));
+        }
+        inv.wrapping_neg()
+    };
+    // R² mod n, R = 2^(64·words), once per verification.
+    let r2 = {
+        let big_n = BigUint::from_bytes_be(modulus);
+        let r2 = (BigUint::from(1u8) << (128 * words)) % &big_n;
+        let mut bytes = r2.to_bytes_be();
+        if bytes.len() < k {
+            let mut padded = vec![0u8; k - bytes.len()];
+            padded.append(&mut bytes);
+            bytes = padded;
+        }
+        limbs(&bytes)
+    };
+    let base = mont_mul(&s, &r2, &n, n0inv);
+    let mut acc = base.clone();
+    let top = 63 - e.leading_zeros();
+    for bit in (0..top).rev() {
+        acc = mont_mul(&acc, &acc, &n, n0inv);
+        if (e >> bit) & 1 == 1 {
+            acc = mont_mul(&acc, &base, &n, n0inv);
+        }
+    }
+    let mut one = vec![0u64; words];
+    if let Some(first) = one.first_mut() {
+        *first = 1;
+    }
+    let result = mont_mul(&acc, &one, &n, n0inv);
+    let mut out = Vec::with_capacity(words * 8);
+    for limb in result.iter().rev() {
+        out.extend_from_slice(&limb.to_be_bytes());
+    }
+    out.get(out.len().saturating_sub(k)..).map(<[u8]>::to_vec)
+}
+
+/// Big-endian bytes to little-endian 64-bit limbs, padded to whole limbs.
+fn limbs(bytes: &[u8]) -> Vec<u64> {
+    bytes
+        .rchunks(8)
+        .map(|chunk| {
+            let mut word = [0u8; 8];
+            if let Some(slot) = word.get_mut(8 - chunk.len()..) {
+                slot.copy_from_slice(chunk);
+            }
+            u64::from_be_bytes(word)
+        })
+        .collect()
+}
+
+fn less_than(a: &[u64], b: &[u64]) -> bool {
+    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
+        if x != y {
+            return x < y;
+        }
+    }
+    false
+}
+
+/// a·b·R⁻¹ mod n (CIOS); a, b < n, all `n.len()` limbs.
+fn mont_mul(a: &[u64], b: &[u64], n: &[u64], n0inv: u64) -> Vec<u64> {
+    let words = n.len();
+    let mut t = vec![0u64; words + 2];
+    for &bi in b {
+        let mut carry = 0u64;
+        for (tj, &aj) in t.iter_mut().zip(a) {
+            let sum = u128::from(*tj) + u128::from(aj) * u128::from(bi) + u128::from(carry);
+            *tj = sum as u64;
+            carry = (sum >> 64) as u64;
+        }
+        let sum = u128::from(t[words]) + u128::from(carry);
+        t[words] = sum as u64;
+        t[words + 1] = (sum >> 64) as u64;
+
+        let m = t[0].wrapping_mul(n0inv);
+        let sum = u128::from(t[0]) + u128::from(m) * u128::from(n[0]);
+        let mut carry = (sum >> 64) as u64;
+        for j in 1..words {
+            let sum = u128::from(t[j]) + u128::from(m) * u128::from(n[j]) + u128::from(carry);
+            t[j - 1] = sum as u64;
+            carry = (sum >> 64) as u64;
+        }
+        let sum = u128::from(t[words]) + u128::from(carry);
+        t[words - 1] = sum as u64;
+        t[words] = t[words + 1] + ((sum >> 64) as u64);
+    }
+    // t < 2n: subtract n once when t ≥ n.
+    let overflow = t[words] != 0;
+    t.truncate(words);
+    if overflow || !less_than(&t, n) {
+        let mut borrow = 0u64;
+        for (tj, &nj) in t.iter_mut().zip(n) {
+            let (d1, b1) = tj.overflowing_sub(nj);
+            let (d2, b2) = d1.overflowing_sub(borrow);
+            *tj = d2;
+            borrow = u64::from(b1 || b2);
+        }
+    }
+    t
 }

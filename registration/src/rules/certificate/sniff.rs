@@ -174,16 +174,13 @@ pub(super) fn sniff(bytes: &[u8]) -> Sniffed {
         sniffed.nothing = Some(Nothing::Thumbprint);
         return sniffed;
     }
-    if let Some(der) = bare_base64(trimmed) {
-        if der.first() == Some(&0x30) {
-            sniffed.format = Format::Base64;
-            sniffed.trailing_data = scan_der(&der, &mut sniffed.items);
-            if !sniffed.items.is_empty() {
-                return sniffed;
-            }
-            sniffed.items.clear();
-            sniffed.trailing_data = false;
+    if let Some(der) = bare_base64(trimmed).filter(|der| der.first() == Some(&0x30)) {
+        sniffed.format = Format::Base64;
+        sniffed.trailing_data = scan_der(&der, &mut sniffed.items);
+        if !sniffed.items.is_empty() {
+            return sniffed;
         }
+        sniffed.trailing_data = false;
     }
     sniffed.nothing = Some(if std::str::from_utf8(text).is_ok() {
         Nothing::Text

@@ -285,7 +285,7 @@ fn each_fixture_raises_exactly_its_codes() {
             ));
         }
         let refused = findings.iter().any(|f| f.severity == Severity::Error);
-        if refused == !summaries.is_empty() {
+        if refused != summaries.is_empty() {
             failures.push(format!(
                 "{name}: refused={refused} but {} summaries",
                 summaries.len()
@@ -802,4 +802,59 @@ proptest! {
     fn pem_like_text_never_panics(text in "(-----(BEGIN|END) [A-Z ]{0,12}-----|[A-Za-z0-9+/=:\r\n ]{0,40}){0,8}") {
         let _ = run(text.as_bytes(), now());
     }
+}
+
+/// Run with `cargo test --release -p registration -- --ignored certificate_check_is_fast`.
+#[test]
+#[ignore = "timing: meaningful only in a release build"]
+fn certificate_check_is_fast() {
+    let uploads = [upload(fixture!("rsa2048.pem"))];
+    let now = now();
+    let rounds = 200;
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        let mut findings = Vec::new();
+        std::hint::black_box(check(&uploads, now, &mut findings));
+    }
+    let each = start.elapsed() / rounds;
+    eprintln!("one RSA 2048 self-signed certificate: {each:?}");
+    if !cfg!(debug_assertions) {
+        assert!(each < std::time::Duration::from_micros(200), "{each:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn a_changed_signature_never_verifies(index in 0usize..512, flip in 1u8..=255) {
+        for der in [fixture!("rsa2048.der"), &pem_der(fixture!("pss.pem"))[..], &pem_der(fixture!("rsa4096.pem"))[..]] {
+            let (_, cert) = X509Certificate::from_der(der).unwrap();
+            let info = rsa_check::signature_info(&cert);
+            let KeyInfo::Rsa { modulus, bits, exponent_bytes, .. } = rsa_check::key_info(&cert) else {
+                panic!("fixture has an RSA key")
+            };
+            prop_assert_eq!(
+                rsa_check::verify_own_signature(&cert, &info, modulus, bits, exponent_bytes),
+                Verdict::Valid
+            );
+            let mut damaged = der.to_vec();
+            let at = damaged.len() - 1 - index % (bits / 8);
+            damaged[at] ^= flip;
+            let (_, cert) = X509Certificate::from_der(&damaged).unwrap();
+            prop_assert_eq!(
+                rsa_check::verify_own_signature(&cert, &info, modulus, bits, exponent_bytes),
+                Verdict::Invalid
+            );
+        }
+    }
+}
+
+fn pem_der(pem: &[u8]) -> Vec<u8> {
+    let body: String = std::str::from_utf8(pem)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    STANDARD.decode(body).unwrap()
 }
