@@ -219,6 +219,7 @@ fn scan_der(mut input: &[u8], items: &mut Vec<Item>) -> bool {
 /// Looks at every `-----BEGIN …-----` block, terminated or not.
 fn scan_pem(text: &[u8], items: &mut Vec<Item>) {
     let mut pos = 0;
+    let mut next_end: Option<Option<usize>> = None;
     while let Some(begin) = find(text, b"-----BEGIN", pos) {
         let after = begin + b"-----BEGIN".len();
         let line_end = find_line_end(text, after);
@@ -231,7 +232,16 @@ fn scan_pem(text: &[u8], items: &mut Vec<Item>) {
         };
         let label = String::from_utf8_lossy(label.trim_ascii()).into_owned();
         let next_begin = find(text, b"-----BEGIN", body_start);
-        let end = find(text, b"-----END", body_start);
+        // Remember the next END: many BEGINs with no END must not rescan the file each time.
+        let end = match next_end {
+            Some(Some(e)) if e >= body_start => Some(e),
+            Some(None) => None,
+            _ => {
+                let found = find(text, b"-----END", body_start);
+                next_end = Some(found);
+                found
+            }
+        };
         let Some(end) = end.filter(|&e| next_begin.is_none_or(|b| e < b)) else {
             items.push(unterminated(&label));
             pos = next_begin.unwrap_or(text.len());

@@ -659,6 +659,22 @@ fn reads_text_starting_with_zero_as_text() {
 }
 
 #[test]
+fn many_unterminated_blocks_take_linear_time() {
+    let hostile = "-----BEGIN A-----\n".repeat(MAX_CERTIFICATE_BYTES / 18);
+    let start = std::time::Instant::now();
+    let (findings, _) = run(hostile.as_bytes(), now());
+    assert_eq!(
+        codes(&findings),
+        vec![(AT.to_owned(), "certificate.pem_unterminated")]
+    );
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
 fn rejects_content_that_is_not_base64_at_its_field() {
     let mut findings = Vec::new();
     let bad = CertificateUpload {
