@@ -15,6 +15,7 @@ pub fn OdsCodeCheck() -> impl IntoView {
             <h2>"Check your ODS code"</h2>
             <label class="nhsuk-label" for="ods-code-check">"ODS code"</label>
             <div class="nhsuk-hint" id="ods-code-check-hint">"For example, RX1 or A81001"</div>
+            <div class="appreg-inline-check">
             <input
                 class="nhsuk-input nhsuk-input--width-10"
                 id="ods-code-check"
@@ -23,12 +24,14 @@ pub fn OdsCodeCheck() -> impl IntoView {
                 spellcheck="false"
                 autocomplete="off"
                 aria-describedby="ods-code-check-hint ods-code-check-result"
+                value=code.get_untracked()
                 prop:value=code
                 on:input=move |event| code.set(event_target_value(&event))
             />
-            <button class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-left-2" type="submit" data-module="nhsuk-button">
+            <button class="nhsuk-button nhsuk-button--secondary" type="submit" data-module="nhsuk-button">
                 "Check"
             </button>
+            </div>
             <p class="nhsuk-body" id="ods-code-check-result" aria-live="polite" data-state=move || answer.get().0>
                 {move || answer.get().1}
             </p>

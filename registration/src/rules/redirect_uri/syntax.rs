@@ -316,7 +316,7 @@ fn template(placeholders: &[&str], noun: &str) -> Issue {
     issue(
         IssueKind::Template,
         format!("The {noun} still contains placeholder text from an example: {list}."),
-        "Replace the placeholder with the real value (for example the application's client ID, a GUID).",
+        "Replace the placeholder with the real value (for example the NHSmail tenant ID or the application's client ID, both GUIDs).",
     )
 }
 
