@@ -237,3 +237,84 @@ async fn the_start_page_answers_the_ods_check_without_javascript() {
             .contains("RX1 is NOTTINGHAM UNIVERSITY HOSPITALS NHS TRUST (open).")
     );
 }
+
+fn with_certificate(file_name: &str, bytes: &[u8]) -> serde_json::Value {
+    use base64::Engine;
+    let mut request = delegated_request();
+    request["certificates"] = json!([{
+        "file_name": file_name,
+        "content_base64": base64::engine::general_purpose::STANDARD.encode(bytes),
+    }]);
+    request
+}
+
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../registration/tests/fixtures/certificates/"
+);
+
+#[tokio::test]
+async fn validate_describes_an_uploaded_certificate() {
+    let app = TestApp::new().await;
+    let pem = std::fs::read(format!("{FIXTURES}rsa2048.pem")).unwrap();
+    let fingerprints =
+        std::fs::read_to_string(format!("{FIXTURES}rsa2048_fingerprints.txt")).unwrap();
+    let (response, report) = app
+        .post_json(
+            "/api/v1/registrations/validate",
+            with_certificate("connector.cer", &pem).to_string(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let certificate = &report["certificates"][0];
+    assert_eq!(certificate["path"], "certificates[0]");
+    assert_eq!(certificate["key"], "RSA 2048");
+    let sha1 = certificate["sha1_thumbprint"].as_str().unwrap();
+    assert_eq!(sha1.len(), 40);
+    assert!(
+        fingerprints.replace(':', "").contains(sha1),
+        "{sha1} not in {fingerprints}"
+    );
+    assert!(!certificate["x5t"].as_str().unwrap().contains('='));
+}
+
+#[tokio::test]
+async fn validate_refuses_a_private_key_and_never_echoes_it() {
+    let app = TestApp::new().await;
+    let combined = std::fs::read_to_string(format!("{FIXTURES}combined.pem")).unwrap();
+    let (response, report) = app
+        .post_json(
+            "/api/v1/registrations/validate",
+            with_certificate("app.pem", combined.as_bytes()).to_string(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(report["valid"], false);
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"certificate.private_key"), "{codes:?}");
+    assert_eq!(
+        report["certificates"],
+        json!([]),
+        "no summary for an upload holding a key"
+    );
+    let answer = report.to_string();
+    let key_body: String = combined
+        .split("-----BEGIN PRIVATE KEY-----")
+        .nth(1)
+        .and_then(|rest| rest.split("-----END").next())
+        .unwrap()
+        .lines()
+        .collect();
+    for piece in key_body.as_bytes().chunks(16) {
+        let piece = std::str::from_utf8(piece).unwrap();
+        assert!(
+            !answer.contains(piece),
+            "the answer echoes part of the key: {piece}"
+        );
+    }
+}
