@@ -8,6 +8,7 @@
 
 pub mod catalogue;
 pub mod directory;
+pub mod draft;
 pub mod findings;
 pub mod limits;
 pub mod report;
@@ -18,6 +19,7 @@ pub use directory::{
     Directory, EmbeddedDirectory, MailboxDirectory, MailboxEntry, MailboxKind, Organisation,
     OrganisationDirectory, OrganisationStatus,
 };
+pub use draft::{DraftPermission, DraftRedirectUri, RegistrationDraft, validate_draft};
 pub use findings::{Finding, FindingCode, Severity};
 pub use report::{
     CertificateSummary, OrganisationSummary, RequiredResourceAccess, ResourceAccess,
