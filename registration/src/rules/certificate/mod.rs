@@ -678,3 +678,72 @@ fn upper_hex(bytes: &[u8]) -> String {
 fn jose_thumbprint(digest: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(digest)
 }
+
+/// Why the form dropped an uploaded file without keeping any of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusedUpload {
+    /// The file held a private key.
+    PrivateKey,
+    /// The file was a PKCS #12 bundle.
+    Pkcs12,
+    /// The file was over the size limit.
+    TooLarge,
+}
+
+impl RefusedUpload {
+    /// The name used in the form's redirect (`?refused=private_key`).
+    pub fn parse(text: &str) -> Option<RefusedUpload> {
+        match text {
+            "private_key" => Some(RefusedUpload::PrivateKey),
+            "pkcs12" => Some(RefusedUpload::Pkcs12),
+            "too_large" => Some(RefusedUpload::TooLarge),
+            _ => None,
+        }
+    }
+
+    /// The name used in the form's redirect.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusedUpload::PrivateKey => "private_key",
+            RefusedUpload::Pkcs12 => "pkcs12",
+            RefusedUpload::TooLarge => "too_large",
+        }
+    }
+
+    /// The refusal from a check's findings, when the upload must not be kept.
+    pub fn from_findings(findings: &[Finding]) -> Option<RefusedUpload> {
+        findings.iter().find_map(|finding| match finding.code {
+            crate::FindingCode::Certificate(CertificateCode::PrivateKey) => Some(RefusedUpload::PrivateKey),
+            crate::FindingCode::Certificate(CertificateCode::Pkcs12) => Some(RefusedUpload::Pkcs12),
+            crate::FindingCode::Certificate(CertificateCode::TooLarge) => Some(RefusedUpload::TooLarge),
+            _ => None,
+        })
+    }
+
+    /// The finding the form shows at `path` after the file was dropped (nothing of it kept).
+    pub fn finding(self, path: &str) -> Finding {
+        match self {
+            RefusedUpload::PrivateKey => Finding::new(
+                CertificateCode::PrivateKey,
+                path,
+                "The file you uploaded contains a private key, so it was refused and nothing of it was kept. A private key must never leave the system that uses it: because it was uploaded, treat it as compromised.",
+                KEY_HINT,
+            ),
+            RefusedUpload::Pkcs12 => Finding::new(
+                CertificateCode::Pkcs12,
+                path,
+                "The file you uploaded is a PKCS #12 (.pfx or .p12) bundle, which holds the private key as well as the certificate, so it was refused and nothing of it was kept. Treat that key as compromised.",
+                KEY_HINT,
+            ),
+            RefusedUpload::TooLarge => Finding::new(
+                CertificateCode::TooLarge,
+                path,
+                format!(
+                    "The file you uploaded is larger than {} KiB, so it was not kept. A certificate file is a few kilobytes.",
+                    crate::limits::MAX_CERTIFICATE_BYTES / 1024
+                ),
+                "Upload only the certificate (.cer, .crt or .pem), not a bundle or an archive.",
+            ),
+        }
+    }
+}

@@ -222,13 +222,22 @@ pub fn risk(request: &RegistrationRequest) -> Risk {
         .take(MAX_PERMISSIONS)
         .filter(|p| p.value.chars().count() <= MAX_PERMISSION_VALUE_CHARS)
         .filter_map(|p| catalogue.resolve(given_resource(p), &p.value, p.permission_type))
-        .any(|entry| {
-            is_app_mail(entry)
-                || is_privileged(entry)
-                || is_tenant_wide_read(entry)
-                || (entry.resource() == Resource::Exchange && entry.value() == "full_access_as_app")
-        });
+        .any(|entry| permission_risk(entry) == Risk::High);
     if high { Risk::High } else { Risk::Low }
+}
+
+/// One permission's risk, as [`risk`] judges a request by it (the form's picker shows it).
+pub fn permission_risk(entry: &Permission) -> Risk {
+    let high = is_app_mail(entry)
+        || is_privileged(entry)
+        || is_tenant_wide_read(entry)
+        || (entry.resource() == Resource::Exchange && entry.value() == "full_access_as_app");
+    if high { Risk::High } else { Risk::Low }
+}
+
+/// True for the app-only mailbox-data permissions that need an access policy group.
+pub fn needs_access_policy_group(entry: &Permission) -> bool {
+    is_app_mail(entry)
 }
 
 struct Context {
