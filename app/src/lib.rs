@@ -2,7 +2,9 @@
 //! The pages translate between people and `registration`; they hold no rules of their own.
 
 #![forbid(unsafe_code)]
+#![recursion_limit = "512"]
 
+pub mod backend;
 pub mod components;
 mod layout;
 pub mod pages;
@@ -11,7 +13,7 @@ mod security;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    ParamSegment, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -51,6 +53,12 @@ pub fn App() -> impl IntoView {
             <layout::Layout>
                 <Routes fallback=|| view! { <pages::NotFound /> }>
                     <Route path=StaticSegment("") view=pages::StartPage />
+                    <Route path=StaticSegment("register") view=pages::RegisterPage />
+                    <Route path=(StaticSegment("register"), ParamSegment("draft_id")) view=pages::RegisterPage />
+                    <Route
+                        path=(StaticSegment("registrations"), ParamSegment("reference"), StaticSegment("submitted"))
+                        view=pages::SubmittedPage
+                    />
                 </Routes>
             </layout::Layout>
         </Router>

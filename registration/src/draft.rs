@@ -68,7 +68,11 @@ pub struct DraftRedirectUri {
 }
 
 /// Validates a draft: its conversion findings plus the request's report, at draft row indices.
-pub fn validate_draft(draft: &RegistrationDraft, directory: Directory<'_>, now: OffsetDateTime) -> ValidationReport {
+pub fn validate_draft(
+    draft: &RegistrationDraft,
+    directory: Directory<'_>,
+    now: OffsetDateTime,
+) -> ValidationReport {
     let _ = (draft, directory, now);
     ValidationReport::new(Vec::new(), Vec::new(), None, Vec::new())
 }

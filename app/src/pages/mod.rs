@@ -1,7 +1,27 @@
 //! One module a page.
 
 mod not_found;
+pub mod register;
 mod start;
+mod submitted;
+
+use leptos::prelude::*;
 
 pub use not_found::NotFound;
+pub use register::RegisterPage;
 pub use start::StartPage;
+pub use submitted::SubmittedPage;
+
+/// Shown when the server could not answer (status 500); the detail is in the server's log.
+#[component]
+pub fn ServiceProblem() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    view! {
+        <crate::PageTitle text="Sorry, there is a problem with the service" />
+        <h1>"Sorry, there is a problem with the service"</h1>
+        <p>"Try again later. Anything you saved as a draft is kept."</p>
+    }
+}

@@ -713,9 +713,13 @@ impl RefusedUpload {
     /// The refusal from a check's findings, when the upload must not be kept.
     pub fn from_findings(findings: &[Finding]) -> Option<RefusedUpload> {
         findings.iter().find_map(|finding| match finding.code {
-            crate::FindingCode::Certificate(CertificateCode::PrivateKey) => Some(RefusedUpload::PrivateKey),
+            crate::FindingCode::Certificate(CertificateCode::PrivateKey) => {
+                Some(RefusedUpload::PrivateKey)
+            }
             crate::FindingCode::Certificate(CertificateCode::Pkcs12) => Some(RefusedUpload::Pkcs12),
-            crate::FindingCode::Certificate(CertificateCode::TooLarge) => Some(RefusedUpload::TooLarge),
+            crate::FindingCode::Certificate(CertificateCode::TooLarge) => {
+                Some(RefusedUpload::TooLarge)
+            }
             _ => None,
         })
     }

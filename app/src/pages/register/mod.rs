@@ -1,0 +1,280 @@
+//! The registration form (issue: "The registration form a Local Administrator fills in").
+//!
+//! One well-sectioned page. It works as plain HTML form posts (see docs/form.md) and, once
+//! hydrated, runs the same `registration` rules in the browser as the person types.
+
+mod certificates;
+mod fields;
+mod lists;
+mod permissions;
+mod state;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use registration::rules::certificate::RefusedUpload;
+use registration::{Directory, EmbeddedDirectory, Finding, Severity, validate_draft};
+use time::OffsetDateTime;
+
+use crate::PageTitle;
+use crate::backend::{FormPage, load_form};
+use crate::pages::NotFound;
+use fields::{ActionButton, FieldMessages, TextArea, TextInput};
+pub use permissions::search as search_permissions;
+use state::{FormState, field_id};
+
+/// `/register` and `/register/{draft_id}`.
+#[component]
+pub fn RegisterPage() -> AnyView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let page = Resource::new_blocking(
+        move || {
+            (
+                params.read().get("draft_id"),
+                query.read().get("checked").is_some(),
+            )
+        },
+        |(draft_id, checked)| load_form(draft_id, checked),
+    );
+    let saved = move || query.read().get("saved").is_some();
+    let refused = move || {
+        query
+            .read()
+            .get("refused")
+            .and_then(|r| RefusedUpload::parse(&r))
+    };
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading the form…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(Some(page)) => view! { <RegistrationForm page saved=saved() refused=refused() /> }.into_any(),
+                    Ok(None) => view! { <NotFound /> }.into_any(),
+                    Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+/// The form itself, for one page load.
+#[component]
+fn RegistrationForm(page: FormPage, saved: bool, refused: Option<RefusedUpload>) -> AnyView {
+    let now = OffsetDateTime::from_unix_timestamp(page.now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let state = FormState::new(page.draft, page.report, now, |draft, now| {
+        validate_draft(draft, Directory::new(EmbeddedDirectory::get()), now)
+    });
+    provide_context(state);
+    Effect::new(move |_| state.hydrated.set(true));
+    let refused = refused.map(|r| r.finding("certificates"));
+    let draft = state.draft.get_untracked();
+
+    view! {
+        <PageTitle text=if state.checked { "Check your request" } else { "Request an application registration" } />
+        <div class="nhsuk-grid-row">
+            <div class="nhsuk-grid-column-full">
+                {saved.then(|| view! { <SavedBanner draft_id=page.draft_id.clone().unwrap_or_default() /> })}
+                <ErrorSummary refused=refused.clone() />
+                <h1>"Request an application registration"</h1>
+                <p class="nhsuk-lede-text">"Tell us about the application and what it needs from NHSmail. We check each answer as you go."</p>
+                <form method="post" action="/register" enctype="multipart/form-data" novalidate>
+                    // Pressing Enter in a field checks the form (the first submit button is the default).
+                    <button type="submit" name="action" value="check" class="appreg-default-action" tabindex="-1" aria-hidden="true">"Check"</button>
+                    <input type="hidden" name="draft_id" value=page.draft_id.clone().unwrap_or_default() />
+                    <Organisation value=draft.ods_code.clone() />
+                    <section class="appreg-section" aria-labelledby="application-heading">
+                        <h2 id="application-heading">"Application"</h2>
+                        <TextInput label="Application name" hint="As people will see it when they sign in" name="application_name" path="application.name" value=draft.application_name.clone()
+                            width="nhsuk-u-width-two-thirds" on_edit=Callback::new(move |v| state.edit(|d| d.application_name = v)) />
+                        <TextArea label="Description" hint="What the application does with NHSmail, and for whom" name="description" path="application.description" value=draft.description.clone()
+                            on_edit=Callback::new(move |v| state.edit(|d| d.description = v)) />
+                        <TextInput label="Supplier" hint="The company or team that makes the application" name="supplier" path="application.supplier" value=draft.supplier.clone()
+                            width="nhsuk-u-width-two-thirds" on_edit=Callback::new(move |v| state.edit(|d| d.supplier = v)) />
+                    </section>
+                    <AccessType value=draft.access_type.clone() />
+                    <permissions::Permissions />
+                    <AccessPolicyGroup value=draft.access_policy_group.clone() />
+                    <lists::Mailboxes />
+                    <lists::RedirectUris />
+                    <lists::TokenEndpoints />
+                    <certificates::Certificates refused=refused.clone() />
+                    <section class="appreg-section" aria-labelledby="client-secret-heading">
+                        <h2 id="client-secret-heading">"Client secret"</h2>
+                        <TextInput label="Client secret lifetime (months)" name="client_secret_months" path="client_secret.lifetime_months" value=draft.client_secret_months.clone()
+                            hint="Only if the application signs in with a secret instead of a certificate: 1 to 24 months. Leave blank for no secret."
+                            width="nhsuk-input--width-2" inputmode="numeric" on_edit=Callback::new(move |v| state.edit(|d| d.client_secret_months = v)) />
+                    </section>
+                    <lists::Contacts />
+                    <div class="appreg-actions">
+                        <ActionButton action="submit">"Submit"</ActionButton>
+                        " "
+                        <ActionButton action="check" secondary=true>"Check"</ActionButton>
+                        " "
+                        <ActionButton action="save" secondary=true>"Save draft"</ActionButton>
+                    </div>
+                </form>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// "Draft saved" with the address to come back to.
+#[component]
+fn SavedBanner(draft_id: String) -> AnyView {
+    let address = format!("/register/{draft_id}");
+    view! {
+        <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="saved-title" data-module="nhsuk-notification-banner">
+            <div class="nhsuk-notification-banner__header">
+                <h2 class="nhsuk-notification-banner__title" id="saved-title">"Success"</h2>
+            </div>
+            <div class="nhsuk-notification-banner__content">
+                <p class="nhsuk-notification-banner__heading">"Your draft is saved"</p>
+                <p class="nhsuk-body">
+                    "To come back to it, bookmark this page or keep its address: "
+                    <a class="nhsuk-notification-banner__link" href=address.clone()>{address.clone()}</a>
+                </p>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// The NHS.UK error summary (errors, linking to each field) and the list of warnings.
+#[component]
+fn ErrorSummary(refused: Option<Finding>) -> AnyView {
+    let state = expect_context::<FormState>();
+    let errors = move || {
+        let mut errors: Vec<Finding> = refused.iter().cloned().collect();
+        errors.extend(state.shown.with(|all| {
+            all.iter()
+                .filter(|f| f.severity == Severity::Error)
+                .cloned()
+                .collect::<Vec<_>>()
+        }));
+        errors
+    };
+    let warnings = move || {
+        state.shown.with(|all| {
+            all.iter()
+                .filter(|f| f.severity == Severity::Warning)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    let autofocus = state.checked;
+    view! {
+        {move || {
+            let errors = errors();
+            (!errors.is_empty()).then(|| view! {
+                <div class="nhsuk-error-summary" id="error-summary" aria-labelledby="error-summary-title" role="alert" tabindex="-1" autofocus=autofocus>
+                    <h2 class="nhsuk-error-summary__title" id="error-summary-title">"There is a problem"</h2>
+                    <div class="nhsuk-error-summary__body">
+                        <p>{format!("{} {} to fix before you can submit.", errors.len(), if errors.len() == 1 { "thing" } else { "things" })}</p>
+                        <ul class="nhsuk-list nhsuk-error-summary__list">
+                            {errors.into_iter().map(|f| view! {
+                                <li><a href=format!("#{}", field_id(&f.path)) data-code=f.code.code()>{f.message}</a></li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                </div>
+            })
+        }}
+        {move || {
+            let warnings = warnings();
+            (state.checked && !warnings.is_empty()).then(|| view! {
+                <div class="nhsuk-warning-callout" id="warning-summary">
+                    <h2 class="nhsuk-warning-callout__label">
+                        <span role="text"><span class="nhsuk-u-visually-hidden">"Important: "</span>"A reviewer will look at"</span>
+                    </h2>
+                    <p>"You can submit with these, but the reviewer will check them."</p>
+                    <ul>
+                        {warnings.into_iter().map(|f| view! {
+                            <li><a href=format!("#{}", field_id(&f.path)) data-code=f.code.code()>{f.message}</a></li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            })
+        }}
+    }
+    .into_any()
+}
+
+/// The ODS code, with the organisation's name as soon as the code is recognised.
+#[component]
+fn Organisation(value: String) -> AnyView {
+    let state = expect_context::<FormState>();
+    let organisation = move || state.live.with(|r| r.organisation.clone());
+    view! {
+        <section class="appreg-section" aria-labelledby="organisation-heading">
+            <h2 id="organisation-heading">"Organisation"</h2>
+            <TextInput label="ODS code" hint="Your organisation's code in the Organisation Data Service, for example RX1" name="ods_code" path="ods_code" value=value
+                width="nhsuk-input--width-10" on_edit=Callback::new(move |v| state.edit(|d| d.ods_code = v))>
+                <p class="nhsuk-body appreg-organisation" id="organisation-name" aria-live="polite">
+                    {move || organisation().map(|org| format!("{} ({})", org.name, org.ods_code))}
+                </p>
+            </TextInput>
+        </section>
+    }
+    .into_any()
+}
+
+/// Delegated or application access.
+#[component]
+fn AccessType(value: String) -> AnyView {
+    let state = expect_context::<FormState>();
+    let has_error = move || state.has_error("access_type");
+    let radio = move |choice: &'static str, label: &'static str, hint: &'static str| {
+        let id = format!("access-type-{choice}");
+        view! {
+            <div class="nhsuk-radios__item">
+                <input class="nhsuk-radios__input" id=id.clone() name="access_type" type="radio" value=choice checked=value == choice
+                    aria-describedby=format!("{id}-item-hint")
+                    on:change=move |_| { state.edit(|d| d.access_type = choice.to_string()); state.touch("access_type"); } />
+                <label class="nhsuk-label nhsuk-radios__label" for=id.clone()>{label}</label>
+                <div class="nhsuk-hint nhsuk-radios__hint" id=format!("{id}-item-hint")>{hint}</div>
+            </div>
+        }
+    };
+    view! {
+        <div class="nhsuk-form-group" class:nhsuk-form-group--error=has_error>
+            <fieldset class="nhsuk-fieldset" aria-describedby="access-type-hint">
+                <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--m">
+                    <h2 class="nhsuk-fieldset__heading">"Access type"</h2>
+                </legend>
+                <div class="nhsuk-hint" id="access-type-hint">"How the application reaches NHSmail"</div>
+                <FieldMessages path="access_type" />
+                <div class="nhsuk-radios">
+                    {radio("delegated", "Delegated", "A person signs in, and the application acts for them (for example an email client)")}
+                    {radio("application", "Application", "The application works on its own, with no one signed in (for example a service that sends letters by email)")}
+                </div>
+            </fieldset>
+        </div>
+    }
+    .into_any()
+}
+
+/// The access policy group, shown when app-only mail permissions are chosen (or one was typed).
+#[component]
+fn AccessPolicyGroup(value: String) -> AnyView {
+    let state = expect_context::<FormState>();
+    let typed = !value.trim().is_empty();
+    let needed = move || {
+        typed
+            || state
+                .draft
+                .with(|d| permissions::needs_access_policy_group(&d.permissions))
+    };
+    let value = StoredValue::new(value);
+    view! {
+        <Show when=needed>
+            <section class="appreg-section" aria-labelledby="access-policy-group-heading">
+                <h2 id="access-policy-group-heading">"Mailbox scope"</h2>
+                <TextInput label="Access policy group" name="access_policy_group" path="access_policy_group" value=value.get_value()
+                    hint="App-only mail permissions reach every mailbox unless they are scoped. Give the @nhs.net address of a mail-enabled security group holding only the mailboxes the application may use."
+                    input_type="email" width="nhsuk-u-width-two-thirds" on_edit=Callback::new(move |v| state.edit(|d| d.access_policy_group = v)) />
+            </section>
+        </Show>
+    }
+    .into_any()
+}

@@ -1,0 +1,97 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use registration::Severity;
+
+use crate::PageTitle;
+use crate::backend::{SubmissionPage, load_submission};
+use crate::pages::NotFound;
+
+/// `/registrations/{reference}/submitted`: the confirmation after a valid submission.
+#[component]
+pub fn SubmittedPage() -> impl IntoView {
+    let params = use_params_map();
+    let page = Resource::new_blocking(
+        move || params.read().get("reference").unwrap_or_default(),
+        load_submission,
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(Some(page)) => view! { <Confirmation page /> }.into_any(),
+                    Ok(None) => view! { <NotFound /> }.into_any(),
+                    Err(_) => view! { <super::ServiceProblem /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Confirmation(page: SubmissionPage) -> impl IntoView {
+    let warnings: Vec<_> = page
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .cloned()
+        .collect();
+    let organisation = page
+        .organisation_name
+        .clone()
+        .map(|name| format!("{name} ({})", page.ods_code))
+        .unwrap_or(page.ods_code.clone());
+    view! {
+        <PageTitle text="Request submitted" />
+        <div class="nhsuk-grid-row">
+            <div class="nhsuk-grid-column-two-thirds">
+                <div class="nhsuk-panel nhsuk-panel--confirmation" id="confirmation">
+                    <h1 class="nhsuk-panel__title">"Request submitted"</h1>
+                    <div class="nhsuk-panel__body">
+                        "Your reference is"<br /><strong id="reference">{page.reference.clone()}</strong>
+                    </div>
+                </div>
+                <p>"Quote this reference if you contact the NHSmail team about the request."</p>
+                <dl class="nhsuk-summary-list">
+                    <div class="nhsuk-summary-list__row">
+                        <dt class="nhsuk-summary-list__key">"Application"</dt>
+                        <dd class="nhsuk-summary-list__value">{page.application_name.clone()}</dd>
+                    </div>
+                    <div class="nhsuk-summary-list__row">
+                        <dt class="nhsuk-summary-list__key">"Organisation"</dt>
+                        <dd class="nhsuk-summary-list__value">{organisation}</dd>
+                    </div>
+                    <div class="nhsuk-summary-list__row">
+                        <dt class="nhsuk-summary-list__key">"Status"</dt>
+                        <dd class="nhsuk-summary-list__value"><strong class="nhsuk-tag" id="status">{status_text(&page.status)}</strong></dd>
+                    </div>
+                </dl>
+                {(!warnings.is_empty()).then(|| view! {
+                    <h2>"What the reviewer will look at"</h2>
+                    <p>"Your request was accepted with these warnings. The reviewer will check them and may ask you about them."</p>
+                    <ul class="nhsuk-list nhsuk-list--bullet" id="warnings">
+                        {warnings.into_iter().map(|f| view! { <li data-code=f.code.code()>{f.message}</li> }).collect_view()}
+                    </ul>
+                })}
+                <h2>"What happens next"</h2>
+                <ol class="nhsuk-list nhsuk-list--number">
+                    <li>"A reviewer checks the request: the permissions, the mailboxes and any certificate."</li>
+                    <li>"They approve it, reject it, or ask you to change something. The contacts are told of the decision."</li>
+                    <li>"Once approved, the application is registered in NHSmail and you receive its application ID."</li>
+                </ol>
+                <p><a href="/register">"Request another application registration"</a></p>
+            </div>
+        </div>
+    }
+}
+
+fn status_text(status: &str) -> &'static str {
+    match status {
+        "submitted" => "Submitted",
+        "changes_requested" => "Changes requested",
+        "awaiting_second_approval" => "Awaiting second approval",
+        "approved" => "Approved",
+        "rejected" => "Rejected",
+        _ => "Draft",
+    }
+}
