@@ -69,6 +69,7 @@ macro_rules! finding_codes {
     };
 }
 
+use crate::draft::DraftCode;
 use crate::rules::{
     certificate::CertificateCode, cross_field::RequestCode, mailbox::MailboxCode, ods::OdsCode,
     permission::PermissionCode, redirect_uri::RedirectUriCode, token_endpoint::TokenEndpointCode,
@@ -91,6 +92,8 @@ pub enum FindingCode {
     Certificate(CertificateCode),
     /// Cross-field and whole-request rules.
     Request(RequestCode),
+    /// Form values that cannot become part of a request.
+    Draft(DraftCode),
 }
 
 macro_rules! delegate {
@@ -103,6 +106,7 @@ macro_rules! delegate {
             FindingCode::TokenEndpoint(c) => c.$method(),
             FindingCode::Certificate(c) => c.$method(),
             FindingCode::Request(c) => c.$method(),
+            FindingCode::Draft(c) => c.$method(),
         }
     };
 }
@@ -152,6 +156,7 @@ impl FindingCode {
                     .map(|&c| FindingCode::Certificate(c)),
             )
             .chain(RequestCode::ALL.iter().map(|&c| FindingCode::Request(c)))
+            .chain(DraftCode::ALL.iter().map(|&c| FindingCode::Draft(c)))
     }
 
     /// Looks a code up by its dotted name.
@@ -169,7 +174,7 @@ macro_rules! from_area {
 }
 from_area!(OdsCode => Ods, MailboxCode => Mailbox, PermissionCode => Permission,
     RedirectUriCode => RedirectUri, TokenEndpointCode => TokenEndpoint,
-    CertificateCode => Certificate, RequestCode => Request);
+    CertificateCode => Certificate, RequestCode => Request, DraftCode => Draft);
 
 impl std::fmt::Display for FindingCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

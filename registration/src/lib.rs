@@ -19,7 +19,9 @@ pub use directory::{
     Directory, EmbeddedDirectory, MailboxDirectory, MailboxEntry, MailboxKind, Organisation,
     OrganisationDirectory, OrganisationStatus,
 };
-pub use draft::{DraftPermission, DraftRedirectUri, RegistrationDraft, validate_draft};
+pub use draft::{
+    DraftConversion, DraftList, DraftPermission, DraftRedirectUri, FormAction, RegistrationDraft, validate_draft,
+};
 pub use findings::{Finding, FindingCode, Severity};
 pub use report::{
     CertificateSummary, OrganisationSummary, RequiredResourceAccess, ResourceAccess,
