@@ -47,6 +47,9 @@ pub fn StartPage() -> impl IntoView {
                         "before expiry, so give a contact whose mailbox is read."
                     </p>
                 </div>
+                <a class="nhsuk-button nhsuk-button--login" href="/register" role="button" draggable="false" data-module="nhsuk-button">
+                    "Start now"
+                </a>
                 <OdsCodeCheck />
                 <h2 id="about-this-service">"What happens next"</h2>
                 <p>
