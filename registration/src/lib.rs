@@ -20,7 +20,8 @@ pub use directory::{
     OrganisationDirectory, OrganisationStatus,
 };
 pub use draft::{
-    DraftConversion, DraftList, DraftPermission, DraftRedirectUri, FormAction, RegistrationDraft, validate_draft,
+    DraftConversion, DraftList, DraftPermission, DraftRedirectUri, FormAction, RegistrationDraft,
+    validate_draft,
 };
 pub use findings::{Finding, FindingCode, Severity};
 pub use report::{

@@ -120,15 +120,15 @@ fn check_access_type(request: &RegistrationRequest, out: &mut Vec<Finding>) {
         }
         _ => {}
     }
-    if let Some(secret) = request.client_secret {
-        if !(1..=24).contains(&secret.lifetime_months) {
-            out.push(Finding::new(
-                RequestCode::ClientSecretLifetime,
-                "client_secret.lifetime_months",
-                format!("A client secret lasts from 1 to 24 months; {} is outside that.", secret.lifetime_months),
-                "Enter a whole number of months from 1 to 24. Plan to renew the secret before it expires.",
-            ));
-        }
+    if let Some(secret) = request.client_secret
+        && !(1..=24).contains(&secret.lifetime_months)
+    {
+        out.push(Finding::new(
+            RequestCode::ClientSecretLifetime,
+            "client_secret.lifetime_months",
+            format!("A client secret lasts from 1 to 24 months; {} is outside that.", secret.lifetime_months),
+            "Enter a whole number of months from 1 to 24. Plan to renew the secret before it expires.",
+        ));
     }
 }
 

@@ -1,0 +1,62 @@
+//! The server's side of the pages: what `app`'s server functions ask for.
+
+use std::sync::Arc;
+
+use app::backend::{Backend, BackendHandle, BoxFuture, FormPage, SubmissionPage};
+use registration::{Directory, RegistrationDraft, validate_draft};
+use time::OffsetDateTime;
+
+use super::AppState;
+use crate::store::{drafts, registrations};
+
+/// Answers the pages from the database and the directory.
+pub struct PagesBackend {
+    state: AppState,
+}
+
+impl PagesBackend {
+    /// The handle the pages find in context.
+    pub fn handle(state: AppState) -> BackendHandle {
+        BackendHandle(Arc::new(PagesBackend { state }))
+    }
+}
+
+/// Logs the detail and tells the page only that something went wrong.
+fn internal(error: anyhow::Error) -> String {
+    tracing::error!(error = %format!("{error:#}"), "a page could not be answered");
+    "the service could not answer".to_string()
+}
+
+impl Backend for PagesBackend {
+    fn form_page(&self, draft_id: Option<String>, checked: bool) -> BoxFuture<'_, Result<Option<FormPage>, String>> {
+        Box::pin(async move {
+            let now = OffsetDateTime::now_utc();
+            let (draft_id, draft, show_findings) = match draft_id {
+                None => (None, RegistrationDraft::new_form(), false),
+                Some(id) => match drafts::load(&self.state.pool, &id).await.map_err(internal)? {
+                    None => return Ok(None),
+                    // Once checked, a draft keeps showing its findings on every later round trip.
+                    Some(stored) => (Some(stored.id), stored.draft, checked || stored.checked),
+                },
+            };
+            let report = show_findings.then(|| validate_draft(&draft, Directory::new(self.state.directory.as_ref()), now));
+            Ok(Some(FormPage { draft_id, draft, report, now: now.unix_timestamp() }))
+        })
+    }
+
+    fn submission(&self, reference: String) -> BoxFuture<'_, Result<Option<SubmissionPage>, String>> {
+        Box::pin(async move {
+            let stored = registrations::latest(&self.state.pool, &reference).await.map_err(internal)?;
+            Ok(stored.map(|stored| SubmissionPage {
+                reference: stored.reference,
+                version: stored.version,
+                status: stored.status.as_str().to_string(),
+                ods_code: stored.ods_code,
+                organisation_name: stored.organisation_name,
+                application_name: stored.application_name,
+                submitted_at: stored.submitted_at,
+                report: stored.report,
+            }))
+        })
+    }
+}
