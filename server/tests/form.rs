@@ -724,3 +724,30 @@ async fn refuses_what_is_not_a_readable_form_in_plain_text() {
     let (response, _) = app.send(request).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn a_file_posted_under_a_text_field_name_is_ignored() {
+    let app = TestApp::new().await;
+    let key = fixture("rsa2048.key");
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\nsave\r\n\
+         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"description\"; filename=\"a.key\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&key);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let request = Request::post("/register")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let (response, _) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[header::LOCATION].to_str().unwrap();
+    assert_eq!(
+        stored_draft(&app, &draft_id(location)).await,
+        RegistrationDraft::default()
+    );
+}

@@ -197,6 +197,14 @@ async fn read_multipart(mut multipart: Multipart) -> Result<FormInput, Refusal> 
             } else if !bytes.is_empty() {
                 input.uploads.push(Upload::File { file_name, bytes });
             }
+        } else if field.file_name().is_some() {
+            // A file under any other name is not part of the form: drained unread, never kept.
+            while field
+                .chunk()
+                .await
+                .map_err(too_large_or_unreadable)?
+                .is_some()
+            {}
         } else {
             let value = field.text().await.map_err(too_large_or_unreadable)?;
             input.fields.push((name, value));
