@@ -4,5 +4,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod registrations;
 pub mod store;
 pub mod web;

@@ -1,6 +1,8 @@
 //! Persistence: SQLite through sqlx (plain SQL, checked by tests against a real database file).
 
 pub mod directory;
+pub mod drafts;
+pub mod registrations;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -2,6 +2,7 @@
 //! It holds no rules.
 
 pub mod api;
+pub mod form;
 mod headers;
 
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json};
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use serde_json::json;
@@ -44,6 +45,7 @@ impl FromRef<AppState> for LeptosOptions {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let pages = Router::<AppState>::new()
+        .route("/register", post(form::register))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())

@@ -1,0 +1,167 @@
+//! Drafts of the registration form, addressed by unguessable ids.
+//!
+//! The id is the only key to a draft (whoever has the address can resume it), so it carries
+//! 128 random bits. The draft is stored as its JSON so that new form fields need no migration.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use registration::RegistrationDraft;
+use sqlx::{Row, SqliteConnection, SqlitePool};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The length of a draft id: 16 random bytes in URL-safe base64 without padding.
+pub const DRAFT_ID_CHARS: usize = 22;
+
+/// A draft as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDraft {
+    /// The draft's id (its address is `/register/{id}`).
+    pub id: String,
+    /// What the form holds.
+    pub draft: RegistrationDraft,
+    /// True once the draft has been checked or submitted (its page shows findings).
+    pub checked: bool,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// When it was last saved (RFC 3339).
+    pub updated_at: String,
+}
+
+/// A new draft id: 128 bits from the operating system's generator.
+pub fn new_id() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|error| anyhow::anyhow!("no randomness for a draft id: {error}"))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// True when `id` has the shape of a draft id (checked before any query).
+pub fn is_draft_id(id: &str) -> bool {
+    id.len() == DRAFT_ID_CHARS
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn timestamp(now: OffsetDateTime) -> anyhow::Result<String> {
+    Ok(now
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)?
+        .format(&Rfc3339)?)
+}
+
+/// Stores a new draft and returns its id.
+pub async fn create(
+    pool: &SqlitePool,
+    draft: &RegistrationDraft,
+    checked: bool,
+    now: OffsetDateTime,
+) -> anyhow::Result<String> {
+    let body = serde_json::to_string(draft)?;
+    let at = timestamp(now)?;
+    // 128 random bits do not collide in practice; the retry only keeps a freak collision from
+    // becoming an error page.
+    for _ in 0..3 {
+        let id = new_id()?;
+        let result = sqlx::query(
+            "INSERT INTO draft (id, body, checked, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(&body)
+        .bind(i64::from(checked))
+        .bind(&at)
+        .bind(&at)
+        .execute(pool)
+        .await;
+        match result {
+            Ok(_) => return Ok(id),
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => continue,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    anyhow::bail!("could not find a free draft id")
+}
+
+/// The draft with this id, if there is one.
+pub async fn load(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<StoredDraft>> {
+    if !is_draft_id(id) {
+        return Ok(None);
+    }
+    let row =
+        sqlx::query("SELECT id, body, checked, created_at, updated_at FROM draft WHERE id = ?")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    let Some(row) = row else { return Ok(None) };
+    let body: String = row.try_get("body")?;
+    Ok(Some(StoredDraft {
+        id: row.try_get("id")?,
+        draft: serde_json::from_str(&body)?,
+        checked: row.try_get::<i64, _>("checked")? != 0,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    }))
+}
+
+/// Replaces a draft's content; false when there is no draft with this id.
+pub async fn update(
+    pool: &SqlitePool,
+    id: &str,
+    draft: &RegistrationDraft,
+    checked: bool,
+    now: OffsetDateTime,
+) -> anyhow::Result<bool> {
+    if !is_draft_id(id) {
+        return Ok(false);
+    }
+    let result = sqlx::query("UPDATE draft SET body = ?, checked = ?, updated_at = ? WHERE id = ?")
+        .bind(serde_json::to_string(draft)?)
+        .bind(i64::from(checked))
+        .bind(timestamp(now)?)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Deletes a draft; false when there was none.
+pub async fn delete(pool: &SqlitePool, id: &str) -> anyhow::Result<bool> {
+    let mut connection = pool.acquire().await?;
+    delete_in(&mut connection, id).await
+}
+
+/// Deletes a draft on a connection (inside the caller's transaction).
+pub async fn delete_in(connection: &mut SqliteConnection, id: &str) -> anyhow::Result<bool> {
+    let result = sqlx::query("DELETE FROM draft WHERE id = ?")
+        .bind(id)
+        .execute(connection)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_ids_are_22_url_safe_characters_and_differ() {
+        let a = new_id().unwrap();
+        let b = new_id().unwrap();
+        assert!(is_draft_id(&a), "{a}");
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn rejects_ids_of_another_shape() {
+        for id in [
+            "",
+            "short",
+            "aaaaaaaaaaaaaaaaaaaaa/",
+            "aaaaaaaaaaaaaaaaaaaaaaa",
+            "aaaaaaaaaaaaaaaaaaaa+a",
+        ] {
+            assert!(!is_draft_id(id), "{id}");
+        }
+    }
+}

@@ -1,0 +1,779 @@
+//! `POST /register`: every button of the registration form, as a plain HTML form post
+//! (docs/form.md). The handler saves the draft, applies the button's action and answers
+//! `303 See Other` (post/redirect/get), so it works without JavaScript.
+//!
+//! Field values are never logged. An uploaded file that holds a private key or is a PKCS #12
+//! bundle is dropped here, before anything is stored: the redirect only says what was refused.
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use registration::limits::MAX_CERTIFICATE_BYTES;
+use registration::rules::certificate::{self, CertificateCode};
+use registration::{
+    AccessType, Application, CertificateUpload, ClientSecret, Contact, DraftPermission,
+    DraftRedirectUri, FindingCode, PermissionRequest, PermissionType, Platform, RedirectUri,
+    RegistrationDraft, RegistrationRequest,
+};
+use time::OffsetDateTime;
+
+use super::AppState;
+use crate::registrations::{self, SubmitError};
+use crate::store::drafts;
+
+/// The highest row number a form may post (`mailboxes[1000]`); beyond it the post is refused.
+pub const MAX_ROW_INDEX: usize = 1000;
+
+/// The largest body a form post may have (a certificate is at most 64 KiB; the rest is text).
+pub const FORM_BODY_LIMIT: usize = super::PAGE_BODY_LIMIT;
+
+/// `POST /register`.
+pub async fn register(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let input = match read_form(&state, request).await {
+        Ok(input) => input,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let posted = match parse_fields(&input.fields) {
+        Ok(posted) => posted,
+        Err(TooManyRows) => {
+            return plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The form has a list with more than 1000 rows; the desk does not accept that many.",
+            );
+        }
+    };
+    match handle(&state, posted, input.uploads, now).await {
+        Ok(location) => Redirect::to(&location).into_response(),
+        Err(error) => {
+            // The error names the failing operation only: no field value reaches the log.
+            tracing::error!(error = %error, "the registration form could not be saved");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, the form could not be saved. Please go back and try again.",
+            )
+        }
+    }
+}
+
+/// What one post carried.
+#[derive(Default)]
+struct FormInput {
+    /// Text fields in the order posted.
+    fields: Vec<(String, String)>,
+    /// Non-empty file parts named `certificate`.
+    uploads: Vec<Upload>,
+}
+
+enum Upload {
+    /// A file of at most 64 KiB.
+    File { file_name: String, bytes: Vec<u8> },
+    /// A file over 64 KiB: none of its bytes were kept.
+    TooLarge,
+}
+
+/// Why an upload was not kept (the `refused` query parameter of the redirect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refused {
+    TooLarge,
+    PrivateKey,
+    Pkcs12,
+}
+
+impl Refused {
+    fn as_str(self) -> &'static str {
+        match self {
+            Refused::TooLarge => "too_large",
+            Refused::PrivateKey => "private_key",
+            Refused::Pkcs12 => "pkcs12",
+        }
+    }
+}
+
+/// A post that is not a form we can read: a plain-text answer with its status.
+struct Refusal(StatusCode, &'static str);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        plain(self.0, self.1)
+    }
+}
+
+fn plain(status: StatusCode, message: &'static str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message,
+    )
+        .into_response()
+}
+
+const TOO_LARGE: Refusal = Refusal(
+    StatusCode::PAYLOAD_TOO_LARGE,
+    "The form is larger than 2 MiB. A certificate file is at most 64 KiB: please go back and choose a smaller file.",
+);
+const UNREADABLE: Refusal = Refusal(
+    StatusCode::BAD_REQUEST,
+    "The form could not be read. Please go back and try again.",
+);
+
+async fn read_form(state: &AppState, request: Request<Body>) -> Result<FormInput, Refusal> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "multipart/form-data" => {
+            let multipart = Multipart::from_request(request, state)
+                .await
+                .map_err(|_| UNREADABLE)?;
+            read_multipart(multipart).await
+        }
+        "application/x-www-form-urlencoded" => {
+            let bytes = axum::body::to_bytes(request.into_body(), FORM_BODY_LIMIT)
+                .await
+                .map_err(|_| TOO_LARGE)?;
+            Ok(FormInput {
+                fields: form_urlencoded::parse(&bytes).into_owned().collect(),
+                uploads: Vec::new(),
+            })
+        }
+        _ => Err(Refusal(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the form as multipart/form-data or application/x-www-form-urlencoded.",
+        )),
+    }
+}
+
+async fn read_multipart(mut multipart: Multipart) -> Result<FormInput, Refusal> {
+    let mut input = FormInput::default();
+    let too_large_or_unreadable = |error: axum::extract::multipart::MultipartError| {
+        if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            TOO_LARGE
+        } else {
+            UNREADABLE
+        }
+    };
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(too_large_or_unreadable)?
+    {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "certificate" {
+            let file_name = field
+                .file_name()
+                .filter(|name| !name.is_empty())
+                .unwrap_or("certificate")
+                .to_string();
+            let mut bytes = Vec::new();
+            let mut too_large = false;
+            // Read at most 64 KiB; past that the rest is drained and dropped unseen.
+            while let Some(chunk) = field.chunk().await.map_err(too_large_or_unreadable)? {
+                if too_large {
+                    continue;
+                }
+                if bytes.len() + chunk.len() > MAX_CERTIFICATE_BYTES {
+                    too_large = true;
+                    bytes = Vec::new();
+                } else {
+                    bytes.extend_from_slice(&chunk);
+                }
+            }
+            if too_large {
+                input.uploads.push(Upload::TooLarge);
+            } else if !bytes.is_empty() {
+                input.uploads.push(Upload::File { file_name, bytes });
+            }
+        } else if field.file_name().is_some() {
+            // A file under any other name is not part of the form: drained unread, never kept.
+            while field
+                .chunk()
+                .await
+                .map_err(too_large_or_unreadable)?
+                .is_some()
+            {}
+        } else {
+            let value = field.text().await.map_err(too_large_or_unreadable)?;
+            input.fields.push((name, value));
+        }
+    }
+    Ok(input)
+}
+
+/// Saves, applies the action and returns the redirect's location.
+async fn handle(
+    state: &AppState,
+    posted: Posted,
+    uploads: Vec<Upload>,
+    now: OffsetDateTime,
+) -> anyhow::Result<String> {
+    let existing = match posted.draft_id.as_deref() {
+        Some(id) => drafts::load(&state.pool, id).await?,
+        None => None,
+    };
+    let mut draft = posted.draft;
+    let mut checked = false;
+    if let Some(stored) = existing.as_ref() {
+        // A file input cannot be re-filled by the browser: earlier uploads live in the draft.
+        draft.certificates = stored.draft.certificates.clone();
+        checked = stored.checked;
+    }
+    let mut refused = None;
+    for upload in uploads {
+        match accept_upload(upload, now) {
+            Ok(certificate) => draft.certificates.push(certificate),
+            Err(reason) => {
+                refused.get_or_insert(reason);
+            }
+        }
+    }
+
+    let action = FormAction::parse(posted.action.as_deref().unwrap_or(""));
+    apply(&mut draft, &action);
+
+    if action == FormAction::Submit && refused.is_none() {
+        // TODO(draft): replace with registration::draft::RegistrationDraft::to_request
+        if let Some(request) = to_request(&draft) {
+            let submitted = match existing.as_ref() {
+                Some(stored) => {
+                    registrations::submit_draft(
+                        &state.pool,
+                        &state.directory,
+                        &request,
+                        &stored.id,
+                        now,
+                    )
+                    .await
+                }
+                None => registrations::submit(&state.pool, &state.directory, &request, now).await,
+            };
+            match submitted {
+                Ok(submitted) => {
+                    return Ok(format!("/registrations/{}/submitted", submitted.reference));
+                }
+                Err(SubmitError::Invalid(_)) => {}
+                Err(SubmitError::Store(error)) => return Err(error),
+            }
+        }
+    }
+    if matches!(action, FormAction::Check | FormAction::Submit) {
+        checked = true;
+    }
+
+    let id = match existing {
+        Some(stored) => {
+            if !drafts::update(&state.pool, &stored.id, &draft, checked, now).await? {
+                // Deleted between load and update (submitted in another tab): keep what was typed.
+                drafts::create(&state.pool, &draft, checked, now).await?
+            } else {
+                stored.id
+            }
+        }
+        None => drafts::create(&state.pool, &draft, checked, now).await?,
+    };
+    Ok(location(&id, &action, refused))
+}
+
+/// Where the browser goes after the draft `id` was saved with `action` applied.
+fn location(id: &str, action: &FormAction, refused: Option<Refused>) -> String {
+    let mut query = Vec::new();
+    let mut fragment = None;
+    match action {
+        FormAction::Check | FormAction::Submit => {
+            query.push("checked=1");
+            fragment = Some("error-summary");
+        }
+        FormAction::Save => query.push("saved=1"),
+        FormAction::Add(list) | FormAction::Remove(list, _) => fragment = Some(list.section()),
+        FormAction::SearchPermissions | FormAction::AddPermission(_) => {
+            fragment = Some(List::Permissions.section());
+        }
+        FormAction::None => {}
+    }
+    let refused = refused.map(|reason| format!("refused={}", reason.as_str()));
+    if let Some(refused) = refused.as_deref() {
+        query.push(refused);
+    }
+    let mut location = format!("/register/{id}");
+    if !query.is_empty() {
+        location.push('?');
+        location.push_str(&query.join("&"));
+    }
+    if let Some(fragment) = fragment {
+        location.push('#');
+        location.push_str(fragment);
+    }
+    location
+}
+
+/// Turns an uploaded file into a draft certificate, or says why it was refused. A refused
+/// file's bytes are dropped here and go nowhere else.
+fn accept_upload(upload: Upload, now: OffsetDateTime) -> Result<CertificateUpload, Refused> {
+    let (file_name, bytes) = match upload {
+        Upload::TooLarge => return Err(Refused::TooLarge),
+        Upload::File { file_name, bytes } => (file_name, bytes),
+    };
+    let candidate = CertificateUpload {
+        file_name,
+        content_base64: STANDARD.encode(&bytes),
+    };
+    drop(bytes);
+    let mut findings = Vec::new();
+    certificate::check(std::slice::from_ref(&candidate), now, &mut findings);
+    let private_key = FindingCode::from(CertificateCode::PrivateKey);
+    let pkcs12 = FindingCode::from(CertificateCode::Pkcs12);
+    if findings.iter().any(|f| f.code == private_key) {
+        Err(Refused::PrivateKey)
+    } else if findings.iter().any(|f| f.code == pkcs12) {
+        Err(Refused::Pkcs12)
+    } else {
+        Ok(candidate)
+    }
+}
+
+/// A row number over [`MAX_ROW_INDEX`].
+#[derive(Debug, PartialEq, Eq)]
+struct TooManyRows;
+
+/// The form's fields read into a draft (without certificates).
+#[derive(Debug, Default)]
+struct Posted {
+    draft_id: Option<String>,
+    action: Option<String>,
+    draft: RegistrationDraft,
+}
+
+/// Reads the field names of docs/form.md. Rows come in index order; gaps are closed up;
+/// unknown names are ignored.
+fn parse_fields(fields: &[(String, String)]) -> Result<Posted, TooManyRows> {
+    let mut posted = Posted::default();
+    let mut permissions: BTreeMap<usize, DraftPermission> = BTreeMap::new();
+    let mut mailboxes: BTreeMap<usize, String> = BTreeMap::new();
+    let mut redirect_uris: BTreeMap<usize, DraftRedirectUri> = BTreeMap::new();
+    let mut token_endpoint_uris: BTreeMap<usize, String> = BTreeMap::new();
+    let mut contacts: BTreeMap<usize, Contact> = BTreeMap::new();
+    for (name, value) in fields {
+        let value = value.clone();
+        let draft = &mut posted.draft;
+        match name.as_str() {
+            "draft_id" => posted.draft_id = Some(value).filter(|id| !id.is_empty()),
+            "action" => posted.action = Some(value),
+            "ods_code" => draft.ods_code = value,
+            "application_name" => draft.application_name = value,
+            "description" => draft.description = value,
+            "supplier" => draft.supplier = value,
+            "access_type" => draft.access_type = value,
+            "permission_search" => draft.permission_search = value,
+            "client_secret_months" => draft.client_secret_months = value,
+            "access_policy_group" => draft.access_policy_group = value,
+            _ => {
+                let Some((list, index, sub)) = indexed(name)? else {
+                    continue;
+                };
+                match (list, sub) {
+                    ("permissions", Some("resource")) => {
+                        permissions.entry(index).or_default().resource = value;
+                    }
+                    ("permissions", Some("value")) => {
+                        permissions.entry(index).or_default().value = value;
+                    }
+                    ("permissions", Some("type")) => {
+                        permissions.entry(index).or_default().permission_type = value;
+                    }
+                    ("mailboxes", None) => {
+                        mailboxes.insert(index, value);
+                    }
+                    ("redirect_uris", Some("uri")) => {
+                        redirect_uris.entry(index).or_default().uri = value;
+                    }
+                    ("redirect_uris", Some("platform")) => {
+                        redirect_uris.entry(index).or_default().platform = value;
+                    }
+                    ("token_endpoint_uris", None) => {
+                        token_endpoint_uris.insert(index, value);
+                    }
+                    ("contacts", Some("name")) => contacts.entry(index).or_default().name = value,
+                    ("contacts", Some("email")) => {
+                        contacts.entry(index).or_default().email = value;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let draft = &mut posted.draft;
+    draft.permissions = permissions.into_values().collect();
+    draft.mailboxes = mailboxes.into_values().collect();
+    draft.redirect_uris = redirect_uris.into_values().collect();
+    draft.token_endpoint_uris = token_endpoint_uris.into_values().collect();
+    draft.contacts = contacts.into_values().collect();
+    Ok(posted)
+}
+
+/// A row field's name, `list[i]` or `list[i][sub]`, taken apart.
+type RowField<'a> = (&'a str, usize, Option<&'a str>);
+
+/// `list[i]` or `list[i][sub]`; `None` for any other shape, an error for `i` over the bound.
+fn indexed(name: &str) -> Result<Option<RowField<'_>>, TooManyRows> {
+    let Some((list, rest)) = name.split_once('[') else {
+        return Ok(None);
+    };
+    let Some((index, rest)) = rest.split_once(']') else {
+        return Ok(None);
+    };
+    if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(None);
+    }
+    // Many digits are a huge number whatever they say: no need to parse them to refuse.
+    let index = if index.len() > 4 {
+        usize::MAX
+    } else {
+        index.parse::<usize>().map_err(|_| TooManyRows)?
+    };
+    if index > MAX_ROW_INDEX {
+        return Err(TooManyRows);
+    }
+    let sub = if rest.is_empty() {
+        None
+    } else {
+        match rest.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            Some(sub) if !sub.contains(['[', ']']) => Some(sub),
+            _ => return Ok(None),
+        }
+    };
+    Ok(Some((list, index, sub)))
+}
+
+/// The form's lists (the `<list>` of `add:<list>` and `remove:<list>:<i>`).
+// TODO(draft): replace with registration::draft::FormAction's list type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum List {
+    Mailboxes,
+    RedirectUris,
+    TokenEndpointUris,
+    Contacts,
+    Permissions,
+    Certificates,
+}
+
+impl List {
+    fn parse(text: &str) -> Option<List> {
+        Some(match text {
+            "mailboxes" => List::Mailboxes,
+            "redirect_uris" => List::RedirectUris,
+            "token_endpoint_uris" => List::TokenEndpointUris,
+            "contacts" => List::Contacts,
+            "permissions" => List::Permissions,
+            "certificates" => List::Certificates,
+            _ => return None,
+        })
+    }
+
+    /// The id of the form section the list's buttons belong to (the redirect's fragment).
+    fn section(self) -> &'static str {
+        match self {
+            List::Mailboxes => "mailboxes",
+            List::RedirectUris => "redirect_uris",
+            List::TokenEndpointUris => "token_endpoint_uris",
+            List::Contacts => "contacts",
+            List::Permissions => "permissions",
+            List::Certificates => "certificates",
+        }
+    }
+}
+
+/// The button pressed (docs/form.md, `action`).
+// TODO(draft): replace with registration::draft::FormAction (and its parse).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FormAction {
+    Check,
+    Submit,
+    Save,
+    Add(List),
+    Remove(List, usize),
+    SearchPermissions,
+    AddPermission(DraftPermission),
+    /// No button or one this server does not know: the draft is only saved.
+    None,
+}
+
+impl FormAction {
+    fn parse(text: &str) -> FormAction {
+        match text {
+            "check" => return FormAction::Check,
+            "submit" => return FormAction::Submit,
+            "save" => return FormAction::Save,
+            "search:permissions" => return FormAction::SearchPermissions,
+            _ => {}
+        }
+        if let Some(rest) = text.strip_prefix("add:permissions:") {
+            let mut parts = rest.splitn(2, ':');
+            let resource = parts.next().unwrap_or("");
+            let rest = parts.next().unwrap_or("");
+            if let Some((value, permission_type)) = rest.rsplit_once(':') {
+                return FormAction::AddPermission(DraftPermission {
+                    resource: resource.to_string(),
+                    value: value.to_string(),
+                    permission_type: permission_type.to_string(),
+                });
+            }
+            return FormAction::None;
+        }
+        if let Some(list) = text.strip_prefix("add:").and_then(List::parse) {
+            return FormAction::Add(list);
+        }
+        if let Some((list, index)) = text
+            .strip_prefix("remove:")
+            .and_then(|rest| rest.split_once(':'))
+            && let (Some(list), Ok(index)) = (List::parse(list), index.parse::<usize>())
+        {
+            return FormAction::Remove(list, index);
+        }
+        FormAction::None
+    }
+}
+
+/// Applies a list action to the draft; other actions leave it as posted.
+// TODO(draft): replace with registration::draft::RegistrationDraft::apply
+fn apply(draft: &mut RegistrationDraft, action: &FormAction) {
+    fn remove<T>(rows: &mut Vec<T>, index: usize) {
+        if index < rows.len() {
+            rows.remove(index);
+        }
+    }
+    fn add<T: Default>(rows: &mut Vec<T>) {
+        if rows.len() <= MAX_ROW_INDEX {
+            rows.push(T::default());
+        }
+    }
+    match action {
+        FormAction::Add(list) => match list {
+            List::Mailboxes => add(&mut draft.mailboxes),
+            List::RedirectUris => add(&mut draft.redirect_uris),
+            List::TokenEndpointUris => add(&mut draft.token_endpoint_uris),
+            List::Contacts => add(&mut draft.contacts),
+            List::Permissions => add(&mut draft.permissions),
+            // A certificate row is added by uploading a file.
+            List::Certificates => {}
+        },
+        FormAction::Remove(list, index) => match list {
+            List::Mailboxes => remove(&mut draft.mailboxes, *index),
+            List::RedirectUris => remove(&mut draft.redirect_uris, *index),
+            List::TokenEndpointUris => remove(&mut draft.token_endpoint_uris, *index),
+            List::Contacts => remove(&mut draft.contacts, *index),
+            List::Permissions => remove(&mut draft.permissions, *index),
+            List::Certificates => remove(&mut draft.certificates, *index),
+        },
+        FormAction::AddPermission(permission)
+            if !draft.permissions.contains(permission)
+                && draft.permissions.len() <= MAX_ROW_INDEX =>
+        {
+            draft.permissions.push(permission.clone());
+        }
+        _ => {}
+    }
+}
+
+/// The request a draft makes, when it is complete enough to be one (blank rows skipped).
+// TODO(draft): replace with registration::draft::RegistrationDraft::to_request
+fn to_request(draft: &RegistrationDraft) -> Option<RegistrationRequest> {
+    fn blank(text: &str) -> bool {
+        text.trim().is_empty()
+    }
+    let access_type = match draft.access_type.as_str() {
+        "delegated" => AccessType::Delegated,
+        "application" => AccessType::Application,
+        _ => return None,
+    };
+    let permissions = draft
+        .permissions
+        .iter()
+        .filter(|p| !blank(&p.value))
+        .map(|p| {
+            Some(PermissionRequest {
+                resource: Some(p.resource.clone()).filter(|r| !blank(r)),
+                value: p.value.clone(),
+                permission_type: match p.permission_type.as_str() {
+                    "delegated" => PermissionType::Delegated,
+                    "application" => PermissionType::Application,
+                    _ => return None,
+                },
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let redirect_uris = draft
+        .redirect_uris
+        .iter()
+        .filter(|r| !blank(&r.uri))
+        .map(|r| {
+            Some(RedirectUri {
+                uri: r.uri.clone(),
+                platform: match r.platform.as_str() {
+                    "web" => Platform::Web,
+                    "spa" => Platform::Spa,
+                    "public_client" => Platform::PublicClient,
+                    _ => return None,
+                },
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let client_secret = if blank(&draft.client_secret_months) {
+        None
+    } else {
+        Some(ClientSecret {
+            lifetime_months: draft.client_secret_months.trim().parse().ok()?,
+        })
+    };
+    Some(RegistrationRequest {
+        ods_code: draft.ods_code.clone(),
+        application: Application {
+            name: draft.application_name.clone(),
+            description: draft.description.clone(),
+            supplier: draft.supplier.clone(),
+        },
+        access_type,
+        permissions,
+        mailboxes: draft
+            .mailboxes
+            .iter()
+            .filter(|m| !blank(m))
+            .cloned()
+            .collect(),
+        redirect_uris,
+        token_endpoint_uris: draft
+            .token_endpoint_uris
+            .iter()
+            .filter(|t| !blank(t))
+            .cloned()
+            .collect(),
+        certificates: draft.certificates.clone(),
+        client_secret,
+        access_policy_group: Some(draft.access_policy_group.clone()).filter(|g| !blank(g)),
+        contacts: draft
+            .contacts
+            .iter()
+            .filter(|c| !(blank(&c.name) && blank(&c.email)))
+            .cloned()
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_indexed_rows_in_index_order_with_gaps_closed() {
+        let posted = parse_fields(&fields(&[
+            ("mailboxes[2]", "b@nhs.net"),
+            ("mailboxes[0]", "a@nhs.net"),
+            ("contacts[5][email]", "jo@nhs.net"),
+            ("contacts[5][name]", "Jo"),
+            ("redirect_uris[1][platform]", "spa"),
+        ]))
+        .unwrap();
+        assert_eq!(posted.draft.mailboxes, ["a@nhs.net", "b@nhs.net"]);
+        assert_eq!(
+            posted.draft.contacts,
+            [Contact {
+                name: "Jo".into(),
+                email: "jo@nhs.net".into()
+            }]
+        );
+        assert_eq!(posted.draft.redirect_uris[0].platform, "spa");
+    }
+
+    #[test]
+    fn refuses_row_numbers_over_the_bound_and_ignores_odd_names() {
+        assert_eq!(
+            parse_fields(&fields(&[("mailboxes[1001]", "x")])).unwrap_err(),
+            TooManyRows
+        );
+        assert_eq!(
+            parse_fields(&fields(&[("mailboxes[99999999999999999999999]", "x")])).unwrap_err(),
+            TooManyRows
+        );
+        let posted = parse_fields(&fields(&[
+            ("mailboxes[1000]", "x"),
+            ("mailboxes[-1]", "y"),
+            ("mailboxes[a]", "y"),
+            ("mailboxes[1][x][y]", "y"),
+            ("contacts[1][name", "y"),
+        ]))
+        .unwrap();
+        assert_eq!(posted.draft.mailboxes, ["x"]);
+        assert!(posted.draft.contacts.is_empty());
+    }
+
+    #[test]
+    fn parses_every_action_of_the_form() {
+        let cases = [
+            ("check", FormAction::Check),
+            ("submit", FormAction::Submit),
+            ("save", FormAction::Save),
+            ("add:mailboxes", FormAction::Add(List::Mailboxes)),
+            ("remove:contacts:3", FormAction::Remove(List::Contacts, 3)),
+            (
+                "remove:certificates:0",
+                FormAction::Remove(List::Certificates, 0),
+            ),
+            ("search:permissions", FormAction::SearchPermissions),
+            (
+                "add:permissions:graph:Mail.Send:delegated",
+                FormAction::AddPermission(DraftPermission {
+                    resource: "graph".into(),
+                    value: "Mail.Send".into(),
+                    permission_type: "delegated".into(),
+                }),
+            ),
+            ("add:permissions", FormAction::Add(List::Permissions)),
+            ("remove:mailboxes:x", FormAction::None),
+            ("drop:tables", FormAction::None),
+            ("", FormAction::None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(FormAction::parse(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn redirects_each_action_to_its_place() {
+        let id = "abc";
+        assert_eq!(
+            location(id, &FormAction::Check, None),
+            "/register/abc?checked=1#error-summary"
+        );
+        assert_eq!(
+            location(id, &FormAction::Save, Some(Refused::PrivateKey)),
+            "/register/abc?saved=1&refused=private_key"
+        );
+        assert_eq!(
+            location(id, &FormAction::Remove(List::Contacts, 0), None),
+            "/register/abc#contacts"
+        );
+        assert_eq!(
+            location(id, &FormAction::None, Some(Refused::TooLarge)),
+            "/register/abc?refused=too_large"
+        );
+    }
+}

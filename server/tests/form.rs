@@ -1,0 +1,753 @@
+//! The registration form's posts (`POST /register`, docs/form.md) over the real router and a real
+//! database file: drafts saved and resumed, rows added and removed, certificates kept across
+//! posts, private keys refused and never stored, and valid submissions stored as `submitted`.
+
+mod common;
+
+use std::collections::HashSet;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use common::{TestApp, delegated_request};
+use registration::{
+    Contact, DraftPermission, DraftRedirectUri, RegistrationDraft, RegistrationRequest,
+};
+use server::store::{drafts, registrations};
+use sqlx::Row;
+
+const BOUNDARY: &str = "----appreg-test-boundary-7MA4YWxkTrZu0gW";
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../registration/tests/fixtures/certificates/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// The fields of a complete, valid delegated form (the contract's example request).
+fn valid_fields() -> Vec<(String, String)> {
+    [
+        ("ods_code", "RX1"),
+        ("application_name", "Ward Mail Connector"),
+        ("description", "Reads the ward's shared mailbox and files referrals"),
+        ("supplier", "Example Health Ltd"),
+        ("access_type", "delegated"),
+        ("permissions[0][resource]", ""),
+        ("permissions[0][value]", "IMAP.AccessAsUser.All"),
+        ("permissions[0][type]", "delegated"),
+        ("permissions[1][resource]", ""),
+        ("permissions[1][value]", "User.Read"),
+        ("permissions[1][type]", "delegated"),
+        ("permissions[2][resource]", ""),
+        ("permissions[2][value]", "offline_access"),
+        ("permissions[2][type]", "delegated"),
+        ("permission_search", ""),
+        ("mailboxes[0]", "ward7.referrals@nhs.net"),
+        ("redirect_uris[0][uri]", "https://connector.nuh.nhs.uk/auth/callback"),
+        ("redirect_uris[0][platform]", "web"),
+        (
+            "token_endpoint_uris[0]",
+            "https://login.microsoftonline.com/37c354b2-85b0-47f5-b222-07b48d774ee3/oauth2/v2.0/token",
+        ),
+        ("client_secret_months", ""),
+        ("access_policy_group", ""),
+        ("contacts[0][name]", "Jo Bloggs"),
+        ("contacts[0][email]", "jo.bloggs@nhs.net"),
+    ]
+    .into_iter()
+    .map(|(n, v)| (n.to_string(), v.to_string()))
+    .collect()
+}
+
+/// The draft `valid_fields` describe.
+fn valid_draft() -> RegistrationDraft {
+    let permission = |value: &str| DraftPermission {
+        resource: String::new(),
+        value: value.into(),
+        permission_type: "delegated".into(),
+    };
+    RegistrationDraft {
+        ods_code: "RX1".into(),
+        application_name: "Ward Mail Connector".into(),
+        description: "Reads the ward's shared mailbox and files referrals".into(),
+        supplier: "Example Health Ltd".into(),
+        access_type: "delegated".into(),
+        permissions: vec![
+            permission("IMAP.AccessAsUser.All"),
+            permission("User.Read"),
+            permission("offline_access"),
+        ],
+        mailboxes: vec!["ward7.referrals@nhs.net".into()],
+        redirect_uris: vec![DraftRedirectUri {
+            uri: "https://connector.nuh.nhs.uk/auth/callback".into(),
+            platform: "web".into(),
+        }],
+        token_endpoint_uris: vec![
+            "https://login.microsoftonline.com/37c354b2-85b0-47f5-b222-07b48d774ee3/oauth2/v2.0/token"
+                .into(),
+        ],
+        contacts: vec![Contact {
+            name: "Jo Bloggs".into(),
+            email: "jo.bloggs@nhs.net".into(),
+        }],
+        ..RegistrationDraft::default()
+    }
+}
+
+fn with(fields: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = fields
+        .iter()
+        .filter(|(name, _)| !extra.iter().any(|(n, _)| n == name))
+        .cloned()
+        .collect();
+    all.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    all
+}
+
+fn multipart_body(fields: &[(String, String)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    // A browser always sends the file input, empty when no file was chosen.
+    let (file_name, bytes) = file.unwrap_or(("", b""));
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"certificate\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// Posts the form as a browser does (multipart) and returns the status and `Location`.
+async fn post_multipart(
+    app: &TestApp,
+    fields: &[(String, String)],
+    file: Option<(&str, &[u8])>,
+) -> (StatusCode, String) {
+    let request = Request::post("/register")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(Body::from(multipart_body(fields, file)))
+        .unwrap();
+    let (response, _) = app.send(request).await;
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .map(|value| value.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (response.status(), location)
+}
+
+/// The draft id in a `/register/{id}…` location.
+fn draft_id(location: &str) -> String {
+    let rest = location
+        .strip_prefix("/register/")
+        .unwrap_or_else(|| panic!("not a draft location: {location}"));
+    rest.split(['?', '#']).next().unwrap().to_string()
+}
+
+async fn stored_draft(app: &TestApp, id: &str) -> RegistrationDraft {
+    drafts::load(&app.state.pool, id)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no draft {id}"))
+        .draft
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap()
+}
+
+fn reference_in(location: &str) -> String {
+    let reference = location
+        .strip_prefix("/registrations/")
+        .and_then(|rest| rest.strip_suffix("/submitted"))
+        .unwrap_or_else(|| panic!("not a confirmation location: {location}"));
+    reference.to_string()
+}
+
+#[tokio::test]
+async fn submitting_a_valid_form_stores_the_request_as_submitted() {
+    let app = TestApp::new().await;
+    let (status, location) =
+        post_multipart(&app, &with(&valid_fields(), &[("action", "submit")]), None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let reference = reference_in(&location);
+    assert!(registrations::is_reference(&reference), "{reference}");
+
+    let row = sqlx::query(
+        "SELECT version, status, ods_code, organisation_name, application_name, risk, request_json, report_json
+         FROM registration_request WHERE reference = ?",
+    )
+    .bind(&reference)
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
+    assert_eq!(row.get::<i64, _>("version"), 1);
+    assert_eq!(row.get::<String, _>("status"), "submitted");
+    assert_eq!(row.get::<String, _>("ods_code"), "RX1");
+    assert_eq!(
+        row.get::<Option<String>, _>("organisation_name").as_deref(),
+        Some("NOTTINGHAM UNIVERSITY HOSPITALS NHS TRUST")
+    );
+    assert_eq!(
+        row.get::<String, _>("application_name"),
+        "Ward Mail Connector"
+    );
+    assert_eq!(row.get::<String, _>("risk"), "low");
+    let stored = RegistrationRequest::from_json(&row.get::<String, _>("request_json")).unwrap();
+    let expected = RegistrationRequest::from_json(&delegated_request().to_string()).unwrap();
+    assert_eq!(stored, expected);
+    let report: serde_json::Value =
+        serde_json::from_str(&row.get::<String, _>("report_json")).unwrap();
+    assert_eq!(report["valid"], serde_json::json!(true));
+
+    let latest = registrations::latest(&app.state.pool, &reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.status, registrations::Status::Submitted);
+    assert_eq!(latest.request, expected);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 0);
+}
+
+#[tokio::test]
+async fn submitting_a_saved_draft_deletes_the_draft() {
+    let app = TestApp::new().await;
+    let (_, location) =
+        post_multipart(&app, &with(&valid_fields(), &[("action", "save")]), None).await;
+    let id = draft_id(&location);
+    let (status, location) = post_multipart(
+        &app,
+        &with(&valid_fields(), &[("action", "submit"), ("draft_id", &id)]),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    reference_in(&location);
+    assert!(drafts::load(&app.state.pool, &id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn submitting_an_invalid_form_keeps_every_value_and_shows_findings() {
+    let app = TestApp::new().await;
+    let fields = with(
+        &valid_fields(),
+        &[
+            ("ods_code", "RX!"),
+            (
+                "redirect_uris[0][uri]",
+                "https://connector.nuh.nhs.uk/cb#frag",
+            ),
+            ("client_secret_months", "6"),
+            ("access_policy_group", "ward7-app@nhs.net"),
+            ("permission_search", "mail"),
+            ("action", "submit"),
+        ],
+    );
+    let (status, location) = post_multipart(&app, &fields, None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id = draft_id(&location);
+    assert_eq!(location, format!("/register/{id}?checked=1#error-summary"));
+    let mut expected = valid_draft();
+    expected.ods_code = "RX!".into();
+    expected.redirect_uris[0].uri = "https://connector.nuh.nhs.uk/cb#frag".into();
+    expected.client_secret_months = "6".into();
+    expected.access_policy_group = "ward7-app@nhs.net".into();
+    expected.permission_search = "mail".into();
+    assert_eq!(stored_draft(&app, &id).await, expected);
+    let stored = drafts::load(&app.state.pool, &id).await.unwrap().unwrap();
+    assert!(stored.checked);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM registration_request").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn an_incomplete_form_is_not_submitted_and_is_kept_as_typed() {
+    let app = TestApp::new().await;
+    let fields = vec![
+        ("application_name".to_string(), "Half done".to_string()),
+        (
+            "redirect_uris[0][uri]".to_string(),
+            "https://a.example/cb".to_string(),
+        ),
+        ("action".to_string(), "submit".to_string()),
+    ];
+    let (status, location) = post_multipart(&app, &fields, None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id = draft_id(&location);
+    assert!(location.ends_with("?checked=1#error-summary"), "{location}");
+    let draft = stored_draft(&app, &id).await;
+    assert_eq!(draft.application_name, "Half done");
+    assert_eq!(draft.redirect_uris[0].uri, "https://a.example/cb");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM registration_request").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn check_saves_the_draft_and_submits_nothing() {
+    let app = TestApp::new().await;
+    let (status, location) =
+        post_multipart(&app, &with(&valid_fields(), &[("action", "check")]), None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id = draft_id(&location);
+    assert_eq!(location, format!("/register/{id}?checked=1#error-summary"));
+    assert_eq!(stored_draft(&app, &id).await, valid_draft());
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM registration_request").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_saved_draft_can_be_resumed_with_every_value() {
+    let app = TestApp::new().await;
+    let (status, location) =
+        post_multipart(&app, &with(&valid_fields(), &[("action", "save")]), None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id = draft_id(&location);
+    assert!(drafts::is_draft_id(&id), "{id}");
+    assert_eq!(location, format!("/register/{id}?saved=1"));
+    assert_eq!(stored_draft(&app, &id).await, valid_draft());
+
+    // Coming back: the next post names the draft and changes one value; the same draft is updated.
+    let (_, location) = post_multipart(
+        &app,
+        &with(
+            &valid_fields(),
+            &[
+                ("draft_id", &id),
+                ("supplier", "Another Ltd"),
+                ("action", "save"),
+            ],
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(draft_id(&location), id);
+    let mut expected = valid_draft();
+    expected.supplier = "Another Ltd".into();
+    assert_eq!(stored_draft(&app, &id).await, expected);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 1);
+}
+
+#[tokio::test]
+async fn an_unknown_draft_id_starts_a_new_draft() {
+    let app = TestApp::new().await;
+    for unknown in [
+        "AAAAAAAAAAAAAAAAAAAAAA",
+        "../../etc/passwd",
+        "x'; DROP TABLE draft; --",
+    ] {
+        let (status, location) = post_multipart(
+            &app,
+            &with(
+                &valid_fields(),
+                &[("draft_id", unknown), ("action", "save")],
+            ),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let id = draft_id(&location);
+        assert_ne!(id, unknown);
+        assert_eq!(stored_draft(&app, &id).await, valid_draft());
+    }
+}
+
+#[tokio::test]
+async fn rows_are_added_and_removed_keeping_index_order() {
+    let app = TestApp::new().await;
+    let fields = vec![
+        ("mailboxes[0]".to_string(), "a@nhs.net".to_string()),
+        ("mailboxes[2]".to_string(), "c@nhs.net".to_string()),
+        ("contacts[0][name]".to_string(), "Jo".to_string()),
+        ("contacts[0][email]".to_string(), "jo@nhs.net".to_string()),
+        ("action".to_string(), "add:mailboxes".to_string()),
+    ];
+    let (status, location) = post_multipart(&app, &fields, None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id = draft_id(&location);
+    assert_eq!(location, format!("/register/{id}#mailboxes"));
+    let draft = stored_draft(&app, &id).await;
+    assert_eq!(draft.mailboxes, ["a@nhs.net", "c@nhs.net", ""]);
+
+    let fields = vec![
+        ("draft_id".to_string(), id.clone()),
+        ("mailboxes[0]".to_string(), "a@nhs.net".to_string()),
+        ("mailboxes[1]".to_string(), "c@nhs.net".to_string()),
+        ("mailboxes[2]".to_string(), "".to_string()),
+        ("contacts[0][name]".to_string(), "Jo".to_string()),
+        ("contacts[0][email]".to_string(), "jo@nhs.net".to_string()),
+        ("action".to_string(), "remove:mailboxes:0".to_string()),
+    ];
+    let (_, location) = post_multipart(&app, &fields, None).await;
+    assert_eq!(location, format!("/register/{id}#mailboxes"));
+    assert_eq!(stored_draft(&app, &id).await.mailboxes, ["c@nhs.net", ""]);
+
+    let mut fields = fields;
+    fields.retain(|(name, _)| name != "action");
+    fields.push(("action".into(), "add:contacts".into()));
+    let (_, location) = post_multipart(&app, &fields, None).await;
+    assert_eq!(location, format!("/register/{id}#contacts"));
+    assert_eq!(stored_draft(&app, &id).await.contacts.len(), 2);
+
+    fields.retain(|(name, _)| name != "action");
+    fields.push((
+        "action".into(),
+        "add:permissions:graph:Mail.Send:delegated".into(),
+    ));
+    let (_, location) = post_multipart(&app, &fields, None).await;
+    assert_eq!(location, format!("/register/{id}#permissions"));
+    assert_eq!(
+        stored_draft(&app, &id).await.permissions,
+        [DraftPermission {
+            resource: "graph".into(),
+            value: "Mail.Send".into(),
+            permission_type: "delegated".into(),
+        }]
+    );
+}
+
+#[tokio::test]
+async fn a_certificate_upload_is_kept_across_later_posts() {
+    let app = TestApp::new().await;
+    let pem = fixture("rsa2048.pem");
+    let (status, location) = post_multipart(
+        &app,
+        &with(&valid_fields(), &[("action", "save")]),
+        Some(("app.pem", &pem)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id = draft_id(&location);
+    assert_eq!(location, format!("/register/{id}?saved=1"));
+    let draft = stored_draft(&app, &id).await;
+    assert_eq!(draft.certificates.len(), 1);
+    assert_eq!(draft.certificates[0].file_name, "app.pem");
+    assert_eq!(
+        STANDARD
+            .decode(&draft.certificates[0].content_base64)
+            .unwrap(),
+        pem
+    );
+
+    // The browser cannot re-fill the file input: the second post has no file, the draft keeps it.
+    let (_, location) = post_multipart(
+        &app,
+        &with(&valid_fields(), &[("draft_id", &id), ("action", "check")]),
+        None,
+    )
+    .await;
+    assert_eq!(location, format!("/register/{id}?checked=1#error-summary"));
+    let kept = stored_draft(&app, &id).await;
+    assert_eq!(kept.certificates, draft.certificates);
+
+    // …and it can be removed.
+    let (_, location) = post_multipart(
+        &app,
+        &with(
+            &valid_fields(),
+            &[("draft_id", &id), ("action", "remove:certificates:0")],
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(location, format!("/register/{id}#certificates"));
+    assert!(stored_draft(&app, &id).await.certificates.is_empty());
+}
+
+#[tokio::test]
+async fn a_certificate_over_64_kib_is_refused_as_too_large() {
+    let app = TestApp::new().await;
+    let big = vec![b'A'; 64 * 1024 + 1];
+    let (status, location) = post_multipart(
+        &app,
+        &with(&valid_fields(), &[("action", "save")]),
+        Some(("big.pem", &big)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id = draft_id(&location);
+    assert_eq!(
+        location,
+        format!("/register/{id}?saved=1&refused=too_large")
+    );
+    assert!(stored_draft(&app, &id).await.certificates.is_empty());
+}
+
+/// 16-character pieces of a file's content as it could be stored or echoed: lines from the
+/// middle of a PEM body, and base64 of binary content at byte offsets base64 keeps aligned.
+fn secret_pieces(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut pieces: Vec<String> = text
+        .lines()
+        .filter(|line| {
+            line.len() >= 48
+                && line
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        })
+        .skip(2)
+        .take(3)
+        .map(|line| line[16..32].to_string())
+        .collect();
+    let encoded = STANDARD.encode(bytes);
+    pieces.push(encoded[encoded.len() / 2 / 4 * 4..][..16].to_string());
+    pieces
+}
+
+#[tokio::test]
+async fn a_private_key_or_pkcs12_upload_is_refused_and_never_stored() {
+    let app = TestApp::new().await;
+    let cases = [
+        ("rsa2048.key", "private_key"),
+        ("combined.pem", "private_key"),
+        ("app.p12", "pkcs12"),
+    ];
+    let mut pieces = Vec::new();
+    let mut binary_pieces = Vec::new();
+    for (name, reason) in cases {
+        let bytes = fixture(name);
+        let found = secret_pieces(&bytes);
+        assert!(
+            found.len() >= if name == "app.p12" { 1 } else { 4 },
+            "{name}"
+        );
+        pieces.extend(found);
+        binary_pieces.push(bytes[bytes.len() / 2..][..16].to_vec());
+        for action in ["save", "submit"] {
+            let (status, location) = post_multipart(
+                &app,
+                &with(&valid_fields(), &[("action", action)]),
+                Some((name, &bytes)),
+            )
+            .await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{name}");
+            let id = draft_id(&location);
+            let expected_query = if action == "save" {
+                format!("?saved=1&refused={reason}")
+            } else {
+                format!("?checked=1&refused={reason}#error-summary")
+            };
+            assert_eq!(
+                location,
+                format!("/register/{id}{expected_query}"),
+                "{name}"
+            );
+            let draft = stored_draft(&app, &id).await;
+            assert!(draft.certificates.is_empty(), "{name}");
+            // Everything else typed is kept.
+            assert_eq!(draft, valid_draft(), "{name}");
+        }
+    }
+    // A refused key never turns a submit into a stored request.
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM registration_request").await,
+        0
+    );
+
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM draft")
+        .fetch_all(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(bodies.len(), 6);
+    for body in &bodies {
+        for piece in &pieces {
+            assert!(!body.contains(piece.as_str()), "a draft holds key material");
+        }
+    }
+    // The control: an accepted certificate's pieces are found by the same scan.
+    let pem = fixture("rsa2048.pem");
+    let kept = secret_pieces(&pem);
+    assert!(kept.len() >= 3);
+    post_multipart(
+        &app,
+        &with(&valid_fields(), &[("action", "save")]),
+        Some(("app.pem", &pem)),
+    )
+    .await;
+    let files = || {
+        let filename = app
+            .state
+            .pool
+            .connect_options()
+            .get_filename()
+            .to_path_buf();
+        let mut files = vec![std::fs::read(&filename).unwrap()];
+        if let Ok(wal) = std::fs::read(format!("{}-wal", filename.display())) {
+            files.push(wal);
+        }
+        files
+    };
+    let holds = |files: &[Vec<u8>], piece: &[u8]| {
+        files
+            .iter()
+            .any(|file| file.windows(piece.len()).any(|window| window == piece))
+    };
+    // Stored as base64 of the file, so the control is the base64 piece.
+    assert!(holds(&files(), kept.last().unwrap().as_bytes()));
+
+    for file in &files() {
+        for piece in pieces
+            .iter()
+            .map(|p| p.as_bytes().to_vec())
+            .chain(binary_pieces.clone())
+        {
+            assert!(
+                !file
+                    .windows(piece.len())
+                    .any(|window| window == piece.as_slice()),
+                "the database file holds key material"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_url_encoded_post_works_like_a_multipart_one() {
+    let app = TestApp::new().await;
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(with(&valid_fields(), &[("action", "submit")]))
+        .finish();
+    let request = Request::post("/register")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let (response, _) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[header::LOCATION].to_str().unwrap();
+    let reference = reference_in(location);
+    let latest = registrations::latest(&app.state.pool, &reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        latest.request,
+        RegistrationRequest::from_json(&delegated_request().to_string()).unwrap()
+    );
+
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(with(&valid_fields(), &[("action", "save")]))
+        .finish();
+    let request = Request::post("/register")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let (response, _) = app.send(request).await;
+    let location = response.headers()[header::LOCATION].to_str().unwrap();
+    assert_eq!(stored_draft(&app, &draft_id(location)).await, valid_draft());
+}
+
+#[tokio::test]
+async fn references_have_the_read_aloud_format_and_are_unique() {
+    let app = TestApp::new().await;
+    let mut seen = HashSet::new();
+    for _ in 0..40 {
+        let (status, location) =
+            post_multipart(&app, &with(&valid_fields(), &[("action", "submit")]), None).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let reference = reference_in(&location);
+        let (prefix, rest) = reference.split_at(3);
+        assert_eq!(prefix, "AR-");
+        let groups: Vec<&str> = rest.split('-').collect();
+        assert_eq!(groups.len(), 2, "{reference}");
+        for group in groups {
+            assert_eq!(group.len(), 4, "{reference}");
+            assert!(
+                group
+                    .chars()
+                    .all(|c| "23456789ABCDEFGHJKMNPQRSTVWXYZ".contains(c)),
+                "{reference}"
+            );
+        }
+        assert!(seen.insert(reference.clone()), "{reference} was reused");
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(DISTINCT reference) FROM registration_request"
+        )
+        .await,
+        40
+    );
+}
+
+#[tokio::test]
+async fn refuses_what_is_not_a_readable_form_in_plain_text() {
+    let app = TestApp::new().await;
+    let request = Request::post("/register")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    let (response, _) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let fields = vec![("mailboxes[5000]".to_string(), "x@nhs.net".to_string())];
+    let request = Request::post("/register")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(Body::from(multipart_body(&fields, None)))
+        .unwrap();
+    let (response, body) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(String::from_utf8(body).unwrap().contains("1000 rows"));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 0);
+
+    let request = Request::post("/register")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(vec![b'a'; 3 * 1024 * 1024]))
+        .unwrap();
+    let (response, _) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn a_file_posted_under_a_text_field_name_is_ignored() {
+    let app = TestApp::new().await;
+    let key = fixture("rsa2048.key");
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\nsave\r\n\
+         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"description\"; filename=\"a.key\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&key);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let request = Request::post("/register")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let (response, _) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[header::LOCATION].to_str().unwrap();
+    assert_eq!(
+        stored_draft(&app, &draft_id(location)).await,
+        RegistrationDraft::default()
+    );
+}
