@@ -13,12 +13,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use registration::draft::{DraftList, FormAction};
 use registration::limits::MAX_CERTIFICATE_BYTES;
-use registration::rules::certificate::{self, CertificateCode};
+use registration::rules::certificate::{self, RefusedUpload};
 use registration::{
-    AccessType, Application, CertificateUpload, ClientSecret, Contact, DraftPermission,
-    DraftRedirectUri, FindingCode, PermissionRequest, PermissionType, Platform, RedirectUri,
-    RegistrationDraft, RegistrationRequest,
+    CertificateUpload, Contact, DraftPermission, DraftRedirectUri, RegistrationDraft,
 };
 use time::OffsetDateTime;
 
@@ -75,24 +74,6 @@ enum Upload {
     File { file_name: String, bytes: Vec<u8> },
     /// A file over 64 KiB: none of its bytes were kept.
     TooLarge,
-}
-
-/// Why an upload was not kept (the `refused` query parameter of the redirect).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Refused {
-    TooLarge,
-    PrivateKey,
-    Pkcs12,
-}
-
-impl Refused {
-    fn as_str(self) -> &'static str {
-        match self {
-            Refused::TooLarge => "too_large",
-            Refused::PrivateKey => "private_key",
-            Refused::Pkcs12 => "pkcs12",
-        }
-    }
 }
 
 /// A post that is not a form we can read: a plain-text answer with its status.
@@ -242,11 +223,12 @@ async fn handle(
     }
 
     let action = FormAction::parse(posted.action.as_deref().unwrap_or(""));
-    apply(&mut draft, &action);
+    if let Some(action) = &action {
+        draft.apply(action);
+    }
 
-    if action == FormAction::Submit && refused.is_none() {
-        // TODO(draft): replace with registration::draft::RegistrationDraft::to_request
-        if let Some(request) = to_request(&draft) {
+    if action == Some(FormAction::Submit) && refused.is_none() {
+        if let Some(request) = draft.to_request().request {
             let submitted = match existing.as_ref() {
                 Some(stored) => {
                     registrations::submit_draft(
@@ -269,7 +251,7 @@ async fn handle(
             }
         }
     }
-    if matches!(action, FormAction::Check | FormAction::Submit) {
+    if matches!(action, Some(FormAction::Check | FormAction::Submit)) {
         checked = true;
     }
 
@@ -284,24 +266,26 @@ async fn handle(
         }
         None => drafts::create(&state.pool, &draft, checked, now).await?,
     };
-    Ok(location(&id, &action, refused))
+    Ok(location(&id, action.as_ref(), refused))
 }
 
 /// Where the browser goes after the draft `id` was saved with `action` applied.
-fn location(id: &str, action: &FormAction, refused: Option<Refused>) -> String {
+fn location(id: &str, action: Option<&FormAction>, refused: Option<RefusedUpload>) -> String {
     let mut query = Vec::new();
     let mut fragment = None;
     match action {
-        FormAction::Check | FormAction::Submit => {
+        Some(FormAction::Check | FormAction::Submit) => {
             query.push("checked=1");
-            fragment = Some("error-summary");
+            fragment = Some("error-summary".to_string());
         }
-        FormAction::Save => query.push("saved=1"),
-        FormAction::Add(list) | FormAction::Remove(list, _) => fragment = Some(list.section()),
-        FormAction::SearchPermissions | FormAction::AddPermission(_) => {
-            fragment = Some(List::Permissions.section());
+        Some(FormAction::Save) => query.push("saved=1"),
+        Some(FormAction::Add(list) | FormAction::Remove(list, _)) => {
+            fragment = Some(section_id(*list))
         }
-        FormAction::None => {}
+        Some(FormAction::SearchPermissions | FormAction::AddPermission { .. }) => {
+            fragment = Some(section_id(DraftList::Permissions));
+        }
+        None => {}
     }
     let refused = refused.map(|reason| format!("refused={}", reason.as_str()));
     if let Some(refused) = refused.as_deref() {
@@ -314,16 +298,21 @@ fn location(id: &str, action: &FormAction, refused: Option<Refused>) -> String {
     }
     if let Some(fragment) = fragment {
         location.push('#');
-        location.push_str(fragment);
+        location.push_str(&fragment);
     }
     location
 }
 
+/// The id of a list's section on the form page (`redirect_uris` → `redirect-uris`).
+fn section_id(list: DraftList) -> String {
+    list.name().replace('_', "-")
+}
+
 /// Turns an uploaded file into a draft certificate, or says why it was refused. A refused
 /// file's bytes are dropped here and go nowhere else.
-fn accept_upload(upload: Upload, now: OffsetDateTime) -> Result<CertificateUpload, Refused> {
+fn accept_upload(upload: Upload, now: OffsetDateTime) -> Result<CertificateUpload, RefusedUpload> {
     let (file_name, bytes) = match upload {
-        Upload::TooLarge => return Err(Refused::TooLarge),
+        Upload::TooLarge => return Err(RefusedUpload::TooLarge),
         Upload::File { file_name, bytes } => (file_name, bytes),
     };
     let candidate = CertificateUpload {
@@ -333,14 +322,9 @@ fn accept_upload(upload: Upload, now: OffsetDateTime) -> Result<CertificateUploa
     drop(bytes);
     let mut findings = Vec::new();
     certificate::check(std::slice::from_ref(&candidate), now, &mut findings);
-    let private_key = FindingCode::from(CertificateCode::PrivateKey);
-    let pkcs12 = FindingCode::from(CertificateCode::Pkcs12);
-    if findings.iter().any(|f| f.code == private_key) {
-        Err(Refused::PrivateKey)
-    } else if findings.iter().any(|f| f.code == pkcs12) {
-        Err(Refused::Pkcs12)
-    } else {
-        Ok(candidate)
+    match RefusedUpload::from_findings(&findings) {
+        Some(refusal) => Err(refusal),
+        None => Ok(candidate),
     }
 }
 
@@ -457,220 +441,6 @@ fn indexed(name: &str) -> Result<Option<RowField<'_>>, TooManyRows> {
     Ok(Some((list, index, sub)))
 }
 
-/// The form's lists (the `<list>` of `add:<list>` and `remove:<list>:<i>`).
-// TODO(draft): replace with registration::draft::FormAction's list type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum List {
-    Mailboxes,
-    RedirectUris,
-    TokenEndpointUris,
-    Contacts,
-    Permissions,
-    Certificates,
-}
-
-impl List {
-    fn parse(text: &str) -> Option<List> {
-        Some(match text {
-            "mailboxes" => List::Mailboxes,
-            "redirect_uris" => List::RedirectUris,
-            "token_endpoint_uris" => List::TokenEndpointUris,
-            "contacts" => List::Contacts,
-            "permissions" => List::Permissions,
-            "certificates" => List::Certificates,
-            _ => return None,
-        })
-    }
-
-    /// The id of the form section the list's buttons belong to (the redirect's fragment).
-    fn section(self) -> &'static str {
-        match self {
-            List::Mailboxes => "mailboxes",
-            List::RedirectUris => "redirect_uris",
-            List::TokenEndpointUris => "token_endpoint_uris",
-            List::Contacts => "contacts",
-            List::Permissions => "permissions",
-            List::Certificates => "certificates",
-        }
-    }
-}
-
-/// The button pressed (docs/form.md, `action`).
-// TODO(draft): replace with registration::draft::FormAction (and its parse).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum FormAction {
-    Check,
-    Submit,
-    Save,
-    Add(List),
-    Remove(List, usize),
-    SearchPermissions,
-    AddPermission(DraftPermission),
-    /// No button or one this server does not know: the draft is only saved.
-    None,
-}
-
-impl FormAction {
-    fn parse(text: &str) -> FormAction {
-        match text {
-            "check" => return FormAction::Check,
-            "submit" => return FormAction::Submit,
-            "save" => return FormAction::Save,
-            "search:permissions" => return FormAction::SearchPermissions,
-            _ => {}
-        }
-        if let Some(rest) = text.strip_prefix("add:permissions:") {
-            let mut parts = rest.splitn(2, ':');
-            let resource = parts.next().unwrap_or("");
-            let rest = parts.next().unwrap_or("");
-            if let Some((value, permission_type)) = rest.rsplit_once(':') {
-                return FormAction::AddPermission(DraftPermission {
-                    resource: resource.to_string(),
-                    value: value.to_string(),
-                    permission_type: permission_type.to_string(),
-                });
-            }
-            return FormAction::None;
-        }
-        if let Some(list) = text.strip_prefix("add:").and_then(List::parse) {
-            return FormAction::Add(list);
-        }
-        if let Some((list, index)) = text
-            .strip_prefix("remove:")
-            .and_then(|rest| rest.split_once(':'))
-            && let (Some(list), Ok(index)) = (List::parse(list), index.parse::<usize>())
-        {
-            return FormAction::Remove(list, index);
-        }
-        FormAction::None
-    }
-}
-
-/// Applies a list action to the draft; other actions leave it as posted.
-// TODO(draft): replace with registration::draft::RegistrationDraft::apply
-fn apply(draft: &mut RegistrationDraft, action: &FormAction) {
-    fn remove<T>(rows: &mut Vec<T>, index: usize) {
-        if index < rows.len() {
-            rows.remove(index);
-        }
-    }
-    fn add<T: Default>(rows: &mut Vec<T>) {
-        if rows.len() <= MAX_ROW_INDEX {
-            rows.push(T::default());
-        }
-    }
-    match action {
-        FormAction::Add(list) => match list {
-            List::Mailboxes => add(&mut draft.mailboxes),
-            List::RedirectUris => add(&mut draft.redirect_uris),
-            List::TokenEndpointUris => add(&mut draft.token_endpoint_uris),
-            List::Contacts => add(&mut draft.contacts),
-            List::Permissions => add(&mut draft.permissions),
-            // A certificate row is added by uploading a file.
-            List::Certificates => {}
-        },
-        FormAction::Remove(list, index) => match list {
-            List::Mailboxes => remove(&mut draft.mailboxes, *index),
-            List::RedirectUris => remove(&mut draft.redirect_uris, *index),
-            List::TokenEndpointUris => remove(&mut draft.token_endpoint_uris, *index),
-            List::Contacts => remove(&mut draft.contacts, *index),
-            List::Permissions => remove(&mut draft.permissions, *index),
-            List::Certificates => remove(&mut draft.certificates, *index),
-        },
-        FormAction::AddPermission(permission)
-            if !draft.permissions.contains(permission)
-                && draft.permissions.len() <= MAX_ROW_INDEX =>
-        {
-            draft.permissions.push(permission.clone());
-        }
-        _ => {}
-    }
-}
-
-/// The request a draft makes, when it is complete enough to be one (blank rows skipped).
-// TODO(draft): replace with registration::draft::RegistrationDraft::to_request
-fn to_request(draft: &RegistrationDraft) -> Option<RegistrationRequest> {
-    fn blank(text: &str) -> bool {
-        text.trim().is_empty()
-    }
-    let access_type = match draft.access_type.as_str() {
-        "delegated" => AccessType::Delegated,
-        "application" => AccessType::Application,
-        _ => return None,
-    };
-    let permissions = draft
-        .permissions
-        .iter()
-        .filter(|p| !blank(&p.value))
-        .map(|p| {
-            Some(PermissionRequest {
-                resource: Some(p.resource.clone()).filter(|r| !blank(r)),
-                value: p.value.clone(),
-                permission_type: match p.permission_type.as_str() {
-                    "delegated" => PermissionType::Delegated,
-                    "application" => PermissionType::Application,
-                    _ => return None,
-                },
-            })
-        })
-        .collect::<Option<Vec<_>>>()?;
-    let redirect_uris = draft
-        .redirect_uris
-        .iter()
-        .filter(|r| !blank(&r.uri))
-        .map(|r| {
-            Some(RedirectUri {
-                uri: r.uri.clone(),
-                platform: match r.platform.as_str() {
-                    "web" => Platform::Web,
-                    "spa" => Platform::Spa,
-                    "public_client" => Platform::PublicClient,
-                    _ => return None,
-                },
-            })
-        })
-        .collect::<Option<Vec<_>>>()?;
-    let client_secret = if blank(&draft.client_secret_months) {
-        None
-    } else {
-        Some(ClientSecret {
-            lifetime_months: draft.client_secret_months.trim().parse().ok()?,
-        })
-    };
-    Some(RegistrationRequest {
-        ods_code: draft.ods_code.clone(),
-        application: Application {
-            name: draft.application_name.clone(),
-            description: draft.description.clone(),
-            supplier: draft.supplier.clone(),
-        },
-        access_type,
-        permissions,
-        mailboxes: draft
-            .mailboxes
-            .iter()
-            .filter(|m| !blank(m))
-            .cloned()
-            .collect(),
-        redirect_uris,
-        token_endpoint_uris: draft
-            .token_endpoint_uris
-            .iter()
-            .filter(|t| !blank(t))
-            .cloned()
-            .collect(),
-        certificates: draft.certificates.clone(),
-        client_secret,
-        access_policy_group: Some(draft.access_policy_group.clone()).filter(|g| !blank(g)),
-        contacts: draft
-            .contacts
-            .iter()
-            .filter(|c| !(blank(&c.name) && blank(&c.email)))
-            .cloned()
-            .collect(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -726,53 +496,26 @@ mod tests {
     }
 
     #[test]
-    fn parses_every_action_of_the_form() {
-        let cases = [
-            ("check", FormAction::Check),
-            ("submit", FormAction::Submit),
-            ("save", FormAction::Save),
-            ("add:mailboxes", FormAction::Add(List::Mailboxes)),
-            ("remove:contacts:3", FormAction::Remove(List::Contacts, 3)),
-            (
-                "remove:certificates:0",
-                FormAction::Remove(List::Certificates, 0),
-            ),
-            ("search:permissions", FormAction::SearchPermissions),
-            (
-                "add:permissions:graph:Mail.Send:delegated",
-                FormAction::AddPermission(DraftPermission {
-                    resource: "graph".into(),
-                    value: "Mail.Send".into(),
-                    permission_type: "delegated".into(),
-                }),
-            ),
-            ("add:permissions", FormAction::Add(List::Permissions)),
-            ("remove:mailboxes:x", FormAction::None),
-            ("drop:tables", FormAction::None),
-            ("", FormAction::None),
-        ];
-        for (text, expected) in cases {
-            assert_eq!(FormAction::parse(text), expected, "{text}");
-        }
-    }
-
-    #[test]
     fn redirects_each_action_to_its_place() {
         let id = "abc";
         assert_eq!(
-            location(id, &FormAction::Check, None),
+            location(id, Some(&FormAction::Check), None),
             "/register/abc?checked=1#error-summary"
         );
         assert_eq!(
-            location(id, &FormAction::Save, Some(Refused::PrivateKey)),
+            location(id, Some(&FormAction::Save), Some(RefusedUpload::PrivateKey)),
             "/register/abc?saved=1&refused=private_key"
         );
         assert_eq!(
-            location(id, &FormAction::Remove(List::Contacts, 0), None),
+            location(id, Some(&FormAction::Remove(DraftList::Contacts, 0)), None),
             "/register/abc#contacts"
         );
         assert_eq!(
-            location(id, &FormAction::None, Some(Refused::TooLarge)),
+            location(id, Some(&FormAction::Add(DraftList::RedirectUris)), None),
+            "/register/abc#redirect-uris"
+        );
+        assert_eq!(
+            location(id, None, Some(RefusedUpload::TooLarge)),
             "/register/abc?refused=too_large"
         );
     }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod form;
 mod headers;
+pub mod pages;
 
 use std::sync::Arc;
 
@@ -46,10 +47,18 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let pages = Router::<AppState>::new()
         .route("/register", post(form::register))
-        .leptos_routes(&state, routes, {
-            let options = state.leptos_options.clone();
-            move || app::shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let backend = pages::PagesBackend::handle(state.clone());
+                move || leptos::context::provide_context(backend.clone())
+            },
+            {
+                let options = state.leptos_options.clone();
+                move || app::shell(options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))

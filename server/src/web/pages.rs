@@ -28,25 +28,44 @@ fn internal(error: anyhow::Error) -> String {
 }
 
 impl Backend for PagesBackend {
-    fn form_page(&self, draft_id: Option<String>, checked: bool) -> BoxFuture<'_, Result<Option<FormPage>, String>> {
+    fn form_page(
+        &self,
+        draft_id: Option<String>,
+        checked: bool,
+    ) -> BoxFuture<'_, Result<Option<FormPage>, String>> {
         Box::pin(async move {
             let now = OffsetDateTime::now_utc();
             let (draft_id, draft, show_findings) = match draft_id {
                 None => (None, RegistrationDraft::new_form(), false),
-                Some(id) => match drafts::load(&self.state.pool, &id).await.map_err(internal)? {
+                Some(id) => match drafts::load(&self.state.pool, &id)
+                    .await
+                    .map_err(internal)?
+                {
                     None => return Ok(None),
                     // Once checked, a draft keeps showing its findings on every later round trip.
                     Some(stored) => (Some(stored.id), stored.draft, checked || stored.checked),
                 },
             };
-            let report = show_findings.then(|| validate_draft(&draft, Directory::new(self.state.directory.as_ref()), now));
-            Ok(Some(FormPage { draft_id, draft, report, now: now.unix_timestamp() }))
+            let report = show_findings.then(|| {
+                validate_draft(&draft, Directory::new(self.state.directory.as_ref()), now)
+            });
+            Ok(Some(FormPage {
+                draft_id,
+                draft,
+                report,
+                now: now.unix_timestamp(),
+            }))
         })
     }
 
-    fn submission(&self, reference: String) -> BoxFuture<'_, Result<Option<SubmissionPage>, String>> {
+    fn submission(
+        &self,
+        reference: String,
+    ) -> BoxFuture<'_, Result<Option<SubmissionPage>, String>> {
         Box::pin(async move {
-            let stored = registrations::latest(&self.state.pool, &reference).await.map_err(internal)?;
+            let stored = registrations::latest(&self.state.pool, &reference)
+                .await
+                .map_err(internal)?;
             Ok(stored.map(|stored| SubmissionPage {
                 reference: stored.reference,
                 version: stored.version,
