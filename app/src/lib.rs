@@ -13,7 +13,7 @@ mod security;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    ParamSegment, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -53,11 +53,13 @@ pub fn App() -> impl IntoView {
             <layout::Layout>
                 <Routes fallback=|| view! { <pages::NotFound /> }>
                     <Route path=StaticSegment("") view=pages::StartPage />
-                    <Route path=StaticSegment("register") view=pages::RegisterPage />
-                    <Route path=(StaticSegment("register"), ParamSegment("draft_id")) view=pages::RegisterPage />
+                    // Pages that load data render whole on the server: they must work without JavaScript.
+                    <Route path=StaticSegment("register") view=pages::RegisterPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("register"), ParamSegment("draft_id")) view=pages::RegisterPage ssr=SsrMode::Async />
                     <Route
                         path=(StaticSegment("registrations"), ParamSegment("reference"), StaticSegment("submitted"))
                         view=pages::SubmittedPage
+                        ssr=SsrMode::Async
                     />
                 </Routes>
             </layout::Layout>

@@ -318,3 +318,35 @@ async fn validate_refuses_a_private_key_and_never_echoes_it() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_form_renders_whole_on_the_server() {
+    let app = TestApp::new().await;
+    let (response, body) = app.get("/register").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    for name in [
+        "ods_code",
+        "application_name",
+        "access_type",
+        "mailboxes[0]",
+        "redirect_uris[0][uri]",
+        "contacts[0][email]",
+        "certificate",
+    ] {
+        assert!(
+            html.contains(&format!("name=\"{name}\"")),
+            "{name} missing from the server-rendered form"
+        );
+    }
+    assert!(html.contains("enctype=\"multipart/form-data\""));
+}
+
+#[tokio::test]
+async fn unknown_drafts_and_references_are_404() {
+    let app = TestApp::new().await;
+    let (response, _) = app.get("/register/AAAAAAAAAAAAAAAAAAAAAA").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let (response, _) = app.get("/registrations/AR-2222-2222/submitted").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}

@@ -107,7 +107,7 @@ pub fn Certificates(refused: Option<Finding>) -> AnyView {
             })
     };
     view! {
-        <section class="appreg-section" id="certificates" tabindex="-1" aria-labelledby="certificates-heading">
+        <section class="appreg-section" id="certificates" tabindex="-1">
             <h2 id="certificates-heading">"Certificate"</h2>
             {kept.into_iter().enumerate().map(|(index, upload)| {
                 let path = format!("certificates[{index}]");

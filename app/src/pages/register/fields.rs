@@ -110,8 +110,10 @@ pub fn TextInput(
                 autocomplete=autocomplete.unwrap_or("off")
                 inputmode=inputmode
                 aria-describedby=described
-                on:input=move |event| on_edit.run(event_target_value(&event))
-                on:change=move |_| state.touch(&touch_path)
+                on:input=move |event| {
+                    on_edit.run(event_target_value(&event));
+                    state.touch(&touch_path);
+                }
             />
             {children.map(|children| children())}
         </div>
@@ -151,8 +153,10 @@ pub fn TextArea(
                 name=name
                 rows="4"
                 aria-describedby=described
-                on:input=move |event| on_edit.run(event_target_value(&event))
-                on:change=move |_| state.touch(&touch_path)
+                on:input=move |event| {
+                    on_edit.run(event_target_value(&event));
+                    state.touch(&touch_path);
+                }
             >{value}</textarea>
         </div>
     }

@@ -26,7 +26,7 @@ pub fn Mailboxes() -> AnyView {
     let state = expect_context::<FormState>();
     let rows = state.draft.with_untracked(|d| d.mailboxes.clone());
     view! {
-        <section class="appreg-section" id="mailboxes" tabindex="-1" aria-labelledby="mailboxes-heading">
+        <section class="appreg-section" id="mailboxes" tabindex="-1">
             <h2 id="mailboxes-heading">"Mailboxes"</h2>
             <p class="nhsuk-hint">"The NHSmail mailboxes the application will read or send from. They must belong to your organisation (or one of its sites)."</p>
             <FieldMessages path="mailboxes" />
@@ -59,7 +59,7 @@ pub fn RedirectUris() -> AnyView {
     let state = expect_context::<FormState>();
     let rows = state.draft.with_untracked(|d| d.redirect_uris.clone());
     view! {
-        <section class="appreg-section" id="redirect-uris" tabindex="-1" aria-labelledby="redirect-uris-heading">
+        <section class="appreg-section" id="redirect-uris" tabindex="-1">
             <h2 id="redirect-uris-heading">"Sign-in"</h2>
             <p class="nhsuk-hint">
                 "Where Microsoft Entra ID sends people back to after they sign in. They must be https "
@@ -124,7 +124,7 @@ pub fn TokenEndpoints() -> AnyView {
         .draft
         .with_untracked(|d| d.token_endpoint_uris.clone());
     view! {
-        <section class="appreg-section" id="token-endpoint-uris" tabindex="-1" aria-labelledby="token-endpoint-uris-heading">
+        <section class="appreg-section" id="token-endpoint-uris" tabindex="-1">
             <h2 id="token-endpoint-uris-heading">"Token endpoints"</h2>
             <FieldMessages path="token_endpoint_uris" />
             {rows.into_iter().enumerate().map(|(index, value)| view! {
@@ -156,7 +156,7 @@ pub fn Contacts() -> AnyView {
     let state = expect_context::<FormState>();
     let rows = state.draft.with_untracked(|d| d.contacts.clone());
     view! {
-        <section class="appreg-section" id="contacts" tabindex="-1" aria-labelledby="contacts-heading">
+        <section class="appreg-section" id="contacts" tabindex="-1">
             <h2 id="contacts-heading">"Contacts"</h2>
             <p class="nhsuk-hint">"Who looks after the application. Expiry reminders and decisions are sent to them."</p>
             <FieldMessages path="contacts" />

@@ -82,7 +82,7 @@ fn RegistrationForm(page: FormPage, saved: bool, refused: Option<RefusedUpload>)
                     <button type="submit" name="action" value="check" class="appreg-default-action" tabindex="-1" aria-hidden="true">"Check"</button>
                     <input type="hidden" name="draft_id" value=page.draft_id.clone().unwrap_or_default() />
                     <Organisation value=draft.ods_code.clone() />
-                    <section class="appreg-section" aria-labelledby="application-heading">
+                    <section class="appreg-section">
                         <h2 id="application-heading">"Application"</h2>
                         <TextInput label="Application name" hint="As people will see it when they sign in" name="application_name" path="application.name" value=draft.application_name.clone()
                             width="nhsuk-u-width-two-thirds" on_edit=Callback::new(move |v| state.edit(|d| d.application_name = v)) />
@@ -98,7 +98,7 @@ fn RegistrationForm(page: FormPage, saved: bool, refused: Option<RefusedUpload>)
                     <lists::RedirectUris />
                     <lists::TokenEndpoints />
                     <certificates::Certificates refused=refused.clone() />
-                    <section class="appreg-section" aria-labelledby="client-secret-heading">
+                    <section class="appreg-section">
                         <h2 id="client-secret-heading">"Client secret"</h2>
                         <TextInput label="Client secret lifetime (months)" name="client_secret_months" path="client_secret.lifetime_months" value=draft.client_secret_months.clone()
                             hint="Only if the application signs in with a secret instead of a certificate: 1 to 24 months. Leave blank for no secret."
@@ -144,6 +144,7 @@ fn SavedBanner(draft_id: String) -> AnyView {
 #[component]
 fn ErrorSummary(refused: Option<Finding>) -> AnyView {
     let state = expect_context::<FormState>();
+    let refused_shown = refused.is_some();
     let errors = move || {
         let mut errors: Vec<Finding> = refused.iter().cloned().collect();
         errors.extend(state.shown.with(|all| {
@@ -166,7 +167,8 @@ fn ErrorSummary(refused: Option<Finding>) -> AnyView {
     view! {
         {move || {
             let errors = errors();
-            (!errors.is_empty()).then(|| view! {
+            // Before Check or Submit, findings show only at the fields typed in.
+            (!errors.is_empty() && (state.checked || refused_shown)).then(|| view! {
                 <div class="nhsuk-error-summary" id="error-summary" aria-labelledby="error-summary-title" role="alert" tabindex="-1" autofocus=autofocus>
                     <h2 class="nhsuk-error-summary__title" id="error-summary-title">"There is a problem"</h2>
                     <div class="nhsuk-error-summary__body">
@@ -206,7 +208,7 @@ fn Organisation(value: String) -> AnyView {
     let state = expect_context::<FormState>();
     let organisation = move || state.live.with(|r| r.organisation.clone());
     view! {
-        <section class="appreg-section" aria-labelledby="organisation-heading">
+        <section class="appreg-section">
             <h2 id="organisation-heading">"Organisation"</h2>
             <TextInput label="ODS code" hint="Your organisation's code in the Organisation Data Service, for example RX1" name="ods_code" path="ods_code" value=value
                 width="nhsuk-input--width-10" on_edit=Callback::new(move |v| state.edit(|d| d.ods_code = v))>
@@ -268,7 +270,7 @@ fn AccessPolicyGroup(value: String) -> AnyView {
     let value = StoredValue::new(value);
     view! {
         <Show when=needed>
-            <section class="appreg-section" aria-labelledby="access-policy-group-heading">
+            <section class="appreg-section">
                 <h2 id="access-policy-group-heading">"Mailbox scope"</h2>
                 <TextInput label="Access policy group" name="access_policy_group" path="access_policy_group" value=value.get_value()
                     hint="App-only mail permissions reach every mailbox unless they are scoped. Give the @nhs.net address of a mail-enabled security group holding only the mailboxes the application may use."

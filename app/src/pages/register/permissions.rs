@@ -116,7 +116,7 @@ pub fn Permissions() -> AnyView {
     };
 
     view! {
-        <section class="appreg-section" id="permissions" tabindex="-1" aria-labelledby="permissions-heading">
+        <section class="appreg-section" id="permissions" tabindex="-1">
             <h2 id="permissions-heading">"Permissions"</h2>
             <FieldMessages path="permissions" />
             {(!chosen.is_empty()).then(|| view! {

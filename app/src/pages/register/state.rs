@@ -15,7 +15,8 @@ pub struct FormState {
     pub live: Memo<ValidationReport>,
     /// The findings the page shows now.
     pub shown: Memo<Vec<Finding>>,
-    /// Field paths the person has left after editing (their findings show as they type).
+    /// Field paths the person has typed in (their findings show as they type; shown while
+    /// typing rather than on leaving the field, so nothing moves under a click).
     pub touched: RwSignal<HashSet<String>>,
     /// True once anything was edited on this page (until then the server's report is shown).
     pub dirty: RwSignal<bool>,
@@ -84,7 +85,7 @@ impl FormState {
         self.dirty.set(true);
     }
 
-    /// Marks a field as left after editing.
+    /// Marks a field as typed in.
     pub fn touch(&self, path: &str) {
         if !self.touched.with_untracked(|t| t.contains(path)) {
             self.touched.update(|t| {
