@@ -116,8 +116,11 @@ fn character_problem(code: &str) -> Option<Finding> {
         ));
     }
     let only_spaces = bad.iter().all(|c| c.is_whitespace());
+    let only_ascii = bad.iter().all(|c| c.is_ascii());
     let hint = if only_spaces {
         "Remove the spaces inside the code: an ODS code is written without spaces, for example RX1RA."
+    } else if only_ascii {
+        "Remove the punctuation: ODS codes use only the letters A to Z and the digits 0 to 9, for example RX1 or A81001."
     } else {
         "Type the code again on an English keyboard rather than pasting it: letters and digits from other alphabets look the same but are different characters. ODS codes use only the letters A to Z and the digits 0 to 9."
     };

@@ -471,3 +471,20 @@ proptest! {
         let _ = check(&raw, full_directory(), &mut out);
     }
 }
+
+#[test]
+fn punctuation_gets_a_hint_about_punctuation_not_other_alphabets() {
+    let finding = only("RX!", EmbeddedDirectory::get());
+    assert_eq!(finding.code.code(), "ods_code.format");
+    assert!(
+        finding.hint.starts_with("Remove the punctuation"),
+        "{}",
+        finding.hint
+    );
+    let lookalike = only("RХ1", EmbeddedDirectory::get());
+    assert!(
+        lookalike.hint.contains("other alphabets"),
+        "{}",
+        lookalike.hint
+    );
+}
