@@ -113,8 +113,9 @@ pub fn es_number_to_string(x: f64) -> String {
     let (mantissa, exponent) = scientific
         .split_once('e')
         .unwrap_or((scientific.as_str(), "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
     let exponent: i64 = exponent.parse().unwrap_or(0);
+    round_ties_to_even(x.abs(), &mut digits, exponent);
     // ECMA-262's k (digit count) and n (decimal point position): x = 0.d1d2…dk × 10^n.
     let k = i64::try_from(digits.len()).unwrap_or(i64::MAX);
     let n = exponent + 1;
@@ -142,4 +143,50 @@ pub fn es_number_to_string(x: f64) -> String {
         }
     };
     format!("{sign}{body}")
+}
+
+/// When `x` lies exactly halfway between two shortest digit strings, ECMA-262 (and RFC 8785
+/// Appendix B, `1424953923781206.2`) takes the even one; Rust's formatter may take the other.
+fn round_ties_to_even(x: f64, digits: &mut String, exponent: i64) {
+    let Some(&last) = digits.as_bytes().last() else {
+        return;
+    };
+    if last % 2 == 0 {
+        return;
+    }
+    // 800 fractional digits hold any double's exact decimal expansion (at most 767).
+    let exact = format!("{x:.800e}");
+    let Some((exact_mantissa, exact_exponent)) = exact.split_once('e') else {
+        return;
+    };
+    if exact_exponent.parse::<i64>().ok() != Some(exponent) {
+        return;
+    }
+    let exact_digits: String = exact_mantissa
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let Some((head, tail)) = exact_digits.split_at_checked(digits.len()) else {
+        return;
+    };
+    let tie = tail.starts_with('5') && tail.bytes().skip(1).all(|b| b == b'0');
+    if !tie {
+        return;
+    }
+    // The two candidates are `head` and `head + 1 ulp`; the even one is whichever ends even.
+    let candidate = if head.as_bytes().last().is_some_and(|b| b % 2 == 0) {
+        head.to_owned()
+    } else {
+        let Some((rest, last_digit)) = head.split_at_checked(head.len().saturating_sub(1)) else {
+            return;
+        };
+        match last_digit.as_bytes().first() {
+            Some(&d) if d < b'9' => format!("{rest}{}", char::from(d + 1)),
+            _ => return,
+        }
+    };
+    let (first, fraction) = candidate.split_at_checked(1).unwrap_or((&candidate, ""));
+    if format!("{first}.{fraction}e{exponent}").parse::<f64>().ok() == Some(x) {
+        *digits = candidate;
+    }
 }

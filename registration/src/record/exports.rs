@@ -20,7 +20,9 @@ use serde_json::{Value, json};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::prelude::FromDer;
 
-use crate::catalogue::Resource;
+use crate::PermissionType;
+use crate::catalogue::{PermissionCatalogue, Resource};
+use crate::rules::permission::needs_access_policy_group;
 
 /// RBAC for Applications roles and the permissions they stand for ("Supported Application
 /// Roles", Microsoft Learn: Role Based Access Control for Applications in Exchange Online).
@@ -352,6 +354,7 @@ pub fn exchange_script(claims: &Value) -> String {
     let mut rbac: Vec<(&str, &'static str)> = Vec::new();
     let mut unscoped: Vec<&str> = Vec::new();
     let mut protocols: Vec<&str> = Vec::new();
+    let mut policy: Vec<&str> = Vec::new();
     for permission in permissions.iter().filter(|p| p.application) {
         let exchange = Resource::parse(permission.resource_app_id) == Some(Resource::Exchange);
         // Unscoped SMTP.SendAsApp is granted mailbox by mailbox, as IMAP and POP are.
@@ -364,6 +367,12 @@ pub fn exchange_script(claims: &Value) -> String {
                 if !rbac.iter().any(|&(_, r)| r == role) {
                     rbac.push((permission.value, role));
                 }
+            } else {
+                unscoped.push(permission.value);
+            }
+        } else if is_app_mail(permission) {
+            if group.is_some() {
+                policy.push(permission.value);
             } else {
                 unscoped.push(permission.value);
             }
@@ -389,7 +398,7 @@ pub fn exchange_script(claims: &Value) -> String {
         ),
     );
     line(&mut s, "#");
-    if rbac.is_empty() && protocols.is_empty() && unscoped.is_empty() {
+    if rbac.is_empty() && protocols.is_empty() && unscoped.is_empty() && policy.is_empty() {
         line(
             &mut s,
             "# Nothing to grant: this registration asks for no app-only mailbox access,",
@@ -421,10 +430,25 @@ pub fn exchange_script(claims: &Value) -> String {
         &mut s,
         "# permission would reach every mailbox in the tenant whatever the scope says.",
     );
-    line(
-        &mut s,
-        "# The legacy New-ApplicationAccessPolicy commands are at the end, commented out.",
-    );
+    if policy.is_empty() {
+        line(
+            &mut s,
+            "# The legacy New-ApplicationAccessPolicy commands are at the end, commented out.",
+        );
+    } else {
+        line(
+            &mut s,
+            &format!(
+                "# Also generated: the legacy ApplicationAccessPolicy, for {} only: RBAC for",
+                policy.join(", ")
+            ),
+        );
+        line(
+            &mut s,
+            "# Applications has no role for it, so it stays an Entra permission and the policy",
+        );
+        line(&mut s, "# restricts it to the same group.");
+    }
     line(&mut s, "#");
     line(
         &mut s,
@@ -470,7 +494,7 @@ pub fn exchange_script(claims: &Value) -> String {
         &mut s,
         &format!(
             "$ScopeName = {}",
-            powershell_quote(&format!("appreg {}", claims.str("jti")))
+            powershell_quote(&comment_text(&format!("appreg {}", claims.str("jti"))))
         ),
     );
     line(&mut s, "");
@@ -610,6 +634,25 @@ pub fn exchange_script(claims: &Value) -> String {
         );
     }
 
+    if !policy.is_empty() {
+        line(&mut s, "");
+        line(
+            &mut s,
+            &format!(
+                "# ---- ApplicationAccessPolicy (legacy) for {}: no RBAC for Applications role exists ----",
+                policy.join(", ")
+            ),
+        );
+        line(
+            &mut s,
+            "New-ApplicationAccessPolicy -AppId $AppId -PolicyScopeGroupId $AccessPolicyGroup -AccessRight RestrictAccess -Description $ScopeName",
+        );
+        line(
+            &mut s,
+            "foreach ($Mailbox in $Mailboxes) { Test-ApplicationAccessPolicy -Identity $Mailbox -AppId $AppId }",
+        );
+        return s;
+    }
     line(&mut s, "");
     line(
         &mut s,
@@ -633,4 +676,17 @@ pub fn exchange_script(claims: &Value) -> String {
         "# foreach ($Mailbox in $Mailboxes) { Test-ApplicationAccessPolicy -Identity $Mailbox -AppId $AppId }",
     );
     s
+}
+
+/// A Graph application mailbox-data permission: one the validator requires a group for.
+fn is_app_mail(permission: &Permission<'_>) -> bool {
+    permission.application
+        && Resource::parse(permission.resource_app_id) == Some(Resource::Graph)
+        && PermissionCatalogue::get()
+            .find(
+                Resource::Graph,
+                permission.value,
+                PermissionType::Application,
+            )
+            .is_some_and(needs_access_policy_group)
 }
