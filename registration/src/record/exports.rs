@@ -280,12 +280,10 @@ pub fn entra_application(claims: &Value) -> Value {
         "keyCredentials": key_credentials,
     });
     let description = claims.str("description");
-    if !description.trim().is_empty() {
-        if let Some(object) = body.as_object_mut() {
-            // Graph limits an application's description to 1024 characters.
-            let text: String = description.chars().take(1024).collect();
-            object.insert("description".to_owned(), Value::String(text));
-        }
+    if let (false, Some(object)) = (description.trim().is_empty(), body.as_object_mut()) {
+        // Graph limits an application's description to 1024 characters.
+        let text: String = description.chars().take(1024).collect();
+        object.insert("description".to_owned(), Value::String(text));
     }
     body
 }

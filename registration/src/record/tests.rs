@@ -26,6 +26,7 @@ fn canonical(json: &str) -> String {
 }
 
 #[test]
+#[allow(clippy::excessive_precision)] // the RFC's literal, digits as printed
 fn canonicalises_the_rfc_8785_section_3_2_2_example() {
     let mut value: Value = serde_json::from_str(
         r#"{
@@ -428,10 +429,7 @@ fn the_same_input_always_gives_the_same_canonical_bytes() {
     });
     assert_eq!(first, again);
     assert_eq!(first, from_new_report);
-    assert!(
-        !first.contains(' ') || first.contains("St Mary's"),
-        "no whitespace between tokens"
-    );
+    assert!(!first.contains('\n') && !first.contains("\": "), "{first}");
     assert!(first.starts_with("{\"access_policy_group\":"), "{first}");
     // The typed claims read back from the JSON they serialise to.
     let typed: RecordClaims = serde_json::from_str(&first).unwrap();
