@@ -11,6 +11,7 @@ pub mod directory;
 pub mod draft;
 pub mod findings;
 pub mod limits;
+pub mod record;
 pub mod report;
 pub mod request;
 pub mod rules;
