@@ -657,3 +657,25 @@ async fn verify_reads_the_jwks_and_revoked_list_from_a_local_url() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("has been revoked"), "{out}");
 }
+
+#[tokio::test]
+async fn the_server_refuses_to_start_when_the_current_key_file_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    desk_with_records(dir.path(), 0).await;
+    let keys = dir.path().join("data/keys");
+    for entry in std::fs::read_dir(&keys).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("data/appreg.sqlite").display()
+    );
+    let pool = server::store::open(&url).await.unwrap();
+    let error = signing::KeyRing::open(&pool, &keys, "http://127.0.0.1:3000")
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{error:#}").contains("the current record-signing key cannot be used"),
+        "{error:#}"
+    );
+}

@@ -214,6 +214,11 @@ impl KeyRing {
             .await?;
             tracing::info!(kid = key.kid(), "generated the first record-signing key");
         }
+        // A current key whose file is missing (a data directory restored without its keys)
+        // stops the start here, not every submission later.
+        ring.current(&mut transaction)
+            .await
+            .context("the current record-signing key cannot be used")?;
         transaction.commit().await?;
         Ok(ring)
     }
