@@ -12,6 +12,7 @@ use registration::{Directory, OffsetDateTime};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogFormat, Overrides};
+use crate::signing::{self, KeyRing, KeySet};
 use crate::store::{self, directory::ServerDirectory};
 use crate::web::{self, AppState};
 
@@ -47,6 +48,47 @@ enum Command {
     /// Manage the organisation and mailbox directory.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// Manage the record-signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Check the tamper-evident log.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Verify one signed record (a JWS file) offline.
+    ///
+    /// Exit status: 0 verified, 1 not verified, 2 the key set cannot be read.
+    Verify {
+        /// The public keys: a JWKS file, or an http://127.0.0.1 or http://localhost URL of
+        /// /.well-known/jwks.json (its jwks-revoked.json is read too). Default: this desk's
+        /// own database.
+        #[arg(long)]
+        jwks: Option<String>,
+        /// Revoked keys: a jwks-revoked.json file or URL (records signed by them fail).
+        #[arg(long)]
+        revoked: Option<String>,
+        /// The record (JWS compact serialization), or - for standard input.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// List the keys and their states.
+    List,
+    /// Make a new current signing key; the old one is retired and still verifies its records.
+    Rotate,
+    /// Revoke a key: it moves to jwks-revoked.json and the records it signed no longer verify.
+    /// Revoking the current key also makes a new current key.
+    Revoke {
+        /// The key id (as `appreg keys list` shows it).
+        kid: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LogCommand {
+    /// Walk the whole chain: prints `ok: N entries` (exit 0) or the first broken entry (exit 1).
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +118,13 @@ pub fn run() -> ExitCode {
         Command::Directory(DirectoryCommand::Import { files }) => {
             report_failure(import(&config, &files))
         }
+        Command::Keys(command) => report_failure(keys(&config, command)),
+        Command::Log(LogCommand::Verify) => log_verify(&config),
+        Command::Verify {
+            jwks,
+            revoked,
+            file,
+        } => verify_record(&config, jwks.as_deref(), revoked.as_deref(), &file),
         Command::Findings => {
             print!("{}", registration::findings::catalogue_markdown());
             ExitCode::SUCCESS
@@ -131,7 +180,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
             .site_addr(config.address)
             .env(Env::PROD)
             .build();
-        let state = AppState { pool, directory, leptos_options };
+        let keys = Arc::new(KeyRing::open(&pool, &keys_dir(&config), issuer(&config)).await?);
+        let state = AppState { pool, directory, keys, leptos_options };
         let listener = tokio::net::TcpListener::bind(config.address).await.with_context(|| {
             format!(
                 "cannot listen on {}: another program may be using that port (stop it, or set APPREG_ADDRESS to another address)",
@@ -279,4 +329,218 @@ fn cli_directory(config: &Config) -> anyhow::Result<ServerDirectory> {
         let pool = store::open(&config.database_url).await?;
         ServerDirectory::load(&pool).await
     })
+}
+
+/// Where the private signing keys are kept.
+fn keys_dir(config: &Config) -> PathBuf {
+    config.data_dir.join("keys")
+}
+
+/// The records' `iss`: the desk's address.
+fn issuer(config: &Config) -> String {
+    format!("http://{}", config.address)
+}
+
+fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let pool = store::open(&config.database_url).await?;
+        let dir = keys_dir(config);
+        // Opening the ring makes the first key when there is none, as the server would.
+        KeyRing::open(&pool, &dir, issuer(config)).await?;
+        let now = OffsetDateTime::now_utc();
+        match command {
+            KeysCommand::List => {
+                for key in store::keys::list(&pool).await? {
+                    println!(
+                        "{}  {:<7}  created {}{}{}",
+                        key.kid,
+                        key.state.as_str(),
+                        key.created_at,
+                        key.retired_at
+                            .map(|at| format!("  retired {at}"))
+                            .unwrap_or_default(),
+                        key.revoked_at
+                            .map(|at| format!("  revoked {at}"))
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+            KeysCommand::Rotate => {
+                let kid = signing::keys::rotate(&pool, &dir, now).await?;
+                println!("new current key: {kid} (the previous key is retired and still verifies its records)");
+            }
+            KeysCommand::Revoke { kid } => {
+                match signing::keys::revoke(&pool, &dir, &kid, now).await? {
+                    signing::keys::Revoked::Revoked { new_current } => {
+                        println!("revoked: {kid} (records it signed no longer verify)");
+                        if let Some(new) = new_current {
+                            println!("new current key: {new}");
+                        }
+                    }
+                    signing::keys::Revoked::AlreadyRevoked => {
+                        println!("{kid} was already revoked");
+                    }
+                    signing::keys::Revoked::Unknown => anyhow::bail!(
+                        "there is no key {kid} (`appreg keys list` shows the keys)"
+                    ),
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+fn log_verify(config: &Config) -> ExitCode {
+    let result = runtime().and_then(|runtime| {
+        runtime.block_on(async {
+            let pool = store::open(&config.database_url).await?;
+            let keys = store::log::key_set(&pool).await?;
+            store::log::verify_chain(&pool, &keys).await
+        })
+    });
+    match result {
+        Ok(store::log::ChainCheck::Whole { entries }) => {
+            println!("ok: {entries} entries");
+            ExitCode::SUCCESS
+        }
+        Ok(store::log::ChainCheck::BrokenAt { seq, what }) => {
+            println!("broken at entry {seq}: {what}");
+            ExitCode::from(1)
+        }
+        Err(error) => {
+            eprintln!("appreg: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn verify_record(
+    config: &Config,
+    jwks: Option<&str>,
+    revoked: Option<&str>,
+    file: &PathBuf,
+) -> ExitCode {
+    let keys = match record_keys(config, jwks, revoked) {
+        Ok(keys) => keys,
+        Err(error) => {
+            eprintln!("appreg: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let jws = match read_input(file) {
+        Ok(jws) => jws,
+        Err(error) => {
+            eprintln!("appreg: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match signing::verify(&jws, &keys) {
+        Ok(verified) => {
+            let claim = |name: &str| {
+                verified
+                    .claims
+                    .get(name)
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("(none)")
+                    .to_string()
+            };
+            println!("jti: {}", claim("jti"));
+            println!("iss: {}", claim("iss"));
+            println!("kid: {}", verified.kid);
+            println!("ok");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            println!("not verified: {} {error}", display_name(file));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The key set `appreg verify` trusts: the given JWKS (file or local URL) and revoked list, or
+/// the desk's own database.
+fn record_keys(
+    config: &Config,
+    jwks: Option<&str>,
+    revoked: Option<&str>,
+) -> anyhow::Result<KeySet> {
+    let Some(source) = jwks else {
+        return runtime()?.block_on(async {
+            let pool = store::open(&config.database_url).await?;
+            store::log::key_set(&pool).await
+        });
+    };
+    let mut keys = KeySet::from_jwks(&read_json_source(source)?);
+    if keys.is_empty() {
+        anyhow::bail!("{source} holds no P-256 key with a kid");
+    }
+    match revoked {
+        Some(revoked) => keys.add_revoked(&read_json_source(revoked)?),
+        None if source.starts_with("http://") && source.ends_with("/jwks.json") => {
+            let sibling = format!(
+                "{}jwks-revoked.json",
+                &source[..source.len() - "jwks.json".len()]
+            );
+            keys.add_revoked(&read_json_source(&sibling)?);
+        }
+        None => {}
+    }
+    Ok(keys)
+}
+
+/// Reads a JSON document from a file or an `http://` URL on this machine.
+fn read_json_source(source: &str) -> anyhow::Result<serde_json::Value> {
+    let text = if source.starts_with("http://") || source.starts_with("https://") {
+        http_get_local(source)?
+    } else {
+        std::fs::read_to_string(source).with_context(|| format!("cannot read {source}"))?
+    };
+    serde_json::from_str(&text).with_context(|| format!("{source} is not JSON"))
+}
+
+/// A minimal HTTP/1.0 GET, for the desk's own JWKS on this machine only (no TLS, no redirects).
+fn http_get_local(url: &str) -> anyhow::Result<String> {
+    use std::io::Write as _;
+    let rest = url.strip_prefix("http://").ok_or_else(|| {
+        anyhow::anyhow!("{url}: only http://127.0.0.1 or http://localhost URLs can be read; save the JWKS to a file and pass that instead")
+    })?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, _)| host);
+    if host != "127.0.0.1" && host != "localhost" && host != "[::1]" {
+        anyhow::bail!(
+            "{url}: only http://127.0.0.1 or http://localhost URLs can be read; save the JWKS to a file and pass that instead"
+        );
+    }
+    let address = if authority.contains(':') && !authority.ends_with(']') {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
+    let path = if path.is_empty() { "/" } else { path };
+    let timeout = std::time::Duration::from_secs(10);
+    let mut stream = std::net::TcpStream::connect(&address)
+        .with_context(|| format!("cannot connect to {address}"))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: {authority}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = Vec::new();
+    stream
+        .take(CLI_INPUT_LIMIT)
+        .read_to_end(&mut response)
+        .with_context(|| format!("cannot read the answer from {url}"))?;
+    let response = String::from_utf8(response)
+        .map_err(|_| anyhow::anyhow!("the answer from {url} is not UTF-8"))?;
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| anyhow::anyhow!("the answer from {url} is not HTTP"))?;
+    let status = head.split_whitespace().nth(1).unwrap_or("");
+    if status != "200" {
+        anyhow::bail!("{url} answered {status}, not 200");
+    }
+    Ok(body.to_string())
 }

@@ -5,5 +5,6 @@
 pub mod cli;
 pub mod config;
 pub mod registrations;
+pub mod signing;
 pub mod store;
 pub mod web;

@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, Response};
 use http_body_util::BodyExt;
 use leptos::config::{Env, LeptosOptions};
+use server::signing::KeyRing;
 use server::store::{self, directory::ServerDirectory};
 use server::web::{self, AppState};
 use tower::ServiceExt;
@@ -17,7 +18,7 @@ use tower::ServiceExt;
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -26,6 +27,11 @@ impl TestApp {
         let url = format!("sqlite://{}", dir.path().join("appreg.sqlite").display());
         let pool = store::open(&url).await.unwrap();
         let directory = Arc::new(ServerDirectory::load(&pool).await.unwrap());
+        let keys = Arc::new(
+            KeyRing::open(&pool, &dir.path().join("keys"), "http://127.0.0.1:3000")
+                .await
+                .unwrap(),
+        );
         let leptos_options = LeptosOptions::builder()
             .output_name("appreg")
             .site_root(dir.path().join("site").display().to_string())
@@ -36,12 +42,13 @@ impl TestApp {
         let state = AppState {
             pool,
             directory,
+            keys,
             leptos_options,
         };
         TestApp {
             router: web::router(state.clone()),
             state,
-            _dir: dir,
+            dir,
         }
     }
 

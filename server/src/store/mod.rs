@@ -2,6 +2,8 @@
 
 pub mod directory;
 pub mod drafts;
+pub mod keys;
+pub mod log;
 pub mod registrations;
 
 use std::str::FromStr;

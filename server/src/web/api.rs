@@ -2,10 +2,11 @@
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::Path;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use registration::{Directory, RegistrationRequest, ValidationReport};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -19,6 +20,7 @@ pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/registrations/validate", post(validate))
+        .route("/v1/registrations/{reference}/record", get(record))
         .fallback(not_found)
 }
 
@@ -110,4 +112,49 @@ async fn validate(
         OffsetDateTime::now_utc(),
     );
     Ok(Json(report))
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(error: anyhow::Error) -> Self {
+        tracing::error!(error = %format!("{error:#}"), "the API could not answer");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on the server. Try again; if it keeps happening, tell the service desk.",
+        )
+    }
+}
+
+/// `GET /api/v1/registrations/{reference}/record`: the signed record of the latest version
+/// (`application/jose`). Access rules (owner organisation's admins and reviewers, 404 for
+/// others) come with the sign-in issue; until then anyone who knows the reference may read it.
+async fn record(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Response, ApiError> {
+    let jws = if crate::store::registrations::is_reference(&reference) {
+        crate::store::log::latest_record(&state.pool, &reference).await?
+    } else {
+        None
+    };
+    let Some(jws) = jws else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("There is no registration request with the reference {reference}."),
+        ));
+    };
+    Ok(([(header::CONTENT_TYPE, "application/jose")], jws).into_response())
+}
+
+/// `GET /.well-known/jwks.json`: the current and retired record-signing public keys.
+pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let jwks = crate::store::keys::jwks(&state.pool).await?;
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(jwks)).into_response())
+}
+
+/// `GET /.well-known/jwks-revoked.json`: the revoked keys, each with `revoked_at`.
+pub async fn jwks_revoked(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let jwks = crate::store::keys::revoked_jwks(&state.pool).await?;
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(jwks)).into_response())
 }

@@ -234,13 +234,17 @@ async fn handle(
                     registrations::submit_draft(
                         &state.pool,
                         &state.directory,
+                        &state.keys,
                         &request,
                         &stored.id,
                         now,
                     )
                     .await
                 }
-                None => registrations::submit(&state.pool, &state.directory, &request, now).await,
+                None => {
+                    registrations::submit(&state.pool, &state.directory, &state.keys, &request, now)
+                        .await
+                }
             };
             match submitted {
                 Ok(submitted) => {

@@ -20,6 +20,7 @@ use sqlx::SqlitePool;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::signing::KeyRing;
 use crate::store::{self, directory::ServerDirectory};
 
 /// The hard cap on any request body outside the JSON API (which answers its own 413 in JSON).
@@ -32,6 +33,8 @@ pub struct AppState {
     pub pool: SqlitePool,
     /// The organisation and mailbox directory.
     pub directory: Arc<ServerDirectory>,
+    /// The record-signing keys.
+    pub keys: Arc<KeyRing>,
     /// The site configuration Leptos renders with.
     pub leptos_options: LeptosOptions,
 }
@@ -65,6 +68,8 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/.well-known/jwks.json", get(api::jwks))
+        .route("/.well-known/jwks-revoked.json", get(api::jwks_revoked))
         .nest("/api", api::router())
         .merge(pages)
         .layer(headers::layer())

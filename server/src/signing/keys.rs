@@ -1,0 +1,378 @@
+//! Record-signing keys: ES256 (P-256) key pairs, their public JWKs and RFC 7638 key ids, private
+//! keys as PKCS#8 PEM files readable by the owner only, and the key ring the server signs with.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use p256::ecdsa::{SigningKey, VerifyingKey};
+use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::{SqliteConnection, SqlitePool};
+use time::OffsetDateTime;
+
+use crate::store::keys as key_store;
+
+/// A private signing key with its key id. Its `Debug` names the kid only: the key never
+/// reaches a log line.
+pub struct PrivateKey {
+    kid: String,
+    key: SigningKey,
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrivateKey")
+            .field("kid", &self.kid)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl PrivateKey {
+    /// A fresh key pair from the operating system's random source.
+    pub fn generate() -> PrivateKey {
+        let key = SigningKey::random(&mut rand_core::OsRng);
+        let kid = thumbprint(&public_jwk(key.verifying_key()));
+        PrivateKey { kid, key }
+    }
+
+    /// The RFC 7638 thumbprint of the public key.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The public key as a JWK `{kty, crv, x, y}`.
+    pub fn public_jwk(&self) -> Value {
+        public_jwk(self.key.verifying_key())
+    }
+
+    /// The ECDSA key (for the JWS signer).
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    /// Reads `<dir>/<kid>.pem` and checks that it holds the key `kid` names.
+    pub fn read(dir: &Path, kid: &str) -> anyhow::Result<PrivateKey> {
+        if !is_kid(kid) {
+            anyhow::bail!("'{kid}' is not a key id");
+        }
+        let path = dir.join(format!("{kid}.pem"));
+        let pem = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the signing key {}", path.display()))?;
+        let key = SigningKey::from_pkcs8_pem(&pem)
+            .map_err(|_| anyhow::anyhow!("{} is not a P-256 PKCS#8 key", path.display()))?;
+        let actual = thumbprint(&public_jwk(key.verifying_key()));
+        if actual != kid {
+            anyhow::bail!("{} holds the key {actual}, not {kid}", path.display());
+        }
+        Ok(PrivateKey {
+            kid: kid.to_string(),
+            key,
+        })
+    }
+
+    /// Writes the key to `<dir>/<kid>.pem`, creating `dir` with mode 0700 and the file with mode
+    /// 0600 before any byte is written (never readable by others, not even for an instant).
+    pub fn write(&self, dir: &Path) -> anyhow::Result<PathBuf> {
+        ensure_private_dir(dir)?;
+        let path = dir.join(format!("{}.pem", self.kid));
+        let pem = self
+            .key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|_| anyhow::anyhow!("cannot encode the signing key"))?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("cannot create the signing key file {}", path.display()))?;
+        file.write_all(pem.as_bytes())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("cannot write the signing key file {}", path.display()))?;
+        Ok(path)
+    }
+}
+
+fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("cannot create the keys directory {}", dir.display()))?;
+    }
+    // A directory made by someone else (or before this code) is tightened, not trusted.
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot restrict the keys directory {}", dir.display()))?;
+    Ok(())
+}
+
+/// The public JWK `{kty, crv, x, y}` of a P-256 key (coordinates base64url, 32 bytes each).
+pub fn public_jwk(key: &VerifyingKey) -> Value {
+    let point = key.to_encoded_point(false);
+    let x = point
+        .x()
+        .map(|x| URL_SAFE_NO_PAD.encode(x))
+        .unwrap_or_default();
+    let y = point
+        .y()
+        .map(|y| URL_SAFE_NO_PAD.encode(y))
+        .unwrap_or_default();
+    json!({ "kty": "EC", "crv": "P-256", "x": x, "y": y })
+}
+
+/// The RFC 7638 thumbprint: base64url SHA-256 of `{"crv","kty","x","y"}` in that order, no spaces.
+pub fn thumbprint(jwk: &Value) -> String {
+    let member = |name: &str| jwk.get(name).and_then(Value::as_str).unwrap_or("");
+    let canonical = format!(
+        r#"{{"crv":"{}","kty":"{}","x":"{}","y":"{}"}}"#,
+        member("crv"),
+        member("kty"),
+        member("x"),
+        member("y")
+    );
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+/// The public key a JWK `{kty: EC, crv: P-256, x, y}` describes.
+pub fn verifying_key_from_jwk(jwk: &Value) -> Option<VerifyingKey> {
+    if jwk.get("kty")?.as_str()? != "EC" || jwk.get("crv")?.as_str()? != "P-256" {
+        return None;
+    }
+    let x = URL_SAFE_NO_PAD.decode(jwk.get("x")?.as_str()?).ok()?;
+    let y = URL_SAFE_NO_PAD.decode(jwk.get("y")?.as_str()?).ok()?;
+    if x.len() != 32 || y.len() != 32 {
+        return None;
+    }
+    let mut sec1 = Vec::with_capacity(65);
+    sec1.push(0x04);
+    sec1.extend_from_slice(&x);
+    sec1.extend_from_slice(&y);
+    VerifyingKey::from_sec1_bytes(&sec1).ok()
+}
+
+/// True when `text` has the shape of a kid (43 base64url characters: a SHA-256), so that a kid
+/// can name a file without escaping the keys directory.
+pub fn is_kid(text: &str) -> bool {
+    text.len() == 43
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The keys the server signs with: the current key's id comes from the database on every
+/// signature (so `appreg keys rotate` in another process takes effect at once), the private key
+/// from its file, read once and kept.
+pub struct KeyRing {
+    dir: PathBuf,
+    issuer: String,
+    loaded: RwLock<HashMap<String, Arc<PrivateKey>>>,
+}
+
+impl fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyRing")
+            .field("dir", &self.dir)
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyRing {
+    /// Opens the ring over the key files in `dir`, generating and storing a first key when the
+    /// database has no current one. `issuer` is the records' `iss`.
+    pub async fn open(
+        pool: &SqlitePool,
+        dir: &Path,
+        issuer: impl Into<String>,
+    ) -> anyhow::Result<KeyRing> {
+        let ring = KeyRing {
+            dir: dir.to_path_buf(),
+            issuer: issuer.into(),
+            loaded: RwLock::new(HashMap::new()),
+        };
+        ensure_private_dir(dir)?;
+        let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+        if key_store::current_kid(&mut transaction).await?.is_none() {
+            let key = PrivateKey::generate();
+            key.write(dir)?;
+            key_store::insert_current(
+                &mut transaction,
+                key.kid(),
+                &key.public_jwk(),
+                OffsetDateTime::now_utc(),
+            )
+            .await?;
+            tracing::info!(kid = key.kid(), "generated the first record-signing key");
+        }
+        // A current key whose file is missing (a data directory restored without its keys)
+        // stops the start here, not every submission later.
+        ring.current(&mut transaction)
+            .await
+            .context("the current record-signing key cannot be used")?;
+        transaction.commit().await?;
+        Ok(ring)
+    }
+
+    /// The `iss` of the records this ring signs.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The directory holding the private key files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The current key, as the database says on `connection` (inside the caller's transaction,
+    /// so a record is signed with the key that is current when it is appended).
+    pub async fn current(
+        &self,
+        connection: &mut SqliteConnection,
+    ) -> anyhow::Result<Arc<PrivateKey>> {
+        let kid = key_store::current_kid(connection)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("there is no current signing key"))?;
+        self.key(&kid)
+    }
+
+    fn key(&self, kid: &str) -> anyhow::Result<Arc<PrivateKey>> {
+        if let Some(key) = self
+            .loaded
+            .read()
+            .map_err(|_| anyhow::anyhow!("the key cache is poisoned"))?
+            .get(kid)
+        {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(PrivateKey::read(&self.dir, kid)?);
+        self.loaded
+            .write()
+            .map_err(|_| anyhow::anyhow!("the key cache is poisoned"))?
+            .insert(kid.to_string(), key.clone());
+        Ok(key)
+    }
+}
+
+/// Makes a new current key (the old one becomes retired) and returns its kid.
+pub async fn rotate(pool: &SqlitePool, dir: &Path, now: OffsetDateTime) -> anyhow::Result<String> {
+    let key = PrivateKey::generate();
+    key.write(dir)?;
+    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    key_store::insert_current(&mut transaction, key.kid(), &key.public_jwk(), now).await?;
+    transaction.commit().await?;
+    Ok(key.kid().to_string())
+}
+
+/// What revoking a key did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revoked {
+    /// The key was current or retired and is now revoked; when it was current, `new_current` is
+    /// the key generated to replace it.
+    Revoked {
+        /// The replacement current key, when the revoked key was current.
+        new_current: Option<String>,
+    },
+    /// It was already revoked.
+    AlreadyRevoked,
+    /// No key has this id.
+    Unknown,
+}
+
+/// Revokes `kid`: it moves to the revoked list and the records it signed no longer verify.
+/// Revoking the current key also makes a new current key, so that the desk can go on signing.
+pub async fn revoke(
+    pool: &SqlitePool,
+    dir: &Path,
+    kid: &str,
+    now: OffsetDateTime,
+) -> anyhow::Result<Revoked> {
+    let replacement = PrivateKey::generate();
+    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let Some(state) = key_store::state(&mut transaction, kid).await? else {
+        return Ok(Revoked::Unknown);
+    };
+    if state == key_store::KeyState::Revoked {
+        return Ok(Revoked::AlreadyRevoked);
+    }
+    key_store::mark_revoked(&mut transaction, kid, now).await?;
+    let new_current = if state == key_store::KeyState::Current {
+        replacement.write(dir)?;
+        key_store::insert_current(
+            &mut transaction,
+            replacement.kid(),
+            &replacement.public_jwk(),
+            now,
+        )
+        .await?;
+        Some(replacement.kid().to_string())
+    } else {
+        None
+    };
+    transaction.commit().await?;
+    Ok(Revoked::Revoked { new_current })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kid_is_the_rfc7638_thumbprint() {
+        // RFC 7638 §3.1's example is RSA; this checks the EC member order and encoding instead.
+        let jwk = json!({"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "BBBB", "kid": "ignored"});
+        let expected = URL_SAFE_NO_PAD.encode(Sha256::digest(
+            br#"{"crv":"P-256","kty":"EC","x":"AAAA","y":"BBBB"}"#,
+        ));
+        assert_eq!(thumbprint(&jwk), expected);
+        assert!(is_kid(&expected));
+    }
+
+    #[test]
+    fn a_generated_key_round_trips_through_its_jwk() {
+        let key = PrivateKey::generate();
+        let jwk = key.public_jwk();
+        assert_eq!(
+            verifying_key_from_jwk(&jwk).as_ref(),
+            Some(key.signing_key().verifying_key())
+        );
+        assert_eq!(thumbprint(&jwk), key.kid());
+    }
+
+    #[test]
+    fn debug_of_a_private_key_names_the_kid_only() {
+        let key = PrivateKey::generate();
+        let pem = key.key.to_pkcs8_pem(LineEnding::LF).unwrap();
+        let body: String = pem.lines().nth(1).unwrap().to_string();
+        let debug = format!("{key:?} {key:#?}");
+        assert!(debug.contains(key.kid()));
+        assert!(debug.contains("<redacted>"));
+        assert!(!debug.contains(&body[..20]), "{debug}");
+        let scalar = format!("{:?}", key.key.to_bytes());
+        assert!(!debug.contains(&scalar));
+    }
+
+    #[test]
+    fn key_files_are_owner_only_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys");
+        let key = PrivateKey::generate();
+        let path = key.write(&keys).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let dir_mode = std::fs::metadata(&keys).unwrap().permissions().mode() & 0o777;
+        assert_eq!(dir_mode, 0o700);
+        let read = PrivateKey::read(&keys, key.kid()).unwrap();
+        assert_eq!(read.public_jwk(), key.public_jwk());
+        assert!(PrivateKey::read(&keys, "../../etc/passwd").is_err());
+    }
+}

@@ -1,0 +1,361 @@
+//! The tamper-evident log: an append-only hash chain of signed records (and, with the review
+//! issue, decisions). Entry `n` holds `seq = n`, the `entry_hash` of entry `n - 1` as `prev_hash`
+//! (64 zeros for entry 1) and its own `entry_hash`: the hex SHA-256 of the canonical JSON of
+//! `{seq, kind, reference, version, jws, prev_hash, created_at}`.
+//!
+//! Gap-free and fork-free under concurrency: `append` runs inside the caller's write
+//! transaction, which on SQLite is opened with `BEGIN IMMEDIATE` (the database's single writer
+//! lock is taken before the last entry is read), so no two appends read the same tail; and the
+//! primary key on `seq` refuses a second entry at the same place even if that were broken.
+//! On PostgreSQL the same statements run under `pg_advisory_xact_lock(<log lock id>)` taken as
+//! the transaction's first statement (or at `SERIALIZABLE`, retrying on serialization failure):
+//! the advisory lock serialises appenders without blocking readers.
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::signing::{self, KeySet, VerifyError};
+
+/// The `prev_hash` of entry 1.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// How many entries `verify_chain` reads at a time (memory stays bounded for any log length).
+const VERIFY_PAGE: i64 = 512;
+
+/// What an entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The signed record of a submitted version.
+    RegistrationRecord,
+    /// A reviewer's signed decision.
+    Decision,
+}
+
+impl Kind {
+    /// The stored name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::RegistrationRecord => "registration_record",
+            Kind::Decision => "decision",
+        }
+    }
+}
+
+/// One entry of the chain as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// 1, 2, 3, ...
+    pub seq: i64,
+    /// `registration_record` or `decision`.
+    pub kind: String,
+    /// The request's reference.
+    pub reference: String,
+    /// The request's version.
+    pub version: i64,
+    /// The signed record (JWS compact).
+    pub jws: String,
+    /// The previous entry's `entry_hash`.
+    pub prev_hash: String,
+    /// This entry's hash.
+    pub entry_hash: String,
+    /// When it was appended (RFC 3339).
+    pub created_at: String,
+}
+
+impl LogEntry {
+    /// The hash this entry should have: hex SHA-256 of the canonical JSON of its fields.
+    pub fn computed_hash(&self) -> String {
+        let fields = json!({
+            "seq": self.seq,
+            "kind": self.kind,
+            "reference": self.reference,
+            "version": self.version,
+            "jws": self.jws,
+            "prev_hash": self.prev_hash,
+            "created_at": self.created_at,
+        });
+        hex(&Sha256::digest(signing::canonical_json(&fields).as_bytes()))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(DIGITS[usize::from(byte >> 4)] as char);
+        text.push(DIGITS[usize::from(byte & 0x0f)] as char);
+    }
+    text
+}
+
+/// Appends an entry on the caller's connection, which must be inside a write transaction begun
+/// with `BEGIN IMMEDIATE` (see the module comment); returns the stored entry.
+pub async fn append(
+    connection: &mut SqliteConnection,
+    kind: Kind,
+    reference: &str,
+    version: i64,
+    jws: &str,
+    now: OffsetDateTime,
+) -> anyhow::Result<LogEntry> {
+    let tail = sqlx::query("SELECT seq, entry_hash FROM log_entry ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *connection)
+        .await?;
+    let (seq, prev_hash) = match tail {
+        Some(row) => (
+            row.try_get::<i64, _>("seq")? + 1,
+            row.try_get::<String, _>("entry_hash")?,
+        ),
+        None => (1, GENESIS.to_string()),
+    };
+    let mut entry = LogEntry {
+        seq,
+        kind: kind.as_str().to_string(),
+        reference: reference.to_string(),
+        version,
+        jws: jws.to_string(),
+        prev_hash,
+        entry_hash: String::new(),
+        created_at: now.to_offset(time::UtcOffset::UTC).format(&Rfc3339)?,
+    };
+    entry.entry_hash = entry.computed_hash();
+    sqlx::query(
+        "INSERT INTO log_entry (seq, kind, reference, version, jws, prev_hash, entry_hash, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(entry.seq)
+    .bind(&entry.kind)
+    .bind(&entry.reference)
+    .bind(entry.version)
+    .bind(&entry.jws)
+    .bind(&entry.prev_hash)
+    .bind(&entry.entry_hash)
+    .bind(&entry.created_at)
+    .execute(&mut *connection)
+    .await?;
+    Ok(entry)
+}
+
+/// The signed record (JWS) of the latest version of `reference`, if it has one.
+pub async fn latest_record(pool: &SqlitePool, reference: &str) -> anyhow::Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT jws FROM log_entry WHERE reference = ? AND kind = 'registration_record'
+         ORDER BY version DESC, seq DESC LIMIT 1",
+    )
+    .bind(reference)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// Every entry in order (for tests and small logs; `verify_chain` pages instead).
+pub async fn entries(pool: &SqlitePool) -> anyhow::Result<Vec<LogEntry>> {
+    page(pool, 0, i64::MAX).await
+}
+
+async fn page(pool: &SqlitePool, after: i64, limit: i64) -> anyhow::Result<Vec<LogEntry>> {
+    let rows = sqlx::query(
+        "SELECT seq, kind, reference, version, jws, prev_hash, entry_hash, created_at
+         FROM log_entry WHERE seq > ? ORDER BY seq LIMIT ?",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(LogEntry {
+                seq: row.try_get("seq")?,
+                kind: row.try_get("kind")?,
+                reference: row.try_get("reference")?,
+                version: row.try_get("version")?,
+                jws: row.try_get("jws")?,
+                prev_hash: row.try_get("prev_hash")?,
+                entry_hash: row.try_get("entry_hash")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// What is wrong with the first broken entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Broken {
+    /// An entry is missing: the next one found has a later number.
+    #[error("the entry is missing (the next entry is {found})")]
+    Missing {
+        /// The seq found instead.
+        found: i64,
+    },
+    /// `prev_hash` is not the previous entry's `entry_hash`.
+    #[error("its prev_hash does not match the hash of entry {previous}")]
+    PrevLink {
+        /// The previous seq.
+        previous: i64,
+    },
+    /// The stored `entry_hash` is not the hash of the entry's contents.
+    #[error("its contents do not match its entry_hash (the entry was altered)")]
+    Hash,
+    /// The record's signature does not verify.
+    #[error("{0}")]
+    Signature(VerifyError),
+    /// The signed record names another request.
+    #[error("the signed record's jti is '{jti}', not the entry's reference")]
+    Reference {
+        /// The record's jti.
+        jti: String,
+    },
+}
+
+/// The result of walking the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainCheck {
+    /// Every entry links, hashes and verifies.
+    Whole {
+        /// How many entries.
+        entries: i64,
+    },
+    /// The first broken entry.
+    BrokenAt {
+        /// Its seq (for a missing entry: the seq that should be there).
+        seq: i64,
+        /// What is wrong.
+        what: Broken,
+    },
+}
+
+/// The keys the log is checked against: the database's current and retired keys, with its
+/// revoked keys marked revoked.
+pub async fn key_set(pool: &SqlitePool) -> anyhow::Result<KeySet> {
+    let mut keys = KeySet::from_jwks(&crate::store::keys::jwks(pool).await?);
+    keys.add_revoked(&crate::store::keys::revoked_jwks(pool).await?);
+    Ok(keys)
+}
+
+/// Walks the whole chain from entry 1 and reports the first broken link: a missing entry, a
+/// `prev_hash` that does not match, an altered entry, a signature that does not verify against
+/// `keys` (a revoked key included), or a record for another reference.
+pub async fn verify_chain(pool: &SqlitePool, keys: &KeySet) -> anyhow::Result<ChainCheck> {
+    let mut previous_hash = GENESIS.to_string();
+    let mut expected = 1;
+    loop {
+        let entries = page(pool, expected - 1, VERIFY_PAGE).await?;
+        if entries.is_empty() {
+            return Ok(ChainCheck::Whole {
+                entries: expected - 1,
+            });
+        }
+        for entry in entries {
+            if let Some(what) = check_entry(&entry, expected, &previous_hash, keys) {
+                let seq = if matches!(what, Broken::Missing { .. }) {
+                    expected
+                } else {
+                    entry.seq
+                };
+                return Ok(ChainCheck::BrokenAt { seq, what });
+            }
+            previous_hash = entry.entry_hash;
+            expected += 1;
+        }
+    }
+}
+
+fn check_entry(
+    entry: &LogEntry,
+    expected: i64,
+    previous_hash: &str,
+    keys: &KeySet,
+) -> Option<Broken> {
+    if entry.seq != expected {
+        return Some(Broken::Missing { found: entry.seq });
+    }
+    if entry.prev_hash != previous_hash {
+        return Some(Broken::PrevLink {
+            previous: expected - 1,
+        });
+    }
+    if entry.computed_hash() != entry.entry_hash {
+        return Some(Broken::Hash);
+    }
+    let verified = match signing::verify(&entry.jws, keys) {
+        Ok(verified) => verified,
+        Err(error) => return Some(Broken::Signature(error)),
+    };
+    if entry.kind == Kind::RegistrationRecord.as_str() {
+        let jti = verified
+            .claims
+            .get("jti")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if jti != entry.reference {
+            return Some(Broken::Reference {
+                jti: jti.to_string(),
+            });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_lower_case_hex_sha256() {
+        assert_eq!(
+            hex(&Sha256::digest(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(GENESIS.len(), 64);
+    }
+
+    #[test]
+    fn the_entry_hash_covers_every_field() {
+        let entry = LogEntry {
+            seq: 1,
+            kind: "registration_record".into(),
+            reference: "AR-7K3M-Q9XD".into(),
+            version: 1,
+            jws: "a.b.c".into(),
+            prev_hash: GENESIS.into(),
+            entry_hash: String::new(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+        };
+        let hash = entry.computed_hash();
+        let changed = [
+            LogEntry {
+                seq: 2,
+                ..entry.clone()
+            },
+            LogEntry {
+                kind: "decision".into(),
+                ..entry.clone()
+            },
+            LogEntry {
+                reference: "AR-7K3M-Q9XE".into(),
+                ..entry.clone()
+            },
+            LogEntry {
+                version: 2,
+                ..entry.clone()
+            },
+            LogEntry {
+                jws: "a.b.d".into(),
+                ..entry.clone()
+            },
+            LogEntry {
+                prev_hash: "1".repeat(64),
+                ..entry.clone()
+            },
+            LogEntry {
+                created_at: "2026-01-01T00:00:01Z".into(),
+                ..entry.clone()
+            },
+        ];
+        for other in changed {
+            assert_ne!(other.computed_hash(), hash, "{other:?}");
+        }
+    }
+}
