@@ -61,6 +61,26 @@ test.describe("the registration form", () => {
     await page.getByRole("button", { name: "Submit" }).click();
     await expectSubmitted(page);
     await expect(page.locator("#warnings")).toContainText("Mail.Send");
+
+    // What the Entra administrator acts on, downloaded from the confirmation page.
+    const [manifestDownload] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: /Microsoft Entra application/ }).click(),
+    ]);
+    const manifest = JSON.parse(readFileSync((await manifestDownload.path())!, "utf8"));
+    expect(manifest.displayName).toBe("Ward Mail Connector");
+    const certificateDer = readFileSync(certificate.certificatePath, "utf8")
+      .split("\n")
+      .filter((line) => line && !line.startsWith("-----"))
+      .join("");
+    expect(manifest.keyCredentials[0].key).toBe(certificateDer);
+    const [scriptDownload] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: /Exchange Online PowerShell script/ }).click(),
+    ]);
+    const script = readFileSync((await scriptDownload.path())!, "utf8");
+    expect(script).toContain("'ward7-connector-scope@nhs.net'");
+    expect(script).toContain("'Application Mail.Send'");
   });
 
   test("each error appears on its field and in the summary, which gets focus", async ({ page }) => {

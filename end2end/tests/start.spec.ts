@@ -42,6 +42,7 @@ test.describe("start page", () => {
     expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
     expect(headers["x-content-type-options"]).toBe("nosniff");
     expect(headers["referrer-policy"]).toBe("no-referrer");
+    await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
     await page.getByLabel("ODS code").fill("RX1");
     await expect(page.locator("#ods-code-check-result")).toHaveAttribute("data-state", "found");
     expect(violations).toEqual([]);
@@ -51,6 +52,7 @@ test.describe("start page", () => {
 test.describe("hydration", () => {
   test("the ODS code check answers as you type once the WASM has loaded", async ({ page }) => {
     await page.goto("/");
+    await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
     const result = page.locator("#ods-code-check-result");
     // No form submission: only the hydrated component can produce this answer.
     await page.getByLabel("ODS code").pressSequentially("rx1");

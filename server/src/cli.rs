@@ -336,9 +336,9 @@ fn keys_dir(config: &Config) -> PathBuf {
     config.data_dir.join("keys")
 }
 
-/// The records' `iss`: the desk's address.
+/// The records' `iss`: the desk's public address.
 fn issuer(config: &Config) -> String {
-    format!("http://{}", config.address)
+    config.public_url.clone()
 }
 
 fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {

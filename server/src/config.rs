@@ -8,6 +8,7 @@
 //! | site root    | `--site-root`    | `APPREG_SITE_ROOT`   | `site_root`    | `target/site`                        |
 //! | log format   | `--log-format`   | `APPREG_LOG_FORMAT`  | `log_format`   | `text` (or `json`)                   |
 //! | log filter   |                  | `APPREG_LOG`         | `log`          | `info`                               |
+//! | public URL   | `--public-url`   | `APPREG_PUBLIC_URL`  | `public_url`   | `http://<address>` (the records' `iss`) |
 //!
 //! The config file is `appreg.toml` in the working directory, or the file named by
 //! `--config` / `APPREG_CONFIG` (which must then exist).
@@ -39,6 +40,9 @@ pub struct Overrides {
     /// Log format: text or json.
     #[arg(long, env = "APPREG_LOG_FORMAT", global = true)]
     pub log_format: Option<LogFormat>,
+    /// The address people and tools reach the desk at (https://… behind a proxy); signed records name it as their issuer.
+    #[arg(long, env = "APPREG_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
 }
 
 /// How log lines are written.
@@ -61,6 +65,7 @@ struct FileConfig {
     site_root: Option<PathBuf>,
     log_format: Option<LogFormat>,
     log: Option<String>,
+    public_url: Option<String>,
 }
 
 /// The settings in force.
@@ -78,6 +83,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter (tracing EnvFilter syntax).
     pub log_filter: String,
+    /// The desk's public address (the `iss` of its signed records).
+    pub public_url: String,
 }
 
 impl Config {
@@ -93,7 +100,7 @@ impl Config {
             .clone()
             .or(file.address)
             .unwrap_or_else(|| "127.0.0.1:3000".into());
-        let address = address_text.parse().with_context(|| {
+        let address: SocketAddr = address_text.parse().with_context(|| {
             format!("the address '{address_text}' is not IP:port (for example 127.0.0.1:3000)")
         })?;
         let data_dir = overrides
@@ -123,6 +130,12 @@ impl Config {
                 .ok()
                 .or(file.log)
                 .unwrap_or_else(|| "info".into()),
+            public_url: overrides
+                .public_url
+                .clone()
+                .or(file.public_url)
+                .map(|url| url.trim_end_matches('/').to_string())
+                .unwrap_or_else(|| format!("http://{address}")),
         })
     }
 }
@@ -144,6 +157,19 @@ mod tests {
         assert_eq!(config.address.to_string(), "127.0.0.1:3000");
         assert_eq!(config.database_url, "sqlite://data/appreg.sqlite");
         assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.public_url, "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn the_public_url_names_the_records_issuer() {
+        let overrides = Overrides {
+            public_url: Some("https://appreg.nhs.net/".into()),
+            ..Overrides::default()
+        };
+        assert_eq!(
+            Config::load(&overrides).unwrap().public_url,
+            "https://appreg.nhs.net"
+        );
     }
 
     #[test]

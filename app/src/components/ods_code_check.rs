@@ -24,8 +24,9 @@ pub fn OdsCodeCheck() -> impl IntoView {
                 spellcheck="false"
                 autocomplete="off"
                 aria-describedby="ods-code-check-hint ods-code-check-result"
+                // The attribute only: a property binding would reset, on hydration, what was
+                // typed before the WASM loaded.
                 value=code.get_untracked()
-                prop:value=code
                 on:input=move |event| code.set(event_target_value(&event))
             />
             <button class="nhsuk-button nhsuk-button--secondary" type="submit" data-module="nhsuk-button">

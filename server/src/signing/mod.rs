@@ -5,7 +5,7 @@ pub mod jws;
 pub mod keys;
 
 use registration::{RegistrationRequest, ValidationReport};
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 pub use jws::{KeySet, Verified, VerifyError, sign, verify};
@@ -38,32 +38,21 @@ pub fn sign_record(key: &PrivateKey, source: &RecordSource<'_>) -> String {
     jws::sign(key, &record_payload(source))
 }
 
-// TODO(record): replace with registration::record::build_claims(&RecordInput { .. }) — this
-// stand-in carries only the claims the server needs until the full software statement lands.
+/// The record's claims (RFC 7591 software statement plus the desk's claims).
 fn build_claims(source: &RecordSource<'_>) -> Value {
-    let warnings: Vec<Value> = source
-        .report
-        .findings
-        .iter()
-        .filter_map(|finding| serde_json::to_value(finding).ok())
-        .filter_map(|finding| finding.get("code").cloned())
-        .collect();
-    json!({
-        "iss": source.issuer,
-        "iat": source.submitted_at.unix_timestamp(),
-        "jti": source.reference,
-        "version": source.version,
-        "client_name": source.request.application.name,
-        "ods_code": source.request.ods_code,
-        "organisation_name": source.report.organisation.as_ref().map(|org| org.name.as_str()),
-        "mailboxes": source.request.mailboxes,
-        "redirect_uris": source.request.redirect_uris.iter().map(|r| r.uri.as_str()).collect::<Vec<_>>(),
-        "validation": { "valid": source.report.valid, "warnings": warnings },
+    registration::record::build_claims(&registration::record::RecordInput {
+        request: source.request,
+        report: source.report,
+        reference: source.reference,
+        version: u32::try_from(source.version).unwrap_or(u32::MAX),
+        iss: source.issuer,
+        iat: source.submitted_at.unix_timestamp(),
+        // Until sign-in exists (the sign-in issue) no person can be named.
+        submitted_by: "anonymous",
     })
 }
 
-// TODO(record): replace with registration::record::canonical::to_canonical_json — serde_json's
-// default map is sorted by key, which matches RFC 8785 for the ASCII member names used here.
+/// RFC 8785 canonical JSON: the same claims always give the same bytes.
 pub(crate) fn canonical_json(value: &Value) -> String {
-    value.to_string()
+    registration::record::to_canonical_json(value)
 }

@@ -21,6 +21,14 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/registrations/validate", post(validate))
         .route("/v1/registrations/{reference}/record", get(record))
+        .route(
+            "/v1/registrations/{reference}/exports/entra-application.json",
+            get(entra_application_export),
+        )
+        .route(
+            "/v1/registrations/{reference}/exports/exchange-access.ps1",
+            get(exchange_script_export),
+        )
         .fallback(not_found)
 }
 
@@ -132,19 +140,85 @@ async fn record(
     State(state): State<AppState>,
     Path(reference): Path<String>,
 ) -> Result<Response, ApiError> {
-    let jws = if crate::store::registrations::is_reference(&reference) {
-        crate::store::log::latest_record(&state.pool, &reference).await?
+    let jws = stored_record(&state, &reference).await?;
+    Ok(([(header::CONTENT_TYPE, "application/jose")], jws).into_response())
+}
+
+/// The latest signed record of `reference`, or a 404.
+async fn stored_record(state: &AppState, reference: &str) -> Result<String, ApiError> {
+    let jws = if crate::store::registrations::is_reference(reference) {
+        crate::store::log::latest_record(&state.pool, reference).await?
     } else {
         None
     };
-    let Some(jws) = jws else {
-        return Err(ApiError::new(
+    jws.ok_or_else(|| {
+        ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
             format!("There is no registration request with the reference {reference}."),
-        ));
-    };
-    Ok(([(header::CONTENT_TYPE, "application/jose")], jws).into_response())
+        )
+    })
+}
+
+/// The claims of the latest record, taken only from a record that verifies: exports are made
+/// from what was signed, never from anything that could have been changed since.
+async fn verified_claims(state: &AppState, reference: &str) -> Result<serde_json::Value, ApiError> {
+    let jws = stored_record(state, reference).await?;
+    let keys = crate::store::log::key_set(&state.pool).await?;
+    let verified = crate::signing::verify(&jws, &keys).map_err(|error| {
+        tracing::error!(reference, error = %error, "a stored record does not verify");
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "record_not_verifiable",
+            "The signed record of this request does not verify (its signing key may have been revoked), so no export is made from it.",
+        )
+    })?;
+    Ok(verified.claims)
+}
+
+/// `GET …/exports/entra-application.json`: the Microsoft Graph `POST /applications` body.
+async fn entra_application_export(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Response, ApiError> {
+    let claims = verified_claims(&state, &reference).await?;
+    let body = registration::record::exports::entra_application(&claims);
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            attachment(&reference, "entra-application.json"),
+        )],
+        Json(body),
+    )
+        .into_response())
+}
+
+/// `GET …/exports/exchange-access.ps1`: the Exchange Online PowerShell that scopes app-only mail.
+async fn exchange_script_export(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Response, ApiError> {
+    let claims = verified_claims(&state, &reference).await?;
+    let script = registration::record::exports::exchange_script(&claims);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(&reference, "exchange-access.ps1"),
+            ),
+        ],
+        script,
+    )
+        .into_response())
+}
+
+/// `attachment; filename="AR-XXXX-XXXX-<name>"` (a reference has only safe characters).
+fn attachment(reference: &str, name: &str) -> String {
+    format!("attachment; filename=\"{reference}-{name}\"")
 }
 
 /// `GET /.well-known/jwks.json`: the current and retired record-signing public keys.

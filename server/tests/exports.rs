@@ -1,0 +1,183 @@
+//! The exports an Entra administrator acts on, made from the signed record of a submitted request.
+
+mod common;
+
+use axum::http::StatusCode;
+use base64::Engine;
+use common::{TestApp, delegated_request};
+use registration::RegistrationRequest;
+use serde_json::{Value, json};
+use server::registrations;
+use time::OffsetDateTime;
+
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../registration/tests/fixtures/certificates/"
+);
+
+/// App-only Mail.Send scoped to a group, with a real certificate, for RX1's application mailbox.
+fn app_only_request() -> RegistrationRequest {
+    let mut request = delegated_request();
+    let pem = std::fs::read(format!("{FIXTURES}rsa2048.pem")).unwrap();
+    request["access_type"] = json!("application");
+    request["permissions"] = json!([{ "value": "Mail.Send", "type": "application" }]);
+    request["mailboxes"] = json!(["connector.app@nhs.net"]);
+    request["redirect_uris"] = json!([]);
+    request["access_policy_group"] = json!("ward7-connector-scope@nhs.net");
+    request["certificates"] = json!([{
+        "file_name": "connector.cer",
+        "content_base64": base64::engine::general_purpose::STANDARD.encode(pem),
+    }]);
+    RegistrationRequest::from_json(&request.to_string()).unwrap()
+}
+
+async fn submit(app: &TestApp, request: &RegistrationRequest) -> String {
+    registrations::submit(
+        &app.state.pool,
+        &app.state.directory,
+        &app.state.keys,
+        request,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap()
+    .reference
+}
+
+#[tokio::test]
+async fn the_entra_application_export_is_a_graph_applications_body() {
+    let app = TestApp::new().await;
+    let reference = submit(
+        &app,
+        &RegistrationRequest::from_json(&delegated_request().to_string()).unwrap(),
+    )
+    .await;
+    let (response, body) = app
+        .get(&format!(
+            "/api/v1/registrations/{reference}/exports/entra-application.json"
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("{reference}-entra-application.json"))
+    );
+    let manifest: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(manifest["displayName"], "Ward Mail Connector");
+    assert_eq!(manifest["signInAudience"], "AzureADMyOrg");
+    assert_eq!(
+        manifest["web"]["redirectUris"],
+        json!(["https://connector.nuh.nhs.uk/auth/callback"])
+    );
+    let graph = manifest["requiredResourceAccess"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resourceAppId"] == "00000003-0000-0000-c000-000000000000")
+        .expect("Microsoft Graph");
+    let ids: Vec<&str> = graph["resourceAccess"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"652390e4-393a-48de-9484-05f9b1212954"),
+        "IMAP.AccessAsUser.All on Graph: {ids:?}"
+    );
+    assert!(
+        ids.contains(&"7427e0e9-2fba-42fe-b0c0-848c9e6a8182"),
+        "offline_access: {ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn app_only_mail_exports_carry_the_certificate_and_scope_mail_with_rbac() {
+    let app = TestApp::new().await;
+    let request = app_only_request();
+    let reference = submit(&app, &request).await;
+    let manifest = {
+        let (response, body) = app
+            .get(&format!(
+                "/api/v1/registrations/{reference}/exports/entra-application.json"
+            ))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        serde_json::from_slice::<Value>(&body).unwrap()
+    };
+    let key = manifest["keyCredentials"][0]["key"].as_str().unwrap();
+    let pem = std::fs::read_to_string(format!("{FIXTURES}rsa2048.pem")).unwrap();
+    let der_base64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    assert_eq!(key, der_base64);
+    assert_eq!(manifest["keyCredentials"][0]["type"], "AsymmetricX509Cert");
+    // RBAC for Applications grants Mail.Send scoped to the group; the manifest must not also
+    // carry the tenant-wide admin-consented Graph role.
+    assert!(
+        !manifest
+            .to_string()
+            .contains("b633e1c5-b582-4048-a93e-9f11b44c7e96"),
+        "{manifest:#}"
+    );
+
+    let (response, body) = app
+        .get(&format!(
+            "/api/v1/registrations/{reference}/exports/exchange-access.ps1"
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
+    let script = String::from_utf8(body).unwrap();
+    assert!(
+        script.contains("'ward7-connector-scope@nhs.net'"),
+        "{script}"
+    );
+    assert!(script.contains("New-ManagementScope"), "{script}");
+    assert!(script.contains("'Application Mail.Send'"), "{script}");
+    assert!(
+        script.contains("Test-ServicePrincipalAuthorization"),
+        "{script}"
+    );
+}
+
+#[tokio::test]
+async fn exports_of_an_unknown_reference_are_404_in_json() {
+    let app = TestApp::new().await;
+    for export in ["entra-application.json", "exchange-access.ps1"] {
+        let (response, body) = app
+            .get(&format!(
+                "/api/v1/registrations/AR-2222-2222/exports/{export}"
+            ))
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap()["error"],
+            "not_found"
+        );
+    }
+}
+
+#[tokio::test]
+async fn no_export_is_made_from_a_record_that_no_longer_verifies() {
+    let app = TestApp::new().await;
+    let reference = submit(&app, &app_only_request()).await;
+    sqlx::query("UPDATE log_entry SET jws = replace(jws, substr(jws, 40, 1), CASE substr(jws, 40, 1) WHEN 'A' THEN 'B' ELSE 'A' END) WHERE reference = ?")
+        .bind(&reference)
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    let (response, body) = app
+        .get(&format!(
+            "/api/v1/registrations/{reference}/exports/entra-application.json"
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["error"],
+        "record_not_verifiable"
+    );
+}
