@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 const root = resolve(__dirname, "..");
 const port = Number(process.env.APPREG_E2E_PORT ?? 3100);
 const dataDir = mkdtempSync(join(tmpdir(), "appreg-e2e-"));
+process.on("exit", () => rmSync(dataDir, { recursive: true, force: true }));
 
 export default defineConfig({
   testDir: "./tests",

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -14,6 +14,7 @@ export interface GeneratedCertificate {
 
 export function generateCertificate(commonName = "connector.nuh.nhs.uk"): GeneratedCertificate {
   const dir = mkdtempSync(join(tmpdir(), "appreg-cert-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   const certificatePath = join(dir, "connector.cer");
   const keyPath = join(dir, "connector.key");
   const combinedPath = join(dir, "combined.pem");
