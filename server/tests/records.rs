@@ -485,8 +485,12 @@ async fn log_verify_finds_a_re_hashed_forgery_by_its_signature_and_a_gap_by_its_
     let pool = server::store::open(&url).await.unwrap();
     // A forger who recomputes the hashes still cannot sign: entry 3 is re-hashed, links hold.
     let mut entry = log::entries(&pool).await.unwrap().pop().unwrap();
-    let last = entry.jws.pop().unwrap();
-    entry.jws.push(if last == 'A' { 'B' } else { 'A' });
+    // Change a character in the middle of the signature: the last base64url character of a
+    // 64-byte signature carries padding bits, so changing it may make it undecodable instead.
+    let signature_start = entry.jws.rfind('.').unwrap() + 1;
+    let middle = signature_start + 20;
+    let replacement = if &entry.jws[middle..=middle] == "A" { "B" } else { "A" };
+    entry.jws.replace_range(middle..=middle, replacement);
     entry.entry_hash = entry.computed_hash();
     sqlx::query("UPDATE log_entry SET jws = ?, entry_hash = ? WHERE seq = 3")
         .bind(&entry.jws)
