@@ -1,6 +1,6 @@
 //! The `appreg` command line (CONTRACTS.md §3).
 
-use std::io::Read;
+use std::io::{BufRead as _, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -54,6 +54,9 @@ enum Command {
     /// Check the tamper-evident log.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Manage the local accounts that sign in.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Verify one signed record (a JWS file) offline.
     ///
     /// Exit status: 0 verified, 1 not verified, 2 the key set cannot be read.
@@ -83,6 +86,24 @@ enum KeysCommand {
         /// The key id (as `appreg keys list` shows it).
         kid: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add an account; the password is read from standard input (one line, at least 12 characters).
+    Add {
+        /// The account's email address (compared case-insensitively).
+        #[arg(long)]
+        email: String,
+        /// local_admin (submits for one organisation) or reviewer (decides).
+        #[arg(long, value_parser = ["local_admin", "reviewer"])]
+        role: String,
+        /// The Local Administrator's organisation (ODS code); not for reviewers.
+        #[arg(long)]
+        ods: Option<String>,
+    },
+    /// List the accounts.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +141,7 @@ pub fn run() -> ExitCode {
         }
         Command::Keys(command) => report_failure(keys(&config, command)),
         Command::Log(LogCommand::Verify) => log_verify(&config),
+        Command::User(command) => report_failure(user(&config, command)),
         Command::Verify {
             jwks,
             revoked,
@@ -189,7 +211,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
             )
         })?;
         tracing::info!(address = %config.address, database = %config.database_url, "appreg is serving on http://{}", config.address);
-        axum::serve(listener, web::router(state))
+        // The peer address feeds the per-client sign-in rate limit.
+        let app = web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("the server stopped with an error")
@@ -388,6 +412,115 @@ fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
+    use crate::identity::{self, Role, passwords};
+    match command {
+        UserCommand::Add { email, role, ods } => {
+            let email = identity::normalise_email(&email);
+            if !identity::is_plausible_email(&email) {
+                anyhow::bail!("'{email}' is not an email address");
+            }
+            let role = Role::parse(&role)
+                .ok_or_else(|| anyhow::anyhow!("the role must be local_admin or reviewer"))?;
+            let directory = cli_directory(config)?;
+            let organisation = match (role, ods) {
+                (Role::Reviewer, Some(_)) => {
+                    anyhow::bail!("a reviewer decides for every organisation: leave out --ods")
+                }
+                (Role::LocalAdmin, None) => {
+                    anyhow::bail!("a Local Administrator acts for one organisation: add --ods CODE")
+                }
+                (Role::Reviewer, None) => None,
+                (Role::LocalAdmin, Some(code)) => Some(account_organisation(&code, &directory)?),
+            };
+            let password = read_password()?;
+            password
+                .check_strength()
+                .map_err(|message| anyhow::anyhow!("{message}"))?;
+            let hash = passwords::hash(&password)?;
+            runtime()?.block_on(async {
+                let pool = store::open(&config.database_url).await?;
+                let user = store::users::add(
+                    &pool,
+                    store::users::NewUser {
+                        email: &email,
+                        role,
+                        ods_code: organisation.as_ref().map(|(code, _)| code.as_str()),
+                        password_hash: &hash,
+                    },
+                    OffsetDateTime::now_utc(),
+                )
+                .await
+                .map_err(|error| match error {
+                    store::users::AddError::Duplicate(_) => anyhow::anyhow!("{error}"),
+                    store::users::AddError::Database(error) => error,
+                })?;
+                match organisation {
+                    Some((code, name)) => {
+                        println!("added local_admin {} for {code} ({name})", user.email)
+                    }
+                    None => println!("added reviewer {}", user.email),
+                }
+                Ok(())
+            })
+        }
+        UserCommand::List => runtime()?.block_on(async {
+            let pool = store::open(&config.database_url).await?;
+            for user in store::users::list(&pool).await? {
+                println!(
+                    "{}  {:<11}  {:<9}  created {}{}",
+                    user.email,
+                    user.role.as_str(),
+                    user.ods_code.as_deref().unwrap_or("-"),
+                    user.created_at,
+                    user.disabled_at
+                        .map(|at| format!("  disabled {at}"))
+                        .unwrap_or_default(),
+                );
+            }
+            Ok(())
+        }),
+    }
+}
+
+/// The canonical ODS code and name of a Local Administrator's organisation, checked with the
+/// same ODS rules as a request: well-formed, known to the directory, and not closed.
+fn account_organisation(
+    code: &str,
+    directory: &ServerDirectory,
+) -> anyhow::Result<(String, String)> {
+    let mut findings = Vec::new();
+    let outcome = registration::rules::ods::check(code, directory, &mut findings);
+    if let Some(error) = findings
+        .iter()
+        .find(|finding| finding.severity == registration::Severity::Error)
+    {
+        anyhow::bail!("--ods {code}: {} {}", error.message, error.hint);
+    }
+    match (outcome.canonical, outcome.organisation) {
+        (Some(code), Some(organisation)) => Ok((code, organisation.name)),
+        _ => anyhow::bail!("--ods {code}: the directory does not know this organisation"),
+    }
+}
+
+/// The new account's password: one line of standard input.
+fn read_password() -> anyhow::Result<crate::identity::passwords::Password> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .take(64 * 1024)
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        anyhow::bail!(
+            "no password: give it on standard input, for example: printf '%s\\n' \"$PASSWORD\" | appreg user add …"
+        );
+    }
+    Ok(crate::identity::passwords::Password::new(password))
 }
 
 fn log_verify(config: &Config) -> ExitCode {

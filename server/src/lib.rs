@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod identity;
 pub mod registrations;
 pub mod signing;
 pub mod store;

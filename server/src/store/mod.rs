@@ -5,6 +5,8 @@ pub mod drafts;
 pub mod keys;
 pub mod log;
 pub mod registrations;
+pub mod sessions;
+pub mod users;
 
 use std::str::FromStr;
 use std::time::Duration;

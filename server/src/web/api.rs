@@ -12,6 +12,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::AppState;
+use crate::identity::sessions;
 
 /// The most a JSON API body may be.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
@@ -19,6 +20,12 @@ pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 /// The `/api` routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/v1/session",
+            post(sessions::sign_in)
+                .get(sessions::current)
+                .delete(sessions::sign_out),
+        )
         .route("/v1/registrations/validate", post(validate))
         .route("/v1/registrations/{reference}/record", get(record))
         .route(
@@ -41,7 +48,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+    /// An error answer with this status, code and message.
+    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             error,
@@ -69,7 +77,7 @@ async fn not_found() -> ApiError {
 }
 
 /// Reads a JSON body: 415 for another content type, 413 over the limit, 400 when not UTF-8.
-async fn json_body(request: Request<Body>) -> Result<String, ApiError> {
+pub async fn json_body(request: Request<Body>) -> Result<String, ApiError> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)

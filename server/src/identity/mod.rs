@@ -1,0 +1,333 @@
+//! Who is asking, and what they may do.
+//!
+//! # Layers
+//!
+//! 1. **Providers** ([`IdentityProvider`]) turn credentials into an [`Identity`]. Today there is
+//!    one, [`LocalPasswords`]: accounts in the `users` table with argon2id hashes
+//!    ([`passwords`]), made with `appreg user add`.
+//! 2. **Sessions** ([`sessions`]) turn an `Identity` into a cookie and back. They store only the
+//!    account's id, so they do not care which provider vouched for it.
+//! 3. **Capabilities**: handlers extract [`SignedIn`] (401 when there is no valid session), then
+//!    call [`require_local_admin`] or [`require_reviewer`], which return [`LocalAdminOf`] /
+//!    [`Reviewer`] values or a 403. Those values have private fields and no other constructor,
+//!    so a function that takes one can only be reached through the check. State-changing routes
+//!    take [`csrf::CsrfChecked`] instead of `SignedIn` ([`csrf`]).
+//! 4. **Rate limiting** of sign-in ([`rate_limit`]): per email and per client address.
+//!
+//! # Adding NHSmail (Entra ID) sign-in with OpenID Connect
+//!
+//! NHSmail is an Entra ID tenant, so OIDC sign-in is a second provider, not a change to the rest:
+//!
+//! - an `EntraOidc` type implementing [`IdentityProvider`] with `Credentials` = the authorization
+//!   code and PKCE verifier returned to a `/auth/callback` route (authorization code flow with
+//!   PKCE, `response_mode=query`, a `state` and `nonce` kept in a short-lived cookie);
+//! - `authenticate` exchanges the code at the tenant's token endpoint, validates the ID token
+//!   (signature against the tenant's JWKS, `iss`, `aud` = our client id, `nonce`, `exp`), and maps
+//!   its `email`/`preferred_username` (or better, the stable `oid` claim, kept in a new
+//!   `users.external_subject` column) to a row in `users`, which still says the role and ODS code:
+//!   Entra proves who someone is, the desk decides what they may do;
+//! - the callback then calls [`sessions::start`] exactly as the password route does. Cookies,
+//!   CSRF, [`SignedIn`], capabilities and every handler stay as they are.
+//!
+//! Local accounts remain the embedded default (no tenant needed to run the desk).
+
+pub mod csrf;
+pub mod passwords;
+pub mod rate_limit;
+pub mod sessions;
+
+use std::future::Future;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json, Response};
+use serde_json::json;
+use sqlx::SqlitePool;
+
+use crate::store;
+use passwords::Password;
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Submits requests for one organisation (bound to its ODS code).
+    LocalAdmin,
+    /// Decides on requests from every organisation.
+    Reviewer,
+}
+
+impl Role {
+    /// The stored and JSON name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::LocalAdmin => "local_admin",
+            Role::Reviewer => "reviewer",
+        }
+    }
+
+    /// Reads a stored or typed name.
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "local_admin" => Some(Role::LocalAdmin),
+            "reviewer" => Some(Role::Reviewer),
+            _ => None,
+        }
+    }
+}
+
+/// Someone a provider vouched for, as the rest of the desk sees them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Identity {
+    /// The account's id in `users`.
+    pub user_id: String,
+    /// Lower-case email address.
+    pub email: String,
+    /// What they may do.
+    pub role: Role,
+    /// Their organisation, for a Local Administrator.
+    pub ods_code: Option<String>,
+}
+
+impl From<store::users::User> for Identity {
+    fn from(user: store::users::User) -> Identity {
+        Identity {
+            user_id: user.id,
+            email: user.email,
+            role: user.role,
+            ods_code: user.ods_code,
+        }
+    }
+}
+
+/// Why authentication failed. Callers must answer every variant but `Internal` the same way,
+/// so that no one learns whether an email has an account.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Unknown account, wrong password, or disabled account.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The provider could not decide (database down, …).
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// A way of proving who someone is (local passwords now; NHSmail OIDC later — see the module doc).
+pub trait IdentityProvider {
+    /// What the person presents.
+    type Credentials;
+
+    /// Checks the credentials and names the account they prove.
+    fn authenticate(
+        &self,
+        credentials: Self::Credentials,
+    ) -> impl Future<Output = Result<Identity, AuthError>> + Send;
+}
+
+/// An email and password typed into the sign-in form or sent to `POST /api/v1/session`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordCredentials {
+    /// The email as typed (compared case-insensitively).
+    pub email: String,
+    /// The password (its `Debug` is redacted).
+    pub password: Password,
+}
+
+/// Local accounts with argon2id password hashes.
+#[derive(Debug, Clone)]
+pub struct LocalPasswords {
+    pool: SqlitePool,
+}
+
+impl LocalPasswords {
+    /// The provider over the desk's database.
+    pub fn new(pool: SqlitePool) -> LocalPasswords {
+        LocalPasswords { pool }
+    }
+}
+
+impl IdentityProvider for LocalPasswords {
+    type Credentials = PasswordCredentials;
+
+    async fn authenticate(&self, credentials: PasswordCredentials) -> Result<Identity, AuthError> {
+        let email = normalise_email(&credentials.email);
+        let found = store::users::find_by_email(&self.pool, &email).await?;
+        let password = credentials.password;
+        // Always one argon2 verification, whether or not the account exists or is disabled,
+        // so the answer takes the same time either way.
+        let user = tokio::task::spawn_blocking(move || match found {
+            Some((user, phc)) => {
+                let matches = passwords::verify(&password, &phc);
+                (matches && user.disabled_at.is_none()).then_some(user)
+            }
+            None => {
+                passwords::verify_dummy(&password);
+                None
+            }
+        })
+        .await
+        .map_err(|error| anyhow::anyhow!("password verification did not finish: {error}"))?;
+        user.map(Identity::from)
+            .ok_or(AuthError::InvalidCredentials)
+    }
+}
+
+/// An email as stored and compared: trimmed and lower-case.
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Whether a (normalised) email is plausible enough to be an account name.
+pub fn is_plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// `n` random bytes as lower-case hex (ids).
+pub fn random_hex(n: usize) -> String {
+    random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `n` bytes from the operating system's CSPRNG.
+pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; n];
+    // The OS generator failing is not something the desk can carry on without.
+    getrandom::fill(&mut bytes).expect("the operating system's random generator failed");
+    bytes
+}
+
+/// The proof that someone is a Local Administrator of one organisation (from [`require_local_admin`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalAdminOf {
+    user_id: String,
+    ods_code: String,
+}
+
+impl LocalAdminOf {
+    /// The administrator's account id.
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    /// The organisation they act for.
+    pub fn ods_code(&self) -> &str {
+        &self.ods_code
+    }
+}
+
+/// The proof that someone is a reviewer (from [`require_reviewer`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reviewer {
+    user_id: String,
+}
+
+impl Reviewer {
+    /// The reviewer's account id (four-eyes checks compare it with the submitter's).
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+}
+
+/// Signed in, but not allowed: 403 `{ "error": "forbidden", "message" }`.
+///
+/// Where the contract asks for 404 (another organisation's reference), the handler maps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forbidden;
+
+impl IntoResponse for Forbidden {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::FORBIDDEN,
+            Json(json!({
+                "error": "forbidden",
+                "message": "Your account is not allowed to do this.",
+            })),
+        )
+            .into_response()
+    }
+}
+
+/// Checks that `identity` is a Local Administrator of `ods_code` (compared case-insensitively).
+pub fn require_local_admin(identity: &Identity, ods_code: &str) -> Result<LocalAdminOf, Forbidden> {
+    match (&identity.role, &identity.ods_code) {
+        (Role::LocalAdmin, Some(own)) if own.eq_ignore_ascii_case(ods_code.trim()) => {
+            Ok(LocalAdminOf {
+                user_id: identity.user_id.clone(),
+                ods_code: own.clone(),
+            })
+        }
+        _ => Err(Forbidden),
+    }
+}
+
+/// Checks that `identity` is a reviewer.
+pub fn require_reviewer(identity: &Identity) -> Result<Reviewer, Forbidden> {
+    match identity.role {
+        Role::Reviewer => Ok(Reviewer {
+            user_id: identity.user_id.clone(),
+        }),
+        Role::LocalAdmin => Err(Forbidden),
+    }
+}
+
+pub use csrf::CsrfChecked;
+pub use sessions::SignedIn;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(role: Role, ods: Option<&str>) -> Identity {
+        Identity {
+            user_id: "u1".into(),
+            email: "a@nhs.net".into(),
+            role,
+            ods_code: ods.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn local_admin_capability_is_only_for_their_own_organisation() {
+        let admin = identity(Role::LocalAdmin, Some("RX1"));
+        assert_eq!(
+            require_local_admin(&admin, "rx1").unwrap().ods_code(),
+            "RX1"
+        );
+        assert_eq!(require_local_admin(&admin, "RTH"), Err(Forbidden));
+        assert_eq!(require_reviewer(&admin), Err(Forbidden));
+    }
+
+    #[test]
+    fn reviewer_capability_is_only_for_reviewers() {
+        let reviewer = identity(Role::Reviewer, None);
+        assert_eq!(require_reviewer(&reviewer).unwrap().user_id(), "u1");
+        assert_eq!(require_local_admin(&reviewer, "RX1"), Err(Forbidden));
+    }
+
+    #[test]
+    fn emails_are_compared_trimmed_and_lower_case() {
+        assert_eq!(
+            normalise_email("  Alice.Smith@NHS.net "),
+            "alice.smith@nhs.net"
+        );
+        assert!(is_plausible_email("alice.smith@nhs.net"));
+        for bad in [
+            "alice",
+            "@nhs.net",
+            "a@nhs",
+            "a b@nhs.net",
+            "a@b@nhs.net",
+            "a@.net",
+        ] {
+            assert!(!is_plausible_email(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,393 @@
+//! Sign-in sessions: a random token in the `appreg_session` cookie, its SHA-256 in the database.
+//!
+//! - The token is 256 random bits (base64url). The database holds only its hash, so a copy of
+//!   the database (or a backup) lets no one in.
+//! - The cookie is `HttpOnly; SameSite=Lax; Path=/`, and `Secure` when the desk's public URL is
+//!   https (`config.public_url`, which the server gives the key ring as the records' issuer —
+//!   one setting for "where people reach the desk"). It has no `Max-Age`: it goes when the
+//!   browser closes, and the server ends it anyway after [`IDLE_TIMEOUT`] without use or
+//!   [`ABSOLUTE_TIMEOUT`] after sign-in, whichever comes first.
+//! - `last_seen_at` is written at most once per [`TOUCH_INTERVAL`], so reading pages does not
+//!   mean a database write per request; the idle timeout is therefore exact to within a minute.
+//! - Sign-out deletes the row and clears the cookie.
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+use time::{Duration, OffsetDateTime};
+
+use super::{
+    AuthError, Identity, IdentityProvider, LocalPasswords, PasswordCredentials, rate_limit,
+};
+use crate::store;
+use crate::web::AppState;
+use crate::web::api::{ApiError, json_body};
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "appreg_session";
+
+/// A session unused for this long ends (OWASP ASVS 3.3.2 suggests 15–30 minutes for this risk).
+pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
+
+/// A session ends this long after sign-in however busy it is (a working day and a bit).
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
+
+/// How stale `last_seen_at` may get before a request writes it again.
+pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
+
+/// The secret the cookie holds. Its `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(String);
+
+impl SessionToken {
+    /// A fresh random token (256 bits).
+    fn generate() -> SessionToken {
+        SessionToken(URL_SAFE_NO_PAD.encode(super::random_bytes(32)))
+    }
+
+    /// Wraps a token read from a cookie.
+    pub fn new(text: impl Into<String>) -> SessionToken {
+        SessionToken(text.into())
+    }
+
+    /// The token itself (for the Set-Cookie header only).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The session's id in the database: hex SHA-256 of the token.
+    pub fn id(&self) -> String {
+        Sha256::digest(self.0.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken([redacted])")
+    }
+}
+
+/// A live session: its id (the token's hash) and its CSRF token. `Debug` is redacted.
+#[derive(Clone)]
+pub struct Session {
+    id: String,
+    csrf_token: String,
+    /// When the session ends whatever happens.
+    pub expires_at: OffsetDateTime,
+}
+
+impl Session {
+    /// The synchronizer token that `X-CSRF-Token` must repeat.
+    pub fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &"[redacted]")
+            .field("csrf_token", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// Starts a session for `identity`: stores it and returns the cookie's token and the session.
+pub async fn start(
+    pool: &SqlitePool,
+    identity: &Identity,
+    now: OffsetDateTime,
+) -> anyhow::Result<(SessionToken, Session)> {
+    let token = SessionToken::generate();
+    let csrf_token = URL_SAFE_NO_PAD.encode(super::random_bytes(32));
+    let expires_at = now + ABSOLUTE_TIMEOUT;
+    let id = token.id();
+    store::sessions::insert(pool, &id, &identity.user_id, &csrf_token, now, expires_at).await?;
+    Ok((
+        token,
+        Session {
+            id,
+            csrf_token,
+            expires_at,
+        },
+    ))
+}
+
+/// The identity and session `token` names at `now`, or `None` when there is no such session,
+/// it has expired (then it is deleted), or the account is disabled.
+pub async fn resume(
+    pool: &SqlitePool,
+    token: &SessionToken,
+    now: OffsetDateTime,
+) -> anyhow::Result<Option<(Identity, Session)>> {
+    let Some(row) = store::sessions::find(pool, &token.id()).await? else {
+        return Ok(None);
+    };
+    let expired = now >= row.expires_at || now >= row.last_seen_at + IDLE_TIMEOUT;
+    if expired || row.user.disabled_at.is_some() {
+        store::sessions::delete(pool, &row.id).await?;
+        return Ok(None);
+    }
+    if now - row.last_seen_at >= TOUCH_INTERVAL {
+        store::sessions::touch(pool, &row.id, now).await?;
+    }
+    Ok(Some((
+        Identity::from(row.user),
+        Session {
+            id: row.id,
+            csrf_token: row.csrf_token,
+            expires_at: row.expires_at,
+        },
+    )))
+}
+
+/// Ends a session.
+pub async fn end(pool: &SqlitePool, session: &Session) -> anyhow::Result<()> {
+    store::sessions::delete(pool, &session.id).await
+}
+
+/// The session token in the request's `Cookie` headers, if any.
+pub fn token_from_headers(headers: &HeaderMap) -> Option<SessionToken> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| SessionToken::new(value.trim_matches('"')))
+        .filter(|token| !token.0.is_empty())
+}
+
+/// Whether cookies must be `Secure`: the desk is reached over https.
+pub fn secure_cookies(state: &AppState) -> bool {
+    state.keys.issuer().starts_with("https://")
+}
+
+/// The `Set-Cookie` value that carries `token`.
+pub fn session_cookie(token: &SessionToken, secure: bool) -> HeaderValue {
+    cookie_value(token.expose(), secure, "")
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clearing_cookie(secure: bool) -> HeaderValue {
+    cookie_value(
+        "",
+        secure,
+        "; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+    )
+}
+
+fn cookie_value(value: &str, secure: bool, extra: &str) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    // The token is base64url, so the header is always valid.
+    HeaderValue::from_str(&format!(
+        "{COOKIE_NAME}={value}; HttpOnly; SameSite=Lax; Path=/{secure}{extra}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("appreg_session=; Path=/"))
+}
+
+/// A request from a signed-in account. As an extractor: 401 JSON `{ "error": "unauthenticated" }`
+/// without a valid session; `Option<SignedIn>` gives `None` instead.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// Who is asking.
+    pub identity: Identity,
+    /// Their session.
+    pub session: Session,
+}
+
+fn unauthenticated() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "Sign in first: there is no valid session (it may have expired).",
+    )
+}
+
+impl OptionalFromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<SignedIn>, ApiError> {
+        let Some(token) = token_from_headers(&parts.headers) else {
+            return Ok(None);
+        };
+        let resumed = resume(&state.pool, &token, OffsetDateTime::now_utc()).await?;
+        Ok(resumed.map(|(identity, session)| SignedIn { identity, session }))
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<SignedIn, ApiError> {
+        <SignedIn as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await?
+            .ok_or_else(unauthenticated)
+    }
+}
+
+/// Responses about the session are never cached.
+const NO_STORE: (header::HeaderName, &str) = (header::CACHE_CONTROL, "no-store");
+
+/// `POST /api/v1/session`: signs in with `{ "email", "password" }`.
+pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> Response {
+    match sign_in_inner(&state, request).await {
+        Ok(response) => response,
+        Err(response) => response,
+    }
+}
+
+async fn sign_in_inner(state: &AppState, request: Request<Body>) -> Result<Response, Response> {
+    let client = rate_limit::client_key(request.extensions());
+    let body = json_body(request)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let credentials: PasswordCredentials = serde_json::from_str(&body).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "Send { \"email\": \"…\", \"password\": \"…\" } as JSON.",
+        )
+        .into_response()
+    })?;
+    let email = super::normalise_email(&credentials.email);
+    let now = OffsetDateTime::now_utc();
+    let internal = |error: anyhow::Error| ApiError::from(error).into_response();
+    if let Err(limited) = rate_limit::check(&state.pool, &email, &client, now)
+        .await
+        .map_err(internal)?
+    {
+        tracing::warn!(client = %client, "sign-in refused: too many failed attempts");
+        return Err(limited.into_response());
+    }
+    let provider = LocalPasswords::new(state.pool.clone());
+    let identity = match provider.authenticate(credentials).await {
+        Ok(identity) => identity,
+        Err(AuthError::InvalidCredentials) => {
+            rate_limit::record_failure(&state.pool, &email, &client, now)
+                .await
+                .map_err(internal)?;
+            tracing::info!(client = %client, "sign-in failed");
+            return Err(invalid_credentials());
+        }
+        Err(AuthError::Internal(error)) => return Err(internal(error)),
+    };
+    rate_limit::record_success(&state.pool, &email)
+        .await
+        .map_err(internal)?;
+    let (token, session) = start(&state.pool, &identity, now).await.map_err(internal)?;
+    tracing::info!(user_id = %identity.user_id, role = identity.role.as_str(), "signed in");
+    Ok((
+        [
+            (
+                header::SET_COOKIE,
+                session_cookie(&token, secure_cookies(state)),
+            ),
+            (NO_STORE.0, HeaderValue::from_static(NO_STORE.1)),
+        ],
+        Json(json!({
+            "csrf_token": session.csrf_token(),
+            "role": identity.role,
+            "ods_code": identity.ods_code,
+        })),
+    )
+        .into_response())
+}
+
+/// The one answer to a failed sign-in, whatever the reason.
+fn invalid_credentials() -> Response {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "The email or password is not right.",
+    )
+    .into_response()
+}
+
+/// `GET /api/v1/session`: who is signed in, with the CSRF token for the next state change.
+pub async fn current(signed_in: SignedIn) -> Response {
+    (
+        [NO_STORE],
+        Json(json!({
+            "email": signed_in.identity.email,
+            "role": signed_in.identity.role,
+            "ods_code": signed_in.identity.ods_code,
+            "csrf_token": signed_in.session.csrf_token(),
+        })),
+    )
+        .into_response()
+}
+
+/// `DELETE /api/v1/session`: signs out (needs the session and `X-CSRF-Token`).
+pub async fn sign_out(
+    State(state): State<AppState>,
+    super::CsrfChecked(signed_in): super::CsrfChecked,
+) -> Result<Response, ApiError> {
+    end(&state.pool, &signed_in.session).await?;
+    tracing::info!(user_id = %signed_in.identity.user_id, "signed out");
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, clearing_cookie(secure_cookies(&state)))],
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_is_http_only_same_site_and_secure_over_https() {
+        let token = SessionToken::new("abc");
+        let plain = session_cookie(&token, false);
+        assert_eq!(plain, "appreg_session=abc; HttpOnly; SameSite=Lax; Path=/");
+        let secure = session_cookie(&token, true);
+        assert_eq!(
+            secure,
+            "appreg_session=abc; HttpOnly; SameSite=Lax; Path=/; Secure"
+        );
+        assert!(
+            clearing_cookie(false)
+                .to_str()
+                .unwrap()
+                .contains("Max-Age=0")
+        );
+    }
+
+    #[test]
+    fn the_token_is_found_among_other_cookies() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; appreg_session=tok; b=2"),
+        );
+        assert_eq!(token_from_headers(&headers), Some(SessionToken::new("tok")));
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("appreg_session="));
+        assert_eq!(token_from_headers(&headers), None);
+    }
+
+    #[test]
+    fn tokens_are_256_bits_and_only_their_hash_is_the_id() {
+        let token = SessionToken::generate();
+        assert_eq!(URL_SAFE_NO_PAD.decode(token.expose()).unwrap().len(), 32);
+        assert_eq!(token.id().len(), 64);
+        assert!(!token.id().contains(token.expose()));
+        assert!(!format!("{token:?}").contains(token.expose()));
+    }
+}

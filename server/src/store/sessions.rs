@@ -1,0 +1,188 @@
+//! Sign-in sessions (`sessions`) and failed sign-ins (`sign_in_failures`).
+//!
+//! A session row is found by the SHA-256 of the cookie's token; the token itself is never stored.
+
+use sqlx::{Row, SqlitePool};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::users::User;
+
+/// An instant as stored: RFC 3339 in UTC to the whole second, so text order is time order.
+pub fn timestamp(at: OffsetDateTime) -> String {
+    let at = at
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(at);
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+/// Reads a stored instant.
+pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok()
+}
+
+/// A stored session with its account.
+#[derive(Clone)]
+pub struct SessionRow {
+    /// Hex SHA-256 of the cookie token.
+    pub id: String,
+    /// The synchronizer token for `X-CSRF-Token`.
+    pub csrf_token: String,
+    /// When the session began.
+    pub created_at: OffsetDateTime,
+    /// When the session was last used (to the minute: see `identity::sessions`).
+    pub last_seen_at: OffsetDateTime,
+    /// When the session ends whatever happens.
+    pub expires_at: OffsetDateTime,
+    /// The account.
+    pub user: User,
+}
+
+impl std::fmt::Debug for SessionRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionRow")
+            .field("id", &"[redacted]")
+            .field("csrf_token", &"[redacted]")
+            .field("created_at", &self.created_at)
+            .field("last_seen_at", &self.last_seen_at)
+            .field("expires_at", &self.expires_at)
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
+/// Stores a new session; deletes the sessions that have run past their absolute end while at it.
+pub async fn insert(
+    pool: &SqlitePool,
+    id: &str,
+    user_id: &str,
+    csrf_token: &str,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        .bind(timestamp(now))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(csrf_token)
+    .bind(timestamp(now))
+    .bind(timestamp(now))
+    .bind(timestamp(expires_at))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The session with this id (the token's hash) and its account, expired or not.
+pub async fn find(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<SessionRow>> {
+    let row = sqlx::query(
+        "SELECT s.id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,
+                u.id AS user_id, u.email, u.role, u.ods_code, u.created_at AS user_created_at, u.disabled_at
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let time = |column: &str| -> anyhow::Result<OffsetDateTime> {
+        let text: String = row.try_get(column)?;
+        parse_timestamp(&text).ok_or_else(|| anyhow::anyhow!("sessions.{column} is not RFC 3339"))
+    };
+    let role: String = row.try_get("role")?;
+    Ok(Some(SessionRow {
+        id: row.try_get("id")?,
+        csrf_token: row.try_get("csrf_token")?,
+        created_at: time("created_at")?,
+        last_seen_at: time("last_seen_at")?,
+        expires_at: time("expires_at")?,
+        user: User {
+            id: row.try_get("user_id")?,
+            email: row.try_get("email")?,
+            role: crate::identity::Role::parse(&role)
+                .ok_or_else(|| anyhow::anyhow!("unknown role {role:?} stored"))?,
+            ods_code: row.try_get("ods_code")?,
+            created_at: row.try_get("user_created_at")?,
+            disabled_at: row.try_get("disabled_at")?,
+        },
+    }))
+}
+
+/// Records that the session was used now.
+pub async fn touch(pool: &SqlitePool, id: &str, now: OffsetDateTime) -> anyhow::Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
+        .bind(timestamp(now))
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a session (sign-out, or found expired).
+pub async fn delete(pool: &SqlitePool, id: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// How many failures `key` has since `since`, and the earliest of them.
+pub async fn failures_since(
+    pool: &SqlitePool,
+    key: &str,
+    since: OffsetDateTime,
+) -> anyhow::Result<(i64, Option<OffsetDateTime>)> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, MIN(failed_at) AS first FROM sign_in_failures WHERE key = ? AND failed_at > ?",
+    )
+    .bind(key)
+    .bind(timestamp(since))
+    .fetch_one(pool)
+    .await?;
+    let first: Option<String> = row.try_get("first")?;
+    Ok((
+        row.try_get("n")?,
+        first.as_deref().and_then(parse_timestamp),
+    ))
+}
+
+/// Records one failure for each key, and forgets their failures from before `forget_before`.
+pub async fn record_failure(
+    pool: &SqlitePool,
+    keys: &[&str],
+    now: OffsetDateTime,
+    forget_before: OffsetDateTime,
+) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    for key in keys {
+        sqlx::query("DELETE FROM sign_in_failures WHERE key = ? AND failed_at <= ?")
+            .bind(key)
+            .bind(timestamp(forget_before))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO sign_in_failures (key, failed_at) VALUES (?, ?)")
+            .bind(key)
+            .bind(timestamp(now))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Forgets every failure of `key` (after a successful sign-in for that email).
+pub async fn clear_failures(pool: &SqlitePool, key: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM sign_in_failures WHERE key = ?")
+        .bind(key)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! Local accounts (`users`): who may sign in, with which role and for which organisation.
+
+use sqlx::{Row, SqlitePool};
+use time::OffsetDateTime;
+
+use crate::identity::Role;
+
+/// One stored account. The password hash is deliberately not part of it (see [`password_hash`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The account's id (random, stable).
+    pub id: String,
+    /// Lower-case email address.
+    pub email: String,
+    /// What the account may do.
+    pub role: Role,
+    /// The organisation of a Local Administrator; `None` for a reviewer.
+    pub ods_code: Option<String>,
+    /// When the account was made (RFC 3339).
+    pub created_at: String,
+    /// When the account was disabled (RFC 3339), if it was.
+    pub disabled_at: Option<String>,
+}
+
+/// Why an account could not be added.
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    /// Another account has this email (compared case-insensitively).
+    #[error("there is already an account with the email {0}")]
+    Duplicate(String),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] anyhow::Error),
+}
+
+/// An account to add: the email must already be lower-case and `password_hash` a PHC string.
+pub struct NewUser<'a> {
+    /// Lower-case email address.
+    pub email: &'a str,
+    /// The role.
+    pub role: Role,
+    /// The organisation (Local Administrators only).
+    pub ods_code: Option<&'a str>,
+    /// The argon2id PHC string.
+    pub password_hash: &'a str,
+}
+
+/// Adds an account and returns it.
+pub async fn add(
+    pool: &SqlitePool,
+    user: NewUser<'_>,
+    now: OffsetDateTime,
+) -> Result<User, AddError> {
+    let id = crate::identity::random_hex(16);
+    let created_at = super::sessions::timestamp(now);
+    let result = sqlx::query(
+        "INSERT INTO users (id, email, role, ods_code, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(user.email)
+    .bind(user.role.as_str())
+    .bind(user.ods_code)
+    .bind(user.password_hash)
+    .bind(&created_at)
+    .execute(pool)
+    .await;
+    match result {
+        Ok(_) => Ok(User {
+            id,
+            email: user.email.to_string(),
+            role: user.role,
+            ods_code: user.ods_code.map(str::to_string),
+            created_at,
+            disabled_at: None,
+        }),
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            Err(AddError::Duplicate(user.email.to_string()))
+        }
+        Err(error) => Err(AddError::Database(
+            anyhow::Error::new(error).context("cannot add the account"),
+        )),
+    }
+}
+
+fn from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<User> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?} stored"))?,
+        ods_code: row.try_get("ods_code")?,
+        created_at: row.try_get("created_at")?,
+        disabled_at: row.try_get("disabled_at")?,
+    })
+}
+
+const COLUMNS: &str = "id, email, role, ods_code, created_at, disabled_at";
+
+/// The account with this (lower-case) email and its password hash.
+pub async fn find_by_email(
+    pool: &SqlitePool,
+    email: &str,
+) -> anyhow::Result<Option<(User, String)>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS}, password_hash FROM users WHERE email = ?"
+    ))
+    .bind(email)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|row| Ok((from_row(&row)?, row.try_get("password_hash")?)))
+        .transpose()
+}
+
+/// The account with this id.
+pub async fn get(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<User>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The stored password hash of an account (for tests and audits: never shown to anyone).
+pub async fn password_hash(pool: &SqlitePool, email: &str) -> anyhow::Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// Every account, by email.
+pub async fn list(pool: &SqlitePool) -> anyhow::Result<Vec<User>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM users ORDER BY email"))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
