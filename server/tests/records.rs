@@ -489,7 +489,11 @@ async fn log_verify_finds_a_re_hashed_forgery_by_its_signature_and_a_gap_by_its_
     // 64-byte signature carries padding bits, so changing it may make it undecodable instead.
     let signature_start = entry.jws.rfind('.').unwrap() + 1;
     let middle = signature_start + 20;
-    let replacement = if &entry.jws[middle..=middle] == "A" { "B" } else { "A" };
+    let replacement = if &entry.jws[middle..=middle] == "A" {
+        "B"
+    } else {
+        "A"
+    };
     entry.jws.replace_range(middle..=middle, replacement);
     entry.entry_hash = entry.computed_hash();
     sqlx::query("UPDATE log_entry SET jws = ?, entry_hash = ? WHERE seq = 3")

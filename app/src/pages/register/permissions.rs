@@ -85,6 +85,23 @@ pub fn search(query: &str, access_type: &str) -> Vec<&'static Permission> {
         .collect()
 }
 
+/// The columns of both permission tables (chosen and matching).
+#[component]
+fn PermissionTableHead() -> AnyView {
+    view! {
+        <thead class="nhsuk-table__head">
+            <tr class="nhsuk-table__row">
+                <th class="nhsuk-table__header" scope="col">"Permission"</th>
+                <th class="nhsuk-table__header" scope="col">"API"</th>
+                <th class="nhsuk-table__header" scope="col">"Type"</th>
+                <th class="nhsuk-table__header" scope="col"><span class="nhsuk-u-visually-hidden">"Consent and risk"</span></th>
+                <th class="nhsuk-table__header" scope="col"><span class="nhsuk-u-visually-hidden">"Action"</span></th>
+            </tr>
+        </thead>
+    }
+    .into_any()
+}
+
 /// Tags for admin consent and risk.
 #[component]
 fn PermissionTags(entry: &'static Permission) -> AnyView {
@@ -122,15 +139,7 @@ pub fn Permissions() -> AnyView {
             {(!chosen.is_empty()).then(|| view! {
                 <table class="nhsuk-table" id="chosen-permissions">
                     <caption class="nhsuk-table__caption nhsuk-table__caption--s">"Chosen permissions"</caption>
-                    <thead class="nhsuk-table__head">
-                        <tr class="nhsuk-table__row">
-                            <th class="nhsuk-table__header" scope="col">"Permission"</th>
-                            <th class="nhsuk-table__header" scope="col">"API"</th>
-                            <th class="nhsuk-table__header" scope="col">"Type"</th>
-                            <th class="nhsuk-table__header" scope="col"><span class="nhsuk-u-visually-hidden">"Consent and risk"</span></th>
-                            <th class="nhsuk-table__header" scope="col"><span class="nhsuk-u-visually-hidden">"Action"</span></th>
-                        </tr>
-                    </thead>
+                    <PermissionTableHead />
                     <tbody class="nhsuk-table__body">
                         {chosen.into_iter().enumerate().map(|(index, row)| {
                             let entry = entry_for(&row);
@@ -191,15 +200,7 @@ pub fn Permissions() -> AnyView {
                     Some(view! {
                         <table class="nhsuk-table">
                             <caption class="nhsuk-table__caption nhsuk-table__caption--s">"Matching permissions"</caption>
-                            <thead class="nhsuk-table__head">
-                                <tr class="nhsuk-table__row">
-                                    <th class="nhsuk-table__header" scope="col">"Permission"</th>
-                                    <th class="nhsuk-table__header" scope="col">"API"</th>
-                                    <th class="nhsuk-table__header" scope="col">"Type"</th>
-                                    <th class="nhsuk-table__header" scope="col"><span class="nhsuk-u-visually-hidden">"Consent and risk"</span></th>
-                                    <th class="nhsuk-table__header" scope="col"><span class="nhsuk-u-visually-hidden">"Action"</span></th>
-                                </tr>
-                            </thead>
+                            <PermissionTableHead />
                             <tbody class="nhsuk-table__body">
                                 {results.into_iter().map(|entry| {
                                     let action = format!("add:permissions:{}:{}:{}", resource_alias(entry.resource()), entry.value(), type_word(entry.permission_type()));
