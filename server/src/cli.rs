@@ -1,7 +1,7 @@
 //! The `appreg` command line (CONTRACTS.md §3).
 
 use std::io::{BufRead as _, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -239,7 +239,7 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-fn validate(config: &Config, now: Option<&str>, file: &PathBuf) -> ExitCode {
+fn validate(config: &Config, now: Option<&str>, file: &Path) -> ExitCode {
     let now = match now {
         None => OffsetDateTime::now_utc(),
         Some(text) => {
@@ -311,7 +311,7 @@ fn import(config: &Config, files: &[PathBuf]) -> anyhow::Result<()> {
     })
 }
 
-fn display_name(file: &PathBuf) -> String {
+fn display_name(file: &Path) -> String {
     if file.as_os_str() == "-" {
         "standard input".into()
     } else {
@@ -319,7 +319,7 @@ fn display_name(file: &PathBuf) -> String {
     }
 }
 
-fn read_input(file: &PathBuf) -> anyhow::Result<String> {
+fn read_input(file: &Path) -> anyhow::Result<String> {
     let mut bytes = Vec::new();
     if file.as_os_str() == "-" {
         std::io::stdin()
@@ -551,7 +551,7 @@ fn verify_record(
     config: &Config,
     jwks: Option<&str>,
     revoked: Option<&str>,
-    file: &PathBuf,
+    file: &Path,
 ) -> ExitCode {
     let keys = match record_keys(config, jwks, revoked) {
         Ok(keys) => keys,

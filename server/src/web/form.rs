@@ -227,32 +227,33 @@ async fn handle(
         draft.apply(action);
     }
 
-    if action == Some(FormAction::Submit) && refused.is_none() {
-        if let Some(request) = draft.to_request().request {
-            let submitted = match existing.as_ref() {
-                Some(stored) => {
-                    registrations::submit_draft(
-                        &state.pool,
-                        &state.directory,
-                        &state.keys,
-                        &request,
-                        &stored.id,
-                        now,
-                    )
-                    .await
-                }
-                None => {
-                    registrations::submit(&state.pool, &state.directory, &state.keys, &request, now)
-                        .await
-                }
-            };
-            match submitted {
-                Ok(submitted) => {
-                    return Ok(format!("/registrations/{}/submitted", submitted.reference));
-                }
-                Err(SubmitError::Invalid(_)) => {}
-                Err(SubmitError::Store(error)) => return Err(error),
+    if action == Some(FormAction::Submit)
+        && refused.is_none()
+        && let Some(request) = draft.to_request().request
+    {
+        let submitted = match existing.as_ref() {
+            Some(stored) => {
+                registrations::submit_draft(
+                    &state.pool,
+                    &state.directory,
+                    &state.keys,
+                    &request,
+                    &stored.id,
+                    now,
+                )
+                .await
             }
+            None => {
+                registrations::submit(&state.pool, &state.directory, &state.keys, &request, now)
+                    .await
+            }
+        };
+        match submitted {
+            Ok(submitted) => {
+                return Ok(format!("/registrations/{}/submitted", submitted.reference));
+            }
+            Err(SubmitError::Invalid(_)) => {}
+            Err(SubmitError::Store(error)) => return Err(error),
         }
     }
     if matches!(action, Some(FormAction::Check | FormAction::Submit)) {

@@ -11,19 +11,17 @@ const DEFAULT_CSP: &str =
 
 type HeaderLayer = SetResponseHeaderLayer<HeaderValue>;
 
-/// Adds CSP (unless the page set one), nosniff, referrer, framing and opener policies.
-pub fn layer() -> ServiceBuilder<
+/// The stack of the six header layers below.
+type SixHeaders = Stack<
+    HeaderLayer,
     Stack<
         HeaderLayer,
-        Stack<
-            HeaderLayer,
-            Stack<
-                HeaderLayer,
-                Stack<HeaderLayer, Stack<HeaderLayer, Stack<HeaderLayer, Identity>>>,
-            >,
-        >,
+        Stack<HeaderLayer, Stack<HeaderLayer, Stack<HeaderLayer, Stack<HeaderLayer, Identity>>>>,
     >,
-> {
+>;
+
+/// Adds CSP (unless the page set one), nosniff, referrer, framing and opener policies.
+pub fn layer() -> ServiceBuilder<SixHeaders> {
     ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

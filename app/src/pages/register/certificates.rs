@@ -8,6 +8,9 @@ use time::OffsetDateTime;
 use super::fields::{ActionButton, FieldMessages};
 use super::state::FormState;
 
+/// What the browser found in a chosen file: its name, the findings and, if it is one, the certificate.
+type Preview = (String, Vec<Finding>, Option<CertificateSummary>);
+
 /// A value with a copy button (the button appears once the page has hydrated).
 #[component]
 fn Copyable(#[prop(into)] label: String, #[prop(into)] value: String) -> AnyView {
@@ -97,8 +100,7 @@ pub fn CertificateDetails(summary: CertificateSummary, #[prop(into)] file_name: 
 pub fn Certificates(refused: Option<Finding>) -> AnyView {
     let state = expect_context::<FormState>();
     let kept = state.draft.with_untracked(|d| d.certificates.clone());
-    let preview: RwSignal<Option<(String, Vec<Finding>, Option<CertificateSummary>)>> =
-        RwSignal::new(None);
+    let preview: RwSignal<Option<Preview>> = RwSignal::new(None);
     let has_error = move || {
         state.has_error("certificates")
             || preview.with(|p| {
@@ -180,10 +182,7 @@ pub fn Certificates(refused: Option<Finding>) -> AnyView {
 /// Reads the chosen file in the browser and shows what it is. A file holding a private key is
 /// taken out of the form at once, so its bytes are never sent.
 #[cfg(feature = "hydrate")]
-fn preview_upload(
-    event: leptos::ev::Event,
-    preview: RwSignal<Option<(String, Vec<Finding>, Option<CertificateSummary>)>>,
-) {
+fn preview_upload(event: leptos::ev::Event, preview: RwSignal<Option<Preview>>) {
     use base64::Engine;
     use web_sys::wasm_bindgen::JsCast;
 
@@ -222,8 +221,4 @@ fn preview_upload(
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn preview_upload(
-    _event: leptos::ev::Event,
-    _preview: RwSignal<Option<(String, Vec<Finding>, Option<CertificateSummary>)>>,
-) {
-}
+fn preview_upload(_event: leptos::ev::Event, _preview: RwSignal<Option<Preview>>) {}
