@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod identity;
 pub mod registrations;
+pub mod review;
 pub mod signing;
 pub mod store;
 pub mod web;
