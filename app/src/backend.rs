@@ -41,6 +41,31 @@ pub struct SubmissionPage {
     pub report: ValidationReport,
 }
 
+/// Who is looking at a page: the signed-in account, as the pages need it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    /// The account's email.
+    pub email: String,
+    /// `local_admin` or `reviewer`.
+    pub role: String,
+    /// The organisation of a Local Administrator.
+    pub ods_code: Option<String>,
+    /// The session's CSRF token: every form that changes something posts it as `csrf_token`.
+    pub csrf_token: String,
+}
+
+impl Viewer {
+    /// Whether the viewer is a Local Administrator.
+    pub fn is_local_admin(&self) -> bool {
+        self.role == "local_admin"
+    }
+
+    /// Whether the viewer is a reviewer.
+    pub fn is_reviewer(&self) -> bool {
+        self.role == "reviewer"
+    }
+}
+
 #[cfg(feature = "ssr")]
 pub use ssr::{Backend, BackendHandle, BoxFuture};
 
@@ -50,13 +75,15 @@ mod ssr {
     use std::pin::Pin;
     use std::sync::Arc;
 
-    use super::{FormPage, SubmissionPage};
+    use super::{FormPage, SubmissionPage, Viewer};
 
     /// A boxed, sendable future (the backend is used as a trait object).
     pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
     /// The server's side of the pages.
     pub trait Backend: Send + Sync + 'static {
+        /// The signed-in account making this request (from its session cookie), if any.
+        fn viewer(&self) -> BoxFuture<'_, Result<Option<Viewer>, String>>;
         /// The form page for a stored draft (`None` when no such draft) or a new form.
         fn form_page(
             &self,
@@ -89,6 +116,13 @@ pub async fn load_form(
         .form_page(draft_id, checked)
         .await
         .map_err(ServerFnError::new)
+}
+
+/// Who is signed in (`None` when no one is).
+#[server(prefix = "/_fn", endpoint = "load_viewer")]
+pub async fn load_viewer() -> Result<Option<Viewer>, ServerFnError> {
+    let backend = expect_context::<BackendHandle>();
+    backend.0.viewer().await.map_err(ServerFnError::new)
 }
 
 /// Loads a submitted request's confirmation page.

@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
-use app::backend::{Backend, BackendHandle, BoxFuture, FormPage, SubmissionPage};
+use app::backend::{Backend, BackendHandle, BoxFuture, FormPage, SubmissionPage, Viewer};
 use registration::{Directory, RegistrationDraft, validate_draft};
 use time::OffsetDateTime;
 
 use super::AppState;
+use crate::identity::SignedIn;
+use crate::identity::sessions;
 use crate::store::{drafts, registrations};
 
 /// Answers the pages from the database and the directory.
@@ -21,6 +23,19 @@ impl PagesBackend {
     }
 }
 
+/// The signed-in account of the request being rendered or the server function being called
+/// (leptos_axum puts the request's parts in context), or `None`.
+pub async fn signed_in_from_context(state: &AppState) -> anyhow::Result<Option<SignedIn>> {
+    let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
+        return Ok(None);
+    };
+    let Some(token) = sessions::token_from_headers(&parts.headers) else {
+        return Ok(None);
+    };
+    let resumed = sessions::resume(&state.pool, &token, OffsetDateTime::now_utc()).await?;
+    Ok(resumed.map(|(identity, session)| SignedIn { identity, session }))
+}
+
 /// Logs the detail and tells the page only that something went wrong.
 fn internal(error: anyhow::Error) -> String {
     tracing::error!(error = %format!("{error:#}"), "a page could not be answered");
@@ -28,6 +43,20 @@ fn internal(error: anyhow::Error) -> String {
 }
 
 impl Backend for PagesBackend {
+    fn viewer(&self) -> BoxFuture<'_, Result<Option<Viewer>, String>> {
+        Box::pin(async move {
+            let signed_in = signed_in_from_context(&self.state)
+                .await
+                .map_err(internal)?;
+            Ok(signed_in.map(|signed_in| Viewer {
+                email: signed_in.identity.email.clone(),
+                role: signed_in.identity.role.as_str().to_string(),
+                ods_code: signed_in.identity.ods_code.clone(),
+                csrf_token: signed_in.session.csrf_token().to_string(),
+            }))
+        })
+    }
+
     fn form_page(
         &self,
         draft_id: Option<String>,
