@@ -323,4 +323,151 @@ mod tests {
         .unwrap_err();
         assert!(error.to_string().contains("IP:port"));
     }
+
+    #[test]
+    fn mail_defaults_to_the_outbox_under_the_data_dir_from_the_public_host() {
+        let config = Config::load(&Overrides {
+            data_dir: Some("/var/lib/appreg".into()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(config.mail_from, "appreg@localhost");
+        assert_eq!(config.smtp_url, None);
+        assert_eq!(config.outbox_dir, PathBuf::from("/var/lib/appreg/outbox"));
+        let config = Config::load(&Overrides {
+            public_url: Some("https://appreg.nhs.net:8443/desk/".into()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(config.mail_from, "appreg@appreg.nhs.net");
+    }
+
+    #[test]
+    fn mail_settings_come_from_the_file_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("appreg.toml");
+        std::fs::write(
+            &path,
+            "mail_from = \"desk@file.nhs.uk\"\n\
+             smtp_url = \"smtps://desk:file-secret@smtp.file.nhs.uk:465\"\n\
+             outbox_dir = \"/srv/file-outbox\"\n",
+        )
+        .unwrap();
+        let mut overrides = Overrides {
+            config: Some(path),
+            ..Overrides::default()
+        };
+        let config = Config::load(&overrides).unwrap();
+        assert_eq!(config.mail_from, "desk@file.nhs.uk");
+        assert_eq!(
+            config.smtp_url.as_ref().map(SmtpUrl::expose),
+            Some("smtps://desk:file-secret@smtp.file.nhs.uk:465")
+        );
+        assert_eq!(config.outbox_dir, PathBuf::from("/srv/file-outbox"));
+        overrides.mail_from = Some("desk@flag.nhs.uk".into());
+        overrides.smtp_url = Some("smtp://smtp.flag.nhs.uk:25?tls=required".parse().unwrap());
+        overrides.outbox_dir = Some("/srv/flag-outbox".into());
+        let config = Config::load(&overrides).unwrap();
+        assert_eq!(config.mail_from, "desk@flag.nhs.uk");
+        assert_eq!(
+            config.smtp_url.as_ref().map(SmtpUrl::expose),
+            Some("smtp://smtp.flag.nhs.uk:25?tls=required")
+        );
+        assert_eq!(config.outbox_dir, PathBuf::from("/srv/flag-outbox"));
+    }
+
+    /// The command line as the binary parses it, so flags and environment go through clap.
+    #[derive(clap::Parser)]
+    struct CommandLine {
+        #[command(flatten)]
+        overrides: Overrides,
+    }
+
+    /// Run by `the_environment_beats_the_file_and_flags_beat_the_environment` in a child process
+    /// with APPREG_* set, because changing this process's environment would race other tests.
+    #[test]
+    #[ignore = "run in a child process with APPREG_* set"]
+    fn environment_child() {
+        use clap::Parser;
+        let overrides = CommandLine::try_parse_from(["appreg"]).unwrap().overrides;
+        let config = Config::load(&overrides).unwrap();
+        assert_eq!(config.mail_from, "desk@env.nhs.uk");
+        assert_eq!(
+            config.smtp_url.as_ref().map(SmtpUrl::expose),
+            Some("smtps://desk:env-secret@smtp.env.nhs.uk:465")
+        );
+        assert_eq!(config.outbox_dir, PathBuf::from("/srv/env-outbox"));
+        let overrides = CommandLine::try_parse_from([
+            "appreg",
+            "--mail-from",
+            "desk@flag.nhs.uk",
+            "--smtp-url",
+            "smtp://smtp.flag.nhs.uk:25",
+            "--outbox-dir",
+            "/srv/flag-outbox",
+        ])
+        .unwrap()
+        .overrides;
+        let config = Config::load(&overrides).unwrap();
+        assert_eq!(config.mail_from, "desk@flag.nhs.uk");
+        assert_eq!(
+            config.smtp_url.as_ref().map(SmtpUrl::expose),
+            Some("smtp://smtp.flag.nhs.uk:25")
+        );
+        assert_eq!(config.outbox_dir, PathBuf::from("/srv/flag-outbox"));
+    }
+
+    #[test]
+    fn the_environment_beats_the_file_and_flags_beat_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("appreg.toml");
+        std::fs::write(
+            &path,
+            "mail_from = \"desk@file.nhs.uk\"\nsmtp_url = \"smtp://smtp.file.nhs.uk\"\noutbox_dir = \"/srv/file-outbox\"\n",
+        )
+        .unwrap();
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "config::tests::environment_child",
+                "--exact",
+                "--ignored",
+                "--test-threads=1",
+            ])
+            .env("APPREG_CONFIG", &path)
+            .env("APPREG_MAIL_FROM", "desk@env.nhs.uk")
+            .env(
+                "APPREG_SMTP_URL",
+                "smtps://desk:env-secret@smtp.env.nhs.uk:465",
+            )
+            .env("APPREG_OUTBOX_DIR", "/srv/env-outbox")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{stdout}");
+        assert!(stdout.contains("test result: ok. 1 passed"), "{stdout}");
+    }
+
+    #[test]
+    fn the_smtp_password_never_shows_in_debug_or_display() {
+        let url: SmtpUrl = "smtps://desk%40trust:p%40ss@smtp.example.nhs.uk:465/ehlo?x=1"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            url.to_string(),
+            "smtps://desk%40trust:***@smtp.example.nhs.uk:465/ehlo?x=1"
+        );
+        let config = Config::load(&Overrides {
+            smtp_url: Some(url),
+            ..Overrides::default()
+        })
+        .unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("p%40ss"), "{debug}");
+        assert!(
+            debug.contains("smtps://desk%40trust:***@smtp.example.nhs.uk:465"),
+            "{debug}"
+        );
+        let without_password: SmtpUrl = "smtp://relay.internal:25".parse().unwrap();
+        assert_eq!(without_password.to_string(), "smtp://relay.internal:25");
+    }
 }

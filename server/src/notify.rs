@@ -68,7 +68,7 @@ impl Mailer {
             Transport::Smtp(smtp) => {
                 smtp.send(message)
                     .await
-                    .context("the SMTP server did not accept the message")?;
+                    .context("cannot send the message through the SMTP server")?;
             }
         }
         tracing::info!(reference = %notification.reference, subject = %notification.subject, "email sent");
@@ -95,7 +95,9 @@ impl Mailer {
         if recipients.is_empty() {
             bail!("no valid recipient address for {}", notification.reference);
         }
-        let mut builder = Message::builder().from(self.from.clone());
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .message_id(Some(message_id(&notification.reference, &self.from)?));
         for recipient in recipients {
             builder = builder.to(recipient);
         }
@@ -105,6 +107,18 @@ impl Mailer {
             .body(notification.body.clone())
             .context("cannot build the email")
     }
+}
+
+/// `<reference.random@sender's domain>`: unique, and it names the desk rather than the host it runs on.
+fn message_id(reference: &str, from: &Mailbox) -> anyhow::Result<String> {
+    let mut random = [0u8; 12];
+    getrandom::fill(&mut random).context("cannot make a Message-ID")?;
+    let random: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+    let reference: String = reference
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    Ok(format!("<{reference}.{random}@{}>", from.email.domain()))
 }
 
 fn parse_from(from: &str) -> anyhow::Result<Mailbox> {
@@ -332,6 +346,10 @@ pub fn decision(facts: &DecisionNotice<'_>) -> Notification {
         .reason
         .map(str::trim)
         .filter(|reason| !reason.is_empty());
+    // A reviewer's note on an approval is worth passing on; reject and changes quote it as the reason.
+    let note = reason.map_or(String::new(), |reason| {
+        format!("The reviewer added this note:\n\n{}\n\n", quoted(reason))
+    });
     let (headline, text) = match facts.status {
         "awaiting_second_approval" => (
             "first approval given",
@@ -341,6 +359,7 @@ pub fn decision(facts: &DecisionNotice<'_>) -> Notification {
                  A second reviewer must also approve it, because it asks for app-only access to mailboxes. \
                  This access lets the application read or send mail without a person signing in, so two reviewers check it.\n\
                  \n\
+                 {note}\
                  What happens next\n\
                  \n\
                  We will email you when the second reviewer has decided. You do not need to do anything now."
@@ -351,6 +370,7 @@ pub fn decision(facts: &DecisionNotice<'_>) -> Notification {
             format!(
                 "The request to register {name} has been approved.\n\
                  \n\
+                 {note}\
                  What happens next\n\
                  \n\
                  You can now download the signed registration record from the request page."
@@ -395,15 +415,8 @@ pub fn decision(facts: &DecisionNotice<'_>) -> Notification {
             ),
         ),
     };
-    // A reviewer's note on an approval is worth passing on; reject and changes already quote it.
-    let note = match (facts.status, reason) {
-        ("approved" | "awaiting_second_approval", Some(reason)) => {
-            format!("\n\nThe reviewer added this note:\n\n{}", quoted(reason))
-        }
-        _ => String::new(),
-    };
     let body = format!(
-        "{text}{note}\n\
+        "{text}\n\
          \n\
          Application: {name}\n\
          Version: {version}\n\
@@ -417,5 +430,229 @@ pub fn decision(facts: &DecisionNotice<'_>) -> Notification {
         subject: format!("{}: {headline}", facts.reference),
         body,
         reference: facts.reference.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = "https://appreg.example.nhs.uk/registrations/AR-7K3M-Q9XD";
+
+    fn contacts() -> Vec<registration::Contact> {
+        vec![
+            registration::Contact {
+                name: "Jo Bloggs".into(),
+                email: "jo.bloggs@nhs.net".into(),
+            },
+            registration::Contact {
+                name: "Same as submitter".into(),
+                email: "ALICE.ADMIN@nhs.net".into(),
+            },
+            registration::Contact {
+                name: "Typo".into(),
+                email: "jo.bloggs at nhs.net".into(),
+            },
+        ]
+    }
+
+    fn decided(decision: &str, status: &str, reason: Option<&str>) -> Notification {
+        super::decision(&DecisionNotice {
+            reference: "AR-7K3M-Q9XD",
+            version: 3,
+            application_name: "Ward Mail Connector",
+            decision,
+            status,
+            reason,
+            submitter_email: "alice.admin@nhs.net",
+            contacts: &contacts(),
+            page_url: PAGE,
+        })
+    }
+
+    fn received(version: i64, organisation_name: Option<&str>) -> Notification {
+        receipt(&Receipt {
+            reference: "AR-7K3M-Q9XD",
+            version,
+            application_name: "Ward Mail Connector",
+            ods_code: "RX1",
+            organisation_name,
+            submitter_email: "alice.admin@nhs.net",
+            contacts: &contacts(),
+            page_url: PAGE,
+        })
+    }
+
+    /// Every message ends with the reference to quote, the link and the reason the reader got it.
+    fn assert_footer(notification: &Notification) {
+        assert!(
+            notification.body.contains(&format!(
+                "Reference: AR-7K3M-Q9XD\nQuote this reference if you contact us about this request.\n\nView the request:\n{PAGE}\n"
+            )),
+            "{}",
+            notification.body
+        );
+        assert_eq!(notification.reference, "AR-7K3M-Q9XD");
+    }
+
+    #[test]
+    fn recipients_are_the_submitter_and_contacts_once_each_without_invalid_addresses() {
+        assert_eq!(
+            received(1, None).to,
+            ["alice.admin@nhs.net", "jo.bloggs@nhs.net"]
+        );
+        assert_eq!(
+            decided("approve", "approved", None).to,
+            ["alice.admin@nhs.net", "jo.bloggs@nhs.net"]
+        );
+    }
+
+    #[test]
+    fn a_first_receipt_says_what_was_received_and_what_happens_next() {
+        let notification = received(1, Some("Example Hospitals NHS Trust"));
+        assert_eq!(notification.subject, "AR-7K3M-Q9XD: request received");
+        assert!(notification.body.starts_with(
+            "We have received your request to register Ward Mail Connector for NHSmail.\n\n\
+             Application: Ward Mail Connector\n\
+             Organisation: Example Hospitals NHS Trust (RX1)\n\
+             Version: 1\n\n\
+             What happens next\n\n\
+             A reviewer will check the request. We will email you when they approve it, reject it or ask for changes.\n\n\
+             You do not need to do anything now.\n\n"
+        ), "{}", notification.body);
+        assert_footer(&notification);
+    }
+
+    #[test]
+    fn a_resubmission_receipt_names_the_new_version() {
+        let notification = received(2, None);
+        assert_eq!(
+            notification.subject,
+            "AR-7K3M-Q9XD: changed request received"
+        );
+        assert!(notification.body.starts_with(
+            "We have received the changes to your request to register Ward Mail Connector for NHSmail. This is version 2 of the request.\n"
+        ), "{}", notification.body);
+        assert!(notification.body.contains("Organisation: RX1\n"));
+        assert_footer(&notification);
+    }
+
+    #[test]
+    fn a_first_approval_says_a_second_reviewer_must_approve_app_only_mailbox_access() {
+        let notification = decided("approve", "awaiting_second_approval", None);
+        assert_eq!(notification.subject, "AR-7K3M-Q9XD: first approval given");
+        assert!(notification.body.starts_with(
+            "A reviewer has approved the request to register Ward Mail Connector.\n\n\
+             A second reviewer must also approve it, because it asks for app-only access to mailboxes."
+        ), "{}", notification.body);
+        assert!(notification.body.contains(
+            "What happens next\n\nWe will email you when the second reviewer has decided. You do not need to do anything now.\n"
+        ));
+        assert!(!notification.body.contains("note"));
+        assert_footer(&notification);
+    }
+
+    #[test]
+    fn an_approval_points_to_the_signed_record_and_passes_on_a_note() {
+        let notification = decided(
+            "approve",
+            "approved",
+            Some("Checked with the ward manager."),
+        );
+        assert_eq!(notification.subject, "AR-7K3M-Q9XD: request approved");
+        assert!(
+            notification.body.starts_with(
+                "The request to register Ward Mail Connector has been approved.\n\n\
+             The reviewer added this note:\n\n  Checked with the ward manager.\n\n\
+             What happens next\n\n\
+             You can now download the signed registration record from the request page.\n\n\
+             Application: Ward Mail Connector\nVersion: 3\n"
+            ),
+            "{}",
+            notification.body
+        );
+        assert_footer(&notification);
+    }
+
+    #[test]
+    fn a_request_for_changes_quotes_the_reason_and_says_how_to_resubmit() {
+        let notification = decided(
+            "request_changes",
+            "changes_requested",
+            Some("Use https for the redirect URI.\nName a second contact."),
+        );
+        assert_eq!(notification.subject, "AR-7K3M-Q9XD: changes needed");
+        assert!(notification.body.starts_with(
+            "A reviewer has asked for changes to the request to register Ward Mail Connector.\n\n\
+             What the reviewer said:\n\n\
+             \x20 Use https for the redirect URI.\n\
+             \x20 Name a second contact.\n\n\
+             What you need to do\n\n\
+             Sign in and open the request from the link below. Change what the reviewer asked for, then submit the request again. \
+             A reviewer will check it again after you submit it.\n"
+        ), "{}", notification.body);
+        assert_footer(&notification);
+    }
+
+    #[test]
+    fn a_rejection_quotes_the_reason_and_says_the_request_is_closed() {
+        let notification = decided(
+            "reject",
+            "rejected",
+            Some("This is not an NHS application."),
+        );
+        assert_eq!(notification.subject, "AR-7K3M-Q9XD: request rejected");
+        assert!(notification.body.starts_with(
+            "The request to register Ward Mail Connector has been rejected.\n\n\
+             Why it was rejected:\n\n  This is not an NHS application.\n\n\
+             What happens next\n\n\
+             This request is closed. If you still need to register the application, fix the problem and submit a new request.\n"
+        ), "{}", notification.body);
+        assert_footer(&notification);
+    }
+
+    #[test]
+    fn each_status_has_its_own_subject_and_opening() {
+        let notices = [
+            decided("approve", "awaiting_second_approval", None),
+            decided("approve", "approved", None),
+            decided("request_changes", "changes_requested", Some("x")),
+            decided("reject", "rejected", Some("x")),
+        ];
+        let subjects: HashSet<&str> = notices.iter().map(|n| n.subject.as_str()).collect();
+        let openings: HashSet<&str> = notices
+            .iter()
+            .map(|n| n.body.lines().next().unwrap())
+            .collect();
+        assert_eq!(subjects.len(), notices.len());
+        assert_eq!(openings.len(), notices.len());
+    }
+
+    #[test]
+    fn an_unexpected_status_is_stated_in_words() {
+        let notification = decided("approve", "some_new_status", None);
+        assert_eq!(notification.subject, "AR-7K3M-Q9XD: status changed");
+        assert!(notification.body.starts_with(
+            "The status of the request to register Ward Mail Connector is now: some new status.\n"
+        ));
+    }
+
+    #[test]
+    fn the_message_id_names_the_reference_and_the_senders_domain() {
+        let from: Mailbox = "appreg@appreg.example.nhs.uk".parse().unwrap();
+        let id = message_id("AR-7K3M-Q9XD", &from).unwrap();
+        assert!(id.starts_with("<AR-7K3M-Q9XD."), "{id}");
+        assert!(id.ends_with("@appreg.example.nhs.uk>"), "{id}");
+        assert_ne!(id, message_id("AR-7K3M-Q9XD", &from).unwrap());
+    }
+
+    #[test]
+    fn a_sender_that_is_not_an_address_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = Mailer::outbox(dir.path(), "appreg desk").err().unwrap();
+        assert_eq!(
+            error.to_string(),
+            "the mail sender 'appreg desk' is not an email address (set mail_from, for example appreg@example.nhs.uk)"
+        );
     }
 }
