@@ -7,6 +7,7 @@ pub mod config;
 pub mod identity;
 pub mod notify;
 pub mod registrations;
+pub mod review;
 pub mod signing;
 pub mod store;
 pub mod web;

@@ -1,28 +1,48 @@
-//! Submitting a registration request: one code path for every door (the form now, the JSON API
-//! later). The request is validated with the same rules as everywhere else and stored only when
-//! valid; `submit` returns only after the commit, so a reference shown is a reference kept.
-//! The stored request, its signed record and its log entry are written in one transaction: a
-//! record exists exactly when the registration does.
+//! Submitting, resubmitting and reading registration requests: one code path for every door (the
+//! form, the pages' server functions, the JSON API). The request is validated with the same rules
+//! as everywhere else and stored only when valid; the functions return only after the commit, so
+//! a reference shown is a reference kept. The stored version, its signed record and its log entry
+//! are written in one transaction: a record exists exactly when the version does.
+//!
+//! Who may do what is decided here, from the capability values of [`crate::identity`]: a
+//! [`LocalAdminOf`] submits only for their own organisation; reading goes through
+//! [`find`]/[`find_version`]/[`list`], which show a Local Administrator only their organisation's
+//! requests (another organisation's reference is answered exactly like one that does not exist).
 
 use registration::rules::permission::{self, Risk};
 use registration::{Directory, RegistrationRequest, ValidationReport};
 use sqlx::SqlitePool;
 use time::OffsetDateTime;
 
+use crate::identity::{Identity, LocalAdminOf, Role, may_read};
 use crate::signing::{self, KeyRing, RecordSource};
 use crate::store::directory::ServerDirectory;
+use crate::store::registrations::{InsertError, Submitter};
 use crate::store::{drafts, log, registrations};
 
-pub use crate::store::registrations::Status;
+pub use crate::store::registrations::{
+    Filter, PER_PAGE, Page, Status, StoredRegistration, Summary,
+};
+
+/// What the domain functions work with.
+#[derive(Clone, Copy)]
+pub struct Desk<'a> {
+    /// The database.
+    pub pool: &'a SqlitePool,
+    /// The organisation and mailbox directory.
+    pub directory: &'a ServerDirectory,
+    /// The record-signing keys.
+    pub keys: &'a KeyRing,
+}
 
 /// A stored submission.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Submitted {
     /// `AR-XXXX-XXXX`.
     pub reference: String,
-    /// Always 1 for a new request.
+    /// 1 for a new request, n + 1 for a resubmission.
     pub version: i64,
-    /// Always `submitted` for a new request.
+    /// Always `submitted`.
     pub status: Status,
     /// The report the request was accepted with (it may hold warnings).
     pub report: ValidationReport,
@@ -34,77 +54,180 @@ pub struct Submitted {
 /// Why a request was not stored.
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
-    /// The report has errors; nothing was stored.
+    /// The request's ODS code is not the Local Administrator's organisation (403).
+    #[error("the request is for another organisation than yours")]
+    WrongOrganisation,
+    /// No such reference, or another organisation's (404).
+    #[error("there is no such registration request")]
+    NotFound,
+    /// A resubmission of a request that is not waiting for changes (409).
+    #[error("the request is {0:?}, not waiting for changes")]
+    NotAwaitingChanges(Status),
+    /// The report has errors; nothing was stored (422).
     #[error("the request has errors")]
     Invalid(Box<ValidationReport>),
-    /// The database failed; nothing was stored.
+    /// The database failed; nothing was stored (500).
     #[error("the request could not be stored")]
     Store(#[from] anyhow::Error),
 }
 
+/// Whether `ods_code` (as typed in a request) names the administrator's organisation.
+fn is_own_organisation(admin: &LocalAdminOf, ods_code: &str) -> bool {
+    ods_code.trim().eq_ignore_ascii_case(admin.ods_code())
+}
+
 /// Validates `request` as of `now` and, when valid, stores it as version 1 with status
-/// `submitted` under a new reference.
+/// `submitted` under a new reference, submitted by `admin`.
 pub async fn submit(
-    pool: &SqlitePool,
-    directory: &ServerDirectory,
-    keys: &KeyRing,
+    desk: Desk<'_>,
+    admin: &LocalAdminOf,
     request: &RegistrationRequest,
     now: OffsetDateTime,
 ) -> Result<Submitted, SubmitError> {
-    submit_inner(pool, directory, keys, request, now, None).await
+    store_version(desk, admin, request, Target::New, None, now).await
 }
 
-/// As [`submit`], and deletes the form's draft in the same transaction (a submitted draft is
-/// gone exactly when the submission is stored).
+/// As [`submit`] for a form draft, which is deleted in the same transaction (a submitted draft
+/// is gone exactly when the submission is stored). A draft that revises a request (it has a
+/// reference) becomes that request's next version, as [`resubmit`].
 pub async fn submit_draft(
-    pool: &SqlitePool,
-    directory: &ServerDirectory,
-    keys: &KeyRing,
+    desk: Desk<'_>,
+    admin: &LocalAdminOf,
     request: &RegistrationRequest,
-    draft_id: &str,
+    draft: &drafts::StoredDraft,
     now: OffsetDateTime,
 ) -> Result<Submitted, SubmitError> {
-    submit_inner(pool, directory, keys, request, now, Some(draft_id)).await
+    let target = match &draft.owner.reference {
+        Some(reference) => Target::NextVersionOf(reference),
+        None => Target::New,
+    };
+    store_version(desk, admin, request, target, Some(&draft.id), now).await
 }
 
-async fn submit_inner(
-    pool: &SqlitePool,
-    directory: &ServerDirectory,
-    keys: &KeyRing,
+/// Stores `request` as the next version of `reference`, which must be the administrator's
+/// organisation's and waiting for changes; earlier versions stay as they were.
+pub async fn resubmit(
+    desk: Desk<'_>,
+    admin: &LocalAdminOf,
+    reference: &str,
     request: &RegistrationRequest,
     now: OffsetDateTime,
-    draft_id: Option<&str>,
 ) -> Result<Submitted, SubmitError> {
-    let report = registration::validate(request, Directory::new(directory), now);
+    store_version(
+        desk,
+        admin,
+        request,
+        Target::NextVersionOf(reference),
+        None,
+        now,
+    )
+    .await
+}
+
+/// Where a submission goes.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    /// Version 1 of a new reference.
+    New,
+    /// The next version of an existing reference.
+    NextVersionOf(&'a str),
+}
+
+async fn store_version(
+    desk: Desk<'_>,
+    admin: &LocalAdminOf,
+    request: &RegistrationRequest,
+    target: Target<'_>,
+    draft_id: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Submitted, SubmitError> {
+    // Authorisation before validation: a request the caller may not make is refused as such,
+    // whatever its findings.
+    if let Target::NextVersionOf(reference) = target {
+        let latest = registrations::latest(desk.pool, reference).await?;
+        match latest {
+            Some(latest) if latest.ods_code.eq_ignore_ascii_case(admin.ods_code()) => {
+                if latest.status != Status::ChangesRequested {
+                    return Err(SubmitError::NotAwaitingChanges(latest.status));
+                }
+            }
+            _ => return Err(SubmitError::NotFound),
+        }
+    }
+    if !is_own_organisation(admin, &request.ods_code) {
+        return Err(SubmitError::WrongOrganisation);
+    }
+    let report = registration::validate(request, Directory::new(desk.directory), now);
     if !report.valid {
         return Err(SubmitError::Invalid(Box::new(report)));
     }
     let risk = permission::risk(request);
-    // BEGIN IMMEDIATE takes SQLite's writer lock first, so the log's tail read by
-    // `log::append` cannot change before this transaction commits (see store/log.rs).
-    let mut transaction = pool
+    let submitter = Submitter {
+        user_id: admin.user_id(),
+        email: admin.email(),
+    };
+    // BEGIN IMMEDIATE takes SQLite's writer lock first, so neither the log's tail read by
+    // `log::append` nor the status checked below can change before this transaction commits.
+    let mut transaction = desk
+        .pool
         .begin_with("BEGIN IMMEDIATE")
         .await
         .map_err(anyhow::Error::from)?;
-    let reference =
-        registrations::insert_new(&mut transaction, request, &report, risk, now).await?;
-    let key = keys.current(&mut transaction).await?;
+    let (reference, version) = match target {
+        Target::New => {
+            let reference =
+                registrations::insert_new(&mut transaction, request, &report, risk, submitter, now)
+                    .await?;
+            (reference, 1)
+        }
+        Target::NextVersionOf(reference) => {
+            // Checked again under the writer lock: a reviewer may have decided meanwhile.
+            let latest = registrations::latest_in(&mut transaction, reference)
+                .await?
+                .ok_or(SubmitError::NotFound)?;
+            if latest.status != Status::ChangesRequested {
+                return Err(SubmitError::NotAwaitingChanges(latest.status));
+            }
+            let version = latest.version + 1;
+            match registrations::insert_version(
+                &mut transaction,
+                reference,
+                version,
+                request,
+                &report,
+                risk,
+                submitter,
+                now,
+            )
+            .await
+            {
+                Ok(()) => {}
+                Err(InsertError::Taken) => {
+                    return Err(SubmitError::NotAwaitingChanges(Status::Submitted));
+                }
+                Err(InsertError::Other(error)) => return Err(error.into()),
+            }
+            (reference.to_string(), version)
+        }
+    };
+    let key = desk.keys.current(&mut transaction).await?;
     let record = signing::sign_record(
         &key,
         &RecordSource {
-            issuer: keys.issuer(),
+            issuer: desk.keys.issuer(),
             reference: &reference,
-            version: 1,
+            version,
             request,
             report: &report,
             submitted_at: now,
+            submitted_by: admin.email(),
         },
     );
     log::append(
         &mut transaction,
         log::Kind::RegistrationRecord,
         &reference,
-        1,
+        version,
         &record,
         now,
     )
@@ -115,9 +238,88 @@ async fn submit_inner(
     transaction.commit().await.map_err(anyhow::Error::from)?;
     Ok(Submitted {
         reference,
-        version: 1,
+        version,
         status: Status::Submitted,
         report,
         risk,
     })
+}
+
+/// The latest version of `reference` when `identity` may read it; `None` when there is no such
+/// request **or** it is another organisation's (the caller answers both with 404).
+pub async fn find(
+    pool: &SqlitePool,
+    identity: &Identity,
+    reference: &str,
+) -> anyhow::Result<Option<StoredRegistration>> {
+    Ok(registrations::latest(pool, reference)
+        .await?
+        .filter(|stored| may_read(identity, &stored.ods_code)))
+}
+
+/// Version `version` of `reference` under the same rule as [`find`].
+pub async fn find_version(
+    pool: &SqlitePool,
+    identity: &Identity,
+    reference: &str,
+    version: i64,
+) -> anyhow::Result<Option<StoredRegistration>> {
+    Ok(registrations::version(pool, reference, version)
+        .await?
+        .filter(|stored| may_read(identity, &stored.ods_code)))
+}
+
+/// Every version of `reference`, oldest first, under the same rule as [`find`] (empty when
+/// there is none the caller may read).
+pub async fn find_versions(
+    pool: &SqlitePool,
+    identity: &Identity,
+    reference: &str,
+) -> anyhow::Result<Vec<StoredRegistration>> {
+    let versions = registrations::versions(pool, reference).await?;
+    Ok(match versions.first() {
+        Some(first) if may_read(identity, &first.ods_code) => versions,
+        _ => Vec::new(),
+    })
+}
+
+/// The signed record of the latest version of `reference`, under the same rule as [`find`].
+pub async fn find_record(
+    pool: &SqlitePool,
+    identity: &Identity,
+    reference: &str,
+) -> anyhow::Result<Option<String>> {
+    if find(pool, identity, reference).await?.is_none() {
+        return Ok(None);
+    }
+    log::latest_record(pool, reference).await
+}
+
+/// One page of the requests `identity` may see, oldest first: every organisation's for a
+/// reviewer, only their own for a Local Administrator (whatever `filter.ods_code` says).
+pub async fn list(
+    pool: &SqlitePool,
+    identity: &Identity,
+    filter: &Filter,
+    page: u32,
+) -> anyhow::Result<Page<Summary>> {
+    let mut filter = filter.clone();
+    if identity.role == Role::LocalAdmin {
+        let own = identity.ods_code.clone().unwrap_or_default();
+        if filter
+            .ods_code
+            .as_deref()
+            .is_some_and(|asked| !asked.eq_ignore_ascii_case(&own))
+        {
+            // Another organisation's list is empty for them, not an error.
+            return Ok(Page {
+                items: Vec::new(),
+                page: page.max(1),
+                per_page: PER_PAGE,
+                total: 0,
+            });
+        }
+        filter.ods_code = Some(own);
+    }
+    registrations::list(pool, &filter, page).await
 }

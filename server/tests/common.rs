@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, Response};
+use axum::http::{Request, Response, header};
 use http_body_util::BodyExt;
 use leptos::config::{Env, LeptosOptions};
+use server::identity::Role;
+use server::identity::passwords::{self, Password};
 use server::signing::KeyRing;
 use server::store::{self, directory::ServerDirectory};
 use server::web::{self, AppState};
@@ -19,6 +21,24 @@ pub struct TestApp {
     pub router: Router,
     pub state: AppState,
     pub dir: tempfile::TempDir,
+    /// When set, `send` adds this account's session cookie to requests that carry none.
+    pub session: Option<Account>,
+}
+
+/// The password every test account has.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A signed-in test account.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Its id in `users`.
+    pub user_id: String,
+    /// Its email.
+    pub email: String,
+    /// `appreg_session=…`, for the Cookie header.
+    pub cookie: String,
+    /// The session's CSRF token.
+    pub csrf: String,
 }
 
 impl TestApp {
@@ -49,10 +69,86 @@ impl TestApp {
             router: web::router(state.clone()),
             state,
             dir,
+            session: None,
         }
     }
 
-    pub async fn send(&self, request: Request<Body>) -> (Response<Body>, Vec<u8>) {
+    /// A new app whose requests are made, unless they say otherwise, by a signed-in Local
+    /// Administrator of `ods_code` (email `admin@<ods>.nhs.net`).
+    pub async fn as_local_admin_of(ods_code: &str) -> TestApp {
+        let mut app = TestApp::new().await;
+        let email = format!("admin@{}.nhs.net", ods_code.to_ascii_lowercase());
+        app.session = Some(
+            app.sign_in_as(&email, Role::LocalAdmin, Some(ods_code))
+                .await,
+        );
+        app
+    }
+
+    /// The default account's CSRF token.
+    pub fn csrf(&self) -> String {
+        self.session.as_ref().expect("a signed-in app").csrf.clone()
+    }
+
+    /// Adds an account with [`PASSWORD`]; returns its id.
+    pub async fn add_account(&self, email: &str, role: Role, ods_code: Option<&str>) -> String {
+        let hash = passwords::hash(&Password::new(PASSWORD)).unwrap();
+        store::users::add(
+            &self.state.pool,
+            store::users::NewUser {
+                email,
+                role,
+                ods_code,
+                password_hash: &hash,
+            },
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap()
+        .id
+    }
+
+    /// Adds an account and signs it in through `POST /api/v1/session`.
+    pub async fn sign_in_as(&self, email: &str, role: Role, ods_code: Option<&str>) -> Account {
+        let user_id = self.add_account(email, role, ods_code).await;
+        self.sign_in(email, &user_id).await
+    }
+
+    /// Signs in an existing account (with [`PASSWORD`]).
+    pub async fn sign_in(&self, email: &str, user_id: &str) -> Account {
+        let request = Request::post("/api/v1/session")
+            .header("content-type", "application/json")
+            .body(Body::from(
+                serde_json::json!({ "email": email, "password": PASSWORD }).to_string(),
+            ))
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 200, "sign-in of {email}");
+        let cookie = response.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        Account {
+            user_id: user_id.to_string(),
+            email: email.to_string(),
+            cookie,
+            csrf: body["csrf_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    pub async fn send(&self, mut request: Request<Body>) -> (Response<Body>, Vec<u8>) {
+        if let Some(account) = &self.session
+            && !request.headers().contains_key(header::COOKIE)
+        {
+            request
+                .headers_mut()
+                .insert(header::COOKIE, account.cookie.parse().unwrap());
+        }
         let response = self.router.clone().oneshot(request).await.unwrap();
         let (parts, body) = response.into_parts();
         let bytes = body.collect().await.unwrap().to_bytes().to_vec();
@@ -86,5 +182,21 @@ pub fn delegated_request() -> serde_json::Value {
     serde_json::from_str(include_str!(
         "../../registration/tests/data/delegated_request.json"
     ))
+    .unwrap()
+}
+
+/// A Local Administrator capability of `ods_code` for calling domain functions directly
+/// (account id `test-admin-<ods>`, email `admin@<ods>.nhs.net`).
+pub fn local_admin_of(ods_code: &str) -> server::identity::LocalAdminOf {
+    let lower = ods_code.to_ascii_lowercase();
+    server::identity::require_local_admin(
+        &server::identity::Identity {
+            user_id: format!("test-admin-{lower}"),
+            email: format!("admin@{lower}.nhs.net"),
+            role: Role::LocalAdmin,
+            ods_code: Some(ods_code.to_string()),
+        },
+        ods_code,
+    )
     .unwrap()
 }

@@ -4,7 +4,7 @@ mod common;
 
 use axum::http::StatusCode;
 use base64::Engine;
-use common::{TestApp, delegated_request};
+use common::{TestApp, delegated_request, local_admin_of};
 use registration::RegistrationRequest;
 use serde_json::{Value, json};
 use server::registrations;
@@ -33,9 +33,8 @@ fn app_only_request() -> RegistrationRequest {
 
 async fn submit(app: &TestApp, request: &RegistrationRequest) -> String {
     registrations::submit(
-        &app.state.pool,
-        &app.state.directory,
-        &app.state.keys,
+        app.state.desk(),
+        &local_admin_of("RX1"),
         request,
         OffsetDateTime::now_utc(),
     )

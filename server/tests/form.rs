@@ -136,12 +136,14 @@ async fn post_multipart(
     fields: &[(String, String)],
     file: Option<(&str, &[u8])>,
 ) -> (StatusCode, String) {
+    let mut fields = fields.to_vec();
+    fields.push(("csrf_token".to_string(), app.csrf()));
     let request = Request::post("/register")
         .header(
             header::CONTENT_TYPE,
             format!("multipart/form-data; boundary={BOUNDARY}"),
         )
-        .body(Body::from(multipart_body(fields, file)))
+        .body(Body::from(multipart_body(&fields, file)))
         .unwrap();
     let (response, _) = app.send(request).await;
     let location = response
@@ -185,7 +187,7 @@ fn reference_in(location: &str) -> String {
 
 #[tokio::test]
 async fn submitting_a_valid_form_stores_the_request_as_submitted() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let (status, location) =
         post_multipart(&app, &with(&valid_fields(), &[("action", "submit")]), None).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -230,7 +232,7 @@ async fn submitting_a_valid_form_stores_the_request_as_submitted() {
 
 #[tokio::test]
 async fn submitting_a_saved_draft_deletes_the_draft() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let (_, location) =
         post_multipart(&app, &with(&valid_fields(), &[("action", "save")]), None).await;
     let id = draft_id(&location);
@@ -247,11 +249,12 @@ async fn submitting_a_saved_draft_deletes_the_draft() {
 
 #[tokio::test]
 async fn submitting_an_invalid_form_keeps_every_value_and_shows_findings() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let fields = with(
         &valid_fields(),
         &[
-            ("ods_code", "RX!"),
+            // The organisation is the administrator's, whatever the post says.
+            ("ods_code", "RTH"),
             (
                 "redirect_uris[0][uri]",
                 "https://connector.nuh.nhs.uk/cb#frag",
@@ -267,7 +270,6 @@ async fn submitting_an_invalid_form_keeps_every_value_and_shows_findings() {
     let id = draft_id(&location);
     assert_eq!(location, format!("/register/{id}?checked=1#error-summary"));
     let mut expected = valid_draft();
-    expected.ods_code = "RX!".into();
     expected.redirect_uris[0].uri = "https://connector.nuh.nhs.uk/cb#frag".into();
     expected.client_secret_months = "6".into();
     expected.access_policy_group = "ward7-app@nhs.net".into();
@@ -283,7 +285,7 @@ async fn submitting_an_invalid_form_keeps_every_value_and_shows_findings() {
 
 #[tokio::test]
 async fn an_incomplete_form_is_not_submitted_and_is_kept_as_typed() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let fields = vec![
         ("application_name".to_string(), "Half done".to_string()),
         (
@@ -307,7 +309,7 @@ async fn an_incomplete_form_is_not_submitted_and_is_kept_as_typed() {
 
 #[tokio::test]
 async fn check_saves_the_draft_and_submits_nothing() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let (status, location) =
         post_multipart(&app, &with(&valid_fields(), &[("action", "check")]), None).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -322,7 +324,7 @@ async fn check_saves_the_draft_and_submits_nothing() {
 
 #[tokio::test]
 async fn a_saved_draft_can_be_resumed_with_every_value() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let (status, location) =
         post_multipart(&app, &with(&valid_fields(), &[("action", "save")]), None).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -354,7 +356,7 @@ async fn a_saved_draft_can_be_resumed_with_every_value() {
 
 #[tokio::test]
 async fn an_unknown_draft_id_starts_a_new_draft() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     for unknown in [
         "AAAAAAAAAAAAAAAAAAAAAA",
         "../../etc/passwd",
@@ -378,7 +380,7 @@ async fn an_unknown_draft_id_starts_a_new_draft() {
 
 #[tokio::test]
 async fn rows_are_added_and_removed_keeping_index_order() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let fields = vec![
         ("mailboxes[0]".to_string(), "a@nhs.net".to_string()),
         ("mailboxes[2]".to_string(), "c@nhs.net".to_string()),
@@ -432,7 +434,7 @@ async fn rows_are_added_and_removed_keeping_index_order() {
 
 #[tokio::test]
 async fn a_certificate_upload_is_kept_across_later_posts() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let pem = fixture("rsa2048.pem");
     let (status, location) = post_multipart(
         &app,
@@ -480,7 +482,7 @@ async fn a_certificate_upload_is_kept_across_later_posts() {
 
 #[tokio::test]
 async fn a_certificate_over_64_kib_is_refused_as_too_large() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let big = vec![b'A'; 64 * 1024 + 1];
     let (status, location) = post_multipart(
         &app,
@@ -520,7 +522,7 @@ fn secret_pieces(bytes: &[u8]) -> Vec<String> {
 
 #[tokio::test]
 async fn a_private_key_or_pkcs12_upload_is_refused_and_never_stored() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let cases = [
         ("rsa2048.key", "private_key"),
         ("combined.pem", "private_key"),
@@ -627,9 +629,12 @@ async fn a_private_key_or_pkcs12_upload_is_refused_and_never_stored() {
 
 #[tokio::test]
 async fn a_url_encoded_post_works_like_a_multipart_one() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(with(&valid_fields(), &[("action", "submit")]))
+        .extend_pairs(with(
+            &valid_fields(),
+            &[("action", "submit"), ("csrf_token", &app.csrf())],
+        ))
         .finish();
     let request = Request::post("/register")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -649,7 +654,10 @@ async fn a_url_encoded_post_works_like_a_multipart_one() {
     );
 
     let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(with(&valid_fields(), &[("action", "save")]))
+        .extend_pairs(with(
+            &valid_fields(),
+            &[("action", "save"), ("csrf_token", &app.csrf())],
+        ))
         .finish();
     let request = Request::post("/register")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -662,7 +670,7 @@ async fn a_url_encoded_post_works_like_a_multipart_one() {
 
 #[tokio::test]
 async fn references_have_the_read_aloud_format_and_are_unique() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let mut seen = HashSet::new();
     for _ in 0..40 {
         let (status, location) =
@@ -696,7 +704,7 @@ async fn references_have_the_read_aloud_format_and_are_unique() {
 
 #[tokio::test]
 async fn refuses_what_is_not_a_readable_form_in_plain_text() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let request = Request::post("/register")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from("{}"))
@@ -704,7 +712,10 @@ async fn refuses_what_is_not_a_readable_form_in_plain_text() {
     let (response, _) = app.send(request).await;
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
-    let fields = vec![("mailboxes[5000]".to_string(), "x@nhs.net".to_string())];
+    let fields = vec![
+        ("mailboxes[5000]".to_string(), "x@nhs.net".to_string()),
+        ("csrf_token".to_string(), app.csrf()),
+    ];
     let request = Request::post("/register")
         .header(
             header::CONTENT_TYPE,
@@ -727,10 +738,12 @@ async fn refuses_what_is_not_a_readable_form_in_plain_text() {
 
 #[tokio::test]
 async fn a_file_posted_under_a_text_field_name_is_ignored() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let key = fixture("rsa2048.key");
+    let csrf = app.csrf();
     let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\nsave\r\n\
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n\
+         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\nsave\r\n\
          --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"description\"; filename=\"a.key\"\r\n\r\n"
     )
     .into_bytes();
@@ -748,6 +761,115 @@ async fn a_file_posted_under_a_text_field_name_is_ignored() {
     let location = response.headers()[header::LOCATION].to_str().unwrap();
     assert_eq!(
         stored_draft(&app, &draft_id(location)).await,
-        RegistrationDraft::default()
+        RegistrationDraft {
+            ods_code: "RX1".into(),
+            ..RegistrationDraft::default()
+        }
+    );
+}
+
+#[tokio::test]
+async fn only_a_signed_in_local_administrator_with_the_csrf_token_may_post() {
+    let app = TestApp::as_local_admin_of("RX1").await;
+    let save = with(&valid_fields(), &[("action", "save")]);
+    let post = |cookie: Option<String>, fields: Vec<(String, String)>| {
+        let mut builder = Request::post("/register").header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        );
+        if let Some(cookie) = cookie {
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        builder
+            .body(Body::from(multipart_body(&fields, None)))
+            .unwrap()
+    };
+
+    // Anonymous: sent to sign in (the cookie jar is empty, so no default session either).
+    let anonymous = Request::post("/register")
+        .header(header::COOKIE, "appreg_session=none")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(Body::from(multipart_body(&save, None)))
+        .unwrap();
+    let (response, _) = app.send(anonymous).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()[header::LOCATION],
+        "/sign-in?next=/register"
+    );
+
+    // A reviewer may not make requests.
+    let reviewer = app
+        .sign_in_as("reviewer@nhs.net", server::identity::Role::Reviewer, None)
+        .await;
+    let mut fields = save.clone();
+    fields.push(("csrf_token".into(), reviewer.csrf.clone()));
+    let (response, _) = app.send(post(Some(reviewer.cookie), fields)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // The administrator without the token, or with another session's token.
+    let (response, body) = app.send(post(None, save.clone())).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(String::from_utf8_lossy(&body).contains("expired"));
+    let mut fields = save.clone();
+    fields.push(("csrf_token".into(), "not-the-token".into()));
+    let (response, _) = app.send(post(None, fields)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 0);
+
+    // With it, the draft is saved and belongs to the administrator's organisation.
+    let (status, location) = post_multipart(&app, &save, None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let stored = drafts::load(&app.state.pool, &draft_id(&location))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.owner.ods_code.as_deref(), Some("RX1"));
+    assert_eq!(
+        stored.owner.created_by.as_deref(),
+        Some(app.session.as_ref().unwrap().user_id.as_str())
+    );
+}
+
+#[tokio::test]
+async fn another_organisations_draft_cannot_be_opened_or_overwritten() {
+    let app = TestApp::as_local_admin_of("RX1").await;
+    let (_, location) =
+        post_multipart(&app, &with(&valid_fields(), &[("action", "save")]), None).await;
+    let theirs = draft_id(&location);
+
+    let other = app
+        .sign_in_as(
+            "admin@rth.nhs.net",
+            server::identity::Role::LocalAdmin,
+            Some("RTH"),
+        )
+        .await;
+    let mut fields = with(
+        &[("application_name".to_string(), "Overwritten".to_string())],
+        &[("draft_id", &theirs), ("action", "save")],
+    );
+    fields.push(("csrf_token".into(), other.csrf.clone()));
+    let request = Request::post("/register")
+        .header(header::COOKIE, &other.cookie)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(Body::from(multipart_body(&fields, None)))
+        .unwrap();
+    let (response, _) = app.send(request).await;
+    let location = response.headers()[header::LOCATION].to_str().unwrap();
+    // A new draft of RTH's, not RX1's draft changed.
+    assert_ne!(draft_id(location), theirs);
+    assert_eq!(stored_draft(&app, &theirs).await, valid_draft());
+    assert!(
+        drafts::load_for(&app.state.pool, "RTH", &theirs)
+            .await
+            .unwrap()
+            .is_none()
     );
 }

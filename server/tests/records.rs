@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
-use common::{TestApp, delegated_request};
+use common::{TestApp, delegated_request, local_admin_of};
 use registration::RegistrationRequest;
 use serde_json::{Value, json};
 use server::registrations::{self, SubmitError};
@@ -25,9 +25,8 @@ fn request() -> RegistrationRequest {
 
 async fn submit(app: &TestApp) -> String {
     registrations::submit(
-        &app.state.pool,
-        &app.state.directory,
-        &app.state.keys,
+        app.state.desk(),
+        &local_admin_of("RX1"),
         &request(),
         OffsetDateTime::now_utc(),
     )
@@ -136,11 +135,10 @@ async fn the_record_route_answers_404_in_json_for_an_unknown_reference() {
 async fn an_invalid_request_leaves_no_record_and_no_log_entry() {
     let app = TestApp::new().await;
     let mut invalid = request();
-    invalid.ods_code = "RX1!".into();
+    invalid.mailboxes = vec!["not a mailbox".into()];
     let result = registrations::submit(
-        &app.state.pool,
-        &app.state.directory,
-        &app.state.keys,
+        app.state.desk(),
+        &local_admin_of("RX1"),
         &invalid,
         OffsetDateTime::now_utc(),
     )
@@ -416,9 +414,12 @@ async fn desk_with_records(dir: &Path, count: usize) -> Vec<String> {
     for _ in 0..count {
         references.push(
             registrations::submit(
-                &pool,
-                &directory,
-                &keys,
+                registrations::Desk {
+                    pool: &pool,
+                    directory: &directory,
+                    keys: &keys,
+                },
+                &local_admin_of("RX1"),
                 &request(),
                 OffsetDateTime::now_utc(),
             )

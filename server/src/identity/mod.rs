@@ -208,6 +208,7 @@ pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalAdminOf {
     user_id: String,
+    email: String,
     ods_code: String,
 }
 
@@ -215,6 +216,11 @@ impl LocalAdminOf {
     /// The administrator's account id.
     pub fn user_id(&self) -> &str {
         &self.user_id
+    }
+
+    /// The administrator's email (signed records name it).
+    pub fn email(&self) -> &str {
+        &self.email
     }
 
     /// The organisation they act for.
@@ -227,12 +233,18 @@ impl LocalAdminOf {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reviewer {
     user_id: String,
+    email: String,
 }
 
 impl Reviewer {
     /// The reviewer's account id (four-eyes checks compare it with the submitter's).
     pub fn user_id(&self) -> &str {
         &self.user_id
+    }
+
+    /// The reviewer's email (signed decisions name it).
+    pub fn email(&self) -> &str {
+        &self.email
     }
 }
 
@@ -257,13 +269,21 @@ impl IntoResponse for Forbidden {
 
 /// Checks that `identity` is a Local Administrator of `ods_code` (compared case-insensitively).
 pub fn require_local_admin(identity: &Identity, ods_code: &str) -> Result<LocalAdminOf, Forbidden> {
+    require_any_local_admin(identity)
+        .ok()
+        .filter(|admin| admin.ods_code.eq_ignore_ascii_case(ods_code.trim()))
+        .ok_or(Forbidden)
+}
+
+/// Checks that `identity` is a Local Administrator (of their own organisation, which the
+/// returned value names). Domain functions then check that what they touch is that organisation's.
+pub fn require_any_local_admin(identity: &Identity) -> Result<LocalAdminOf, Forbidden> {
     match (&identity.role, &identity.ods_code) {
-        (Role::LocalAdmin, Some(own)) if own.eq_ignore_ascii_case(ods_code.trim()) => {
-            Ok(LocalAdminOf {
-                user_id: identity.user_id.clone(),
-                ods_code: own.clone(),
-            })
-        }
+        (Role::LocalAdmin, Some(own)) => Ok(LocalAdminOf {
+            user_id: identity.user_id.clone(),
+            email: identity.email.clone(),
+            ods_code: own.to_ascii_uppercase(),
+        }),
         _ => Err(Forbidden),
     }
 }
@@ -273,8 +293,21 @@ pub fn require_reviewer(identity: &Identity) -> Result<Reviewer, Forbidden> {
     match identity.role {
         Role::Reviewer => Ok(Reviewer {
             user_id: identity.user_id.clone(),
+            email: identity.email.clone(),
         }),
         Role::LocalAdmin => Err(Forbidden),
+    }
+}
+
+/// Whether `identity` may read the request of organisation `ods_code`: reviewers read every
+/// request, Local Administrators their own organisation's. Callers answer `false` with 404.
+pub fn may_read(identity: &Identity, ods_code: &str) -> bool {
+    match identity.role {
+        Role::Reviewer => true,
+        Role::LocalAdmin => identity
+            .ods_code
+            .as_deref()
+            .is_some_and(|own| own.eq_ignore_ascii_case(ods_code.trim())),
     }
 }
 

@@ -13,14 +13,23 @@ use super::keys::{PrivateKey, verifying_key_from_jwk};
 
 /// The only algorithm a record is signed with.
 pub const ALG: &str = "ES256";
-/// The media type of a record (the JWS `typ` header).
+/// The media type of a registration request record (the JWS `typ` header).
 pub const TYP: &str = "appreg-request+jwt";
+/// The media type of a reviewer's decision record.
+pub const DECISION_TYP: &str = "appreg-decision+jwt";
 
-/// Signs `payload` (canonical JSON) with `key`: `header.payload.signature`, each base64url.
+/// Signs a registration request record: `payload` (canonical JSON) with `key`.
 pub fn sign(key: &PrivateKey, payload: &str) -> String {
-    // Canonical (RFC 8785) by construction: members in code-point order, a kid is base64url so
-    // it needs no escaping.
-    let header = format!(r#"{{"alg":"{ALG}","kid":"{}","typ":"{TYP}"}}"#, key.kid());
+    sign_as(key, payload, TYP)
+}
+
+/// Signs `payload` (canonical JSON) with `key` as a JWS of media type `typ`:
+/// `header.payload.signature`, each base64url. `typ` keeps a decision from being passed off as
+/// a request record and the other way round.
+pub fn sign_as(key: &PrivateKey, payload: &str, typ: &str) -> String {
+    // Canonical (RFC 8785) by construction: members in code-point order, a kid is base64url and
+    // a typ is one of our constants, so neither needs escaping.
+    let header = format!(r#"{{"alg":"{ALG}","kid":"{}","typ":"{typ}"}}"#, key.kid());
     let mut jws = String::with_capacity(header.len() * 4 / 3 + payload.len() * 4 / 3 + 100);
     URL_SAFE_NO_PAD.encode_string(header.as_bytes(), &mut jws);
     jws.push('.');
@@ -114,7 +123,7 @@ pub enum VerifyError {
     #[error("the JWS is signed with alg '{0}', not ES256")]
     Algorithm(String),
     /// `typ` is not ours.
-    #[error("the JWS has typ '{0}', not appreg-request+jwt")]
+    #[error("the JWS has typ '{0}', not the type expected here")]
     Type(String),
     /// A `crit` header names extensions this verifier does not understand (RFC 7515 §4.1.11).
     #[error("the JWS header has critical extensions this verifier does not understand")]
@@ -136,9 +145,14 @@ pub enum VerifyError {
     Payload,
 }
 
-/// Checks `jws` against `keys`: alg ES256, typ `appreg-request+jwt`, a known kid that is not
-/// revoked, and a valid signature over the first two parts. Returns the claims.
+/// Checks a registration request record: [`verify_as`] with typ `appreg-request+jwt`.
 pub fn verify(jws: &str, keys: &KeySet) -> Result<Verified, VerifyError> {
+    verify_as(jws, keys, TYP)
+}
+
+/// Checks `jws` against `keys`: alg ES256, the given `typ`, a known kid that is not revoked, and
+/// a valid signature over the first two parts. Returns the claims.
+pub fn verify_as(jws: &str, keys: &KeySet, typ: &str) -> Result<Verified, VerifyError> {
     let jws = jws.trim();
     let mut parts = jws.split('.');
     let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
@@ -158,7 +172,7 @@ pub fn verify(jws: &str, keys: &KeySet) -> Result<Verified, VerifyError> {
     if text("alg") != ALG {
         return Err(VerifyError::Algorithm(text("alg").to_string()));
     }
-    if text("typ") != TYP {
+    if text("typ") != typ {
         return Err(VerifyError::Type(text("typ").to_string()));
     }
     if header.contains_key("crit") {

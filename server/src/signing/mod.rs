@@ -26,6 +26,8 @@ pub struct RecordSource<'a> {
     pub report: &'a ValidationReport,
     /// When it was submitted: the record's `iat`.
     pub submitted_at: OffsetDateTime,
+    /// The email of the Local Administrator who submitted it.
+    pub submitted_by: &'a str,
 }
 
 /// The record's payload: the canonical (RFC 8785) JSON of its claims, the exact bytes signed.
@@ -47,8 +49,7 @@ fn build_claims(source: &RecordSource<'_>) -> Value {
         version: u32::try_from(source.version).unwrap_or(u32::MAX),
         iss: source.issuer,
         iat: source.submitted_at.unix_timestamp(),
-        // Until sign-in exists (the sign-in issue) no person can be named.
-        submitted_by: "anonymous",
+        submitted_by: source.submitted_by,
     })
 }
 

@@ -1,7 +1,8 @@
 //! Drafts of the registration form, addressed by unguessable ids.
 //!
-//! The id is the only key to a draft (whoever has the address can resume it), so it carries
-//! 128 random bits. The draft is stored as its JSON so that new form fields need no migration.
+//! A draft belongs to one organisation: only that organisation's Local Administrators may open
+//! it ([`load_for`]). Its id still carries 128 random bits, so an address is not guessable
+//! either. The draft is stored as its JSON so that new form fields need no migration.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -24,6 +25,32 @@ pub struct StoredDraft {
     pub checked: bool,
     /// When it was created (RFC 3339).
     pub created_at: String,
+    /// When it was last saved (RFC 3339).
+    pub updated_at: String,
+    /// Whose draft it is.
+    pub owner: DraftOwner,
+}
+
+/// The organisation a draft belongs to, who started it, and the request it revises (if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftOwner {
+    /// The organisation's ODS code (upper case); `None` only for drafts made before sign-in.
+    pub ods_code: Option<String>,
+    /// The account that started it.
+    pub created_by: Option<String>,
+    /// The submitted request whose next version this draft becomes (answering "changes requested").
+    pub reference: Option<String>,
+}
+
+/// A draft as the organisation's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DraftSummary {
+    /// The draft's id.
+    pub id: String,
+    /// The application's name as typed so far (may be empty).
+    pub application_name: String,
+    /// The request it revises, if any.
+    pub reference: Option<String>,
     /// When it was last saved (RFC 3339).
     pub updated_at: String,
 }
@@ -51,11 +78,12 @@ fn timestamp(now: OffsetDateTime) -> anyhow::Result<String> {
         .format(&Rfc3339)?)
 }
 
-/// Stores a new draft and returns its id.
+/// Stores a new draft for `owner` and returns its id.
 pub async fn create(
     pool: &SqlitePool,
     draft: &RegistrationDraft,
     checked: bool,
+    owner: &DraftOwner,
     now: OffsetDateTime,
 ) -> anyhow::Result<String> {
     let body = serde_json::to_string(draft)?;
@@ -65,13 +93,17 @@ pub async fn create(
     for _ in 0..3 {
         let id = new_id()?;
         let result = sqlx::query(
-            "INSERT INTO draft (id, body, checked, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO draft (id, body, checked, created_at, updated_at, ods_code, created_by, reference)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&id)
         .bind(&body)
         .bind(i64::from(checked))
         .bind(&at)
         .bind(&at)
+        .bind(&owner.ods_code)
+        .bind(&owner.created_by)
+        .bind(&owner.reference)
         .execute(pool)
         .await;
         match result {
@@ -83,16 +115,19 @@ pub async fn create(
     anyhow::bail!("could not find a free draft id")
 }
 
-/// The draft with this id, if there is one.
+/// The draft with this id, if there is one, whoever it belongs to (for the server's own use;
+/// people reach drafts through [`load_for`]).
 pub async fn load(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<StoredDraft>> {
     if !is_draft_id(id) {
         return Ok(None);
     }
-    let row =
-        sqlx::query("SELECT id, body, checked, created_at, updated_at FROM draft WHERE id = ?")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
+    let row = sqlx::query(
+        "SELECT id, body, checked, created_at, updated_at, ods_code, created_by, reference
+         FROM draft WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
     let Some(row) = row else { return Ok(None) };
     let body: String = row.try_get("body")?;
     Ok(Some(StoredDraft {
@@ -101,7 +136,51 @@ pub async fn load(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<StoredDr
         checked: row.try_get::<i64, _>("checked")? != 0,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        owner: DraftOwner {
+            ods_code: row.try_get("ods_code")?,
+            created_by: row.try_get("created_by")?,
+            reference: row.try_get("reference")?,
+        },
     }))
+}
+
+/// The draft with this id when it belongs to `ods_code`'s organisation; `None` otherwise, exactly
+/// as for a draft that does not exist (no one learns another organisation's draft exists).
+pub async fn load_for(
+    pool: &SqlitePool,
+    ods_code: &str,
+    id: &str,
+) -> anyhow::Result<Option<StoredDraft>> {
+    Ok(load(pool, id).await?.filter(|stored| {
+        stored
+            .owner
+            .ods_code
+            .as_deref()
+            .is_some_and(|own| own.eq_ignore_ascii_case(ods_code))
+    }))
+}
+
+/// The organisation's drafts, most recently saved first.
+pub async fn list_for(pool: &SqlitePool, ods_code: &str) -> anyhow::Result<Vec<DraftSummary>> {
+    let rows = sqlx::query(
+        "SELECT id, body, reference, updated_at FROM draft WHERE ods_code = ?
+         ORDER BY updated_at DESC, id",
+    )
+    .bind(ods_code.to_ascii_uppercase())
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let body: String = row.try_get("body")?;
+            let draft: RegistrationDraft = serde_json::from_str(&body)?;
+            Ok(DraftSummary {
+                id: row.try_get("id")?,
+                application_name: draft.application_name,
+                reference: row.try_get("reference")?,
+                updated_at: row.try_get("updated_at")?,
+            })
+        })
+        .collect()
 }
 
 /// Replaces a draft's content; false when there is no draft with this id.

@@ -139,6 +139,22 @@ pub async fn append(
     Ok(entry)
 }
 
+/// The signed record (JWS) of version `version` of `reference`, read on the caller's connection.
+pub async fn latest_record_in(
+    connection: &mut SqliteConnection,
+    reference: &str,
+    version: i64,
+) -> anyhow::Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT jws FROM log_entry WHERE reference = ? AND version = ? AND kind = 'registration_record'
+         ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(reference)
+    .bind(version)
+    .fetch_optional(connection)
+    .await?)
+}
+
 /// The signed record (JWS) of the latest version of `reference`, if it has one.
 pub async fn latest_record(pool: &SqlitePool, reference: &str) -> anyhow::Result<Option<String>> {
     Ok(sqlx::query_scalar(
@@ -207,6 +223,9 @@ pub enum Broken {
         /// The record's jti.
         jti: String,
     },
+    /// The signed decision names another request or version than the entry.
+    #[error("the signed decision names another request or version than the entry")]
+    DecisionTarget,
 }
 
 /// The result of walking the chain.
@@ -279,10 +298,22 @@ fn check_entry(
     if entry.computed_hash() != entry.entry_hash {
         return Some(Broken::Hash);
     }
-    let verified = match signing::verify(&entry.jws, keys) {
+    let typ = if entry.kind == Kind::Decision.as_str() {
+        signing::jws::DECISION_TYP
+    } else {
+        signing::jws::TYP
+    };
+    let verified = match signing::jws::verify_as(&entry.jws, keys, typ) {
         Ok(verified) => verified,
         Err(error) => return Some(Broken::Signature(error)),
     };
+    if entry.kind == Kind::Decision.as_str() {
+        let reference = verified.claims.get("reference").and_then(Value::as_str);
+        let version = verified.claims.get("version").and_then(Value::as_i64);
+        if reference != Some(entry.reference.as_str()) || version != Some(entry.version) {
+            return Some(Broken::DecisionTarget);
+        }
+    }
     if entry.kind == Kind::RegistrationRecord.as_str() {
         let jti = verified
             .claims

@@ -82,7 +82,68 @@ pub struct StoredRegistration {
     pub report: ValidationReport,
     /// When it was submitted (RFC 3339).
     pub submitted_at: String,
+    /// The account that submitted it (`None` before sign-in existed).
+    pub submitted_by: Option<String>,
+    /// That account's email at the time.
+    pub submitted_by_email: Option<String>,
 }
+
+/// Who submitted a version.
+#[derive(Debug, Clone, Copy)]
+pub struct Submitter<'a> {
+    /// The account's id.
+    pub user_id: &'a str,
+    /// The account's email (the signed record names it).
+    pub email: &'a str,
+}
+
+/// One request in a list: its latest version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// `AR-XXXX-XXXX`.
+    pub reference: String,
+    /// The latest version.
+    pub version: i64,
+    /// Its status.
+    pub status: Status,
+    /// The organisation's ODS code.
+    pub ods_code: String,
+    /// The organisation's name when known.
+    pub organisation_name: Option<String>,
+    /// The application's name.
+    pub application_name: String,
+    /// When the latest version was submitted (RFC 3339).
+    pub submitted_at: String,
+    /// `low` or `high`.
+    pub risk: Risk,
+}
+
+/// Which requests a list shows. Every field narrows; `None` does not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only this organisation (upper case).
+    pub ods_code: Option<String>,
+    /// Only this risk.
+    pub risk: Option<Risk>,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Page<T> {
+    /// The items on this page.
+    pub items: Vec<T>,
+    /// The page number, from 1.
+    pub page: u32,
+    /// Items per page.
+    pub per_page: u32,
+    /// Items on all pages.
+    pub total: u64,
+}
+
+/// How many requests a page of a list holds.
+pub const PER_PAGE: u32 = 50;
 
 /// A new random reference `AR-XXXX-XXXX` (8 characters of 30: about 39 bits).
 pub fn new_reference() -> anyhow::Result<String> {
@@ -118,11 +179,28 @@ pub fn is_reference(text: &str) -> bool {
             .all(|(_, b)| REFERENCE_ALPHABET.contains(b))
 }
 
-fn risk_text(risk: Risk) -> &'static str {
+/// The stored and JSON name of a risk.
+pub fn risk_text(risk: Risk) -> &'static str {
     match risk {
         Risk::Low => "low",
         Risk::High => "high",
     }
+}
+
+/// Reads a stored or typed risk name.
+pub fn parse_risk(text: &str) -> Option<Risk> {
+    match text {
+        "low" => Some(Risk::Low),
+        "high" => Some(Risk::High),
+        _ => None,
+    }
+}
+
+fn timestamp(now: OffsetDateTime) -> anyhow::Result<String> {
+    Ok(now
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)?
+        .format(&Rfc3339)?)
 }
 
 /// Stores version 1 of a new request with status `submitted` under a fresh reference, on the
@@ -132,61 +210,113 @@ pub async fn insert_new(
     request: &RegistrationRequest,
     report: &ValidationReport,
     risk: Risk,
+    submitter: Submitter<'_>,
     now: OffsetDateTime,
 ) -> anyhow::Result<String> {
-    let request_json = serde_json::to_string(request)?;
-    let report_json = serde_json::to_string(report)?;
-    let submitted_at = now.to_offset(time::UtcOffset::UTC).format(&Rfc3339)?;
-    let organisation_name = report.organisation.as_ref().map(|org| org.name.as_str());
     for _ in 0..REFERENCE_ATTEMPTS {
         let reference = new_reference()?;
-        let result = sqlx::query(
-            "INSERT INTO registration_request (reference, version, status, ods_code, organisation_name,
-               application_name, risk, request_json, report_json, submitted_at)
-             VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
+        let result = insert_version(
+            connection, &reference, 1, request, report, risk, submitter, now,
         )
-        .bind(&reference)
-        .bind(Status::Submitted.as_str())
-        .bind(&request.ods_code)
-        .bind(organisation_name)
-        .bind(&request.application.name)
-        .bind(risk_text(risk))
-        .bind(&request_json)
-        .bind(&report_json)
-        .bind(&submitted_at)
-        .execute(&mut *connection)
         .await;
         match result {
-            Ok(_) => return Ok(reference),
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => continue,
-            Err(error) => return Err(error.into()),
+            Ok(()) => return Ok(reference),
+            Err(InsertError::Taken) => continue,
+            Err(InsertError::Other(error)) => return Err(error),
         }
     }
     anyhow::bail!("no free reference after {REFERENCE_ATTEMPTS} attempts")
 }
 
-/// The latest version of the request with this reference.
-pub async fn latest(
-    pool: &SqlitePool,
-    reference: &str,
-) -> anyhow::Result<Option<StoredRegistration>> {
-    if !is_reference(reference) {
-        return Ok(None);
+/// Why a version was not inserted.
+#[derive(Debug)]
+pub enum InsertError {
+    /// The (reference, version) pair is taken.
+    Taken,
+    /// Anything else.
+    Other(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for InsertError {
+    fn from(error: E) -> Self {
+        InsertError::Other(error.into())
     }
-    let row = sqlx::query(
-        "SELECT reference, version, status, ods_code, organisation_name, application_name, risk,
-                request_json, report_json, submitted_at
-         FROM registration_request WHERE reference = ? ORDER BY version DESC LIMIT 1",
+}
+
+/// Stores `version` of `reference` with status `submitted`, on the caller's connection.
+#[allow(clippy::too_many_arguments)] // each is a distinct fact of the version
+pub async fn insert_version(
+    connection: &mut SqliteConnection,
+    reference: &str,
+    version: i64,
+    request: &RegistrationRequest,
+    report: &ValidationReport,
+    risk: Risk,
+    submitter: Submitter<'_>,
+    now: OffsetDateTime,
+) -> Result<(), InsertError> {
+    let request_json = serde_json::to_string(request)?;
+    let report_json = serde_json::to_string(report)?;
+    let submitted_at = timestamp(now)?;
+    let organisation_name = report.organisation.as_ref().map(|org| org.name.as_str());
+    let result = sqlx::query(
+        "INSERT INTO registration_request (reference, version, status, ods_code, organisation_name,
+           application_name, risk, request_json, report_json, submitted_at, submitted_by,
+           submitted_by_email)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(reference)
-    .fetch_optional(pool)
+    .bind(version)
+    .bind(Status::Submitted.as_str())
+    .bind(request.ods_code.trim().to_ascii_uppercase())
+    .bind(organisation_name)
+    .bind(&request.application.name)
+    .bind(risk_text(risk))
+    .bind(&request_json)
+    .bind(&report_json)
+    .bind(&submitted_at)
+    .bind(submitter.user_id)
+    .bind(submitter.email)
+    .execute(&mut *connection)
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Err(InsertError::Taken),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Sets the status of one version, on the caller's connection.
+pub async fn set_status(
+    connection: &mut SqliteConnection,
+    reference: &str,
+    version: i64,
+    status: Status,
+) -> anyhow::Result<()> {
+    let result = sqlx::query(
+        "UPDATE registration_request SET status = ? WHERE reference = ? AND version = ?",
+    )
+    .bind(status.as_str())
+    .bind(reference)
+    .bind(version)
+    .execute(connection)
     .await?;
-    let Some(row) = row else { return Ok(None) };
+    anyhow::ensure!(
+        result.rows_affected() == 1,
+        "no version {version} of {reference} to update"
+    );
+    Ok(())
+}
+
+const COLUMNS: &str = "reference, version, status, ods_code, organisation_name, application_name,
+    risk, request_json, report_json, submitted_at, submitted_by, submitted_by_email";
+
+fn stored_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<StoredRegistration> {
     let status: String = row.try_get("status")?;
     let risk: String = row.try_get("risk")?;
     let request_json: String = row.try_get("request_json")?;
     let report_json: String = row.try_get("report_json")?;
-    Ok(Some(StoredRegistration {
+    Ok(StoredRegistration {
         reference: row.try_get("reference")?,
         version: row.try_get("version")?,
         status: Status::parse(&status)
@@ -194,16 +324,137 @@ pub async fn latest(
         ods_code: row.try_get("ods_code")?,
         organisation_name: row.try_get("organisation_name")?,
         application_name: row.try_get("application_name")?,
-        risk: if risk == "high" {
-            Risk::High
-        } else {
-            Risk::Low
-        },
+        risk: parse_risk(&risk).ok_or_else(|| anyhow::anyhow!("unknown stored risk '{risk}'"))?,
         request: RegistrationRequest::from_json(&request_json)
             .map_err(|error| anyhow::anyhow!("stored request: {error}"))?,
         report: serde_json::from_str(&report_json)?,
         submitted_at: row.try_get("submitted_at")?,
-    }))
+        submitted_by: row.try_get("submitted_by")?,
+        submitted_by_email: row.try_get("submitted_by_email")?,
+    })
+}
+
+/// The latest version of `reference`, read on the caller's connection (inside its transaction).
+pub async fn latest_in(
+    connection: &mut SqliteConnection,
+    reference: &str,
+) -> anyhow::Result<Option<StoredRegistration>> {
+    if !is_reference(reference) {
+        return Ok(None);
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM registration_request WHERE reference = ? ORDER BY version DESC LIMIT 1"
+    ))
+    .bind(reference)
+    .fetch_optional(connection)
+    .await?;
+    row.as_ref().map(stored_from_row).transpose()
+}
+
+/// Version `version` of `reference`.
+pub async fn version(
+    pool: &SqlitePool,
+    reference: &str,
+    version: i64,
+) -> anyhow::Result<Option<StoredRegistration>> {
+    if !is_reference(reference) {
+        return Ok(None);
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM registration_request WHERE reference = ? AND version = ?"
+    ))
+    .bind(reference)
+    .bind(version)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(stored_from_row).transpose()
+}
+
+/// Every version of `reference`, oldest first (empty when there is no such request).
+pub async fn versions(
+    pool: &SqlitePool,
+    reference: &str,
+) -> anyhow::Result<Vec<StoredRegistration>> {
+    if !is_reference(reference) {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM registration_request WHERE reference = ? ORDER BY version"
+    ))
+    .bind(reference)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(stored_from_row).collect()
+}
+
+/// One page of requests (each at its latest version) matching `filter`, oldest submission first
+/// (the queue is worked in the order requests arrived).
+pub async fn list(pool: &SqlitePool, filter: &Filter, page: u32) -> anyhow::Result<Page<Summary>> {
+    let page = page.max(1);
+    // The latest version of each reference, then the filters; `?n IS NULL OR …` keeps one
+    // statement for every combination of filters.
+    const LATEST: &str = "FROM registration_request r
+        WHERE r.version = (SELECT MAX(v.version) FROM registration_request v WHERE v.reference = r.reference)
+          AND (?1 IS NULL OR r.status = ?1)
+          AND (?2 IS NULL OR r.ods_code = ?2)
+          AND (?3 IS NULL OR r.risk = ?3)";
+    let status = filter.status.map(Status::as_str);
+    let ods_code = filter.ods_code.as_deref().map(str::to_ascii_uppercase);
+    let risk = filter.risk.map(risk_text);
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {LATEST}"))
+        .bind(status)
+        .bind(&ods_code)
+        .bind(risk)
+        .fetch_one(pool)
+        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT r.reference, r.version, r.status, r.ods_code, r.organisation_name,
+                r.application_name, r.submitted_at, r.risk
+         {LATEST}
+         ORDER BY r.submitted_at, r.reference
+         LIMIT ?4 OFFSET ?5"
+    ))
+    .bind(status)
+    .bind(&ods_code)
+    .bind(risk)
+    .bind(i64::from(PER_PAGE))
+    .bind(i64::from(page - 1) * i64::from(PER_PAGE))
+    .fetch_all(pool)
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let status: String = row.try_get("status")?;
+            let risk: String = row.try_get("risk")?;
+            Ok(Summary {
+                reference: row.try_get("reference")?,
+                version: row.try_get("version")?,
+                status: Status::parse(&status)
+                    .ok_or_else(|| anyhow::anyhow!("unknown stored status '{status}'"))?,
+                ods_code: row.try_get("ods_code")?,
+                organisation_name: row.try_get("organisation_name")?,
+                application_name: row.try_get("application_name")?,
+                submitted_at: row.try_get("submitted_at")?,
+                risk: parse_risk(&risk)
+                    .ok_or_else(|| anyhow::anyhow!("unknown stored risk '{risk}'"))?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Page {
+        items,
+        page,
+        per_page: PER_PAGE,
+        total: u64::try_from(total).unwrap_or(0),
+    })
+}
+
+/// The latest version of the request with this reference.
+pub async fn latest(
+    pool: &SqlitePool,
+    reference: &str,
+) -> anyhow::Result<Option<StoredRegistration>> {
+    let mut connection = pool.acquire().await?;
+    latest_in(&mut connection, reference).await
 }
 
 #[cfg(test)]

@@ -2,6 +2,10 @@
 //! (docs/form.md). The handler saves the draft, applies the button's action and answers
 //! `303 See Other` (post/redirect/get), so it works without JavaScript.
 //!
+//! Only a signed-in Local Administrator may post it (anyone else is sent to sign in, or refused),
+//! and only with the session's CSRF token in the hidden `csrf_token` field. The draft belongs to
+//! the administrator's organisation, whose ODS code it always carries.
+//!
 //! Field values are never logged. An uploaded file that holds a private key or is a PKCS #12
 //! bundle is dropped here, before anything is stored: the redirect only says what was refused.
 
@@ -22,8 +26,10 @@ use registration::{
 use time::OffsetDateTime;
 
 use super::AppState;
+use crate::identity::{LocalAdminOf, SignedIn, require_any_local_admin};
 use crate::registrations::{self, SubmitError};
-use crate::store::drafts;
+use crate::store::drafts::{self, DraftOwner};
+use subtle::ConstantTimeEq;
 
 /// The highest row number a form may post (`mailboxes[1000]`); beyond it the post is refused.
 pub const MAX_ROW_INDEX: usize = 1000;
@@ -32,12 +38,32 @@ pub const MAX_ROW_INDEX: usize = 1000;
 pub const FORM_BODY_LIMIT: usize = super::PAGE_BODY_LIMIT;
 
 /// `POST /register`.
-pub async fn register(State(state): State<AppState>, request: Request<Body>) -> Response {
+pub async fn register(
+    State(state): State<AppState>,
+    signed_in: Option<SignedIn>,
+    request: Request<Body>,
+) -> Response {
     let now = OffsetDateTime::now_utc();
+    // Authorisation before reading the body: nothing is stored for someone who may not post.
+    let Some(signed_in) = signed_in else {
+        return Redirect::to("/sign-in?next=/register").into_response();
+    };
+    let Ok(admin) = require_any_local_admin(&signed_in.identity) else {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "Only a Local Administrator can make registration requests. Reviewers decide on them from the review queue.",
+        );
+    };
     let input = match read_form(&state, request).await {
         Ok(input) => input,
         Err(refusal) => return refusal.into_response(),
     };
+    if !csrf_field_matches(&input.fields, &signed_in) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "This form has expired (your session changed since the page was loaded). Go back, reload the page and try again.",
+        );
+    }
     let posted = match parse_fields(&input.fields) {
         Ok(posted) => posted,
         Err(TooManyRows) => {
@@ -47,7 +73,7 @@ pub async fn register(State(state): State<AppState>, request: Request<Body>) -> 
             );
         }
     };
-    match handle(&state, posted, input.uploads, now).await {
+    match handle(&state, &admin, posted, input.uploads, now).await {
         Ok(location) => Redirect::to(&location).into_response(),
         Err(error) => {
             // The error names the failing operation only: no field value reaches the log.
@@ -59,6 +85,20 @@ pub async fn register(State(state): State<AppState>, request: Request<Body>) -> 
         }
     }
 }
+
+/// Whether the post's `csrf_token` field is the session's token (compared in constant time).
+fn csrf_field_matches(fields: &[(String, String)], signed_in: &SignedIn) -> bool {
+    let expected = signed_in.session.csrf_token().as_bytes();
+    fields
+        .iter()
+        .find(|(name, _)| name == CSRF_FIELD)
+        .is_some_and(|(_, value)| {
+            !expected.is_empty() && bool::from(value.as_bytes().ct_eq(expected))
+        })
+}
+
+/// The hidden field that carries the session's CSRF token in every form post.
+pub const CSRF_FIELD: &str = "csrf_token";
 
 /// What one post carried.
 #[derive(Default)]
@@ -197,15 +237,19 @@ async fn read_multipart(mut multipart: Multipart) -> Result<FormInput, Refusal> 
 /// Saves, applies the action and returns the redirect's location.
 async fn handle(
     state: &AppState,
+    admin: &LocalAdminOf,
     posted: Posted,
     uploads: Vec<Upload>,
     now: OffsetDateTime,
 ) -> anyhow::Result<String> {
+    // Another organisation's draft id is treated as no draft: what was posted becomes a new
+    // draft of the administrator's own organisation.
     let existing = match posted.draft_id.as_deref() {
-        Some(id) => drafts::load(&state.pool, id).await?,
+        Some(id) => drafts::load_for(&state.pool, admin.ods_code(), id).await?,
         None => None,
     };
     let mut draft = posted.draft;
+    draft.ods_code = admin.ods_code().to_string();
     let mut checked = false;
     if let Some(stored) = existing.as_ref() {
         // A file input cannot be re-filled by the browser: earlier uploads live in the draft.
@@ -227,32 +271,29 @@ async fn handle(
         draft.apply(action);
     }
 
+    let mut not_awaiting_changes = false;
     if action == Some(FormAction::Submit)
         && refused.is_none()
         && let Some(request) = draft.to_request().request
     {
+        let desk = state.desk();
         let submitted = match existing.as_ref() {
-            Some(stored) => {
-                registrations::submit_draft(
-                    &state.pool,
-                    &state.directory,
-                    &state.keys,
-                    &request,
-                    &stored.id,
-                    now,
-                )
-                .await
-            }
-            None => {
-                registrations::submit(&state.pool, &state.directory, &state.keys, &request, now)
-                    .await
-            }
+            Some(stored) => registrations::submit_draft(desk, admin, &request, stored, now).await,
+            None => registrations::submit(desk, admin, &request, now).await,
         };
         match submitted {
             Ok(submitted) => {
                 return Ok(format!("/registrations/{}/submitted", submitted.reference));
             }
             Err(SubmitError::Invalid(_)) => {}
+            // A revision whose request was decided (or revised) meanwhile: the draft is kept
+            // and its page says so.
+            Err(SubmitError::NotAwaitingChanges(_) | SubmitError::NotFound) => {
+                not_awaiting_changes = true;
+            }
+            Err(SubmitError::WrongOrganisation) => {
+                anyhow::bail!("a draft's ODS code was not its administrator's organisation")
+            }
             Err(SubmitError::Store(error)) => return Err(error),
         }
     }
@@ -260,22 +301,41 @@ async fn handle(
         checked = true;
     }
 
+    let owner = DraftOwner {
+        ods_code: Some(admin.ods_code().to_string()),
+        created_by: Some(admin.user_id().to_string()),
+        reference: existing
+            .as_ref()
+            .and_then(|stored| stored.owner.reference.clone()),
+    };
     let id = match existing {
         Some(stored) => {
             if !drafts::update(&state.pool, &stored.id, &draft, checked, now).await? {
                 // Deleted between load and update (submitted in another tab): keep what was typed.
-                drafts::create(&state.pool, &draft, checked, now).await?
+                drafts::create(&state.pool, &draft, checked, &owner, now).await?
             } else {
                 stored.id
             }
         }
-        None => drafts::create(&state.pool, &draft, checked, now).await?,
+        None => drafts::create(&state.pool, &draft, checked, &owner, now).await?,
     };
-    Ok(location(&id, action.as_ref(), refused))
+    Ok(location(
+        &id,
+        action.as_ref(),
+        refused,
+        not_awaiting_changes,
+    ))
 }
 
 /// Where the browser goes after the draft `id` was saved with `action` applied.
-fn location(id: &str, action: Option<&FormAction>, refused: Option<RefusedUpload>) -> String {
+/// `not_awaiting_changes`: a revision could not be submitted because its request no longer
+/// waits for changes (the page explains).
+fn location(
+    id: &str,
+    action: Option<&FormAction>,
+    refused: Option<RefusedUpload>,
+    not_awaiting_changes: bool,
+) -> String {
     let mut query = Vec::new();
     let mut fragment = None;
     match action {
@@ -295,6 +355,9 @@ fn location(id: &str, action: Option<&FormAction>, refused: Option<RefusedUpload
     let refused = refused.map(|reason| format!("refused={}", reason.as_str()));
     if let Some(refused) = refused.as_deref() {
         query.push(refused);
+    }
+    if not_awaiting_changes {
+        query.push("not_awaiting_changes=1");
     }
     let mut location = format!("/register/{id}");
     if !query.is_empty() {
@@ -358,6 +421,7 @@ fn parse_fields(fields: &[(String, String)]) -> Result<Posted, TooManyRows> {
         let value = value.clone();
         let draft = &mut posted.draft;
         match name.as_str() {
+            CSRF_FIELD => {}
             "draft_id" => posted.draft_id = Some(value).filter(|id| !id.is_empty()),
             "action" => posted.action = Some(value),
             "ods_code" => draft.ods_code = value,
@@ -504,23 +568,38 @@ mod tests {
     fn redirects_each_action_to_its_place() {
         let id = "abc";
         assert_eq!(
-            location(id, Some(&FormAction::Check), None),
+            location(id, Some(&FormAction::Check), None, false),
             "/register/abc?checked=1#error-summary"
         );
         assert_eq!(
-            location(id, Some(&FormAction::Save), Some(RefusedUpload::PrivateKey)),
+            location(
+                id,
+                Some(&FormAction::Save),
+                Some(RefusedUpload::PrivateKey),
+                false
+            ),
             "/register/abc?saved=1&refused=private_key"
         );
         assert_eq!(
-            location(id, Some(&FormAction::Remove(DraftList::Contacts, 0)), None),
+            location(
+                id,
+                Some(&FormAction::Remove(DraftList::Contacts, 0)),
+                None,
+                false
+            ),
             "/register/abc#contacts"
         );
         assert_eq!(
-            location(id, Some(&FormAction::Add(DraftList::RedirectUris)), None),
+            location(
+                id,
+                Some(&FormAction::Add(DraftList::RedirectUris)),
+                None,
+                false
+            ),
             "/register/abc#redirect-uris"
         );
         assert_eq!(
-            location(id, None, Some(RefusedUpload::TooLarge)),
+            location(id, None, Some(RefusedUpload::TooLarge), false),
             "/register/abc?refused=too_large"
         );
     }

@@ -39,6 +39,17 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
 }
 
+impl AppState {
+    /// What the domain functions (registrations, review) work with.
+    pub fn desk(&self) -> crate::registrations::Desk<'_> {
+        crate::registrations::Desk {
+            pool: &self.pool,
+            directory: &self.directory,
+            keys: &self.keys,
+        }
+    }
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()

@@ -226,6 +226,25 @@ pub fn risk(request: &RegistrationRequest) -> Risk {
     if high { Risk::High } else { Risk::Low }
 }
 
+/// True when a request must be approved by two different reviewers before it is approved: it
+/// asks for app-only access to mailbox data (a Graph application permission on mail, calendars,
+/// contacts or mailbox settings, or Exchange `full_access_as_app`), scoped or not. Such an
+/// application reads or sends as mailboxes with no user present, so one person's judgement is
+/// not enough (four-eyes). Judged like [`risk`] on every resolvable permission.
+pub fn needs_second_approval(request: &RegistrationRequest) -> bool {
+    let catalogue = PermissionCatalogue::get();
+    request
+        .permissions
+        .iter()
+        .take(MAX_PERMISSIONS)
+        .filter(|p| p.value.chars().count() <= MAX_PERMISSION_VALUE_CHARS)
+        .filter_map(|p| catalogue.resolve(given_resource(p), &p.value, p.permission_type))
+        .any(|entry| {
+            is_app_mail(entry)
+                || (entry.resource() == Resource::Exchange && entry.value() == "full_access_as_app")
+        })
+}
+
 /// One permission's risk, as [`risk`] judges a request by it (the form's picker shows it).
 pub fn permission_risk(entry: &Permission) -> Risk {
     let high = is_app_mail(entry)

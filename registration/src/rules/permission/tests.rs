@@ -571,6 +571,36 @@ fn risk_is_high_for_app_mail_privileged_and_tenant_wide_reads() {
 }
 
 #[test]
+fn only_app_only_mailbox_access_needs_a_second_approval() {
+    for (permission, two) in [
+        ((None, "Mail.Send", Application), true),
+        ((None, "Calendars.ReadWrite", Application), true),
+        ((Some("exchange"), "full_access_as_app", Application), true),
+        // High risk, but not mailbox data: one reviewer decides.
+        ((None, "User.Read.All", Application), false),
+        ((None, "Directory.ReadWrite.All", Delegated), false),
+        ((None, "Mail.Send", Delegated), false),
+        ((Some("exchange"), "IMAP.AccessAsApp", Application), false),
+    ] {
+        let access = if permission.2 == Application {
+            App
+        } else {
+            Del
+        };
+        assert_eq!(
+            needs_second_approval(&scoped(request(access, &[permission]))),
+            two,
+            "{permission:?}"
+        );
+    }
+    // Unknown permissions never count (they are errors, so the request is never stored).
+    assert!(!needs_second_approval(&request(
+        App,
+        &[(None, "Mail.Sendd", Application)]
+    )));
+}
+
+#[test]
 fn every_code_is_raised_by_some_test_row() {
     let mut raised: Vec<&str> = TABLE
         .iter()

@@ -1,0 +1,350 @@
+//! Reviewers' decisions: approve, reject, or request changes, with four-eyes rules. One code path
+//! for the review pages and the JSON API.
+//!
+//! - A decision is about the latest version of a request, and only while it awaits one
+//!   (`submitted`, or `awaiting_second_approval`).
+//! - Rejecting or requesting changes needs a reason (the Local Administrator reads it).
+//! - No reviewer decides on a request they submitted (any version of it), and a request that
+//!   asks for app-only access to mailbox data ([`needs_second_approval`]) is approved only when
+//!   two different reviewers have approved it: the first approval moves it to
+//!   `awaiting_second_approval`.
+//! - Each decision is signed (JWS `typ` `appreg-decision+jwt`) and appended to the same
+//!   hash-chained log as the request records, in the same transaction as the status change. The
+//!   decision's claims bind it to the exact record decided on (`record_sha256`).
+
+use registration::rules::permission::needs_second_approval;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::identity::{Identity, Reviewer};
+use crate::registrations::{Desk, Status};
+use crate::signing::{self, jws};
+use crate::store::{log, registrations};
+
+/// What a reviewer decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// The request may go ahead (or, where two approvals are needed, the first of them).
+    Approve,
+    /// The request will not go ahead.
+    Reject,
+    /// The Local Administrator must change the request and resubmit it.
+    RequestChanges,
+}
+
+impl Decision {
+    /// The stored and JSON name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approve => "approve",
+            Decision::Reject => "reject",
+            Decision::RequestChanges => "request_changes",
+        }
+    }
+
+    /// Reads a stored or posted name.
+    pub fn parse(text: &str) -> Option<Decision> {
+        match text {
+            "approve" => Some(Decision::Approve),
+            "reject" => Some(Decision::Reject),
+            "request_changes" => Some(Decision::RequestChanges),
+            _ => None,
+        }
+    }
+
+    /// Whether the Local Administrator must be told why.
+    pub const fn needs_reason(self) -> bool {
+        !matches!(self, Decision::Approve)
+    }
+}
+
+/// The longest reason kept (a reason is a note to a person, not a document).
+pub const MAX_REASON_CHARS: usize = 4000;
+
+/// A decision as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredDecision {
+    /// The request's reference.
+    pub reference: String,
+    /// The version decided on.
+    pub version: i64,
+    /// 1 for the first decision on that version.
+    pub n: i64,
+    /// What was decided.
+    pub decision: Decision,
+    /// Why (always present for reject and request changes).
+    pub reason: Option<String>,
+    /// The reviewer's email.
+    pub reviewer_email: String,
+    /// The version's status once the decision took effect.
+    pub status_after: Status,
+    /// When (RFC 3339).
+    pub decided_at: String,
+    /// The log entry holding the signed decision.
+    pub log_seq: i64,
+}
+
+/// Why a decision was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecideError {
+    /// No such reference (404).
+    #[error("there is no such registration request")]
+    NotFound,
+    /// The reviewer submitted a version of this request (403).
+    #[error("a reviewer cannot decide on a request they submitted")]
+    OwnSubmission,
+    /// The reviewer already approved; the second approval must be someone else's (403).
+    #[error("the second approval must come from another reviewer")]
+    SecondApprovalBySameReviewer,
+    /// Reject and request changes need a reason (422).
+    #[error("a reason is required")]
+    ReasonRequired,
+    /// The reason is longer than [`MAX_REASON_CHARS`] (422).
+    #[error("the reason is too long")]
+    ReasonTooLong,
+    /// The request is not awaiting a decision (409).
+    #[error("the request is {0:?}, not awaiting a decision")]
+    NotAwaitingDecision(Status),
+    /// The database failed; nothing was recorded (500).
+    #[error("the decision could not be stored")]
+    Store(#[from] anyhow::Error),
+}
+
+/// A recorded decision.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Decided {
+    /// The request's reference.
+    pub reference: String,
+    /// The version decided on.
+    pub version: i64,
+    /// What was decided.
+    pub decision: Decision,
+    /// The request's status now.
+    pub status: Status,
+    /// The reason given.
+    pub reason: Option<String>,
+    /// When (RFC 3339).
+    pub decided_at: String,
+}
+
+/// Records `reviewer`'s decision on the latest version of `reference`.
+///
+/// Checks, in order: the request exists (404), four-eyes (403), the reason (422), the status
+/// (409). The status and four-eyes checks are made under SQLite's writer lock, so two reviewers
+/// deciding at once cannot both act on the same status.
+pub async fn decide(
+    desk: Desk<'_>,
+    reviewer: &Reviewer,
+    reference: &str,
+    decision: Decision,
+    reason: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Decided, DecideError> {
+    let reason = reason.map(str::trim).filter(|text| !text.is_empty());
+    let mut transaction = desk
+        .pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(anyhow::Error::from)?;
+    let latest = registrations::latest_in(&mut transaction, reference)
+        .await?
+        .ok_or(DecideError::NotFound)?;
+    if submitted_any_version(&mut transaction, reference, reviewer.user_id()).await? {
+        return Err(DecideError::OwnSubmission);
+    }
+    let earlier = decisions_in(&mut transaction, reference, latest.version).await?;
+    if latest.status == Status::AwaitingSecondApproval
+        && decision == Decision::Approve
+        && earlier.iter().any(|d| {
+            d.decision == Decision::Approve && d.reviewer_id.as_deref() == Some(reviewer.user_id())
+        })
+    {
+        return Err(DecideError::SecondApprovalBySameReviewer);
+    }
+    if decision.needs_reason() && reason.is_none() {
+        return Err(DecideError::ReasonRequired);
+    }
+    if reason.is_some_and(|text| text.chars().count() > MAX_REASON_CHARS) {
+        return Err(DecideError::ReasonTooLong);
+    }
+    let status_after = match (latest.status, decision) {
+        (Status::Submitted, Decision::Approve) if needs_second_approval(&latest.request) => {
+            Status::AwaitingSecondApproval
+        }
+        (Status::Submitted | Status::AwaitingSecondApproval, Decision::Approve) => Status::Approved,
+        (Status::Submitted | Status::AwaitingSecondApproval, Decision::Reject) => Status::Rejected,
+        (Status::Submitted | Status::AwaitingSecondApproval, Decision::RequestChanges) => {
+            Status::ChangesRequested
+        }
+        (status, _) => return Err(DecideError::NotAwaitingDecision(status)),
+    };
+    let n = i64::try_from(earlier.len()).unwrap_or(i64::MAX - 1) + 1;
+    let decided_at = timestamp(now)?;
+    let record = log::latest_record_in(&mut transaction, reference, latest.version)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{reference} v{} has no signed record", latest.version))?;
+    let key = desk.keys.current(&mut transaction).await?;
+    let claims = json!({
+        "iss": desk.keys.issuer(),
+        "iat": now.unix_timestamp(),
+        "jti": format!("{reference}/v{}/decision/{n}", latest.version),
+        "reference": reference,
+        "version": latest.version,
+        "decision": decision.as_str(),
+        "reason": reason,
+        "reviewer": reviewer.email(),
+        "status": status_after.as_str(),
+        "record_sha256": hex_sha256(&record),
+    });
+    let signed = jws::sign_as(&key, &signing::canonical_json(&claims), jws::DECISION_TYP);
+    let entry = log::append(
+        &mut transaction,
+        log::Kind::Decision,
+        reference,
+        latest.version,
+        &signed,
+        now,
+    )
+    .await?;
+    sqlx::query(
+        "INSERT INTO decision (reference, version, n, decision, reason, reviewer_id, reviewer_email,
+           status_after, decided_at, log_seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(reference)
+    .bind(latest.version)
+    .bind(n)
+    .bind(decision.as_str())
+    .bind(reason)
+    .bind(reviewer.user_id())
+    .bind(reviewer.email())
+    .bind(status_after.as_str())
+    .bind(&decided_at)
+    .bind(entry.seq)
+    .execute(&mut *transaction)
+    .await
+    .map_err(anyhow::Error::from)?;
+    registrations::set_status(&mut transaction, reference, latest.version, status_after).await?;
+    transaction.commit().await.map_err(anyhow::Error::from)?;
+    Ok(Decided {
+        reference: reference.to_string(),
+        version: latest.version,
+        decision,
+        status: status_after,
+        reason: reason.map(str::to_string),
+        decided_at,
+    })
+}
+
+/// Every decision on every version of `reference`, in order, when `identity` may read the
+/// request (empty otherwise, as for a request that does not exist).
+pub async fn decisions(
+    pool: &SqlitePool,
+    identity: &Identity,
+    reference: &str,
+) -> anyhow::Result<Vec<StoredDecision>> {
+    if crate::registrations::find(pool, identity, reference)
+        .await?
+        .is_none()
+    {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "SELECT reference, version, n, decision, reason, reviewer_email, status_after, decided_at,
+                log_seq
+         FROM decision WHERE reference = ? ORDER BY version, n",
+    )
+    .bind(reference)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let decision: String = row.try_get("decision")?;
+            let status: String = row.try_get("status_after")?;
+            Ok(StoredDecision {
+                reference: row.try_get("reference")?,
+                version: row.try_get("version")?,
+                n: row.try_get("n")?,
+                decision: Decision::parse(&decision)
+                    .ok_or_else(|| anyhow::anyhow!("unknown stored decision '{decision}'"))?,
+                reason: row.try_get("reason")?,
+                reviewer_email: row.try_get("reviewer_email")?,
+                status_after: Status::parse(&status)
+                    .ok_or_else(|| anyhow::anyhow!("unknown stored status '{status}'"))?,
+                decided_at: row.try_get("decided_at")?,
+                log_seq: row.try_get("log_seq")?,
+            })
+        })
+        .collect()
+}
+
+/// Whether `identity` may decide on a request submitted by these accounts (pages use it to
+/// show or hide the decision form; [`decide`] enforces it).
+pub fn may_decide(identity: &Identity, submitters: &[Option<String>]) -> bool {
+    crate::identity::require_reviewer(identity).is_ok()
+        && !submitters
+            .iter()
+            .any(|submitter| submitter.as_deref() == Some(identity.user_id.as_str()))
+}
+
+struct EarlierDecision {
+    decision: Decision,
+    reviewer_id: Option<String>,
+}
+
+async fn decisions_in(
+    connection: &mut SqliteConnection,
+    reference: &str,
+    version: i64,
+) -> anyhow::Result<Vec<EarlierDecision>> {
+    let rows = sqlx::query(
+        "SELECT decision, reviewer_id FROM decision WHERE reference = ? AND version = ? ORDER BY n",
+    )
+    .bind(reference)
+    .bind(version)
+    .fetch_all(connection)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let decision: String = row.try_get("decision")?;
+            Ok(EarlierDecision {
+                decision: Decision::parse(&decision)
+                    .ok_or_else(|| anyhow::anyhow!("unknown stored decision '{decision}'"))?,
+                reviewer_id: row.try_get("reviewer_id")?,
+            })
+        })
+        .collect()
+}
+
+async fn submitted_any_version(
+    connection: &mut SqliteConnection,
+    reference: &str,
+    user_id: &str,
+) -> anyhow::Result<bool> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM registration_request WHERE reference = ? AND submitted_by = ?",
+    )
+    .bind(reference)
+    .bind(user_id)
+    .fetch_one(connection)
+    .await?;
+    Ok(count > 0)
+}
+
+fn timestamp(now: OffsetDateTime) -> anyhow::Result<String> {
+    Ok(now
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)?
+        .format(&Rfc3339)?)
+}
+
+fn hex_sha256(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
