@@ -152,7 +152,7 @@ impl ReviewBackend for ReviewPages {
                 .request
                 .permissions
                 .iter()
-                .map(|requested| permission_row(requested))
+                .map(permission_row)
                 .collect();
             let mut request = latest.request.clone();
             // The report describes each certificate; its bytes would only weigh the page down.

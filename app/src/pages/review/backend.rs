@@ -245,8 +245,7 @@ mod ssr {
         /// One page of the queue for the signed-in account.
         fn queue(&self, query: QueueQuery) -> BoxFuture<'_, Result<Access<QueuePage>, String>>;
         /// One request's review page for the signed-in account.
-        fn detail(&self, reference: String)
-        -> BoxFuture<'_, Result<Access<ReviewDetail>, String>>;
+        fn detail(&self, reference: String) -> BoxFuture<'_, Result<Access<ReviewDetail>, String>>;
     }
 
     /// The review backend as the pages find it in context.
@@ -263,9 +262,48 @@ pub async fn load_review_queue(query: QueueQuery) -> Result<Access<QueuePage>, S
 
 /// Loads one request's review page.
 #[server(prefix = "/_fn", endpoint = "load_review_detail")]
-pub async fn load_review_detail(
-    reference: String,
-) -> Result<Access<ReviewDetail>, ServerFnError> {
+pub async fn load_review_detail(reference: String) -> Result<Access<ReviewDetail>, ServerFnError> {
     let backend = expect_context::<ReviewBackendHandle>();
-    backend.0.detail(reference).await.map_err(ServerFnError::new)
+    backend
+        .0
+        .detail(reference)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_awaits_a_decision_unless_told_otherwise_and_pages_keep_the_filters() {
+        let query = |status: Option<&str>, ods: Option<&str>, risk: Option<&str>| QueueQuery {
+            status: status.map(str::to_string),
+            ods_code: ods.map(str::to_string),
+            risk: risk.map(str::to_string),
+            page: None,
+        };
+        assert_eq!(query(None, None, None).status(), AWAITING);
+        assert_eq!(query(Some("nonsense"), None, None).status(), AWAITING);
+        assert_eq!(query(Some("all"), None, None).status(), ANY_STATUS);
+        assert_eq!(query(Some("rejected"), None, None).status(), "rejected");
+        assert_eq!(query(None, Some("  "), Some("medium")).ods_code(), None);
+        assert_eq!(query(None, None, Some("medium")).risk(), None);
+        assert_eq!(
+            query(Some("approved"), Some(" rx1 "), Some("high")).href(3),
+            "/review?status=approved&ods_code=RX1&risk=high&page=3"
+        );
+        assert_eq!(
+            query(None, Some("R&D"), None).href(1),
+            "/review?status=awaiting&ods_code=R%26D&page=1"
+        );
+        assert_eq!(
+            QueueQuery {
+                page: Some(0),
+                ..QueueQuery::default()
+            }
+            .page(),
+            1
+        );
+    }
 }

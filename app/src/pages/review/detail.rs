@@ -96,8 +96,12 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
         .map(|c| c.file_name.clone())
         .collect();
     let access_text = match request.access_type {
-        AccessType::Delegated => "Delegated access: a user signs in and the application acts as them.",
-        AccessType::Application => "Application (app-only) access: the application acts with no user present.",
+        AccessType::Delegated => {
+            "Delegated access: a user signs in and the application acts as them."
+        }
+        AccessType::Application => {
+            "Application (app-only) access: the application acts with no user present."
+        }
     };
     view! {
         <PageTitle text=format!("Review {}", detail.reference) />
@@ -405,9 +409,15 @@ fn Decisions(decisions: Vec<DecisionRow>) -> impl IntoView {
 fn DecisionSection(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
     // A refusal the post ran into explains itself even if the standing has changed since.
     let refused = match outcome.error.as_deref() {
-        Some("own_submission") => Some("You cannot decide on this request: you submitted a version of it. Another reviewer must decide."),
-        Some("second_approval_by_same_reviewer") => Some("You gave the first approval, so the second must come from another reviewer."),
-        Some("not_awaiting_decision") => Some("The request is no longer awaiting a decision: another reviewer may have decided on it meanwhile."),
+        Some("own_submission") => Some(
+            "You cannot decide on this request: you submitted a version of it. Another reviewer must decide.",
+        ),
+        Some("second_approval_by_same_reviewer") => {
+            Some("You gave the first approval, so the second must come from another reviewer.")
+        }
+        Some("not_awaiting_decision") => Some(
+            "The request is no longer awaiting a decision: another reviewer may have decided on it meanwhile.",
+        ),
         _ => None,
     };
     let why_not = match &detail.standing {
@@ -458,7 +468,10 @@ fn DecisionForm(detail: ReviewDetail, csrf_token: String, outcome: Outcome) -> i
     };
     let chosen = outcome.decision.clone().unwrap_or_default();
     let first_of_two = detail.needs_second_approval && detail.status == "submitted";
-    let radio = move |value: &'static str, id: &'static str, label: &'static str, hint: &'static str| {
+    let radio = move |value: &'static str,
+                      id: &'static str,
+                      label: &'static str,
+                      hint: &'static str| {
         let hint_id = format!("{id}-hint");
         view! {
             <div class="nhsuk-radios__item">
