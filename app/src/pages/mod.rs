@@ -2,6 +2,7 @@
 
 mod not_found;
 pub mod register;
+pub mod review;
 mod start;
 mod submitted;
 
@@ -9,6 +10,7 @@ use leptos::prelude::*;
 
 pub use not_found::NotFound;
 pub use register::RegisterPage;
+pub use review::{ReviewDetailPage, ReviewQueuePage};
 pub use start::StartPage;
 pub use submitted::SubmittedPage;
 

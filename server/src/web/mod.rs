@@ -5,6 +5,7 @@ pub mod api;
 pub mod form;
 mod headers;
 pub mod pages;
+pub mod review_pages;
 
 use std::sync::Arc;
 
@@ -64,12 +65,17 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let pages = Router::<AppState>::new()
         .route("/register", post(form::register))
+        .route("/review/{reference}/decisions", post(review_pages::decide))
         .leptos_routes_with_context(
             &state,
             routes,
             {
                 let backend = pages::PagesBackend::handle(state.clone());
-                move || leptos::context::provide_context(backend.clone())
+                let review = review_pages::ReviewPages::handle(state.clone());
+                move || {
+                    leptos::context::provide_context(backend.clone());
+                    leptos::context::provide_context(review.clone());
+                }
             },
             {
                 let options = state.leptos_options.clone();
