@@ -37,6 +37,7 @@ pub struct Desk<'a> {
 
 /// A stored submission.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Submitted {
     /// `AR-XXXX-XXXX`.
     pub reference: String,
