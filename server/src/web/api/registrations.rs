@@ -10,12 +10,8 @@ use registration::{Directory, RegistrationRequest, ValidationReport};
 use time::OffsetDateTime;
 
 use super::{ApiError, ApiPath, json_body, parse_request};
-use crate::identity::{
-    CsrfChecked, Identity, SignedIn, require_any_local_admin, require_reviewer,
-};
-use crate::registrations::{
-    self, Filter, Page, Status, StoredRegistration, Submitted, Summary,
-};
+use crate::identity::{CsrfChecked, Identity, SignedIn, require_any_local_admin, require_reviewer};
+use crate::registrations::{self, Filter, Page, Status, StoredRegistration, Submitted, Summary};
 use crate::review::{self, Decided, Decision, StoredDecision};
 use crate::store::registrations::parse_risk;
 use crate::web::AppState;
@@ -107,16 +103,19 @@ fn list_query(query: Option<&str>) -> Result<(Filter, u32), ApiError> {
             }
             "ods_code" => filter.ods_code = Some(value.to_ascii_uppercase()),
             "risk" => {
-                filter.risk = Some(parse_risk(value).ok_or_else(|| {
-                    bad(format!("risk={value} is not a risk: use low or high."))
-                })?);
+                filter.risk =
+                    Some(parse_risk(value).ok_or_else(|| {
+                        bad(format!("risk={value} is not a risk: use low or high."))
+                    })?);
             }
             "page" => {
                 page = value
                     .parse::<u32>()
                     .ok()
                     .filter(|&n| n >= 1)
-                    .ok_or_else(|| bad(format!("page={value} is not a page number: use 1, 2, …")))?;
+                    .ok_or_else(|| {
+                        bad(format!("page={value} is not a page number: use 1, 2, …"))
+                    })?;
             }
             other => {
                 return Err(bad(format!(
@@ -332,7 +331,8 @@ pub async fn decide(
     let reviewer = require_reviewer(&signed_in.identity)?;
     // Who may decide is settled before the body is read: `decide` checks it again under the
     // writer lock, with the decision in hand.
-    let versions = registrations::find_versions(&state.pool, &signed_in.identity, &reference).await?;
+    let versions =
+        registrations::find_versions(&state.pool, &signed_in.identity, &reference).await?;
     if versions.is_empty() {
         return Err(ApiError::registration_not_found());
     }
@@ -499,7 +499,13 @@ mod tests {
 
     #[test]
     fn the_list_query_refuses_unknown_filters_and_values() {
-        for query in ["state=approved", "status=done", "risk=medium", "page=0", "page=x"] {
+        for query in [
+            "state=approved",
+            "status=done",
+            "risk=medium",
+            "page=0",
+            "page=x",
+        ] {
             let error = list_query(Some(query)).unwrap_err();
             assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{query}");
         }
