@@ -532,7 +532,7 @@ async fn every_route_answers_each_role_with_the_contracts_status_and_body() {
     let rows = rows();
     let mut world = world(&rows).await;
     for row in &rows {
-        for role in 0..5 {
+        for (role, role_name) in ROLES.iter().enumerate() {
             let reference = match row.target {
                 Target::None => String::new(),
                 Target::Shared => world.shared.clone(),
@@ -540,7 +540,7 @@ async fn every_route_answers_each_role_with_the_contracts_status_and_body() {
                 Target::FreshChangesRequested => world.changes_requested.pop_front().unwrap(),
             };
             let path = row.path.replace("{ref}", &reference);
-            let context = format!("{} {path} as {}", row.method, ROLES[role]);
+            let context = format!("{} {path} as {}", row.method, role_name);
             if row.fresh_session
                 && let Some(account) = &world.accounts[role]
             {
