@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::identity::{Identity, Reviewer};
+use crate::notify;
 use crate::registrations::{Desk, Status};
 use crate::signing::{self, jws};
 use crate::store::{log, registrations};
@@ -233,6 +234,18 @@ pub async fn decide(
     .map_err(anyhow::Error::from)?;
     registrations::set_status(&mut transaction, reference, latest.version, status_after).await?;
     transaction.commit().await.map_err(anyhow::Error::from)?;
+    desk.mailer
+        .send_in_background(notify::decision(&notify::DecisionNotice {
+            reference,
+            version: latest.version,
+            application_name: &latest.application_name,
+            decision: decision.as_str(),
+            status: status_after.as_str(),
+            reason,
+            submitter_email: latest.submitted_by_email.as_deref().unwrap_or(""),
+            contacts: &latest.request.contacts,
+            page_url: &desk.request_page_url(reference),
+        }));
     Ok(Decided {
         reference: reference.to_string(),
         version: latest.version,

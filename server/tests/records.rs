@@ -363,6 +363,11 @@ async fn no_log_line_holds_key_material() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Tests on other threads register the same callsites at the same time, and one may store
+    // "never" for a callsite while this subscriber is being set. Once a first app has
+    // registered them, recompute every callsite's interest with this subscriber in place.
+    drop(TestApp::new().await);
+    tracing::callsite::rebuild_interest_cache();
     let app = TestApp::as_local_admin_of("RX1").await;
     let reference = submit(&app).await;
     signing::keys::rotate(
@@ -410,6 +415,9 @@ async fn desk_with_records(dir: &Path, count: usize) -> Vec<String> {
     let keys = signing::KeyRing::open(&pool, &data.join("keys"), "http://127.0.0.1:3000")
         .await
         .unwrap();
+    let mailer = std::sync::Arc::new(
+        server::notify::Mailer::outbox(dir.join("outbox"), "appreg@localhost").unwrap(),
+    );
     let mut references = Vec::new();
     for _ in 0..count {
         references.push(
@@ -418,6 +426,7 @@ async fn desk_with_records(dir: &Path, count: usize) -> Vec<String> {
                     pool: &pool,
                     directory: &directory,
                     keys: &keys,
+                    mailer: &mailer,
                 },
                 &local_admin_of("RX1"),
                 &request(),

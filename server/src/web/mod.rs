@@ -32,6 +32,8 @@ pub struct AppState {
     pub directory: Arc<ServerDirectory>,
     /// The record-signing keys.
     pub keys: Arc<KeyRing>,
+    /// Where receipts and decision notices go.
+    pub mailer: Arc<crate::notify::Mailer>,
     /// The site configuration Leptos renders with.
     pub leptos_options: LeptosOptions,
 }
@@ -43,6 +45,7 @@ impl AppState {
             pool: &self.pool,
             directory: &self.directory,
             keys: &self.keys,
+            mailer: &self.mailer,
         }
     }
 }
