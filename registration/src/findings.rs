@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// How much a finding matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Submittable; the reviewer sees it.
@@ -198,10 +199,12 @@ impl<'de> Deserialize<'de> for FindingCode {
 
 /// One thing the validator says about one place in the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
     /// Where it belongs, in the request's own field names (`redirect_uris[3].uri`).
     pub path: String,
     /// The stable code.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "redirect_uri.fragment"))]
     pub code: FindingCode,
     /// Error blocks submission; warning does not.
     pub severity: Severity,

@@ -7,6 +7,7 @@ use crate::{Finding, Severity};
 
 /// Everything the validator decided about one request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValidationReport {
     /// True exactly when no finding is an error.
     pub valid: bool,
@@ -53,6 +54,7 @@ impl ValidationReport {
 
 /// What an uploaded certificate is: the facts an Entra administrator needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CertificateSummary {
     /// `certificates[i]`.
     pub path: String,
@@ -66,9 +68,11 @@ pub struct CertificateSummary {
     pub serial: String,
     /// Start of validity.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub not_before: OffsetDateTime,
     /// End of validity.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub not_after: OffsetDateTime,
     /// Whole days from `now` to `not_after` (negative when expired).
     pub days_remaining: i64,
@@ -90,6 +94,7 @@ pub struct CertificateSummary {
 
 /// The requesting organisation as the directory knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrganisationSummary {
     /// Canonical (upper-case, trimmed) ODS code.
     pub ods_code: String,
@@ -101,6 +106,7 @@ pub struct OrganisationSummary {
 
 /// Entra `requiredResourceAccess` entry: one resource and the permissions on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequiredResourceAccess {
     /// The resource's appId.
     #[serde(rename = "resourceAppId")]
@@ -112,6 +118,7 @@ pub struct RequiredResourceAccess {
 
 /// One permission in Entra's manifest shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResourceAccess {
     /// The permission's GUID on that resource.
     pub id: String,

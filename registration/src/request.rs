@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// One request to register an application in the NHSmail tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationRequest {
     /// The requesting organisation's ODS code, as typed.
@@ -41,6 +42,7 @@ pub struct RegistrationRequest {
 
 /// The application's name, description and supplier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Application {
     /// Display name in Entra.
@@ -53,6 +55,7 @@ pub struct Application {
 
 /// How the application reaches NHSmail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccessType {
     /// A user signs in (authorization code flow).
@@ -63,6 +66,7 @@ pub enum AccessType {
 
 /// The two kinds of Entra permission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PermissionType {
     /// An OAuth2 scope (`"Scope"` in the manifest).
@@ -73,6 +77,7 @@ pub enum PermissionType {
 
 /// One requested permission.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PermissionRequest {
     /// `graph`, `exchange` or a resource appId GUID; left out, the catalogue decides.
@@ -87,6 +92,7 @@ pub struct PermissionRequest {
 
 /// Entra's redirect URI platforms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
     /// Server-side web application.
@@ -99,6 +105,7 @@ pub enum Platform {
 
 /// One redirect URI and its platform.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RedirectUri {
     /// The URI exactly as typed (never trimmed or normalised before validation).
@@ -109,6 +116,7 @@ pub struct RedirectUri {
 
 /// An uploaded certificate file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CertificateUpload {
     /// The file name as uploaded (informational only: the bytes decide what it is).
@@ -119,6 +127,7 @@ pub struct CertificateUpload {
 
 /// A client secret request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClientSecret {
     /// How long the secret lives, 1–24 months.
@@ -127,6 +136,7 @@ pub struct ClientSecret {
 
 /// A person to contact about the registration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     /// Full name.

@@ -102,6 +102,19 @@ enum UserCommand {
         #[arg(long)]
         ods: Option<String>,
     },
+    /// Move an account to another role (staff change jobs). What it submitted stays submitted by
+    /// it: as a reviewer it still cannot decide on those requests.
+    SetRole {
+        /// The account's email address.
+        #[arg(long)]
+        email: String,
+        /// local_admin or reviewer.
+        #[arg(long, value_parser = ["local_admin", "reviewer"])]
+        role: String,
+        /// The organisation (ODS code) for local_admin; not for reviewers.
+        #[arg(long)]
+        ods: Option<String>,
+    },
     /// List the accounts.
     List,
 }
@@ -416,26 +429,14 @@ fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
 }
 
 fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
-    use crate::identity::{self, Role, passwords};
+    use crate::identity::{self, passwords};
     match command {
         UserCommand::Add { email, role, ods } => {
             let email = identity::normalise_email(&email);
             if !identity::is_plausible_email(&email) {
                 anyhow::bail!("'{email}' is not an email address");
             }
-            let role = Role::parse(&role)
-                .ok_or_else(|| anyhow::anyhow!("the role must be local_admin or reviewer"))?;
-            let directory = cli_directory(config)?;
-            let organisation = match (role, ods) {
-                (Role::Reviewer, Some(_)) => {
-                    anyhow::bail!("a reviewer decides for every organisation: leave out --ods")
-                }
-                (Role::LocalAdmin, None) => {
-                    anyhow::bail!("a Local Administrator acts for one organisation: add --ods CODE")
-                }
-                (Role::Reviewer, None) => None,
-                (Role::LocalAdmin, Some(code)) => Some(account_organisation(&code, &directory)?),
-            };
+            let (role, organisation) = role_and_organisation(config, &role, ods.as_deref())?;
             let password = read_password()?;
             password
                 .check_strength()
@@ -467,6 +468,27 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                 Ok(())
             })
         }
+        UserCommand::SetRole { email, role, ods } => {
+            let email = identity::normalise_email(&email);
+            let (role, organisation) = role_and_organisation(config, &role, ods.as_deref())?;
+            runtime()?.block_on(async {
+                let pool = store::open(&config.database_url).await?;
+                let ods_code = organisation.as_ref().map(|(code, _)| code.as_str());
+                let user = store::users::set_role(&pool, &email, role, ods_code)
+                    .await
+                    .map_err(|error| match error {
+                        store::users::SetRoleError::NoSuchAccount(_) => anyhow::anyhow!("{error}"),
+                        store::users::SetRoleError::Database(error) => error,
+                    })?;
+                match organisation {
+                    Some((code, name)) => {
+                        println!("{} is now local_admin for {code} ({name})", user.email)
+                    }
+                    None => println!("{} is now reviewer", user.email),
+                }
+                Ok(())
+            })
+        }
         UserCommand::List => runtime()?.block_on(async {
             let pool = store::open(&config.database_url).await?;
             for user in store::users::list(&pool).await? {
@@ -484,6 +506,31 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             Ok(())
         }),
     }
+}
+
+/// The role named on the command line and, for a Local Administrator, their organisation's
+/// canonical ODS code and name (a reviewer has none: `--ods` is refused for them).
+fn role_and_organisation(
+    config: &Config,
+    role: &str,
+    ods: Option<&str>,
+) -> anyhow::Result<(crate::identity::Role, Option<(String, String)>)> {
+    use crate::identity::Role;
+    let role = Role::parse(role)
+        .ok_or_else(|| anyhow::anyhow!("the role must be local_admin or reviewer"))?;
+    let organisation = match (role, ods) {
+        (Role::Reviewer, Some(_)) => {
+            anyhow::bail!("a reviewer decides for every organisation: leave out --ods")
+        }
+        (Role::LocalAdmin, None) => {
+            anyhow::bail!("a Local Administrator acts for one organisation: add --ods CODE")
+        }
+        (Role::Reviewer, None) => None,
+        (Role::LocalAdmin, Some(code)) => {
+            Some(account_organisation(code, &cli_directory(config)?)?)
+        }
+    };
+    Ok((role, organisation))
 }
 
 /// The canonical ODS code and name of a Local Administrator's organisation, checked with the

@@ -52,6 +52,7 @@ impl Desk<'_> {
 
 /// A stored submission.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Submitted {
     /// `AR-XXXX-XXXX`.
     pub reference: String,

@@ -27,6 +27,7 @@ use crate::store::{log, registrations};
 
 /// What a reviewer decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// The request may go ahead (or, where two approvals are needed, the first of them).
@@ -68,6 +69,7 @@ pub const MAX_REASON_CHARS: usize = 4000;
 
 /// A decision as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct StoredDecision {
     /// The request's reference.
     pub reference: String,
@@ -117,6 +119,7 @@ pub enum DecideError {
 
 /// A recorded decision.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Decided {
     /// The request's reference.
     pub reference: String,

@@ -45,7 +45,7 @@ async fn submit(app: &TestApp, request: &RegistrationRequest) -> String {
 
 #[tokio::test]
 async fn the_entra_application_export_is_a_graph_applications_body() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let reference = submit(
         &app,
         &RegistrationRequest::from_json(&delegated_request().to_string()).unwrap(),
@@ -94,7 +94,7 @@ async fn the_entra_application_export_is_a_graph_applications_body() {
 
 #[tokio::test]
 async fn app_only_mail_exports_carry_the_certificate_and_scope_mail_with_rbac() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let request = app_only_request();
     let reference = submit(&app, &request).await;
     let manifest = {
@@ -145,7 +145,7 @@ async fn app_only_mail_exports_carry_the_certificate_and_scope_mail_with_rbac() 
 
 #[tokio::test]
 async fn exports_of_an_unknown_reference_are_404_in_json() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     for export in ["entra-application.json", "exchange-access.ps1"] {
         let (response, body) = app
             .get(&format!(
@@ -162,7 +162,7 @@ async fn exports_of_an_unknown_reference_are_404_in_json() {
 
 #[tokio::test]
 async fn no_export_is_made_from_a_record_that_no_longer_verifies() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let reference = submit(&app, &app_only_request()).await;
     sqlx::query("UPDATE log_entry SET jws = replace(jws, substr(jws, 40, 1), CASE substr(jws, 40, 1) WHEN 'A' THEN 'B' ELSE 'A' END) WHERE reference = ?")
         .bind(&reference)
@@ -179,4 +179,38 @@ async fn no_export_is_made_from_a_record_that_no_longer_verifies() {
         serde_json::from_slice::<Value>(&body).unwrap()["error"],
         "record_not_verifiable"
     );
+}
+
+#[tokio::test]
+async fn exports_are_for_the_owning_organisation_and_reviewers_only() {
+    let app = TestApp::as_local_admin_of("RX1").await;
+    let reference = submit(&app, &app_only_request()).await;
+    let other = app
+        .sign_in_as(
+            "admin@rth.nhs.net",
+            server::identity::Role::LocalAdmin,
+            Some("RTH"),
+        )
+        .await;
+    let reviewer = app
+        .sign_in_as("reviewer@nhs.net", server::identity::Role::Reviewer, None)
+        .await;
+    for export in ["entra-application.json", "exchange-access.ps1"] {
+        let get = |reference: &str, cookie: &str| {
+            axum::http::Request::get(format!(
+                "/api/v1/registrations/{reference}/exports/{export}"
+            ))
+            .header("cookie", cookie)
+            .body(axum::body::Body::empty())
+            .unwrap()
+        };
+        let (response, _) = app.send(get(&reference, "appreg_session=none")).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{export}");
+        let (response, theirs) = app.send(get(&reference, &other.cookie)).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{export}");
+        let (_, missing) = app.send(get("AR-2222-2222", &other.cookie)).await;
+        assert_eq!(theirs, missing, "{export}: answered as no request");
+        let (response, _) = app.send(get(&reference, &reviewer.cookie)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{export}");
+    }
 }

@@ -78,7 +78,7 @@ async fn server_keys(app: &TestApp) -> KeySet {
 
 #[tokio::test]
 async fn a_submitted_request_has_a_record_another_jose_library_verifies() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let reference = submit(&app).await;
     let jws = record(&app, &reference).await;
     let jwks = get_json(&app, "/.well-known/jwks.json").await;
@@ -119,7 +119,7 @@ fn base64_url(text: &str) -> String {
 
 #[tokio::test]
 async fn the_record_route_answers_404_in_json_for_an_unknown_reference() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     for path in [
         "/api/v1/registrations/AR-7K3M-Q9XD/record",
         "/api/v1/registrations/not-a-reference/record",
@@ -133,7 +133,7 @@ async fn the_record_route_answers_404_in_json_for_an_unknown_reference() {
 
 #[tokio::test]
 async fn an_invalid_request_leaves_no_record_and_no_log_entry() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let mut invalid = request();
     invalid.mailboxes = vec!["not a mailbox".into()];
     let result = registrations::submit(
@@ -149,7 +149,7 @@ async fn an_invalid_request_leaves_no_record_and_no_log_entry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_submissions_leave_a_whole_gap_free_chain() {
-    let app = Arc::new(TestApp::new().await);
+    let app = Arc::new(TestApp::as_local_admin_of("RX1").await);
     let tasks: Vec<_> = (0..50)
         .map(|_| {
             let app = app.clone();
@@ -188,7 +188,7 @@ async fn concurrent_submissions_leave_a_whole_gap_free_chain() {
 
 #[tokio::test]
 async fn a_fork_at_an_existing_sequence_number_is_refused() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     submit(&app).await;
     let result = sqlx::query(
         "INSERT INTO log_entry (seq, kind, reference, version, jws, prev_hash, entry_hash, created_at)
@@ -202,7 +202,7 @@ async fn a_fork_at_an_existing_sequence_number_is_refused() {
 
 #[tokio::test]
 async fn rotation_keeps_old_records_verifiable_and_signs_new_ones_with_the_new_key() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let before = submit(&app).await;
     let old_jws = record(&app, &before).await;
     let old_kid = header(&old_jws).kid.unwrap();
@@ -239,7 +239,7 @@ async fn rotation_keeps_old_records_verifiable_and_signs_new_ones_with_the_new_k
 
 #[tokio::test]
 async fn a_revoked_key_moves_to_the_revoked_list_and_its_records_fail() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let reference = submit(&app).await;
     let jws = record(&app, &reference).await;
     let kid = header(&jws).kid.unwrap();
@@ -291,7 +291,7 @@ async fn a_revoked_key_moves_to_the_revoked_list_and_its_records_fail() {
 
 #[tokio::test]
 async fn key_files_are_readable_by_the_owner_only() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     signing::keys::rotate(
         &app.state.pool,
         &app.dir.path().join("keys"),
@@ -363,7 +363,12 @@ async fn no_log_line_holds_key_material() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    let app = TestApp::new().await;
+    // Tests on other threads register the same callsites at the same time, and one may store
+    // "never" for a callsite while this subscriber is being set. Once a first app has
+    // registered them, recompute every callsite's interest with this subscriber in place.
+    drop(TestApp::new().await);
+    tracing::callsite::rebuild_interest_cache();
+    let app = TestApp::as_local_admin_of("RX1").await;
     let reference = submit(&app).await;
     signing::keys::rotate(
         &app.state.pool,
@@ -626,7 +631,7 @@ async fn keys_commands_rotate_list_and_revoke() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_reads_the_jwks_and_revoked_list_from_a_local_url() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let reference = submit(&app).await;
     let jws = record(&app, &reference).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -690,5 +695,60 @@ async fn the_server_refuses_to_start_when_the_current_key_file_is_missing() {
     assert!(
         format!("{error:#}").contains("the current record-signing key cannot be used"),
         "{error:#}"
+    );
+}
+
+#[tokio::test]
+async fn the_record_is_for_the_owning_organisation_and_reviewers_only() {
+    let app = TestApp::as_local_admin_of("RX1").await;
+    let reference = submit(&app).await;
+    let path = format!("/api/v1/registrations/{reference}/record");
+    let anonymous = axum::http::Request::get(&path)
+        .header("cookie", "appreg_session=none")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (response, body) = app.send(anonymous).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["error"],
+        "unauthenticated"
+    );
+    let other = app
+        .sign_in_as(
+            "admin@rth.nhs.net",
+            server::identity::Role::LocalAdmin,
+            Some("RTH"),
+        )
+        .await;
+    let as_other = |path: &str| {
+        axum::http::Request::get(path)
+            .header("cookie", &other.cookie)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let (response, theirs) = app.send(as_other(&path)).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let (_, missing) = app
+        .send(as_other("/api/v1/registrations/AR-2222-2222/record"))
+        .await;
+    assert_eq!(
+        theirs, missing,
+        "another organisation's record is answered as no record"
+    );
+    let reviewer = app
+        .sign_in_as("reviewer@nhs.net", server::identity::Role::Reviewer, None)
+        .await;
+    let (response, jws) = app
+        .send(
+            axum::http::Request::get(&path)
+                .header("cookie", &reviewer.cookie)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        String::from_utf8(jws).unwrap(),
+        record(&app, &reference).await
     );
 }

@@ -15,6 +15,7 @@ pub use ods_csv::ImportError;
 
 /// Whether an organisation is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrganisationStatus {
     /// Open.

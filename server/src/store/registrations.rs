@@ -15,6 +15,7 @@ const REFERENCE_ATTEMPTS: usize = 16;
 
 /// Where a request is in its life (CONTRACTS.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Not yet submitted.
@@ -99,6 +100,7 @@ pub struct Submitter<'a> {
 
 /// One request in a list: its latest version.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Summary {
     /// `AR-XXXX-XXXX`.
     pub reference: String,
@@ -134,6 +136,7 @@ pub struct Filter {
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Page<T> {
     /// The items on this page.
     pub items: Vec<T>,

@@ -137,3 +137,41 @@ pub async fn list(pool: &SqlitePool) -> anyhow::Result<Vec<User>> {
         .await?;
     rows.iter().map(from_row).collect()
 }
+
+/// Why an account's role could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum SetRoleError {
+    /// No account has this email.
+    #[error("there is no account with the email {0}")]
+    NoSuchAccount(String),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] anyhow::Error),
+}
+
+/// Moves the account with this (lower-case) email to `role`, for `ods_code` (a Local
+/// Administrator's organisation; `None` for a reviewer), and returns it. Its sessions carry on
+/// with the new role, since a session stores only the account's id; what it submitted stays
+/// submitted by it, so a Local Administrator who becomes a reviewer still cannot decide on
+/// their own requests.
+pub async fn set_role(
+    pool: &SqlitePool,
+    email: &str,
+    role: Role,
+    ods_code: Option<&str>,
+) -> Result<User, SetRoleError> {
+    let result = sqlx::query("UPDATE users SET role = ?, ods_code = ? WHERE email = ?")
+        .bind(role.as_str())
+        .bind(ods_code)
+        .bind(email)
+        .execute(pool)
+        .await
+        .map_err(|error| anyhow::Error::new(error).context("cannot change the account's role"))?;
+    if result.rows_affected() == 0 {
+        return Err(SetRoleError::NoSuchAccount(email.to_string()));
+    }
+    let (user, _) = find_by_email(pool, email)
+        .await?
+        .ok_or_else(|| SetRoleError::NoSuchAccount(email.to_string()))?;
+    Ok(user)
+}

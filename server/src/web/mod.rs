@@ -10,19 +10,16 @@ pub mod review_pages;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRef, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Json};
-use axum::routing::{get, post};
+use axum::extract::FromRef;
+use axum::routing::post;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use serde_json::json;
 use sqlx::SqlitePool;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::signing::KeyRing;
-use crate::store::{self, directory::ServerDirectory};
+use crate::store::directory::ServerDirectory;
 
 /// The hard cap on any request body outside the JSON API (which answers its own 413 in JSON).
 const PAGE_BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -87,27 +84,9 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT));
     Router::new()
-        .route("/healthz", get(healthz))
-        .route("/.well-known/jwks.json", get(api::jwks))
-        .route("/.well-known/jwks-revoked.json", get(api::jwks_revoked))
-        .nest("/api", api::router())
+        .merge(api::router())
         .merge(pages)
         .layer(headers::layer())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// `GET /healthz`: 200 when the database answers, 503 otherwise.
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    if store::is_healthy(&state.pool).await {
-        (
-            StatusCode::OK,
-            Json(json!({ "status": "ok", "database": "ok" })),
-        )
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "database": "not answering" })),
-        )
-    }
 }

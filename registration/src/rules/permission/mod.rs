@@ -202,6 +202,7 @@ pub fn check(
 
 /// How much attention a request's permissions need from the reviewer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Risk {
     /// Nothing app-only on mailboxes, nothing privileged, no tenant-wide read.
