@@ -1,7 +1,10 @@
 //! One module a page.
 
+pub mod access;
 mod not_found;
 pub mod register;
+pub mod requests;
+mod sign_in;
 mod start;
 mod submitted;
 
@@ -9,6 +12,8 @@ use leptos::prelude::*;
 
 pub use not_found::NotFound;
 pub use register::RegisterPage;
+pub use requests::{RequestPage, RequestsListPage};
+pub use sign_in::SignInPage;
 pub use start::StartPage;
 pub use submitted::SubmittedPage;
 

@@ -5,6 +5,7 @@ pub mod api;
 pub mod form;
 mod headers;
 pub mod pages;
+pub mod sign_in;
 
 use std::sync::Arc;
 
@@ -61,6 +62,10 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let pages = Router::<AppState>::new()
         .route("/register", post(form::register))
+        // Local Administrator pages: the sign-in page's and the request page's form posts.
+        .route("/sign-in", post(sign_in::sign_in))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/requests/{reference}/revise", post(form::revise))
         .leptos_routes_with_context(
             &state,
             routes,
