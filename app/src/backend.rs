@@ -296,14 +296,25 @@ pub fn encode_query_value(value: &str) -> String {
     out
 }
 
-/// Sends the browser where `access` says (a real redirect for a page load, a router navigation
-/// for a server function called from the browser).
+/// Sends the browser where `access` says: a `303 See Other` when the page itself is being
+/// rendered, a router navigation when the browser called the server function.
 #[cfg(feature = "ssr")]
 fn follow<T>(access: &AdminAccess<T>, here: &str) {
-    match access {
-        AdminAccess::SignIn => leptos_axum::redirect(&sign_in_path(here)),
-        AdminAccess::Redirect(to) => leptos_axum::redirect(to),
-        _ => {}
+    let to = match access {
+        AdminAccess::SignIn => sign_in_path(here),
+        AdminAccess::Redirect(to) => to.clone(),
+        _ => return,
+    };
+    let called_from_the_browser = use_context::<http::request::Parts>()
+        .is_some_and(|parts| parts.uri.path().starts_with("/_fn/"));
+    if called_from_the_browser {
+        leptos_axum::redirect(&to);
+    } else if let (Some(response), Ok(location)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&to),
+    ) {
+        response.set_status(http::StatusCode::SEE_OTHER);
+        response.insert_header(http::header::LOCATION, location);
     }
 }
 

@@ -78,7 +78,15 @@ pub fn router(state: AppState) -> Router {
                 move || app::shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+        // The 404 page has the header too, which asks the backend who is signed in.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            {
+                let backend = pages::PagesBackend::handle(state.clone());
+                move || leptos::context::provide_context(backend.clone())
+            },
             app::shell,
         ))
         .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT));
