@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 appreg="$root/target/debug/appreg"
-: "${APPREG_E2E_PASSWORD:?the accounts' password (set by playwright.config.ts)}"
+: "${APPREG_E2E_PASSWORD:?the password of the test accounts, set by playwright.config.ts}"
 
 add() {
   local email="$1" role="$2" ods="${3:-}"

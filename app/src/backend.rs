@@ -400,6 +400,9 @@ pub struct SignInProblem {
     pub message: String,
     /// True when the attempt was refused by the rate limit (the message says when to retry).
     pub rate_limited: bool,
+    /// Where to go after signing in, as the failed attempt posted it (the browser's address is
+    /// then `/sign-in` without the query, so the page takes it from here).
+    pub next: String,
 }
 
 #[cfg(test)]

@@ -20,6 +20,13 @@ test.describe("signing in and out", () => {
   });
 
   test("a wrong password: the error summary links to the field, the email is kept, the password is not", async ({ page }) => {
+    // The page rendered for the failed post hydrates without complaint (same state both sides).
+    // Resource loads are left out: the 401 is this page's own status, the 404s the optional fonts.
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) errors.push(message.text());
+    });
+    page.on("pageerror", (error) => errors.push(error.message));
     await page.goto("/sign-in");
     await submitSignIn(page, ACCOUNTS.adminRth, "not the right password");
     const summary = page.locator("#error-summary");
@@ -30,6 +37,8 @@ test.describe("signing in and out", () => {
     await expect(page.getByLabel("Email address")).toHaveValue(ACCOUNTS.adminRth);
     await expect(page.getByLabel("Password")).toHaveValue("");
     await expect(page).toHaveTitle("Error: Sign in – Application registration – NHS");
+    await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
+    expect(errors).toEqual([]);
     await expectNoAxeViolations(page);
     // The right password now goes to the administrator's home.
     await submitSignIn(page, ACCOUNTS.adminRth);

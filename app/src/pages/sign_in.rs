@@ -26,7 +26,8 @@ pub fn SignInPage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let problem = problem.await;
-                view! { <SignInForm problem next=next() signed_out=signed_out() /> }
+                let next = problem.as_ref().map(|problem| problem.next.clone()).unwrap_or_else(next);
+                view! { <SignInForm problem next signed_out=signed_out() /> }
             })}
         </Suspense>
     }

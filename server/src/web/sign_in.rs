@@ -114,6 +114,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
                 email,
                 message: "Enter a correct email address and password".to_string(),
                 rate_limited: false,
+                next: local_path(&next).unwrap_or("").to_string(),
             },
             StatusCode::UNAUTHORIZED,
             None,
@@ -131,22 +132,17 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
                         retry_at.minute(),
                     ),
                     rate_limited: true,
+                    next: local_path(&next).unwrap_or("").to_string(),
                 },
                 StatusCode::TOO_MANY_REQUESTS,
                 Some(limited.retry_after_seconds),
             )
         }
     };
-    // The page again, at `/sign-in?next=…` so its form keeps where to go.
+    // The page again, rendered as the sign-in page (its form keeps `next` from the problem).
     let mut page_parts = parts;
     page_parts.method = http::Method::GET;
-    let page_path = match local_path(&next) {
-        Some(next) => app::backend::sign_in_path(next),
-        None => "/sign-in".to_string(),
-    };
-    page_parts.uri = page_path
-        .parse::<Uri>()
-        .unwrap_or_else(|_| Uri::from_static("/sign-in"));
+    page_parts.uri = Uri::from_static("/sign-in");
     let mut response = render_with(
         &state,
         problem,
