@@ -56,6 +56,8 @@ pub fn App() -> impl IntoView {
                     // Pages that load data render whole on the server: they must work without JavaScript.
                     <Route path=StaticSegment("register") view=pages::RegisterPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("register"), ParamSegment("draft_id")) view=pages::RegisterPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("review") view=pages::ReviewQueuePage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("review"), ParamSegment("reference")) view=pages::ReviewDetailPage ssr=SsrMode::Async />
                     <Route
                         path=(StaticSegment("registrations"), ParamSegment("reference"), StaticSegment("submitted"))
                         view=pages::SubmittedPage

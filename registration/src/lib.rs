@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalogue;
+pub mod diff;
 pub mod directory;
 pub mod draft;
 pub mod findings;

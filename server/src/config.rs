@@ -9,6 +9,9 @@
 //! | log format   | `--log-format`   | `APPREG_LOG_FORMAT`  | `log_format`   | `text` (or `json`)                   |
 //! | log filter   |                  | `APPREG_LOG`         | `log`          | `info`                               |
 //! | public URL   | `--public-url`   | `APPREG_PUBLIC_URL`  | `public_url`   | `http://<address>` (the records' `iss`) |
+//! | mail sender  | `--mail-from`    | `APPREG_MAIL_FROM`   | `mail_from`    | `appreg@<host of public URL>`        |
+//! | SMTP server  | `--smtp-url`     | `APPREG_SMTP_URL`    | `smtp_url`     | none: mail goes to the outbox        |
+//! | outbox       | `--outbox-dir`   | `APPREG_OUTBOX_DIR`  | `outbox_dir`   | `<data dir>/outbox`                  |
 //!
 //! The config file is `appreg.toml` in the working directory, or the file named by
 //! `--config` / `APPREG_CONFIG` (which must then exist).
@@ -43,6 +46,67 @@ pub struct Overrides {
     /// The address people and tools reach the desk at (https://… behind a proxy); signed records name it as their issuer.
     #[arg(long, env = "APPREG_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// The From address of the desk's emails.
+    #[arg(long, env = "APPREG_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+    /// SMTP server to send mail through (smtps://user:pass@host:465 or smtp://host:25?tls=required); without it mail is written to the outbox.
+    #[arg(long, env = "APPREG_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<SmtpUrl>,
+    /// Directory where mail is written as .eml files when no SMTP server is set.
+    #[arg(long, env = "APPREG_OUTBOX_DIR", global = true)]
+    pub outbox_dir: Option<PathBuf>,
+}
+
+/// An SMTP connection URL; its Debug and Display hide the password so it never reaches a log.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct SmtpUrl(String);
+
+impl SmtpUrl {
+    /// The URL as given, password included (only for opening the connection).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match url_password_span(&self.0) {
+            Some((start, end)) => format!("{}***{}", &self.0[..start], &self.0[end..]),
+            None => self.0.clone(),
+        }
+    }
+}
+
+/// The byte range of the password in `scheme://user:password@host…`, if there is one.
+fn url_password_span(url: &str) -> Option<(usize, usize)> {
+    let authority_start = url.find("://")? + 3;
+    let authority_len = url[authority_start..]
+        .find(['/', '?', '#'])
+        .unwrap_or(url.len() - authority_start);
+    let authority = &url[authority_start..authority_start + authority_len];
+    let at = authority.rfind('@')?;
+    let colon = authority[..at].find(':')?;
+    Some((authority_start + colon + 1, authority_start + at))
+}
+
+impl std::str::FromStr for SmtpUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(SmtpUrl(text.to_string()))
+    }
+}
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SmtpUrl({:?})", self.redacted())
+    }
+}
+
+impl std::fmt::Display for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
 }
 
 /// How log lines are written.
@@ -66,6 +130,9 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     log: Option<String>,
     public_url: Option<String>,
+    mail_from: Option<String>,
+    smtp_url: Option<SmtpUrl>,
+    outbox_dir: Option<PathBuf>,
 }
 
 /// The settings in force.
@@ -85,6 +152,12 @@ pub struct Config {
     pub log_filter: String,
     /// The desk's public address (the `iss` of its signed records).
     pub public_url: String,
+    /// The From address of the desk's emails.
+    pub mail_from: String,
+    /// The SMTP server mail goes through; `None` writes mail to the outbox.
+    pub smtp_url: Option<SmtpUrl>,
+    /// Where mail is written when there is no SMTP server.
+    pub outbox_dir: PathBuf,
 }
 
 impl Config {
@@ -116,6 +189,22 @@ impl Config {
         if !database_url.starts_with("sqlite:") {
             bail!("the database URL '{database_url}' is not supported: use sqlite://PATH");
         }
+        let public_url = overrides
+            .public_url
+            .clone()
+            .or(file.public_url)
+            .map(|url| url.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| format!("http://{address}"));
+        let mail_from = overrides
+            .mail_from
+            .clone()
+            .or(file.mail_from)
+            .unwrap_or_else(|| default_mail_from(&public_url));
+        let outbox_dir = overrides
+            .outbox_dir
+            .clone()
+            .or(file.outbox_dir)
+            .unwrap_or_else(|| data_dir.join("outbox"));
         Ok(Config {
             address,
             data_dir,
@@ -130,13 +219,33 @@ impl Config {
                 .ok()
                 .or(file.log)
                 .unwrap_or_else(|| "info".into()),
-            public_url: overrides
-                .public_url
-                .clone()
-                .or(file.public_url)
-                .map(|url| url.trim_end_matches('/').to_string())
-                .unwrap_or_else(|| format!("http://{address}")),
+            public_url,
+            mail_from,
+            smtp_url: overrides.smtp_url.clone().or(file.smtp_url),
+            outbox_dir,
         })
+    }
+}
+
+/// `appreg@<host of the public URL>`, or `appreg@localhost` when that host is an IP address or missing
+/// (an address literal is not a usable mail domain).
+fn default_mail_from(public_url: &str) -> String {
+    let host = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, host)| host);
+    let host = if host.starts_with('[') {
+        ""
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
+    if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
+        "appreg@localhost".into()
+    } else {
+        format!("appreg@{host}")
     }
 }
 
@@ -213,5 +322,152 @@ mod tests {
         })
         .unwrap_err();
         assert!(error.to_string().contains("IP:port"));
+    }
+
+    #[test]
+    fn mail_defaults_to_the_outbox_under_the_data_dir_from_the_public_host() {
+        let config = Config::load(&Overrides {
+            data_dir: Some("/var/lib/appreg".into()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(config.mail_from, "appreg@localhost");
+        assert_eq!(config.smtp_url, None);
+        assert_eq!(config.outbox_dir, PathBuf::from("/var/lib/appreg/outbox"));
+        let config = Config::load(&Overrides {
+            public_url: Some("https://appreg.nhs.net:8443/desk/".into()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(config.mail_from, "appreg@appreg.nhs.net");
+    }
+
+    #[test]
+    fn mail_settings_come_from_the_file_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("appreg.toml");
+        std::fs::write(
+            &path,
+            "mail_from = \"desk@file.nhs.uk\"\n\
+             smtp_url = \"smtps://desk:file-secret@smtp.file.nhs.uk:465\"\n\
+             outbox_dir = \"/srv/file-outbox\"\n",
+        )
+        .unwrap();
+        let mut overrides = Overrides {
+            config: Some(path),
+            ..Overrides::default()
+        };
+        let config = Config::load(&overrides).unwrap();
+        assert_eq!(config.mail_from, "desk@file.nhs.uk");
+        assert_eq!(
+            config.smtp_url.as_ref().map(SmtpUrl::expose),
+            Some("smtps://desk:file-secret@smtp.file.nhs.uk:465")
+        );
+        assert_eq!(config.outbox_dir, PathBuf::from("/srv/file-outbox"));
+        overrides.mail_from = Some("desk@flag.nhs.uk".into());
+        overrides.smtp_url = Some("smtp://smtp.flag.nhs.uk:25?tls=required".parse().unwrap());
+        overrides.outbox_dir = Some("/srv/flag-outbox".into());
+        let config = Config::load(&overrides).unwrap();
+        assert_eq!(config.mail_from, "desk@flag.nhs.uk");
+        assert_eq!(
+            config.smtp_url.as_ref().map(SmtpUrl::expose),
+            Some("smtp://smtp.flag.nhs.uk:25?tls=required")
+        );
+        assert_eq!(config.outbox_dir, PathBuf::from("/srv/flag-outbox"));
+    }
+
+    /// The command line as the binary parses it, so flags and environment go through clap.
+    #[derive(clap::Parser)]
+    struct CommandLine {
+        #[command(flatten)]
+        overrides: Overrides,
+    }
+
+    /// Run by `the_environment_beats_the_file_and_flags_beat_the_environment` in a child process
+    /// with APPREG_* set, because changing this process's environment would race other tests.
+    #[test]
+    #[ignore = "run in a child process with APPREG_* set"]
+    fn environment_child() {
+        use clap::Parser;
+        let overrides = CommandLine::try_parse_from(["appreg"]).unwrap().overrides;
+        let config = Config::load(&overrides).unwrap();
+        assert_eq!(config.mail_from, "desk@env.nhs.uk");
+        assert_eq!(
+            config.smtp_url.as_ref().map(SmtpUrl::expose),
+            Some("smtps://desk:env-secret@smtp.env.nhs.uk:465")
+        );
+        assert_eq!(config.outbox_dir, PathBuf::from("/srv/env-outbox"));
+        let overrides = CommandLine::try_parse_from([
+            "appreg",
+            "--mail-from",
+            "desk@flag.nhs.uk",
+            "--smtp-url",
+            "smtp://smtp.flag.nhs.uk:25",
+            "--outbox-dir",
+            "/srv/flag-outbox",
+        ])
+        .unwrap()
+        .overrides;
+        let config = Config::load(&overrides).unwrap();
+        assert_eq!(config.mail_from, "desk@flag.nhs.uk");
+        assert_eq!(
+            config.smtp_url.as_ref().map(SmtpUrl::expose),
+            Some("smtp://smtp.flag.nhs.uk:25")
+        );
+        assert_eq!(config.outbox_dir, PathBuf::from("/srv/flag-outbox"));
+    }
+
+    #[test]
+    fn the_environment_beats_the_file_and_flags_beat_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("appreg.toml");
+        std::fs::write(
+            &path,
+            "mail_from = \"desk@file.nhs.uk\"\nsmtp_url = \"smtp://smtp.file.nhs.uk\"\noutbox_dir = \"/srv/file-outbox\"\n",
+        )
+        .unwrap();
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "config::tests::environment_child",
+                "--exact",
+                "--ignored",
+                "--test-threads=1",
+            ])
+            .env("APPREG_CONFIG", &path)
+            .env("APPREG_MAIL_FROM", "desk@env.nhs.uk")
+            .env(
+                "APPREG_SMTP_URL",
+                "smtps://desk:env-secret@smtp.env.nhs.uk:465",
+            )
+            .env("APPREG_OUTBOX_DIR", "/srv/env-outbox")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{stdout}");
+        assert!(stdout.contains("test result: ok. 1 passed"), "{stdout}");
+    }
+
+    #[test]
+    fn the_smtp_password_never_shows_in_debug_or_display() {
+        let url: SmtpUrl = "smtps://desk%40trust:p%40ss@smtp.example.nhs.uk:465/ehlo?x=1"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            url.to_string(),
+            "smtps://desk%40trust:***@smtp.example.nhs.uk:465/ehlo?x=1"
+        );
+        let config = Config::load(&Overrides {
+            smtp_url: Some(url),
+            ..Overrides::default()
+        })
+        .unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("p%40ss"), "{debug}");
+        assert!(
+            debug.contains("smtps://desk%40trust:***@smtp.example.nhs.uk:465"),
+            "{debug}"
+        );
+        let without_password: SmtpUrl = "smtp://relay.internal:25".parse().unwrap();
+        assert_eq!(without_password.to_string(), "smtp://relay.internal:25");
     }
 }

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod identity;
+pub mod notify;
 pub mod registrations;
 pub mod review;
 pub mod signing;

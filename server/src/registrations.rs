@@ -9,12 +9,15 @@
 //! [`find`]/[`find_version`]/[`list`], which show a Local Administrator only their organisation's
 //! requests (another organisation's reference is answered exactly like one that does not exist).
 
+use std::sync::Arc;
+
 use registration::rules::permission::{self, Risk};
 use registration::{Directory, RegistrationRequest, ValidationReport};
 use sqlx::SqlitePool;
 use time::OffsetDateTime;
 
 use crate::identity::{Identity, LocalAdminOf, Role, may_read};
+use crate::notify::{self, Mailer};
 use crate::signing::{self, KeyRing, RecordSource};
 use crate::store::directory::ServerDirectory;
 use crate::store::registrations::{InsertError, Submitter};
@@ -33,6 +36,18 @@ pub struct Desk<'a> {
     pub directory: &'a ServerDirectory,
     /// The record-signing keys.
     pub keys: &'a KeyRing,
+    /// Where receipts and decision notices go (sent after the commit, never holding it up).
+    pub mailer: &'a Arc<Mailer>,
+}
+
+impl Desk<'_> {
+    /// The address of a request's page, for emails (the desk's public URL is the records' issuer).
+    pub fn request_page_url(&self, reference: &str) -> String {
+        format!(
+            "{}/requests/{reference}",
+            self.keys.issuer().trim_end_matches('/')
+        )
+    }
 }
 
 /// A stored submission.
@@ -236,6 +251,17 @@ async fn store_version(
         drafts::delete_in(&mut transaction, id).await?;
     }
     transaction.commit().await.map_err(anyhow::Error::from)?;
+    desk.mailer
+        .send_in_background(notify::receipt(&notify::Receipt {
+            reference: &reference,
+            version,
+            application_name: &request.application.name,
+            ods_code: admin.ods_code(),
+            organisation_name: report.organisation.as_ref().map(|org| org.name.as_str()),
+            submitter_email: admin.email(),
+            contacts: &request.contacts,
+            page_url: &desk.request_page_url(&reference),
+        }));
     Ok(Submitted {
         reference,
         version,

@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::identity::{Identity, Reviewer};
+use crate::notify;
 use crate::registrations::{Desk, Status};
 use crate::signing::{self, jws};
 use crate::store::{log, registrations};
@@ -159,9 +160,7 @@ pub async fn decide(
     let earlier = decisions_in(&mut transaction, reference, latest.version).await?;
     if latest.status == Status::AwaitingSecondApproval
         && decision == Decision::Approve
-        && earlier.iter().any(|d| {
-            d.decision == Decision::Approve && d.reviewer_id.as_deref() == Some(reviewer.user_id())
-        })
+        && approved_by(&earlier, reviewer)
     {
         return Err(DecideError::SecondApprovalBySameReviewer);
     }
@@ -230,6 +229,18 @@ pub async fn decide(
     .map_err(anyhow::Error::from)?;
     registrations::set_status(&mut transaction, reference, latest.version, status_after).await?;
     transaction.commit().await.map_err(anyhow::Error::from)?;
+    desk.mailer
+        .send_in_background(notify::decision(&notify::DecisionNotice {
+            reference,
+            version: latest.version,
+            application_name: &latest.application_name,
+            decision: decision.as_str(),
+            status: status_after.as_str(),
+            reason,
+            submitter_email: latest.submitted_by_email.as_deref().unwrap_or(""),
+            contacts: &latest.request.contacts,
+            page_url: &desk.request_page_url(reference),
+        }));
     Ok(Decided {
         reference: reference.to_string(),
         version: latest.version,
@@ -280,6 +291,52 @@ pub async fn decisions(
             })
         })
         .collect()
+}
+
+/// Where a reviewer stands on a request now (pages show the decision form or why not; [`decide`]
+/// enforces the same rules under the writer lock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// They may approve, reject or request changes.
+    MayDecide,
+    /// The request is not awaiting a decision.
+    NotAwaitingDecision(Status),
+    /// They submitted a version of it.
+    OwnSubmission,
+    /// They gave the first approval of a request that needs two: the second is someone else's.
+    GaveFirstApproval,
+}
+
+/// `reviewer`'s [`Standing`] on the latest version of `reference` (`None` when there is none).
+pub async fn standing(
+    pool: &SqlitePool,
+    reviewer: &Reviewer,
+    reference: &str,
+) -> anyhow::Result<Option<Standing>> {
+    let mut connection = pool.acquire().await?;
+    let Some(latest) = registrations::latest_in(&mut connection, reference).await? else {
+        return Ok(None);
+    };
+    if !matches!(
+        latest.status,
+        Status::Submitted | Status::AwaitingSecondApproval
+    ) {
+        return Ok(Some(Standing::NotAwaitingDecision(latest.status)));
+    }
+    if submitted_any_version(&mut connection, reference, reviewer.user_id()).await? {
+        return Ok(Some(Standing::OwnSubmission));
+    }
+    let earlier = decisions_in(&mut connection, reference, latest.version).await?;
+    if latest.status == Status::AwaitingSecondApproval && approved_by(&earlier, reviewer) {
+        return Ok(Some(Standing::GaveFirstApproval));
+    }
+    Ok(Some(Standing::MayDecide))
+}
+
+fn approved_by(earlier: &[EarlierDecision], reviewer: &Reviewer) -> bool {
+    earlier.iter().any(|d| {
+        d.decision == Decision::Approve && d.reviewer_id.as_deref() == Some(reviewer.user_id())
+    })
 }
 
 /// Whether `identity` may decide on a request submitted by these accounts (pages use it to

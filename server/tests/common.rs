@@ -59,10 +59,14 @@ impl TestApp {
             .site_addr("127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap())
             .env(Env::PROD)
             .build();
+        let mailer = Arc::new(
+            server::notify::Mailer::outbox(dir.path().join("outbox"), "appreg@localhost").unwrap(),
+        );
         let state = AppState {
             pool,
             directory,
             keys,
+            mailer,
             leptos_options,
         };
         TestApp {
@@ -139,6 +143,18 @@ impl TestApp {
             cookie,
             csrf: body["csrf_token"].as_str().unwrap().to_string(),
         }
+    }
+
+    /// The messages written to the outbox so far, each as its raw .eml text.
+    pub fn outbox(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.dir.path().join("outbox")) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "eml"))
+            .map(|entry| std::fs::read_to_string(entry.path()).unwrap())
+            .collect()
     }
 
     pub async fn send(&self, mut request: Request<Body>) -> (Response<Body>, Vec<u8>) {

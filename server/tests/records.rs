@@ -410,6 +410,9 @@ async fn desk_with_records(dir: &Path, count: usize) -> Vec<String> {
     let keys = signing::KeyRing::open(&pool, &data.join("keys"), "http://127.0.0.1:3000")
         .await
         .unwrap();
+    let mailer = std::sync::Arc::new(
+        server::notify::Mailer::outbox(dir.join("outbox"), "appreg@localhost").unwrap(),
+    );
     let mut references = Vec::new();
     for _ in 0..count {
         references.push(
@@ -418,6 +421,7 @@ async fn desk_with_records(dir: &Path, count: usize) -> Vec<String> {
                     pool: &pool,
                     directory: &directory,
                     keys: &keys,
+                    mailer: &mailer,
                 },
                 &local_admin_of("RX1"),
                 &request(),

@@ -5,6 +5,7 @@ mod not_found;
 pub mod register;
 pub mod requests;
 mod sign_in;
+pub mod review;
 mod start;
 mod submitted;
 
@@ -14,6 +15,7 @@ pub use not_found::NotFound;
 pub use register::RegisterPage;
 pub use requests::{RequestPage, RequestsListPage};
 pub use sign_in::SignInPage;
+pub use review::{ReviewDetailPage, ReviewQueuePage};
 pub use start::StartPage;
 pub use submitted::SubmittedPage;
 

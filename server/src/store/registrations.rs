@@ -127,6 +127,9 @@ pub struct Filter {
     pub ods_code: Option<String>,
     /// Only this risk.
     pub risk: Option<Risk>,
+    /// Only requests awaiting a reviewer's decision (`submitted` or `awaiting_second_approval`):
+    /// the review queue's default.
+    pub awaiting_decision: bool,
 }
 
 /// One page of a list.
@@ -397,7 +400,8 @@ pub async fn list(pool: &SqlitePool, filter: &Filter, page: u32) -> anyhow::Resu
         WHERE r.version = (SELECT MAX(v.version) FROM registration_request v WHERE v.reference = r.reference)
           AND (?1 IS NULL OR r.status = ?1)
           AND (?2 IS NULL OR r.ods_code = ?2)
-          AND (?3 IS NULL OR r.risk = ?3)";
+          AND (?3 IS NULL OR r.risk = ?3)
+          AND (?4 = 0 OR r.status IN ('submitted', 'awaiting_second_approval'))";
     let status = filter.status.map(Status::as_str);
     let ods_code = filter.ods_code.as_deref().map(str::to_ascii_uppercase);
     let risk = filter.risk.map(risk_text);
@@ -405,6 +409,7 @@ pub async fn list(pool: &SqlitePool, filter: &Filter, page: u32) -> anyhow::Resu
         .bind(status)
         .bind(&ods_code)
         .bind(risk)
+        .bind(filter.awaiting_decision)
         .fetch_one(pool)
         .await?;
     let rows = sqlx::query(&format!(
@@ -412,11 +417,12 @@ pub async fn list(pool: &SqlitePool, filter: &Filter, page: u32) -> anyhow::Resu
                 r.application_name, r.submitted_at, r.risk
          {LATEST}
          ORDER BY r.submitted_at, r.reference
-         LIMIT ?4 OFFSET ?5"
+         LIMIT ?5 OFFSET ?6"
     ))
     .bind(status)
     .bind(&ods_code)
     .bind(risk)
+    .bind(filter.awaiting_decision)
     .bind(i64::from(PER_PAGE))
     .bind(i64::from(page - 1) * i64::from(PER_PAGE))
     .fetch_all(pool)

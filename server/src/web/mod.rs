@@ -5,6 +5,7 @@ pub mod api;
 pub mod form;
 mod headers;
 pub mod pages;
+pub mod review_pages;
 pub mod sign_in;
 
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub directory: Arc<ServerDirectory>,
     /// The record-signing keys.
     pub keys: Arc<KeyRing>,
+    /// Where receipts and decision notices go.
+    pub mailer: Arc<crate::notify::Mailer>,
     /// The site configuration Leptos renders with.
     pub leptos_options: LeptosOptions,
 }
@@ -47,6 +50,7 @@ impl AppState {
             pool: &self.pool,
             directory: &self.directory,
             keys: &self.keys,
+            mailer: &self.mailer,
         }
     }
 }
@@ -66,12 +70,17 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-in", post(sign_in::sign_in))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/requests/{reference}/revise", post(form::revise))
+        .route("/review/{reference}/decisions", post(review_pages::decide))
         .leptos_routes_with_context(
             &state,
             routes,
             {
                 let backend = pages::PagesBackend::handle(state.clone());
-                move || leptos::context::provide_context(backend.clone())
+                let review = review_pages::ReviewPages::handle(state.clone());
+                move || {
+                    leptos::context::provide_context(backend.clone());
+                    leptos::context::provide_context(review.clone());
+                }
             },
             {
                 let options = state.leptos_options.clone();

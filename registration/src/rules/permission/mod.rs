@@ -254,6 +254,36 @@ pub fn permission_risk(entry: &Permission) -> Risk {
     if high { Risk::High } else { Risk::Low }
 }
 
+/// Why [`permission_risk`] rates `entry` as it does, in a sentence for the reviewer's page.
+pub fn risk_reason(entry: &Permission) -> &'static str {
+    if is_app_mail(entry) {
+        "App-only access to mailbox data: the application acts on mailboxes with no user present (two reviewers must approve)."
+    } else if entry.resource() == Resource::Exchange && entry.value() == "full_access_as_app" {
+        "App-only full access to mailboxes through Exchange Web Services (two reviewers must approve)."
+    } else if is_privileged(entry) {
+        "Privileged: it can change the directory, the tenant or Exchange Online itself."
+    } else if is_tenant_wide_read(entry) {
+        "Reads directory data across the whole NHSmail tenant with no user present."
+    } else if entry.permission_type() == PermissionType::Delegated {
+        "Delegated: the application acts only as the signed-in user, within what they may do."
+    } else {
+        "App-only, but neither mailbox data, privileged nor a tenant-wide read."
+    }
+}
+
+/// The catalogue entry a requested permission resolves to, as [`risk`] resolves it (`None`
+/// when the resource is unsupported or the catalogue has no such permission).
+pub fn resolve(requested: &PermissionRequest) -> Option<&'static Permission> {
+    if requested.value.chars().count() > MAX_PERMISSION_VALUE_CHARS {
+        return None;
+    }
+    PermissionCatalogue::get().resolve(
+        given_resource(requested),
+        &requested.value,
+        requested.permission_type,
+    )
+}
+
 /// True for the app-only mailbox-data permissions that need an access policy group.
 pub fn needs_access_policy_group(entry: &Permission) -> bool {
     is_app_mail(entry)

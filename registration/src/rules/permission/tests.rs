@@ -669,3 +669,43 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_risk_reason_agrees_with_the_risk_and_names_the_second_approval() {
+    let resolved = |resource: Option<&str>, value: &str, permission_type| {
+        resolve(&PermissionRequest {
+            resource: resource.map(str::to_string),
+            value: value.to_string(),
+            permission_type,
+        })
+        .unwrap()
+    };
+    let mail_send = resolved(None, "Mail.Send", Application);
+    assert_eq!(permission_risk(mail_send), Risk::High);
+    assert!(risk_reason(mail_send).contains("two reviewers"));
+    let full_access = resolved(Some("exchange"), "full_access_as_app", Application);
+    assert!(risk_reason(full_access).contains("two reviewers"));
+    let user_read = resolved(None, "User.Read", Delegated);
+    assert_eq!(permission_risk(user_read), Risk::Low);
+    assert!(risk_reason(user_read).starts_with("Delegated"));
+    assert!(
+        risk_reason(resolved(None, "User.Read.All", Application)).contains("whole NHSmail tenant")
+    );
+    assert!(
+        risk_reason(resolved(None, "Directory.ReadWrite.All", Application))
+            .starts_with("Privileged")
+    );
+    // A blank resource counts as left out; an unknown one resolves to nothing.
+    assert!(std::ptr::eq(
+        resolved(Some(" "), "Mail.Send", Application),
+        mail_send
+    ));
+    assert!(
+        resolve(&PermissionRequest {
+            resource: Some("sharepoint".into()),
+            value: "Mail.Send".into(),
+            permission_type: Application,
+        })
+        .is_none()
+    );
+}

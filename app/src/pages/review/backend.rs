@@ -1,0 +1,309 @@
+//! What the reviewer's pages need from the server, and the server functions that fetch it.
+//!
+//! A trait of its own ([`ReviewBackend`]) next to [`crate::backend::Backend`]: the server provides
+//! a [`ReviewBackendHandle`] in context and implements it with the same domain functions the JSON
+//! API calls (`registrations::list`/`find`, `review::decisions`/`standing`).
+
+use leptos::prelude::*;
+use registration::diff::Change;
+use registration::{RegistrationRequest, ValidationReport};
+use serde::{Deserialize, Serialize};
+
+/// What a reviewer's page shows, or why it shows something else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Access<T> {
+    /// No one is signed in: the page sends them to sign in.
+    SignIn,
+    /// Signed in, but not as a reviewer (403).
+    ReviewersOnly,
+    /// No such request (404).
+    NotFound,
+    /// The page.
+    Page(T),
+}
+
+/// The queue's filters as the GET form posts them (`status`, `ods_code`, `risk`, `page`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueQuery {
+    /// `awaiting` (the default: submitted or awaiting a second approval), `all`, or one status.
+    pub status: Option<String>,
+    /// An organisation's ODS code (blank: every organisation).
+    pub ods_code: Option<String>,
+    /// `low` or `high` (blank: either).
+    pub risk: Option<String>,
+    /// From 1.
+    pub page: Option<u32>,
+}
+
+/// The status filter that shows what awaits a decision (the queue's default).
+pub const AWAITING: &str = "awaiting";
+/// The status filter that shows every status.
+pub const ANY_STATUS: &str = "all";
+
+impl QueueQuery {
+    /// The status filter in effect: [`AWAITING`], [`ANY_STATUS`] or a known status name.
+    pub fn status(&self) -> &str {
+        match self.status.as_deref().map(str::trim) {
+            Some(ANY_STATUS) => ANY_STATUS,
+            Some(status) if STATUSES.iter().any(|(name, _)| *name == status) => status,
+            _ => AWAITING,
+        }
+    }
+
+    /// The organisation filter in effect (trimmed, upper case), if any.
+    pub fn ods_code(&self) -> Option<String> {
+        self.ods_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|code| !code.is_empty())
+            .map(str::to_ascii_uppercase)
+    }
+
+    /// The risk filter in effect (`low` or `high`), if any.
+    pub fn risk(&self) -> Option<&'static str> {
+        match self.risk.as_deref().map(str::trim) {
+            Some("low") => Some("low"),
+            Some("high") => Some("high"),
+            _ => None,
+        }
+    }
+
+    /// The page asked for (1 when none).
+    pub fn page(&self) -> u32 {
+        self.page.unwrap_or(1).max(1)
+    }
+
+    /// The query string for page `page` with the same filters.
+    pub fn href(&self, page: u32) -> String {
+        let mut query = vec![format!("status={}", self.status())];
+        if let Some(code) = self.ods_code() {
+            query.push(format!("ods_code={}", encode(&code)));
+        }
+        if let Some(risk) = self.risk() {
+            query.push(format!("risk={risk}"));
+        }
+        query.push(format!("page={page}"));
+        format!("/review?{}", query.join("&"))
+    }
+}
+
+/// Percent-encodes everything but unreserved characters (an ODS code is alphanumeric anyway).
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Every status a request can have once submitted, with the words the pages use.
+pub const STATUSES: [(&str, &str); 5] = [
+    ("submitted", "Submitted"),
+    ("awaiting_second_approval", "Awaiting second approval"),
+    ("changes_requested", "Changes requested"),
+    ("approved", "Approved"),
+    ("rejected", "Rejected"),
+];
+
+/// One row of the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueRow {
+    /// `AR-XXXX-XXXX`.
+    pub reference: String,
+    /// The latest version.
+    pub version: i64,
+    /// Its status, snake_case.
+    pub status: String,
+    /// The organisation's ODS code.
+    pub ods_code: String,
+    /// The organisation's name, when known.
+    pub organisation_name: Option<String>,
+    /// The application's name.
+    pub application_name: String,
+    /// When the latest version was submitted (RFC 3339).
+    pub submitted_at: String,
+    /// `low` or `high`.
+    pub risk: String,
+}
+
+/// One page of the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuePage {
+    /// The rows, oldest submission first.
+    pub rows: Vec<QueueRow>,
+    /// This page's number, from 1.
+    pub page: u32,
+    /// Rows a page.
+    pub per_page: u32,
+    /// Rows on all pages.
+    pub total: u64,
+}
+
+/// One requested permission and what the reviewer should make of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionRow {
+    /// The permission's value (`Mail.Send`).
+    pub value: String,
+    /// `delegated` or `application`.
+    pub permission_type: String,
+    /// The resource's display name (`Microsoft Graph`), or as requested when unknown.
+    pub resource: String,
+    /// `low` or `high`.
+    pub risk: String,
+    /// Why it has that risk.
+    pub why: String,
+}
+
+/// One recorded decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionRow {
+    /// The version decided on.
+    pub version: i64,
+    /// `approve`, `reject` or `request_changes`.
+    pub decision: String,
+    /// Why, when given.
+    pub reason: Option<String>,
+    /// The reviewer's email.
+    pub reviewer_email: String,
+    /// When (RFC 3339).
+    pub decided_at: String,
+    /// The status it left the request in.
+    pub status_after: String,
+}
+
+/// Whether the viewer may record a decision now, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Standing {
+    /// They may: the form carries this CSRF token.
+    MayDecide {
+        /// The session's CSRF token.
+        csrf_token: String,
+    },
+    /// The request is not awaiting a decision (it has this status).
+    NotAwaitingDecision(String),
+    /// They submitted a version of it.
+    OwnSubmission,
+    /// They gave the first approval; a second reviewer must give the second.
+    GaveFirstApproval,
+}
+
+/// Everything the request's review page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewDetail {
+    /// `AR-XXXX-XXXX`.
+    pub reference: String,
+    /// The latest version.
+    pub version: i64,
+    /// Its status, snake_case.
+    pub status: String,
+    /// The organisation's ODS code.
+    pub ods_code: String,
+    /// The organisation's name, when known.
+    pub organisation_name: Option<String>,
+    /// When the latest version was submitted (RFC 3339).
+    pub submitted_at: String,
+    /// Who submitted it.
+    pub submitted_by: Option<String>,
+    /// The request as submitted (certificate contents left out: the report describes them).
+    pub request: RegistrationRequest,
+    /// The report it was stored with.
+    pub report: ValidationReport,
+    /// The permissions with their risk.
+    pub permissions: Vec<PermissionRow>,
+    /// The request's risk, `low` or `high`.
+    pub risk: String,
+    /// Whether two reviewers must approve it.
+    pub needs_second_approval: bool,
+    /// The previous version's number, when there is one.
+    pub previous_version: Option<i64>,
+    /// What changed since the previous version.
+    pub changes: Vec<Change>,
+    /// Every decision on every version, oldest first.
+    pub decisions: Vec<DecisionRow>,
+    /// Whether the viewer may decide now.
+    pub standing: Standing,
+    /// The longest reason the desk keeps, in characters.
+    pub max_reason_chars: usize,
+}
+
+#[cfg(feature = "ssr")]
+pub use ssr::{ReviewBackend, ReviewBackendHandle};
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use std::sync::Arc;
+
+    use super::{Access, QueuePage, QueueQuery, ReviewDetail};
+    use crate::backend::BoxFuture;
+
+    /// The server's side of the reviewer's pages.
+    pub trait ReviewBackend: Send + Sync + 'static {
+        /// One page of the queue for the signed-in account.
+        fn queue(&self, query: QueueQuery) -> BoxFuture<'_, Result<Access<QueuePage>, String>>;
+        /// One request's review page for the signed-in account.
+        fn detail(&self, reference: String) -> BoxFuture<'_, Result<Access<ReviewDetail>, String>>;
+    }
+
+    /// The review backend as the pages find it in context.
+    #[derive(Clone)]
+    pub struct ReviewBackendHandle(pub Arc<dyn ReviewBackend>);
+}
+
+/// Loads one page of the review queue.
+#[server(prefix = "/_fn", endpoint = "load_review_queue")]
+pub async fn load_review_queue(query: QueueQuery) -> Result<Access<QueuePage>, ServerFnError> {
+    let backend = expect_context::<ReviewBackendHandle>();
+    backend.0.queue(query).await.map_err(ServerFnError::new)
+}
+
+/// Loads one request's review page.
+#[server(prefix = "/_fn", endpoint = "load_review_detail")]
+pub async fn load_review_detail(reference: String) -> Result<Access<ReviewDetail>, ServerFnError> {
+    let backend = expect_context::<ReviewBackendHandle>();
+    backend
+        .0
+        .detail(reference)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_awaits_a_decision_unless_told_otherwise_and_pages_keep_the_filters() {
+        let query = |status: Option<&str>, ods: Option<&str>, risk: Option<&str>| QueueQuery {
+            status: status.map(str::to_string),
+            ods_code: ods.map(str::to_string),
+            risk: risk.map(str::to_string),
+            page: None,
+        };
+        assert_eq!(query(None, None, None).status(), AWAITING);
+        assert_eq!(query(Some("nonsense"), None, None).status(), AWAITING);
+        assert_eq!(query(Some("all"), None, None).status(), ANY_STATUS);
+        assert_eq!(query(Some("rejected"), None, None).status(), "rejected");
+        assert_eq!(query(None, Some("  "), Some("medium")).ods_code(), None);
+        assert_eq!(query(None, None, Some("medium")).risk(), None);
+        assert_eq!(
+            query(Some("approved"), Some(" rx1 "), Some("high")).href(3),
+            "/review?status=approved&ods_code=RX1&risk=high&page=3"
+        );
+        assert_eq!(
+            query(None, Some("R&D"), None).href(1),
+            "/review?status=awaiting&ods_code=R%26D&page=1"
+        );
+        assert_eq!(
+            QueueQuery {
+                page: Some(0),
+                ..QueueQuery::default()
+            }
+            .page(),
+            1
+        );
+    }
+}

@@ -1,0 +1,534 @@
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use registration::diff::{Change, ChangeKind};
+use registration::{AccessType, CertificateSummary, Finding, Platform, Severity};
+
+use super::backend::{Access, DecisionRow, ReviewDetail, Standing, load_review_detail};
+use super::{ReviewersOnly, RiskTag, SignInFirst, StatusTag, date_time_text, day_text};
+use crate::PageTitle;
+use crate::pages::NotFound;
+
+/// What the page was sent back with after a decision post (`?decided=`, `?error=`, `?decision=`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Outcome {
+    decided: Option<String>,
+    error: Option<String>,
+    decision: Option<String>,
+}
+
+/// `/review/{reference}`: one request, everything a reviewer weighs, and the decision form.
+#[component]
+pub fn ReviewDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let reference = move || params.read().get("reference").unwrap_or_default();
+    let page = Resource::new_blocking(reference, load_review_detail);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading the request…"</p> }>
+            {move || Suspend::new(async move {
+                let outcome = {
+                    let query = query.read();
+                    Outcome {
+                        decided: query.get("decided"),
+                        error: query.get("error"),
+                        decision: query.get("decision"),
+                    }
+                };
+                match page.await {
+                    Ok(Access::Page(detail)) => view! { <Detail detail outcome /> }.into_any(),
+                    Ok(Access::SignIn) => view! { <SignInFirst next=format!("/review/{}", reference()) /> }.into_any(),
+                    Ok(Access::ReviewersOnly) => view! { <ReviewersOnly /> }.into_any(),
+                    Ok(Access::NotFound) => view! { <NotFound /> }.into_any(),
+                    Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
+    let request = &detail.request;
+    let organisation = match &detail.organisation_name {
+        Some(name) => format!("{name} ({})", detail.ods_code),
+        None => detail.ods_code.clone(),
+    };
+    let approvals = if detail.needs_second_approval {
+        "Two reviewers must approve: it asks for app-only access to mailbox data"
+    } else {
+        "One reviewer's approval is enough"
+    };
+    let reference = detail.reference.clone();
+    let application_name = request.application.name.clone();
+    let supplier = request.application.supplier.clone();
+    let description = request.application.description.clone();
+    let submitted_by = detail
+        .submitted_by
+        .clone()
+        .unwrap_or_else(|| "Not recorded".to_string());
+    let version = detail.version.to_string();
+    let submitted_at = date_time_text(&detail.submitted_at);
+    let status = detail.status.clone();
+    let risk = detail.risk.clone();
+    let mailboxes = request.mailboxes.clone();
+    let group = request
+        .access_policy_group_given()
+        .unwrap_or("None")
+        .to_string();
+    let redirect_uris: Vec<String> = request
+        .redirect_uris
+        .iter()
+        .map(|r| format!("{} ({})", r.uri, platform_text(r.platform)))
+        .collect();
+    let token_endpoints = request.token_endpoint_uris.clone();
+    let client_secret = request
+        .client_secret
+        .map(|s| format!("{} months", s.lifetime_months))
+        .unwrap_or_else(|| "None".to_string());
+    let contacts: Vec<String> = request
+        .contacts
+        .iter()
+        .map(|c| format!("{} <{}>", c.name, c.email))
+        .collect();
+    let file_names: Vec<String> = request
+        .certificates
+        .iter()
+        .map(|c| c.file_name.clone())
+        .collect();
+    let access_text = match request.access_type {
+        AccessType::Delegated => {
+            "Delegated access: a user signs in and the application acts as them."
+        }
+        AccessType::Application => {
+            "Application (app-only) access: the application acts with no user present."
+        }
+    };
+    view! {
+        <PageTitle text=format!("Review {}", detail.reference) />
+        <div class="nhsuk-grid-row">
+            <div class="nhsuk-grid-column-full">
+                <Banner outcome=outcome.clone() />
+                <span class="nhsuk-caption-l">{detail.reference.clone()}</span>
+                <h1>{application_name}</h1>
+                <dl class="nhsuk-summary-list" id="summary">
+                    <Row key="Reference">{reference}</Row>
+                    <Row key="Organisation">{organisation}</Row>
+                    <Row key="Supplier">{supplier}</Row>
+                    <Row key="Description">{description}</Row>
+                    <Row key="Submitted by">{submitted_by}</Row>
+                    <Row key="Version">{version}</Row>
+                    <Row key="Submitted">{submitted_at}</Row>
+                    <Row key="Status"><StatusTag status=status /></Row>
+                    <Row key="Risk"><RiskTag risk=risk /></Row>
+                    <Row key="Approvals needed"><span id="approvals-needed">{approvals}</span></Row>
+                </dl>
+                {detail.previous_version.map(|previous| view! { <Changes previous changes=detail.changes.clone() /> })}
+                <Findings findings=detail.report.findings.clone() />
+                <h2 id="permissions-heading">"Permissions"</h2>
+                <p>{access_text}</p>
+                <table class="nhsuk-table" id="permissions">
+                    <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Requested permissions"</caption>
+                    <thead class="nhsuk-table__head">
+                        <tr class="nhsuk-table__row">
+                            <th scope="col" class="nhsuk-table__header">"Permission"</th>
+                            <th scope="col" class="nhsuk-table__header">"Type"</th>
+                            <th scope="col" class="nhsuk-table__header">"Resource"</th>
+                            <th scope="col" class="nhsuk-table__header">"Risk"</th>
+                            <th scope="col" class="nhsuk-table__header">"Why"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="nhsuk-table__body">
+                        {detail.permissions.iter().cloned().map(|row| view! {
+                            <tr class="nhsuk-table__row" data-permission=row.value.clone()>
+                                <td class="nhsuk-table__cell">{row.value.clone()}</td>
+                                <td class="nhsuk-table__cell">{row.permission_type}</td>
+                                <td class="nhsuk-table__cell">{row.resource}</td>
+                                <td class="nhsuk-table__cell"><RiskTag risk=row.risk /></td>
+                                <td class="nhsuk-table__cell">{row.why}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                <h2>"Access"</h2>
+                <dl class="nhsuk-summary-list" id="access">
+                    <Row key="Mailboxes"><Lines items=mailboxes /></Row>
+                    <Row key="Access policy group">{group}</Row>
+                    <Row key="Redirect URIs"><Lines items=redirect_uris /></Row>
+                    <Row key="Token endpoints"><Lines items=token_endpoints /></Row>
+                    <Row key="Client secret">{client_secret}</Row>
+                    <Row key="Contacts"><Lines items=contacts /></Row>
+                </dl>
+                <Certificates summaries=detail.report.certificates.clone() file_names />
+                <Decisions decisions=detail.decisions.clone() />
+                <DecisionSection detail=detail.clone() outcome />
+            </div>
+        </div>
+    }
+}
+
+/// One row of an NHS.UK summary list.
+#[component]
+fn Row(key: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="nhsuk-summary-list__row">
+            <dt class="nhsuk-summary-list__key">{key}</dt>
+            <dd class="nhsuk-summary-list__value">{children()}</dd>
+        </div>
+    }
+}
+
+/// A list of values one a line, or "None".
+#[component]
+fn Lines(items: Vec<String>) -> impl IntoView {
+    if items.is_empty() {
+        view! { "None" }.into_any()
+    } else {
+        view! {
+            <ul class="nhsuk-list">
+                {items.into_iter().map(|item| view! { <li>{item}</li> }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    }
+}
+
+fn platform_text(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Web => "web",
+        Platform::Spa => "single-page application",
+        Platform::PublicClient => "mobile and desktop",
+    }
+}
+
+/// The success banner after a decision.
+#[component]
+fn Banner(outcome: Outcome) -> impl IntoView {
+    let heading = match outcome.decided.as_deref() {
+        Some("approved") => "Approved",
+        Some("awaiting_second_approval") => {
+            "First approval recorded: a second reviewer must approve"
+        }
+        Some("rejected") => "Rejected",
+        Some("changes_requested") => {
+            "Changes requested: the Local Administrator can change and resubmit the request"
+        }
+        _ => return ().into_any(),
+    };
+    view! {
+        <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="decided-title" data-module="nhsuk-notification-banner" id="decided">
+            <div class="nhsuk-notification-banner__header">
+                <h2 class="nhsuk-notification-banner__title" id="decided-title">"Success"</h2>
+            </div>
+            <div class="nhsuk-notification-banner__content">
+                <p class="nhsuk-notification-banner__heading">{heading}</p>
+                <p class="nhsuk-body">"Your decision is signed and recorded in the desk's log. "<a class="nhsuk-notification-banner__link" href="/review">"Back to the review queue"</a></p>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// "Changed since version n-1".
+#[component]
+fn Changes(previous: i64, changes: Vec<Change>) -> impl IntoView {
+    let heading = format!("Changed since version {previous}");
+    view! {
+        <h2 id="changes-heading">{heading.clone()}</h2>
+        {if changes.is_empty() {
+            view! { <p id="changes">"Nothing changed: the request is the same as version "{previous}"."</p> }.into_any()
+        } else {
+            view! {
+                <table class="nhsuk-table" id="changes">
+                    <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">{heading}</caption>
+                    <thead class="nhsuk-table__head">
+                        <tr class="nhsuk-table__row">
+                            <th scope="col" class="nhsuk-table__header">"Field"</th>
+                            <th scope="col" class="nhsuk-table__header">"Change"</th>
+                            <th scope="col" class="nhsuk-table__header">{format!("Version {previous}")}</th>
+                            <th scope="col" class="nhsuk-table__header">{format!("Version {}", previous + 1)}</th>
+                        </tr>
+                    </thead>
+                    <tbody class="nhsuk-table__body">
+                        {changes.into_iter().map(|change| {
+                            let kind = match change.kind {
+                                ChangeKind::Changed => "Changed",
+                                ChangeKind::Added => "Added",
+                                ChangeKind::Removed => "Removed",
+                            };
+                            view! {
+                                <tr class="nhsuk-table__row" data-path=change.path.clone()>
+                                    <td class="nhsuk-table__cell"><code>{change.path.clone()}</code></td>
+                                    <td class="nhsuk-table__cell">{kind}</td>
+                                    <td class="nhsuk-table__cell appreg-diff-old">{change.old.unwrap_or_default()}</td>
+                                    <td class="nhsuk-table__cell appreg-diff-new">{change.new.unwrap_or_default()}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+    }
+}
+
+/// Every finding of the stored report (a stored request has no errors).
+#[component]
+fn Findings(findings: Vec<Finding>) -> impl IntoView {
+    view! {
+        <h2 id="findings-heading">"Findings"</h2>
+        {if findings.is_empty() {
+            view! { <p id="findings">"The checks found nothing to point out."</p> }.into_any()
+        } else {
+            view! {
+                <table class="nhsuk-table" id="findings">
+                    <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Findings of the checks at submission"</caption>
+                    <thead class="nhsuk-table__head">
+                        <tr class="nhsuk-table__row">
+                            <th scope="col" class="nhsuk-table__header">"Severity"</th>
+                            <th scope="col" class="nhsuk-table__header">"Field"</th>
+                            <th scope="col" class="nhsuk-table__header">"Finding"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="nhsuk-table__body">
+                        {findings.into_iter().map(|finding| {
+                            let (text, colour) = match finding.severity {
+                                Severity::Error => ("Error", "nhsuk-tag--red"),
+                                Severity::Warning => ("Warning", "nhsuk-tag--orange"),
+                            };
+                            view! {
+                                <tr class="nhsuk-table__row" data-code=finding.code.code()>
+                                    <td class="nhsuk-table__cell"><strong class=format!("nhsuk-tag {colour}")>{text}</strong></td>
+                                    <td class="nhsuk-table__cell"><code>{finding.path}</code></td>
+                                    <td class="nhsuk-table__cell">
+                                        {finding.message}
+                                        <br /><span class="nhsuk-body-s appreg-finding-code">{finding.code.code()}</span>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+    }
+}
+
+/// What the report says about each certificate.
+#[component]
+fn Certificates(summaries: Vec<CertificateSummary>, file_names: Vec<String>) -> impl IntoView {
+    view! {
+        <h2 id="certificates-heading">"Certificates"</h2>
+        {if summaries.is_empty() {
+            view! { <p id="certificates">"No certificate was uploaded."</p> }.into_any()
+        } else {
+            view! {
+                <div id="certificates">
+                    {summaries.into_iter().map(|summary| {
+                        let file_name = summary
+                            .path
+                            .strip_prefix("certificates[")
+                            .and_then(|rest| rest.strip_suffix(']'))
+                            .and_then(|index| index.parse::<usize>().ok())
+                            .and_then(|index| file_names.get(index).cloned())
+                            .unwrap_or_else(|| summary.path.clone());
+                        let validity = format!(
+                            "{} to {} ({})",
+                            day_text(summary.not_before),
+                            day_text(summary.not_after),
+                            if summary.days_remaining < 0 { "expired at submission".to_string() } else { format!("{} days left at submission", summary.days_remaining) }
+                        );
+                        view! {
+                            <h3>{file_name}</h3>
+                            <dl class="nhsuk-summary-list appreg-certificate">
+                                <Row key="Subject">{summary.subject}</Row>
+                                <Row key="Issuer">{summary.issuer}</Row>
+                                <Row key="Serial number"><span class="appreg-thumbprint">{summary.serial}</span></Row>
+                                <Row key="Valid">{validity}</Row>
+                                <Row key="Key">{summary.key}</Row>
+                                <Row key="Signature algorithm">{summary.signature_algorithm}</Row>
+                                <Row key="SHA-1 thumbprint"><span class="appreg-thumbprint">{summary.sha1_thumbprint}</span></Row>
+                                <Row key="SHA-256 thumbprint"><span class="appreg-thumbprint">{summary.sha256_thumbprint}</span></Row>
+                            </dl>
+                        }
+                    }).collect_view()}
+                </div>
+            }.into_any()
+        }}
+    }
+}
+
+fn decision_text(decision: &str) -> &'static str {
+    match decision {
+        "approve" => "Approved",
+        "reject" => "Rejected",
+        _ => "Requested changes",
+    }
+}
+
+/// The decisions so far, on every version.
+#[component]
+fn Decisions(decisions: Vec<DecisionRow>) -> impl IntoView {
+    view! {
+        <h2 id="decisions-heading">"Decisions"</h2>
+        {if decisions.is_empty() {
+            view! { <p id="decisions">"No decisions yet."</p> }.into_any()
+        } else {
+            view! {
+                <table class="nhsuk-table" id="decisions">
+                    <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Decisions so far"</caption>
+                    <thead class="nhsuk-table__head">
+                        <tr class="nhsuk-table__row">
+                            <th scope="col" class="nhsuk-table__header">"Version"</th>
+                            <th scope="col" class="nhsuk-table__header">"Decision"</th>
+                            <th scope="col" class="nhsuk-table__header">"Reviewer"</th>
+                            <th scope="col" class="nhsuk-table__header">"Reason"</th>
+                            <th scope="col" class="nhsuk-table__header">"When"</th>
+                            <th scope="col" class="nhsuk-table__header">"Status after"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="nhsuk-table__body">
+                        {decisions.into_iter().map(|d| view! {
+                            <tr class="nhsuk-table__row">
+                                <td class="nhsuk-table__cell">{d.version}</td>
+                                <td class="nhsuk-table__cell">{decision_text(&d.decision)}</td>
+                                <td class="nhsuk-table__cell">{d.reviewer_email}</td>
+                                <td class="nhsuk-table__cell">{d.reason.unwrap_or_default()}</td>
+                                <td class="nhsuk-table__cell">{date_time_text(&d.decided_at)}</td>
+                                <td class="nhsuk-table__cell"><StatusTag status=d.status_after /></td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+    }
+}
+
+/// The decision form, or why the viewer cannot decide now.
+#[component]
+fn DecisionSection(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
+    // A refusal the post ran into explains itself even if the standing has changed since.
+    let refused = match outcome.error.as_deref() {
+        Some("own_submission") => Some(
+            "You cannot decide on this request: you submitted a version of it. Another reviewer must decide.",
+        ),
+        Some("second_approval_by_same_reviewer") => {
+            Some("You gave the first approval, so the second must come from another reviewer.")
+        }
+        Some("not_awaiting_decision") => Some(
+            "The request is no longer awaiting a decision: another reviewer may have decided on it meanwhile.",
+        ),
+        _ => None,
+    };
+    let why_not = match &detail.standing {
+        Standing::MayDecide { .. } => None,
+        Standing::OwnSubmission => Some("You submitted a version of this request, so you cannot decide on it. Another reviewer must decide.".to_string()),
+        Standing::GaveFirstApproval => Some("You gave the first approval. The request needs a second approval from another reviewer.".to_string()),
+        Standing::NotAwaitingDecision(status) => Some(match status.as_str() {
+            "changes_requested" => "The request is waiting for the Local Administrator to change and resubmit it; no decision is needed until then.".to_string(),
+            "approved" => "The request is approved: no further decision is needed.".to_string(),
+            "rejected" => "The request is rejected: no further decision is needed.".to_string(),
+            _ => "The request is not awaiting a decision.".to_string(),
+        }),
+    };
+    view! {
+        <h2 id="decision-heading">"Your decision"</h2>
+        {refused.map(|text| view! {
+            <div class="nhsuk-warning-callout" id="refused">
+                <h3 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">"Important: "</span>"Your decision was not recorded"</span></h3>
+                <p>{text}</p>
+            </div>
+        })}
+        {match (detail.standing.clone(), why_not) {
+            (Standing::MayDecide { csrf_token }, _) => view! {
+                <DecisionForm detail=detail.clone() csrf_token outcome />
+            }.into_any(),
+            (_, Some(why)) => view! { <p id="cannot-decide">{why}</p> }.into_any(),
+            (_, None) => ().into_any(),
+        }}
+    }
+}
+
+#[component]
+fn DecisionForm(detail: ReviewDetail, csrf_token: String, outcome: Outcome) -> impl IntoView {
+    let (decision_error, reason_error) = match outcome.error.as_deref() {
+        Some("decision_required") => (Some("Select approve, reject or request changes"), None),
+        Some("reason_required") => (
+            None,
+            Some(match outcome.decision.as_deref() {
+                Some("reject") => "Enter why you are rejecting the request",
+                _ => "Enter what the Local Administrator must change",
+            }),
+        ),
+        Some("reason_too_long") => (
+            None,
+            Some("The reason is too long: shorten it and record the decision again"),
+        ),
+        _ => (None, None),
+    };
+    let chosen = outcome.decision.clone().unwrap_or_default();
+    let first_of_two = detail.needs_second_approval && detail.status == "submitted";
+    let radio = move |value: &'static str,
+                      id: &'static str,
+                      label: &'static str,
+                      hint: &'static str| {
+        let hint_id = format!("{id}-hint");
+        view! {
+            <div class="nhsuk-radios__item">
+                <input class="nhsuk-radios__input" id=id name="decision" type="radio" value=value
+                    checked=chosen == value aria-describedby=hint_id.clone() />
+                <label class="nhsuk-label nhsuk-radios__label" for=id>{label}</label>
+                <div class="nhsuk-hint nhsuk-radios__hint" id=hint_id>{hint}</div>
+            </div>
+        }
+    };
+    let approve_hint = if first_of_two {
+        "This is the first of two approvals: the request then waits for another reviewer."
+    } else {
+        "The request can go ahead. A reason is optional."
+    };
+    view! {
+        {(decision_error.is_some() || reason_error.is_some()).then(|| view! {
+            <div class="nhsuk-error-summary" data-module="nhsuk-error-summary" id="error-summary">
+                <div role="alert">
+                    <h2 class="nhsuk-error-summary__heading">"There is a problem"</h2>
+                    <div class="nhsuk-error-summary__body">
+                        <ul class="nhsuk-list nhsuk-error-summary__list">
+                            {decision_error.map(|text| view! { <li><a href="#decision-approve">{text}</a></li> })}
+                            {reason_error.map(|text| view! { <li><a href="#reason">{text}</a></li> })}
+                        </ul>
+                    </div>
+                </div>
+            </div>
+        })}
+        <form method="post" action=format!("/review/{}/decisions", detail.reference) novalidate id="decision-form">
+            <input type="hidden" name="csrf_token" value=csrf_token />
+            <div class=if decision_error.is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }>
+                <fieldset class="nhsuk-fieldset" aria-describedby=decision_error.map(|_| "decision-error")>
+                    <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">"Decision"</legend>
+                    {decision_error.map(|text| view! {
+                        <span class="nhsuk-error-message" id="decision-error"><span class="nhsuk-u-visually-hidden">"Error: "</span>{text}</span>
+                    })}
+                    <div class="nhsuk-radios" data-module="nhsuk-radios">
+                        {radio("approve", "decision-approve", "Approve", approve_hint)}
+                        {radio("reject", "decision-reject", "Reject", "The request will not go ahead. Say why.")}
+                        {radio("request_changes", "decision-request-changes", "Request changes", "The Local Administrator changes the request and submits it again. Say what to change.")}
+                    </div>
+                </fieldset>
+            </div>
+            <div class=if reason_error.is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }>
+                <label class="nhsuk-label" for="reason">"Reason"</label>
+                <div class="nhsuk-hint" id="reason-hint">
+                    {format!("Required to reject or request changes: the Local Administrator reads it. At most {} characters.", detail.max_reason_chars)}
+                </div>
+                {reason_error.map(|text| view! {
+                    <span class="nhsuk-error-message" id="reason-error"><span class="nhsuk-u-visually-hidden">"Error: "</span>{text}</span>
+                })}
+                <textarea class=if reason_error.is_some() { "nhsuk-textarea nhsuk-textarea--error" } else { "nhsuk-textarea" }
+                    id="reason" name="reason" rows="5" maxlength=detail.max_reason_chars.to_string()
+                    aria-describedby=if reason_error.is_some() { "reason-hint reason-error" } else { "reason-hint" }></textarea>
+            </div>
+            <button class="nhsuk-button" type="submit" data-module="nhsuk-button">"Record decision"</button>
+        </form>
+    }
+}

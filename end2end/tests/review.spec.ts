@@ -1,0 +1,70 @@
+// The reviewer's pages in a browser (docs/review.md).
+//
+// Assumes the end-to-end server has the accounts admin@rx1.nhs.net (Local Administrator of RX1),
+// reviewer1@nhs.net and reviewer2@nhs.net, all with the password in APPREG_E2E_PASSWORD. The
+// sign-in helper below uses the JSON API, which sets the same session cookie as the sign-in page.
+import { test, expect, Browser, Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { addPermission, expectSubmitted, fillDelegated } from "../support/form";
+
+const PASSWORD = process.env.APPREG_E2E_PASSWORD ?? "correct horse battery staple";
+
+async function signedInPage(browser: Browser, email: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const response = await page.request.post("/api/v1/session", { data: { email, password: PASSWORD } });
+  expect(response.status()).toBe(200);
+  return page;
+}
+
+async function expectNoAxeViolations(page: Page) {
+  const results = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"])
+    .analyze();
+  expect(results.violations).toEqual([]);
+}
+
+async function submitDelegatedRequest(browser: Browser): Promise<string> {
+  const admin = await signedInPage(browser, "admin@rx1.nhs.net");
+  await admin.goto("/register");
+  await fillDelegated(admin);
+  await addPermission(admin, "IMAP.AccessAsUser", /^Add IMAP\.AccessAsUser\.All \(Microsoft Graph, delegated\)$/);
+  await admin.getByRole("button", { name: "Submit" }).click();
+  return expectSubmitted(admin);
+}
+
+test.describe("the reviewer's pages", () => {
+  test("a reviewer finds a request in the queue, is asked for a reason, then approves it", async ({ browser }) => {
+    const reference = await submitDelegatedRequest(browser);
+    const reviewer = await signedInPage(browser, "reviewer1@nhs.net");
+
+    await reviewer.goto("/review?status=all&ods_code=RX1");
+    await expect(reviewer.getByRole("heading", { name: "Review queue" })).toBeVisible();
+    await expectNoAxeViolations(reviewer);
+    await reviewer.getByRole("link", { name: reference }).click();
+    await expect(reviewer).toHaveURL(new RegExp(`/review/${reference}$`));
+    await expect(reviewer.getByRole("heading", { name: "Ward Mail Connector" })).toBeVisible();
+    await expect(reviewer.locator("#permissions")).toContainText("IMAP.AccessAsUser.All");
+    await expectNoAxeViolations(reviewer);
+
+    // Rejecting needs a reason: the page comes back with the error and the choice kept.
+    await reviewer.getByLabel("Reject").check();
+    await reviewer.getByRole("button", { name: "Record decision" }).click();
+    await expect(reviewer.locator(".nhsuk-error-summary")).toContainText("Enter why you are rejecting the request");
+    await expect(reviewer.getByLabel("Reject")).toBeChecked();
+    await expectNoAxeViolations(reviewer);
+
+    await reviewer.getByLabel("Approve").check();
+    await reviewer.getByRole("button", { name: "Record decision" }).click();
+    await expect(reviewer.locator("#decided")).toContainText("Approved");
+    await expect(reviewer.locator("#decisions")).toContainText("reviewer1@nhs.net");
+    await expect(reviewer.getByRole("button", { name: "Record decision" })).toHaveCount(0);
+  });
+
+  test("a Local Administrator is told the queue is for reviewers", async ({ browser }) => {
+    const admin = await signedInPage(browser, "admin@rx1.nhs.net");
+    const response = await admin.goto("/review");
+    expect(response?.status()).toBe(403);
+    await expect(admin.getByRole("heading", { name: "The review queue is for reviewers" })).toBeVisible();
+  });
+});

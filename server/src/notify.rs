@@ -1,0 +1,658 @@
+//! Email notifications: a receipt when a request is stored, a notice when a reviewer decides.
+//!
+//! Messages are plain text. Without an SMTP server they are written to the outbox directory, one
+//! `.eml` file a message, so a desk without mail still keeps every message it would have sent.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{Config, SmtpUrl};
+
+/// How messages leave the desk.
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+}
+
+enum Transport {
+    Outbox(AsyncFileTransport<Tokio1Executor>),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl Mailer {
+    /// From the configuration (outbox dir by default: <data_dir>/outbox, created if missing).
+    pub fn from_config(config: &Config) -> anyhow::Result<Mailer> {
+        match &config.smtp_url {
+            Some(url) => Mailer::smtp(url, &config.mail_from),
+            None => Mailer::outbox(&config.outbox_dir, &config.mail_from),
+        }
+    }
+
+    /// An outbox mailer writing to `dir` (tests use this).
+    pub fn outbox(dir: impl Into<PathBuf>, from: &str) -> anyhow::Result<Mailer> {
+        let dir = dir.into();
+        let from = parse_from(from)?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create the outbox directory {}", dir.display()))?;
+        Ok(Mailer {
+            transport: Transport::Outbox(AsyncFileTransport::new(dir)),
+            from,
+        })
+    }
+
+    fn smtp(url: &SmtpUrl, from: &str) -> anyhow::Result<Mailer> {
+        let from = parse_from(from)?;
+        let transport = smtp_transport(url)?;
+        Ok(Mailer {
+            transport: Transport::Smtp(transport),
+            from,
+        })
+    }
+
+    /// Sends one message now (outbox: writes one .eml file; SMTP: delivers).
+    pub async fn send(&self, notification: &Notification) -> anyhow::Result<()> {
+        let message = self.message(notification)?;
+        match &self.transport {
+            Transport::Outbox(outbox) => {
+                outbox
+                    .send(message)
+                    .await
+                    .context("cannot write the message to the outbox")?;
+            }
+            Transport::Smtp(smtp) => {
+                smtp.send(message)
+                    .await
+                    .context("cannot send the message through the SMTP server")?;
+            }
+        }
+        tracing::info!(reference = %notification.reference, subject = %notification.subject, "email sent");
+        Ok(())
+    }
+
+    /// Sends in a background task; a failure is logged (reference + error, never the body), not returned:
+    /// a stored submission or decision must not fail because mail is down.
+    pub fn send_in_background(self: &Arc<Self>, notification: Notification) {
+        let mailer = Arc::clone(self);
+        tokio::spawn(async move {
+            if let Err(error) = mailer.send(&notification).await {
+                tracing::error!(
+                    reference = %notification.reference,
+                    error = %format!("{error:#}"),
+                    "email not sent"
+                );
+            }
+        });
+    }
+
+    fn message(&self, notification: &Notification) -> anyhow::Result<Message> {
+        let recipients = recipients(&notification.to, &notification.reference);
+        if recipients.is_empty() {
+            bail!("no valid recipient address for {}", notification.reference);
+        }
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .message_id(Some(message_id(&notification.reference, &self.from)?));
+        for recipient in recipients {
+            builder = builder.to(recipient);
+        }
+        builder
+            .subject(notification.subject.as_str())
+            .header(ContentType::TEXT_PLAIN)
+            .body(notification.body.clone())
+            .context("cannot build the email")
+    }
+}
+
+/// `<reference.random@sender's domain>`: unique, and it names the desk rather than the host it runs on.
+fn message_id(reference: &str, from: &Mailbox) -> anyhow::Result<String> {
+    let mut random = [0u8; 12];
+    getrandom::fill(&mut random).context("cannot make a Message-ID")?;
+    let random: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+    let reference: String = reference
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    Ok(format!("<{reference}.{random}@{}>", from.email.domain()))
+}
+
+fn parse_from(from: &str) -> anyhow::Result<Mailbox> {
+    from.parse().with_context(|| {
+        format!("the mail sender '{from}' is not an email address (set mail_from, for example appreg@example.nhs.uk)")
+    })
+}
+
+/// Checks the URL's shape first so a mistake is named in the desk's words, then lets lettre build it.
+fn smtp_transport(url: &SmtpUrl) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+    const EXAMPLES: &str = "use smtps://user:password@host:465 or smtp://host:25?tls=required (or smtp://host:25 without TLS)";
+    let shown = url.redacted();
+    let text = url.expose();
+    let Some((scheme, rest)) = text.split_once("://") else {
+        bail!("the SMTP URL '{shown}' is not a URL: {EXAMPLES}");
+    };
+    if scheme != "smtp" && scheme != "smtps" {
+        bail!("the SMTP URL '{shown}' starts with '{scheme}://': {EXAMPLES}");
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if host_port.is_empty() || host_port.starts_with(':') {
+        bail!("the SMTP URL '{shown}' names no server: {EXAMPLES}");
+    }
+    if let Some(query) = text.split_once('?').map(|(_, query)| query) {
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            match (key.as_ref(), value.as_ref()) {
+                ("tls", "required" | "opportunistic") if scheme == "smtp" => {}
+                ("tls", _) if scheme == "smtps" => {
+                    bail!(
+                        "the SMTP URL '{shown}' sets tls= with smtps://, which always uses TLS: {EXAMPLES}"
+                    )
+                }
+                ("tls", other) => bail!(
+                    "the SMTP URL '{shown}' has tls={other}: use tls=required or tls=opportunistic"
+                ),
+                (other, _) => bail!(
+                    "the SMTP URL '{shown}' has an unknown setting '{other}': only tls= is understood"
+                ),
+            }
+        }
+    }
+    let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(text)
+        // lettre's error may quote the URL, password included: show the redacted form only.
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "the SMTP URL '{shown}' is not valid ({}): {EXAMPLES}",
+                redact_error(&error.to_string(), text, &shown)
+            )
+        })?;
+    Ok(builder.build())
+}
+
+fn redact_error(message: &str, url: &str, shown: &str) -> String {
+    message.replace(url, shown)
+}
+
+/// The valid, distinct addresses among `candidates`, in order; the first spelling of an address wins.
+fn recipients(candidates: &[String], reference: &str) -> Vec<Mailbox> {
+    let mut seen = HashSet::new();
+    let mut mailboxes = Vec::new();
+    for candidate in candidates {
+        let candidate = candidate.trim();
+        match candidate.parse::<Mailbox>() {
+            Ok(mailbox) => {
+                if seen.insert(mailbox.email.to_string().to_lowercase()) {
+                    mailboxes.push(mailbox);
+                }
+            }
+            Err(_) => {
+                tracing::warn!(%reference, address = %candidate, "skipping a recipient address that is not valid");
+            }
+        }
+    }
+    mailboxes
+}
+
+/// The addresses of the submitter and the contacts, valid and deduplicated.
+fn addresses(submitter: &str, contacts: &[registration::Contact], reference: &str) -> Vec<String> {
+    let candidates: Vec<String> = std::iter::once(submitter.to_string())
+        .chain(contacts.iter().map(|contact| contact.email.clone()))
+        .collect();
+    recipients(&candidates, reference)
+        .into_iter()
+        .map(|mailbox| mailbox.email.to_string())
+        .collect()
+}
+
+/// One email: recipients (deduplicated case-insensitively, invalid addresses skipped with a warning log), subject, plain-text body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// Recipient addresses.
+    pub to: Vec<String>,
+    /// Subject line (starts with the reference).
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// The request's reference, for logs.
+    pub reference: String,
+}
+
+/// Facts for a receipt (sent after a submission or resubmission is stored).
+pub struct Receipt<'a> {
+    /// The request's reference.
+    pub reference: &'a str,
+    /// The version just stored (1 for a new request).
+    pub version: i64,
+    /// The application's name.
+    pub application_name: &'a str,
+    /// The requesting organisation's ODS code.
+    pub ods_code: &'a str,
+    /// The organisation's name, when the directory knows it.
+    pub organisation_name: Option<&'a str>,
+    /// Who submitted this version.
+    pub submitter_email: &'a str,
+    /// The request's contacts.
+    pub contacts: &'a [registration::Contact],
+    /// The request's page on the desk.
+    pub page_url: &'a str,
+}
+
+/// Facts for a decision notice.
+pub struct DecisionNotice<'a> {
+    /// The request's reference.
+    pub reference: &'a str,
+    /// The version decided on.
+    pub version: i64,
+    /// The application's name.
+    pub application_name: &'a str,
+    /// `approve`, `reject` or `request_changes`.
+    pub decision: &'a str,
+    /// The snake_case status after the decision.
+    pub status: &'a str,
+    /// The reviewer's reason (required for reject and request_changes).
+    pub reason: Option<&'a str>,
+    /// Who submitted the version decided on.
+    pub submitter_email: &'a str,
+    /// The request's contacts.
+    pub contacts: &'a [registration::Contact],
+    /// The request's page on the desk.
+    pub page_url: &'a str,
+}
+
+const SIGNATURE: &str = "NHSmail application registration desk";
+
+fn footer(reference: &str, page_url: &str) -> String {
+    format!(
+        "Reference: {reference}\n\
+         Quote this reference if you contact us about this request.\n\
+         \n\
+         View the request:\n\
+         {page_url}\n\
+         \n\
+         You are getting this email because you submitted this request or are named as a contact on it.\n\
+         \n\
+         {SIGNATURE}\n"
+    )
+}
+
+/// Quotes a reviewer's reason as an indented block, so it stands apart from the desk's own words.
+fn quoted(reason: &str) -> String {
+    let lines: Vec<String> = reason
+        .trim()
+        .lines()
+        .map(|line| format!("  {}", line.trim_end()))
+        .collect();
+    lines.join("\n")
+}
+
+/// The receipt sent after a submission or resubmission is stored.
+pub fn receipt(facts: &Receipt<'_>) -> Notification {
+    let organisation = match facts.organisation_name {
+        Some(name) => format!("{name} ({})", facts.ods_code),
+        None => facts.ods_code.to_string(),
+    };
+    let (subject, opening) = if facts.version <= 1 {
+        (
+            format!("{}: request received", facts.reference),
+            format!(
+                "We have received your request to register {} for NHSmail.",
+                facts.application_name
+            ),
+        )
+    } else {
+        (
+            format!("{}: changed request received", facts.reference),
+            format!(
+                "We have received the changes to your request to register {} for NHSmail. This is version {} of the request.",
+                facts.application_name, facts.version
+            ),
+        )
+    };
+    let body = format!(
+        "{opening}\n\
+         \n\
+         Application: {application}\n\
+         Organisation: {organisation}\n\
+         Version: {version}\n\
+         \n\
+         What happens next\n\
+         \n\
+         A reviewer will check the request. We will email you when they approve it, reject it or ask for changes.\n\
+         \n\
+         You do not need to do anything now.\n\
+         \n\
+         {footer}",
+        application = facts.application_name,
+        version = facts.version,
+        footer = footer(facts.reference, facts.page_url),
+    );
+    Notification {
+        to: addresses(facts.submitter_email, facts.contacts, facts.reference),
+        subject,
+        body,
+        reference: facts.reference.to_string(),
+    }
+}
+
+/// The notice sent after a reviewer decides; its wording follows the status the decision led to.
+pub fn decision(facts: &DecisionNotice<'_>) -> Notification {
+    let name = facts.application_name;
+    let reason = facts
+        .reason
+        .map(str::trim)
+        .filter(|reason| !reason.is_empty());
+    // A reviewer's note on an approval is worth passing on; reject and changes quote it as the reason.
+    let note = reason.map_or(String::new(), |reason| {
+        format!("The reviewer added this note:\n\n{}\n\n", quoted(reason))
+    });
+    let (headline, text) = match facts.status {
+        "awaiting_second_approval" => (
+            "first approval given",
+            format!(
+                "A reviewer has approved the request to register {name}.\n\
+                 \n\
+                 A second reviewer must also approve it, because it asks for app-only access to mailboxes. \
+                 This access lets the application read or send mail without a person signing in, so two reviewers check it.\n\
+                 \n\
+                 {note}\
+                 What happens next\n\
+                 \n\
+                 We will email you when the second reviewer has decided. You do not need to do anything now."
+            ),
+        ),
+        "approved" => (
+            "request approved",
+            format!(
+                "The request to register {name} has been approved.\n\
+                 \n\
+                 {note}\
+                 What happens next\n\
+                 \n\
+                 You can now download the signed registration record from the request page."
+            ),
+        ),
+        "changes_requested" => (
+            "changes needed",
+            format!(
+                "A reviewer has asked for changes to the request to register {name}.\n\
+                 \n\
+                 What the reviewer said:\n\
+                 \n\
+                 {reason}\n\
+                 \n\
+                 What you need to do\n\
+                 \n\
+                 Sign in and open the request from the link below. Change what the reviewer asked for, then submit the request again. \
+                 A reviewer will check it again after you submit it.",
+                reason = quoted(reason.unwrap_or("No reason was given.")),
+            ),
+        ),
+        "rejected" => (
+            "request rejected",
+            format!(
+                "The request to register {name} has been rejected.\n\
+                 \n\
+                 Why it was rejected:\n\
+                 \n\
+                 {reason}\n\
+                 \n\
+                 What happens next\n\
+                 \n\
+                 This request is closed. If you still need to register the application, fix the problem and submit a new request.",
+                reason = quoted(reason.unwrap_or("No reason was given.")),
+            ),
+        ),
+        other => (
+            "status changed",
+            format!(
+                "The status of the request to register {name} is now: {}.",
+                other.replace('_', " ")
+            ),
+        ),
+    };
+    let body = format!(
+        "{text}\n\
+         \n\
+         Application: {name}\n\
+         Version: {version}\n\
+         \n\
+         {footer}",
+        version = facts.version,
+        footer = footer(facts.reference, facts.page_url),
+    );
+    Notification {
+        to: addresses(facts.submitter_email, facts.contacts, facts.reference),
+        subject: format!("{}: {headline}", facts.reference),
+        body,
+        reference: facts.reference.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = "https://appreg.example.nhs.uk/registrations/AR-7K3M-Q9XD";
+
+    fn contacts() -> Vec<registration::Contact> {
+        vec![
+            registration::Contact {
+                name: "Jo Bloggs".into(),
+                email: "jo.bloggs@nhs.net".into(),
+            },
+            registration::Contact {
+                name: "Same as submitter".into(),
+                email: "ALICE.ADMIN@nhs.net".into(),
+            },
+            registration::Contact {
+                name: "Typo".into(),
+                email: "jo.bloggs at nhs.net".into(),
+            },
+        ]
+    }
+
+    fn decided(decision: &str, status: &str, reason: Option<&str>) -> Notification {
+        super::decision(&DecisionNotice {
+            reference: "AR-7K3M-Q9XD",
+            version: 3,
+            application_name: "Ward Mail Connector",
+            decision,
+            status,
+            reason,
+            submitter_email: "alice.admin@nhs.net",
+            contacts: &contacts(),
+            page_url: PAGE,
+        })
+    }
+
+    fn received(version: i64, organisation_name: Option<&str>) -> Notification {
+        receipt(&Receipt {
+            reference: "AR-7K3M-Q9XD",
+            version,
+            application_name: "Ward Mail Connector",
+            ods_code: "RX1",
+            organisation_name,
+            submitter_email: "alice.admin@nhs.net",
+            contacts: &contacts(),
+            page_url: PAGE,
+        })
+    }
+
+    /// Every message ends with the reference to quote, the link and the reason the reader got it.
+    fn assert_footer(notification: &Notification) {
+        assert!(
+            notification.body.contains(&format!(
+                "Reference: AR-7K3M-Q9XD\nQuote this reference if you contact us about this request.\n\nView the request:\n{PAGE}\n"
+            )),
+            "{}",
+            notification.body
+        );
+        assert_eq!(notification.reference, "AR-7K3M-Q9XD");
+    }
+
+    #[test]
+    fn recipients_are_the_submitter_and_contacts_once_each_without_invalid_addresses() {
+        assert_eq!(
+            received(1, None).to,
+            ["alice.admin@nhs.net", "jo.bloggs@nhs.net"]
+        );
+        assert_eq!(
+            decided("approve", "approved", None).to,
+            ["alice.admin@nhs.net", "jo.bloggs@nhs.net"]
+        );
+    }
+
+    #[test]
+    fn a_first_receipt_says_what_was_received_and_what_happens_next() {
+        let notification = received(1, Some("Example Hospitals NHS Trust"));
+        assert_eq!(notification.subject, "AR-7K3M-Q9XD: request received");
+        assert!(notification.body.starts_with(
+            "We have received your request to register Ward Mail Connector for NHSmail.\n\n\
+             Application: Ward Mail Connector\n\
+             Organisation: Example Hospitals NHS Trust (RX1)\n\
+             Version: 1\n\n\
+             What happens next\n\n\
+             A reviewer will check the request. We will email you when they approve it, reject it or ask for changes.\n\n\
+             You do not need to do anything now.\n\n"
+        ), "{}", notification.body);
+        assert_footer(&notification);
+    }
+
+    #[test]
+    fn a_resubmission_receipt_names_the_new_version() {
+        let notification = received(2, None);
+        assert_eq!(
+            notification.subject,
+            "AR-7K3M-Q9XD: changed request received"
+        );
+        assert!(notification.body.starts_with(
+            "We have received the changes to your request to register Ward Mail Connector for NHSmail. This is version 2 of the request.\n"
+        ), "{}", notification.body);
+        assert!(notification.body.contains("Organisation: RX1\n"));
+        assert_footer(&notification);
+    }
+
+    #[test]
+    fn a_first_approval_says_a_second_reviewer_must_approve_app_only_mailbox_access() {
+        let notification = decided("approve", "awaiting_second_approval", None);
+        assert_eq!(notification.subject, "AR-7K3M-Q9XD: first approval given");
+        assert!(notification.body.starts_with(
+            "A reviewer has approved the request to register Ward Mail Connector.\n\n\
+             A second reviewer must also approve it, because it asks for app-only access to mailboxes."
+        ), "{}", notification.body);
+        assert!(notification.body.contains(
+            "What happens next\n\nWe will email you when the second reviewer has decided. You do not need to do anything now.\n"
+        ));
+        assert!(!notification.body.contains("note"));
+        assert_footer(&notification);
+    }
+
+    #[test]
+    fn an_approval_points_to_the_signed_record_and_passes_on_a_note() {
+        let notification = decided(
+            "approve",
+            "approved",
+            Some("Checked with the ward manager."),
+        );
+        assert_eq!(notification.subject, "AR-7K3M-Q9XD: request approved");
+        assert!(
+            notification.body.starts_with(
+                "The request to register Ward Mail Connector has been approved.\n\n\
+             The reviewer added this note:\n\n  Checked with the ward manager.\n\n\
+             What happens next\n\n\
+             You can now download the signed registration record from the request page.\n\n\
+             Application: Ward Mail Connector\nVersion: 3\n"
+            ),
+            "{}",
+            notification.body
+        );
+        assert_footer(&notification);
+    }
+
+    #[test]
+    fn a_request_for_changes_quotes_the_reason_and_says_how_to_resubmit() {
+        let notification = decided(
+            "request_changes",
+            "changes_requested",
+            Some("Use https for the redirect URI.\nName a second contact."),
+        );
+        assert_eq!(notification.subject, "AR-7K3M-Q9XD: changes needed");
+        assert!(notification.body.starts_with(
+            "A reviewer has asked for changes to the request to register Ward Mail Connector.\n\n\
+             What the reviewer said:\n\n\
+             \x20 Use https for the redirect URI.\n\
+             \x20 Name a second contact.\n\n\
+             What you need to do\n\n\
+             Sign in and open the request from the link below. Change what the reviewer asked for, then submit the request again. \
+             A reviewer will check it again after you submit it.\n"
+        ), "{}", notification.body);
+        assert_footer(&notification);
+    }
+
+    #[test]
+    fn a_rejection_quotes_the_reason_and_says_the_request_is_closed() {
+        let notification = decided(
+            "reject",
+            "rejected",
+            Some("This is not an NHS application."),
+        );
+        assert_eq!(notification.subject, "AR-7K3M-Q9XD: request rejected");
+        assert!(notification.body.starts_with(
+            "The request to register Ward Mail Connector has been rejected.\n\n\
+             Why it was rejected:\n\n  This is not an NHS application.\n\n\
+             What happens next\n\n\
+             This request is closed. If you still need to register the application, fix the problem and submit a new request.\n"
+        ), "{}", notification.body);
+        assert_footer(&notification);
+    }
+
+    #[test]
+    fn each_status_has_its_own_subject_and_opening() {
+        let notices = [
+            decided("approve", "awaiting_second_approval", None),
+            decided("approve", "approved", None),
+            decided("request_changes", "changes_requested", Some("x")),
+            decided("reject", "rejected", Some("x")),
+        ];
+        let subjects: HashSet<&str> = notices.iter().map(|n| n.subject.as_str()).collect();
+        let openings: HashSet<&str> = notices
+            .iter()
+            .map(|n| n.body.lines().next().unwrap())
+            .collect();
+        assert_eq!(subjects.len(), notices.len());
+        assert_eq!(openings.len(), notices.len());
+    }
+
+    #[test]
+    fn an_unexpected_status_is_stated_in_words() {
+        let notification = decided("approve", "some_new_status", None);
+        assert_eq!(notification.subject, "AR-7K3M-Q9XD: status changed");
+        assert!(notification.body.starts_with(
+            "The status of the request to register Ward Mail Connector is now: some new status.\n"
+        ));
+    }
+
+    #[test]
+    fn the_message_id_names_the_reference_and_the_senders_domain() {
+        let from: Mailbox = "appreg@appreg.example.nhs.uk".parse().unwrap();
+        let id = message_id("AR-7K3M-Q9XD", &from).unwrap();
+        assert!(id.starts_with("<AR-7K3M-Q9XD."), "{id}");
+        assert!(id.ends_with("@appreg.example.nhs.uk>"), "{id}");
+        assert_ne!(id, message_id("AR-7K3M-Q9XD", &from).unwrap());
+    }
+
+    #[test]
+    fn a_sender_that_is_not_an_address_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = Mailer::outbox(dir.path(), "appreg desk").err().unwrap();
+        assert_eq!(
+            error.to_string(),
+            "the mail sender 'appreg desk' is not an email address (set mail_from, for example appreg@example.nhs.uk)"
+        );
+    }
+}
