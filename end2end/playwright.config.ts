@@ -11,6 +11,8 @@ const root = resolve(__dirname, "..");
 const port = Number(process.env.APPREG_E2E_PORT ?? 3100);
 const dataDir = mkdtempSync(join(tmpdir(), "appreg-e2e-"));
 process.on("exit", () => rmSync(dataDir, { recursive: true, force: true }));
+// Specs that sign in without the shared helper read the accounts' password from here.
+process.env.APPREG_E2E_PASSWORD ??= PASSWORD;
 
 export default defineConfig({
   testDir: "./tests",
@@ -47,7 +49,7 @@ export default defineConfig({
       APPREG_DATA_DIR: dataDir,
       APPREG_SITE_ROOT: join(root, "target/site"),
       APPREG_LOG: "warn",
-      APPREG_E2E_PASSWORD: PASSWORD,
+      APPREG_E2E_PASSWORD: process.env.APPREG_E2E_PASSWORD,
     },
   },
 });

@@ -1,7 +1,7 @@
 import { expect, Page } from "@playwright/test";
 
 /** The password of every account end2end/serve.sh makes. */
-export const PASSWORD = "e2e correct horse battery staple";
+export const PASSWORD = process.env.APPREG_E2E_PASSWORD ?? "e2e correct horse battery staple";
 
 /** The accounts end2end/serve.sh makes. */
 export const ACCOUNTS = {
