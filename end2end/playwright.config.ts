@@ -2,13 +2,17 @@ import { defineConfig } from "@playwright/test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { PASSWORD } from "./support/session";
 
 // The tests drive the real server, built by `cargo leptos build`, on its own port and a fresh
-// database, in Debian's Chromium (Playwright's own browser download is not used).
+// database holding the test accounts (end2end/serve.sh), in Debian's Chromium (Playwright's own
+// browser download is not used).
 const root = resolve(__dirname, "..");
 const port = Number(process.env.APPREG_E2E_PORT ?? 3100);
 const dataDir = mkdtempSync(join(tmpdir(), "appreg-e2e-"));
 process.on("exit", () => rmSync(dataDir, { recursive: true, force: true }));
+// Specs that sign in without the shared helper read the accounts' password from here.
+process.env.APPREG_E2E_PASSWORD ??= PASSWORD;
 
 export default defineConfig({
   testDir: "./tests",
@@ -35,7 +39,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `${join(root, "target/debug/appreg")} serve`,
+    command: `bash ${join(root, "end2end/serve.sh")}`,
     cwd: root,
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
@@ -45,6 +49,7 @@ export default defineConfig({
       APPREG_DATA_DIR: dataDir,
       APPREG_SITE_ROOT: join(root, "target/site"),
       APPREG_LOG: "warn",
+      APPREG_E2E_PASSWORD: process.env.APPREG_E2E_PASSWORD,
     },
   },
 });

@@ -18,6 +18,40 @@ pub struct FormPage {
     pub report: Option<ValidationReport>,
     /// The server's clock (Unix seconds), so checks in the browser use the same `now`.
     pub now: i64,
+    /// The administrator's organisation, which every draft of theirs is for.
+    pub organisation: OrganisationLabel,
+    /// Set when the draft changes a submitted request (its next version).
+    pub revision: Option<Revision>,
+    /// The session's CSRF token, posted back in the form's hidden `csrf_token` field.
+    pub csrf_token: String,
+}
+
+/// An organisation as a page names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationLabel {
+    /// The ODS code (upper case).
+    pub ods_code: String,
+    /// The name in the directory, when the directory knows the code.
+    pub name: Option<String>,
+}
+
+impl OrganisationLabel {
+    /// "NAME (CODE)", or the code alone.
+    pub fn text(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{name} ({})", self.ods_code),
+            None => self.ods_code.clone(),
+        }
+    }
+}
+
+/// The request a revision draft changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    /// Its reference.
+    pub reference: String,
+    /// The version submitting the draft makes.
+    pub next_version: i64,
 }
 
 /// What the confirmation page shows about a submitted request.
@@ -75,7 +109,7 @@ mod ssr {
     use std::pin::Pin;
     use std::sync::Arc;
 
-    use super::{FormPage, SubmissionPage, Viewer};
+    use super::{AdminAccess, FormPage, RequestPage, RequestsPage, SubmissionPage, Viewer};
 
     /// A boxed, sendable future (the backend is used as a trait object).
     pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -84,17 +118,30 @@ mod ssr {
     pub trait Backend: Send + Sync + 'static {
         /// The signed-in account making this request (from its session cookie), if any.
         fn viewer(&self) -> BoxFuture<'_, Result<Option<Viewer>, String>>;
-        /// The form page for a stored draft (`None` when no such draft) or a new form.
+
+        // Local Administrator pages
+        /// The form page for a stored draft of the viewer's organisation, or a new form.
         fn form_page(
             &self,
             draft_id: Option<String>,
             checked: bool,
-        ) -> BoxFuture<'_, Result<Option<FormPage>, String>>;
-        /// A submitted request's confirmation page, `None` when no such reference.
+        ) -> BoxFuture<'_, Result<AdminAccess<FormPage>, String>>;
+        /// A submitted request's confirmation page.
         fn submission(
             &self,
             reference: String,
-        ) -> BoxFuture<'_, Result<Option<SubmissionPage>, String>>;
+        ) -> BoxFuture<'_, Result<AdminAccess<SubmissionPage>, String>>;
+        /// The viewer's organisation's requests (page `page`, from 1) and drafts.
+        fn requests_page(
+            &self,
+            page: u32,
+        ) -> BoxFuture<'_, Result<AdminAccess<RequestsPage>, String>>;
+        /// One request: its latest version, or version `version`.
+        fn request_page(
+            &self,
+            reference: String,
+            version: Option<i64>,
+        ) -> BoxFuture<'_, Result<AdminAccess<RequestPage>, String>>;
     }
 
     /// The backend as the pages find it in context.
@@ -104,20 +151,6 @@ mod ssr {
 
 use leptos::prelude::*;
 
-/// Loads the form page (a new form when `draft_id` is `None`).
-#[server(prefix = "/_fn", endpoint = "load_form")]
-pub async fn load_form(
-    draft_id: Option<String>,
-    checked: bool,
-) -> Result<Option<FormPage>, ServerFnError> {
-    let backend = expect_context::<BackendHandle>();
-    backend
-        .0
-        .form_page(draft_id, checked)
-        .await
-        .map_err(ServerFnError::new)
-}
-
 /// Who is signed in (`None` when no one is).
 #[server(prefix = "/_fn", endpoint = "load_viewer")]
 pub async fn load_viewer() -> Result<Option<Viewer>, ServerFnError> {
@@ -125,13 +158,263 @@ pub async fn load_viewer() -> Result<Option<Viewer>, ServerFnError> {
     backend.0.viewer().await.map_err(ServerFnError::new)
 }
 
+// Local Administrator pages
+
+/// What a page for Local Administrators answers, decided by who is asking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AdminAccess<T> {
+    /// The page itself.
+    Page(T),
+    /// No one is signed in: the server function has redirected to the sign-in page.
+    SignIn,
+    /// The page is elsewhere for this viewer (a reviewer's `/requests` is `/review`): the server
+    /// function has redirected there.
+    Redirect(String),
+    /// A reviewer asked for a page only Local Administrators use (403).
+    OnlyLocalAdmins,
+    /// No such thing, or another organisation's (404).
+    NotFound,
+}
+
+/// One request in the organisation's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRow {
+    /// `AR-XXXX-XXXX`.
+    pub reference: String,
+    /// Its latest version.
+    pub version: i64,
+    /// Status, snake_case.
+    pub status: String,
+    /// The application's name.
+    pub application_name: String,
+    /// When the latest version was submitted (RFC 3339).
+    pub submitted_at: String,
+}
+
+/// One draft in the organisation's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftRow {
+    /// The draft's id (`/register/{id}`).
+    pub id: String,
+    /// The application's name as typed so far (may be empty).
+    pub application_name: String,
+    /// The request it changes, for a revision.
+    pub reference: Option<String>,
+    /// When it was last saved (RFC 3339).
+    pub updated_at: String,
+}
+
+/// "Your requests": the organisation's requests and drafts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestsPage {
+    /// The organisation.
+    pub organisation: OrganisationLabel,
+    /// This page of requests.
+    pub requests: Vec<RequestRow>,
+    /// The page number (from 1).
+    pub page: u32,
+    /// Requests a page.
+    pub per_page: u32,
+    /// Requests in all.
+    pub total: u64,
+    /// Every draft of the organisation, most recent first.
+    pub drafts: Vec<DraftRow>,
+}
+
+/// One version in a request's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionRow {
+    /// Its number.
+    pub version: i64,
+    /// Its status.
+    pub status: String,
+    /// When it was submitted (RFC 3339).
+    pub submitted_at: String,
+    /// Who submitted it.
+    pub submitted_by: Option<String>,
+}
+
+/// One reviewer's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionRow {
+    /// The version decided on.
+    pub version: i64,
+    /// `approve`, `reject` or `request_changes`.
+    pub decision: String,
+    /// The reviewer's reason, when given.
+    pub reason: Option<String>,
+    /// The reviewer's email.
+    pub reviewer_email: String,
+    /// When (RFC 3339).
+    pub decided_at: String,
+}
+
+/// A request's own page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestPage {
+    /// `AR-XXXX-XXXX`.
+    pub reference: String,
+    /// The request's status now (its latest version's).
+    pub status: String,
+    /// The latest version's number.
+    pub latest_version: i64,
+    /// The version shown.
+    pub version: VersionRow,
+    /// The organisation.
+    pub organisation: OrganisationLabel,
+    /// The version's request.
+    pub request: registration::RegistrationRequest,
+    /// The report it was accepted with.
+    pub report: ValidationReport,
+    /// Every version, oldest first.
+    pub versions: Vec<VersionRow>,
+    /// Every decision, oldest first.
+    pub decisions: Vec<DecisionRow>,
+    /// For the organisation's administrators while changes are requested: the CSRF token of
+    /// the "Edit and resubmit" form.
+    pub revise_csrf_token: Option<String>,
+    /// A revision draft already started for this request.
+    pub revision_draft: Option<String>,
+}
+
+/// `/sign-in?next=…` for a page at `here` (path and query).
+pub fn sign_in_path(here: &str) -> String {
+    format!("/sign-in?next={}", encode_query_value(here))
+}
+
+/// Percent-encodes a query value, keeping `/` readable.
+pub fn encode_query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// Sends the browser where `access` says: a `303 See Other` when the page itself is being
+/// rendered, a router navigation when the browser called the server function.
+#[cfg(feature = "ssr")]
+fn follow<T>(access: &AdminAccess<T>, here: &str) {
+    let to = match access {
+        AdminAccess::SignIn => sign_in_path(here),
+        AdminAccess::Redirect(to) => to.clone(),
+        _ => return,
+    };
+    let called_from_the_browser = use_context::<http::request::Parts>()
+        .is_some_and(|parts| parts.uri.path().starts_with("/_fn/"));
+    if called_from_the_browser {
+        leptos_axum::redirect(&to);
+    } else if let (Some(response), Ok(location)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&to),
+    ) {
+        response.set_status(http::StatusCode::SEE_OTHER);
+        response.insert_header(http::header::LOCATION, location);
+    }
+}
+
+/// Loads the form page (a new form when `draft_id` is `None`); `here` is the page's path and
+/// query (where sign-in comes back to).
+#[server(prefix = "/_fn", endpoint = "load_form")]
+pub async fn load_form(
+    draft_id: Option<String>,
+    checked: bool,
+    here: String,
+) -> Result<AdminAccess<FormPage>, ServerFnError> {
+    let backend = expect_context::<BackendHandle>();
+    let access = backend
+        .0
+        .form_page(draft_id, checked)
+        .await
+        .map_err(ServerFnError::new)?;
+    follow(&access, &here);
+    Ok(access)
+}
+
 /// Loads a submitted request's confirmation page.
 #[server(prefix = "/_fn", endpoint = "load_submission")]
-pub async fn load_submission(reference: String) -> Result<Option<SubmissionPage>, ServerFnError> {
+pub async fn load_submission(
+    reference: String,
+) -> Result<AdminAccess<SubmissionPage>, ServerFnError> {
     let backend = expect_context::<BackendHandle>();
-    backend
+    let here = format!(
+        "/registrations/{}/submitted",
+        encode_query_value(&reference)
+    );
+    let access = backend
         .0
         .submission(reference)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::new)?;
+    follow(&access, &here);
+    Ok(access)
+}
+
+/// Loads "Your requests" (page `page`, from 1).
+#[server(prefix = "/_fn", endpoint = "load_requests")]
+pub async fn load_requests(page: u32) -> Result<AdminAccess<RequestsPage>, ServerFnError> {
+    let backend = expect_context::<BackendHandle>();
+    let access = backend
+        .0
+        .requests_page(page)
+        .await
+        .map_err(ServerFnError::new)?;
+    let here = if page > 1 {
+        format!("/requests?page={page}")
+    } else {
+        "/requests".to_string()
+    };
+    follow(&access, &here);
+    Ok(access)
+}
+
+/// Loads a request's page (its latest version, or `version`).
+#[server(prefix = "/_fn", endpoint = "load_request")]
+pub async fn load_request(
+    reference: String,
+    version: Option<i64>,
+) -> Result<AdminAccess<RequestPage>, ServerFnError> {
+    let backend = expect_context::<BackendHandle>();
+    let here = format!("/requests/{}", encode_query_value(&reference));
+    let access = backend
+        .0
+        .request_page(reference, version)
+        .await
+        .map_err(ServerFnError::new)?;
+    follow(&access, &here);
+    Ok(access)
+}
+
+/// What the sign-in page shows after a failed attempt (the server renders the page with it in
+/// context; it reaches the browser inside the page's resource, so hydration sees the same).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInProblem {
+    /// The email as typed (kept; the password never is).
+    pub email: String,
+    /// What went wrong, for the error summary.
+    pub message: String,
+    /// True when the attempt was refused by the rate limit (the message says when to retry).
+    pub rate_limited: bool,
+    /// Where to go after signing in, as the failed attempt posted it (the browser's address is
+    /// then `/sign-in` without the query, so the page takes it from here).
+    pub next: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_paths_carry_the_page_encoded() {
+        assert_eq!(sign_in_path("/register"), "/sign-in?next=/register");
+        assert_eq!(
+            sign_in_path("/register/abc?checked=1&x=y"),
+            "/sign-in?next=/register/abc%3Fchecked%3D1%26x%3Dy"
+        );
+    }
 }

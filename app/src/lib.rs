@@ -52,7 +52,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <layout::Layout>
                 <Routes fallback=|| view! { <pages::NotFound /> }>
-                    <Route path=StaticSegment("") view=pages::StartPage />
+                    <Route path=StaticSegment("") view=pages::StartPage ssr=SsrMode::Async />
                     // Pages that load data render whole on the server: they must work without JavaScript.
                     <Route path=StaticSegment("register") view=pages::RegisterPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("register"), ParamSegment("draft_id")) view=pages::RegisterPage ssr=SsrMode::Async />
@@ -63,6 +63,10 @@ pub fn App() -> impl IntoView {
                         view=pages::SubmittedPage
                         ssr=SsrMode::Async
                     />
+                    // Local Administrator pages (every page renders whole: the header knows who is signed in).
+                    <Route path=StaticSegment("sign-in") view=pages::SignInPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("requests") view=pages::RequestsListPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("requests"), ParamSegment("reference")) view=pages::RequestPage ssr=SsrMode::Async />
                 </Routes>
             </layout::Layout>
         </Router>

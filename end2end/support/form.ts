@@ -1,8 +1,8 @@
 import { expect, Page } from "@playwright/test";
 
-/** The fields of a delegated request that the demo data accepts. */
+/** The fields of a delegated request that the demo data accepts (for RX1, the organisation of
+ * the default signed-in administrator). */
 export async function fillDelegated(page: Page) {
-  await page.getByLabel("ODS code").fill("RX1");
   await page.getByLabel("Application name").fill("Ward Mail Connector");
   await page.getByLabel("Description").fill("Reads the ward's shared mailbox and files referrals");
   await page.getByLabel("Supplier").fill("Example Health Ltd");

@@ -3,6 +3,7 @@ import AxeBuilder from "@axe-core/playwright";
 import { readFileSync } from "node:fs";
 import { generateCertificate, keyBody } from "../support/certificates";
 import { addPermission, expectSubmitted, fillDelegated } from "../support/form";
+import { signIn } from "../support/session";
 
 async function expectNoAxeViolations(page: Page) {
   const results = await new AxeBuilder({ page })
@@ -17,13 +18,17 @@ async function hydrated(page: Page) {
 }
 
 test.describe("the registration form", () => {
+  // Only a signed-in Local Administrator makes requests (admin@rx1.nhs.net, RX1).
+  test.beforeEach(async ({ page }) => {
+    await signIn(page);
+  });
+
   test("delegated access: a Local Administrator submits a valid request", async ({ page }) => {
     await page.goto("/");
     await page.getByRole("button", { name: "Start now" }).click();
     await expect(page).toHaveURL(/\/register$/);
     await hydrated(page);
-    await page.getByLabel("ODS code").fill("rx1");
-    // The organisation's name appears as soon as the code is recognised (rules in the browser).
+    // The organisation is the administrator's own, fixed.
     await expect(page.locator("#organisation-name")).toHaveText("NOTTINGHAM UNIVERSITY HOSPITALS NHS TRUST (RX1)");
     await fillDelegated(page);
     await addPermission(page, "IMAP.AccessAsUser", /^Add IMAP\.AccessAsUser\.All \(Microsoft Graph, delegated\)$/);
@@ -85,7 +90,6 @@ test.describe("the registration form", () => {
 
   test("each error appears on its field and in the summary, which gets focus", async ({ page }) => {
     await page.goto("/register");
-    await page.getByLabel("ODS code").fill("RX!");
     await page.getByLabel("Redirect URIs").first().fill("https://connector.nuh.nhs.uk/cb#section");
     await page.getByLabel("Contact email").first().fill("jo at nhs.net");
     await page.getByRole("button", { name: "Submit" }).click();
@@ -94,7 +98,6 @@ test.describe("the registration form", () => {
     await expect(summary).toBeFocused();
     await expect(summary.getByRole("heading")).toHaveText("There is a problem");
     const expectations: [string, string][] = [
-      ["#ods-code", "ods_code.format"],
       ["#application-name", "application.required"],
       ["#access-type-delegated", "access_type.required"],
       ["#redirect-uris-0-uri", "redirect_uri.fragment"],
@@ -110,8 +113,8 @@ test.describe("the registration form", () => {
       await expect(group.locator(`.nhsuk-error-message [data-code="${code}"]`)).toHaveCount(1);
     }
     // Following a summary link moves to the field.
-    await summary.locator('a[href="#ods-code"]').click();
-    await expect(page).toHaveURL(/#ods-code$/);
+    await summary.locator('a[href="#application-name"]').click();
+    await expect(page).toHaveURL(/#application-name$/);
     await expectNoAxeViolations(page);
   });
 
@@ -136,7 +139,7 @@ test.describe("the registration form", () => {
     await page.getByLabel("Client secret lifetime (months)").fill("30");
     await page.getByRole("button", { name: "Check" }).click();
     await expect(page.locator("#error-summary")).toBeVisible();
-    await expect(page.getByLabel("ODS code")).toHaveValue("RX1");
+    await expect(page.locator("#organisation-name")).toHaveText("NOTTINGHAM UNIVERSITY HOSPITALS NHS TRUST (RX1)");
     await expect(page.getByLabel("Application name")).toHaveValue("Ward Mail Connector");
     await expect(page.getByLabel("Description")).toHaveValue("Reads the ward's shared mailbox and files referrals");
     await expect(page.getByLabel("Supplier")).toHaveValue("Example Health Ltd");
@@ -177,6 +180,7 @@ test.describe("the registration form", () => {
     const certificate = generateCertificate();
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
+    await signIn(page);
     await page.goto("/register");
     await page.getByLabel("Certificate").setInputFiles(certificate.keyPath);
     await page.getByRole("button", { name: "Check" }).click();
@@ -196,6 +200,7 @@ test.describe("the registration form", () => {
     const certificate = generateCertificate();
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
+    await signIn(page);
     await page.goto("/register");
     await fillDelegated(page);
     await page.getByLabel("Certificate").setInputFiles(certificate.certificatePath);
@@ -214,7 +219,9 @@ test.describe("the registration form", () => {
     await expect(page.getByText("Your draft is saved")).toBeVisible();
     const address = (await page.locator(".nhsuk-notification-banner__link").getAttribute("href"))!;
     expect(address).toMatch(/^\/register\/[A-Za-z0-9_-]{22}$/);
+    // Another browser of the same organisation's administrator opens it.
     const later = await browser.newPage();
+    await signIn(later);
     await later.goto(address);
     await expect(later.getByLabel("Application name")).toHaveValue("Ward Mail Connector");
     await expect(later.getByLabel("Mailbox addresses").first()).toHaveValue("ward7.referrals@nhs.net");
@@ -235,7 +242,6 @@ test.describe("the registration form", () => {
       await tabTo(selector);
       await page.keyboard.type(text);
     };
-    await type("#ods-code", "RX1");
     await type("#application-name", "Keyboard Connector");
     await type("#application-description", "Files referrals from the ward mailbox");
     await type("#application-supplier", "Example Health Ltd");

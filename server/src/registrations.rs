@@ -350,3 +350,45 @@ pub async fn list(
     }
     registrations::list(pool, &filter, page).await
 }
+
+/// The id of the organisation's draft that revises `reference`, if one was started.
+pub async fn revision_draft(
+    pool: &SqlitePool,
+    ods_code: &str,
+    reference: &str,
+) -> anyhow::Result<Option<String>> {
+    Ok(drafts::list_for(pool, ods_code)
+        .await?
+        .into_iter()
+        .find(|draft| draft.reference.as_deref() == Some(reference))
+        .map(|draft| draft.id))
+}
+
+/// The draft in which `admin` changes `reference` (their organisation's, waiting for changes):
+/// the one already started, or a new one holding the latest version's request. Submitting it
+/// makes the next version ([`submit_draft`]).
+pub async fn start_revision(
+    pool: &SqlitePool,
+    admin: &LocalAdminOf,
+    reference: &str,
+    now: OffsetDateTime,
+) -> Result<String, SubmitError> {
+    let latest = registrations::latest(pool, reference)
+        .await?
+        .filter(|latest| latest.ods_code.eq_ignore_ascii_case(admin.ods_code()))
+        .ok_or(SubmitError::NotFound)?;
+    if latest.status != Status::ChangesRequested {
+        return Err(SubmitError::NotAwaitingChanges(latest.status));
+    }
+    if let Some(id) = revision_draft(pool, admin.ods_code(), &latest.reference).await? {
+        return Ok(id);
+    }
+    let mut draft = registration::RegistrationDraft::from_request(&latest.request);
+    draft.ods_code = admin.ods_code().to_string();
+    let owner = drafts::DraftOwner {
+        ods_code: Some(admin.ods_code().to_string()),
+        created_by: Some(admin.user_id().to_string()),
+        reference: Some(latest.reference.clone()),
+    };
+    Ok(drafts::create(pool, &draft, false, &owner, now).await?)
+}

@@ -321,7 +321,7 @@ async fn validate_refuses_a_private_key_and_never_echoes_it() {
 
 #[tokio::test]
 async fn the_form_renders_whole_on_the_server() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let (response, body) = app.get("/register").await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = String::from_utf8(body).unwrap();
@@ -344,7 +344,7 @@ async fn the_form_renders_whole_on_the_server() {
 
 #[tokio::test]
 async fn unknown_drafts_and_references_are_404() {
-    let app = TestApp::new().await;
+    let app = TestApp::as_local_admin_of("RX1").await;
     let (response, _) = app.get("/register/AAAAAAAAAAAAAAAAAAAAAA").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let (response, _) = app.get("/registrations/AR-2222-2222/submitted").await;

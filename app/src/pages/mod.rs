@@ -1,7 +1,10 @@
 //! One module a page.
 
+pub mod access;
 mod not_found;
 pub mod register;
+pub mod requests;
+mod sign_in;
 pub mod review;
 mod start;
 mod submitted;
@@ -10,6 +13,8 @@ use leptos::prelude::*;
 
 pub use not_found::NotFound;
 pub use register::RegisterPage;
+pub use requests::{RequestPage, RequestsListPage};
+pub use sign_in::SignInPage;
 pub use review::{ReviewDetailPage, ReviewQueuePage};
 pub use start::StartPage;
 pub use submitted::SubmittedPage;

@@ -3,8 +3,8 @@ use leptos_router::hooks::use_params_map;
 use registration::Severity;
 
 use crate::PageTitle;
-use crate::backend::{SubmissionPage, load_submission};
-use crate::pages::NotFound;
+use crate::backend::{AdminAccess, SubmissionPage, load_submission};
+use crate::pages::access::Refused;
 
 /// `/registrations/{reference}/submitted`: the confirmation after a valid submission.
 #[component]
@@ -18,8 +18,8 @@ pub fn SubmittedPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(Some(page)) => view! { <Confirmation page /> }.into_any(),
-                    Ok(None) => view! { <NotFound /> }.into_any(),
+                    Ok(AdminAccess::Page(page)) => view! { <Confirmation page /> }.into_any(),
+                    Ok(refused) => view! { <Refused access=refused /> }.into_any(),
                     Err(_) => view! { <super::ServiceProblem /> }.into_any(),
                 }
             })}
@@ -101,13 +101,15 @@ fn Confirmation(page: SubmissionPage) -> impl IntoView {
                     <li>"They approve it, reject it, or ask you to change something. The contacts are told of the decision."</li>
                     <li>"Once approved, the application is registered in NHSmail and you receive its application ID."</li>
                 </ol>
+                <p><a href=format!("/requests/{}", page.reference)>"See the request and its status"</a></p>
                 <p><a href="/register">"Request another application registration"</a></p>
             </div>
         </div>
     }
 }
 
-fn status_text(status: &str) -> &'static str {
+/// A status as people read it.
+pub(crate) fn status_text(status: &str) -> &'static str {
     match status {
         "submitted" => "Submitted",
         "changes_requested" => "Changes requested",

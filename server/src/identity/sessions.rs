@@ -265,33 +265,18 @@ async fn sign_in_inner(state: &AppState, request: Request<Body>) -> Result<Respo
         )
         .into_response()
     })?;
-    let email = super::normalise_email(&credentials.email);
-    let now = OffsetDateTime::now_utc();
-    let internal = |error: anyhow::Error| ApiError::from(error).into_response();
-    if let Err(limited) = rate_limit::check(&state.pool, &email, &client, now)
+    let outcome = sign_in_with_password(state, credentials, &client, OffsetDateTime::now_utc())
         .await
-        .map_err(internal)?
-    {
-        tracing::warn!(client = %client, "sign-in refused: too many failed attempts");
-        return Err(limited.into_response());
-    }
-    let provider = LocalPasswords::new(state.pool.clone());
-    let identity = match provider.authenticate(credentials).await {
-        Ok(identity) => identity,
-        Err(AuthError::InvalidCredentials) => {
-            rate_limit::record_failure(&state.pool, &email, &client, now)
-                .await
-                .map_err(internal)?;
-            tracing::info!(client = %client, "sign-in failed");
-            return Err(invalid_credentials());
-        }
-        Err(AuthError::Internal(error)) => return Err(internal(error)),
+        .map_err(|error| ApiError::from(error).into_response())?;
+    let (identity, token, session) = match outcome {
+        PasswordSignIn::SignedIn {
+            identity,
+            token,
+            session,
+        } => (identity, token, session),
+        PasswordSignIn::InvalidCredentials => return Err(invalid_credentials()),
+        PasswordSignIn::Limited(limited) => return Err(limited.into_response()),
     };
-    rate_limit::record_success(&state.pool, &email)
-        .await
-        .map_err(internal)?;
-    let (token, session) = start(&state.pool, &identity, now).await.map_err(internal)?;
-    tracing::info!(user_id = %identity.user_id, role = identity.role.as_str(), "signed in");
     Ok((
         [
             (
@@ -307,6 +292,58 @@ async fn sign_in_inner(state: &AppState, request: Request<Body>) -> Result<Respo
         })),
     )
         .into_response())
+}
+
+/// What a sign-in with an email and password came to.
+pub enum PasswordSignIn {
+    /// The credentials were right: a session was started (the caller sets its cookie).
+    SignedIn {
+        /// Who signed in.
+        identity: Identity,
+        /// The cookie's token.
+        token: SessionToken,
+        /// The new session.
+        session: Session,
+    },
+    /// Unknown account, wrong password or disabled account (answered alike; the failure counts
+    /// towards the rate limit).
+    InvalidCredentials,
+    /// Too many recent failures for this email or client: nothing was checked.
+    Limited(rate_limit::Limited),
+}
+
+/// Signs in with an email and password from `client` (its rate-limit key): the rate limit, the
+/// credential check and the session start that every sign-in door (the JSON API and the
+/// sign-in page) shares.
+pub async fn sign_in_with_password(
+    state: &AppState,
+    credentials: PasswordCredentials,
+    client: &str,
+    now: OffsetDateTime,
+) -> anyhow::Result<PasswordSignIn> {
+    let email = super::normalise_email(&credentials.email);
+    if let Err(limited) = rate_limit::check(&state.pool, &email, client, now).await? {
+        tracing::warn!(client = %client, "sign-in refused: too many failed attempts");
+        return Ok(PasswordSignIn::Limited(limited));
+    }
+    let provider = LocalPasswords::new(state.pool.clone());
+    let identity = match provider.authenticate(credentials).await {
+        Ok(identity) => identity,
+        Err(AuthError::InvalidCredentials) => {
+            rate_limit::record_failure(&state.pool, &email, client, now).await?;
+            tracing::info!(client = %client, "sign-in failed");
+            return Ok(PasswordSignIn::InvalidCredentials);
+        }
+        Err(AuthError::Internal(error)) => return Err(error),
+    };
+    rate_limit::record_success(&state.pool, &email).await?;
+    let (token, session) = start(&state.pool, &identity, now).await?;
+    tracing::info!(user_id = %identity.user_id, role = identity.role.as_str(), "signed in");
+    Ok(PasswordSignIn::SignedIn {
+        identity,
+        token,
+        session,
+    })
 }
 
 /// The one answer to a failed sign-in, whatever the reason.

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use axum::body::Body;
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
@@ -86,8 +86,55 @@ pub async fn register(
     }
 }
 
+/// `POST /requests/{reference}/revise` with the session's `csrf_token`: opens the draft in which
+/// the administrator changes a request a reviewer sent back (an existing one, or a new one holding
+/// the latest version), at `/register/{draft}`.
+pub async fn revise(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    signed_in: Option<SignedIn>,
+    request: Request<Body>,
+) -> Response {
+    let Some(signed_in) = signed_in else {
+        let here = format!("/requests/{}", app::backend::encode_query_value(&reference));
+        return Redirect::to(&app::backend::sign_in_path(&here)).into_response();
+    };
+    let Ok(admin) = require_any_local_admin(&signed_in.identity) else {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "Only the organisation's Local Administrators can change a request.",
+        );
+    };
+    let input = match read_form(&state, request).await {
+        Ok(input) => input,
+        Err(refusal) => return refusal.into_response(),
+    };
+    if !csrf_field_matches(&input.fields, &signed_in) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "This page has expired (your session changed since it was loaded). Go back, reload the page and try again.",
+        );
+    }
+    let now = OffsetDateTime::now_utc();
+    match registrations::start_revision(&state.pool, &admin, &reference, now).await {
+        Ok(id) => Redirect::to(&format!("/register/{id}")).into_response(),
+        Err(SubmitError::NotFound) => plain(StatusCode::NOT_FOUND, "There is no such request."),
+        Err(SubmitError::NotAwaitingChanges(_)) => plain(
+            StatusCode::CONFLICT,
+            "This request is not waiting for changes, so it cannot be changed now. Go back and reload its page to see its status.",
+        ),
+        Err(error) => {
+            tracing::error!(error = %error, "a revision could not be started");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, the request could not be opened for changes. Please try again.",
+            )
+        }
+    }
+}
+
 /// Whether the post's `csrf_token` field is the session's token (compared in constant time).
-fn csrf_field_matches(fields: &[(String, String)], signed_in: &SignedIn) -> bool {
+pub(crate) fn csrf_field_matches(fields: &[(String, String)], signed_in: &SignedIn) -> bool {
     let expected = signed_in.session.csrf_token().as_bytes();
     fields
         .iter()
@@ -125,7 +172,8 @@ impl IntoResponse for Refusal {
     }
 }
 
-fn plain(status: StatusCode, message: &'static str) -> Response {
+/// A plain-text answer (what a person sees when a form post is refused).
+pub(crate) fn plain(status: StatusCode, message: &'static str) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

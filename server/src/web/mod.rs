@@ -6,6 +6,7 @@ pub mod form;
 mod headers;
 pub mod pages;
 pub mod review_pages;
+pub mod sign_in;
 
 use std::sync::Arc;
 
@@ -62,6 +63,10 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let pages = Router::<AppState>::new()
         .route("/register", post(form::register))
+        // Local Administrator pages: the sign-in page's and the request page's form posts.
+        .route("/sign-in", post(sign_in::sign_in))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/requests/{reference}/revise", post(form::revise))
         .route("/review/{reference}/decisions", post(review_pages::decide))
         .leptos_routes_with_context(
             &state,
@@ -79,7 +84,15 @@ pub fn router(state: AppState) -> Router {
                 move || app::shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+        // The 404 page has the header too, which asks the backend who is signed in.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            {
+                let backend = pages::PagesBackend::handle(state.clone());
+                move || leptos::context::provide_context(backend.clone())
+            },
             app::shell,
         ))
         .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT));

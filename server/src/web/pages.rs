@@ -2,14 +2,21 @@
 
 use std::sync::Arc;
 
-use app::backend::{Backend, BackendHandle, BoxFuture, FormPage, SubmissionPage, Viewer};
+use app::backend::{
+    AdminAccess, Backend, BackendHandle, BoxFuture, DecisionRow, DraftRow, FormPage,
+    OrganisationLabel, RequestPage, RequestRow, RequestsPage, Revision, SubmissionPage, VersionRow,
+    Viewer,
+};
+use registration::directory::OrganisationDirectory;
 use registration::{Directory, RegistrationDraft, validate_draft};
 use time::OffsetDateTime;
 
 use super::AppState;
-use crate::identity::SignedIn;
 use crate::identity::sessions;
-use crate::store::{drafts, registrations};
+use crate::identity::{SignedIn, require_any_local_admin, require_local_admin};
+use crate::registrations;
+use crate::review;
+use crate::store::drafts;
 
 /// Answers the pages from the database and the directory.
 pub struct PagesBackend {
@@ -57,32 +64,60 @@ impl Backend for PagesBackend {
         })
     }
 
+    // Local Administrator pages
+
     fn form_page(
         &self,
         draft_id: Option<String>,
         checked: bool,
-    ) -> BoxFuture<'_, Result<Option<FormPage>, String>> {
+    ) -> BoxFuture<'_, Result<AdminAccess<FormPage>, String>> {
         Box::pin(async move {
+            let (signed_in, admin) = match self.local_admin().await? {
+                Ok(found) => found,
+                Err(refusal) => return Ok(refusal),
+            };
+            let identity = &signed_in.identity;
+            let pool = &self.state.pool;
             let now = OffsetDateTime::now_utc();
-            let (draft_id, draft, show_findings) = match draft_id {
-                None => (None, RegistrationDraft::new_form(), false),
-                Some(id) => match drafts::load(&self.state.pool, &id)
+            let (draft_id, mut draft, show_findings, reference) = match draft_id {
+                None => (None, RegistrationDraft::new_form(), false, None),
+                Some(id) => match drafts::load_for(pool, &admin, &id)
                     .await
                     .map_err(internal)?
                 {
-                    None => return Ok(None),
+                    None => return Ok(AdminAccess::NotFound),
                     // Once checked, a draft keeps showing its findings on every later round trip.
-                    Some(stored) => (Some(stored.id), stored.draft, checked || stored.checked),
+                    Some(stored) => (
+                        Some(stored.id),
+                        stored.draft,
+                        checked || stored.checked,
+                        stored.owner.reference,
+                    ),
                 },
+            };
+            // The form posts for the administrator's organisation whatever the draft says.
+            draft.ods_code = admin.clone();
+            let revision = match reference {
+                Some(reference) => registrations::find(pool, identity, &reference)
+                    .await
+                    .map_err(internal)?
+                    .map(|latest| Revision {
+                        reference: latest.reference,
+                        next_version: latest.version + 1,
+                    }),
+                None => None,
             };
             let report = show_findings.then(|| {
                 validate_draft(&draft, Directory::new(self.state.directory.as_ref()), now)
             });
-            Ok(Some(FormPage {
+            Ok(AdminAccess::Page(FormPage {
                 draft_id,
                 draft,
                 report,
                 now: now.unix_timestamp(),
+                organisation: self.organisation(&admin),
+                revision,
+                csrf_token: signed_in.session.csrf_token().to_string(),
             }))
         })
     }
@@ -90,21 +125,185 @@ impl Backend for PagesBackend {
     fn submission(
         &self,
         reference: String,
-    ) -> BoxFuture<'_, Result<Option<SubmissionPage>, String>> {
+    ) -> BoxFuture<'_, Result<AdminAccess<SubmissionPage>, String>> {
         Box::pin(async move {
-            let stored = registrations::latest(&self.state.pool, &reference)
+            let Some(signed_in) = signed_in_from_context(&self.state)
+                .await
+                .map_err(internal)?
+            else {
+                return Ok(AdminAccess::SignIn);
+            };
+            let stored = registrations::find(&self.state.pool, &signed_in.identity, &reference)
                 .await
                 .map_err(internal)?;
-            Ok(stored.map(|stored| SubmissionPage {
-                reference: stored.reference,
-                version: stored.version,
-                status: stored.status.as_str().to_string(),
-                ods_code: stored.ods_code,
-                organisation_name: stored.organisation_name,
-                application_name: stored.application_name,
-                submitted_at: stored.submitted_at,
-                report: stored.report,
+            Ok(match stored {
+                None => AdminAccess::NotFound,
+                Some(stored) => AdminAccess::Page(SubmissionPage {
+                    reference: stored.reference,
+                    version: stored.version,
+                    status: stored.status.as_str().to_string(),
+                    ods_code: stored.ods_code,
+                    organisation_name: stored.organisation_name,
+                    application_name: stored.application_name,
+                    submitted_at: stored.submitted_at,
+                    report: stored.report,
+                }),
+            })
+        })
+    }
+
+    fn requests_page(&self, page: u32) -> BoxFuture<'_, Result<AdminAccess<RequestsPage>, String>> {
+        Box::pin(async move {
+            let (signed_in, ods_code) = match self.local_admin().await? {
+                Ok(found) => found,
+                // A reviewer's list of requests is the review queue.
+                Err(AdminAccess::OnlyLocalAdmins) => {
+                    return Ok(AdminAccess::Redirect("/review".to_string()));
+                }
+                Err(refusal) => return Ok(refusal),
+            };
+            let pool = &self.state.pool;
+            let listed = registrations::list(
+                pool,
+                &signed_in.identity,
+                &registrations::Filter::default(),
+                page.max(1),
+            )
+            .await
+            .map_err(internal)?;
+            let drafts = drafts::list_for(pool, &ods_code).await.map_err(internal)?;
+            Ok(AdminAccess::Page(RequestsPage {
+                organisation: self.organisation(&ods_code),
+                requests: listed
+                    .items
+                    .into_iter()
+                    .map(|summary| RequestRow {
+                        reference: summary.reference,
+                        version: summary.version,
+                        status: summary.status.as_str().to_string(),
+                        application_name: summary.application_name,
+                        submitted_at: summary.submitted_at,
+                    })
+                    .collect(),
+                page: listed.page,
+                per_page: listed.per_page,
+                total: listed.total,
+                drafts: drafts
+                    .into_iter()
+                    .map(|draft| DraftRow {
+                        id: draft.id,
+                        application_name: draft.application_name,
+                        reference: draft.reference,
+                        updated_at: draft.updated_at,
+                    })
+                    .collect(),
             }))
         })
+    }
+
+    fn request_page(
+        &self,
+        reference: String,
+        version: Option<i64>,
+    ) -> BoxFuture<'_, Result<AdminAccess<RequestPage>, String>> {
+        Box::pin(async move {
+            let Some(signed_in) = signed_in_from_context(&self.state)
+                .await
+                .map_err(internal)?
+            else {
+                return Ok(AdminAccess::SignIn);
+            };
+            let identity = &signed_in.identity;
+            let pool = &self.state.pool;
+            let versions = registrations::find_versions(pool, identity, &reference)
+                .await
+                .map_err(internal)?;
+            let Some(latest) = versions.last() else {
+                return Ok(AdminAccess::NotFound);
+            };
+            let shown = match version {
+                None => latest,
+                Some(n) => match versions.iter().find(|stored| stored.version == n) {
+                    Some(stored) => stored,
+                    None => return Ok(AdminAccess::NotFound),
+                },
+            };
+            let decisions = review::decisions(pool, identity, &reference)
+                .await
+                .map_err(internal)?;
+            let is_owner = require_local_admin(identity, &latest.ods_code).is_ok();
+            let revision_draft = if is_owner {
+                registrations::revision_draft(pool, &latest.ods_code, &latest.reference)
+                    .await
+                    .map_err(internal)?
+            } else {
+                None
+            };
+            let row = |stored: &registrations::StoredRegistration| VersionRow {
+                version: stored.version,
+                status: stored.status.as_str().to_string(),
+                submitted_at: stored.submitted_at.clone(),
+                submitted_by: stored.submitted_by_email.clone(),
+            };
+            Ok(AdminAccess::Page(RequestPage {
+                reference: latest.reference.clone(),
+                status: latest.status.as_str().to_string(),
+                latest_version: latest.version,
+                version: row(shown),
+                organisation: OrganisationLabel {
+                    ods_code: shown.ods_code.clone(),
+                    name: shown.organisation_name.clone(),
+                },
+                request: shown.request.clone(),
+                report: shown.report.clone(),
+                versions: versions.iter().map(row).collect(),
+                decisions: decisions
+                    .into_iter()
+                    .map(|decision| DecisionRow {
+                        version: decision.version,
+                        decision: decision.decision.as_str().to_string(),
+                        reason: decision.reason,
+                        reviewer_email: decision.reviewer_email,
+                        decided_at: decision.decided_at,
+                    })
+                    .collect(),
+                revise_csrf_token: (is_owner
+                    && latest.status == registrations::Status::ChangesRequested)
+                    .then(|| signed_in.session.csrf_token().to_string()),
+                revision_draft,
+            }))
+        })
+    }
+}
+
+impl PagesBackend {
+    /// The signed-in Local Administrator and their organisation's ODS code, or what to answer
+    /// anyone else.
+    async fn local_admin<T>(&self) -> Result<Result<(SignedIn, String), AdminAccess<T>>, String> {
+        let Some(signed_in) = signed_in_from_context(&self.state)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(Err(AdminAccess::SignIn));
+        };
+        match require_any_local_admin(&signed_in.identity) {
+            Ok(admin) => {
+                let ods_code = admin.ods_code().to_string();
+                Ok(Ok((signed_in, ods_code)))
+            }
+            Err(_) => Ok(Err(AdminAccess::OnlyLocalAdmins)),
+        }
+    }
+
+    /// The organisation `ods_code` with its name from the directory.
+    fn organisation(&self, ods_code: &str) -> OrganisationLabel {
+        OrganisationLabel {
+            ods_code: ods_code.to_string(),
+            name: self
+                .state
+                .directory
+                .organisation(ods_code)
+                .map(|organisation| organisation.name),
+        }
     }
 }

@@ -10,14 +10,14 @@ mod permissions;
 mod state;
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 use registration::rules::certificate::RefusedUpload;
 use registration::{Directory, EmbeddedDirectory, Finding, Severity, validate_draft};
 use time::OffsetDateTime;
 
 use crate::PageTitle;
-use crate::backend::{FormPage, load_form};
-use crate::pages::NotFound;
+use crate::backend::{AdminAccess, FormPage, Revision, load_form};
+use crate::pages::access::Refused;
 use fields::{ActionButton, FieldMessages, TextArea, TextInput};
 pub use permissions::search as search_permissions;
 use state::{FormState, field_id};
@@ -27,15 +27,18 @@ use state::{FormState, field_id};
 pub fn RegisterPage() -> AnyView {
     let params = use_params_map();
     let query = use_query_map();
+    let location = use_location();
     let page = Resource::new_blocking(
         move || {
             (
                 params.read().get("draft_id"),
                 query.read().get("checked").is_some(),
+                here(&location.pathname.get(), &location.search.get()),
             )
         },
-        |(draft_id, checked)| load_form(draft_id, checked),
+        |(draft_id, checked, here)| load_form(draft_id, checked, here),
     );
+    let not_awaiting_changes = move || query.read().get("not_awaiting_changes").is_some();
     let saved = move || query.read().get("saved").is_some();
     let refused = move || {
         query
@@ -47,8 +50,10 @@ pub fn RegisterPage() -> AnyView {
         <Suspense fallback=|| view! { <p>"Loading the form…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(Some(page)) => view! { <RegistrationForm page saved=saved() refused=refused() /> }.into_any(),
-                    Ok(None) => view! { <NotFound /> }.into_any(),
+                    Ok(AdminAccess::Page(page)) => view! {
+                        <RegistrationForm page saved=saved() refused=refused() not_awaiting_changes=not_awaiting_changes() />
+                    }.into_any(),
+                    Ok(refused) => view! { <Refused access=refused /> }.into_any(),
                     Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
                 }
             })}
@@ -57,9 +62,24 @@ pub fn RegisterPage() -> AnyView {
     .into_any()
 }
 
+/// A page's path and query, as the router's location gives them.
+pub(crate) fn here(pathname: &str, search: &str) -> String {
+    let search = search.trim_start_matches('?');
+    if search.is_empty() {
+        pathname.to_string()
+    } else {
+        format!("{pathname}?{search}")
+    }
+}
+
 /// The form itself, for one page load.
 #[component]
-fn RegistrationForm(page: FormPage, saved: bool, refused: Option<RefusedUpload>) -> AnyView {
+fn RegistrationForm(
+    page: FormPage,
+    saved: bool,
+    refused: Option<RefusedUpload>,
+    not_awaiting_changes: bool,
+) -> AnyView {
     let now = OffsetDateTime::from_unix_timestamp(page.now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let state = FormState::new(page.draft, page.report, now, |draft, now| {
         validate_draft(draft, Directory::new(EmbeddedDirectory::get()), now)
@@ -73,15 +93,26 @@ fn RegistrationForm(page: FormPage, saved: bool, refused: Option<RefusedUpload>)
         <PageTitle text=if state.checked { "Check your request" } else { "Request an application registration" } />
         <div class="nhsuk-grid-row">
             <div class="nhsuk-grid-column-full">
+                {not_awaiting_changes.then(|| view! { <NotAwaitingChangesBanner revision=page.revision.clone() /> })}
                 {saved.then(|| view! { <SavedBanner draft_id=page.draft_id.clone().unwrap_or_default() /> })}
                 <ErrorSummary refused=refused.clone() />
                 <h1>"Request an application registration"</h1>
+                {page.revision.clone().map(|revision| view! {
+                    <div class="nhsuk-inset-text" id="revision">
+                        <span class="nhsuk-u-visually-hidden">"Information: "</span>
+                        <p>
+                            {format!("You are changing {} — this will be version {}.", revision.reference, revision.next_version)}
+                            " "<a href=format!("/requests/{}", revision.reference)>"See the request and the reviewer's reasons"</a>
+                        </p>
+                    </div>
+                })}
                 <p class="nhsuk-lede-text">"Tell us about the application and what it needs from NHSmail. We check each answer as you go."</p>
                 <form method="post" action="/register" enctype="multipart/form-data" novalidate>
                     // Pressing Enter in a field checks the form (the first submit button is the default).
                     <button type="submit" name="action" value="check" class="appreg-default-action" tabindex="-1" aria-hidden="true">"Check"</button>
                     <input type="hidden" name="draft_id" value=page.draft_id.clone().unwrap_or_default() />
-                    <Organisation value=draft.ods_code.clone() />
+                    <input type="hidden" name="csrf_token" value=page.csrf_token.clone() />
+                    <Organisation value=draft.ods_code.clone() label=page.organisation.text() />
                     <section class="appreg-section">
                         <h2 id="application-heading">"Application"</h2>
                         <TextInput label="Application name" hint="As people will see it when they sign in" name="application_name" path="application.name" value=draft.application_name.clone()
@@ -202,21 +233,44 @@ fn ErrorSummary(refused: Option<Finding>) -> AnyView {
     .into_any()
 }
 
-/// The ODS code, with the organisation's name as soon as the code is recognised.
+/// The administrator's organisation: fixed (a Local Administrator asks only for their own), sent
+/// as a hidden field, with any finding the rules have about it.
 #[component]
-fn Organisation(value: String) -> AnyView {
+fn Organisation(value: String, label: String) -> AnyView {
     let state = expect_context::<FormState>();
-    let organisation = move || state.live.with(|r| r.organisation.clone());
+    let has_error = move || state.has_error("ods_code");
     view! {
         <section class="appreg-section">
             <h2 id="organisation-heading">"Organisation"</h2>
-            <TextInput label="ODS code" hint="Your organisation's code in the Organisation Data Service, for example RX1" name="ods_code" path="ods_code" value=value
-                width="nhsuk-input--width-10" on_edit=Callback::new(move |v| state.edit(|d| d.ods_code = v))>
-                <p class="nhsuk-body appreg-organisation" id="organisation-name" aria-live="polite">
-                    {move || organisation().map(|org| format!("{} ({})", org.name, org.ods_code))}
-                </p>
-            </TextInput>
+            <div class="nhsuk-form-group" class:nhsuk-form-group--error=has_error>
+                <p class="nhsuk-body" id="organisation-hint">"You are asking for your own organisation:"</p>
+                <FieldMessages path="ods_code" />
+                <p class="nhsuk-body-l appreg-organisation" id="ods-code" tabindex="-1"><strong id="organisation-name">{label}</strong></p>
+                <input type="hidden" name="ods_code" value=value />
+            </div>
         </section>
+    }
+    .into_any()
+}
+
+/// The revision could not be submitted: the request was decided (or changed) meanwhile.
+#[component]
+fn NotAwaitingChangesBanner(revision: Option<Revision>) -> AnyView {
+    let (reference, link) = match revision {
+        Some(revision) => (
+            revision.reference.clone(),
+            format!("/requests/{}", revision.reference),
+        ),
+        None => ("The request".to_string(), "/requests".to_string()),
+    };
+    view! {
+        <div class="nhsuk-error-summary" id="not-awaiting-changes" aria-labelledby="not-awaiting-changes-title" role="alert" tabindex="-1">
+            <h2 class="nhsuk-error-summary__title" id="not-awaiting-changes-title">"This change could not be submitted"</h2>
+            <div class="nhsuk-error-summary__body">
+                <p>{format!("{reference} is no longer waiting for changes: a reviewer decided on it, or it was changed, after you started this draft. Your draft is kept.")}</p>
+                <p><a href=link>"See the request's status"</a></p>
+            </div>
+        </div>
     }
     .into_any()
 }

@@ -1,0 +1,50 @@
+//! What a Local Administrator's page shows to someone it is not for.
+
+use leptos::prelude::*;
+
+use crate::PageTitle;
+use crate::backend::AdminAccess;
+use crate::pages::NotFound;
+
+/// The answer for every [`AdminAccess`] but `Page`. For `SignIn` and `Redirect` the server
+/// function has already redirected (a real redirect on a page load, a router navigation in the
+/// browser); the page says where to go in case neither happened.
+#[component]
+pub fn Refused<T: 'static>(access: AdminAccess<T>) -> AnyView {
+    match access {
+        AdminAccess::Page(_) | AdminAccess::NotFound => view! { <NotFound /> }.into_any(),
+        AdminAccess::OnlyLocalAdmins => view! { <OnlyLocalAdmins /> }.into_any(),
+        AdminAccess::SignIn => view! {
+            <PageTitle text="Sign in" />
+            <h1>"Sign in to continue"</h1>
+            <p><a href="/sign-in">"Sign in"</a></p>
+        }
+        .into_any(),
+        AdminAccess::Redirect(to) => view! {
+            <PageTitle text="This page has moved" />
+            <h1>"This page is elsewhere for your account"</h1>
+            <p><a href=to.clone()>{format!("Go to {to}")}</a></p>
+        }
+        .into_any(),
+    }
+}
+
+/// A reviewer asked for a page only Local Administrators use (status 403).
+#[component]
+pub fn OnlyLocalAdmins() -> AnyView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <PageTitle text="Only Local Administrators make requests" />
+        <div class="nhsuk-grid-row">
+            <div class="nhsuk-grid-column-two-thirds">
+                <h1>"Only Local Administrators make requests"</h1>
+                <p>"You are signed in as a reviewer. Registration requests are made by the Local Administrators of the organisations that use NHSmail; reviewers decide on them."</p>
+                <p><a href="/review">"Go to the review queue"</a></p>
+            </div>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,220 @@
+//! A Local Administrator's requests: the organisation's list (`/requests`) and one request's page
+//! (`/requests/{reference}`).
+
+mod request;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::PageTitle;
+use crate::backend::{AdminAccess, DraftRow, RequestRow, RequestsPage, load_requests};
+use crate::pages::access::Refused;
+pub use request::RequestPage;
+
+/// A status as an NHS.UK tag.
+#[component]
+pub fn StatusTag(
+    #[prop(into)] status: String,
+    #[prop(optional, into)] id: Option<String>,
+) -> impl IntoView {
+    let (text, colour) = match status.as_str() {
+        "submitted" => ("Submitted", "nhsuk-tag--blue"),
+        "changes_requested" => ("Changes requested", "nhsuk-tag--yellow"),
+        "awaiting_second_approval" => ("Awaiting second approval", "nhsuk-tag--purple"),
+        "approved" => ("Approved", "nhsuk-tag--green"),
+        "rejected" => ("Rejected", "nhsuk-tag--red"),
+        _ => ("Draft", "nhsuk-tag--grey"),
+    };
+    view! { <strong class=format!("nhsuk-tag {colour}") id=id>{text}</strong> }
+}
+
+/// The date part of an RFC 3339 timestamp, as people read it ("7 March 2026").
+pub fn day(timestamp: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let mut parts = timestamp.get(..10).unwrap_or(timestamp).split('-');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(year), Some(month), Some(day_of_month)) => {
+            let month = month
+                .parse::<usize>()
+                .ok()
+                .and_then(|m| MONTHS.get(m.wrapping_sub(1)));
+            let day_of_month = day_of_month.parse::<u32>().ok();
+            match (month, day_of_month) {
+                (Some(month), Some(d)) => format!("{d} {month} {year}"),
+                _ => timestamp.to_string(),
+            }
+        }
+        _ => timestamp.to_string(),
+    }
+}
+
+/// `/requests?page=n`.
+#[component]
+pub fn RequestsListPage() -> impl IntoView {
+    let query = use_query_map();
+    let page = Resource::new_blocking(
+        move || {
+            query
+                .read()
+                .get("page")
+                .and_then(|page| page.parse::<u32>().ok())
+                .unwrap_or(1)
+        },
+        load_requests,
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(AdminAccess::Page(page)) => view! { <Requests page /> }.into_any(),
+                    Ok(refused) => view! { <Refused access=refused /> }.into_any(),
+                    Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Requests(page: RequestsPage) -> impl IntoView {
+    let pages = page.total.div_ceil(u64::from(page.per_page.max(1))).max(1) as u32;
+    let previous = (page.page > 1).then(|| page.page - 1);
+    let next = (page.page < pages).then(|| page.page + 1);
+    let has_requests = !page.requests.is_empty();
+    let has_drafts = !page.drafts.is_empty();
+    view! {
+        <PageTitle text="Your requests" />
+        <div class="nhsuk-grid-row">
+            <div class="nhsuk-grid-column-full">
+                <span class="nhsuk-caption-l">{page.organisation.text()}</span>
+                <h1>"Your requests"</h1>
+                <a class="nhsuk-button" href="/register" role="button" draggable="false" data-module="nhsuk-button">"Make a new request"</a>
+                <h2 id="drafts-heading">"Drafts"</h2>
+                {if has_drafts {
+                    view! { <DraftsTable drafts=page.drafts.clone() /> }.into_any()
+                } else {
+                    view! { <p id="no-drafts">"Your organisation has no drafts."</p> }.into_any()
+                }}
+                <h2 id="requests-heading">"Submitted requests"</h2>
+                {if has_requests {
+                    view! { <RequestsTable requests=page.requests.clone() /> }.into_any()
+                } else {
+                    view! { <p id="no-requests">"Your organisation has not submitted any requests yet."</p> }.into_any()
+                }}
+                {(pages > 1).then(|| view! {
+                    <nav class="nhsuk-pagination" role="navigation" aria-label="Pagination">
+                        <ul class="nhsuk-list nhsuk-pagination__list">
+                            {previous.map(|p| view! {
+                                <li class="nhsuk-pagination-item--previous">
+                                    <a class="nhsuk-pagination__link nhsuk-pagination__link--prev" href=format!("/requests?page={p}")>
+                                        <span class="nhsuk-pagination__title">"Previous"</span>
+                                        <span class="nhsuk-u-visually-hidden">":"</span>
+                                        <span class="nhsuk-pagination__page">{format!("Page {p} of {pages}")}</span>
+                                    </a>
+                                </li>
+                            })}
+                            {next.map(|p| view! {
+                                <li class="nhsuk-pagination-item--next">
+                                    <a class="nhsuk-pagination__link nhsuk-pagination__link--next" href=format!("/requests?page={p}")>
+                                        <span class="nhsuk-pagination__title">"Next"</span>
+                                        <span class="nhsuk-u-visually-hidden">":"</span>
+                                        <span class="nhsuk-pagination__page">{format!("Page {p} of {pages}")}</span>
+                                    </a>
+                                </li>
+                            })}
+                        </ul>
+                    </nav>
+                })}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn RequestsTable(requests: Vec<RequestRow>) -> impl IntoView {
+    view! {
+        <table class="nhsuk-table" id="requests">
+            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Your organisation's submitted requests"</caption>
+            <thead class="nhsuk-table__head">
+                <tr>
+                    <th scope="col" class="nhsuk-table__header">"Reference"</th>
+                    <th scope="col" class="nhsuk-table__header">"Application"</th>
+                    <th scope="col" class="nhsuk-table__header">"Version"</th>
+                    <th scope="col" class="nhsuk-table__header">"Submitted"</th>
+                    <th scope="col" class="nhsuk-table__header">"Status"</th>
+                </tr>
+            </thead>
+            <tbody class="nhsuk-table__body">
+                {requests.into_iter().map(|row| view! {
+                    <tr class="nhsuk-table__row" data-reference=row.reference.clone()>
+                        <td class="nhsuk-table__cell"><a href=format!("/requests/{}", row.reference)>{row.reference.clone()}</a></td>
+                        <td class="nhsuk-table__cell">{row.application_name}</td>
+                        <td class="nhsuk-table__cell">{row.version}</td>
+                        <td class="nhsuk-table__cell">{day(&row.submitted_at)}</td>
+                        <td class="nhsuk-table__cell"><StatusTag status=row.status /></td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn DraftsTable(drafts: Vec<DraftRow>) -> impl IntoView {
+    view! {
+        <table class="nhsuk-table" id="drafts">
+            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Your organisation's drafts"</caption>
+            <thead class="nhsuk-table__head">
+                <tr>
+                    <th scope="col" class="nhsuk-table__header">"Application"</th>
+                    <th scope="col" class="nhsuk-table__header">"Changes"</th>
+                    <th scope="col" class="nhsuk-table__header">"Last saved"</th>
+                    <th scope="col" class="nhsuk-table__header">"Status"</th>
+                </tr>
+            </thead>
+            <tbody class="nhsuk-table__body">
+                {drafts.into_iter().map(|row| {
+                    let name = if row.application_name.trim().is_empty() {
+                        "Untitled draft".to_string()
+                    } else {
+                        row.application_name.clone()
+                    };
+                    view! {
+                        <tr class="nhsuk-table__row" data-draft=row.id.clone()>
+                            <td class="nhsuk-table__cell">
+                                <a href=format!("/register/{}", row.id)>{name}<span class="nhsuk-u-visually-hidden">" (continue)"</span></a>
+                            </td>
+                            <td class="nhsuk-table__cell">{row.reference.unwrap_or_else(|| "New request".to_string())}</td>
+                            <td class="nhsuk-table__cell">{day(&row.updated_at)}</td>
+                            <td class="nhsuk-table__cell"><StatusTag status="draft" /></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::day;
+
+    #[test]
+    fn dates_read_as_day_month_year() {
+        assert_eq!(day("2026-03-07T10:00:00Z"), "7 March 2026");
+        assert_eq!(day("garbage"), "garbage");
+    }
+}

@@ -1,0 +1,261 @@
+//! `/requests/{reference}` (and `?version=n`): a request's status, content, history and decisions.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use registration::{AccessType, PermissionType, Platform, RegistrationRequest};
+
+use super::{StatusTag, day};
+use crate::PageTitle;
+use crate::backend::{AdminAccess, DecisionRow, RequestPage as Page, VersionRow, load_request};
+use crate::pages::access::Refused;
+
+/// The request's page.
+#[component]
+pub fn RequestPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let page = Resource::new_blocking(
+        move || {
+            (
+                params.read().get("reference").unwrap_or_default(),
+                query
+                    .read()
+                    .get("version")
+                    .and_then(|v| v.parse::<i64>().ok()),
+            )
+        },
+        |(reference, version)| load_request(reference, version),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(AdminAccess::Page(page)) => view! { <Request page /> }.into_any(),
+                    Ok(refused) => view! { <Refused access=refused /> }.into_any(),
+                    Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn decision_text(decision: &str) -> &'static str {
+    match decision {
+        "approve" => "Approved",
+        "reject" => "Rejected",
+        "request_changes" => "Changes requested",
+        _ => "Decided",
+    }
+}
+
+#[component]
+fn Request(page: Page) -> impl IntoView {
+    let reference = page.reference.clone();
+    let is_latest = page.version.version == page.latest_version;
+    let submitted = match &page.version.submitted_by {
+        Some(by) => format!("{} by {by}", day(&page.version.submitted_at)),
+        None => day(&page.version.submitted_at),
+    };
+    let latest_link = format!("/requests/{reference}");
+    view! {
+        <PageTitle text=format!("{} – {}", page.request.application.name, reference) />
+        <div class="nhsuk-grid-row">
+            <div class="nhsuk-grid-column-two-thirds">
+                <span class="nhsuk-caption-l" id="reference">{reference.clone()}</span>
+                <h1>{page.request.application.name.clone()}</h1>
+                {(!is_latest).then(|| view! {
+                    <div class="nhsuk-inset-text" id="older-version">
+                        <span class="nhsuk-u-visually-hidden">"Information: "</span>
+                        <p>
+                            {format!("You are looking at version {} of {}. ", page.version.version, page.latest_version)}
+                            <a href=latest_link.clone()>"See the latest version"</a>
+                        </p>
+                    </div>
+                })}
+                <dl class="nhsuk-summary-list" id="summary">
+                    <div class="nhsuk-summary-list__row">
+                        <dt class="nhsuk-summary-list__key">"Status"</dt>
+                        <dd class="nhsuk-summary-list__value"><StatusTag status=page.status.clone() id="status" /></dd>
+                    </div>
+                    <div class="nhsuk-summary-list__row">
+                        <dt class="nhsuk-summary-list__key">"Organisation"</dt>
+                        <dd class="nhsuk-summary-list__value">{page.organisation.text()}</dd>
+                    </div>
+                    <div class="nhsuk-summary-list__row">
+                        <dt class="nhsuk-summary-list__key">"Version"</dt>
+                        <dd class="nhsuk-summary-list__value" id="version">{format!("{} of {}", page.version.version, page.latest_version)}</dd>
+                    </div>
+                    <div class="nhsuk-summary-list__row">
+                        <dt class="nhsuk-summary-list__key">"Submitted"</dt>
+                        <dd class="nhsuk-summary-list__value">{submitted}</dd>
+                    </div>
+                </dl>
+                {page.revise_csrf_token.clone().map(|csrf| view! {
+                    <div class="nhsuk-warning-callout" id="changes-requested">
+                        <h2 class="nhsuk-warning-callout__label">
+                            <span role="text"><span class="nhsuk-u-visually-hidden">"Important: "</span>"Changes requested"</span>
+                        </h2>
+                        <p>"A reviewer asked for changes (see their reasons below). Edit the request and submit it again: it becomes the next version."</p>
+                        <form method="post" action=format!("/requests/{reference}/revise") novalidate>
+                            <input type="hidden" name="csrf_token" value=csrf />
+                            <button class="nhsuk-button" type="submit" data-module="nhsuk-button">
+                                {if page.revision_draft.is_some() { "Continue your changes" } else { "Edit and resubmit" }}
+                            </button>
+                        </form>
+                    </div>
+                })}
+                <Decisions decisions=page.decisions.clone() />
+                <h2 id="application-heading">{format!("Application (version {})", page.version.version)}</h2>
+                <Application request=page.request.clone() />
+                <Versions reference=reference.clone() versions=page.versions.clone() shown=page.version.version />
+                <h2 id="downloads-heading">"Downloads"</h2>
+                <p>"Of the latest version, for the NHSmail administrators who create the application:"</p>
+                <ul class="nhsuk-list" id="downloads">
+                    <li>
+                        <a href=format!("/api/v1/registrations/{reference}/record") download=format!("{reference}.jws")>
+                            "Signed registration request record (JWS)"
+                        </a>
+                    </li>
+                    <li>
+                        <a href=format!("/api/v1/registrations/{reference}/exports/entra-application.json")
+                            download=format!("{reference}-entra-application.json")>
+                            "Microsoft Entra application (JSON for Microsoft Graph POST /applications)"
+                        </a>
+                    </li>
+                    <li>
+                        <a href=format!("/api/v1/registrations/{reference}/exports/exchange-access.ps1")
+                            download=format!("{reference}-exchange-access.ps1")>
+                            "Exchange Online PowerShell script (scopes app-only mailbox access)"
+                        </a>
+                    </li>
+                </ul>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn Decisions(decisions: Vec<DecisionRow>) -> impl IntoView {
+    view! {
+        <h2 id="decisions-heading">"Decisions"</h2>
+        {if decisions.is_empty() {
+            view! { <p id="no-decisions">"No reviewer has decided on this request yet."</p> }.into_any()
+        } else {
+            view! {
+                <ol class="nhsuk-list" id="decisions">
+                    {decisions.into_iter().map(|decision| view! {
+                        <li class="appreg-decision" data-decision=decision.decision.clone()>
+                            <p class="nhsuk-body">
+                                <strong>{decision_text(&decision.decision)}</strong>
+                                {format!(" (version {}) by {} on {}", decision.version, decision.reviewer_email, day(&decision.decided_at))}
+                            </p>
+                            {decision.reason.map(|reason| view! {
+                                <div class="nhsuk-inset-text appreg-reason">
+                                    <span class="nhsuk-u-visually-hidden">"Reason: "</span>
+                                    <p>{reason}</p>
+                                </div>
+                            })}
+                        </li>
+                    }).collect_view()}
+                </ol>
+            }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn Versions(reference: String, versions: Vec<VersionRow>, shown: i64) -> impl IntoView {
+    view! {
+        <h2 id="versions-heading">"Versions"</h2>
+        <table class="nhsuk-table" id="versions">
+            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Every version of this request"</caption>
+            <thead class="nhsuk-table__head">
+                <tr>
+                    <th scope="col" class="nhsuk-table__header">"Version"</th>
+                    <th scope="col" class="nhsuk-table__header">"Submitted"</th>
+                    <th scope="col" class="nhsuk-table__header">"Status"</th>
+                </tr>
+            </thead>
+            <tbody class="nhsuk-table__body">
+                {versions.into_iter().map(|row| {
+                    let label = format!("Version {}", row.version);
+                    let cell = if row.version == shown {
+                        view! { <strong aria-current="page">{label}" (shown)"</strong> }.into_any()
+                    } else {
+                        view! { <a href=format!("/requests/{reference}?version={}", row.version)>{label}</a> }.into_any()
+                    };
+                    view! {
+                        <tr class="nhsuk-table__row">
+                            <td class="nhsuk-table__cell">{cell}</td>
+                            <td class="nhsuk-table__cell">{day(&row.submitted_at)}</td>
+                            <td class="nhsuk-table__cell"><StatusTag status=row.status /></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+fn access_text(access: AccessType) -> &'static str {
+    match access {
+        AccessType::Delegated => "Delegated (a person signs in)",
+        AccessType::Application => "Application (no one signed in)",
+    }
+}
+
+fn permission_type_text(kind: PermissionType) -> &'static str {
+    match kind {
+        PermissionType::Delegated => "delegated",
+        PermissionType::Application => "application",
+    }
+}
+
+fn platform_text(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Web => "Web",
+        Platform::Spa => "Single-page application",
+        Platform::PublicClient => "Mobile and desktop",
+    }
+}
+
+/// One row of the application's summary list; a list of values shows as a list.
+fn row(key: &'static str, values: Vec<String>) -> impl IntoView {
+    let value = match values.len() {
+        0 => view! { "None" }.into_any(),
+        1 => values.into_iter().next().unwrap_or_default().into_any(),
+        _ => view! {
+            <ul class="nhsuk-list">
+                {values.into_iter().map(|value| view! { <li>{value}</li> }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="nhsuk-summary-list__row">
+            <dt class="nhsuk-summary-list__key">{key}</dt>
+            <dd class="nhsuk-summary-list__value">{value}</dd>
+        </div>
+    }
+}
+
+#[component]
+fn Application(request: RegistrationRequest) -> impl IntoView {
+    let request = &request;
+    view! {
+        <dl class="nhsuk-summary-list" id="application">
+            {row("Application name", vec![request.application.name.clone()])}
+            {row("Description", vec![request.application.description.clone()])}
+            {row("Supplier", vec![request.application.supplier.clone()])}
+            {row("Access type", vec![access_text(request.access_type).to_string()])}
+            {row("Permissions", request.permissions.iter().map(|p| format!("{} ({})", p.value, permission_type_text(p.permission_type))).collect())}
+            {row("Mailboxes", request.mailboxes.clone())}
+            {row("Access policy group", request.access_policy_group.iter().cloned().collect())}
+            {row("Redirect URIs", request.redirect_uris.iter().map(|r| format!("{} ({})", r.uri, platform_text(r.platform))).collect())}
+            {row("Token endpoint URIs", request.token_endpoint_uris.clone())}
+            {row("Certificates", request.certificates.iter().map(|c| c.file_name.clone()).collect())}
+            {row("Client secret", request.client_secret.iter().map(|s| format!("{} months", s.lifetime_months)).collect())}
+            {row("Contacts", request.contacts.iter().map(|c| format!("{} <{}>", c.name, c.email)).collect())}
+        </dl>
+    }
+}

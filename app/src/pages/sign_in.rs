@@ -1,0 +1,98 @@
+//! `/sign-in`: email and password, as a plain HTML form posted to `POST /sign-in`.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::PageTitle;
+use crate::backend::SignInProblem;
+
+/// `/sign-in?next=…`. After a failed attempt the server renders this page itself with a
+/// [`SignInProblem`] in context (status 401 or 429).
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let query = use_query_map();
+    // Only the server has the context; the browser gets the value inside the resource.
+    let problem = use_context::<SignInProblem>();
+    let problem = Resource::new_blocking(
+        || (),
+        move |_| {
+            let problem = problem.clone();
+            async move { problem }
+        },
+    );
+    let next = move || query.read().get("next").unwrap_or_default();
+    let signed_out = move || query.read().get("signed_out").is_some();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let problem = problem.await;
+                let next = problem.as_ref().map(|problem| problem.next.clone()).unwrap_or_else(next);
+                view! { <SignInForm problem next signed_out=signed_out() /> }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SignInForm(problem: Option<SignInProblem>, next: String, signed_out: bool) -> impl IntoView {
+    let email = problem
+        .as_ref()
+        .map(|problem| problem.email.clone())
+        .unwrap_or_default();
+    let has_error = problem.is_some();
+    let title = if has_error {
+        "Error: Sign in"
+    } else {
+        "Sign in"
+    };
+    view! {
+        <PageTitle text=title />
+        <div class="nhsuk-grid-row">
+            <div class="nhsuk-grid-column-two-thirds">
+                {(signed_out && !has_error).then(|| view! {
+                    <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="signed-out-title" data-module="nhsuk-notification-banner">
+                        <div class="nhsuk-notification-banner__header">
+                            <h2 class="nhsuk-notification-banner__title" id="signed-out-title">"Success"</h2>
+                        </div>
+                        <div class="nhsuk-notification-banner__content">
+                            <p class="nhsuk-notification-banner__heading">"You have signed out"</p>
+                        </div>
+                    </div>
+                })}
+                {problem.clone().map(|problem| view! {
+                    <div class="nhsuk-error-summary" id="error-summary" aria-labelledby="error-summary-title" role="alert" tabindex="-1" autofocus=true>
+                        <h2 class="nhsuk-error-summary__title" id="error-summary-title">"There is a problem"</h2>
+                        <div class="nhsuk-error-summary__body">
+                            <ul class="nhsuk-list nhsuk-error-summary__list">
+                                <li><a href="#email" data-rate-limited=problem.rate_limited.to_string()>{problem.message.clone()}</a></li>
+                            </ul>
+                        </div>
+                    </div>
+                })}
+                <h1>"Sign in"</h1>
+                <p>"Sign in with the email address and password of your Application registration account."</p>
+                <form method="post" action="/sign-in" novalidate>
+                    <input type="hidden" name="next" value=next />
+                    <div class="nhsuk-form-group" class:nhsuk-form-group--error=has_error>
+                        <label class="nhsuk-label" for="email">"Email address"</label>
+                        {problem.clone().map(|problem| view! {
+                            <span class="nhsuk-error-message" id="email-error">
+                                <span class="nhsuk-u-visually-hidden">"Error: "</span>{problem.message}
+                            </span>
+                        })}
+                        <input class="nhsuk-input nhsuk-u-width-two-thirds" class:nhsuk-input--error=has_error id="email" name="email" type="email"
+                            autocomplete="username" spellcheck="false" value=email
+                            aria-describedby=has_error.then_some("email-error") />
+                    </div>
+                    <div class="nhsuk-form-group" class:nhsuk-form-group--error=has_error>
+                        <label class="nhsuk-label" for="password">"Password"</label>
+                        <input class="nhsuk-input nhsuk-u-width-two-thirds" class:nhsuk-input--error=has_error id="password" name="password" type="password"
+                            autocomplete="current-password" />
+                    </div>
+                    <button class="nhsuk-button" type="submit" data-module="nhsuk-button">"Sign in"</button>
+                </form>
+                <p>"If you do not have an account or cannot sign in, ask the NHSmail team who set up your account."</p>
+            </div>
+        </div>
+    }
+}

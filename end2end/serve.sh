@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Playwright's web server: makes the accounts the tests sign in with (end2end/support/session.ts),
+# then serves the desk. The data directory (APPREG_DATA_DIR) is the temporary one the config made.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+appreg="$root/target/debug/appreg"
+: "${APPREG_E2E_PASSWORD:?the password of the test accounts, set by playwright.config.ts}"
+
+add() {
+  local email="$1" role="$2" ods="${3:-}"
+  if [[ -n "$ods" ]]; then
+    printf '%s\n' "$APPREG_E2E_PASSWORD" | "$appreg" user add --email "$email" --role "$role" --ods "$ods" >/dev/null
+  else
+    printf '%s\n' "$APPREG_E2E_PASSWORD" | "$appreg" user add --email "$email" --role "$role" >/dev/null
+  fi
+}
+
+add admin@rx1.nhs.net local_admin RX1
+add admin@rth.nhs.net local_admin RTH
+add reviewer1@nhs.net reviewer
+add reviewer2@nhs.net reviewer
+exec "$appreg" serve

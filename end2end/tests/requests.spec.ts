@@ -1,0 +1,62 @@
+import { test, expect } from "@playwright/test";
+import { expectNoAxeViolations } from "../support/axe";
+import { addPermission, expectSubmitted, fillDelegated } from "../support/form";
+import { ACCOUNTS, signIn } from "../support/session";
+
+test.describe("your requests", () => {
+  test("lists the organisation's requests and drafts, each with its status", async ({ page }) => {
+    await signIn(page, ACCOUNTS.adminRx1);
+    // A submitted request…
+    await page.goto("/register");
+    await fillDelegated(page);
+    await page.getByLabel("Application name").fill("Listed Connector");
+    await addPermission(page, "User.Read", /^Add User\.Read \(Microsoft Graph, delegated\)$/);
+    await page.getByRole("button", { name: "Submit" }).click();
+    const reference = await expectSubmitted(page);
+    // …and a draft.
+    await page.goto("/register");
+    await page.getByLabel("Application name").fill("Unfinished Connector");
+    await page.getByRole("button", { name: "Save draft" }).click();
+    await expect(page.getByText("Your draft is saved")).toBeVisible();
+
+    await page.getByRole("navigation", { name: "Menu" }).getByRole("link", { name: "Your requests" }).click();
+    await expect(page).toHaveURL(/\/requests$/);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Your requests");
+    const row = page.locator(`#requests tr[data-reference="${reference}"]`);
+    await expect(row).toContainText("Listed Connector");
+    await expect(row.locator(".nhsuk-tag")).toHaveText("Submitted");
+    const draft = page.locator("#drafts tr", { hasText: "Unfinished Connector" }).first();
+    await expect(draft.locator(".nhsuk-tag")).toHaveText("Draft");
+    await expect(page.getByRole("button", { name: "Make a new request" })).toHaveAttribute("href", "/register");
+    await expectNoAxeViolations(page);
+
+    // The draft continues where it was left.
+    await draft.getByRole("link").click();
+    await expect(page.getByLabel("Application name")).toHaveValue("Unfinished Connector");
+
+    // The request's own page: status, application, versions, downloads.
+    await page.goto("/requests");
+    await row.getByRole("link", { name: reference }).click();
+    await expect(page).toHaveURL(new RegExp(`/requests/${reference}$`));
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Listed Connector");
+    await expect(page.locator("#status")).toHaveText("Submitted");
+    await expect(page.locator("#application")).toContainText("User.Read (delegated)");
+    await expect(page.locator("#versions")).toContainText("Version 1");
+    await expect(page.locator("#no-decisions")).toBeVisible();
+    await expect(page.getByRole("link", { name: "Signed registration request record (JWS)" })).toHaveAttribute(
+      "href",
+      `/api/v1/registrations/${reference}/record`,
+    );
+    await expect(page.getByRole("button", { name: "Edit and resubmit" })).toHaveCount(0);
+    await expectNoAxeViolations(page);
+
+    // Another organisation's administrator finds nothing there.
+    const other = await page.context().browser()!.newPage();
+    await signIn(other, ACCOUNTS.adminRth);
+    const response = await other.goto(`/requests/${reference}`);
+    expect(response!.status()).toBe(404);
+    await other.goto("/requests");
+    await expect(other.locator(`#requests tr[data-reference="${reference}"]`)).toHaveCount(0);
+    await other.close();
+  });
+});

@@ -1,0 +1,93 @@
+import { test, expect } from "@playwright/test";
+import { expectNoAxeViolations } from "../support/axe";
+import { ACCOUNTS, signIn, submitSignIn } from "../support/session";
+
+test.describe("signing in and out", () => {
+  test("a page that needs an account sends you to sign in, then back to it", async ({ page }) => {
+    await page.goto("/");
+    await expect(page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Sign in" })).toBeVisible();
+    await page.goto("/register");
+    await expect(page).toHaveURL(/\/sign-in\?next=\/register$/);
+    await expect(page).toHaveTitle("Sign in – Application registration – NHS");
+    await expectNoAxeViolations(page);
+    await submitSignIn(page, ACCOUNTS.adminRx1);
+    await expect(page).toHaveURL(/\/register$/);
+    const account = page.getByRole("navigation", { name: "Account" });
+    await expect(account).toContainText(ACCOUNTS.adminRx1);
+    await expect(account.getByRole("button", { name: "Sign out" })).toBeVisible();
+    await expect(page.getByRole("navigation", { name: "Menu" }).getByRole("link", { name: "Your requests" })).toBeVisible();
+    await expect(page.locator("#organisation-name")).toHaveText("NOTTINGHAM UNIVERSITY HOSPITALS NHS TRUST (RX1)");
+  });
+
+  test("a wrong password: the error summary links to the field, the email is kept, the password is not", async ({ page }) => {
+    // The page rendered for the failed post hydrates without complaint (same state both sides).
+    // Resource loads are left out: the 401 is this page's own status, the 404s the optional fonts.
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) errors.push(message.text());
+    });
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto("/sign-in");
+    await submitSignIn(page, ACCOUNTS.adminRth, "not the right password");
+    const summary = page.locator("#error-summary");
+    await expect(summary).toBeFocused();
+    await expect(summary.getByRole("heading")).toHaveText("There is a problem");
+    await expect(summary.getByRole("link", { name: "Enter a correct email address and password" })).toHaveAttribute("href", "#email");
+    await expect(page.locator("#email-error")).toContainText("Enter a correct email address and password");
+    await expect(page.getByLabel("Email address")).toHaveValue(ACCOUNTS.adminRth);
+    await expect(page.getByLabel("Password")).toHaveValue("");
+    await expect(page).toHaveTitle("Error: Sign in – Application registration – NHS");
+    await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
+    expect(errors).toEqual([]);
+    await expectNoAxeViolations(page);
+    // The right password now goes to the administrator's home.
+    await submitSignIn(page, ACCOUNTS.adminRth);
+    await expect(page).toHaveURL(/\/requests$/);
+  });
+
+  test("too many failed attempts: told when to try again", async ({ page }) => {
+    const email = "nobody.rate-limited@nhs.net";
+    await page.goto("/sign-in");
+    for (let i = 0; i < 5; i++) {
+      await submitSignIn(page, email, `wrong password ${i}`);
+      await expect(page.locator("#error-summary")).toContainText("Enter a correct email address and password");
+    }
+    await submitSignIn(page, email, "wrong password again");
+    await expect(page.locator("#error-summary")).toContainText(/Too many failed attempts to sign in\. Try again in 15 minutes \(after \d\d:\d\d UTC\)/);
+    await expect(page.getByLabel("Email address")).toHaveValue(email);
+  });
+
+  test("signing out ends the session", async ({ page }) => {
+    await signIn(page, ACCOUNTS.adminRx1);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/sign-in\?signed_out=1$/);
+    await expect(page.getByText("You have signed out")).toBeVisible();
+    await expect(page.locator("#signed-in-as")).toHaveCount(0);
+    await expectNoAxeViolations(page);
+    await page.goto("/requests");
+    await expect(page).toHaveURL(/\/sign-in\?next=\/requests$/);
+  });
+
+  test("without JavaScript: sign in, see your requests, sign out", async ({ browser }) => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto("/requests");
+    await expect(page).toHaveURL(/\/sign-in\?next=\/requests$/);
+    await submitSignIn(page, ACCOUNTS.adminRx1);
+    await expect(page).toHaveURL(/\/requests$/);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Your requests");
+    await expect(page.locator("#signed-in-as")).toContainText(ACCOUNTS.adminRx1);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page.getByText("You have signed out")).toBeVisible();
+    await context.close();
+  });
+
+  test("a reviewer is told that only Local Administrators make requests", async ({ page }) => {
+    await signIn(page, ACCOUNTS.reviewer1);
+    await expect(page.getByRole("navigation", { name: "Menu" }).getByRole("link", { name: "Review queue" })).toBeVisible();
+    const response = await page.goto("/register");
+    expect(response!.status()).toBe(403);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Only Local Administrators make requests");
+    await expectNoAxeViolations(page);
+  });
+});

@@ -1,0 +1,235 @@
+//! `POST /sign-in` and `POST /sign-out`: the sign-in page's plain HTML form posts (they work
+//! without JavaScript). Sign-in shares the rate limit, credential check and session start of
+//! `POST /api/v1/session` ([`sessions::sign_in_with_password`]); only the answers differ: a
+//! redirect with the cookie, or the sign-in page again with an error summary.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use time::OffsetDateTime;
+
+use super::AppState;
+use super::form::{csrf_field_matches, plain};
+use super::pages::PagesBackend;
+use crate::identity::passwords::Password;
+use crate::identity::sessions::{self, PasswordSignIn};
+use crate::identity::{PasswordCredentials, Role, SignedIn, rate_limit};
+
+/// The largest sign-in or sign-out form accepted (an email, a password and a path).
+const SIGN_IN_BODY_LIMIT: usize = 16 * 1024;
+
+/// `next` when it is a path on this site (`/…` but not `//…` or `/\…`, printable ASCII only),
+/// so that sign-in never sends anyone to another site.
+pub fn local_path(next: &str) -> Option<&str> {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && next.bytes().all(|b| b.is_ascii_graphic());
+    local.then_some(next)
+}
+
+/// Where someone goes after signing in when no page asked for it.
+pub fn home(role: Role) -> &'static str {
+    match role {
+        Role::LocalAdmin => "/requests",
+        Role::Reviewer => "/review",
+    }
+}
+
+/// The form's fields, url-encoded or refused.
+async fn form_fields(request: Request<Body>) -> Result<Vec<(String, String)>, Response> {
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| {
+            essence
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the form as application/x-www-form-urlencoded.",
+        ));
+    }
+    let bytes = axum::body::to_bytes(request.into_body(), SIGN_IN_BODY_LIMIT)
+        .await
+        .map_err(|_| plain(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large."))?;
+    Ok(form_urlencoded::parse(&bytes).into_owned().collect())
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(field, _)| field == name)
+        .map(|(_, value)| value.as_str())
+        .unwrap_or("")
+}
+
+/// `POST /sign-in` with `email`, `password` and `next`.
+pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let client = rate_limit::client_key(request.extensions());
+    let (parts, body) = request.into_parts();
+    let fields = match form_fields(Request::from_parts(parts.clone(), body)).await {
+        Ok(fields) => fields,
+        Err(refusal) => return refusal,
+    };
+    let email = field(&fields, "email").trim().to_string();
+    let next = field(&fields, "next").to_string();
+    let credentials = PasswordCredentials {
+        email: email.clone(),
+        password: Password::new(field(&fields, "password")),
+    };
+    drop(fields);
+    let now = OffsetDateTime::now_utc();
+    let outcome = match sessions::sign_in_with_password(&state, credentials, &client, now).await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            tracing::error!(error = %format!("{error:#}"), "sign-in could not be answered");
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, there is a problem with the service. Try again later.",
+            );
+        }
+    };
+    let (problem, status, retry_after) = match outcome {
+        PasswordSignIn::SignedIn {
+            identity, token, ..
+        } => {
+            let to = local_path(&next).unwrap_or(home(identity.role));
+            let mut response = Redirect::to(to).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::SET_COOKIE,
+                sessions::session_cookie(&token, sessions::secure_cookies(&state)),
+            );
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return response;
+        }
+        PasswordSignIn::InvalidCredentials => (
+            app::backend::SignInProblem {
+                email,
+                message: "Enter a correct email address and password".to_string(),
+                rate_limited: false,
+                next: local_path(&next).unwrap_or("").to_string(),
+            },
+            StatusCode::UNAUTHORIZED,
+            None,
+        ),
+        PasswordSignIn::Limited(limited) => {
+            let minutes = limited.retry_after_seconds.div_ceil(60).max(1);
+            let retry_at = now + time::Duration::seconds(limited.retry_after_seconds as i64);
+            (
+                app::backend::SignInProblem {
+                    email,
+                    message: format!(
+                        "Too many failed attempts to sign in. Try again in {minutes} minute{} (after {:02}:{:02} UTC)",
+                        if minutes == 1 { "" } else { "s" },
+                        retry_at.hour(),
+                        retry_at.minute(),
+                    ),
+                    rate_limited: true,
+                    next: local_path(&next).unwrap_or("").to_string(),
+                },
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(limited.retry_after_seconds),
+            )
+        }
+    };
+    // The page again, rendered as the sign-in page (its form keeps `next` from the problem).
+    let mut page_parts = parts;
+    page_parts.method = http::Method::GET;
+    page_parts.uri = Uri::from_static("/sign-in");
+    let mut response = render_with(
+        &state,
+        problem,
+        Request::from_parts(page_parts, Body::empty()),
+    )
+    .await;
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(seconds) = retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// Renders the sign-in page with `problem` in context (the page reads it into its resource).
+async fn render_with(
+    state: &AppState,
+    problem: app::backend::SignInProblem,
+    request: Request<Body>,
+) -> Response {
+    let backend = PagesBackend::handle(state.clone());
+    let options = state.leptos_options.clone();
+    let handler = leptos_axum::render_app_async_with_context(
+        move || {
+            leptos::context::provide_context(backend.clone());
+            leptos::context::provide_context(problem.clone());
+        },
+        move || app::shell(options.clone()),
+    );
+    handler(request).await.into_response()
+}
+
+/// `POST /sign-out` with the session's `csrf_token`: ends the session, clears the cookie and
+/// goes to the sign-in page, which says so.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    signed_in: Option<SignedIn>,
+    request: Request<Body>,
+) -> Response {
+    let clearing = sessions::clearing_cookie(sessions::secure_cookies(&state));
+    let Some(signed_in) = signed_in else {
+        // No session (it expired, or this is a second click): already signed out.
+        let mut response = Redirect::to("/sign-in?signed_out=1").into_response();
+        response.headers_mut().insert(header::SET_COOKIE, clearing);
+        return response;
+    };
+    let fields = match form_fields(request).await {
+        Ok(fields) => fields,
+        Err(refusal) => return refusal,
+    };
+    if !csrf_field_matches(&fields, &signed_in) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "This page has expired (your session changed since it was loaded). Go back, reload the page and try again.",
+        );
+    }
+    if let Err(error) = sessions::end(&state.pool, &signed_in.session).await {
+        tracing::error!(error = %format!("{error:#}"), "sign-out could not be stored");
+        return plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Sorry, you could not be signed out. Try again.",
+        );
+    }
+    tracing::info!(user_id = %signed_in.identity.user_id, "signed out");
+    let mut response = Redirect::to("/sign-in?signed_out=1").into_response();
+    response.headers_mut().insert(header::SET_COOKIE, clearing);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed() {
+        assert_eq!(local_path("/register/abc?x=1"), Some("/register/abc?x=1"));
+        for outside in [
+            "",
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "requests",
+            "/a b",
+            "/a\r\nSet-Cookie: x=1",
+        ] {
+            assert_eq!(local_path(outside), None, "{outside:?}");
+        }
+    }
+}
