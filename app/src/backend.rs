@@ -151,10 +151,18 @@ mod ssr {
 
 use leptos::prelude::*;
 
+/// The server's backend, from the request's context. Missing only when the app is rendered
+/// outside a request (leptos_axum renders it once to list the routes): then an error, not a panic.
+#[cfg(feature = "ssr")]
+fn backend() -> Result<BackendHandle, ServerFnError> {
+    use_context::<BackendHandle>()
+        .ok_or_else(|| ServerFnError::new("the page was rendered outside a request"))
+}
+
 /// Who is signed in (`None` when no one is).
 #[server(prefix = "/_fn", endpoint = "load_viewer")]
 pub async fn load_viewer() -> Result<Option<Viewer>, ServerFnError> {
-    let backend = expect_context::<BackendHandle>();
+    let backend = backend()?;
     backend.0.viewer().await.map_err(ServerFnError::new)
 }
 
@@ -326,7 +334,7 @@ pub async fn load_form(
     checked: bool,
     here: String,
 ) -> Result<AdminAccess<FormPage>, ServerFnError> {
-    let backend = expect_context::<BackendHandle>();
+    let backend = backend()?;
     let access = backend
         .0
         .form_page(draft_id, checked)
@@ -341,7 +349,7 @@ pub async fn load_form(
 pub async fn load_submission(
     reference: String,
 ) -> Result<AdminAccess<SubmissionPage>, ServerFnError> {
-    let backend = expect_context::<BackendHandle>();
+    let backend = backend()?;
     let here = format!(
         "/registrations/{}/submitted",
         encode_query_value(&reference)
@@ -358,7 +366,7 @@ pub async fn load_submission(
 /// Loads "Your requests" (page `page`, from 1).
 #[server(prefix = "/_fn", endpoint = "load_requests")]
 pub async fn load_requests(page: u32) -> Result<AdminAccess<RequestsPage>, ServerFnError> {
-    let backend = expect_context::<BackendHandle>();
+    let backend = backend()?;
     let access = backend
         .0
         .requests_page(page)
@@ -379,7 +387,7 @@ pub async fn load_request(
     reference: String,
     version: Option<i64>,
 ) -> Result<AdminAccess<RequestPage>, ServerFnError> {
-    let backend = expect_context::<BackendHandle>();
+    let backend = backend()?;
     let here = format!("/requests/{}", encode_query_value(&reference));
     let access = backend
         .0

@@ -256,14 +256,16 @@ mod ssr {
 /// Loads one page of the review queue.
 #[server(prefix = "/_fn", endpoint = "load_review_queue")]
 pub async fn load_review_queue(query: QueueQuery) -> Result<Access<QueuePage>, ServerFnError> {
-    let backend = expect_context::<ReviewBackendHandle>();
+    let backend = use_context::<ReviewBackendHandle>()
+        .ok_or_else(|| ServerFnError::new("the page was rendered outside a request"))?;
     backend.0.queue(query).await.map_err(ServerFnError::new)
 }
 
 /// Loads one request's review page.
 #[server(prefix = "/_fn", endpoint = "load_review_detail")]
 pub async fn load_review_detail(reference: String) -> Result<Access<ReviewDetail>, ServerFnError> {
-    let backend = expect_context::<ReviewBackendHandle>();
+    let backend = use_context::<ReviewBackendHandle>()
+        .ok_or_else(|| ServerFnError::new("the page was rendered outside a request"))?;
     backend
         .0
         .detail(reference)
