@@ -16,7 +16,7 @@ process.env.APPREG_E2E_PASSWORD ??= PASSWORD;
 
 export default defineConfig({
   testDir: "./tests",
-  timeout: 30_000,
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,

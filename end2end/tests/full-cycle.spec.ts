@@ -1,0 +1,102 @@
+// The whole life of a request, as its people live it, in one browser with three signed-in
+// people: a Local Administrator submits; a reviewer asks for changes; the administrator edits and
+// resubmits (version 2); a second reviewer sees what changed and approves; the administrator sees
+// "Approved" and downloads the signed record, which verifies against the desk's published keys.
+import { test, expect, Browser, Page } from "@playwright/test";
+import { createPublicKey, verify } from "node:crypto";
+import { addPermission, expectSubmitted, fillDelegated } from "../support/form";
+import { ACCOUNTS, signIn } from "../support/session";
+
+/** A page in its own browser context (its own cookies), signed in through the sign-in page. */
+async function personAt(browser: Browser, email: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, email);
+  return page;
+}
+
+/** Checks a compact JWS (ES256) against the JWKS the desk publishes; returns its claims. */
+function verifyJws(jws: string, jwks: { keys: Array<Record<string, string>> }): Record<string, unknown> {
+  const [header64, payload64, signature64] = jws.trim().split(".");
+  const header = JSON.parse(Buffer.from(header64, "base64url").toString("utf8"));
+  expect(header.alg).toBe("ES256");
+  expect(header.typ).toBe("appreg-request+jwt");
+  const jwk = jwks.keys.find((key) => key.kid === header.kid);
+  expect(jwk, `a published key with kid ${header.kid}`).toBeTruthy();
+  const key = createPublicKey({ key: jwk as never, format: "jwk" });
+  const signed = Buffer.from(`${header64}.${payload64}`, "ascii");
+  const signature = Buffer.from(signature64, "base64url");
+  expect(verify("sha256", signed, { key, dsaEncoding: "ieee-p1363" }, signature)).toBe(true);
+  return JSON.parse(Buffer.from(payload64, "base64url").toString("utf8"));
+}
+
+test("admin submits, a reviewer asks for changes, the admin resubmits, a second reviewer approves, the admin downloads the signed record", async ({ browser }) => {
+  test.setTimeout(120_000);
+
+  // 1. The Local Administrator of RX1 submits a request.
+  const admin = await personAt(browser, ACCOUNTS.adminRx1);
+  await admin.goto("/register");
+  await fillDelegated(admin);
+  await addPermission(admin, "IMAP.AccessAsUser", /^Add IMAP\.AccessAsUser\.All \(Microsoft Graph, delegated\)$/);
+  await admin.getByRole("button", { name: "Submit" }).click();
+  const reference = await expectSubmitted(admin);
+
+  // 2. The first reviewer asks for changes, with a reason.
+  const reviewer1 = await personAt(browser, ACCOUNTS.reviewer1);
+  await reviewer1.goto(`/review/${reference}`);
+  await reviewer1.getByLabel("Request changes").check();
+  await reviewer1.getByLabel("Reason").fill("Name the connector after the ward it serves.");
+  await reviewer1.getByRole("button", { name: "Record decision" }).click();
+  await expect(reviewer1.locator("#decided")).toContainText("Changes requested");
+
+  // 3. The administrator sees the request waiting for changes, reads the reason, edits and resubmits.
+  await admin.goto("/requests");
+  await expect(admin.locator("#requests")).toContainText(reference);
+  await expect(admin.locator("#requests")).toContainText("Changes requested");
+  await admin.locator("#requests").getByRole("link", { name: reference }).click();
+  await expect(admin.locator("#changes-requested")).toBeVisible();
+  await expect(admin.locator("#decisions")).toContainText("Name the connector after the ward it serves.");
+  await admin.getByRole("button", { name: "Edit and resubmit" }).click();
+  await expect(admin.locator("#revision")).toContainText(`You are changing ${reference} — this will be version 2.`);
+  // What was submitted comes back in the form, ready to change.
+  await expect(admin.getByLabel("Application name")).toHaveValue("Ward Mail Connector");
+  await admin.getByLabel("Application name").fill("Ward 7 Mail Connector");
+  await admin.getByRole("button", { name: "Submit" }).click();
+  expect(await expectSubmitted(admin)).toBe(reference);
+
+  // 4. A second reviewer sees what changed since version 1 and approves version 2.
+  const reviewer2 = await personAt(browser, ACCOUNTS.reviewer2);
+  await reviewer2.goto(`/review/${reference}`);
+  await expect(reviewer2.locator("#changes-heading")).toHaveText("Changed since version 1");
+  const nameChange = reviewer2.locator('#changes tr[data-path="application.name"]');
+  await expect(nameChange).toContainText("Ward Mail Connector");
+  await expect(nameChange).toContainText("Ward 7 Mail Connector");
+  await reviewer2.getByLabel("Approve").check();
+  await reviewer2.getByRole("button", { name: "Record decision" }).click();
+  await expect(reviewer2.locator("#decided")).toContainText("Approved");
+
+  // 5. The administrator sees "Approved", with both decisions, and downloads the signed record.
+  await admin.goto(`/requests/${reference}`);
+  await expect(admin.locator("#status")).toHaveText("Approved");
+  await expect(admin.locator("#version")).toHaveText("2 of 2");
+  await expect(admin.locator("#decisions")).toContainText(ACCOUNTS.reviewer1);
+  await expect(admin.locator("#decisions")).toContainText(ACCOUNTS.reviewer2);
+  const [download] = await Promise.all([
+    admin.waitForEvent("download"),
+    admin.locator("#downloads").getByRole("link", { name: /^Signed registration request record/ }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe(`${reference}.jws`);
+  const path = await download.path();
+  const { readFile } = await import("node:fs/promises");
+  const jws = await readFile(path!, "utf8");
+  const jwks = await (await admin.request.get("/.well-known/jwks.json")).json();
+  const claims = verifyJws(jws, jwks);
+  expect(claims.jti).toBe(reference);
+  expect(claims.version).toBe(2);
+  expect(claims.client_name).toBe("Ward 7 Mail Connector");
+  expect(claims.submitted_by).toBe(ACCOUNTS.adminRx1);
+
+  // Version 1 stays readable as it was submitted.
+  await admin.goto(`/requests/${reference}?version=1`);
+  await expect(admin.locator("#older-version")).toContainText("You are looking at version 1 of 2.");
+});
