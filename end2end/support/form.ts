@@ -30,3 +30,9 @@ export async function expectSubmitted(page: Page): Promise<string> {
   await expect(page.locator("#status")).toHaveText("Submitted");
   return reference;
 }
+
+/** Waits until the page has hydrated (the live checks and the JS paths of the form need the WASM).
+ * Only for pages with JavaScript enabled. */
+export async function hydrated(page: Page) {
+  await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
+}

@@ -1,21 +1,11 @@
 import { test, expect, Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
+import { expectNoAxeViolations } from "../support/axe";
 import { readFileSync } from "node:fs";
 import { generateCertificate, keyBody } from "../support/certificates";
-import { addPermission, expectSubmitted, fillDelegated } from "../support/form";
+import { addPermission, expectSubmitted, fillDelegated, hydrated } from "../support/form";
 import { signIn } from "../support/session";
 
-async function expectNoAxeViolations(page: Page) {
-  const results = await new AxeBuilder({ page })
-    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"])
-    .analyze();
-  expect(results.violations).toEqual([]);
-}
 
-/** Waits until the page has hydrated (the copy buttons and live checks need the WASM). */
-async function hydrated(page: Page) {
-  await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
-}
 
 test.describe("the registration form", () => {
   // Only a signed-in Local Administrator makes requests (admin@rx1.nhs.net, RX1).

@@ -4,7 +4,7 @@
 // "Approved" and downloads the signed record, which verifies against the desk's published keys.
 import { test, expect, Browser, Page } from "@playwright/test";
 import { createPublicKey, verify } from "node:crypto";
-import { addPermission, expectSubmitted, fillDelegated } from "../support/form";
+import { addPermission, expectSubmitted, fillDelegated, hydrated } from "../support/form";
 import { ACCOUNTS, signIn } from "../support/session";
 
 /** A page in its own browser context (its own cookies), signed in through the sign-in page. */
@@ -36,6 +36,7 @@ test("admin submits, a reviewer asks for changes, the admin resubmits, a second 
   // 1. The Local Administrator of RX1 submits a request.
   const admin = await personAt(browser, ACCOUNTS.adminRx1);
   await admin.goto("/register");
+  await hydrated(admin);
   await fillDelegated(admin);
   await addPermission(admin, "IMAP.AccessAsUser", /^Add IMAP\.AccessAsUser\.All \(Microsoft Graph, delegated\)$/);
   await admin.getByRole("button", { name: "Submit" }).click();

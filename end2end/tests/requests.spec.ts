@@ -1,6 +1,6 @@
 import { test, expect } from "@playwright/test";
 import { expectNoAxeViolations } from "../support/axe";
-import { addPermission, expectSubmitted, fillDelegated } from "../support/form";
+import { addPermission, expectSubmitted, fillDelegated, hydrated } from "../support/form";
 import { ACCOUNTS, signIn } from "../support/session";
 
 test.describe("your requests", () => {
@@ -8,6 +8,7 @@ test.describe("your requests", () => {
     await signIn(page, ACCOUNTS.adminRx1);
     // A submitted request…
     await page.goto("/register");
+    await hydrated(page);
     await fillDelegated(page);
     await page.getByLabel("Application name").fill("Listed Connector");
     await addPermission(page, "User.Read", /^Add User\.Read \(Microsoft Graph, delegated\)$/);

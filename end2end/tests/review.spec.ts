@@ -4,10 +4,10 @@
 // reviewer1@nhs.net and reviewer2@nhs.net, all with the password in APPREG_E2E_PASSWORD. The
 // sign-in helper below uses the JSON API, which sets the same session cookie as the sign-in page.
 import { test, expect, Browser, Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import { addPermission, expectSubmitted, fillDelegated } from "../support/form";
+import { expectNoAxeViolations } from "../support/axe";
+import { PASSWORD } from "../support/session";
+import { addPermission, expectSubmitted, fillDelegated, hydrated } from "../support/form";
 
-const PASSWORD = process.env.APPREG_E2E_PASSWORD ?? "correct horse battery staple";
 
 async function signedInPage(browser: Browser, email: string): Promise<Page> {
   const context = await browser.newContext();
@@ -17,16 +17,11 @@ async function signedInPage(browser: Browser, email: string): Promise<Page> {
   return page;
 }
 
-async function expectNoAxeViolations(page: Page) {
-  const results = await new AxeBuilder({ page })
-    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"])
-    .analyze();
-  expect(results.violations).toEqual([]);
-}
 
 async function submitDelegatedRequest(browser: Browser): Promise<string> {
   const admin = await signedInPage(browser, "admin@rx1.nhs.net");
   await admin.goto("/register");
+  await hydrated(admin);
   await fillDelegated(admin);
   await addPermission(admin, "IMAP.AccessAsUser", /^Add IMAP\.AccessAsUser\.All \(Microsoft Graph, delegated\)$/);
   await admin.getByRole("button", { name: "Submit" }).click();
