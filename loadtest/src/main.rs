@@ -150,7 +150,11 @@ struct Results {
     first_error: Option<String>,
 }
 
-async fn run(target: &Arc<Target>, concurrency: usize, duration: Duration) -> anyhow::Result<Results> {
+async fn run(
+    target: &Arc<Target>,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<Results> {
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
@@ -202,7 +206,10 @@ async fn send(target: &Target) -> anyhow::Result<()> {
             .header(header::COOKIE, &session.cookie)
             .header("x-csrf-token", &session.csrf);
     }
-    let response = target.client.request(builder.body(Full::new(body))?).await?;
+    let response = target
+        .client
+        .request(builder.body(Full::new(body))?)
+        .await?;
     let status = response.status();
     let bytes = response.into_body().collect().await?.to_bytes();
     if status != target.expected {
@@ -223,7 +230,10 @@ async fn sign_in(client: &HttpClient, base: &str, args: &Args) -> anyhow::Result
     let request = Request::post(format!("{base}/api/v1/session"))
         .header(header::CONTENT_TYPE, "application/json")
         .body(Full::new(Bytes::from(body)))?;
-    let response = client.request(request).await.context("cannot reach the server")?;
+    let response = client
+        .request(request)
+        .await
+        .context("cannot reach the server")?;
     let status = response.status();
     let cookie = response
         .headers()
@@ -233,7 +243,10 @@ async fn sign_in(client: &HttpClient, base: &str, args: &Args) -> anyhow::Result
         .map(str::to_string);
     let bytes = response.into_body().collect().await?.to_bytes();
     if status != StatusCode::OK {
-        bail!("sign-in answered {status}: {}", String::from_utf8_lossy(&bytes));
+        bail!(
+            "sign-in answered {status}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
     }
     let json: serde_json::Value = serde_json::from_slice(&bytes)?;
     Ok(Session {

@@ -217,7 +217,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
             .build();
         let keys = Arc::new(KeyRing::open(&pool, &keys_dir(&config), issuer(&config)).await?);
         let mailer = Arc::new(crate::notify::Mailer::from_config(&config)?);
-        let state = AppState { pool, directory, keys, mailer, leptos_options };
+        let writer = Arc::new(crate::store::WriteLock::new());
+        let state = AppState { pool, directory, keys, mailer, writer, leptos_options };
         let listener = tokio::net::TcpListener::bind(config.address).await.with_context(|| {
             format!(
                 "cannot listen on {}: another program may be using that port (stop it, or set APPREG_ADDRESS to another address)",

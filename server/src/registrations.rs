@@ -38,6 +38,8 @@ pub struct Desk<'a> {
     pub keys: &'a KeyRing,
     /// Where receipts and decision notices go (sent after the commit, never holding it up).
     pub mailer: &'a Arc<Mailer>,
+    /// The single writer's turn (submissions and decisions queue for it).
+    pub writer: &'a crate::store::WriteLock,
 }
 
 impl Desk<'_> {
@@ -51,8 +53,7 @@ impl Desk<'_> {
 }
 
 /// A stored submission.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Submitted {
     /// `AR-XXXX-XXXX`.
     pub reference: String,
@@ -184,6 +185,7 @@ async fn store_version(
     };
     // BEGIN IMMEDIATE takes SQLite's writer lock first, so neither the log's tail read by
     // `log::append` nor the status checked below can change before this transaction commits.
+    let turn = desk.writer.turn().await;
     let mut transaction = desk
         .pool
         .begin_with("BEGIN IMMEDIATE")
@@ -252,6 +254,7 @@ async fn store_version(
         drafts::delete_in(&mut transaction, id).await?;
     }
     transaction.commit().await.map_err(anyhow::Error::from)?;
+    drop(turn);
     desk.mailer
         .send_in_background(notify::receipt(&notify::Receipt {
             reference: &reference,

@@ -26,8 +26,9 @@ use crate::signing::{self, jws};
 use crate::store::{log, registrations};
 
 /// What a reviewer decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// The request may go ahead (or, where two approvals are needed, the first of them).
@@ -68,8 +69,7 @@ impl Decision {
 pub const MAX_REASON_CHARS: usize = 4000;
 
 /// A decision as stored.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct StoredDecision {
     /// The request's reference.
     pub reference: String,
@@ -118,8 +118,7 @@ pub enum DecideError {
 }
 
 /// A recorded decision.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Decided {
     /// The request's reference.
     pub reference: String,
@@ -149,6 +148,7 @@ pub async fn decide(
     now: OffsetDateTime,
 ) -> Result<Decided, DecideError> {
     let reason = reason.map(str::trim).filter(|text| !text.is_empty());
+    let turn = desk.writer.turn().await;
     let mut transaction = desk
         .pool
         .begin_with("BEGIN IMMEDIATE")
@@ -232,6 +232,7 @@ pub async fn decide(
     .map_err(anyhow::Error::from)?;
     registrations::set_status(&mut transaction, reference, latest.version, status_after).await?;
     transaction.commit().await.map_err(anyhow::Error::from)?;
+    drop(turn);
     desk.mailer
         .send_in_background(notify::decision(&notify::DecisionNotice {
             reference,

@@ -67,6 +67,7 @@ impl TestApp {
             directory,
             keys,
             mailer,
+            writer: Arc::new(store::WriteLock::new()),
             leptos_options,
         };
         TestApp {

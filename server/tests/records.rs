@@ -418,6 +418,7 @@ async fn desk_with_records(dir: &Path, count: usize) -> Vec<String> {
     let mailer = std::sync::Arc::new(
         server::notify::Mailer::outbox(dir.join("outbox"), "appreg@localhost").unwrap(),
     );
+    let writer = server::store::WriteLock::new();
     let mut references = Vec::new();
     for _ in 0..count {
         references.push(
@@ -427,6 +428,7 @@ async fn desk_with_records(dir: &Path, count: usize) -> Vec<String> {
                     directory: &directory,
                     keys: &keys,
                     mailer: &mailer,
+                    writer: &writer,
                 },
                 &local_admin_of("RX1"),
                 &request(),

@@ -14,8 +14,9 @@ pub const REFERENCE_ALPHABET: &[u8; 30] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
 const REFERENCE_ATTEMPTS: usize = 16;
 
 /// Where a request is in its life (CONTRACTS.md §5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Not yet submitted.
@@ -99,8 +100,7 @@ pub struct Submitter<'a> {
 }
 
 /// One request in a list: its latest version.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Summary {
     /// `AR-XXXX-XXXX`.
     pub reference: String,
@@ -135,8 +135,7 @@ pub struct Filter {
 }
 
 /// One page of a list.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     /// The items on this page.
     pub items: Vec<T>,

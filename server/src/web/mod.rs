@@ -36,6 +36,8 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     /// Where receipts and decision notices go.
     pub mailer: Arc<crate::notify::Mailer>,
+    /// The database's single writer (see `store::WriteLock`).
+    pub writer: Arc<crate::store::WriteLock>,
     /// The site configuration Leptos renders with.
     pub leptos_options: LeptosOptions,
 }
@@ -48,6 +50,7 @@ impl AppState {
             directory: &self.directory,
             keys: &self.keys,
             mailer: &self.mailer,
+            writer: &self.writer,
         }
     }
 }
