@@ -13,6 +13,25 @@ test.describe("the registration form", () => {
     await signIn(page);
   });
 
+  test("what is typed before the page has hydrated is kept when it hydrates", async ({ page }) => {
+    // A slow connection: the (debug) WASM takes seconds to arrive, and people type meanwhile.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: 1_500_000,
+      uploadThroughput: 1_500_000,
+    });
+    await page.goto("/register", { waitUntil: "domcontentloaded" });
+    await expect(page.locator("body[data-hydrated]")).toHaveCount(0);
+    await page.getByLabel("Application name").fill("Typed before hydration");
+    await page.getByLabel("Description").fill("Also typed early");
+    await hydrated(page);
+    await expect(page.getByLabel("Application name")).toHaveValue("Typed before hydration");
+    await expect(page.getByLabel("Description")).toHaveValue("Also typed early");
+  });
+
   test("delegated access: a Local Administrator submits a valid request", async ({ page }) => {
     await page.goto("/");
     await page.getByRole("button", { name: "Start now" }).click();
