@@ -4,8 +4,8 @@ pub mod access;
 mod not_found;
 pub mod register;
 pub mod requests;
-mod sign_in;
 pub mod review;
+mod sign_in;
 mod start;
 mod submitted;
 
@@ -14,8 +14,8 @@ use leptos::prelude::*;
 pub use not_found::NotFound;
 pub use register::RegisterPage;
 pub use requests::{RequestPage, RequestsListPage};
-pub use sign_in::SignInPage;
 pub use review::{ReviewDetailPage, ReviewQueuePage};
+pub use sign_in::SignInPage;
 pub use start::StartPage;
 pub use submitted::SubmittedPage;
 

@@ -19,14 +19,30 @@ use crate::web::api::ApiError;
 /// The header that carries the token.
 pub const HEADER: &str = "x-csrf-token";
 
+/// The hidden field that carries the session's CSRF token in every form post of the pages.
+pub const FIELD: &str = "csrf_token";
+
+/// Whether `presented` is the session's token (compared in constant time).
+fn matches(presented: &[u8], signed_in: &SignedIn) -> bool {
+    let expected = signed_in.session.csrf_token().as_bytes();
+    !expected.is_empty() && bool::from(presented.ct_eq(expected))
+}
+
+/// Whether a page's form post carried the session's token in its [`FIELD`].
+pub fn field_matches(fields: &[(String, String)], signed_in: &SignedIn) -> bool {
+    fields
+        .iter()
+        .find(|(name, _)| name == FIELD)
+        .is_some_and(|(_, value)| matches(value.as_bytes(), signed_in))
+}
+
 /// Checks that `headers` carry the session's CSRF token: 403 `{ "error": "csrf" }` otherwise.
 pub fn check(headers: &HeaderMap, signed_in: &SignedIn) -> Result<(), ApiError> {
-    let expected = signed_in.session.csrf_token().as_bytes();
     let presented = headers
         .get(HEADER)
         .map(|value| value.as_bytes())
         .unwrap_or_default();
-    if !expected.is_empty() && bool::from(presented.ct_eq(expected)) {
+    if matches(presented, signed_in) {
         Ok(())
     } else {
         Err(ApiError::new(

@@ -26,10 +26,9 @@ use registration::{
 use time::OffsetDateTime;
 
 use super::AppState;
-use crate::identity::{LocalAdminOf, SignedIn, require_any_local_admin};
+use crate::identity::{LocalAdminOf, SignedIn, csrf, require_any_local_admin};
 use crate::registrations::{self, SubmitError};
 use crate::store::drafts::{self, DraftOwner};
-use subtle::ConstantTimeEq;
 
 /// The highest row number a form may post (`mailboxes[1000]`); beyond it the post is refused.
 pub const MAX_ROW_INDEX: usize = 1000;
@@ -58,7 +57,7 @@ pub async fn register(
         Ok(input) => input,
         Err(refusal) => return refusal.into_response(),
     };
-    if !csrf_field_matches(&input.fields, &signed_in) {
+    if !csrf::field_matches(&input.fields, &signed_in) {
         return plain(
             StatusCode::FORBIDDEN,
             "This form has expired (your session changed since the page was loaded). Go back, reload the page and try again.",
@@ -109,7 +108,7 @@ pub async fn revise(
         Ok(input) => input,
         Err(refusal) => return refusal.into_response(),
     };
-    if !csrf_field_matches(&input.fields, &signed_in) {
+    if !csrf::field_matches(&input.fields, &signed_in) {
         return plain(
             StatusCode::FORBIDDEN,
             "This page has expired (your session changed since it was loaded). Go back, reload the page and try again.",
@@ -133,19 +132,34 @@ pub async fn revise(
     }
 }
 
-/// Whether the post's `csrf_token` field is the session's token (compared in constant time).
-pub(crate) fn csrf_field_matches(fields: &[(String, String)], signed_in: &SignedIn) -> bool {
-    let expected = signed_in.session.csrf_token().as_bytes();
-    fields
-        .iter()
-        .find(|(name, _)| name == CSRF_FIELD)
-        .is_some_and(|(_, value)| {
-            !expected.is_empty() && bool::from(value.as_bytes().ct_eq(expected))
-        })
+/// The fields of a URL-encoded form post of at most `limit` bytes; otherwise a plain-text 415 or
+/// 413 (`too_large` says what to do).
+pub(crate) async fn urlencoded_fields(
+    request: Request<Body>,
+    limit: usize,
+    too_large: &'static str,
+) -> Result<Vec<(String, String)>, Response> {
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| {
+            essence
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the form as application/x-www-form-urlencoded.",
+        ));
+    }
+    let bytes = axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|_| plain(StatusCode::PAYLOAD_TOO_LARGE, too_large))?;
+    Ok(form_urlencoded::parse(&bytes).into_owned().collect())
 }
-
-/// The hidden field that carries the session's CSRF token in every form post.
-pub const CSRF_FIELD: &str = "csrf_token";
 
 /// What one post carried.
 #[derive(Default)]
@@ -469,7 +483,7 @@ fn parse_fields(fields: &[(String, String)]) -> Result<Posted, TooManyRows> {
         let value = value.clone();
         let draft = &mut posted.draft;
         match name.as_str() {
-            CSRF_FIELD => {}
+            csrf::FIELD => {}
             "draft_id" => posted.draft_id = Some(value).filter(|id| !id.is_empty()),
             "action" => posted.action = Some(value),
             "ods_code" => draft.ods_code = value,

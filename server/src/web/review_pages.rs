@@ -18,13 +18,12 @@ use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use registration::rules::permission::{self, Risk};
-use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use super::AppState;
-use super::form::CSRF_FIELD;
+use super::form::urlencoded_fields;
 use super::pages::signed_in_from_context;
-use crate::identity::{SignedIn, require_reviewer};
+use crate::identity::{SignedIn, csrf, require_reviewer};
 use crate::registrations::{self, Filter, Status};
 use crate::review::{self, DecideError, Decision};
 use crate::store::registrations::{is_reference, parse_risk, risk_text};
@@ -243,40 +242,23 @@ pub async fn decide(
     if !is_reference(&reference) {
         return not_found();
     }
-    let is_form = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|essence| {
-            essence
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !is_form {
-        return plain(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send the decision form as application/x-www-form-urlencoded.",
-        );
-    }
-    let Ok(bytes) = axum::body::to_bytes(request.into_body(), DECISION_BODY_LIMIT).await else {
-        return plain(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "The decision form is too large. Go back, shorten the reason and try again.",
-        );
+    let fields = match urlencoded_fields(
+        request,
+        DECISION_BODY_LIMIT,
+        "The decision form is too large. Go back, shorten the reason and try again.",
+    )
+    .await
+    {
+        Ok(fields) => fields,
+        Err(refusal) => return refusal,
     };
-    let fields: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
     let field = |name: &str| {
         fields
             .iter()
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     };
-    let expected = signed_in.session.csrf_token().as_bytes();
-    let csrf_ok = field(CSRF_FIELD).is_some_and(|presented| {
-        !expected.is_empty() && bool::from(presented.as_bytes().ct_eq(expected))
-    });
-    if !csrf_ok {
+    if !csrf::field_matches(&fields, &signed_in) {
         return plain(
             StatusCode::FORBIDDEN,
             "This form has expired (your session changed since the page was loaded). Go back, reload the page and try again.",

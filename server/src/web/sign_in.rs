@@ -10,11 +10,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 
 use super::AppState;
-use super::form::{csrf_field_matches, plain};
+use super::form::{plain, urlencoded_fields};
 use super::pages::PagesBackend;
 use crate::identity::passwords::Password;
 use crate::identity::sessions::{self, PasswordSignIn};
-use crate::identity::{PasswordCredentials, Role, SignedIn, rate_limit};
+use crate::identity::{PasswordCredentials, Role, SignedIn, csrf, rate_limit};
 
 /// The largest sign-in or sign-out form accepted (an email, a password and a path).
 const SIGN_IN_BODY_LIMIT: usize = 16 * 1024;
@@ -37,30 +37,6 @@ pub fn home(role: Role) -> &'static str {
     }
 }
 
-/// The form's fields, url-encoded or refused.
-async fn form_fields(request: Request<Body>) -> Result<Vec<(String, String)>, Response> {
-    let is_form = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|essence| {
-            essence
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !is_form {
-        return Err(plain(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send the form as application/x-www-form-urlencoded.",
-        ));
-    }
-    let bytes = axum::body::to_bytes(request.into_body(), SIGN_IN_BODY_LIMIT)
-        .await
-        .map_err(|_| plain(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large."))?;
-    Ok(form_urlencoded::parse(&bytes).into_owned().collect())
-}
-
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
     fields
         .iter()
@@ -73,7 +49,13 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
 pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> Response {
     let client = rate_limit::client_key(request.extensions());
     let (parts, body) = request.into_parts();
-    let fields = match form_fields(Request::from_parts(parts.clone(), body)).await {
+    let fields = match urlencoded_fields(
+        Request::from_parts(parts.clone(), body),
+        SIGN_IN_BODY_LIMIT,
+        "The form is too large.",
+    )
+    .await
+    {
         Ok(fields) => fields,
         Err(refusal) => return refusal,
     };
@@ -190,11 +172,12 @@ pub async fn sign_out(
         response.headers_mut().insert(header::SET_COOKIE, clearing);
         return response;
     };
-    let fields = match form_fields(request).await {
-        Ok(fields) => fields,
-        Err(refusal) => return refusal,
-    };
-    if !csrf_field_matches(&fields, &signed_in) {
+    let fields =
+        match urlencoded_fields(request, SIGN_IN_BODY_LIMIT, "The form is too large.").await {
+            Ok(fields) => fields,
+            Err(refusal) => return refusal,
+        };
+    if !csrf::field_matches(&fields, &signed_in) {
         return plain(
             StatusCode::FORBIDDEN,
             "This page has expired (your session changed since it was loaded). Go back, reload the page and try again.",
