@@ -42,6 +42,10 @@ enum Outcome {
 
 use Outcome::*;
 
+/// One row: a server function, its arguments, and what each caller gets (in the order
+/// anonymous, own admin, other admin, reviewer).
+type Row = (&'static str, Vec<(&'static str, String)>, [Outcome; 4]);
+
 struct World {
     app: TestApp,
     own: Account,
@@ -176,7 +180,7 @@ async fn every_server_function_answers_each_caller_as_the_access_rules_say() {
     let unknown = "AR-2222-2222".to_string();
     let here = ("here", "/register".to_string());
     // (server function, arguments, [anonymous, own admin, other admin, reviewer])
-    let table: Vec<(&str, Vec<(&str, String)>, [Outcome; 4])> = vec![
+    let table: Vec<Row> = vec![
         (
             "load_form",
             vec![("checked", "false".into()), here.clone()],
