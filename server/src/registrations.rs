@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use registration::rules::permission::{self, Risk};
 use registration::{Directory, RegistrationRequest, ValidationReport};
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
 use crate::identity::{Identity, LocalAdminOf, Role, may_read};
@@ -21,6 +21,7 @@ use crate::notify::{self, Mailer};
 use crate::signing::{self, KeyRing, RecordSource};
 use crate::store::directory::ServerDirectory;
 use crate::store::registrations::{InsertError, Submitter};
+use crate::store::writer::Batch;
 use crate::store::{drafts, log, registrations};
 
 pub use crate::store::registrations::{
@@ -179,82 +180,30 @@ async fn store_version(
         return Err(SubmitError::Invalid(Box::new(report)));
     }
     let risk = permission::risk(request);
-    let submitter = Submitter {
-        user_id: admin.user_id(),
-        email: admin.email(),
-    };
-    // BEGIN IMMEDIATE takes SQLite's writer lock first, so neither the log's tail read by
-    // `log::append` nor the status checked below can change before this transaction commits.
-    let turn = desk.writer.turn().await;
-    let mut transaction = desk
-        .pool
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(anyhow::Error::from)?;
-    let (reference, version) = match target {
-        Target::New => {
-            let reference =
-                registrations::insert_new(&mut transaction, request, &report, risk, submitter, now)
-                    .await?;
-            (reference, 1)
-        }
-        Target::NextVersionOf(reference) => {
-            // Checked again under the writer lock: a reviewer may have decided meanwhile.
-            let latest = registrations::latest_in(&mut transaction, reference)
-                .await?
-                .ok_or(SubmitError::NotFound)?;
-            if latest.status != Status::ChangesRequested {
-                return Err(SubmitError::NotAwaitingChanges(latest.status));
-            }
-            let version = latest.version + 1;
-            match registrations::insert_version(
-                &mut transaction,
-                reference,
-                version,
-                request,
-                &report,
-                risk,
-                submitter,
-                now,
-            )
-            .await
-            {
-                Ok(()) => {}
-                Err(InsertError::Taken) => {
-                    return Err(SubmitError::NotAwaitingChanges(Status::Submitted));
-                }
-                Err(InsertError::Other(error)) => return Err(error.into()),
-            }
-            (reference.to_string(), version)
-        }
-    };
-    let key = desk.keys.current(&mut transaction).await?;
-    let record = signing::sign_record(
-        &key,
-        &RecordSource {
-            issuer: desk.keys.issuer(),
-            reference: &reference,
-            version,
-            request,
-            report: &report,
-            submitted_at: now,
-            submitted_by: admin.email(),
+    let job = VersionJob {
+        target: match target {
+            Target::New => None,
+            Target::NextVersionOf(reference) => Some(reference.to_string()),
         },
-    );
-    log::append(
-        &mut transaction,
-        log::Kind::RegistrationRecord,
-        &reference,
-        version,
-        &record,
+        draft_id: draft_id.map(str::to_string),
+        request: request.clone(),
+        report,
+        risk,
+        submitter_id: admin.user_id().to_string(),
+        submitter_email: admin.email().to_string(),
         now,
-    )
-    .await?;
-    if let Some(id) = draft_id {
-        drafts::delete_in(&mut transaction, id).await?;
-    }
-    transaction.commit().await.map_err(anyhow::Error::from)?;
-    drop(turn);
+    };
+    // One job of the writer's next batch (`store::writer`): it returns once the batch has
+    // committed, so the receipt below is for a stored version.
+    let (reference, version, report) = desk
+        .writer
+        .write(desk.pool, desk.keys, move |connection, batch| {
+            Box::pin(async move {
+                let (reference, version) = job.store(connection, batch).await?;
+                Ok::<_, SubmitError>((reference, version, job.report))
+            })
+        })
+        .await?;
     desk.mailer
         .send_in_background(notify::receipt(&notify::Receipt {
             reference: &reference,
@@ -273,6 +222,105 @@ async fn store_version(
         report,
         risk,
     })
+}
+
+/// A validated version waiting for the writer: everything it needs, owned, because it may be
+/// stored after its caller has gone away.
+struct VersionJob {
+    /// `None` for a new reference; the reference to add a version to otherwise.
+    target: Option<String>,
+    draft_id: Option<String>,
+    request: RegistrationRequest,
+    report: ValidationReport,
+    risk: Risk,
+    submitter_id: String,
+    submitter_email: String,
+    now: OffsetDateTime,
+}
+
+impl VersionJob {
+    /// Inserts the version, signs its record and appends it to the log, deletes the draft; in
+    /// the batch's transaction (the writer rolls this job back to its savepoint on an error).
+    async fn store(
+        &self,
+        connection: &mut SqliteConnection,
+        batch: &mut Batch,
+    ) -> Result<(String, i64), SubmitError> {
+        let submitter = Submitter {
+            user_id: &self.submitter_id,
+            email: &self.submitter_email,
+        };
+        let (reference, version) = match &self.target {
+            None => {
+                let reference = registrations::insert_new(
+                    connection,
+                    &self.request,
+                    &self.report,
+                    self.risk,
+                    submitter,
+                    self.now,
+                )
+                .await?;
+                (reference, 1)
+            }
+            Some(reference) => {
+                // Checked again under the writer: a reviewer may have decided meanwhile, or an
+                // earlier job of this batch resubmitted it.
+                let latest = registrations::latest_in(connection, reference)
+                    .await?
+                    .ok_or(SubmitError::NotFound)?;
+                if latest.status != Status::ChangesRequested {
+                    return Err(SubmitError::NotAwaitingChanges(latest.status));
+                }
+                let version = latest.version + 1;
+                match registrations::insert_version(
+                    connection,
+                    reference,
+                    version,
+                    &self.request,
+                    &self.report,
+                    self.risk,
+                    submitter,
+                    self.now,
+                )
+                .await
+                {
+                    Ok(()) => {}
+                    Err(InsertError::Taken) => {
+                        return Err(SubmitError::NotAwaitingChanges(Status::Submitted));
+                    }
+                    Err(InsertError::Other(error)) => return Err(error.into()),
+                }
+                (reference.clone(), version)
+            }
+        };
+        let record = signing::sign_record(
+            batch.key(),
+            &RecordSource {
+                issuer: batch.issuer(),
+                reference: &reference,
+                version,
+                request: &self.request,
+                report: &self.report,
+                submitted_at: self.now,
+                submitted_by: &self.submitter_email,
+            },
+        );
+        batch
+            .append(
+                connection,
+                log::Kind::RegistrationRecord,
+                &reference,
+                version,
+                &record,
+                self.now,
+            )
+            .await?;
+        if let Some(id) = &self.draft_id {
+            drafts::delete_in(connection, id).await?;
+        }
+        Ok((reference, version))
+    }
 }
 
 /// The latest version of `reference` when `identity` may read it; `None` when there is no such
