@@ -18,9 +18,9 @@ use time::OffsetDateTime;
 
 use crate::identity::{Identity, LocalAdminOf, Role, may_read};
 use crate::notify::{self, Mailer};
-use crate::signing::{self, KeyRing, RecordSource};
+use crate::signing::{self, KeyRing, PrivateKey, RecordSource};
 use crate::store::directory::ServerDirectory;
-use crate::store::registrations::{InsertError, Submitter};
+use crate::store::registrations::{InsertError, Submitter, new_reference};
 use crate::store::writer::Batch;
 use crate::store::{drafts, log, registrations};
 
@@ -161,6 +161,7 @@ async fn store_version(
 ) -> Result<Submitted, SubmitError> {
     // Authorisation before validation: a request the caller may not make is refused as such,
     // whatever its findings.
+    let mut expected_version = None;
     if let Target::NextVersionOf(reference) = target {
         let latest = registrations::latest(desk.pool, reference).await?;
         match latest {
@@ -168,6 +169,7 @@ async fn store_version(
                 if latest.status != Status::ChangesRequested {
                     return Err(SubmitError::NotAwaitingChanges(latest.status));
                 }
+                expected_version = Some(latest.version + 1);
             }
             _ => return Err(SubmitError::NotFound),
         }
@@ -180,7 +182,7 @@ async fn store_version(
         return Err(SubmitError::Invalid(Box::new(report)));
     }
     let risk = permission::risk(request);
-    let job = VersionJob {
+    let mut job = VersionJob {
         target: match target {
             Target::New => None,
             Target::NextVersionOf(reference) => Some(reference.to_string()),
@@ -192,6 +194,16 @@ async fn store_version(
         submitter_id: admin.user_id().to_string(),
         submitter_email: admin.email().to_string(),
         now,
+        signed_ahead: None,
+    };
+    job.signed_ahead = match (desk.writer.last_key(), target) {
+        (Some(key), Target::New) => {
+            Some(job.sign_ahead(&key, desk.keys.issuer(), new_reference()?, 1))
+        }
+        (Some(key), Target::NextVersionOf(reference)) => expected_version.map(|version| {
+            job.sign_ahead(&key, desk.keys.issuer(), reference.to_string(), version)
+        }),
+        (None, _) => None,
     };
     // One job of the writer's next batch (`store::writer`): it returns once the batch has
     // committed, so the receipt below is for a stored version.
@@ -236,9 +248,52 @@ struct VersionJob {
     submitter_id: String,
     submitter_email: String,
     now: OffsetDateTime,
+    /// The record signed before queueing, for the reference and version expected then.
+    signed_ahead: Option<SignedAhead>,
+}
+
+/// A record signed off the writer's path (see [`crate::store::WriteLock::last_key`]).
+struct SignedAhead {
+    kid: String,
+    reference: String,
+    version: i64,
+    record: String,
 }
 
 impl VersionJob {
+    /// Signs the record this job will store if, in its batch, it gets `reference` as `version`
+    /// and `key` is still current.
+    fn sign_ahead(
+        &self,
+        key: &PrivateKey,
+        issuer: &str,
+        reference: String,
+        version: i64,
+    ) -> SignedAhead {
+        let record = self.sign(key, issuer, &reference, version);
+        SignedAhead {
+            kid: key.kid().to_string(),
+            reference,
+            version,
+            record,
+        }
+    }
+
+    fn sign(&self, key: &PrivateKey, issuer: &str, reference: &str, version: i64) -> String {
+        signing::sign_record(
+            key,
+            &RecordSource {
+                issuer,
+                reference,
+                version,
+                request: &self.request,
+                report: &self.report,
+                submitted_at: self.now,
+                submitted_by: &self.submitter_email,
+            },
+        )
+    }
+
     /// Inserts the version, signs its record and appends it to the log, deletes the draft; in
     /// the batch's transaction (the writer rolls this job back to its savepoint on an error).
     async fn store(
@@ -252,15 +307,40 @@ impl VersionJob {
         };
         let (reference, version) = match &self.target {
             None => {
-                let reference = registrations::insert_new(
-                    connection,
-                    &self.request,
-                    &self.report,
-                    self.risk,
-                    submitter,
-                    self.now,
-                )
-                .await?;
+                // The reference drawn when the record was signed ahead, unless it is taken.
+                let drawn = match &self.signed_ahead {
+                    Some(ahead) => match registrations::insert_version(
+                        connection,
+                        &ahead.reference,
+                        1,
+                        &self.request,
+                        &self.report,
+                        self.risk,
+                        submitter,
+                        self.now,
+                    )
+                    .await
+                    {
+                        Ok(()) => Some(ahead.reference.clone()),
+                        Err(InsertError::Taken) => None,
+                        Err(InsertError::Other(error)) => return Err(error.into()),
+                    },
+                    None => None,
+                };
+                let reference = match drawn {
+                    Some(reference) => reference,
+                    None => {
+                        registrations::insert_new(
+                            connection,
+                            &self.request,
+                            &self.report,
+                            self.risk,
+                            submitter,
+                            self.now,
+                        )
+                        .await?
+                    }
+                };
                 (reference, 1)
             }
             Some(reference) => {
@@ -294,18 +374,16 @@ impl VersionJob {
                 (reference.clone(), version)
             }
         };
-        let record = signing::sign_record(
-            batch.key(),
-            &RecordSource {
-                issuer: batch.issuer(),
-                reference: &reference,
-                version,
-                request: &self.request,
-                report: &self.report,
-                submitted_at: self.now,
-                submitted_by: &self.submitter_email,
-            },
-        );
+        let record = match &self.signed_ahead {
+            Some(ahead)
+                if ahead.kid == batch.key().kid()
+                    && ahead.reference == reference
+                    && ahead.version == version =>
+            {
+                ahead.record.clone()
+            }
+            _ => self.sign(batch.key(), batch.issuer(), &reference, version),
+        };
         batch
             .append(
                 connection,

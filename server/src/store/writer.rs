@@ -105,6 +105,8 @@ struct Shared {
     queue: Mutex<Queue>,
     /// Held for each batch; [`WriteLock::turn`] holds it to keep batches from starting.
     turn: tokio::sync::Mutex<()>,
+    /// The key the last batch found current (callers sign ahead with it; see [`WriteLock::last_key`]).
+    last_key: Mutex<Option<Arc<PrivateKey>>>,
     batches: AtomicU64,
     jobs: AtomicU64,
     largest_batch: AtomicU64,
@@ -171,6 +173,18 @@ impl WriteLock {
         self.0.turn.lock().await
     }
 
+    /// The signing key the last batch found current, if a batch has run. Callers may sign a
+    /// record with it before queueing, off the writer's path; the job uses that signature only
+    /// when its batch finds the same key current (and the same reference and version), and signs
+    /// again otherwise.
+    pub fn last_key(&self) -> Option<Arc<PrivateKey>> {
+        self.0
+            .last_key
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
     /// How many jobs are waiting for a batch.
     pub fn queued(&self) -> usize {
         self.queue().jobs.len()
@@ -213,7 +227,7 @@ impl WriteLock {
                 let take = queue.jobs.len().min(MAX_BATCH);
                 queue.jobs.drain(..take).collect()
             };
-            let committed = run_batch(&pool, &keys, &mut jobs).await;
+            let committed = run_batch(&self, &pool, &keys, &mut jobs).await;
             drop(turn);
             match &committed {
                 Ok(()) => {
@@ -235,6 +249,7 @@ impl WriteLock {
 
 /// Runs `jobs` in one transaction: each in its own savepoint, then one commit.
 async fn run_batch(
+    writer: &WriteLock,
     pool: &SqlitePool,
     keys: &KeyRing,
     jobs: &mut [Box<dyn Job>],
@@ -243,6 +258,11 @@ async fn run_batch(
     // read here can change before this transaction commits.
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
     let key = keys.current(&mut transaction).await?;
+    *writer
+        .0
+        .last_key
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(key.clone());
     let tail = log::tail(&mut transaction).await?;
     let mut batch = Batch {
         keys: keys.clone(),
