@@ -13,14 +13,15 @@ use std::sync::Arc;
 
 use registration::rules::permission::{self, Risk};
 use registration::{Directory, RegistrationRequest, ValidationReport};
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
 use crate::identity::{Identity, LocalAdminOf, Role, may_read};
 use crate::notify::{self, Mailer};
-use crate::signing::{self, KeyRing, RecordSource};
+use crate::signing::{self, KeyRing, PrivateKey, RecordSource};
 use crate::store::directory::ServerDirectory;
-use crate::store::registrations::{InsertError, Submitter};
+use crate::store::registrations::{InsertError, Submitter, new_reference};
+use crate::store::writer::Batch;
 use crate::store::{drafts, log, registrations};
 
 pub use crate::store::registrations::{
@@ -160,6 +161,7 @@ async fn store_version(
 ) -> Result<Submitted, SubmitError> {
     // Authorisation before validation: a request the caller may not make is refused as such,
     // whatever its findings.
+    let mut expected_version = None;
     if let Target::NextVersionOf(reference) = target {
         let latest = registrations::latest(desk.pool, reference).await?;
         match latest {
@@ -167,6 +169,7 @@ async fn store_version(
                 if latest.status != Status::ChangesRequested {
                     return Err(SubmitError::NotAwaitingChanges(latest.status));
                 }
+                expected_version = Some(latest.version + 1);
             }
             _ => return Err(SubmitError::NotFound),
         }
@@ -179,82 +182,40 @@ async fn store_version(
         return Err(SubmitError::Invalid(Box::new(report)));
     }
     let risk = permission::risk(request);
-    let submitter = Submitter {
-        user_id: admin.user_id(),
-        email: admin.email(),
-    };
-    // BEGIN IMMEDIATE takes SQLite's writer lock first, so neither the log's tail read by
-    // `log::append` nor the status checked below can change before this transaction commits.
-    let turn = desk.writer.turn().await;
-    let mut transaction = desk
-        .pool
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(anyhow::Error::from)?;
-    let (reference, version) = match target {
-        Target::New => {
-            let reference =
-                registrations::insert_new(&mut transaction, request, &report, risk, submitter, now)
-                    .await?;
-            (reference, 1)
-        }
-        Target::NextVersionOf(reference) => {
-            // Checked again under the writer lock: a reviewer may have decided meanwhile.
-            let latest = registrations::latest_in(&mut transaction, reference)
-                .await?
-                .ok_or(SubmitError::NotFound)?;
-            if latest.status != Status::ChangesRequested {
-                return Err(SubmitError::NotAwaitingChanges(latest.status));
-            }
-            let version = latest.version + 1;
-            match registrations::insert_version(
-                &mut transaction,
-                reference,
-                version,
-                request,
-                &report,
-                risk,
-                submitter,
-                now,
-            )
-            .await
-            {
-                Ok(()) => {}
-                Err(InsertError::Taken) => {
-                    return Err(SubmitError::NotAwaitingChanges(Status::Submitted));
-                }
-                Err(InsertError::Other(error)) => return Err(error.into()),
-            }
-            (reference.to_string(), version)
-        }
-    };
-    let key = desk.keys.current(&mut transaction).await?;
-    let record = signing::sign_record(
-        &key,
-        &RecordSource {
-            issuer: desk.keys.issuer(),
-            reference: &reference,
-            version,
-            request,
-            report: &report,
-            submitted_at: now,
-            submitted_by: admin.email(),
+    let mut job = VersionJob {
+        target: match target {
+            Target::New => None,
+            Target::NextVersionOf(reference) => Some(reference.to_string()),
         },
-    );
-    log::append(
-        &mut transaction,
-        log::Kind::RegistrationRecord,
-        &reference,
-        version,
-        &record,
+        draft_id: draft_id.map(str::to_string),
+        request: request.clone(),
+        report,
+        risk,
+        submitter_id: admin.user_id().to_string(),
+        submitter_email: admin.email().to_string(),
         now,
-    )
-    .await?;
-    if let Some(id) = draft_id {
-        drafts::delete_in(&mut transaction, id).await?;
-    }
-    transaction.commit().await.map_err(anyhow::Error::from)?;
-    drop(turn);
+        signed_ahead: None,
+    };
+    job.signed_ahead = match (desk.writer.last_key(), target) {
+        (Some(key), Target::New) => {
+            Some(job.sign_ahead(&key, desk.keys.issuer(), new_reference()?, 1))
+        }
+        (Some(key), Target::NextVersionOf(reference)) => expected_version.map(|version| {
+            job.sign_ahead(&key, desk.keys.issuer(), reference.to_string(), version)
+        }),
+        (None, _) => None,
+    };
+    // One job of the writer's next batch (`store::writer`): it returns once the batch has
+    // committed, so the receipt below is for a stored version.
+    let (reference, version, report) = desk
+        .writer
+        .write(desk.pool, desk.keys, move |connection, batch| {
+            Box::pin(async move {
+                let (reference, version) = job.store(connection, batch).await?;
+                Ok::<_, SubmitError>((reference, version, job.report))
+            })
+        })
+        .await?;
     desk.mailer
         .send_in_background(notify::receipt(&notify::Receipt {
             reference: &reference,
@@ -273,6 +234,171 @@ async fn store_version(
         report,
         risk,
     })
+}
+
+/// A validated version waiting for the writer: everything it needs, owned, because it may be
+/// stored after its caller has gone away.
+struct VersionJob {
+    /// `None` for a new reference; the reference to add a version to otherwise.
+    target: Option<String>,
+    draft_id: Option<String>,
+    request: RegistrationRequest,
+    report: ValidationReport,
+    risk: Risk,
+    submitter_id: String,
+    submitter_email: String,
+    now: OffsetDateTime,
+    /// The record signed before queueing, for the reference and version expected then.
+    signed_ahead: Option<SignedAhead>,
+}
+
+/// A record signed off the writer's path (see [`crate::store::WriteLock::last_key`]).
+struct SignedAhead {
+    kid: String,
+    reference: String,
+    version: i64,
+    record: String,
+}
+
+impl VersionJob {
+    /// Signs the record this job will store if, in its batch, it gets `reference` as `version`
+    /// and `key` is still current.
+    fn sign_ahead(
+        &self,
+        key: &PrivateKey,
+        issuer: &str,
+        reference: String,
+        version: i64,
+    ) -> SignedAhead {
+        let record = self.sign(key, issuer, &reference, version);
+        SignedAhead {
+            kid: key.kid().to_string(),
+            reference,
+            version,
+            record,
+        }
+    }
+
+    fn sign(&self, key: &PrivateKey, issuer: &str, reference: &str, version: i64) -> String {
+        signing::sign_record(
+            key,
+            &RecordSource {
+                issuer,
+                reference,
+                version,
+                request: &self.request,
+                report: &self.report,
+                submitted_at: self.now,
+                submitted_by: &self.submitter_email,
+            },
+        )
+    }
+
+    /// Inserts the version, signs its record and appends it to the log, deletes the draft; in
+    /// the batch's transaction (the writer rolls this job back to its savepoint on an error).
+    async fn store(
+        &self,
+        connection: &mut SqliteConnection,
+        batch: &mut Batch,
+    ) -> Result<(String, i64), SubmitError> {
+        let submitter = Submitter {
+            user_id: &self.submitter_id,
+            email: &self.submitter_email,
+        };
+        let (reference, version) = match &self.target {
+            None => {
+                // The reference drawn when the record was signed ahead, unless it is taken.
+                let drawn = match &self.signed_ahead {
+                    Some(ahead) => match registrations::insert_version(
+                        connection,
+                        &ahead.reference,
+                        1,
+                        &self.request,
+                        &self.report,
+                        self.risk,
+                        submitter,
+                        self.now,
+                    )
+                    .await
+                    {
+                        Ok(()) => Some(ahead.reference.clone()),
+                        Err(InsertError::Taken) => None,
+                        Err(InsertError::Other(error)) => return Err(error.into()),
+                    },
+                    None => None,
+                };
+                let reference = match drawn {
+                    Some(reference) => reference,
+                    None => {
+                        registrations::insert_new(
+                            connection,
+                            &self.request,
+                            &self.report,
+                            self.risk,
+                            submitter,
+                            self.now,
+                        )
+                        .await?
+                    }
+                };
+                (reference, 1)
+            }
+            Some(reference) => {
+                // Checked again under the writer: a reviewer may have decided meanwhile, or an
+                // earlier job of this batch resubmitted it.
+                let latest = registrations::latest_in(connection, reference)
+                    .await?
+                    .ok_or(SubmitError::NotFound)?;
+                if latest.status != Status::ChangesRequested {
+                    return Err(SubmitError::NotAwaitingChanges(latest.status));
+                }
+                let version = latest.version + 1;
+                match registrations::insert_version(
+                    connection,
+                    reference,
+                    version,
+                    &self.request,
+                    &self.report,
+                    self.risk,
+                    submitter,
+                    self.now,
+                )
+                .await
+                {
+                    Ok(()) => {}
+                    Err(InsertError::Taken) => {
+                        return Err(SubmitError::NotAwaitingChanges(Status::Submitted));
+                    }
+                    Err(InsertError::Other(error)) => return Err(error.into()),
+                }
+                (reference.clone(), version)
+            }
+        };
+        let record = match &self.signed_ahead {
+            Some(ahead)
+                if ahead.kid == batch.key().kid()
+                    && ahead.reference == reference
+                    && ahead.version == version =>
+            {
+                ahead.record.clone()
+            }
+            _ => self.sign(batch.key(), batch.issuer(), &reference, version),
+        };
+        batch
+            .append(
+                connection,
+                log::Kind::RegistrationRecord,
+                &reference,
+                version,
+                &record,
+                self.now,
+            )
+            .await?;
+        if let Some(id) = &self.draft_id {
+            drafts::delete_in(connection, id).await?;
+        }
+        Ok((reference, version))
+    }
 }
 
 /// The latest version of `reference` when `identity` may read it; `None` when there is no such

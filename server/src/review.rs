@@ -23,6 +23,7 @@ use crate::identity::{Identity, Reviewer};
 use crate::notify;
 use crate::registrations::{Desk, Status};
 use crate::signing::{self, jws};
+use crate::store::writer::Batch;
 use crate::store::{log, registrations};
 
 /// What a reviewer decides.
@@ -147,112 +148,176 @@ pub async fn decide(
     reason: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<Decided, DecideError> {
-    let reason = reason.map(str::trim).filter(|text| !text.is_empty());
-    let turn = desk.writer.turn().await;
-    let mut transaction = desk
-        .pool
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(anyhow::Error::from)?;
-    let latest = registrations::latest_in(&mut transaction, reference)
-        .await?
-        .ok_or(DecideError::NotFound)?;
-    if submitted_any_version(&mut transaction, reference, reviewer.user_id()).await? {
-        return Err(DecideError::OwnSubmission);
-    }
-    let earlier = decisions_in(&mut transaction, reference, latest.version).await?;
-    if latest.status == Status::AwaitingSecondApproval
-        && decision == Decision::Approve
-        && approved_by(&earlier, reviewer)
-    {
-        return Err(DecideError::SecondApprovalBySameReviewer);
-    }
-    if decision.needs_reason() && reason.is_none() {
-        return Err(DecideError::ReasonRequired);
-    }
-    if reason.is_some_and(|text| text.chars().count() > MAX_REASON_CHARS) {
-        return Err(DecideError::ReasonTooLong);
-    }
-    let status_after = match (latest.status, decision) {
-        (Status::Submitted, Decision::Approve) if needs_second_approval(&latest.request) => {
-            Status::AwaitingSecondApproval
-        }
-        (Status::Submitted | Status::AwaitingSecondApproval, Decision::Approve) => Status::Approved,
-        (Status::Submitted | Status::AwaitingSecondApproval, Decision::Reject) => Status::Rejected,
-        (Status::Submitted | Status::AwaitingSecondApproval, Decision::RequestChanges) => {
-            Status::ChangesRequested
-        }
-        (status, _) => return Err(DecideError::NotAwaitingDecision(status)),
-    };
-    let n = i64::try_from(earlier.len()).unwrap_or(i64::MAX - 1) + 1;
-    let decided_at = timestamp(now)?;
-    let record = log::latest_record_in(&mut transaction, reference, latest.version)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("{reference} v{} has no signed record", latest.version))?;
-    let key = desk.keys.current(&mut transaction).await?;
-    let claims = json!({
-        "iss": desk.keys.issuer(),
-        "iat": now.unix_timestamp(),
-        "jti": format!("{reference}/v{}/decision/{n}", latest.version),
-        "reference": reference,
-        "version": latest.version,
-        "decision": decision.as_str(),
-        "reason": reason,
-        "reviewer": reviewer.email(),
-        "status": status_after.as_str(),
-        "record_sha256": hex_sha256(&record),
-    });
-    let signed = jws::sign_as(&key, &signing::canonical_json(&claims), jws::DECISION_TYP);
-    let entry = log::append(
-        &mut transaction,
-        log::Kind::Decision,
-        reference,
-        latest.version,
-        &signed,
+    let job = DecisionJob {
+        reference: reference.to_string(),
+        decision,
+        reason: reason
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(str::to_string),
+        reviewer_id: reviewer.user_id().to_string(),
+        reviewer_email: reviewer.email().to_string(),
         now,
-    )
-    .await?;
-    sqlx::query(
-        "INSERT INTO decision (reference, version, n, decision, reason, reviewer_id, reviewer_email,
-           status_after, decided_at, log_seq)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(reference)
-    .bind(latest.version)
-    .bind(n)
-    .bind(decision.as_str())
-    .bind(reason)
-    .bind(reviewer.user_id())
-    .bind(reviewer.email())
-    .bind(status_after.as_str())
-    .bind(&decided_at)
-    .bind(entry.seq)
-    .execute(&mut *transaction)
-    .await
-    .map_err(anyhow::Error::from)?;
-    registrations::set_status(&mut transaction, reference, latest.version, status_after).await?;
-    transaction.commit().await.map_err(anyhow::Error::from)?;
-    drop(turn);
+    };
+    // One job of the writer's next batch (`store::writer`): every check below the writer, and
+    // the answer only once the batch has committed.
+    let (decided, notice) = desk
+        .writer
+        .write(desk.pool, desk.keys, move |connection, batch| {
+            Box::pin(async move { job.record(connection, batch).await })
+        })
+        .await?;
     desk.mailer
         .send_in_background(notify::decision(&notify::DecisionNotice {
             reference,
-            version: latest.version,
-            application_name: &latest.application_name,
+            version: decided.version,
+            application_name: &notice.application_name,
             decision: decision.as_str(),
-            status: status_after.as_str(),
-            reason,
-            submitter_email: latest.submitted_by_email.as_deref().unwrap_or(""),
-            contacts: &latest.request.contacts,
+            status: decided.status.as_str(),
+            reason: decided.reason.as_deref(),
+            submitter_email: notice.submitter_email.as_deref().unwrap_or(""),
+            contacts: &notice.contacts,
             page_url: &desk.request_page_url(reference),
         }));
-    Ok(Decided {
-        reference: reference.to_string(),
-        version: latest.version,
-        decision,
-        status: status_after,
-        reason: reason.map(str::to_string),
-        decided_at,
-    })
+    Ok(decided)
+}
+
+/// A decision waiting for the writer, owned (it may be stored after its caller has gone away).
+struct DecisionJob {
+    reference: String,
+    decision: Decision,
+    reason: Option<String>,
+    reviewer_id: String,
+    reviewer_email: String,
+    now: OffsetDateTime,
+}
+
+/// What the decision notice needs of the request decided on.
+struct NoticeFacts {
+    application_name: String,
+    submitter_email: Option<String>,
+    contacts: Vec<registration::Contact>,
+}
+
+impl DecisionJob {
+    /// Checks, signs and records the decision in the batch's transaction (the writer rolls this
+    /// job back to its savepoint on an error).
+    async fn record(
+        self,
+        connection: &mut SqliteConnection,
+        batch: &mut Batch,
+    ) -> Result<(Decided, NoticeFacts), DecideError> {
+        let DecisionJob {
+            reference,
+            decision,
+            reason,
+            reviewer_id,
+            reviewer_email,
+            now,
+        } = self;
+        let reason = reason.as_deref();
+        let latest = registrations::latest_in(connection, &reference)
+            .await?
+            .ok_or(DecideError::NotFound)?;
+        if submitted_any_version(connection, &reference, &reviewer_id).await? {
+            return Err(DecideError::OwnSubmission);
+        }
+        let earlier = decisions_in(connection, &reference, latest.version).await?;
+        if latest.status == Status::AwaitingSecondApproval
+            && decision == Decision::Approve
+            && approved_by(&earlier, &reviewer_id)
+        {
+            return Err(DecideError::SecondApprovalBySameReviewer);
+        }
+        if decision.needs_reason() && reason.is_none() {
+            return Err(DecideError::ReasonRequired);
+        }
+        if reason.is_some_and(|text| text.chars().count() > MAX_REASON_CHARS) {
+            return Err(DecideError::ReasonTooLong);
+        }
+        let status_after = match (latest.status, decision) {
+            (Status::Submitted, Decision::Approve) if needs_second_approval(&latest.request) => {
+                Status::AwaitingSecondApproval
+            }
+            (Status::Submitted | Status::AwaitingSecondApproval, Decision::Approve) => {
+                Status::Approved
+            }
+            (Status::Submitted | Status::AwaitingSecondApproval, Decision::Reject) => {
+                Status::Rejected
+            }
+            (Status::Submitted | Status::AwaitingSecondApproval, Decision::RequestChanges) => {
+                Status::ChangesRequested
+            }
+            (status, _) => return Err(DecideError::NotAwaitingDecision(status)),
+        };
+        let n = i64::try_from(earlier.len()).unwrap_or(i64::MAX - 1) + 1;
+        let decided_at = timestamp(now)?;
+        let record = log::latest_record_in(connection, &reference, latest.version)
+            .await?
+            .ok_or_else(|| {
+                anyhow::anyhow!("{reference} v{} has no signed record", latest.version)
+            })?;
+        let claims = json!({
+            "iss": batch.issuer(),
+            "iat": now.unix_timestamp(),
+            "jti": format!("{reference}/v{}/decision/{n}", latest.version),
+            "reference": reference,
+            "version": latest.version,
+            "decision": decision.as_str(),
+            "reason": reason,
+            "reviewer": reviewer_email,
+            "status": status_after.as_str(),
+            "record_sha256": hex_sha256(&record),
+        });
+        let signed = jws::sign_as(
+            batch.key(),
+            &signing::canonical_json(&claims),
+            jws::DECISION_TYP,
+        );
+        let entry = batch
+            .append(
+                connection,
+                log::Kind::Decision,
+                &reference,
+                latest.version,
+                &signed,
+                now,
+            )
+            .await?;
+        sqlx::query(
+            "INSERT INTO decision (reference, version, n, decision, reason, reviewer_id, reviewer_email,
+               status_after, decided_at, log_seq)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&reference)
+        .bind(latest.version)
+        .bind(n)
+        .bind(decision.as_str())
+        .bind(reason)
+        .bind(&reviewer_id)
+        .bind(&reviewer_email)
+        .bind(status_after.as_str())
+        .bind(&decided_at)
+        .bind(entry.seq)
+        .execute(&mut *connection)
+        .await
+        .map_err(anyhow::Error::from)?;
+        registrations::set_status(connection, &reference, latest.version, status_after).await?;
+        let notice = NoticeFacts {
+            application_name: latest.application_name,
+            submitter_email: latest.submitted_by_email,
+            contacts: latest.request.contacts,
+        };
+        let decided = Decided {
+            version: latest.version,
+            decision,
+            status: status_after,
+            reason: reason.map(str::to_string),
+            decided_at,
+            reference,
+        };
+        Ok((decided, notice))
+    }
 }
 
 /// Every decision on every version of `reference`, in order, when `identity` may read the
@@ -331,16 +396,17 @@ pub async fn standing(
         return Ok(Some(Standing::OwnSubmission));
     }
     let earlier = decisions_in(&mut connection, reference, latest.version).await?;
-    if latest.status == Status::AwaitingSecondApproval && approved_by(&earlier, reviewer) {
+    if latest.status == Status::AwaitingSecondApproval && approved_by(&earlier, reviewer.user_id())
+    {
         return Ok(Some(Standing::GaveFirstApproval));
     }
     Ok(Some(Standing::MayDecide))
 }
 
-fn approved_by(earlier: &[EarlierDecision], reviewer: &Reviewer) -> bool {
-    earlier.iter().any(|d| {
-        d.decision == Decision::Approve && d.reviewer_id.as_deref() == Some(reviewer.user_id())
-    })
+fn approved_by(earlier: &[EarlierDecision], reviewer_id: &str) -> bool {
+    earlier
+        .iter()
+        .any(|d| d.decision == Decision::Approve && d.reviewer_id.as_deref() == Some(reviewer_id))
 }
 
 /// Whether `identity` may decide on a request submitted by these accounts (pages use it to

@@ -171,11 +171,12 @@ pub fn is_kid(text: &str) -> bool {
 
 /// The keys the server signs with: the current key's id comes from the database on every
 /// signature (so `appreg keys rotate` in another process takes effect at once), the private key
-/// from its file, read once and kept.
+/// from its file, read once and kept. Clones share the loaded keys.
+#[derive(Clone)]
 pub struct KeyRing {
     dir: PathBuf,
     issuer: String,
-    loaded: RwLock<HashMap<String, Arc<PrivateKey>>>,
+    loaded: Arc<RwLock<HashMap<String, Arc<PrivateKey>>>>,
 }
 
 impl fmt::Debug for KeyRing {
@@ -198,7 +199,7 @@ impl KeyRing {
         let ring = KeyRing {
             dir: dir.to_path_buf(),
             issuer: issuer.into(),
-            loaded: RwLock::new(HashMap::new()),
+            loaded: Arc::new(RwLock::new(HashMap::new())),
         };
         ensure_private_dir(dir)?;
         let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;

@@ -7,6 +7,8 @@
 //! transaction, which on SQLite is opened with `BEGIN IMMEDIATE` (the database's single writer
 //! lock is taken before the last entry is read), so no two appends read the same tail; and the
 //! primary key on `seq` refuses a second entry at the same place even if that were broken.
+//! A write batch (`store::writer`) reads the tail once and keeps it in memory across its appends
+//! ([`append_after`]); a job rolled back to its savepoint gives its tail back.
 //! On PostgreSQL the same statements run under `pg_advisory_xact_lock(<log lock id>)` taken as
 //! the transaction's first statement (or at `SERIALIZABLE`, retrying on serialization failure):
 //! the advisory lock serialises appenders without blocking readers.
@@ -91,6 +93,33 @@ fn hex(bytes: &[u8]) -> String {
     text
 }
 
+/// Where the next entry goes: the last entry's seq (0 for an empty log) and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tail {
+    /// The last entry's seq.
+    pub seq: i64,
+    /// The last entry's `entry_hash` ([`GENESIS`] for an empty log).
+    pub hash: String,
+}
+
+/// The log's tail, read on the caller's connection (inside a write transaction begun with
+/// `BEGIN IMMEDIATE`, so that it stays the tail until the transaction ends).
+pub async fn tail(connection: &mut SqliteConnection) -> anyhow::Result<Tail> {
+    let row = sqlx::query("SELECT seq, entry_hash FROM log_entry ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *connection)
+        .await?;
+    Ok(match row {
+        Some(row) => Tail {
+            seq: row.try_get("seq")?,
+            hash: row.try_get("entry_hash")?,
+        },
+        None => Tail {
+            seq: 0,
+            hash: GENESIS.to_string(),
+        },
+    })
+}
+
 /// Appends an entry on the caller's connection, which must be inside a write transaction begun
 /// with `BEGIN IMMEDIATE` (see the module comment); returns the stored entry.
 pub async fn append(
@@ -101,23 +130,28 @@ pub async fn append(
     jws: &str,
     now: OffsetDateTime,
 ) -> anyhow::Result<LogEntry> {
-    let tail = sqlx::query("SELECT seq, entry_hash FROM log_entry ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *connection)
-        .await?;
-    let (seq, prev_hash) = match tail {
-        Some(row) => (
-            row.try_get::<i64, _>("seq")? + 1,
-            row.try_get::<String, _>("entry_hash")?,
-        ),
-        None => (1, GENESIS.to_string()),
-    };
+    let mut tail = tail(&mut *connection).await?;
+    append_after(connection, &mut tail, kind, reference, version, jws, now).await
+}
+
+/// Appends an entry after `tail`, which must be the log's tail in the caller's write
+/// transaction (a batch keeps it in memory across its appends); moves `tail` on when stored.
+pub async fn append_after(
+    connection: &mut SqliteConnection,
+    tail: &mut Tail,
+    kind: Kind,
+    reference: &str,
+    version: i64,
+    jws: &str,
+    now: OffsetDateTime,
+) -> anyhow::Result<LogEntry> {
     let mut entry = LogEntry {
-        seq,
+        seq: tail.seq + 1,
         kind: kind.as_str().to_string(),
         reference: reference.to_string(),
         version,
         jws: jws.to_string(),
-        prev_hash,
+        prev_hash: tail.hash.clone(),
         entry_hash: String::new(),
         created_at: now.to_offset(time::UtcOffset::UTC).format(&Rfc3339)?,
     };
@@ -136,6 +170,10 @@ pub async fn append(
     .bind(&entry.created_at)
     .execute(&mut *connection)
     .await?;
+    *tail = Tail {
+        seq: entry.seq,
+        hash: entry.entry_hash.clone(),
+    };
     Ok(entry)
 }
 

@@ -7,6 +7,9 @@ pub mod log;
 pub mod registrations;
 pub mod sessions;
 pub mod users;
+pub mod writer;
+
+pub use writer::WriteLock;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -48,26 +51,6 @@ pub async fn open(database_url: &str) -> anyhow::Result<SqlitePool> {
         .await
         .context("cannot apply the database migrations")?;
     Ok(pool)
-}
-
-/// The desk's single writer. Submissions and decisions take it before `BEGIN IMMEDIATE`, so that
-/// their transactions queue here, in arrival order (tokio's mutex is fair), instead of inside
-/// SQLite: there, a writer that finds the database locked sleeps in SQLite's busy handler in
-/// growing steps, and under load that turns into long, uneven waits (measured: p99 ~150 ms at
-/// 64 clients without it; docs/performance.md). SQLite allows one writer at a time anyway.
-#[derive(Debug, Default)]
-pub struct WriteLock(tokio::sync::Mutex<()>);
-
-impl WriteLock {
-    /// A new, free lock (one per database).
-    pub fn new() -> WriteLock {
-        WriteLock::default()
-    }
-
-    /// Waits for the turn to write; the turn lasts as long as the guard.
-    pub async fn turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.0.lock().await
-    }
 }
 
 /// True when the database answers a query.
