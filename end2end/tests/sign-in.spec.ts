@@ -37,7 +37,8 @@ test.describe("signing in and out", () => {
     await expect(page.getByLabel("Email address")).toHaveValue(ACCOUNTS.adminRth);
     await expect(page.getByLabel("Password")).toHaveValue("");
     await expect(page).toHaveTitle("Error: Sign in – Application registration – NHS");
-    await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
+    // If it does not hydrate, say what the browser reported.
+    await expect(page.locator("body[data-hydrated]"), `console errors: ${JSON.stringify(errors)}`).toHaveCount(1, { timeout: 45_000 });
     expect(errors).toEqual([]);
     await expectNoAxeViolations(page);
     // The right password now goes to the administrator's home.
