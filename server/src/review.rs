@@ -12,12 +12,11 @@
 //!   hash-chained log as the request records, in the same transaction as the status change. The
 //!   decision's claims bind it to the exact record decided on (`record_sha256`).
 
+use crate::store::timestamp;
 use registration::rules::permission::needs_second_approval;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::identity::{Identity, Reviewer};
 use crate::notify;
@@ -251,7 +250,7 @@ impl DecisionJob {
             (status, _) => return Err(DecideError::NotAwaitingDecision(status)),
         };
         let n = i64::try_from(earlier.len()).unwrap_or(i64::MAX - 1) + 1;
-        let decided_at = timestamp(now)?;
+        let decided_at = timestamp(now);
         let record = log::latest_record_in(connection, &reference, latest.version)
             .await?
             .ok_or_else(|| {
@@ -267,7 +266,7 @@ impl DecisionJob {
             "reason": reason,
             "reviewer": reviewer_email,
             "status": status_after.as_str(),
-            "record_sha256": hex_sha256(&record),
+            "record_sha256": log::sha256_hex(record.as_bytes()),
         });
         let signed = jws::sign_as(
             batch.key(),
@@ -386,14 +385,15 @@ pub async fn standing(
     let Some(latest) = registrations::latest_in(&mut connection, reference).await? else {
         return Ok(None);
     };
+    // The same order as `decide`: four-eyes before the status.
+    if submitted_any_version(&mut connection, reference, reviewer.user_id()).await? {
+        return Ok(Some(Standing::OwnSubmission));
+    }
     if !matches!(
         latest.status,
         Status::Submitted | Status::AwaitingSecondApproval
     ) {
         return Ok(Some(Standing::NotAwaitingDecision(latest.status)));
-    }
-    if submitted_any_version(&mut connection, reference, reviewer.user_id()).await? {
-        return Ok(Some(Standing::OwnSubmission));
     }
     let earlier = decisions_in(&mut connection, reference, latest.version).await?;
     if latest.status == Status::AwaitingSecondApproval && approved_by(&earlier, reviewer.user_id())
@@ -407,15 +407,6 @@ fn approved_by(earlier: &[EarlierDecision], reviewer_id: &str) -> bool {
     earlier
         .iter()
         .any(|d| d.decision == Decision::Approve && d.reviewer_id.as_deref() == Some(reviewer_id))
-}
-
-/// Whether `identity` may decide on a request submitted by these accounts (pages use it to
-/// show or hide the decision form; [`decide`] enforces it).
-pub fn may_decide(identity: &Identity, submitters: &[Option<String>]) -> bool {
-    crate::identity::require_reviewer(identity).is_ok()
-        && !submitters
-            .iter()
-            .any(|submitter| submitter.as_deref() == Some(identity.user_id.as_str()))
 }
 
 struct EarlierDecision {
@@ -460,18 +451,4 @@ async fn submitted_any_version(
     .fetch_one(connection)
     .await?;
     Ok(count > 0)
-}
-
-fn timestamp(now: OffsetDateTime) -> anyhow::Result<String> {
-    Ok(now
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)?
-        .format(&Rfc3339)?)
-}
-
-fn hex_sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }

@@ -4,12 +4,12 @@
 //! it ([`load_for`]). Its id still carries 128 random bits, so an address is not guessable
 //! either. The draft is stored as its JSON so that new form fields need no migration.
 
+use crate::store::timestamp;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use registration::RegistrationDraft;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 /// The length of a draft id: 16 random bytes in URL-safe base64 without padding.
 pub const DRAFT_ID_CHARS: usize = 22;
@@ -71,13 +71,6 @@ pub fn is_draft_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn timestamp(now: OffsetDateTime) -> anyhow::Result<String> {
-    Ok(now
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)?
-        .format(&Rfc3339)?)
-}
-
 /// Stores a new draft for `owner` and returns its id.
 pub async fn create(
     pool: &SqlitePool,
@@ -87,7 +80,7 @@ pub async fn create(
     now: OffsetDateTime,
 ) -> anyhow::Result<String> {
     let body = serde_json::to_string(draft)?;
-    let at = timestamp(now)?;
+    let at = timestamp(now);
     // 128 random bits do not collide in practice; the retry only keeps a freak collision from
     // becoming an error page.
     for _ in 0..3 {
@@ -197,7 +190,7 @@ pub async fn update(
     let result = sqlx::query("UPDATE draft SET body = ?, checked = ?, updated_at = ? WHERE id = ?")
         .bind(serde_json::to_string(draft)?)
         .bind(i64::from(checked))
-        .bind(timestamp(now)?)
+        .bind(timestamp(now))
         .bind(id)
         .execute(pool)
         .await?;

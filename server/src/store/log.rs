@@ -79,8 +79,13 @@ impl LogEntry {
             "prev_hash": self.prev_hash,
             "created_at": self.created_at,
         });
-        hex(&Sha256::digest(signing::canonical_json(&fields).as_bytes()))
+        sha256_hex(signing::canonical_json(&fields).as_bytes())
     }
+}
+
+/// The hex SHA-256 of `bytes` (entry hashes; a decision's `record_sha256`).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -118,20 +123,6 @@ pub async fn tail(connection: &mut SqliteConnection) -> anyhow::Result<Tail> {
             hash: GENESIS.to_string(),
         },
     })
-}
-
-/// Appends an entry on the caller's connection, which must be inside a write transaction begun
-/// with `BEGIN IMMEDIATE` (see the module comment); returns the stored entry.
-pub async fn append(
-    connection: &mut SqliteConnection,
-    kind: Kind,
-    reference: &str,
-    version: i64,
-    jws: &str,
-    now: OffsetDateTime,
-) -> anyhow::Result<LogEntry> {
-    let mut tail = tail(&mut *connection).await?;
-    append_after(connection, &mut tail, kind, reference, version, jws, now).await
 }
 
 /// Appends an entry after `tail`, which must be the log's tail in the caller's write

@@ -53,6 +53,16 @@ pub async fn open(database_url: &str) -> anyhow::Result<SqlitePool> {
     Ok(pool)
 }
 
+/// An instant as stored: RFC 3339 in UTC to the whole second, so text order is time order.
+pub fn timestamp(at: time::OffsetDateTime) -> String {
+    let at = at
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(at);
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// True when the database answers a query.
 pub async fn is_healthy(pool: &SqlitePool) -> bool {
     sqlx::query_scalar::<_, i64>("SELECT 1")

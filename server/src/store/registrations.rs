@@ -1,10 +1,10 @@
 //! Submitted registration requests: every version, under a reference that is easy to read aloud.
 
+use crate::store::timestamp;
 use registration::rules::permission::Risk;
 use registration::{RegistrationRequest, ValidationReport};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 /// The characters of a reference: digits and capitals without 0, 1, I, L, O and U, so that
 /// a reference read aloud on the phone cannot be misheard or mistyped.
@@ -201,13 +201,6 @@ pub fn parse_risk(text: &str) -> Option<Risk> {
     }
 }
 
-fn timestamp(now: OffsetDateTime) -> anyhow::Result<String> {
-    Ok(now
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)?
-        .format(&Rfc3339)?)
-}
-
 /// Stores version 1 of a new request with status `submitted` under a fresh reference, on the
 /// caller's connection (inside its transaction); returns the reference.
 pub async fn insert_new(
@@ -262,7 +255,7 @@ pub async fn insert_version(
 ) -> Result<(), InsertError> {
     let request_json = serde_json::to_string(request)?;
     let report_json = serde_json::to_string(report)?;
-    let submitted_at = timestamp(now)?;
+    let submitted_at = timestamp(now);
     let organisation_name = report.organisation.as_ref().map(|org| org.name.as_str());
     let result = sqlx::query(
         "INSERT INTO registration_request (reference, version, status, ods_code, organisation_name,

@@ -8,14 +8,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::users::User;
 
-/// An instant as stored: RFC 3339 in UTC to the whole second, so text order is time order.
-pub fn timestamp(at: OffsetDateTime) -> String {
-    let at = at
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .unwrap_or(at);
-    at.format(&Rfc3339).unwrap_or_default()
-}
+pub use super::timestamp;
 
 /// Reads a stored instant.
 pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {

@@ -52,7 +52,7 @@ pub async fn add(
     now: OffsetDateTime,
 ) -> Result<User, AddError> {
     let id = crate::identity::random_hex(16);
-    let created_at = super::sessions::timestamp(now);
+    let created_at = super::timestamp(now);
     let result = sqlx::query(
         "INSERT INTO users (id, email, role, ods_code, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
     )

@@ -329,19 +329,14 @@ pub async fn decide(
     request: Request<Body>,
 ) -> Result<Response, ApiError> {
     let reviewer = require_reviewer(&signed_in.identity)?;
-    // Who may decide is settled before the body is read: `decide` checks it again under the
-    // writer lock, with the decision in hand.
-    let versions =
-        registrations::find_versions(&state.pool, &signed_in.identity, &reference).await?;
-    if versions.is_empty() {
-        return Err(ApiError::registration_not_found());
-    }
-    let submitters: Vec<Option<String>> = versions
-        .into_iter()
-        .map(|version| version.submitted_by)
-        .collect();
-    if !review::may_decide(&signed_in.identity, &submitters) {
-        return Err(review::DecideError::OwnSubmission.into());
+    // Whether the request exists and is not the reviewer's own is settled before the body is
+    // read: `decide` checks it again under the writer lock, with the decision in hand.
+    match review::standing(&state.pool, &reviewer, &reference).await? {
+        None => return Err(ApiError::registration_not_found()),
+        Some(review::Standing::OwnSubmission) => {
+            return Err(review::DecideError::OwnSubmission.into());
+        }
+        Some(_) => {}
     }
     let body = json_body(request).await?;
     let posted: DecisionRequest = serde_json::from_str(&body).map_err(|error| {
