@@ -4,6 +4,7 @@ use registration::Severity;
 
 use crate::PageTitle;
 use crate::backend::{AdminAccess, SubmissionPage, load_submission};
+use crate::components::status_text;
 use crate::pages::access::Refused;
 
 /// `/registrations/{reference}/submitted`: the confirmation after a valid submission.
@@ -105,17 +106,5 @@ fn Confirmation(page: SubmissionPage) -> impl IntoView {
                 <p><a href="/register">"Request another application registration"</a></p>
             </div>
         </div>
-    }
-}
-
-/// A status as people read it.
-pub(crate) fn status_text(status: &str) -> &'static str {
-    match status {
-        "submitted" => "Submitted",
-        "changes_requested" => "Changes requested",
-        "awaiting_second_approval" => "Awaiting second approval",
-        "approved" => "Approved",
-        "rejected" => "Rejected",
-        _ => "Draft",
     }
 }

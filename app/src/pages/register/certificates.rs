@@ -3,10 +3,10 @@
 
 use leptos::prelude::*;
 use registration::{CertificateSummary, Finding, Severity};
-use time::OffsetDateTime;
 
 use super::fields::{ActionButton, FieldMessages};
 use super::state::FormState;
+use crate::components::day_text;
 
 /// What the browser found in a chosen file: its name, the findings and, if it is one, the certificate.
 type Preview = (String, Vec<Finding>, Option<CertificateSummary>);
@@ -53,10 +53,6 @@ fn copy_to_clipboard(text: &str) {
 #[cfg(not(feature = "hydrate"))]
 fn copy_to_clipboard(_text: &str) {}
 
-fn date(instant: OffsetDateTime) -> String {
-    format!("{} {} {}", instant.day(), instant.month(), instant.year())
-}
-
 fn days_left(days: i64) -> String {
     match days {
         d if d < 0 => format!("expired {} days ago", -d),
@@ -82,8 +78,8 @@ pub fn CertificateDetails(summary: CertificateSummary, #[prop(into)] file_name: 
             {row("File", file_name.into_any())}
             {row("Subject", summary.subject.clone().into_any())}
             {row("Issuer", summary.issuer.clone().into_any())}
-            {row("Valid from", date(summary.not_before).into_any())}
-            {row("Valid until", format!("{} ({})", date(summary.not_after), days_left(summary.days_remaining)).into_any())}
+            {row("Valid from", day_text(summary.not_before).into_any())}
+            {row("Valid until", format!("{} ({})", day_text(summary.not_after), days_left(summary.days_remaining)).into_any())}
             {row("Key", summary.key.clone().into_any())}
             {row("Signature", summary.signature_algorithm.clone().into_any())}
             {row("SHA-1 thumbprint", view! { <Copyable label="SHA-1 thumbprint" value=summary.sha1_thumbprint.clone() /> }.into_any())}

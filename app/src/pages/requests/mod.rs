@@ -8,58 +8,9 @@ use leptos_router::hooks::use_query_map;
 
 use crate::PageTitle;
 use crate::backend::{AdminAccess, DraftRow, RequestRow, RequestsPage, load_requests};
+use crate::components::{StatusTag, date_text};
 use crate::pages::access::Refused;
 pub use request::RequestPage;
-
-/// A status as an NHS.UK tag.
-#[component]
-pub fn StatusTag(
-    #[prop(into)] status: String,
-    #[prop(optional, into)] id: Option<String>,
-) -> impl IntoView {
-    let (text, colour) = match status.as_str() {
-        "submitted" => ("Submitted", "nhsuk-tag--blue"),
-        "changes_requested" => ("Changes requested", "nhsuk-tag--yellow"),
-        "awaiting_second_approval" => ("Awaiting second approval", "nhsuk-tag--purple"),
-        "approved" => ("Approved", "nhsuk-tag--green"),
-        "rejected" => ("Rejected", "nhsuk-tag--red"),
-        _ => ("Draft", "nhsuk-tag--grey"),
-    };
-    view! { <strong class=format!("nhsuk-tag {colour}") id=id>{text}</strong> }
-}
-
-/// The date part of an RFC 3339 timestamp, as people read it ("7 March 2026").
-pub fn day(timestamp: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let mut parts = timestamp.get(..10).unwrap_or(timestamp).split('-');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(year), Some(month), Some(day_of_month)) => {
-            let month = month
-                .parse::<usize>()
-                .ok()
-                .and_then(|m| MONTHS.get(m.wrapping_sub(1)));
-            let day_of_month = day_of_month.parse::<u32>().ok();
-            match (month, day_of_month) {
-                (Some(month), Some(d)) => format!("{d} {month} {year}"),
-                _ => timestamp.to_string(),
-            }
-        }
-        _ => timestamp.to_string(),
-    }
-}
 
 /// `/requests?page=n`.
 #[component]
@@ -163,7 +114,7 @@ fn RequestsTable(requests: Vec<RequestRow>) -> impl IntoView {
                         <td class="nhsuk-table__cell"><a href=format!("/requests/{}", row.reference)>{row.reference.clone()}</a></td>
                         <td class="nhsuk-table__cell">{row.application_name}</td>
                         <td class="nhsuk-table__cell">{row.version}</td>
-                        <td class="nhsuk-table__cell">{day(&row.submitted_at)}</td>
+                        <td class="nhsuk-table__cell">{date_text(&row.submitted_at)}</td>
                         <td class="nhsuk-table__cell"><StatusTag status=row.status /></td>
                     </tr>
                 }).collect_view()}
@@ -198,23 +149,12 @@ fn DraftsTable(drafts: Vec<DraftRow>) -> impl IntoView {
                                 <a href=format!("/register/{}", row.id)>{name}<span class="nhsuk-u-visually-hidden">" (continue)"</span></a>
                             </td>
                             <td class="nhsuk-table__cell">{row.reference.unwrap_or_else(|| "New request".to_string())}</td>
-                            <td class="nhsuk-table__cell">{day(&row.updated_at)}</td>
+                            <td class="nhsuk-table__cell">{date_text(&row.updated_at)}</td>
                             <td class="nhsuk-table__cell"><StatusTag status="draft" /></td>
                         </tr>
                     }
                 }).collect_view()}
             </tbody>
         </table>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::day;
-
-    #[test]
-    fn dates_read_as_day_month_year() {
-        assert_eq!(day("2026-03-07T10:00:00Z"), "7 March 2026");
-        assert_eq!(day("garbage"), "garbage");
     }
 }

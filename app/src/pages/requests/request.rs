@@ -4,9 +4,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use registration::{AccessType, PermissionType, Platform, RegistrationRequest};
 
-use super::{StatusTag, day};
 use crate::PageTitle;
 use crate::backend::{AdminAccess, DecisionRow, RequestPage as Page, VersionRow, load_request};
+use crate::components::{StatusTag, date_text};
 use crate::pages::access::Refused;
 
 /// The request's page.
@@ -53,8 +53,8 @@ fn Request(page: Page) -> impl IntoView {
     let reference = page.reference.clone();
     let is_latest = page.version.version == page.latest_version;
     let submitted = match &page.version.submitted_by {
-        Some(by) => format!("{} by {by}", day(&page.version.submitted_at)),
-        None => day(&page.version.submitted_at),
+        Some(by) => format!("{} by {by}", date_text(&page.version.submitted_at)),
+        None => date_text(&page.version.submitted_at),
     };
     let latest_link = format!("/requests/{reference}");
     view! {
@@ -147,7 +147,7 @@ fn Decisions(decisions: Vec<DecisionRow>) -> impl IntoView {
                         <li class="appreg-decision" data-decision=decision.decision.clone()>
                             <p class="nhsuk-body">
                                 <strong>{decision_text(&decision.decision)}</strong>
-                                {format!(" (version {}) by {} on {}", decision.version, decision.reviewer_email, day(&decision.decided_at))}
+                                {format!(" (version {}) by {} on {}", decision.version, decision.reviewer_email, date_text(&decision.decided_at))}
                             </p>
                             {decision.reason.map(|reason| view! {
                                 <div class="nhsuk-inset-text appreg-reason">
@@ -187,7 +187,7 @@ fn Versions(reference: String, versions: Vec<VersionRow>, shown: i64) -> impl In
                     view! {
                         <tr class="nhsuk-table__row">
                             <td class="nhsuk-table__cell">{cell}</td>
-                            <td class="nhsuk-table__cell">{day(&row.submitted_at)}</td>
+                            <td class="nhsuk-table__cell">{date_text(&row.submitted_at)}</td>
                             <td class="nhsuk-table__cell"><StatusTag status=row.status /></td>
                         </tr>
                     }

@@ -45,7 +45,13 @@ impl QueueQuery {
     pub fn status(&self) -> &str {
         match self.status.as_deref().map(str::trim) {
             Some(ANY_STATUS) => ANY_STATUS,
-            Some(status) if STATUSES.iter().any(|(name, _)| *name == status) => status,
+            Some(status)
+                if crate::components::STATUSES
+                    .iter()
+                    .any(|(name, _)| *name == status) =>
+            {
+                status
+            }
             _ => AWAITING,
         }
     }
@@ -99,15 +105,6 @@ fn encode(text: &str) -> String {
         })
         .collect()
 }
-
-/// Every status a request can have once submitted, with the words the pages use.
-pub const STATUSES: [(&str, &str); 5] = [
-    ("submitted", "Submitted"),
-    ("awaiting_second_approval", "Awaiting second approval"),
-    ("changes_requested", "Changes requested"),
-    ("approved", "Approved"),
-    ("rejected", "Rejected"),
-];
 
 /// One row of the queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,8 +4,9 @@ use registration::diff::{Change, ChangeKind};
 use registration::{AccessType, CertificateSummary, Finding, Platform, Severity};
 
 use super::backend::{Access, DecisionRow, ReviewDetail, Standing, load_review_detail};
-use super::{ReviewersOnly, RiskTag, SignInFirst, StatusTag, date_time_text, day_text};
+use super::{ReviewersOnly, RiskTag, SignInFirst};
 use crate::PageTitle;
+use crate::components::{StatusTag, date_time_text, day_text};
 use crate::pages::NotFound;
 
 /// What the page was sent back with after a decision post (`?decided=`, `?error=`, `?decision=`).

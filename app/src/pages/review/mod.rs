@@ -7,26 +7,10 @@ mod detail;
 mod queue;
 
 use leptos::prelude::*;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::PageTitle;
 pub use detail::ReviewDetailPage;
 pub use queue::ReviewQueuePage;
-
-/// A status as an NHS.UK tag.
-#[component]
-fn StatusTag(status: String) -> impl IntoView {
-    let (text, colour) = match status.as_str() {
-        "submitted" => ("Submitted", "nhsuk-tag--blue"),
-        "awaiting_second_approval" => ("Awaiting second approval", "nhsuk-tag--purple"),
-        "changes_requested" => ("Changes requested", "nhsuk-tag--yellow"),
-        "approved" => ("Approved", "nhsuk-tag--green"),
-        "rejected" => ("Rejected", "nhsuk-tag--red"),
-        _ => ("Draft", "nhsuk-tag--grey"),
-    };
-    view! { <strong class=format!("nhsuk-tag {colour}") data-status=status>{text}</strong> }
-}
 
 /// A risk (`low`/`high`) as an NHS.UK tag.
 #[component]
@@ -36,32 +20,6 @@ fn RiskTag(risk: String) -> impl IntoView {
         _ => ("Low risk", "nhsuk-tag--grey"),
     };
     view! { <strong class=format!("nhsuk-tag {colour}") data-risk=risk>{text}</strong> }
-}
-
-/// `23 November 2026` from an RFC 3339 timestamp (the text itself when it is not one).
-fn date_text(timestamp: &str) -> String {
-    match OffsetDateTime::parse(timestamp, &Rfc3339) {
-        Ok(at) => day_text(at),
-        Err(_) => timestamp.to_string(),
-    }
-}
-
-/// `23 November 2026`.
-fn day_text(at: OffsetDateTime) -> String {
-    format!("{} {} {}", at.day(), at.month(), at.year())
-}
-
-/// `23 November 2026 at 16:22 UTC` from an RFC 3339 timestamp.
-fn date_time_text(timestamp: &str) -> String {
-    match OffsetDateTime::parse(timestamp, &Rfc3339) {
-        Ok(at) => format!(
-            "{} at {:02}:{:02} UTC",
-            date_text(timestamp),
-            at.hour(),
-            at.minute()
-        ),
-        Err(_) => timestamp.to_string(),
-    }
 }
 
 /// Sends someone who is not signed in to the sign-in page, coming back to `next`: a 303 when
@@ -99,20 +57,5 @@ fn ReviewersOnly() -> impl IntoView {
                 <p><a href="/register">"Request an application registration"</a></p>
             </div>
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_read_the_nhs_way() {
-        assert_eq!(date_text("2026-11-03T16:02:08Z"), "3 November 2026");
-        assert_eq!(
-            date_time_text("2026-11-03T16:02:08Z"),
-            "3 November 2026 at 16:02 UTC"
-        );
-        assert_eq!(date_text("yesterday"), "yesterday");
     }
 }

@@ -1,11 +1,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::backend::{
-    ANY_STATUS, AWAITING, Access, QueuePage, QueueQuery, STATUSES, load_review_queue,
-};
-use super::{ReviewersOnly, RiskTag, SignInFirst, StatusTag, date_text};
+use super::backend::{ANY_STATUS, AWAITING, Access, QueuePage, QueueQuery, load_review_queue};
+use super::{ReviewersOnly, RiskTag, SignInFirst};
 use crate::PageTitle;
+use crate::components::{STATUSES, StatusTag, date_text};
 
 /// `/review`: the requests awaiting a decision (by default), oldest first, 50 a page.
 #[component]
