@@ -19,10 +19,12 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
-  workers: 2,
-  // One retry: on this 2-core machine a debug WASM occasionally fails to hydrate within the
-  // timeout while the other worker loads the server. A test that passes only on its retry is
-  // listed as "flaky" in the output, so it is seen, not hidden; a test that fails twice fails.
+  // One worker: with two, a page's debug WASM occasionally did not hydrate within a minute on
+  // this 2-core machine (twice in CI runs, once in ten local repeats, never with one worker
+  // observed; the cause is not known — see `hydrated()` in support/form.ts for what it reports).
+  workers: 1,
+  // One retry: a test that passes only on its retry is listed as "flaky" in the output, so it is
+  // seen, not hidden; a test that fails twice fails.
   retries: 1,
   forbidOnly: !!process.env.CI,
   reporter: [["list"]],

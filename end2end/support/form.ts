@@ -34,5 +34,16 @@ export async function expectSubmitted(page: Page): Promise<string> {
 /** Waits until the page has hydrated (the live checks and the JS paths of the form need the WASM).
  * Only for pages with JavaScript enabled. */
 export async function hydrated(page: Page) {
-  await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
+  try {
+    await page.locator("body[data-hydrated]").waitFor({ state: "attached", timeout: 45_000 });
+  } catch (error) {
+    // Say how far the page got: were the script and the WASM fetched, and how long did they take?
+    const loads = await page.evaluate(() =>
+      performance
+        .getEntriesByType("resource")
+        .filter((entry) => entry.name.includes("/pkg/"))
+        .map((entry) => `${entry.name} ${Math.round(entry.duration)} ms`),
+    );
+    throw new Error(`the page did not hydrate; /pkg/ loads: ${JSON.stringify(loads)}; ${error}`);
+  }
 }
