@@ -20,8 +20,8 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: true,
   // One worker: with two, a page's debug WASM occasionally did not hydrate within a minute on
-  // this 2-core machine (twice in CI runs, once in ten local repeats, never with one worker
-  // observed; the cause is not known — see `hydrated()` in support/form.ts for what it reports).
+  // this 2-core machine (in two CI runs, and once in four local repeats). The cause is not known;
+  // `hydrated()` in support/form.ts reports how far the page's loads got when it happens.
   workers: 1,
   // One retry: a test that passes only on its retry is listed as "flaky" in the output, so it is
   // seen, not hidden; a test that fails twice fails.
