@@ -7,7 +7,7 @@ use axum::http::{Request, StatusCode};
 use common::{TestApp, delegated_request};
 use serde_json::json;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_answers_ok_when_the_database_answers() {
     let app = TestApp::new().await;
     let (response, body) = app.get("/healthz").await;
@@ -21,7 +21,7 @@ async fn healthz_answers_ok_when_the_database_answers() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_returns_the_report_for_a_valid_request() {
     let app = TestApp::new().await;
     let (response, report) = app
@@ -39,7 +39,7 @@ async fn validate_returns_the_report_for_a_valid_request() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_returns_200_with_findings_for_a_request_with_errors() {
     let app = TestApp::new().await;
     let mut request = delegated_request();
@@ -74,7 +74,7 @@ async fn validate_returns_200_with_findings_for_a_request_with_errors() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_rejects_what_is_not_a_request_with_json_errors() {
     let app = TestApp::new().await;
     let cases = [
@@ -139,7 +139,7 @@ async fn validate_rejects_what_is_not_a_request_with_json_errors() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_answers_415_and_413_in_json() {
     let app = TestApp::new().await;
     let request = Request::post("/api/v1/registrations/validate")
@@ -159,7 +159,7 @@ async fn validate_answers_415_and_413_in_json() {
     assert_eq!(answer["error"], json!("payload_too_large"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_api_routes_answer_json_404() {
     let app = TestApp::new().await;
     let (response, body) = app.get("/api/v1/nothing-here").await;
@@ -170,7 +170,10 @@ async fn unknown_api_routes_answer_json_404() {
     );
 }
 
-#[tokio::test]
+// Tests that render pages run on a multi-threaded runtime, as the server does: rendering "/" on
+// a current-thread runtime once stalled here with every task idle (a clean-clone CI run), and
+// the same stall was seen in the previous session on /register.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_carry_a_nonce_csp_and_every_response_the_security_headers() {
     let app = TestApp::new().await;
     let (response, body) = app.get("/").await;
@@ -208,7 +211,7 @@ async fn pages_carry_a_nonce_csp_and_every_response_the_security_headers() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_page_gets_a_fresh_nonce() {
     let app = TestApp::new().await;
     let (first, _) = app.get("/").await;
@@ -219,7 +222,7 @@ async fn each_page_gets_a_fresh_nonce() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_pages_are_404() {
     let app = TestApp::new().await;
     let (response, body) = app.get("/no-such-page").await;
@@ -227,7 +230,7 @@ async fn unknown_pages_are_404() {
     assert!(String::from_utf8(body).unwrap().contains("Page not found"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_start_page_answers_the_ods_check_without_javascript() {
     let app = TestApp::new().await;
     let (_, body) = app.get("/?ods_code=rx1").await;
@@ -253,7 +256,7 @@ const FIXTURES: &str = concat!(
     "/../registration/tests/fixtures/certificates/"
 );
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_describes_an_uploaded_certificate() {
     let app = TestApp::new().await;
     let pem = std::fs::read(format!("{FIXTURES}rsa2048.pem")).unwrap();
@@ -278,7 +281,7 @@ async fn validate_describes_an_uploaded_certificate() {
     assert!(!certificate["x5t"].as_str().unwrap().contains('='));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_refuses_a_private_key_and_never_echoes_it() {
     let app = TestApp::new().await;
     let combined = std::fs::read_to_string(format!("{FIXTURES}combined.pem")).unwrap();
@@ -319,7 +322,7 @@ async fn validate_refuses_a_private_key_and_never_echoes_it() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_form_renders_whole_on_the_server() {
     let app = TestApp::as_local_admin_of("RX1").await;
     let (response, body) = app.get("/register").await;
@@ -342,7 +345,7 @@ async fn the_form_renders_whole_on_the_server() {
     assert!(html.contains("enctype=\"multipart/form-data\""));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_drafts_and_references_are_404() {
     let app = TestApp::as_local_admin_of("RX1").await;
     let (response, _) = app.get("/register/AAAAAAAAAAAAAAAAAAAAAA").await;

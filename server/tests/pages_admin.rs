@@ -122,7 +122,7 @@ async fn request_changes(app: &TestApp, people: &People, reference: &str) {
     .unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_in_sets_the_session_cookie_and_goes_to_the_page_asked_for() {
     let app = TestApp::new().await;
     app.add_account("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
@@ -162,7 +162,7 @@ async fn signing_in_sets_the_session_cookie_and_goes_to_the_page_asked_for() {
     assert!(html.contains("action=\"/sign-out\""));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_page_to_return_to_each_role_goes_home() {
     let app = TestApp::new().await;
     app.add_account("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
@@ -185,7 +185,7 @@ async fn without_a_page_to_return_to_each_role_goes_home() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_never_sends_anyone_to_another_site() {
     let app = TestApp::new().await;
     app.add_account("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
@@ -213,7 +213,7 @@ async fn sign_in_never_sends_anyone_to_another_site() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_shows_the_page_again_keeping_the_email_but_not_the_password() {
     let app = TestApp::new().await;
     app.add_account("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
@@ -256,7 +256,7 @@ async fn a_wrong_password_shows_the_page_again_keeping_the_email_but_not_the_pas
     assert!(html.contains("Enter a correct email address and password"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_failures_are_refused_saying_when_to_try_again() {
     let app = TestApp::new().await;
     app.add_account("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
@@ -286,7 +286,7 @@ async fn too_many_failures_are_refused_saying_when_to_try_again() {
     assert!(html.contains("value=\"admin@rx1.nhs.net\""));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_ends_the_session_and_clears_the_cookie() {
     let app = TestApp::new().await;
     let people = people(&app).await;
@@ -316,7 +316,7 @@ async fn signing_out_ends_the_session_and_clears_the_cookie() {
     assert!(html.contains(">Sign in</a>"), "the header offers sign-in");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_page_answers_each_person_as_their_role_allows() {
     let app = TestApp::new().await;
     let people = people(&app).await;
@@ -470,7 +470,7 @@ fn revised_fields<'a>(draft: &'a str, csrf: &'a str) -> Vec<(&'a str, &'a str)> 
     ]
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_sent_back_is_revised_and_resubmitted_as_version_2() {
     let app = TestApp::new().await;
     let people = people(&app).await;

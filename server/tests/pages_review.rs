@@ -164,7 +164,7 @@ async fn whole_chain(app: &TestApp) -> ChainCheck {
 
 // --- The queue -----------------------------------------------------------------------------
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_queue_sends_someone_not_signed_in_to_sign_in_and_refuses_local_administrators() {
     let app = TestApp::new().await;
     let (status, location, _) = get_as(&app, None, "/review").await;
@@ -178,7 +178,7 @@ async fn the_queue_sends_someone_not_signed_in_to_sign_in_and_refuses_local_admi
     assert!(!body.contains("id=\"queue\""));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_queue_shows_what_awaits_a_decision_oldest_first_and_filters_by_status_organisation_and_risk()
  {
     let app = TestApp::new().await;
@@ -235,7 +235,7 @@ async fn the_queue_shows_what_awaits_a_decision_oldest_first_and_filters_by_stat
     assert!(body.contains("No requests match"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_queue_has_pages_of_fifty_that_keep_the_filters() {
     let app = TestApp::new().await;
     let rita = reviewer(&app, "rita").await;
@@ -266,7 +266,7 @@ async fn the_queue_has_pages_of_fifty_that_keep_the_filters() {
 
 // --- A request's page ----------------------------------------------------------------------
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_page_is_for_reviewers_and_an_unknown_reference_is_not_found() {
     let app = TestApp::new().await;
     let reference = submit(&app, &low_risk_request(), 0).await;
@@ -289,7 +289,7 @@ async fn a_request_page_is_for_reviewers_and_an_unknown_reference_is_not_found()
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_page_shows_findings_certificate_permissions_with_their_risk_and_the_form() {
     let app = TestApp::new().await;
     let reference = submit(&app, &app_only_request(), 0).await;
@@ -347,7 +347,7 @@ fn reviewer_identity() -> Identity {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resubmitted_request_shows_what_changed_since_the_previous_version() {
     let app = TestApp::new().await;
     let rita = reviewer(&app, "rita").await;
@@ -392,7 +392,7 @@ async fn a_resubmitted_request_shows_what_changed_since_the_previous_version() {
 
 // --- Decisions -----------------------------------------------------------------------------
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approving_a_low_risk_request_approves_it_and_signs_the_decision_into_the_log() {
     let app = TestApp::new().await;
     let reference = submit(&app, &low_risk_request(), 0).await;
@@ -428,7 +428,7 @@ async fn approving_a_low_risk_request_approves_it_and_signs_the_decision_into_th
     assert_eq!(whole_chain(&app).await, ChainCheck::Whole { entries: 2 });
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn app_only_mail_needs_two_different_reviewers_to_approve() {
     let app = TestApp::new().await;
     let reference = submit(&app, &app_only_request(), 0).await;
@@ -481,7 +481,7 @@ async fn app_only_mail_needs_two_different_reviewers_to_approve() {
     assert_eq!(whole_chain(&app).await, ChainCheck::Whole { entries: 3 });
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejecting_or_requesting_changes_without_a_reason_comes_back_with_the_error_and_the_choice()
 {
     let app = TestApp::new().await;
@@ -532,7 +532,7 @@ async fn rejecting_or_requesting_changes_without_a_reason_comes_back_with_the_er
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_decision_post_needs_a_signed_in_reviewer_and_the_session_csrf_token() {
     let app = TestApp::new().await;
     let reference = submit(&app, &low_risk_request(), 0).await;
@@ -585,7 +585,7 @@ async fn a_decision_post_needs_a_signed_in_reviewer_and_the_session_csrf_token()
     assert_eq!(whole_chain(&app).await, ChainCheck::Whole { entries: 1 });
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reviewer_who_submitted_a_version_cannot_decide_on_it() {
     let app = TestApp::new().await;
     let rita = reviewer(&app, "rita").await;
