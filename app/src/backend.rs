@@ -119,6 +119,10 @@ mod ssr {
         /// The signed-in account making this request (from its session cookie), if any.
         fn viewer(&self) -> BoxFuture<'_, Result<Option<Viewer>, String>>;
 
+        /// The sign-in form's CSRF token: the one in the browser's sign-in cookie, or a new one
+        /// (then the response sets the cookie).
+        fn sign_in_form_token(&self) -> BoxFuture<'_, Result<String, String>>;
+
         // Local Administrator pages
         /// The form page for a stored draft of the viewer's organisation, or a new form.
         fn form_page(
@@ -164,6 +168,17 @@ fn backend() -> Result<BackendHandle, ServerFnError> {
 pub async fn load_viewer() -> Result<Option<Viewer>, ServerFnError> {
     let backend = backend()?;
     backend.0.viewer().await.map_err(ServerFnError::new)
+}
+
+/// The sign-in form's CSRF token (there is no session yet: it is bound to a cookie instead).
+#[server(prefix = "/_fn", endpoint = "load_sign_in_token")]
+pub async fn load_sign_in_token() -> Result<String, ServerFnError> {
+    let backend = backend()?;
+    backend
+        .0
+        .sign_in_form_token()
+        .await
+        .map_err(ServerFnError::new)
 }
 
 // Local Administrator pages

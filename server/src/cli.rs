@@ -198,7 +198,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn serve(config: Config) -> anyhow::Result<()> {
     init_logging(&config);
     runtime()?.block_on(async move {
-        let pool = store::open(&config.database_url).await.with_context(|| {
+        let pool = open_store(&config).await.with_context(|| {
             format!(
                 "cannot use the database at {} (set APPREG_DATA_DIR or APPREG_DATABASE_URL to a writable place)",
                 config.database_url
@@ -218,7 +218,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let keys = Arc::new(KeyRing::open(&pool, &keys_dir(&config), issuer(&config)).await?);
         let mailer = Arc::new(crate::notify::Mailer::from_config(&config)?);
         let writer = Arc::new(crate::store::WriteLock::new());
-        let state = AppState { pool, directory, keys, mailer, writer, leptos_options };
+        let limits = Arc::new(crate::limits::Limits::default());
+        let settings = limits.settings.clone();
+        let state = AppState { pool, directory, keys, mailer, writer, limits, leptos_options };
         let listener = tokio::net::TcpListener::bind(config.address).await.with_context(|| {
             format!(
                 "cannot listen on {}: another program may be using that port (stop it, or set APPREG_ADDRESS to another address)",
@@ -226,12 +228,10 @@ fn serve(config: Config) -> anyhow::Result<()> {
             )
         })?;
         tracing::info!(address = %config.address, database = %config.database_url, "appreg is serving on http://{}", config.address);
-        // The peer address feeds the per-client sign-in rate limit.
-        let app = web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("the server stopped with an error")
+        // Connections, timeouts and shutdown: web::serve (the peer address it records feeds
+        // the per-client rate limits).
+        web::serve::serve(listener, web::router(state), &settings, shutdown_signal()).await;
+        Ok(())
     })
 }
 
@@ -310,7 +310,7 @@ fn validate(config: &Config, now: Option<&str>, file: &Path) -> ExitCode {
 
 fn import(config: &Config, files: &[PathBuf]) -> anyhow::Result<()> {
     runtime()?.block_on(async {
-        let pool = store::open(&config.database_url).await?;
+        let pool = open_store(config).await?;
         for file in files {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
@@ -365,9 +365,16 @@ fn cli_directory(config: &Config) -> anyhow::Result<ServerDirectory> {
         return Ok(ServerDirectory::embedded());
     }
     runtime()?.block_on(async {
-        let pool = store::open(&config.database_url).await?;
+        let pool = open_store(config).await?;
         ServerDirectory::load(&pool).await
     })
+}
+
+/// Opens the desk's database, first making the data directory private (0700): it holds the
+/// database, the outbox and the signing keys, whatever the process's umask would give them.
+async fn open_store(config: &Config) -> anyhow::Result<sqlx::SqlitePool> {
+    crate::files::private_dir(&config.data_dir)?;
+    store::open(&config.database_url).await
 }
 
 /// Where the private signing keys are kept.
@@ -382,7 +389,7 @@ fn issuer(config: &Config) -> String {
 
 fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
     runtime()?.block_on(async {
-        let pool = store::open(&config.database_url).await?;
+        let pool = open_store(config).await?;
         let dir = keys_dir(config);
         // Opening the ring makes the first key when there is none, as the server would.
         KeyRing::open(&pool, &dir, issuer(config)).await?;
@@ -444,7 +451,7 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                 .map_err(|message| anyhow::anyhow!("{message}"))?;
             let hash = passwords::hash(&password)?;
             runtime()?.block_on(async {
-                let pool = store::open(&config.database_url).await?;
+                let pool = open_store(config).await?;
                 let user = store::users::add(
                     &pool,
                     store::users::NewUser {
@@ -473,7 +480,7 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             let email = identity::normalise_email(&email);
             let (role, organisation) = role_and_organisation(config, &role, ods.as_deref())?;
             runtime()?.block_on(async {
-                let pool = store::open(&config.database_url).await?;
+                let pool = open_store(config).await?;
                 let ods_code = organisation.as_ref().map(|(code, _)| code.as_str());
                 let user = store::users::set_role(&pool, &email, role, ods_code)
                     .await
@@ -491,7 +498,7 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             })
         }
         UserCommand::List => runtime()?.block_on(async {
-            let pool = store::open(&config.database_url).await?;
+            let pool = open_store(config).await?;
             for user in store::users::list(&pool).await? {
                 println!(
                     "{}  {:<11}  {:<9}  created {}{}",
@@ -575,7 +582,7 @@ fn read_password() -> anyhow::Result<crate::identity::passwords::Password> {
 fn log_verify(config: &Config) -> ExitCode {
     let result = runtime().and_then(|runtime| {
         runtime.block_on(async {
-            let pool = store::open(&config.database_url).await?;
+            let pool = open_store(config).await?;
             let keys = store::log::key_set(&pool).await?;
             store::log::verify_chain(&pool, &keys).await
         })
@@ -648,7 +655,7 @@ fn record_keys(
 ) -> anyhow::Result<KeySet> {
     let Some(source) = jwks else {
         return runtime()?.block_on(async {
-            let pool = store::open(&config.database_url).await?;
+            let pool = open_store(config).await?;
             store::log::key_set(&pool).await
         });
     };

@@ -4,7 +4,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod files;
 pub mod identity;
+pub mod limits;
 pub mod notify;
 pub mod registrations;
 pub mod review;

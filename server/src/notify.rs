@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{Config, SmtpUrl};
 
@@ -21,7 +21,8 @@ pub struct Mailer {
 }
 
 enum Transport {
-    Outbox(AsyncFileTransport<Tokio1Executor>),
+    /// The outbox directory (0700); each message one `.eml` file (0600).
+    Outbox(PathBuf),
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
 
@@ -38,10 +39,11 @@ impl Mailer {
     pub fn outbox(dir: impl Into<PathBuf>, from: &str) -> anyhow::Result<Mailer> {
         let dir = dir.into();
         let from = parse_from(from)?;
-        std::fs::create_dir_all(&dir)
+        // Messages name people and their requests: owner-only, whatever the umask.
+        crate::files::private_dir(&dir)
             .with_context(|| format!("cannot create the outbox directory {}", dir.display()))?;
         Ok(Mailer {
-            transport: Transport::Outbox(AsyncFileTransport::new(dir)),
+            transport: Transport::Outbox(dir),
             from,
         })
     }
@@ -59,10 +61,12 @@ impl Mailer {
     pub async fn send(&self, notification: &Notification) -> anyhow::Result<()> {
         let message = self.message(notification)?;
         match &self.transport {
-            Transport::Outbox(outbox) => {
-                outbox
-                    .send(message)
+            Transport::Outbox(dir) => {
+                let dir = dir.clone();
+                let bytes = message.formatted();
+                tokio::task::spawn_blocking(move || write_to_outbox(&dir, &bytes))
                     .await
+                    .context("the outbox writer did not finish")?
                     .context("cannot write the message to the outbox")?;
             }
             Transport::Smtp(smtp) => {
@@ -107,6 +111,23 @@ impl Mailer {
             .body(notification.body.clone())
             .context("cannot build the email")
     }
+}
+
+/// Writes one message into the outbox as `<unix time>-<random>.eml`, mode 0600. It is written
+/// under a hidden temporary name and renamed, so a relay reading `*.eml` never sees half a message.
+fn write_to_outbox(dir: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).context("cannot name the outbox file")?;
+    let random: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+    let name = format!(
+        "{}-{random}.eml",
+        time::OffsetDateTime::now_utc().unix_timestamp()
+    );
+    let temporary = dir.join(format!(".{name}.tmp"));
+    crate::files::write_new_private(&temporary, bytes)
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, dir.join(&name))
+        .with_context(|| format!("cannot move {} into place", temporary.display()))
 }
 
 /// `<reference.random@sender's domain>`: unique, and it names the desk rather than the host it runs on.
@@ -162,6 +183,17 @@ fn smtp_transport(url: &SmtpUrl) -> anyhow::Result<AsyncSmtpTransport<Tokio1Exec
                 ),
             }
         }
+    }
+    // A password sent without TLS (or with STARTTLS that an attacker on the path can strip)
+    // crosses the network readable by anyone on the way.
+    let tls_required = scheme == "smtps"
+        || text.split_once('?').is_some_and(|(_, query)| {
+            form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "tls" && v == "required")
+        });
+    if authority.contains('@') && !tls_required {
+        bail!(
+            "the SMTP URL '{shown}' has a user name and password but does not require TLS, so the password would cross the network in clear: use smtps://user:password@host:465, or add ?tls=required for STARTTLS"
+        );
     }
     let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(text)
         // lettre's error may quote the URL, password included: show the redacted form only.

@@ -205,3 +205,59 @@ fn findings_prints_the_catalogue() {
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("| `ods_code.format` | error |"));
 }
+
+#[test]
+fn the_data_directory_database_and_keys_are_owner_only_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    // Run as a service would under the common umask 022 (world-readable by default).
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg("umask 022 && exec \"$0\" keys list")
+        .arg(env!("CARGO_BIN_EXE_appreg"))
+        .current_dir(dir.path())
+        .env_remove("APPREG_CONFIG")
+        .env_remove("APPREG_DATABASE_URL")
+        .env("APPREG_DATA_DIR", dir.path().join("data"));
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mode = |path: std::path::PathBuf| {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        (
+            path.file_name().unwrap().to_string_lossy().into_owned(),
+            mode,
+        )
+    };
+    let data = dir.path().join("data");
+    let mut seen = vec![mode(data.clone()), mode(data.join("keys"))];
+    for entry in std::fs::read_dir(&data)
+        .unwrap()
+        .chain(std::fs::read_dir(data.join("keys")).unwrap())
+    {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            seen.push(mode(path));
+        }
+    }
+    assert!(
+        seen.iter().any(|(name, _)| name == "appreg.sqlite"),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|(name, _)| name.ends_with(".pem")),
+        "{seen:?}"
+    );
+    for (name, mode) in &seen {
+        let expected = if name == "data" || name == "keys" {
+            0o700
+        } else {
+            0o600
+        };
+        assert_eq!(*mode, expected, "{name}: {mode:o} in {seen:?}");
+    }
+}

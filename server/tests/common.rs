@@ -43,6 +43,11 @@ pub struct Account {
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        TestApp::with_limits(server::limits::LimitSettings::default()).await
+    }
+
+    /// A new app whose limits (timeouts, concurrency, rates) are `limits`.
+    pub async fn with_limits(limits: server::limits::LimitSettings) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("appreg.sqlite").display());
         let pool = store::open(&url).await.unwrap();
@@ -68,6 +73,7 @@ impl TestApp {
             keys,
             mailer,
             writer: Arc::new(store::WriteLock::new()),
+            limits: Arc::new(server::limits::Limits::new(limits)),
             leptos_options,
         };
         TestApp {
@@ -88,6 +94,29 @@ impl TestApp {
                 .await,
         );
         app
+    }
+
+    /// Serves the app on a real socket (127.0.0.1, a free port) as `appreg serve` does, until
+    /// the returned sender is dropped or sent to; the handle finishes when the server has stopped.
+    pub async fn serve(
+        &self,
+    ) -> (
+        std::net::SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let router = self.router.clone();
+        let settings = self.state.limits.settings.clone();
+        let server = tokio::spawn(async move {
+            web::serve::serve(listener, router, &settings, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        (address, stop, server)
     }
 
     /// The default account's CSRF token.

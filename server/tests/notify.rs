@@ -82,6 +82,13 @@ async fn the_outbox_holds_one_parseable_eml_per_message_with_the_right_headers_a
     let files = eml_files(&outbox);
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(files[0].extension().unwrap(), "eml");
+    // Messages name people and requests: owner-only whatever the umask (tests run under 022).
+    let mode = |path: &std::path::Path| {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    };
+    assert_eq!(mode(&outbox), 0o700);
+    assert_eq!(mode(&files[0]), 0o600);
     let raw = std::fs::read(&files[0]).unwrap();
     let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
     assert_eq!(
@@ -253,9 +260,26 @@ fn smtp_url_mistakes_are_named_and_never_show_the_password() {
 }
 
 #[test]
+fn a_password_is_never_sent_to_an_smtp_server_without_tls() {
+    for url in [
+        "smtp://desk:s3cret@smtp.example.nhs.uk:25",
+        "smtp://desk:s3cret@smtp.example.nhs.uk:587?tls=opportunistic",
+        "smtp://desk@smtp.example.nhs.uk:25",
+    ] {
+        let error = smtp_error(url);
+        assert!(
+            error.contains("does not require TLS, so the password would cross the network in clear: use smtps://user:password@host:465, or add ?tls=required for STARTTLS"),
+            "{url}: {error}"
+        );
+        assert!(!error.contains("s3cret"), "{error}");
+    }
+}
+
+#[test]
 fn good_smtp_urls_build_a_mailer_and_the_password_stays_out_of_debug_output() {
     for url in [
         "smtps://user:s3cret@smtp.example.nhs.uk:465",
+        "smtp://user:s3cret@smtp.example.nhs.uk:587?tls=required",
         "smtp://smtp.example.nhs.uk:25?tls=required",
         "smtp://smtp.example.nhs.uk:587?tls=opportunistic",
         "smtp://relay.internal:25",

@@ -58,6 +58,45 @@ async fn post_form(
     (response, String::from_utf8(body).unwrap())
 }
 
+/// The sign-in page as a browser first loads it: the sign-in form cookie it sets (`name=value`)
+/// and the token its form carries, which must be the same.
+async fn sign_in_form(app: &TestApp) -> (String, String) {
+    let (response, html) = get_page(app, None, "/sign-in").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|value| value.to_str().unwrap().to_string())
+        .find(|value| value.starts_with("appreg_sign_in="))
+        .expect("the sign-in page sets its form cookie");
+    assert!(
+        cookie.contains("HttpOnly; SameSite=Strict; Path=/"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let token = pair.trim_start_matches("appreg_sign_in=").to_string();
+    assert!(
+        html.contains(&format!("name=\"csrf_token\" value=\"{token}\"")),
+        "the form carries the cookie's token: {html}"
+    );
+    (pair, token)
+}
+
+/// Posts the sign-in form as a browser does: loaded first, then sent with its cookie and token.
+async fn post_sign_in(app: &TestApp, fields: &[(&str, &str)]) -> (Response<Body>, String) {
+    let (cookie, token) = sign_in_form(app).await;
+    let mut fields = fields.to_vec();
+    fields.push(("csrf_token", &token));
+    let request = Request::post("/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(form_body(&fields)))
+        .unwrap();
+    let (response, body) = app.send(request).await;
+    (response, String::from_utf8(body).unwrap())
+}
+
 /// A page load by a browser, as `who`.
 async fn get_page(app: &TestApp, who: Option<&Account>, path: &str) -> (Response<Body>, String) {
     let mut builder = Request::get(path).header(header::ACCEPT, "text/html");
@@ -127,10 +166,8 @@ async fn signing_in_sets_the_session_cookie_and_goes_to_the_page_asked_for() {
     let app = TestApp::new().await;
     app.add_account("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
         .await;
-    let (response, _) = post_form(
+    let (response, _) = post_sign_in(
         &app,
-        None,
-        "/sign-in",
         &[
             ("email", " Admin@RX1.nhs.net "),
             ("password", PASSWORD),
@@ -173,10 +210,8 @@ async fn without_a_page_to_return_to_each_role_goes_home() {
         ("admin@rx1.nhs.net", "/requests"),
         ("reviewer@nhs.net", "/review"),
     ] {
-        let (response, _) = post_form(
+        let (response, _) = post_sign_in(
             &app,
-            None,
-            "/sign-in",
             &[("email", email), ("password", PASSWORD), ("next", "")],
         )
         .await;
@@ -197,10 +232,8 @@ async fn sign_in_never_sends_anyone_to_another_site() {
         "evil.example",
         "/a\r\nSet-Cookie: x=1",
     ] {
-        let (response, _) = post_form(
+        let (response, _) = post_sign_in(
             &app,
-            None,
-            "/sign-in",
             &[
                 ("email", "admin@rx1.nhs.net"),
                 ("password", PASSWORD),
@@ -218,10 +251,8 @@ async fn a_wrong_password_shows_the_page_again_keeping_the_email_but_not_the_pas
     let app = TestApp::new().await;
     app.add_account("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
         .await;
-    let (response, html) = post_form(
+    let (response, html) = post_sign_in(
         &app,
-        None,
-        "/sign-in",
         &[
             ("email", "admin@rx1.nhs.net"),
             ("password", "not-the-password-Zq8"),
@@ -245,10 +276,8 @@ async fn a_wrong_password_shows_the_page_again_keeping_the_email_but_not_the_pas
         "{html}"
     );
     // An unknown account is answered exactly alike.
-    let (response, html) = post_form(
+    let (response, html) = post_sign_in(
         &app,
-        None,
-        "/sign-in",
         &[("email", "nobody@nhs.net"), ("password", "whatever")],
     )
     .await;
@@ -262,15 +291,13 @@ async fn too_many_failures_are_refused_saying_when_to_try_again() {
     app.add_account("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
         .await;
     let wrong = [("email", "admin@rx1.nhs.net"), ("password", "wrong")];
-    for _ in 0..server::identity::rate_limit::MAX_FAILURES_PER_EMAIL {
-        let (response, _) = post_form(&app, None, "/sign-in", &wrong).await;
+    for _ in 0..server::identity::rate_limit::FREE_FAILURES_PER_ACCOUNT {
+        let (response, _) = post_sign_in(&app, &wrong).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
     // Even the right password is refused now, and the page says when to come back.
-    let (response, html) = post_form(
+    let (response, html) = post_sign_in(
         &app,
-        None,
-        "/sign-in",
         &[("email", "admin@rx1.nhs.net"), ("password", PASSWORD)],
     )
     .await;
@@ -282,7 +309,7 @@ async fn too_many_failures_are_refused_saying_when_to_try_again() {
         .parse()
         .unwrap();
     assert!((1..=900).contains(&retry_after), "{retry_after}");
-    assert!(html.contains("Too many failed attempts to sign in. Try again in 15 minutes"));
+    assert!(html.contains("Too many failed attempts to sign in. Try again in 1 minute"));
     assert!(html.contains("value=\"admin@rx1.nhs.net\""));
 }
 
@@ -544,4 +571,111 @@ async fn a_request_sent_back_is_revised_and_resubmitted_as_version_2() {
     // Submitted again: there is nothing to revise now.
     let (response, _) = post_form(&app, Some(a), &revise, &[("csrf_token", &a.csrf)]).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
+}
+
+/// Every `Set-Cookie` of a response.
+fn set_cookies(response: &Response<Body>) -> Vec<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|value| value.to_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_csrf_a_sign_in_form_posted_from_elsewhere_signs_no_one_in() {
+    let app = TestApp::new().await;
+    app.add_account("attacker@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
+        .await;
+    let attackers = [("email", "attacker@rx1.nhs.net"), ("password", PASSWORD)];
+
+    // Another site's form posting the attacker's credentials: no sign-in cookie, no token.
+    let (response, html) = post_form(&app, None, "/sign-in", &attackers).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        !set_cookies(&response)
+            .iter()
+            .any(|cookie| cookie.starts_with("appreg_session=")),
+        "{:?}",
+        set_cookies(&response)
+    );
+    // A person who really had a stale sign-in page is told what to do, and keeps the email.
+    assert!(
+        html.contains("This sign-in page had expired. Enter your email address and password again")
+    );
+    assert!(html.contains("value=\"attacker@rx1.nhs.net\""));
+
+    // The browser's own cookie with a token that is not its own: refused too.
+    let (cookie, _token) = sign_in_form(&app).await;
+    let mut fields = attackers.to_vec();
+    fields.push(("csrf_token", "forged-token-forged-token-forged-token-abcd"));
+    let request = Request::post("/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, &cookie)
+        .body(Body::from(form_body(&fields)))
+        .unwrap();
+    let (response, _) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // The right token, but the browser says the post came from another site.
+    let (cookie, token) = sign_in_form(&app).await;
+    let mut fields = attackers.to_vec();
+    fields.push(("csrf_token", &token));
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+    ] {
+        let request = Request::post("/sign-in")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &cookie)
+            .header(name, value)
+            .body(Body::from(form_body(&fields)))
+            .unwrap();
+        let (response, body) = app.send(request).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+        assert!(set_cookies(&response).is_empty());
+        assert!(
+            String::from_utf8(body)
+                .unwrap()
+                .contains("sent from another website"),
+            "{name}: {value}"
+        );
+    }
+    // From the desk's own page it works.
+    let request = Request::post("/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, &cookie)
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", "http://127.0.0.1:3000")
+        .body(Body::from(form_body(&fields)))
+        .unwrap();
+    let (response, _) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_post_from_another_site_is_refused_even_with_the_right_token() {
+    let app = TestApp::new().await;
+    let people = people(&app).await;
+    let me = &people.admin_a;
+    for path in ["/sign-out", "/register", "/requests/AR-AAAA-AAAA/revise"] {
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &me.cookie)
+            .header("sec-fetch-site", "cross-site")
+            .body(Body::from(form_body(&[
+                ("csrf_token", &me.csrf),
+                ("action", "save"),
+            ])))
+            .unwrap();
+        let (response, _) = app.send(request).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    // Still signed in, and nothing was saved.
+    let (response, html) = get_page(&app, Some(me), "/requests").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(!html.contains("/register/"), "no draft was saved: {html}");
 }

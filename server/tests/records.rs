@@ -257,6 +257,10 @@ async fn a_revoked_key_moves_to_the_revoked_list_and_its_records_fail() {
     else {
         panic!("revoking the current key makes a new one: {outcome:?}");
     };
+    // A revoked key can never sign again: its private key file is gone, the new one is there.
+    let keys_dir = app.dir.path().join("keys");
+    assert!(!keys_dir.join(format!("{kid}.pem")).exists());
+    assert!(keys_dir.join(format!("{replacement}.pem")).exists());
 
     let jwks = get_json(&app, "/.well-known/jwks.json").await;
     let published: Vec<&str> = jwks["keys"]

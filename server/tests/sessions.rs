@@ -16,6 +16,7 @@ use common::TestApp;
 use serde_json::{Value, json};
 use server::identity::passwords::{self, Password};
 use server::identity::{Role, rate_limit, sessions};
+use server::limits::LimitSettings;
 use server::signing::KeyRing;
 use server::store::{self, users::NewUser};
 use server::web::{self, AppState};
@@ -28,7 +29,12 @@ const REVIEWER_PASSWORD: &str = "another long reviewer passphrase";
 
 /// A test app with a Local Administrator of RX1 and a reviewer.
 async fn app_with_accounts() -> TestApp {
-    let app = TestApp::new().await;
+    app_with_accounts_and(LimitSettings::default()).await
+}
+
+/// The same, with these limits.
+async fn app_with_accounts_and(limits: LimitSettings) -> TestApp {
+    let app = TestApp::with_limits(limits).await;
     add_account(
         &app,
         ADMIN_EMAIL,
@@ -168,7 +174,7 @@ async fn a_reviewer_signs_in_without_an_organisation() {
 }
 
 #[tokio::test]
-async fn the_cookie_is_secure_when_the_public_url_is_https() {
+async fn over_https_the_cookie_is_a_secure_host_cookie_and_hsts_is_sent() {
     let app = app_with_accounts().await;
     let keys = KeyRing::open(
         &app.state.pool,
@@ -181,12 +187,43 @@ async fn the_cookie_is_secure_when_the_public_url_is_https() {
         keys: Arc::new(keys),
         ..app.state.clone()
     });
-    let response = tower::ServiceExt::oneshot(router, sign_in_request(ADMIN_EMAIL, ADMIN_PASSWORD))
-        .await
-        .unwrap();
+    let response =
+        tower::ServiceExt::oneshot(router.clone(), sign_in_request(ADMIN_EMAIL, ADMIN_PASSWORD))
+            .await
+            .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = set_cookie(&response);
     assert!(cookie.contains("; Secure"), "{cookie}");
+    // The __Host- prefix: only this host, over https, can set or overwrite it.
+    assert!(cookie.starts_with("__Host-appreg_session="), "{cookie}");
+    assert_eq!(
+        response.headers()[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000; includeSubDomains"
+    );
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let token = pair.trim_start_matches("__Host-appreg_session=");
+    let session = |cookie: String| {
+        Request::get("/api/v1/session")
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let response = tower::ServiceExt::oneshot(router.clone(), session(pair.clone()))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // The same token under the bare name could have been planted over http: not accepted.
+    let response = tower::ServiceExt::oneshot(router, session(format!("appreg_session={token}")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // Over plain http no HSTS is sent (browsers ignore it there anyway).
+    let (response, _) = app.get("/healthz").await;
+    assert!(
+        !response
+            .headers()
+            .contains_key(header::STRICT_TRANSPORT_SECURITY)
+    );
 }
 
 #[tokio::test]
@@ -280,7 +317,7 @@ async fn the_session_route_answers_401_json_without_a_session() {
 #[tokio::test]
 async fn sign_in_is_rate_limited_per_email_even_for_the_right_password() {
     let app = app_with_accounts().await;
-    for attempt in 1..=rate_limit::MAX_FAILURES_PER_EMAIL {
+    for attempt in 1..=rate_limit::FREE_FAILURES_PER_ACCOUNT {
         let (response, _) = sign_in(&app, ADMIN_EMAIL, "guess number one").await;
         assert_eq!(
             response.status(),
@@ -311,7 +348,7 @@ async fn sign_in_is_rate_limited_per_email_even_for_the_right_password() {
 async fn unknown_emails_are_rate_limited_like_known_ones() {
     let app = app_with_accounts().await;
     let now = OffsetDateTime::now_utc();
-    for _ in 0..rate_limit::MAX_FAILURES_PER_EMAIL {
+    for _ in 0..rate_limit::FREE_FAILURES_PER_ACCOUNT {
         rate_limit::record_failure(&app.state.pool, "nobody@nhs.net", "198.51.100.7", now)
             .await
             .unwrap();
@@ -355,7 +392,7 @@ async fn sign_in_is_rate_limited_per_client_address() {
 #[tokio::test]
 async fn a_successful_sign_in_forgets_the_emails_failures() {
     let app = app_with_accounts().await;
-    for _ in 1..rate_limit::MAX_FAILURES_PER_EMAIL {
+    for _ in 1..rate_limit::FREE_FAILURES_PER_ACCOUNT {
         let (response, _) = sign_in(&app, ADMIN_EMAIL, "guess number two").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
@@ -531,18 +568,61 @@ impl std::io::Write for Captured {
     }
 }
 
+thread_local! {
+    /// Where this thread's log lines go while a test captures them.
+    static CAPTURING: std::cell::RefCell<Option<Captured>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes to the capturing buffer of the thread that logs, if it has one.
+struct ThisThread;
+
+impl std::io::Write for ThisThread {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        CAPTURING.with(|capturing| {
+            if let Some(captured) = capturing.borrow_mut().as_mut() {
+                captured.write_all(bytes)?;
+            }
+            Ok(bytes.len())
+        })
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures every log line this thread writes until the guard is dropped.
+///
+/// One process-wide subscriber, installed once, whose filter asks per event whether the thread
+/// is capturing. A thread-local `set_default` is not enough: while other tests of this binary
+/// run on other threads, `tracing` may cache "never" for a callsite (its interest is computed
+/// with whichever dispatcher the registering thread has), and the line is then lost.
+fn capture_logs() -> (Captured, impl Drop) {
+    use tracing_subscriber::prelude::*;
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let layer = tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(|| ThisThread)
+            .with_filter(tracing_subscriber::filter::filter_fn(|_| {
+                CAPTURING.with(|capturing| capturing.borrow().is_some())
+            }));
+        tracing_subscriber::registry().with(layer).init();
+    });
+    let captured = Captured::default();
+    CAPTURING.with(|capturing| *capturing.borrow_mut() = Some(captured.clone()));
+    struct Stop;
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            CAPTURING.with(|capturing| *capturing.borrow_mut() = None);
+        }
+    }
+    (captured, Stop)
+}
+
 #[tokio::test]
 async fn no_password_or_token_reaches_the_logs_or_debug_output() {
     let app = app_with_accounts().await;
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer({
-            let captured = captured.clone();
-            move || captured.clone()
-        })
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
+    let (captured, guard) = capture_logs();
 
     let (response, _) = sign_in(&app, ADMIN_EMAIL, "a wrong password here").await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -775,4 +855,301 @@ fn user_add_checks_the_ods_code_and_that_it_fits_the_role() {
     }
     let output = appreg(dir.path()).args(["user", "list"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&output.stdout), "");
+}
+
+/// The statuses of `requests` sent all at once.
+async fn statuses_of_a_burst(app: &TestApp, requests: Vec<Request<Body>>) -> Vec<StatusCode> {
+    let mut burst = tokio::task::JoinSet::new();
+    for request in requests {
+        let router = app.router.clone();
+        burst.spawn(async move {
+            tower::ServiceExt::oneshot(router, request)
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = burst.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    statuses
+}
+
+fn count(statuses: &[StatusCode], status: StatusCode) -> usize {
+    statuses.iter().filter(|&&s| s == status).count()
+}
+
+/// A sign-in from the address `ip`, with the given cookies.
+fn sign_in_from(ip: [u8; 4], email: &str, password: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = sign_in_request(email, password);
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from((ip, 50000))));
+    if let Some(cookie) = cookie {
+        request
+            .headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+    }
+    request
+}
+
+/// The `appreg_device=…` pair a successful sign-in set.
+fn device_cookie(response: &Response<Body>) -> String {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|value| value.to_str().unwrap())
+        .find(|value| value.starts_with("appreg_device="))
+        .expect("a device cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parallel_burst_of_50_guesses_gets_no_more_password_checks_than_the_limit() {
+    let app = app_with_accounts_and(LimitSettings {
+        max_password_hashes: 64,
+        ..LimitSettings::default()
+    })
+    .await;
+    let guesses = (0..50)
+        .map(|n| {
+            sign_in_from(
+                [203, 0, 113, 66],
+                ADMIN_EMAIL,
+                &format!("guess number {n}"),
+                None,
+            )
+        })
+        .collect();
+    let statuses = statuses_of_a_burst(&app, guesses).await;
+    let checked = count(&statuses, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        checked,
+        usize::try_from(rate_limit::FREE_FAILURES_PER_ACCOUNT).unwrap(),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        count(&statuses, StatusCode::TOO_MANY_REQUESTS),
+        50 - checked
+    );
+    assert_eq!(
+        store::sign_in::attempts_for(&app.state.pool, ADMIN_EMAIL)
+            .await
+            .unwrap(),
+        rate_limit::FREE_FAILURES_PER_ACCOUNT
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_answers_503_when_every_password_check_is_busy_and_counts_nothing() {
+    let app = app_with_accounts_and(LimitSettings {
+        max_password_hashes: 1,
+        ..LimitSettings::default()
+    })
+    .await;
+    let held = app
+        .state
+        .limits
+        .password_hashing
+        .clone()
+        .try_acquire_owned()
+        .unwrap();
+    let (response, body) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+    assert_eq!(json_of(&body)["error"], "busy");
+    assert_eq!(
+        store::sign_in::attempts_for(&app.state.pool, ADMIN_EMAIL)
+            .await
+            .unwrap(),
+        0
+    );
+    drop(held);
+    let (response, _) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_user_signs_in_from_their_own_browser_during_an_attack() {
+    let app = app_with_accounts_and(LimitSettings {
+        max_password_hashes: 64,
+        ..LimitSettings::default()
+    })
+    .await;
+    let trust = [198, 51, 100, 10];
+    // Alice signed in from her browser at the trust before: it holds a device cookie.
+    let (response, _) = app
+        .send(sign_in_from(trust, ADMIN_EMAIL, ADMIN_PASSWORD, None))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let alices_browser = device_cookie(&response);
+    assert!(
+        response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .any(|v| {
+                let v = v.to_str().unwrap();
+                v.starts_with("appreg_device=")
+                    && v.contains("HttpOnly; SameSite=Strict; Path=/")
+                    && v.contains("Max-Age=31536000")
+            })
+    );
+
+    // An attacker guesses her password in parallel, from outside and from the trust's own
+    // shared address, and fills the address's allowance with failures on other accounts.
+    let now = OffsetDateTime::now_utc();
+    for n in 0..rate_limit::MAX_FAILURES_PER_CLIENT {
+        rate_limit::record_failure(
+            &app.state.pool,
+            &format!("user{n}@nhs.net"),
+            "198.51.100.10",
+            now,
+        )
+        .await
+        .unwrap();
+    }
+    let guesses = (0..50)
+        .map(|n| {
+            let from = if n % 2 == 0 { [203, 0, 113, 66] } else { trust };
+            sign_in_from(from, ADMIN_EMAIL, &format!("guess {n}"), None)
+        })
+        .collect();
+    let statuses = statuses_of_a_burst(&app, guesses).await;
+    assert!(
+        count(&statuses, StatusCode::UNAUTHORIZED) <= 5,
+        "{statuses:?}"
+    );
+    assert_eq!(count(&statuses, StatusCode::OK), 0);
+
+    // From a browser that never signed in, even the right password must wait...
+    let (response, _) = app
+        .send(sign_in_from(trust, ADMIN_EMAIL, ADMIN_PASSWORD, None))
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // ...and so must the reviewer, new to this browser at the trust's address.
+    let (response, _) = app
+        .send(sign_in_from(trust, REVIEWER_EMAIL, REVIEWER_PASSWORD, None))
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // But Alice's own browser is not locked by failures from elsewhere.
+    let (response, body) = app
+        .send(sign_in_from(
+            trust,
+            ADMIN_EMAIL,
+            ADMIN_PASSWORD,
+            Some(&alices_browser),
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", text(&body));
+    // It keeps its device cookie.
+    assert_eq!(device_cookie(&response), alices_browser);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_known_browser_guessing_is_limited_on_its_own_and_locks_no_one_else_out() {
+    let app = app_with_accounts_and(LimitSettings {
+        max_password_hashes: 64,
+        ..LimitSettings::default()
+    })
+    .await;
+    let (response, _) = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let browser = device_cookie(&response);
+    let guesses = (0..20)
+        .map(|n| {
+            sign_in_from(
+                [192, 0, 2, 5],
+                ADMIN_EMAIL,
+                &format!("guess {n}"),
+                Some(&browser),
+            )
+        })
+        .collect();
+    let statuses = statuses_of_a_burst(&app, guesses).await;
+    assert_eq!(
+        count(&statuses, StatusCode::UNAUTHORIZED),
+        usize::try_from(rate_limit::MAX_FAILURES_PER_DEVICE).unwrap(),
+        "{statuses:?}"
+    );
+    let (response, _) = app
+        .send(sign_in_from(
+            [192, 0, 2, 5],
+            ADMIN_EMAIL,
+            ADMIN_PASSWORD,
+            Some(&browser),
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another browser is not affected by that browser's failures.
+    let (response, _) = app
+        .send(sign_in_from(
+            [192, 0, 2, 6],
+            ADMIN_EMAIL,
+            ADMIN_PASSWORD,
+            None,
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    // A device cookie issued to another account counts for nothing here.
+    let (response, _) = app
+        .send(sign_in_from(
+            [192, 0, 2, 6],
+            REVIEWER_EMAIL,
+            "a wrong guess",
+            Some(&browser),
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        store::sign_in::attempts_for(&app.state.pool, REVIEWER_EMAIL)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_too_long_to_be_an_account_costs_no_password_check_and_no_record() {
+    let app = app_with_accounts().await;
+    let long = format!("{}@nhs.net", "a".repeat(300));
+    let started = Instant::now();
+    for _ in 0..20 {
+        let (response, body) = sign_in(&app, &long, "whatever it is").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(json_of(&body)["error"], "invalid_credentials");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(
+        store::sign_in::attempts_for(&app.state.pool, &long)
+            .await
+            .unwrap(),
+        0
+    );
+    // A password longer than any account's is refused without a hash, but counts as a guess.
+    let (response, _) = sign_in(&app, ADMIN_EMAIL, &"p".repeat(5000)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        store::sign_in::attempts_for(&app.state.pool, ADMIN_EMAIL)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_from_another_site_is_refused() {
+    let app = app_with_accounts().await;
+    let mut request = sign_in_request(ADMIN_EMAIL, ADMIN_PASSWORD);
+    request
+        .headers_mut()
+        .insert("sec-fetch-site", "cross-site".parse().unwrap());
+    let (response, body) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(json_of(&body)["error"], "cross_site");
+    assert!(response.headers().get(header::SET_COOKIE).is_none());
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::PageTitle;
-use crate::backend::SignInProblem;
+use crate::backend::{SignInProblem, load_sign_in_token};
 
 /// `/sign-in?next=…`. After a failed attempt the server renders this page itself with a
 /// [`SignInProblem`] in context (status 401 or 429).
@@ -13,11 +13,13 @@ pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     // Only the server has the context; the browser gets the value inside the resource.
     let problem = use_context::<SignInProblem>();
-    let problem = Resource::new_blocking(
+    // The form's CSRF token comes with it: without a session, it is bound to a cookie the
+    // server sets on this response (login CSRF: another site cannot sign you in as someone else).
+    let form = Resource::new_blocking(
         || (),
         move |_| {
             let problem = problem.clone();
-            async move { problem }
+            async move { (problem, load_sign_in_token().await.unwrap_or_default()) }
         },
     );
     let next = move || query.read().get("next").unwrap_or_default();
@@ -25,16 +27,21 @@ pub fn SignInPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let problem = problem.await;
+                let (problem, csrf_token) = form.await;
                 let next = problem.as_ref().map(|problem| problem.next.clone()).unwrap_or_else(next);
-                view! { <SignInForm problem next signed_out=signed_out() /> }
+                view! { <SignInForm problem next csrf_token signed_out=signed_out() /> }
             })}
         </Suspense>
     }
 }
 
 #[component]
-fn SignInForm(problem: Option<SignInProblem>, next: String, signed_out: bool) -> impl IntoView {
+fn SignInForm(
+    problem: Option<SignInProblem>,
+    next: String,
+    csrf_token: String,
+    signed_out: bool,
+) -> impl IntoView {
     let email = problem
         .as_ref()
         .map(|problem| problem.email.clone())
@@ -73,6 +80,7 @@ fn SignInForm(problem: Option<SignInProblem>, next: String, signed_out: bool) ->
                 <p>"Sign in with the email address and password of your Application registration account."</p>
                 <form method="post" action="/sign-in" novalidate>
                     <input type="hidden" name="next" value=next />
+                    <input type="hidden" name="csrf_token" value=csrf_token />
                     <div class="nhsuk-form-group" class:nhsuk-form-group--error=has_error>
                         <label class="nhsuk-label" for="email">"Email address"</label>
                         {problem.clone().map(|problem| view! {

@@ -36,6 +36,40 @@ pub fn field_matches(fields: &[(String, String)], signed_in: &SignedIn) -> bool 
         .is_some_and(|(_, value)| matches(value.as_bytes(), signed_in))
 }
 
+/// A new random token (256 bits, base64url): a session's, or the sign-in form's.
+pub fn new_token() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(super::random_bytes(32))
+}
+
+/// Whether `token` has the shape [`new_token`] gives (checked before it is echoed into a page).
+pub fn is_token_shaped(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Whether the sign-in form's post carried, in its [`FIELD`], the token of the browser's
+/// sign-in cookie. Before sign-in there is no session to hold a synchronizer token, so the
+/// token is bound to a `__Host-`/`SameSite=Strict` cookie instead (double submit): another site
+/// can make a browser post the form, but can neither read nor set that cookie.
+pub fn sign_in_form_matches(
+    fields: &[(String, String)],
+    headers: &HeaderMap,
+    cookies: super::cookies::CookiePolicy,
+) -> bool {
+    let Some(expected) = cookies.read(headers, super::cookies::Cookie::SignInForm) else {
+        return false;
+    };
+    fields
+        .iter()
+        .find(|(name, _)| name == FIELD)
+        .is_some_and(|(_, value)| {
+            is_token_shaped(&expected) && bool::from(value.as_bytes().ct_eq(expected.as_bytes()))
+        })
+}
+
 /// Checks that `headers` carry the session's CSRF token: 403 `{ "error": "csrf" }` otherwise.
 pub fn check(headers: &HeaderMap, signed_in: &SignedIn) -> Result<(), ApiError> {
     let presented = headers

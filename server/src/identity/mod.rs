@@ -31,6 +31,7 @@
 //!
 //! Local accounts remain the embedded default (no tenant needed to run the desk).
 
+pub mod cookies;
 pub mod csrf;
 pub mod passwords;
 pub mod rate_limit;
@@ -139,32 +140,49 @@ pub struct PasswordCredentials {
 #[derive(Debug, Clone)]
 pub struct LocalPasswords {
     pool: SqlitePool,
+    /// The password-hashing pool's permits (`crate::limits::Limits::password_hashing`).
+    hashing: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl LocalPasswords {
-    /// The provider over the desk's database.
-    pub fn new(pool: SqlitePool) -> LocalPasswords {
-        LocalPasswords { pool }
+    /// The provider over the desk's database, hashing within the permits of `hashing`.
+    pub fn new(
+        pool: SqlitePool,
+        hashing: std::sync::Arc<tokio::sync::Semaphore>,
+    ) -> LocalPasswords {
+        LocalPasswords { pool, hashing }
     }
 }
 
-impl IdentityProvider for LocalPasswords {
-    type Credentials = PasswordCredentials;
-
-    async fn authenticate(&self, credentials: PasswordCredentials) -> Result<Identity, AuthError> {
+impl LocalPasswords {
+    /// Checks an email and password with a permit of the password-hashing pool, which is held
+    /// until the hash is done (even if the caller goes away meanwhile).
+    pub async fn authenticate_with(
+        &self,
+        credentials: PasswordCredentials,
+        permit: tokio::sync::OwnedSemaphorePermit,
+    ) -> Result<Identity, AuthError> {
         let email = normalise_email(&credentials.email);
-        let found = store::users::find_by_email(&self.pool, &email).await?;
         let password = credentials.password;
+        // No account has a password this long: refusing it costs no hash, and tells nothing
+        // about whether the account exists.
+        if password.expose().chars().count() > passwords::MAX_LENGTH {
+            return Err(AuthError::InvalidCredentials);
+        }
+        let found = store::users::find_by_email(&self.pool, &email).await?;
         // Always one argon2 verification, whether or not the account exists or is disabled,
         // so the answer takes the same time either way.
-        let user = tokio::task::spawn_blocking(move || match found {
-            Some((user, phc)) => {
-                let matches = passwords::verify(&password, &phc);
-                (matches && user.disabled_at.is_none()).then_some(user)
-            }
-            None => {
-                passwords::verify_dummy(&password);
-                None
+        let user = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            match found {
+                Some((user, phc)) => {
+                    let matches = passwords::verify(&password, &phc);
+                    (matches && user.disabled_at.is_none()).then_some(user)
+                }
+                None => {
+                    passwords::verify_dummy(&password);
+                    None
+                }
             }
         })
         .await
@@ -173,6 +191,22 @@ impl IdentityProvider for LocalPasswords {
             .ok_or(AuthError::InvalidCredentials)
     }
 }
+
+impl IdentityProvider for LocalPasswords {
+    type Credentials = PasswordCredentials;
+
+    /// Waits for a permit of the password-hashing pool, then checks.
+    async fn authenticate(&self, credentials: PasswordCredentials) -> Result<Identity, AuthError> {
+        let permit = std::sync::Arc::clone(&self.hashing)
+            .acquire_owned()
+            .await
+            .map_err(|_| anyhow::anyhow!("the password-hashing pool is closed"))?;
+        self.authenticate_with(credentials, permit).await
+    }
+}
+
+/// The longest email an account may have (RFC 5321 §4.5.3.1.3's path limit less the brackets).
+pub const MAX_EMAIL_CHARS: usize = 254;
 
 /// An email as stored and compared: trimmed and lower-case.
 pub fn normalise_email(email: &str) -> String {
@@ -184,7 +218,7 @@ pub fn is_plausible_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
-    email.len() <= 254
+    email.len() <= MAX_EMAIL_CHARS
         && !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')

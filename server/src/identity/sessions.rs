@@ -2,9 +2,9 @@
 //!
 //! - The token is 256 random bits (base64url). The database holds only its hash, so a copy of
 //!   the database (or a backup) lets no one in.
-//! - The cookie is `HttpOnly; SameSite=Lax; Path=/`, and `Secure` when the desk's public URL is
-//!   https (`config.public_url`, which the server gives the key ring as the records' issuer —
-//!   one setting for "where people reach the desk"). It has no `Max-Age`: it goes when the
+//! - The cookie is `HttpOnly; SameSite=Lax; Path=/`, and `Secure` with the name
+//!   `__Host-appreg_session` when the desk's public URL is https ([`super::cookies`]). It has
+//!   no `Max-Age`: it goes when the
 //!   browser closes, and the server ends it anyway after [`IDLE_TIMEOUT`] without use or
 //!   [`ABSOLUTE_TIMEOUT`] after sign-in, whichever comes first.
 //! - `last_seen_at` is written at most once per [`TOUCH_INTERVAL`], so reading pages does not
@@ -23,15 +23,14 @@ use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
 use time::{Duration, OffsetDateTime};
 
-use super::{
-    AuthError, Identity, IdentityProvider, LocalPasswords, PasswordCredentials, rate_limit,
-};
+use super::cookies::{Cookie, CookiePolicy};
+use super::{AuthError, Identity, LocalPasswords, PasswordCredentials, rate_limit};
 use crate::store;
 use crate::web::AppState;
 use crate::web::api::{ApiError, json_body};
 
-/// The session cookie's name.
-pub const COOKIE_NAME: &str = "appreg_session";
+/// The session cookie's name over plain http (`__Host-appreg_session` over https).
+pub const COOKIE_NAME: &str = Cookie::Session.bare_name();
 
 /// A session unused for this long ends (OWASP ASVS 3.3.2 suggests 15–30 minutes for this risk).
 pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
@@ -42,7 +41,8 @@ pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
 /// How stale `last_seen_at` may get before a request writes it again.
 pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
 
-/// The secret the cookie holds. Its `Debug` is redacted.
+/// The secret a cookie holds (a session's, or a device's); the database keeps only its hash.
+/// Its `Debug` is redacted.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SessionToken(String);
 
@@ -110,7 +110,7 @@ pub async fn start(
     now: OffsetDateTime,
 ) -> anyhow::Result<(SessionToken, Session)> {
     let token = SessionToken::generate();
-    let csrf_token = URL_SAFE_NO_PAD.encode(super::random_bytes(32));
+    let csrf_token = super::csrf::new_token();
     let expires_at = now + ABSOLUTE_TIMEOUT;
     let id = token.id();
     store::sessions::insert(pool, &id, &identity.user_id, &csrf_token, now, expires_at).await?;
@@ -158,44 +158,27 @@ pub async fn end(pool: &SqlitePool, session: &Session) -> anyhow::Result<()> {
 }
 
 /// The session token in the request's `Cookie` headers, if any.
-pub fn token_from_headers(headers: &HeaderMap) -> Option<SessionToken> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .map(|(_, value)| SessionToken::new(value.trim_matches('"')))
-        .filter(|token| !token.0.is_empty())
+pub fn token_from_headers(headers: &HeaderMap, cookies: CookiePolicy) -> Option<SessionToken> {
+    cookies
+        .read(headers, Cookie::Session)
+        .map(SessionToken::new)
 }
 
-/// Whether cookies must be `Secure`: the desk is reached over https.
-pub fn secure_cookies(state: &AppState) -> bool {
-    state.keys.issuer().starts_with("https://")
+/// How the desk writes its cookies: `Secure` with `__Host-` names when its public URL is https
+/// (`config.public_url`, which the server gives the key ring as the records' issuer — one
+/// setting for "where people reach the desk").
+pub fn cookie_policy(state: &AppState) -> CookiePolicy {
+    CookiePolicy::for_public_url(state.keys.issuer())
 }
 
 /// The `Set-Cookie` value that carries `token`.
-pub fn session_cookie(token: &SessionToken, secure: bool) -> HeaderValue {
-    cookie_value(token.expose(), secure, "")
+pub fn session_cookie(token: &SessionToken, cookies: CookiePolicy) -> HeaderValue {
+    cookies.set(Cookie::Session, token.expose())
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
-pub fn clearing_cookie(secure: bool) -> HeaderValue {
-    cookie_value(
-        "",
-        secure,
-        "; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
-    )
-}
-
-fn cookie_value(value: &str, secure: bool, extra: &str) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    // The token is base64url, so the header is always valid.
-    HeaderValue::from_str(&format!(
-        "{COOKIE_NAME}={value}; HttpOnly; SameSite=Lax; Path=/{secure}{extra}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("appreg_session=; Path=/"))
+pub fn clearing_cookie(cookies: CookiePolicy) -> HeaderValue {
+    cookies.clear(Cookie::Session)
 }
 
 /// A request from a signed-in account. As an extractor: 401 JSON `{ "error": "unauthenticated" }`
@@ -223,7 +206,7 @@ impl OptionalFromRequestParts<AppState> for SignedIn {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Option<SignedIn>, ApiError> {
-        let Some(token) = token_from_headers(&parts.headers) else {
+        let Some(token) = token_from_headers(&parts.headers, cookie_policy(state)) else {
             return Ok(None);
         };
         let resumed = resume(&state.pool, &token, OffsetDateTime::now_utc()).await?;
@@ -253,7 +236,11 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
 }
 
 async fn sign_in_inner(state: &AppState, request: Request<Body>) -> Result<Response, Response> {
-    let client = rate_limit::client_key(request.extensions());
+    let cookies = cookie_policy(state);
+    let from = SignInFrom {
+        client: rate_limit::client_key(request.extensions()),
+        device_token: cookies.read(request.headers(), Cookie::Device),
+    };
     let body = json_body(request)
         .await
         .map_err(IntoResponse::into_response)?;
@@ -265,38 +252,64 @@ async fn sign_in_inner(state: &AppState, request: Request<Body>) -> Result<Respo
         )
         .into_response()
     })?;
-    let outcome = sign_in_with_password(state, credentials, &client, OffsetDateTime::now_utc())
+    let outcome = sign_in_with_password(state, credentials, &from, OffsetDateTime::now_utc())
         .await
         .map_err(|error| ApiError::from(error).into_response())?;
-    let (identity, token, session) = match outcome {
+    let (identity, token, session, device) = match outcome {
         PasswordSignIn::SignedIn {
             identity,
             token,
             session,
-        } => (identity, token, session),
+            device,
+        } => (identity, token, session, device),
         PasswordSignIn::InvalidCredentials => return Err(invalid_credentials()),
         PasswordSignIn::Limited(limited) => return Err(limited.into_response()),
+        PasswordSignIn::Busy => {
+            let mut response = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "The service is busy checking other sign-ins. Try again in a few seconds.",
+            )
+            .into_response();
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(BUSY_RETRY_AFTER_SECONDS),
+            );
+            return Err(response);
+        }
     };
-    Ok((
-        [
-            (
-                header::SET_COOKIE,
-                session_cookie(&token, secure_cookies(state)),
-            ),
-            (NO_STORE.0, HeaderValue::from_static(NO_STORE.1)),
-        ],
-        Json(json!({
-            "csrf_token": session.csrf_token(),
-            "role": identity.role,
-            "ods_code": identity.ods_code,
-        })),
-    )
-        .into_response())
+    let mut response = Json(json!({
+        "csrf_token": session.csrf_token(),
+        "role": identity.role,
+        "ods_code": identity.ods_code,
+    }))
+    .into_response();
+    let headers = response.headers_mut();
+    headers.append(header::SET_COOKIE, session_cookie(&token, cookies));
+    headers.append(
+        header::SET_COOKIE,
+        cookies.set(Cookie::Device, device.expose()),
+    );
+    headers.insert(NO_STORE.0, HeaderValue::from_static(NO_STORE.1));
+    Ok(response)
+}
+
+/// Seconds a sign-in turned away because every password check is busy is asked to wait.
+pub const BUSY_RETRY_AFTER_SECONDS: u32 = 2;
+
+/// Where a sign-in comes from: the client's rate-limit key and the device cookie it presented.
+#[derive(Debug, Clone)]
+pub struct SignInFrom {
+    /// The client's key (`rate_limit::client_key`).
+    pub client: String,
+    /// The `appreg_device` cookie's value, if the browser sent one.
+    pub device_token: Option<String>,
 }
 
 /// What a sign-in with an email and password came to.
 pub enum PasswordSignIn {
-    /// The credentials were right: a session was started (the caller sets its cookie).
+    /// The credentials were right: a session was started (the caller sets its cookie, and the
+    /// device cookie that marks this browser as one that signed in to this account).
     SignedIn {
         /// Who signed in.
         identity: Identity,
@@ -304,45 +317,92 @@ pub enum PasswordSignIn {
         token: SessionToken,
         /// The new session.
         session: Session,
+        /// The device cookie's token (the one presented, or a new one).
+        device: SessionToken,
     },
-    /// Unknown account, wrong password or disabled account (answered alike; the failure counts
-    /// towards the rate limit).
+    /// Unknown account, wrong password or disabled account (answered alike; the attempt counts
+    /// towards the limits).
     InvalidCredentials,
-    /// Too many recent failures for this email or client: nothing was checked.
+    /// Too many recent failures: nothing was checked or recorded.
     Limited(rate_limit::Limited),
+    /// Every password check is in use: nothing was checked or recorded (503).
+    Busy,
 }
 
-/// Signs in with an email and password from `client` (its rate-limit key): the rate limit, the
-/// credential check and the session start that every sign-in door (the JSON API and the
-/// sign-in page) shares.
+/// Signs in with an email and password: the throttling, the credential check and the session
+/// start that every sign-in door (the JSON API and the sign-in page) shares.
+///
+/// In order: an email too long to be an account is refused with no work; a permit of the
+/// password-hashing pool is taken (none free: [`PasswordSignIn::Busy`]); the attempt is checked
+/// against the limits and recorded ([`rate_limit::reserve`]); only then is the password hashed.
 pub async fn sign_in_with_password(
     state: &AppState,
     credentials: PasswordCredentials,
-    client: &str,
+    from: &SignInFrom,
     now: OffsetDateTime,
 ) -> anyhow::Result<PasswordSignIn> {
     let email = super::normalise_email(&credentials.email);
-    if let Err(limited) = rate_limit::check(&state.pool, &email, client, now).await? {
-        tracing::warn!(client = %client, "sign-in refused: too many failed attempts");
-        return Ok(PasswordSignIn::Limited(limited));
+    if email.is_empty() || email.chars().count() > super::MAX_EMAIL_CHARS {
+        return Ok(PasswordSignIn::InvalidCredentials);
     }
-    let provider = LocalPasswords::new(state.pool.clone());
-    let identity = match provider.authenticate(credentials).await {
+    let Ok(permit) = state.limits.password_hashing.clone().try_acquire_owned() else {
+        tracing::warn!(client = %from.client, "sign-in refused: every password check is busy");
+        return Ok(PasswordSignIn::Busy);
+    };
+    let device_id = from
+        .device_token
+        .as_deref()
+        .map(|token| SessionToken::new(token).id());
+    let trusted_device = match &device_id {
+        Some(id) => {
+            store::sign_in::device_account(&state.pool, id, now - rate_limit::DEVICE_LIFETIME)
+                .await?
+                .filter(|account| *account == email)
+                .map(|_| id.as_str())
+        }
+        None => None,
+    };
+    let attempt = rate_limit::Attempt {
+        account: &email,
+        client: &from.client,
+        trusted_device,
+    };
+    let reserved = match rate_limit::reserve(&state.pool, &attempt, now).await? {
+        Ok(reserved) => reserved,
+        Err(limited) => {
+            tracing::warn!(client = %from.client, "sign-in refused: too many failed attempts");
+            return Ok(PasswordSignIn::Limited(limited));
+        }
+    };
+    let provider = LocalPasswords::new(state.pool.clone(), state.limits.password_hashing.clone());
+    let identity = match provider.authenticate_with(credentials, permit).await {
         Ok(identity) => identity,
         Err(AuthError::InvalidCredentials) => {
-            rate_limit::record_failure(&state.pool, &email, client, now).await?;
-            tracing::info!(client = %client, "sign-in failed");
+            tracing::info!(client = %from.client, known_browser = trusted_device.is_some(), "sign-in failed");
             return Ok(PasswordSignIn::InvalidCredentials);
         }
         Err(AuthError::Internal(error)) => return Err(error),
     };
-    rate_limit::record_success(&state.pool, &email).await?;
+    rate_limit::succeeded(&state.pool, reserved).await?;
+    let device = match (trusted_device, from.device_token.as_deref()) {
+        (Some(_), Some(token)) => SessionToken::new(token),
+        _ => SessionToken::generate(),
+    };
+    store::sign_in::device_signed_in(
+        &state.pool,
+        &device.id(),
+        &email,
+        now,
+        now - rate_limit::DEVICE_LIFETIME,
+    )
+    .await?;
     let (token, session) = start(&state.pool, &identity, now).await?;
     tracing::info!(user_id = %identity.user_id, role = identity.role.as_str(), "signed in");
     Ok(PasswordSignIn::SignedIn {
         identity,
         token,
         session,
+        device,
     })
 }
 
@@ -379,7 +439,7 @@ pub async fn sign_out(
     tracing::info!(user_id = %signed_in.identity.user_id, "signed out");
     Ok((
         StatusCode::NO_CONTENT,
-        [(header::SET_COOKIE, clearing_cookie(secure_cookies(&state)))],
+        [(header::SET_COOKIE, clearing_cookie(cookie_policy(&state)))],
     )
         .into_response())
 }
@@ -387,37 +447,6 @@ pub async fn sign_out(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_cookie_is_http_only_same_site_and_secure_over_https() {
-        let token = SessionToken::new("abc");
-        let plain = session_cookie(&token, false);
-        assert_eq!(plain, "appreg_session=abc; HttpOnly; SameSite=Lax; Path=/");
-        let secure = session_cookie(&token, true);
-        assert_eq!(
-            secure,
-            "appreg_session=abc; HttpOnly; SameSite=Lax; Path=/; Secure"
-        );
-        assert!(
-            clearing_cookie(false)
-                .to_str()
-                .unwrap()
-                .contains("Max-Age=0")
-        );
-    }
-
-    #[test]
-    fn the_token_is_found_among_other_cookies() {
-        let mut headers = HeaderMap::new();
-        headers.append(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; appreg_session=tok; b=2"),
-        );
-        assert_eq!(token_from_headers(&headers), Some(SessionToken::new("tok")));
-        let mut headers = HeaderMap::new();
-        headers.append(header::COOKIE, HeaderValue::from_static("appreg_session="));
-        assert_eq!(token_from_headers(&headers), None);
-    }
 
     #[test]
     fn tokens_are_256_bits_and_only_their_hash_is_the_id() {

@@ -3,9 +3,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -19,6 +16,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
+use crate::files;
 use crate::store::keys as key_store;
 
 /// A private signing key with its key id. Its `Debug` names the kid only: the key never
@@ -65,7 +63,7 @@ impl PrivateKey {
         if !is_kid(kid) {
             anyhow::bail!("'{kid}' is not a key id");
         }
-        let path = dir.join(format!("{kid}.pem"));
+        let path = key_file(dir, kid);
         let pem = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read the signing key {}", path.display()))?;
         let key = SigningKey::from_pkcs8_pem(&pem)
@@ -83,36 +81,36 @@ impl PrivateKey {
     /// Writes the key to `<dir>/<kid>.pem`, creating `dir` with mode 0700 and the file with mode
     /// 0600 before any byte is written (never readable by others, not even for an instant).
     pub fn write(&self, dir: &Path) -> anyhow::Result<PathBuf> {
-        ensure_private_dir(dir)?;
-        let path = dir.join(format!("{}.pem", self.kid));
+        files::private_dir(dir)?;
+        let path = key_file(dir, &self.kid);
         let pem = self
             .key
             .to_pkcs8_pem(LineEnding::LF)
             .map_err(|_| anyhow::anyhow!("cannot encode the signing key"))?;
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("cannot create the signing key file {}", path.display()))?;
-        file.write_all(pem.as_bytes())
-            .and_then(|()| file.sync_all())
+        files::write_new_private(&path, pem.as_bytes())
             .with_context(|| format!("cannot write the signing key file {}", path.display()))?;
         Ok(path)
     }
 }
 
-fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
-    if !dir.exists() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .with_context(|| format!("cannot create the keys directory {}", dir.display()))?;
+/// Where the private key `kid` is kept.
+fn key_file(dir: &Path, kid: &str) -> PathBuf {
+    dir.join(format!("{kid}.pem"))
+}
+
+/// Destroys the private key files of revoked keys that are still on disk (revoked by a version
+/// that kept them, or a revocation interrupted between its commit and the file's removal): a
+/// revoked key must not be usable by anyone who later reads the data directory or a backup.
+async fn destroy_revoked_key_files(pool: &SqlitePool, dir: &Path) -> anyhow::Result<()> {
+    for key in key_store::list(pool).await? {
+        if key.state == key_store::KeyState::Revoked {
+            let path = key_file(dir, &key.kid);
+            if path.exists() {
+                files::destroy(&path)?;
+                tracing::info!(kid = %key.kid, "destroyed the private key file of a revoked key");
+            }
+        }
     }
-    // A directory made by someone else (or before this code) is tightened, not trusted.
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .with_context(|| format!("cannot restrict the keys directory {}", dir.display()))?;
     Ok(())
 }
 
@@ -201,7 +199,8 @@ impl KeyRing {
             issuer: issuer.into(),
             loaded: Arc::new(RwLock::new(HashMap::new())),
         };
-        ensure_private_dir(dir)?;
+        files::private_dir(dir)?;
+        destroy_revoked_key_files(pool, dir).await?;
         let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
         if key_store::current_kid(&mut transaction).await?.is_none() {
             let key = PrivateKey::generate();
@@ -320,6 +319,8 @@ pub async fn revoke(
         None
     };
     transaction.commit().await?;
+    // Revoked means never usable again: the private key is destroyed, not just unpublished.
+    files::destroy(&key_file(dir, kid))?;
     Ok(Revoked::Revoked { new_current })
 }
 
@@ -364,6 +365,7 @@ mod tests {
 
     #[test]
     fn key_files_are_owner_only_and_read_back() {
+        use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().unwrap();
         let keys = dir.path().join("keys");
         let key = PrivateKey::generate();

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod log;
 pub mod registrations;
 pub mod sessions;
+pub mod sign_in;
 pub mod users;
 pub mod writer;
 
@@ -33,13 +34,18 @@ pub async fn open(database_url: &str) -> anyhow::Result<SqlitePool> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
-    if let Some(parent) = options
-        .get_filename()
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create the data directory {}", parent.display()))?;
+    let file = options.get_filename().to_path_buf();
+    let on_disk = !file.as_os_str().is_empty() && file.as_os_str() != ":memory:";
+    if on_disk {
+        // The database holds every request and account: owner-only, whatever the umask.
+        // SQLite gives the -wal and -shm files the mode of the database file.
+        crate::files::private_parents(&file)?;
+        crate::files::private_file(&file)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = file.clone().into_os_string();
+            side.push(suffix);
+            crate::files::restrict(std::path::Path::new(&side))?;
+        }
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(8)

@@ -1,4 +1,4 @@
-//! Sign-in sessions (`sessions`) and failed sign-ins (`sign_in_failures`).
+//! Sign-in sessions (`sessions`).
 //!
 //! A session row is found by the SHA-256 of the cookie's token; the token itself is never stored.
 
@@ -122,59 +122,6 @@ pub async fn touch(pool: &SqlitePool, id: &str, now: OffsetDateTime) -> anyhow::
 pub async fn delete(pool: &SqlitePool, id: &str) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM sessions WHERE id = ?")
         .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-/// How many failures `key` has since `since`, and the earliest of them.
-pub async fn failures_since(
-    pool: &SqlitePool,
-    key: &str,
-    since: OffsetDateTime,
-) -> anyhow::Result<(i64, Option<OffsetDateTime>)> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n, MIN(failed_at) AS first FROM sign_in_failures WHERE key = ? AND failed_at > ?",
-    )
-    .bind(key)
-    .bind(timestamp(since))
-    .fetch_one(pool)
-    .await?;
-    let first: Option<String> = row.try_get("first")?;
-    Ok((
-        row.try_get("n")?,
-        first.as_deref().and_then(parse_timestamp),
-    ))
-}
-
-/// Records one failure for each key, and forgets their failures from before `forget_before`.
-pub async fn record_failure(
-    pool: &SqlitePool,
-    keys: &[&str],
-    now: OffsetDateTime,
-    forget_before: OffsetDateTime,
-) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await?;
-    for key in keys {
-        sqlx::query("DELETE FROM sign_in_failures WHERE key = ? AND failed_at <= ?")
-            .bind(key)
-            .bind(timestamp(forget_before))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO sign_in_failures (key, failed_at) VALUES (?, ?)")
-            .bind(key)
-            .bind(timestamp(now))
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Forgets every failure of `key` (after a successful sign-in for that email).
-pub async fn clear_failures(pool: &SqlitePool, key: &str) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM sign_in_failures WHERE key = ?")
-        .bind(key)
         .execute(pool)
         .await?;
     Ok(())

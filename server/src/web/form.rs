@@ -26,6 +26,7 @@ use registration::{
 use time::OffsetDateTime;
 
 use super::AppState;
+use super::body::BodyError;
 use crate::identity::{LocalAdminOf, SignedIn, csrf, require_any_local_admin};
 use crate::registrations::{self, SubmitError};
 use crate::store::drafts::{self, DraftOwner};
@@ -157,7 +158,10 @@ pub(crate) async fn urlencoded_fields(
     }
     let bytes = axum::body::to_bytes(request.into_body(), limit)
         .await
-        .map_err(|_| plain(StatusCode::PAYLOAD_TOO_LARGE, too_large))?;
+        .map_err(|error| {
+            let error = BodyError::of(&error);
+            plain(error.status(), error.message(too_large))
+        })?;
     Ok(form_urlencoded::parse(&bytes).into_owned().collect())
 }
 
@@ -179,6 +183,16 @@ enum Upload {
 
 /// A post that is not a form we can read: a plain-text answer with its status.
 struct Refusal(StatusCode, &'static str);
+
+impl Refusal {
+    /// The answer to a body that could not be read.
+    fn body(error: &(dyn std::error::Error + 'static)) -> Refusal {
+        match BodyError::of(error) {
+            BodyError::TooLarge => TOO_LARGE,
+            other => Refusal(other.status(), other.message(TOO_LARGE.1)),
+        }
+    }
+}
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
@@ -227,7 +241,7 @@ async fn read_form(state: &AppState, request: Request<Body>) -> Result<FormInput
         "application/x-www-form-urlencoded" => {
             let bytes = axum::body::to_bytes(request.into_body(), FORM_BODY_LIMIT)
                 .await
-                .map_err(|_| TOO_LARGE)?;
+                .map_err(|error| Refusal::body(&error))?;
             Ok(FormInput {
                 fields: form_urlencoded::parse(&bytes).into_owned().collect(),
                 uploads: Vec::new(),
@@ -246,7 +260,10 @@ async fn read_multipart(mut multipart: Multipart) -> Result<FormInput, Refusal> 
         if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
             TOO_LARGE
         } else {
-            UNREADABLE
+            match Refusal::body(&error) {
+                Refusal(StatusCode::BAD_REQUEST, _) => UNREADABLE,
+                other => other,
+            }
         }
     };
     while let Some(mut field) = multipart

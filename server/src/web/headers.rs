@@ -1,50 +1,52 @@
 //! Security headers on every response.
 
+use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, header};
-use tower::ServiceBuilder;
-use tower::layer::util::{Identity, Stack};
-use tower_http::set_header::SetResponseHeaderLayer;
+use axum::response::Response;
 
 /// The policy for anything that is not a rendered page (pages set their own, with a nonce).
 const DEFAULT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-type HeaderLayer = SetResponseHeaderLayer<HeaderValue>;
+/// HSTS when the desk is reached over https: browsers then refuse plain http to it for a year
+/// (OWASP HTTP Strict Transport Security Cheat Sheet). Never sent over plain http, where
+/// browsers ignore it anyway.
+const HSTS: &str = "max-age=31536000; includeSubDomains";
 
-/// The stack of the six header layers below.
-type SixHeaders = Stack<
-    HeaderLayer,
-    Stack<
-        HeaderLayer,
-        Stack<HeaderLayer, Stack<HeaderLayer, Stack<HeaderLayer, Stack<HeaderLayer, Identity>>>>,
-    >,
->;
+/// Whether the desk is reached over https (its public URL), so that HSTS is sent.
+#[derive(Debug, Clone, Copy)]
+pub struct OverHttps(pub bool);
 
-/// Adds CSP (unless the page set one), nosniff, referrer, framing and opener policies.
-pub fn layer() -> ServiceBuilder<SixHeaders> {
-    ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::if_not_present(
+/// Adds CSP (unless the page set one), nosniff, referrer, framing, opener and permissions
+/// policies, and HSTS over https (`axum::middleware::map_response_with_state`).
+pub async fn add(State(OverHttps(https)): State<OverHttps>, mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(DEFAULT_CSP),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
+        );
+    }
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
             HeaderName::from_static("cross-origin-opener-policy"),
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
+            "same-origin",
+        ),
+        (
             HeaderName::from_static("permissions-policy"),
-            HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
-        ))
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
+    response
 }

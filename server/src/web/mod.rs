@@ -2,10 +2,14 @@
 //! It holds no rules.
 
 pub mod api;
+pub mod body;
 pub mod form;
 mod headers;
+mod load;
+pub mod origin;
 pub mod pages;
 pub mod review_pages;
+pub mod serve;
 pub mod sign_in;
 
 use std::sync::Arc;
@@ -38,6 +42,8 @@ pub struct AppState {
     pub mailer: Arc<crate::notify::Mailer>,
     /// The database's single writer (see `store::WriteLock`).
     pub writer: Arc<crate::store::WriteLock>,
+    /// How much work the desk takes on at once (`crate::limits`).
+    pub limits: Arc<crate::limits::Limits>,
     /// The site configuration Leptos renders with.
     pub leptos_options: LeptosOptions,
 }
@@ -99,10 +105,25 @@ pub fn router(state: AppState) -> Router {
             app::shell,
         ))
         .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT));
+    let https = headers::OverHttps(crate::identity::sessions::cookie_policy(&state).is_secure());
     Router::new()
         .merge(api::router())
         .merge(pages)
-        .layer(headers::layer())
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            state.limits.settings.body_read_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            origin::PublicOrigin::of(state.keys.issuer()),
+            origin::same_site_only,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            load::guard,
+        ))
+        .layer(axum::middleware::map_response_with_state(
+            https,
+            headers::add,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

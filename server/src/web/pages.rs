@@ -12,8 +12,9 @@ use registration::{Directory, RegistrationDraft, validate_draft};
 use time::OffsetDateTime;
 
 use super::AppState;
-use crate::identity::sessions;
+use crate::identity::cookies::Cookie;
 use crate::identity::{SignedIn, require_any_local_admin, require_local_admin};
+use crate::identity::{csrf, sessions};
 use crate::registrations;
 use crate::review;
 use crate::store::drafts;
@@ -36,7 +37,8 @@ pub async fn signed_in_from_context(state: &AppState) -> anyhow::Result<Option<S
     let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
         return Ok(None);
     };
-    let Some(token) = sessions::token_from_headers(&parts.headers) else {
+    let Some(token) = sessions::token_from_headers(&parts.headers, sessions::cookie_policy(state))
+    else {
         return Ok(None);
     };
     let resumed = sessions::resume(&state.pool, &token, OffsetDateTime::now_utc()).await?;
@@ -61,6 +63,26 @@ impl Backend for PagesBackend {
                 ods_code: signed_in.identity.ods_code.clone(),
                 csrf_token: signed_in.session.csrf_token().to_string(),
             }))
+        })
+    }
+
+    fn sign_in_form_token(&self) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let cookies = sessions::cookie_policy(&self.state);
+            let present = leptos::prelude::use_context::<http::request::Parts>()
+                .and_then(|parts| cookies.read(&parts.headers, Cookie::SignInForm))
+                .filter(|token| csrf::is_token_shaped(token));
+            if let Some(token) = present {
+                return Ok(token);
+            }
+            let token = csrf::new_token();
+            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                response.append_header(
+                    http::header::SET_COOKIE,
+                    cookies.set(Cookie::SignInForm, &token),
+                );
+            }
+            Ok(token)
         })
     }
 

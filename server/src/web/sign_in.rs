@@ -12,8 +12,9 @@ use time::OffsetDateTime;
 use super::AppState;
 use super::form::{plain, urlencoded_fields};
 use super::pages::PagesBackend;
+use crate::identity::cookies::Cookie;
 use crate::identity::passwords::Password;
-use crate::identity::sessions::{self, PasswordSignIn};
+use crate::identity::sessions::{self, PasswordSignIn, SignInFrom};
 use crate::identity::{PasswordCredentials, Role, SignedIn, csrf, rate_limit};
 
 /// The largest sign-in or sign-out form accepted (an email, a password and a path).
@@ -45,9 +46,13 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// `POST /sign-in` with `email`, `password` and `next`.
+/// `POST /sign-in` with `email`, `password`, `next` and the form's `csrf_token`.
 pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let client = rate_limit::client_key(request.extensions());
+    let cookies = sessions::cookie_policy(&state);
+    let from = SignInFrom {
+        client: rate_limit::client_key(request.extensions()),
+        device_token: cookies.read(request.headers(), Cookie::Device),
+    };
     let (parts, body) = request.into_parts();
     let fields = match urlencoded_fields(
         Request::from_parts(parts.clone(), body),
@@ -61,13 +66,28 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
     };
     let email = field(&fields, "email").trim().to_string();
     let next = field(&fields, "next").to_string();
+    let problem = |message: String, rate_limited: bool| app::backend::SignInProblem {
+        email: email.clone(),
+        message,
+        rate_limited,
+        next: local_path(&next).unwrap_or("").to_string(),
+    };
+    // Login CSRF: the form must come from this site's own sign-in page (its cookie-bound token).
+    if !csrf::sign_in_form_matches(&fields, &parts.headers, cookies) {
+        let problem = problem(
+            "This sign-in page had expired. Enter your email address and password again"
+                .to_string(),
+            false,
+        );
+        return page_again(&state, parts, problem, StatusCode::FORBIDDEN, None).await;
+    }
     let credentials = PasswordCredentials {
         email: email.clone(),
         password: Password::new(field(&fields, "password")),
     };
     drop(fields);
     let now = OffsetDateTime::now_utc();
-    let outcome = match sessions::sign_in_with_password(&state, credentials, &client, now).await {
+    let outcome = match sessions::sign_in_with_password(&state, credentials, &from, now).await {
         Ok(outcome) => outcome,
         Err(error) => {
             tracing::error!(error = %format!("{error:#}"), "sign-in could not be answered");
@@ -79,54 +99,79 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
     };
     let (problem, status, retry_after) = match outcome {
         PasswordSignIn::SignedIn {
-            identity, token, ..
+            identity,
+            token,
+            device,
+            ..
         } => {
             let to = local_path(&next).unwrap_or(home(identity.role));
             let mut response = Redirect::to(to).into_response();
             let headers = response.headers_mut();
-            headers.insert(
+            headers.append(
                 header::SET_COOKIE,
-                sessions::session_cookie(&token, sessions::secure_cookies(&state)),
+                sessions::session_cookie(&token, cookies),
+            );
+            headers.append(
+                header::SET_COOKIE,
+                cookies.set(Cookie::Device, device.expose()),
             );
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             return response;
         }
         PasswordSignIn::InvalidCredentials => (
-            app::backend::SignInProblem {
-                email,
-                message: "Enter a correct email address and password".to_string(),
-                rate_limited: false,
-                next: local_path(&next).unwrap_or("").to_string(),
-            },
+            problem(
+                "Enter a correct email address and password".to_string(),
+                false,
+            ),
             StatusCode::UNAUTHORIZED,
             None,
         ),
         PasswordSignIn::Limited(limited) => {
             let minutes = limited.retry_after_seconds.div_ceil(60).max(1);
-            let retry_at = now + time::Duration::seconds(limited.retry_after_seconds as i64);
+            let retry_at = now
+                + time::Duration::seconds(
+                    i64::try_from(limited.retry_after_seconds).unwrap_or(i64::MAX / 2),
+                );
             (
-                app::backend::SignInProblem {
-                    email,
-                    message: format!(
+                problem(
+                    format!(
                         "Too many failed attempts to sign in. Try again in {minutes} minute{} (after {:02}:{:02} UTC)",
                         if minutes == 1 { "" } else { "s" },
                         retry_at.hour(),
                         retry_at.minute(),
                     ),
-                    rate_limited: true,
-                    next: local_path(&next).unwrap_or("").to_string(),
-                },
+                    true,
+                ),
                 StatusCode::TOO_MANY_REQUESTS,
                 Some(limited.retry_after_seconds),
             )
         }
+        PasswordSignIn::Busy => (
+            problem(
+                "The service is busy. Wait a few seconds, then sign in again".to_string(),
+                false,
+            ),
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(u64::from(sessions::BUSY_RETRY_AFTER_SECONDS)),
+        ),
     };
+    page_again(&state, parts, problem, status, retry_after).await
+}
+
+/// The sign-in page again, with `problem` in its error summary and the email kept.
+async fn page_again(
+    state: &AppState,
+    parts: http::request::Parts,
+    problem: app::backend::SignInProblem,
+    status: StatusCode,
+    retry_after: Option<u64>,
+) -> Response {
     // The page again, rendered as the sign-in page (its form keeps `next` from the problem).
     let mut page_parts = parts;
     page_parts.method = http::Method::GET;
     page_parts.uri = Uri::from_static("/sign-in");
     let mut response = render_with(
-        &state,
+        state,
         problem,
         Request::from_parts(page_parts, Body::empty()),
     )
@@ -165,7 +210,7 @@ pub async fn sign_out(
     signed_in: Option<SignedIn>,
     request: Request<Body>,
 ) -> Response {
-    let clearing = sessions::clearing_cookie(sessions::secure_cookies(&state));
+    let clearing = sessions::clearing_cookie(sessions::cookie_policy(&state));
     let Some(signed_in) = signed_in else {
         // No session (it expired, or this is a second click): already signed out.
         let mut response = Redirect::to("/sign-in?signed_out=1").into_response();

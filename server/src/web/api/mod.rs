@@ -28,6 +28,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::AppState;
+use super::body::BodyError;
 use crate::identity::{Forbidden, sessions};
 use crate::registrations::SubmitError;
 use crate::review::DecideError;
@@ -344,12 +345,22 @@ pub async fn json_body(request: Request<Body>) -> Result<String, ApiError> {
     }
     let bytes = axum::body::to_bytes(request.into_body(), JSON_BODY_LIMIT)
         .await
-        .map_err(|_| {
-            ApiError::new(
+        .map_err(|error| match BodyError::of(&error) {
+            BodyError::TooLarge => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
                 format!("The body is larger than {} KiB.", JSON_BODY_LIMIT / 1024),
-            )
+            ),
+            BodyError::TooSlow => ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                BodyError::TooSlow.message(""),
+            ),
+            BodyError::Unreadable => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                BodyError::Unreadable.message(""),
+            ),
         })?;
     String::from_utf8(bytes.to_vec()).map_err(|_| {
         ApiError::new(
