@@ -16,6 +16,9 @@ pub struct FormPage {
     pub draft: RegistrationDraft,
     /// The server's report, when the draft has been checked or submitted.
     pub report: Option<ValidationReport>,
+    /// What the server found in each kept certificate (shown until the form is edited, so the
+    /// page never validates while it is rendered).
+    pub certificates: Vec<registration::CertificateSummary>,
     /// The server's clock (Unix seconds), so checks in the browser use the same `now`.
     pub now: i64,
     /// The administrator's organisation, which every draft of theirs is for.
@@ -242,6 +245,8 @@ pub struct RequestsPage {
     pub total: u64,
     /// Every draft of the organisation, most recent first.
     pub drafts: Vec<DraftRow>,
+    /// The session's CSRF token, for the drafts' delete buttons.
+    pub csrf_token: String,
 }
 
 /// One version in a request's history.

@@ -3,7 +3,8 @@
 //! Scenarios (docs/performance.md has the method and the numbers):
 //! - `submit`: `POST /api/v1/registrations` as a signed-in Local Administrator — validation,
 //!   signing and a durable insert into the hash-chained log, the desk's most expensive request;
-//! - `validate`: `POST /api/v1/registrations/validate` — validation only, no storage;
+//! - `validate`: `POST /api/v1/registrations/validate` as a signed-in user — validation only, no
+//!   storage (anonymous validation is rate-limited per address);
 //! - `healthz`: `GET /healthz` — the server and database round trip, a floor for comparison.
 //!
 //! Each client sends its next request as soon as the last is answered (closed loop). Latencies
@@ -88,9 +89,13 @@ async fn main() -> anyhow::Result<()> {
         .build(connector);
     let base = args.url.trim_end_matches('/').to_string();
 
+    // Validation is measured as the form uses it, signed in: anonymous validation is
+    // rate-limited per address (docs/security.md).
     let session = match args.scenario {
-        Scenario::Submit => Some(Arc::new(sign_in(&client, &base, &args).await?)),
-        _ => None,
+        Scenario::Submit | Scenario::Validate => {
+            Some(Arc::new(sign_in(&client, &base, &args).await?))
+        }
+        Scenario::Healthz => None,
     };
     let (method, path, expected) = match args.scenario {
         Scenario::Submit => (Method::POST, "/api/v1/registrations", StatusCode::CREATED),
@@ -225,7 +230,7 @@ async fn sign_in(client: &HttpClient, base: &str, args: &Args) -> anyhow::Result
     let password = args
         .password
         .clone()
-        .context("the submit scenario needs --password or APPREG_LOAD_PASSWORD")?;
+        .context("the submit and validate scenarios need --password or APPREG_LOAD_PASSWORD")?;
     let body = serde_json::json!({ "email": args.email, "password": password }).to_string();
     let request = Request::post(format!("{base}/api/v1/session"))
         .header(header::CONTENT_TYPE, "application/json")
@@ -235,11 +240,16 @@ async fn sign_in(client: &HttpClient, base: &str, args: &Args) -> anyhow::Result
         .await
         .context("cannot reach the server")?;
     let status = response.status();
+    // The session cookie among those sign-in sets (the device cookie is the other).
     let cookie = response
         .headers()
-        .get(header::SET_COOKIE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|value| value.split(';').next())
+        .find(|pair| {
+            pair.starts_with("appreg_session=") || pair.starts_with("__Host-appreg_session=")
+        })
         .map(str::to_string);
     let bytes = response.into_body().collect().await?.to_bytes();
     if status != StatusCode::OK {

@@ -20,6 +20,9 @@ pub const MAX_EMAIL_CHARS: usize = 254;
 pub const MAX_CERTIFICATES: usize = 10;
 /// Decoded certificate file size.
 pub const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
+/// The largest RSA key (modulus bits) the desk accepts, and so the most RSA work one certificate
+/// can cost: a 16384-bit key takes about eight times as long to check as an 8192-bit one.
+pub const MAX_RSA_BITS: usize = 8192;
 /// Contacts per request.
 pub const MAX_CONTACTS: usize = 20;
 /// Application name, supplier, contact name, file name.

@@ -12,4 +12,5 @@ pub mod registrations;
 pub mod review;
 pub mod signing;
 pub mod store;
+pub mod validation;
 pub mod web;

@@ -34,7 +34,9 @@ pub struct Desk<'a> {
     /// The database.
     pub pool: &'a SqlitePool,
     /// The organisation and mailbox directory.
-    pub directory: &'a ServerDirectory,
+    pub directory: &'a Arc<ServerDirectory>,
+    /// The bounds on work (validation runs on the blocking pool within them).
+    pub limits: &'a crate::limits::Limits,
     /// The record-signing keys.
     pub keys: &'a KeyRing,
     /// Where receipts and decision notices go (sent after the commit, never holding it up).
@@ -84,6 +86,12 @@ pub enum SubmitError {
     /// The report has errors; nothing was stored (422).
     #[error("the request has errors")]
     Invalid(Box<ValidationReport>),
+    /// Every validation slot stayed busy; nothing was checked or stored (503).
+    #[error("every validation slot is busy")]
+    Busy,
+    /// A draft could not be stored (the organisation keeps the most drafts allowed).
+    #[error(transparent)]
+    DraftRefused(#[from] drafts::DraftRefused),
     /// The database failed; nothing was stored (500).
     #[error("the request could not be stored")]
     Store(#[from] anyhow::Error),
@@ -177,34 +185,47 @@ async fn store_version(
     if !is_own_organisation(admin, &request.ods_code) {
         return Err(SubmitError::WrongOrganisation);
     }
-    let report = registration::validate(request, Directory::new(desk.directory), now);
-    if !report.valid {
-        return Err(SubmitError::Invalid(Box::new(report)));
-    }
-    let risk = permission::risk(request);
-    let mut job = VersionJob {
-        target: match target {
-            Target::New => None,
-            Target::NextVersionOf(reference) => Some(reference.to_string()),
-        },
-        draft_id: draft_id.map(str::to_string),
-        request: request.clone(),
-        report,
-        risk,
-        submitter_id: admin.user_id().to_string(),
-        submitter_email: admin.email().to_string(),
-        now,
-        signed_ahead: None,
-    };
-    job.signed_ahead = match (desk.writer.last_key(), target) {
-        (Some(key), Target::New) => {
-            Some(job.sign_ahead(&key, desk.keys.issuer(), new_reference()?, 1))
+    // Validation, the risk and the record's signature are CPU work: done on the blocking pool
+    // (`crate::validation`), with the request owned because the job outlives this borrow.
+    let sign_ahead_as = match (desk.writer.last_key(), target) {
+        (Some(key), Target::New) => Some((key, new_reference()?, 1)),
+        (Some(key), Target::NextVersionOf(reference)) => {
+            expected_version.map(|version| (key, reference.to_string(), version))
         }
-        (Some(key), Target::NextVersionOf(reference)) => expected_version.map(|version| {
-            job.sign_ahead(&key, desk.keys.issuer(), reference.to_string(), version)
-        }),
         (None, _) => None,
     };
+    let directory = Arc::clone(desk.directory);
+    let issuer = desk.keys.issuer().to_string();
+    let request_owned = request.clone();
+    let target_owned = match target {
+        Target::New => None,
+        Target::NextVersionOf(reference) => Some(reference.to_string()),
+    };
+    let draft_id = draft_id.map(str::to_string);
+    let (submitter_id, submitter_email) = (admin.user_id().to_string(), admin.email().to_string());
+    let job = crate::validation::on_pool(desk.limits, move || {
+        let report = registration::validate(&request_owned, Directory::new(&*directory), now);
+        if !report.valid {
+            return Err(SubmitError::Invalid(Box::new(report)));
+        }
+        let mut job = VersionJob {
+            target: target_owned,
+            draft_id,
+            risk: permission::risk(&request_owned),
+            request: request_owned,
+            report,
+            submitter_id,
+            submitter_email,
+            now,
+            signed_ahead: None,
+        };
+        job.signed_ahead = sign_ahead_as
+            .map(|(key, reference, version)| job.sign_ahead(&key, &issuer, reference, version));
+        Ok(job)
+    })
+    .await
+    .map_err(|crate::validation::Busy| SubmitError::Busy)??;
+    let risk = job.risk;
     // One job of the writer's next batch (`store::writer`): it returns once the batch has
     // committed, so the receipt below is for a stored version.
     let (reference, version, report) = desk
@@ -519,5 +540,7 @@ pub async fn start_revision(
         created_by: Some(admin.user_id().to_string()),
         reference: Some(latest.reference.clone()),
     };
-    Ok(drafts::create(pool, &draft, false, &owner, now).await?)
+    drafts::create(pool, &draft, false, &owner, now)
+        .await?
+        .map_err(SubmitError::DraftRefused)
 }

@@ -873,3 +873,299 @@ async fn another_organisations_draft_cannot_be_opened_or_overwritten() {
             .is_none()
     );
 }
+
+/// The stored drafts of an organisation.
+async fn drafts_of(app: &TestApp, ods_code: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM draft WHERE ods_code = ?")
+        .bind(ods_code)
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn only_an_upload_that_holds_a_certificate_is_kept_in_the_draft() {
+    let app = TestApp::as_local_admin_of("RX1").await;
+    let jwk_with_private_part =
+        br#"{"kty":"RSA","n":"0vx7agoebGc","e":"AQAB","d":"X4cTteJY_gn4FYPs"}"#.to_vec();
+    let mut jks = vec![0xFE, 0xED, 0xFE, 0xED, 0, 0, 0, 2];
+    jks.extend_from_slice(&[7u8; 200]);
+    for (name, bytes, reason) in [
+        ("key.jwk", jwk_with_private_part, "private_key"),
+        ("store.jks", jks, "not_a_certificate"),
+        ("request.csr", fixture("request.csr"), "not_a_certificate"),
+        ("public.pem", fixture("public_key.pem"), "not_a_certificate"),
+        ("junk.bin", fixture("junk.bin"), "not_a_certificate"),
+    ] {
+        let (status, location) = post_multipart(
+            &app,
+            &with(&valid_fields(), &[("action", "save")]),
+            Some((name, &bytes)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{name}");
+        assert!(
+            location.ends_with(&format!("?saved=1&refused={reason}")),
+            "{name}: {location}"
+        );
+        let draft = stored_draft(&app, &draft_id(&location)).await;
+        assert!(draft.certificates.is_empty(), "{name} was kept");
+        // What was typed is kept.
+        assert_eq!(draft.application_name, "Ward Mail Connector");
+    }
+    // A certificate with problems is still a certificate: kept, and its findings shown later.
+    let (_, location) = post_multipart(
+        &app,
+        &with(&valid_fields(), &[("action", "save")]),
+        Some(("old.pem", &fixture("rsa1024.pem"))),
+    )
+    .await;
+    assert!(location.ends_with("?saved=1"), "{location}");
+    assert_eq!(
+        stored_draft(&app, &draft_id(&location))
+            .await
+            .certificates
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_draft_holds_at_most_ten_certificates_then_says_so() {
+    let app = TestApp::as_local_admin_of("RX1").await;
+    let certificate = fixture("rsa2048.pem");
+    let (_, mut location) = post_multipart(
+        &app,
+        &with(&valid_fields(), &[("action", "save")]),
+        Some(("1.pem", &certificate)),
+    )
+    .await;
+    let id = draft_id(&location);
+    for n in 2..=registration::limits::MAX_CERTIFICATES + 1 {
+        (_, location) = post_multipart(
+            &app,
+            &with(&valid_fields(), &[("action", "save"), ("draft_id", &id)]),
+            Some((&format!("{n}.pem"), &certificate)),
+        )
+        .await;
+    }
+    assert_eq!(location, format!("/register/{id}?saved=1&refused=too_many"));
+    assert_eq!(
+        stored_draft(&app, &id).await.certificates.len(),
+        registration::limits::MAX_CERTIFICATES
+    );
+    // The page says what to do.
+    let (response, html) = app.get(&location).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = String::from_utf8(html).unwrap();
+    assert!(
+        html.contains("Remove a certificate you no longer need, then upload the new one"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_draft_too_large_to_store_keeps_the_typing_and_drops_the_new_files() {
+    let app = TestApp::as_local_admin_of("RX1").await;
+    // A long description (the form takes it; the draft size limit is 1 MiB) ...
+    let description = "x".repeat(700 * 1024);
+    let (_, location) = post_multipart(
+        &app,
+        &with(
+            &valid_fields(),
+            &[("action", "save"), ("description", &description)],
+        ),
+        None,
+    )
+    .await;
+    let id = draft_id(&location);
+    // ... and certificate files of nearly 64 KiB each (text before the PEM block is allowed).
+    let mut padded = b"Certificate:\n".to_vec();
+    padded.extend(std::iter::repeat_n(b'.', 60 * 1024));
+    padded.push(b'\n');
+    padded.extend_from_slice(&fixture("rsa2048.pem"));
+    let mut last = String::new();
+    for n in 0..5 {
+        (_, last) = post_multipart(
+            &app,
+            &with(
+                &valid_fields(),
+                &[
+                    ("action", "save"),
+                    ("draft_id", &id),
+                    ("description", &description),
+                ],
+            ),
+            Some((&format!("{n}.pem"), &padded)),
+        )
+        .await;
+    }
+    assert_eq!(last, format!("/register/{id}?saved=1&refused=draft_full"));
+    let draft = stored_draft(&app, &id).await;
+    assert_eq!(draft.description.len(), description.len());
+    assert!(draft.certificates.len() < 5, "{}", draft.certificates.len());
+    // A form whose text alone is over the limit is not stored, and the answer says what to do.
+    let huge = "y".repeat(1024 * 1024 + 1);
+    let fields = with(
+        &valid_fields(),
+        &[("action", "save"), ("description", &huge)],
+    );
+    let mut fields = fields.to_vec();
+    fields.push(("csrf_token".to_string(), app.csrf()));
+    let request = Request::post("/register")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(Body::from(multipart_body(&fields, None)))
+        .unwrap();
+    let (response, body) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .contains("larger than 1 MiB, the most a draft can hold"),
+    );
+}
+
+#[tokio::test]
+async fn an_organisation_keeps_at_most_50_drafts_and_a_draft_can_be_deleted() {
+    let app = TestApp::as_local_admin_of("RX1").await;
+    let mut last = String::new();
+    for _ in 0..drafts::MAX_DRAFTS_PER_ORGANISATION {
+        let (status, location) =
+            post_multipart(&app, &with(&valid_fields(), &[("action", "save")]), None).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        last = location;
+    }
+    assert_eq!(
+        drafts_of(&app, "RX1").await,
+        drafts::MAX_DRAFTS_PER_ORGANISATION
+    );
+    let mut fields = with(&valid_fields(), &[("action", "save")]);
+    fields.push(("csrf_token".to_string(), app.csrf()));
+    let request = Request::post("/register")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(Body::from(multipart_body(&fields, None)))
+        .unwrap();
+    let (response, body) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let text = String::from_utf8(body).unwrap();
+    assert!(text.contains("already has 50 draft requests"), "{text}");
+    assert!(text.contains("delete drafts you no longer need"), "{text}");
+    assert_eq!(
+        drafts_of(&app, "RX1").await,
+        drafts::MAX_DRAFTS_PER_ORGANISATION
+    );
+    // Saving an existing draft still works at the limit.
+    let id = draft_id(&last);
+    let (status, location) = post_multipart(
+        &app,
+        &with(&valid_fields(), &[("action", "save"), ("draft_id", &id)]),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, location),
+        (StatusCode::SEE_OTHER, format!("/register/{id}?saved=1"))
+    );
+
+    // Deleting: needs the session's token; another organisation's administrator cannot.
+    let delete = |cookie: String, csrf: String| {
+        Request::post(format!("/register/{id}/delete"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, cookie)
+            .body(Body::from(format!("csrf_token={csrf}")))
+            .unwrap()
+    };
+    let own = app.session.clone().unwrap();
+    let (response, _) = app.send(delete(own.cookie.clone(), "forged".into())).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let other = app
+        .sign_in_as(
+            "admin@rth.nhs.net",
+            server::identity::Role::LocalAdmin,
+            Some("RTH"),
+        )
+        .await;
+    let (response, _) = app.send(delete(other.cookie, other.csrf)).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(drafts::load(&app.state.pool, &id).await.unwrap().is_some());
+    let (response, _) = app.send(delete(own.cookie.clone(), own.csrf.clone())).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[header::LOCATION], "/requests?deleted=1");
+    assert!(drafts::load(&app.state.pool, &id).await.unwrap().is_none());
+    let (response, html) = app.get("/requests?deleted=1").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        String::from_utf8(html)
+            .unwrap()
+            .contains("The draft was deleted")
+    );
+    // A new draft has room again.
+    let (status, location) =
+        post_multipart(&app, &with(&valid_fields(), &[("action", "save")]), None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.ends_with("?saved=1"));
+}
+
+#[tokio::test]
+async fn when_every_validation_slot_is_busy_submit_keeps_the_draft_and_says_so() {
+    let mut app = TestApp::with_limits(server::limits::LimitSettings {
+        validation_wait: std::time::Duration::from_millis(200),
+        ..server::limits::LimitSettings::default()
+    })
+    .await;
+    app.session = Some(
+        app.sign_in_as(
+            "admin@rx1.nhs.net",
+            server::identity::Role::LocalAdmin,
+            Some("RX1"),
+        )
+        .await,
+    );
+    let held: Vec<_> = (0..app.state.limits.settings.max_validations)
+        .map(|_| {
+            app.state
+                .limits
+                .validation
+                .clone()
+                .try_acquire_owned()
+                .unwrap()
+        })
+        .collect();
+    let (status, location) = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        post_multipart(&app, &with(&valid_fields(), &[("action", "submit")]), None),
+    )
+    .await
+    .expect("an answer once the wait for a slot is over");
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id = draft_id(&location);
+    assert_eq!(location, format!("/register/{id}?busy=1#busy"));
+    assert_eq!(
+        stored_draft(&app, &id).await.application_name,
+        "Ward Mail Connector"
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM registration_request").await,
+        0
+    );
+    let (_, html) = app.get(&location).await;
+    assert!(
+        String::from_utf8(html)
+            .unwrap()
+            .contains("The service was too busy to check your request")
+    );
+    drop(held);
+    let (_, location) = post_multipart(
+        &app,
+        &with(&valid_fields(), &[("action", "submit"), ("draft_id", &id)]),
+        None,
+    )
+    .await;
+    assert!(location.ends_with("/submitted"), "{location}");
+}

@@ -365,3 +365,139 @@ async fn a_normal_request_on_a_real_socket_is_unaffected() {
         .unwrap();
     assert_eq!(read_response(&mut stream).await.status, 200);
 }
+
+/// The finding codes of a report, with their paths.
+fn findings(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_validation_gets_the_rules_not_the_mailbox_directory_and_is_rate_limited() {
+    let app = TestApp::with_limits(LimitSettings {
+        anonymous_validation_burst: 3,
+        anonymous_validation_every: Duration::from_secs(60),
+        ..LimitSettings::default()
+    })
+    .await;
+    let mut request = delegated_request();
+    request["mailboxes"] = serde_json::json!([
+        "ward8.referrals@nhs.net",
+        "demo.outpatients.rj1@nhs.net",
+        "demo.person.rx1@nhs.net"
+    ]);
+    let body = request.to_string();
+    let (response, report) = app
+        .post_json("/api/v1/registrations/validate", body.clone())
+        .await;
+    assert_eq!(response.status(), 200);
+    let anonymous = findings(&report);
+    assert!(
+        anonymous.contains(&("mailboxes".into(), "mailbox.directory_not_consulted".into())),
+        "{anonymous:?}"
+    );
+    // Nothing says which address is a mailbox, whose, or whether a person's.
+    for code in [
+        "mailbox.unknown",
+        "mailbox.other_organisation",
+        "mailbox.personal_for_app_only",
+    ] {
+        assert!(
+            !anonymous.iter().any(|(_, c)| c == code),
+            "{code}: {anonymous:?}"
+        );
+    }
+    assert!(!report.to_string().contains("GUY'S"), "{report}");
+
+    // Signed in, the same request is checked against the directory.
+    let reviewer = app
+        .sign_in_as("reviewer@nhs.net", server::identity::Role::Reviewer, None)
+        .await;
+    let signed_in = |body: String| {
+        axum::http::Request::post("/api/v1/registrations/validate")
+            .header("content-type", "application/json")
+            .header("cookie", &reviewer.cookie)
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let (response, bytes) = app.send(signed_in(body.clone())).await;
+    assert_eq!(response.status(), 200);
+    let known = findings(&serde_json::from_slice(&bytes).unwrap());
+    assert!(
+        known.contains(&("mailboxes[0]".into(), "mailbox.unknown".into())),
+        "{known:?}"
+    );
+    assert!(
+        known.contains(&("mailboxes[1]".into(), "mailbox.other_organisation".into())),
+        "{known:?}"
+    );
+
+    // Three anonymous checks from one address, then 429 with Retry-After.
+    for _ in 0..2 {
+        let (response, _) = app
+            .post_json("/api/v1/registrations/validate", body.clone())
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+    let (response, error) = app
+        .post_json("/api/v1/registrations/validate", body.clone())
+        .await;
+    assert_eq!(response.status(), 429);
+    assert_eq!(error["error"], "rate_limited");
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // A signed-in caller is not limited by it.
+    for _ in 0..5 {
+        let (response, _) = app.send(signed_in(body.clone())).await;
+        assert_eq!(response.status(), 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_past_its_slots_is_answered_503_not_queued_without_end() {
+    let app = TestApp::with_limits(LimitSettings {
+        validation_wait: Duration::from_millis(100),
+        ..LimitSettings::default()
+    })
+    .await;
+    let held: Vec<_> = (0..app.state.limits.settings.max_validations)
+        .map(|_| {
+            app.state
+                .limits
+                .validation
+                .clone()
+                .try_acquire_owned()
+                .unwrap()
+        })
+        .collect();
+    let (response, error) = app
+        .post_json(
+            "/api/v1/registrations/validate",
+            delegated_request().to_string(),
+        )
+        .await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(error["error"], "busy");
+    assert_eq!(response.headers()["retry-after"], "2");
+    drop(held);
+    let (response, _) = app
+        .post_json(
+            "/api/v1/registrations/validate",
+            delegated_request().to_string(),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+}

@@ -413,9 +413,12 @@ async fn desk_with_records(dir: &Path, count: usize) -> Vec<String> {
     let data = dir.join("data");
     let url = format!("sqlite://{}", data.join("appreg.sqlite").display());
     let pool = server::store::open(&url).await.unwrap();
-    let directory = server::store::directory::ServerDirectory::load(&pool)
-        .await
-        .unwrap();
+    let directory = std::sync::Arc::new(
+        server::store::directory::ServerDirectory::load(&pool)
+            .await
+            .unwrap(),
+    );
+    let limits = server::limits::Limits::default();
     let keys = signing::KeyRing::open(&pool, &data.join("keys"), "http://127.0.0.1:3000")
         .await
         .unwrap();
@@ -430,6 +433,7 @@ async fn desk_with_records(dir: &Path, count: usize) -> Vec<String> {
                 registrations::Desk {
                     pool: &pool,
                     directory: &directory,
+                    limits: &limits,
                     keys: &keys,
                     mailer: &mailer,
                     writer: &writer,

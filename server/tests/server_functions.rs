@@ -88,6 +88,7 @@ async fn world() -> World {
         OffsetDateTime::now_utc(),
     )
     .await
+    .unwrap()
     .unwrap();
     World {
         app,

@@ -34,6 +34,7 @@ async fn app_with_accounts() -> TestApp {
 
 /// The same, with these limits.
 async fn app_with_accounts_and(limits: LimitSettings) -> TestApp {
+    install_log_capture();
     let app = TestApp::with_limits(limits).await;
     add_account(
         &app,
@@ -590,24 +591,31 @@ impl std::io::Write for ThisThread {
     }
 }
 
-/// Captures every log line this thread writes until the guard is dropped.
+/// Installs, once per test binary and before any test has logged, one process-wide subscriber
+/// whose filter asks per event whether the logging thread is capturing ([`capture_logs`]).
 ///
-/// One process-wide subscriber, installed once, whose filter asks per event whether the thread
-/// is capturing. A thread-local `set_default` is not enough: while other tests of this binary
-/// run on other threads, `tracing` may cache "never" for a callsite (its interest is computed
-/// with whichever dispatcher the registering thread has), and the line is then lost.
-fn capture_logs() -> (Captured, impl Drop) {
+/// A thread-local `set_default` is not enough, nor a global subscriber installed midway: while
+/// other tests of this binary log on other threads, `tracing` may cache "never" for a callsite
+/// registered before the subscriber (or racing with it), and that line is then lost.
+fn install_log_capture() {
     use tracing_subscriber::prelude::*;
     static INSTALL: std::sync::Once = std::sync::Once::new();
     INSTALL.call_once(|| {
         let layer = tracing_subscriber::fmt::layer()
             .with_ansi(false)
             .with_writer(|| ThisThread)
-            .with_filter(tracing_subscriber::filter::filter_fn(|_| {
+            // A dynamic filter: asked per event, never cached per callsite (a plain `filter_fn`
+            // is asked once per callsite, on whichever thread registers it).
+            .with_filter(tracing_subscriber::filter::dynamic_filter_fn(|_, _| {
                 CAPTURING.with(|capturing| capturing.borrow().is_some())
             }));
         tracing_subscriber::registry().with(layer).init();
     });
+}
+
+/// Captures every log line this thread writes until the guard is dropped.
+fn capture_logs() -> (Captured, impl Drop) {
+    install_log_capture();
     let captured = Captured::default();
     CAPTURING.with(|capturing| *capturing.borrow_mut() = Some(captured.clone()));
     struct Stop;

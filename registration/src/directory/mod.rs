@@ -81,10 +81,11 @@ pub trait MailboxDirectory {
 /// The reference data one validation consults.
 #[derive(Clone, Copy)]
 pub struct Directory<'a> {
-    /// Organisations by ODS code.
+    /// Organisations by ODS code (public data: the ODS publishes it).
     pub organisations: &'a dyn OrganisationDirectory,
-    /// Mailboxes by address.
-    pub mailboxes: &'a dyn MailboxDirectory,
+    /// Mailboxes by address, or `None` when the caller may not learn who owns which mailbox
+    /// (an anonymous caller): the mailbox rules then check only what the request itself shows.
+    pub mailboxes: Option<&'a dyn MailboxDirectory>,
 }
 
 impl<'a> Directory<'a> {
@@ -92,7 +93,16 @@ impl<'a> Directory<'a> {
     pub fn new<T: OrganisationDirectory + MailboxDirectory>(source: &'a T) -> Self {
         Directory {
             organisations: source,
-            mailboxes: source,
+            mailboxes: Some(source),
+        }
+    }
+
+    /// The organisations of `source`, without its mailboxes: for callers who are told the rules
+    /// but not the directory (whether an address is a mailbox, whose, and whether a person's).
+    pub fn organisations_only<T: OrganisationDirectory>(source: &'a T) -> Self {
+        Directory {
+            organisations: source,
+            mailboxes: None,
         }
     }
 }

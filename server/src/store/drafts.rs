@@ -14,6 +14,35 @@ use time::OffsetDateTime;
 /// The length of a draft id: 16 random bytes in URL-safe base64 without padding.
 pub const DRAFT_ID_CHARS: usize = 22;
 
+/// The most drafts one organisation keeps: enough for every application an organisation works
+/// on at once, few enough that no one can fill the database through the form.
+pub const MAX_DRAFTS_PER_ORGANISATION: i64 = 50;
+
+/// The largest draft stored (its JSON, certificates included): ten certificates of the largest
+/// size the form takes, and a full form's text, fit.
+pub const MAX_DRAFT_BYTES: usize = 1024 * 1024;
+
+/// Why a draft was not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DraftRefused {
+    /// The organisation already keeps [`MAX_DRAFTS_PER_ORGANISATION`] drafts.
+    #[error("the organisation already keeps the most drafts allowed")]
+    TooMany,
+    /// The draft is over [`MAX_DRAFT_BYTES`].
+    #[error("the draft is larger than the most allowed")]
+    TooLarge,
+}
+
+/// The draft as stored, or why it is too large to be.
+fn body_of(draft: &RegistrationDraft) -> anyhow::Result<Result<String, DraftRefused>> {
+    let body = serde_json::to_string(draft)?;
+    Ok(if body.len() > MAX_DRAFT_BYTES {
+        Err(DraftRefused::TooLarge)
+    } else {
+        Ok(body)
+    })
+}
+
 /// A draft as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredDraft {
@@ -71,15 +100,20 @@ pub fn is_draft_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Stores a new draft for `owner` and returns its id.
+/// Stores a new draft for `owner` and returns its id, unless the draft is too large or the
+/// organisation already keeps the most drafts allowed (checked in the same statement as the
+/// insert, so two tabs at once cannot both pass).
 pub async fn create(
     pool: &SqlitePool,
     draft: &RegistrationDraft,
     checked: bool,
     owner: &DraftOwner,
     now: OffsetDateTime,
-) -> anyhow::Result<String> {
-    let body = serde_json::to_string(draft)?;
+) -> anyhow::Result<Result<String, DraftRefused>> {
+    let body = match body_of(draft)? {
+        Ok(body) => body,
+        Err(refused) => return Ok(Err(refused)),
+    };
     let at = timestamp(now);
     // 128 random bits do not collide in practice; the retry only keeps a freak collision from
     // becoming an error page.
@@ -87,7 +121,8 @@ pub async fn create(
         let id = new_id()?;
         let result = sqlx::query(
             "INSERT INTO draft (id, body, checked, created_at, updated_at, ods_code, created_by, reference)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?
+             WHERE (SELECT COUNT(*) FROM draft WHERE ods_code IS ?) < ?",
         )
         .bind(&id)
         .bind(&body)
@@ -97,10 +132,13 @@ pub async fn create(
         .bind(&owner.ods_code)
         .bind(&owner.created_by)
         .bind(&owner.reference)
+        .bind(&owner.ods_code)
+        .bind(MAX_DRAFTS_PER_ORGANISATION)
         .execute(pool)
         .await;
         match result {
-            Ok(_) => return Ok(id),
+            Ok(done) if done.rows_affected() == 1 => return Ok(Ok(id)),
+            Ok(_) => return Ok(Err(DraftRefused::TooMany)),
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() => continue,
             Err(error) => return Err(error.into()),
         }
@@ -176,22 +214,40 @@ pub async fn list_for(pool: &SqlitePool, ods_code: &str) -> anyhow::Result<Vec<D
         .collect()
 }
 
-/// Replaces a draft's content; false when there is no draft with this id.
+/// Replaces a draft's content; `Ok(false)` when there is no draft with this id.
 pub async fn update(
     pool: &SqlitePool,
     id: &str,
     draft: &RegistrationDraft,
     checked: bool,
     now: OffsetDateTime,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Result<bool, DraftRefused>> {
     if !is_draft_id(id) {
-        return Ok(false);
+        return Ok(Ok(false));
     }
+    let body = match body_of(draft)? {
+        Ok(body) => body,
+        Err(refused) => return Ok(Err(refused)),
+    };
     let result = sqlx::query("UPDATE draft SET body = ?, checked = ?, updated_at = ? WHERE id = ?")
-        .bind(serde_json::to_string(draft)?)
+        .bind(body)
         .bind(i64::from(checked))
         .bind(timestamp(now))
         .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(Ok(result.rows_affected() == 1))
+}
+
+/// Deletes the draft `id` if it belongs to `ods_code`'s organisation; false otherwise (no such
+/// draft, or another organisation's: answered alike).
+pub async fn delete_for(pool: &SqlitePool, ods_code: &str, id: &str) -> anyhow::Result<bool> {
+    if !is_draft_id(id) {
+        return Ok(false);
+    }
+    let result = sqlx::query("DELETE FROM draft WHERE id = ? AND ods_code = ?")
+        .bind(id)
+        .bind(ods_code.to_ascii_uppercase())
         .execute(pool)
         .await?;
     Ok(result.rows_affected() == 1)

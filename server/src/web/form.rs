@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use registration::draft::{DraftList, FormAction};
-use registration::limits::MAX_CERTIFICATE_BYTES;
+use registration::limits::{MAX_CERTIFICATE_BYTES, MAX_CERTIFICATES};
 use registration::rules::certificate::{self, RefusedUpload};
 use registration::{
     CertificateUpload, Contact, DraftPermission, DraftRedirectUri, RegistrationDraft,
@@ -29,7 +29,7 @@ use super::AppState;
 use super::body::BodyError;
 use crate::identity::{LocalAdminOf, SignedIn, csrf, require_any_local_admin};
 use crate::registrations::{self, SubmitError};
-use crate::store::drafts::{self, DraftOwner};
+use crate::store::drafts::{self, DraftOwner, DraftRefused};
 
 /// The highest row number a form may post (`mailboxes[1000]`); beyond it the post is refused.
 pub const MAX_ROW_INDEX: usize = 1000;
@@ -74,7 +74,15 @@ pub async fn register(
         }
     };
     match handle(&state, &admin, posted, input.uploads, now).await {
-        Ok(location) => Redirect::to(&location).into_response(),
+        Ok(Ok(location)) => Redirect::to(&location).into_response(),
+        Ok(Err(Unsaved::TooManyDrafts)) => plain(
+            StatusCode::CONFLICT,
+            "Your organisation already has 50 draft requests, the most the desk keeps, so this form could not be saved. Go back (your answers are still in the form), open Your requests in another tab, delete drafts you no longer need, then save again.",
+        ),
+        Ok(Err(Unsaved::TooLarge)) => plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "This form is larger than 1 MiB, the most a draft can hold, so it could not be saved. Go back (your answers are still in the form) and shorten the longest answers or remove rows you do not need.",
+        ),
         Err(error) => {
             // The error names the failing operation only: no field value reaches the log.
             tracing::error!(error = %error, "the registration form could not be saved");
@@ -132,6 +140,53 @@ pub async fn revise(
         }
     }
 }
+
+/// `POST /register/{draft_id}/delete` with the session's `csrf_token`: deletes one of the
+/// organisation's drafts and goes back to "Your requests", which says so.
+pub async fn delete_draft(
+    State(state): State<AppState>,
+    Path(draft_id): Path<String>,
+    signed_in: Option<SignedIn>,
+    request: Request<Body>,
+) -> Response {
+    let Some(signed_in) = signed_in else {
+        return Redirect::to(&app::backend::sign_in_path("/requests")).into_response();
+    };
+    let Ok(admin) = require_any_local_admin(&signed_in.identity) else {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "Only the organisation's Local Administrators can delete its drafts.",
+        );
+    };
+    let fields = match urlencoded_fields(request, SMALL_FORM_LIMIT, "The form is too large.").await
+    {
+        Ok(fields) => fields,
+        Err(refusal) => return refusal,
+    };
+    if !csrf::field_matches(&fields, &signed_in) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "This page has expired (your session changed since it was loaded). Go back, reload the page and try again.",
+        );
+    }
+    match drafts::delete_for(&state.pool, admin.ods_code(), &draft_id).await {
+        Ok(true) => Redirect::to("/requests?deleted=1").into_response(),
+        Ok(false) => plain(
+            StatusCode::NOT_FOUND,
+            "There is no such draft: it may have been deleted or submitted already. Go to Your requests to see your drafts.",
+        ),
+        Err(error) => {
+            tracing::error!(error = %format!("{error:#}"), "a draft could not be deleted");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, the draft could not be deleted. Please try again.",
+            )
+        }
+    }
+}
+
+/// The largest body of a form post that carries only a token and a button.
+const SMALL_FORM_LIMIT: usize = 16 * 1024;
 
 /// The fields of a URL-encoded form post of at most `limit` bytes; otherwise a plain-text 415 or
 /// 413 (`too_large` says what to do).
@@ -313,6 +368,14 @@ async fn read_multipart(mut multipart: Multipart) -> Result<FormInput, Refusal> 
     Ok(input)
 }
 
+/// What became of a post that could not end in a redirect to the form.
+enum Unsaved {
+    /// The organisation keeps the most drafts allowed (409).
+    TooManyDrafts,
+    /// The form's text alone is over the draft size limit (413).
+    TooLarge,
+}
+
 /// Saves, applies the action and returns the redirect's location.
 async fn handle(
     state: &AppState,
@@ -320,7 +383,7 @@ async fn handle(
     posted: Posted,
     uploads: Vec<Upload>,
     now: OffsetDateTime,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<Result<String, Unsaved>> {
     // Another organisation's draft id is treated as no draft: what was posted becomes a new
     // draft of the administrator's own organisation.
     let existing = match posted.draft_id.as_deref() {
@@ -335,13 +398,21 @@ async fn handle(
         draft.certificates = stored.draft.certificates.clone();
         checked = stored.checked;
     }
+    let kept_before = draft.certificates.len();
     let mut refused = None;
+    let mut busy = false;
     for upload in uploads {
-        match accept_upload(upload, now) {
-            Ok(certificate) => draft.certificates.push(certificate),
-            Err(reason) => {
+        if draft.certificates.len() >= MAX_CERTIFICATES {
+            refused.get_or_insert(RefusedUpload::TooMany);
+            continue;
+        }
+        match accept_upload(state, upload, now).await {
+            Ok(Ok(certificate)) => draft.certificates.push(certificate),
+            Ok(Err(reason)) => {
                 refused.get_or_insert(reason);
             }
+            // Not checked, so not kept; the page asks for it again.
+            Err(crate::validation::Busy) => busy = true,
         }
     }
 
@@ -353,6 +424,7 @@ async fn handle(
     let mut not_awaiting_changes = false;
     if action == Some(FormAction::Submit)
         && refused.is_none()
+        && !busy
         && let Some(request) = draft.to_request().request
     {
         let desk = state.desk();
@@ -362,7 +434,10 @@ async fn handle(
         };
         match submitted {
             Ok(submitted) => {
-                return Ok(format!("/registrations/{}/submitted", submitted.reference));
+                return Ok(Ok(format!(
+                    "/registrations/{}/submitted",
+                    submitted.reference
+                )));
             }
             Err(SubmitError::Invalid(_)) => {}
             // A revision whose request was decided (or revised) meanwhile: the draft is kept
@@ -370,13 +445,18 @@ async fn handle(
             Err(SubmitError::NotAwaitingChanges(_) | SubmitError::NotFound) => {
                 not_awaiting_changes = true;
             }
+            // Every validation slot was busy: the draft is kept, the page asks to try again.
+            Err(SubmitError::Busy) => busy = true,
             Err(SubmitError::WrongOrganisation) => {
                 anyhow::bail!("a draft's ODS code was not its administrator's organisation")
+            }
+            Err(SubmitError::DraftRefused(refusal)) => {
+                anyhow::bail!("submitting a draft refused a draft: {refusal}")
             }
             Err(SubmitError::Store(error)) => return Err(error),
         }
     }
-    if matches!(action, Some(FormAction::Check | FormAction::Submit)) {
+    if matches!(action, Some(FormAction::Check | FormAction::Submit)) && !busy {
         checked = true;
     }
 
@@ -387,37 +467,72 @@ async fn handle(
             .as_ref()
             .and_then(|stored| stored.owner.reference.clone()),
     };
-    let id = match existing {
-        Some(stored) => {
-            if !drafts::update(&state.pool, &stored.id, &draft, checked, now).await? {
-                // Deleted between load and update (submitted in another tab): keep what was typed.
-                drafts::create(&state.pool, &draft, checked, &owner, now).await?
-            } else {
-                stored.id
-            }
-        }
-        None => drafts::create(&state.pool, &draft, checked, &owner, now).await?,
+    let mut saved = save(state, existing.as_ref(), &draft, checked, &owner, now).await?;
+    if saved == Err(DraftRefused::TooLarge) && draft.certificates.len() > kept_before {
+        // This post's uploads made the draft too large: keep everything typed, not them.
+        draft.certificates.truncate(kept_before);
+        refused = Some(RefusedUpload::DraftFull);
+        saved = save(state, existing.as_ref(), &draft, checked, &owner, now).await?;
+    }
+    let id = match saved {
+        Ok(id) => id,
+        Err(DraftRefused::TooMany) => return Ok(Err(Unsaved::TooManyDrafts)),
+        Err(DraftRefused::TooLarge) => return Ok(Err(Unsaved::TooLarge)),
     };
-    Ok(location(
+    Ok(Ok(location(
         &id,
         action.as_ref(),
         refused,
-        not_awaiting_changes,
-    ))
+        Notice {
+            not_awaiting_changes,
+            busy,
+        },
+    )))
+}
+
+/// Stores the draft: over `existing`, or as a new draft (also when `existing` was deleted
+/// meanwhile, e.g. submitted in another tab, so that what was typed is kept).
+async fn save(
+    state: &AppState,
+    existing: Option<&drafts::StoredDraft>,
+    draft: &RegistrationDraft,
+    checked: bool,
+    owner: &DraftOwner,
+    now: OffsetDateTime,
+) -> anyhow::Result<Result<String, DraftRefused>> {
+    if let Some(stored) = existing {
+        match drafts::update(&state.pool, &stored.id, draft, checked, now).await? {
+            Ok(true) => return Ok(Ok(stored.id.clone())),
+            Ok(false) => {}
+            Err(refused) => return Ok(Err(refused)),
+        }
+    }
+    drafts::create(&state.pool, draft, checked, owner, now).await
+}
+
+/// What the form page says besides its findings, after a post.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Notice {
+    /// A revision could not be submitted because its request no longer waits for changes.
+    not_awaiting_changes: bool,
+    /// Submit found every validation slot busy: nothing was checked, the draft was saved.
+    busy: bool,
 }
 
 /// Where the browser goes after the draft `id` was saved with `action` applied.
-/// `not_awaiting_changes`: a revision could not be submitted because its request no longer
-/// waits for changes (the page explains).
 fn location(
     id: &str,
     action: Option<&FormAction>,
     refused: Option<RefusedUpload>,
-    not_awaiting_changes: bool,
+    notice: Notice,
 ) -> String {
     let mut query = Vec::new();
     let mut fragment = None;
     match action {
+        // Nothing was checked: the page says why, at its top.
+        Some(FormAction::Check | FormAction::Submit) if notice.busy => {
+            fragment = Some("busy".to_string());
+        }
         Some(FormAction::Check | FormAction::Submit) => {
             query.push("checked=1");
             fragment = Some("error-summary".to_string());
@@ -435,8 +550,11 @@ fn location(
     if let Some(refused) = refused.as_deref() {
         query.push(refused);
     }
-    if not_awaiting_changes {
+    if notice.not_awaiting_changes {
         query.push("not_awaiting_changes=1");
+    }
+    if notice.busy {
+        query.push("busy=1");
     }
     let mut location = format!("/register/{id}");
     if !query.is_empty() {
@@ -455,11 +573,16 @@ fn section_id(list: DraftList) -> String {
     list.name().replace('_', "-")
 }
 
-/// Turns an uploaded file into a draft certificate, or says why it was refused. A refused
-/// file's bytes are dropped here and go nowhere else.
-fn accept_upload(upload: Upload, now: OffsetDateTime) -> Result<CertificateUpload, RefusedUpload> {
+/// Turns an uploaded file into a draft certificate, or says why it was refused: only a file in
+/// which a certificate was found is kept. A refused file's bytes are dropped here and go nowhere
+/// else. The check (parsing, RSA) runs on the blocking pool like every validation.
+async fn accept_upload(
+    state: &AppState,
+    upload: Upload,
+    now: OffsetDateTime,
+) -> Result<Result<CertificateUpload, RefusedUpload>, crate::validation::Busy> {
     let (file_name, bytes) = match upload {
-        Upload::TooLarge => return Err(RefusedUpload::TooLarge),
+        Upload::TooLarge => return Ok(Err(RefusedUpload::TooLarge)),
         Upload::File { file_name, bytes } => (file_name, bytes),
     };
     let candidate = CertificateUpload {
@@ -467,12 +590,15 @@ fn accept_upload(upload: Upload, now: OffsetDateTime) -> Result<CertificateUploa
         content_base64: STANDARD.encode(&bytes),
     };
     drop(bytes);
-    let mut findings = Vec::new();
-    certificate::check(std::slice::from_ref(&candidate), now, &mut findings);
-    match RefusedUpload::from_findings(&findings) {
-        Some(refusal) => Err(refusal),
-        None => Ok(candidate),
-    }
+    crate::validation::on_pool(&state.limits, move || {
+        let mut findings = Vec::new();
+        certificate::check(std::slice::from_ref(&candidate), now, &mut findings);
+        match RefusedUpload::of(&findings) {
+            Some(refusal) => Err(refusal),
+            None => Ok(candidate),
+        }
+    })
+    .await
 }
 
 /// A row number over [`MAX_ROW_INDEX`].
@@ -647,7 +773,7 @@ mod tests {
     fn redirects_each_action_to_its_place() {
         let id = "abc";
         assert_eq!(
-            location(id, Some(&FormAction::Check), None, false),
+            location(id, Some(&FormAction::Check), None, Notice::default()),
             "/register/abc?checked=1#error-summary"
         );
         assert_eq!(
@@ -655,7 +781,7 @@ mod tests {
                 id,
                 Some(&FormAction::Save),
                 Some(RefusedUpload::PrivateKey),
-                false
+                Notice::default()
             ),
             "/register/abc?saved=1&refused=private_key"
         );
@@ -664,7 +790,7 @@ mod tests {
                 id,
                 Some(&FormAction::Remove(DraftList::Contacts, 0)),
                 None,
-                false
+                Notice::default()
             ),
             "/register/abc#contacts"
         );
@@ -673,13 +799,25 @@ mod tests {
                 id,
                 Some(&FormAction::Add(DraftList::RedirectUris)),
                 None,
-                false
+                Notice::default()
             ),
             "/register/abc#redirect-uris"
         );
         assert_eq!(
-            location(id, None, Some(RefusedUpload::TooLarge), false),
+            location(id, None, Some(RefusedUpload::TooLarge), Notice::default()),
             "/register/abc?refused=too_large"
+        );
+        assert_eq!(
+            location(
+                id,
+                Some(&FormAction::Submit),
+                None,
+                Notice {
+                    busy: true,
+                    ..Notice::default()
+                }
+            ),
+            "/register/abc?busy=1#busy"
         );
     }
 }

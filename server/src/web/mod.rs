@@ -54,6 +54,7 @@ impl AppState {
         crate::registrations::Desk {
             pool: &self.pool,
             directory: &self.directory,
+            limits: &self.limits,
             keys: &self.keys,
             mailer: &self.mailer,
             writer: &self.writer,
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-in", post(sign_in::sign_in))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/requests/{reference}/revise", post(form::revise))
+        .route("/register/{draft_id}/delete", post(form::delete_draft))
         .route("/review/{reference}/decisions", post(review_pages::decide))
         .leptos_routes_with_context(
             &state,

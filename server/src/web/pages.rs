@@ -8,6 +8,7 @@ use app::backend::{
     Viewer,
 };
 use registration::directory::OrganisationDirectory;
+use registration::rules::certificate;
 use registration::{Directory, RegistrationDraft, validate_draft};
 use time::OffsetDateTime;
 
@@ -129,13 +130,32 @@ impl Backend for PagesBackend {
                     }),
                 None => None,
             };
-            let report = show_findings.then(|| {
-                validate_draft(&draft, Directory::new(self.state.directory.as_ref()), now)
-            });
+            // Validation is CPU work: on the blocking pool (`crate::validation`). The kept
+            // certificates' details are made there too, so that rendering never validates.
+            // When every slot is busy, the page still shows everything typed, without findings
+            // or certificate details (the busy notice, if any, comes from the form's redirect).
+            let (report, certificates) = if show_findings || !draft.certificates.is_empty() {
+                let directory = std::sync::Arc::clone(&self.state.directory);
+                let draft = draft.clone();
+                crate::validation::on_pool(&self.state.limits, move || {
+                    let report = show_findings
+                        .then(|| validate_draft(&draft, Directory::new(&*directory), now));
+                    let certificates = match &report {
+                        Some(report) => report.certificates.clone(),
+                        None => certificate::check(&draft.certificates, now, &mut Vec::new()),
+                    };
+                    (report, certificates)
+                })
+                .await
+                .unwrap_or_default()
+            } else {
+                (None, Vec::new())
+            };
             Ok(AdminAccess::Page(FormPage {
                 draft_id,
                 draft,
                 report,
+                certificates,
                 now: now.unix_timestamp(),
                 organisation: self.organisation(&admin),
                 revision,
@@ -219,6 +239,7 @@ impl Backend for PagesBackend {
                         updated_at: draft.updated_at,
                     })
                     .collect(),
+                csrf_token: signed_in.session.csrf_token().to_string(),
             }))
         })
     }

@@ -224,10 +224,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for IdleTimeout<S> {
     }
 }
 
-/// The peer address of a request served by [`serve`] (tests calling the router directly have none).
-pub fn peer(request: &http::request::Parts) -> Option<SocketAddr> {
-    request
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(address)| *address)
+/// The client's address of a request served by [`serve`]; `0.0.0.0` when there is none (tests
+/// calling the router directly), so that such requests share one key.
+pub fn client_ip(extensions: &http::Extensions) -> std::net::IpAddr {
+    extensions.get::<ConnectInfo<SocketAddr>>().map_or(
+        std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        |ConnectInfo(address)| address.ip(),
+    )
 }

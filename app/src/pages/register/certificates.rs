@@ -111,7 +111,7 @@ pub fn Certificates(refused: Option<Finding>) -> AnyView {
                 let path = format!("certificates[{index}]");
                 let summary = {
                     let path = path.clone();
-                    move || state.live.with(|r| r.certificates.iter().find(|c| c.path == path).cloned())
+                    move || state.certificates.with(|all| all.iter().find(|c| c.path == path).cloned())
                 };
                 let file_name = upload.file_name.clone();
                 view! {
@@ -209,7 +209,7 @@ fn preview_upload(event: leptos::ev::Event, preview: RwSignal<Option<Preview>>) 
             now,
             &mut findings,
         );
-        if registration::rules::certificate::RefusedUpload::from_findings(&findings).is_some() {
+        if registration::rules::certificate::RefusedUpload::of(&findings).is_some() {
             input.set_value("");
         }
         preview.set(Some((file.name(), findings, summaries.into_iter().next())));

@@ -39,6 +39,7 @@ pub fn RegisterPage() -> AnyView {
         |(draft_id, checked, here)| load_form(draft_id, checked, here),
     );
     let not_awaiting_changes = move || query.read().get("not_awaiting_changes").is_some();
+    let busy = move || query.read().get("busy").is_some();
     let saved = move || query.read().get("saved").is_some();
     let refused = move || {
         query
@@ -51,7 +52,7 @@ pub fn RegisterPage() -> AnyView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(AdminAccess::Page(page)) => view! {
-                        <RegistrationForm page saved=saved() refused=refused() not_awaiting_changes=not_awaiting_changes() />
+                        <RegistrationForm page saved=saved() refused=refused() not_awaiting_changes=not_awaiting_changes() busy=busy() />
                     }.into_any(),
                     Ok(refused) => view! { <Refused access=refused /> }.into_any(),
                     Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
@@ -79,11 +80,16 @@ fn RegistrationForm(
     saved: bool,
     refused: Option<RefusedUpload>,
     not_awaiting_changes: bool,
+    busy: bool,
 ) -> AnyView {
     let now = OffsetDateTime::from_unix_timestamp(page.now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let state = FormState::new(page.draft, page.report, now, |draft, now| {
-        validate_draft(draft, Directory::new(EmbeddedDirectory::get()), now)
-    });
+    let state = FormState::new(
+        page.draft,
+        page.report,
+        page.certificates,
+        now,
+        |draft, now| validate_draft(draft, Directory::new(EmbeddedDirectory::get()), now),
+    );
     provide_context(state);
     Effect::new(move |_| state.hydrated.set(true));
     let refused = refused.map(|r| r.finding("certificates"));
@@ -94,6 +100,7 @@ fn RegistrationForm(
         <div class="nhsuk-grid-row">
             <div class="nhsuk-grid-column-full">
                 {not_awaiting_changes.then(|| view! { <NotAwaitingChangesBanner revision=page.revision.clone() /> })}
+                {busy.then(|| view! { <BusyBanner /> })}
                 {saved.then(|| view! { <SavedBanner draft_id=page.draft_id.clone().unwrap_or_default() /> })}
                 <ErrorSummary refused=refused.clone() />
                 <h1>"Request an application registration"</h1>
@@ -144,6 +151,9 @@ fn RegistrationForm(
                         <ActionButton action="save" secondary=true>"Save draft"</ActionButton>
                     </div>
                 </form>
+                {page.draft_id.clone().map(|draft_id| view! {
+                    <DeleteDraft draft_id csrf_token=page.csrf_token.clone() />
+                })}
             </div>
         </div>
     }
@@ -271,6 +281,33 @@ fn NotAwaitingChangesBanner(revision: Option<Revision>) -> AnyView {
                 <p><a href=link>"See the request's status"</a></p>
             </div>
         </div>
+    }
+    .into_any()
+}
+
+/// The desk was too busy to check the request (or an uploaded file) this time.
+#[component]
+fn BusyBanner() -> AnyView {
+    view! {
+        <div class="nhsuk-error-summary" id="busy" aria-labelledby="busy-title" role="alert" tabindex="-1">
+            <h2 class="nhsuk-error-summary__title" id="busy-title">"The service was too busy to check your request"</h2>
+            <div class="nhsuk-error-summary__body">
+                <p>"Your answers are saved in this draft, but nothing was checked or submitted, and a file you uploaded was not kept. Wait a few seconds, then upload the file again or press the button again."</p>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// Deletes this draft (a form of its own: it cannot sit inside the registration form).
+#[component]
+fn DeleteDraft(draft_id: String, csrf_token: String) -> AnyView {
+    view! {
+        <form method="post" action=format!("/register/{draft_id}/delete") id="delete-draft" class="appreg-delete-draft">
+            <input type="hidden" name="csrf_token" value=csrf_token />
+            <p class="nhsuk-body-s">"If you no longer need this draft, you can delete it. Deleting cannot be undone."</p>
+            <button class="nhsuk-button nhsuk-button--warning nhsuk-button--small" type="submit" data-module="nhsuk-button">"Delete draft"</button>
+        </form>
     }
     .into_any()
 }

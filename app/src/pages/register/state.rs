@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use leptos::prelude::*;
-use registration::{Finding, RegistrationDraft, Severity, ValidationReport};
+use registration::{CertificateSummary, Finding, RegistrationDraft, Severity, ValidationReport};
 use time::OffsetDateTime;
 
 /// The draft being edited, the findings to show, and what the person has touched.
@@ -11,8 +11,6 @@ use time::OffsetDateTime;
 pub struct FormState {
     /// The form's content as typed so far.
     pub draft: RwSignal<RegistrationDraft>,
-    /// The `registration` rules' report on the draft, recomputed in the browser as it changes.
-    pub live: Memo<ValidationReport>,
     /// The findings the page shows now.
     pub shown: Memo<Vec<Finding>>,
     /// Field paths the person has typed in (their findings show as they type; shown while
@@ -26,6 +24,8 @@ pub struct FormState {
     pub checked: bool,
     /// The instant the rules judge by (the server's clock when the page was made).
     pub now: OffsetDateTime,
+    /// The kept certificates' details: the server's until the form is edited, then the live ones.
+    pub certificates: Memo<Vec<CertificateSummary>>,
 }
 
 impl FormState {
@@ -34,6 +34,7 @@ impl FormState {
     pub fn new(
         draft: RegistrationDraft,
         server_report: Option<ValidationReport>,
+        server_certificates: Vec<CertificateSummary>,
         now: OffsetDateTime,
         live: impl Fn(&RegistrationDraft, OffsetDateTime) -> ValidationReport + Send + Sync + 'static,
     ) -> FormState {
@@ -61,9 +62,16 @@ impl FormState {
                 })
             }
         });
+        let certificates = Memo::new(move |_| {
+            if dirty.get() {
+                live.with(|r| r.certificates.clone())
+            } else {
+                server_certificates.clone()
+            }
+        });
         FormState {
+            certificates,
             draft,
-            live,
             shown,
             touched,
             dirty,

@@ -26,11 +26,12 @@ pub fn RequestsListPage() -> impl IntoView {
         },
         load_requests,
     );
+    let deleted = move || query.read().get("deleted").is_some();
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(AdminAccess::Page(page)) => view! { <Requests page /> }.into_any(),
+                    Ok(AdminAccess::Page(page)) => view! { <Requests page deleted=deleted() /> }.into_any(),
                     Ok(refused) => view! { <Refused access=refused /> }.into_any(),
                     Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
                 }
@@ -40,7 +41,7 @@ pub fn RequestsListPage() -> impl IntoView {
 }
 
 #[component]
-fn Requests(page: RequestsPage) -> impl IntoView {
+fn Requests(page: RequestsPage, deleted: bool) -> impl IntoView {
     let pages = page.total.div_ceil(u64::from(page.per_page.max(1))).max(1) as u32;
     let previous = (page.page > 1).then(|| page.page - 1);
     let next = (page.page < pages).then(|| page.page + 1);
@@ -50,12 +51,22 @@ fn Requests(page: RequestsPage) -> impl IntoView {
         <PageTitle text="Your requests" />
         <div class="nhsuk-grid-row">
             <div class="nhsuk-grid-column-full">
+                {deleted.then(|| view! {
+                    <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="deleted-title" data-module="nhsuk-notification-banner">
+                        <div class="nhsuk-notification-banner__header">
+                            <h2 class="nhsuk-notification-banner__title" id="deleted-title">"Success"</h2>
+                        </div>
+                        <div class="nhsuk-notification-banner__content">
+                            <p class="nhsuk-notification-banner__heading">"The draft was deleted"</p>
+                        </div>
+                    </div>
+                })}
                 <span class="nhsuk-caption-l">{page.organisation.text()}</span>
                 <h1>"Your requests"</h1>
                 <a class="nhsuk-button" href="/register" role="button" draggable="false" data-module="nhsuk-button">"Make a new request"</a>
                 <h2 id="drafts-heading">"Drafts"</h2>
                 {if has_drafts {
-                    view! { <DraftsTable drafts=page.drafts.clone() /> }.into_any()
+                    view! { <DraftsTable drafts=page.drafts.clone() csrf_token=page.csrf_token.clone() /> }.into_any()
                 } else {
                     view! { <p id="no-drafts">"Your organisation has no drafts."</p> }.into_any()
                 }}
@@ -124,7 +135,7 @@ fn RequestsTable(requests: Vec<RequestRow>) -> impl IntoView {
 }
 
 #[component]
-fn DraftsTable(drafts: Vec<DraftRow>) -> impl IntoView {
+fn DraftsTable(drafts: Vec<DraftRow>, csrf_token: String) -> impl IntoView {
     view! {
         <table class="nhsuk-table" id="drafts">
             <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Your organisation's drafts"</caption>
@@ -134,23 +145,34 @@ fn DraftsTable(drafts: Vec<DraftRow>) -> impl IntoView {
                     <th scope="col" class="nhsuk-table__header">"Changes"</th>
                     <th scope="col" class="nhsuk-table__header">"Last saved"</th>
                     <th scope="col" class="nhsuk-table__header">"Status"</th>
+                    <th scope="col" class="nhsuk-table__header"><span class="nhsuk-u-visually-hidden">"Delete"</span></th>
                 </tr>
             </thead>
             <tbody class="nhsuk-table__body">
                 {drafts.into_iter().map(|row| {
+                    let csrf_token = csrf_token.clone();
                     let name = if row.application_name.trim().is_empty() {
                         "Untitled draft".to_string()
                     } else {
                         row.application_name.clone()
                     };
+                    let label = name.clone();
                     view! {
                         <tr class="nhsuk-table__row" data-draft=row.id.clone()>
                             <td class="nhsuk-table__cell">
-                                <a href=format!("/register/{}", row.id)>{name}<span class="nhsuk-u-visually-hidden">" (continue)"</span></a>
+                                <a href=format!("/register/{}", row.id)>{label}<span class="nhsuk-u-visually-hidden">" (continue)"</span></a>
                             </td>
                             <td class="nhsuk-table__cell">{row.reference.unwrap_or_else(|| "New request".to_string())}</td>
                             <td class="nhsuk-table__cell">{date_text(&row.updated_at)}</td>
                             <td class="nhsuk-table__cell"><StatusTag status="draft" /></td>
+                            <td class="nhsuk-table__cell">
+                                <form method="post" action=format!("/register/{}/delete", row.id) class="appreg-inline-form">
+                                    <input type="hidden" name="csrf_token" value=csrf_token />
+                                    <button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit" data-module="nhsuk-button">
+                                        "Delete"<span class="nhsuk-u-visually-hidden">{format!(" draft {name}")}</span>
+                                    </button>
+                                </form>
+                            </td>
                         </tr>
                     }
                 }).collect_view()}

@@ -44,6 +44,7 @@ crate::finding_codes! {
         KeyNotRsa => ("certificate.key_not_rsa", Error, "Microsoft Entra ID supports only RSA keys for certificate credentials; others fail at sign-in (AADSTS5002738 for ES256).", "Microsoft identity platform certificate credentials; Entra error codes (AADSTS5002738)"),
         KeyMalformed => ("certificate.key_malformed", Error, "The certificate's RSA key is not a valid encoding of a modulus and exponent.", "RFC 8017 §A.1.1; RFC 3279 §2.3.1"),
         RsaKeyTooSmall => ("certificate.rsa_key_too_small", Error, "Entra refuses RSA keys under 2048 bits at sign-in (AADSTS50032).", "Entra error codes (AADSTS50032); NIST SP 800-131A Rev. 2"),
+        RsaKeyTooLarge => ("certificate.rsa_key_too_large", Error, "Keys over 8192 bits go far beyond any current need (3072 bits gives 128-bit security) and make every check of them costly; the desk refuses them rather than spend the work.", "Desk rule (limits.rs MAX_RSA_BITS); NIST SP 800-57 Pt 1 Rev. 5 Table 2"),
         RsaExponentInvalid => ("certificate.rsa_exponent_invalid", Error, "An RSA public exponent that is even or below 3 cannot make a working key.", "RFC 8017 §3.1; CA/Browser Forum BR §6.1.6"),
         WeakSignatureHash => ("certificate.weak_signature_hash", Error, "MD2, MD4, MD5 and SHA-1 signatures can be forged by collision; the desk refuses them (a policy choice: Entra itself does not check).", "CA/Browser Forum BR §7.1.3.2; NIST SP 800-131A Rev. 2 §9"),
         BadSignature => ("certificate.bad_signature", Error, "A self-issued certificate is signed with its own key; a signature that does not verify means the file was altered or damaged.", "RFC 5280 §6.1 (self-issued certificates)"),
@@ -503,6 +504,15 @@ fn check_key(key: &KeyInfo<'_>, path: &str, out: &mut Vec<Finding>) -> (String, 
                     "Make a new RSA key pair of 2048 bits or more and a certificate for it, e.g. openssl req -x509 -newkey rsa:2048 -sha256 -days 365 -keyout app.key -out app.pem.",
                 ));
             }
+            if *bits > crate::limits::MAX_RSA_BITS {
+                usable = false;
+                out.push(Finding::new(
+                    CertificateCode::RsaKeyTooLarge,
+                    path,
+                    format!("This certificate's RSA key is {bits} bits; the desk accepts keys of up to {} bits.", crate::limits::MAX_RSA_BITS),
+                    "Make a new RSA key pair of 2048, 3072 or 4096 bits and a certificate for it, e.g. openssl req -x509 -newkey rsa:3072 -sha256 -days 365 -keyout app.key -out app.pem.",
+                ));
+            }
             let (even, value) = match exponent {
                 Exponent::Value(e) => (e % 2 == 0, Some(*e)),
                 Exponent::Huge { odd } => (!odd, None),
@@ -679,6 +689,50 @@ fn jose_thumbprint(digest: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(digest)
 }
 
+impl CertificateCode {
+    /// Whether the finding means the file holds no usable X.509 certificate at all (as opposed
+    /// to a certificate with a problem).
+    pub const fn means_no_certificate(self) -> bool {
+        match self {
+            CertificateCode::Base64
+            | CertificateCode::TooLarge
+            | CertificateCode::Empty
+            | CertificateCode::PrivateKey
+            | CertificateCode::Pkcs12
+            | CertificateCode::Pkcs7
+            | CertificateCode::Csr
+            | CertificateCode::PublicKey
+            | CertificateCode::PemUnterminated
+            | CertificateCode::PemNotBase64
+            | CertificateCode::NotDerCertificate
+            | CertificateCode::Thumbprint
+            | CertificateCode::NoCertificate => true,
+            CertificateCode::TooMany
+            | CertificateCode::FileNameTooLong
+            | CertificateCode::KeyNotRsa
+            | CertificateCode::KeyMalformed
+            | CertificateCode::RsaKeyTooSmall
+            | CertificateCode::RsaKeyTooLarge
+            | CertificateCode::RsaExponentInvalid
+            | CertificateCode::WeakSignatureHash
+            | CertificateCode::BadSignature
+            | CertificateCode::Expired
+            | CertificateCode::NotYetValid
+            | CertificateCode::ExpiringSoon
+            | CertificateCode::LifetimeTooLong
+            | CertificateCode::CaCertificate
+            | CertificateCode::KeyUsage
+            | CertificateCode::ExtendedKeyUsage
+            | CertificateCode::RsaExponentSmall
+            | CertificateCode::Chain
+            | CertificateCode::OtherBlocks
+            | CertificateCode::BareBase64
+            | CertificateCode::TrailingData
+            | CertificateCode::SignatureUnchecked => false,
+        }
+    }
+}
+
 /// Why the form dropped an uploaded file without keeping any of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefusedUpload {
@@ -688,6 +742,12 @@ pub enum RefusedUpload {
     Pkcs12,
     /// The file was over the size limit.
     TooLarge,
+    /// The file held no X.509 certificate (a request, a bare public key, a keystore, junk…).
+    NotACertificate,
+    /// The request already holds the most certificates allowed.
+    TooMany,
+    /// Keeping the file would make the draft larger than the desk stores.
+    DraftFull,
 }
 
 impl RefusedUpload {
@@ -697,6 +757,9 @@ impl RefusedUpload {
             "private_key" => Some(RefusedUpload::PrivateKey),
             "pkcs12" => Some(RefusedUpload::Pkcs12),
             "too_large" => Some(RefusedUpload::TooLarge),
+            "not_a_certificate" => Some(RefusedUpload::NotACertificate),
+            "too_many" => Some(RefusedUpload::TooMany),
+            "draft_full" => Some(RefusedUpload::DraftFull),
             _ => None,
         }
     }
@@ -707,7 +770,26 @@ impl RefusedUpload {
             RefusedUpload::PrivateKey => "private_key",
             RefusedUpload::Pkcs12 => "pkcs12",
             RefusedUpload::TooLarge => "too_large",
+            RefusedUpload::NotACertificate => "not_a_certificate",
+            RefusedUpload::TooMany => "too_many",
+            RefusedUpload::DraftFull => "draft_full",
         }
+    }
+
+    /// Whether an upload is kept, from its check: refused when it holds a private key, is a
+    /// PKCS #12 bundle or too large, or holds no certificate. Only a file that parses as a
+    /// certificate is kept, problems and all (they are shown on the form: an expired or weak
+    /// certificate is still the file to replace).
+    pub fn of(findings: &[Finding]) -> Option<RefusedUpload> {
+        RefusedUpload::from_findings(findings).or_else(|| {
+            findings
+                .iter()
+                .any(|finding| match finding.code {
+                    crate::FindingCode::Certificate(code) => code.means_no_certificate(),
+                    _ => false,
+                })
+                .then_some(RefusedUpload::NotACertificate)
+        })
     }
 
     /// The refusal from a check's findings, when the upload must not be kept.
@@ -747,6 +829,27 @@ impl RefusedUpload {
                     crate::limits::MAX_CERTIFICATE_BYTES / 1024
                 ),
                 "Upload only the certificate (.cer, .crt or .pem), not a bundle or an archive.",
+            ),
+            RefusedUpload::NotACertificate => Finding::new(
+                CertificateCode::NoCertificate,
+                path,
+                "The file you uploaded does not contain an X.509 certificate, so it was not kept. It may be a certificate signing request, a public key, a JSON Web Key or a keystore.",
+                "Upload the application's public certificate: a .cer, .crt or .pem file whose text starts with -----BEGIN CERTIFICATE-----, or its DER form.",
+            ),
+            RefusedUpload::TooMany => Finding::new(
+                CertificateCode::TooMany,
+                path,
+                format!(
+                    "The request already has {} certificates, the most it can hold, so the file you uploaded was not kept.",
+                    crate::limits::MAX_CERTIFICATES
+                ),
+                "Remove a certificate you no longer need, then upload the new one. An application needs one certificate, two while it changes to a new one.",
+            ),
+            RefusedUpload::DraftFull => Finding::new(
+                CertificateCode::TooLarge,
+                path,
+                "The file you uploaded was not kept: with it, this draft would be larger than the desk stores.",
+                "Remove certificates you no longer need, then upload the new one.",
             ),
         }
     }

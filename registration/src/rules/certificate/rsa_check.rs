@@ -9,8 +9,9 @@ use x509_parser::signature_algorithm::{RsaSsaPssParams, SignatureAlgorithm};
 
 use x509_parser::prelude::FromDer;
 
-/// Keys above this size are not verified: bounded work for a check Entra does not make.
-const MAX_VERIFY_BITS: usize = 16384;
+/// Keys above this size are never verified: the rules refuse them first (`rsa_key_too_large`),
+/// and this bound keeps the work bounded whoever calls.
+const MAX_VERIFY_BITS: usize = crate::limits::MAX_RSA_BITS;
 
 /// A hash a signature algorithm uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -43,6 +43,7 @@ pub(super) enum KeyKind {
     Dsa,
     OpenSsh,
     Putty,
+    Jwk,
     Other,
 }
 
@@ -57,6 +58,7 @@ impl KeyKind {
             KeyKind::Dsa => "a DSA private key",
             KeyKind::OpenSsh => "an OpenSSH private key",
             KeyKind::Putty => "a PuTTY private key",
+            KeyKind::Jwk => "a private key as a JSON Web Key (JWK)",
             KeyKind::Other => "a private key",
         }
     }
@@ -166,6 +168,18 @@ pub(super) fn sniff(bytes: &[u8]) -> Sniffed {
         sniffed.items.push(Item::PrivateKey(KeyKind::Putty));
         return sniffed;
     }
+    if let Some(jwk) = json_web_key(trimmed) {
+        sniffed.items.push(jwk);
+        return sniffed;
+    }
+    if trimmed.starts_with(&[0xFE, 0xED, 0xFE, 0xED])
+        || trimmed.starts_with(&[0xCE, 0xCE, 0xCE, 0xCE])
+    {
+        sniffed.items.push(Item::Other(
+            "a Java keystore (JKS), which holds keys as well as certificates".into(),
+        ));
+        return sniffed;
+    }
     if is_ssh_public_key(trimmed) {
         sniffed.items.push(Item::PublicKey);
         return sniffed;
@@ -188,6 +202,30 @@ pub(super) fn sniff(bytes: &[u8]) -> Sniffed {
         Nothing::Binary
     });
     sniffed
+}
+
+/// A JSON Web Key or JWK Set (RFC 7517): a private key if any key has a private member
+/// (`d`, or the symmetric `k`), otherwise a bare public key. `None` for anything else.
+fn json_web_key(text: &[u8]) -> Option<Item> {
+    if text.first() != Some(&b'{') {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(text).ok()?;
+    let keys: Vec<&serde_json::Value> = match value.get("keys") {
+        Some(serde_json::Value::Array(keys)) => keys.iter().collect(),
+        _ => vec![&value],
+    };
+    if !keys.iter().any(|key| key.get("kty").is_some()) {
+        return None;
+    }
+    let private = keys
+        .iter()
+        .any(|key| key.get("d").is_some() || key.get("k").is_some());
+    Some(if private {
+        Item::PrivateKey(KeyKind::Jwk)
+    } else {
+        Item::PublicKey
+    })
 }
 
 /// Classifies each DER structure in turn; returns whether unrecognised bytes follow them.

@@ -602,6 +602,55 @@ fn refuses_putty_private_keys() {
 }
 
 #[test]
+fn a_json_web_key_with_a_private_member_is_a_private_key_and_without_one_a_public_key() {
+    // Test-only key material (RFC 7517 appendix A shapes, values shortened).
+    let private = br#"{"kty":"RSA","n":"0vx7agoebGc","e":"AQAB","d":"X4cTteJY_gn4FYPs"}"#;
+    let (findings, _) = run(private, now());
+    assert_eq!(
+        codes(&findings),
+        vec![(AT.to_owned(), "certificate.private_key")]
+    );
+    assert!(
+        findings[0].message.contains("JSON Web Key"),
+        "{}",
+        findings[0].message
+    );
+    assert!(!findings[0].message.contains("X4cTteJY"), "never echoed");
+    let set = br#"{"keys":[{"kty":"EC","crv":"P-256","x":"f83O","y":"x_FE"},{"kty":"oct","k":"GawgguFyGrWKav7A"}]}"#;
+    assert_eq!(
+        codes(&run(set, now()).0),
+        vec![(AT.to_owned(), "certificate.private_key")]
+    );
+    let public = br#"{"kty":"RSA","n":"0vx7agoebGc","e":"AQAB","kid":"2011-04-29"}"#;
+    assert_eq!(
+        codes(&run(public, now()).0),
+        vec![(AT.to_owned(), "certificate.public_key")]
+    );
+    // Other JSON is not a key.
+    assert_eq!(
+        codes(&run(br#"{"name":"not a key"}"#, now()).0),
+        vec![(AT.to_owned(), "certificate.no_certificate")]
+    );
+}
+
+#[test]
+fn a_java_keystore_is_not_a_certificate() {
+    let mut jks = vec![0xFE, 0xED, 0xFE, 0xED, 0x00, 0x00, 0x00, 0x02];
+    jks.extend_from_slice(&[0u8; 64]);
+    let (findings, summaries) = run(&jks, now());
+    assert_eq!(
+        codes(&findings),
+        vec![(AT.to_owned(), "certificate.no_certificate")]
+    );
+    assert!(
+        findings[0].message.contains("Java keystore"),
+        "{}",
+        findings[0].message
+    );
+    assert!(summaries.is_empty());
+}
+
+#[test]
 fn tolerates_utf16_and_single_line_pem() {
     let pem = std::str::from_utf8(fixture!("rsa2048.pem")).unwrap();
     let mut utf16 = vec![0xFF, 0xFE];
@@ -730,6 +779,37 @@ fn refuses_oversized_uploads_before_decoding() {
     assert_eq!(
         codes(&findings),
         vec![(AT.to_owned(), "certificate.too_large")]
+    );
+}
+
+#[test]
+fn refuses_an_rsa_key_over_8192_bits_without_verifying_its_signature() {
+    let der = pem_der(fixture!("rsa8200.pem"));
+    let (findings, _) = run(fixture!("rsa8200.pem"), dates(&der).0 + Duration::days(1));
+    assert_eq!(
+        codes(&findings),
+        vec![(AT.to_owned(), "certificate.rsa_key_too_large")]
+    );
+    assert!(
+        findings[0].message.contains("8200 bits"),
+        "{}",
+        findings[0].message
+    );
+    // The signature check itself refuses the work too, whoever calls it.
+    let (_, cert) = X509Certificate::from_der(&der).unwrap();
+    let info = rsa_check::signature_info(&cert);
+    let KeyInfo::Rsa {
+        modulus,
+        bits,
+        exponent_bytes,
+        ..
+    } = rsa_check::key_info(&cert)
+    else {
+        panic!("the fixture has an RSA key")
+    };
+    assert_eq!(
+        rsa_check::verify_own_signature(&cert, &info, modulus, bits, exponent_bytes),
+        Verdict::Unchecked
     );
 }
 

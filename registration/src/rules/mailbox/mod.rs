@@ -33,6 +33,7 @@ crate::finding_codes! {
         ClosedOrganisation => ("mailbox.closed_organisation", Warning, "Mailboxes of a closed organisation are moved to its successor or removed, so access granted to them may not last.", "support.nhs.net: accounts in closed organisations"),
         PersonalForAppOnly => ("mailbox.personal_for_app_only", Warning, "App-only access reads a person's mail without them signing in; a shared or application mailbox is accountable and survives staff changes.", "Microsoft Graph permissions best practices (least privilege); NHSmail shared mailbox guidance"),
         OwnershipNotChecked => ("mailbox.ownership_not_checked", Warning, "Ownership is checked against the requesting organisation, so it waits for an ODS code the directory knows.", "Desk rule (RULES.md §2)"),
+        DirectoryNotConsulted => ("mailbox.directory_not_consulted", Warning, "Who owns which NHSmail mailbox, and whether it is a person's, is told only to signed-in users of the desk; a check without signing in covers only what the request itself shows.", "Desk rule (docs/security.md: anonymous validation)"),
     }
 }
 
@@ -59,7 +60,14 @@ pub fn check(
         ));
     }
     let requester = requester.organisation.as_ref();
-    if requester.is_none() {
+    if directory.mailboxes.is_none() {
+        out.push(Finding::new(
+            MailboxCode::DirectoryNotConsulted,
+            "mailboxes",
+            "Whether these mailboxes exist and belong to your organisation was not checked: the mailbox directory is consulted only when you are signed in.",
+            "Sign in to the desk as your organisation's Local Administrator and check the request again: the mailboxes are then checked against the directory.",
+        ));
+    } else if requester.is_none() {
         out.push(Finding::new(
             MailboxCode::OwnershipNotChecked,
             "mailboxes",
@@ -115,7 +123,15 @@ fn check_entry(
     out: &mut Vec<Finding>,
 ) {
     let orgs = directory.organisations;
-    let entry = directory.mailboxes.mailbox(address);
+    let Some(mailboxes) = directory.mailboxes else {
+        // Without the mailbox directory only the address itself is evidence: a name that
+        // carries another organisation's ODS code.
+        if let Some(requester) = requester {
+            check_code_in_name(path, address, requester, orgs, out);
+        }
+        return;
+    };
+    let entry = mailboxes.mailbox(address);
     let owner = entry
         .as_ref()
         .and_then(|entry| orgs.organisation(&entry.ods_code));
@@ -156,6 +172,17 @@ fn check_entry(
         ));
         return;
     }
+    check_code_in_name(path, address, requester, orgs, out);
+}
+
+/// A mailbox whose name carries another organisation's ODS code is that organisation's.
+fn check_code_in_name(
+    path: &str,
+    address: &str,
+    requester: &Organisation,
+    orgs: &dyn OrganisationDirectory,
+    out: &mut Vec<Finding>,
+) {
     if let Some(code) = code_in_name(address) {
         let named = orgs.organisation(&code);
         if !belongs_to(&code, named.as_ref(), requester, orgs) {

@@ -394,6 +394,49 @@ fn pharmacy_and_care_names_carry_their_owner() {
 }
 
 #[test]
+fn without_the_mailbox_directory_nothing_is_told_about_who_owns_which_mailbox() {
+    let request = request(
+        "RX1",
+        &[
+            "ward8.referrals@nhs.net",
+            "demo.outpatients.rj1@nhs.net",
+            "demo.person.rx1@nhs.net",
+            "pharmacy.fvr80@nhs.net",
+            "not an address",
+            "someone@nhs.uk",
+        ],
+        AccessType::Application,
+    );
+    let mut out = Vec::new();
+    let directory = EmbeddedDirectory::get();
+    let requester = crate::rules::ods::check(&request.ods_code, directory, &mut out);
+    check(
+        &request,
+        &requester,
+        Directory::organisations_only(directory),
+        &mut out,
+    );
+    let found: Vec<(String, &'static str)> = out
+        .iter()
+        .map(|f| (f.path.clone(), f.code.code()))
+        .collect();
+    // No "unknown", no owner from the directory, no "a person's mailbox": one warning saying so.
+    // What the request itself shows is still checked: syntax, domain, a code in the name.
+    assert_eq!(
+        found,
+        vec![
+            at("mailboxes", "mailbox.directory_not_consulted"),
+            at("mailboxes[3]", "mailbox.other_organisation"),
+            at("mailboxes[4]", "mailbox.syntax"),
+            at("mailboxes[5]", "mailbox.domain"),
+        ]
+    );
+    assert_eq!(out[0].severity, Severity::Warning);
+    assert!(out[0].hint.contains("Sign in"), "{}", out[0].hint);
+    assert!(!out.iter().any(|f| f.message.contains("GUY'S")), "{out:?}");
+}
+
+#[test]
 fn an_invalid_or_unknown_ods_code_leaves_ownership_unchecked_once() {
     let mailboxes = [
         "demo.outpatients.rj1@nhs.net",

@@ -174,6 +174,8 @@ pub struct ApiError {
     error: &'static str,
     message: String,
     report: Option<Box<ValidationReport>>,
+    /// Seconds for a `Retry-After` header (429 and 503).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -184,12 +186,21 @@ impl ApiError {
             error,
             message: message.into(),
             report: None,
+            retry_after: None,
         }
     }
 
     /// The status it answers with.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// 429 with `Retry-After`: this caller is over a rate.
+    pub fn rate_limited(retry_after_seconds: u64, message: impl Into<String>) -> Self {
+        ApiError {
+            retry_after: Some(retry_after_seconds),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+        }
     }
 
     /// 404 for a reference that does not exist **or** that the caller may not read: one body
@@ -209,7 +220,13 @@ impl IntoResponse for ApiError {
         if let Some(report) = self.report {
             body["report"] = json!(report);
         }
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -221,6 +238,19 @@ impl From<anyhow::Error> for ApiError {
             "internal_error",
             "Something went wrong on the server. Try again; if it keeps happening, tell the service desk.",
         )
+    }
+}
+
+impl From<crate::validation::Busy> for ApiError {
+    fn from(_: crate::validation::Busy) -> Self {
+        ApiError {
+            retry_after: Some(2),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "The service is busy checking other requests. Try again in a few seconds.",
+            )
+        }
     }
 }
 
@@ -253,11 +283,21 @@ impl From<SubmitError> for ApiError {
                 ),
             ),
             SubmitError::Invalid(report) => ApiError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                error: "invalid_request",
-                message: "The request has errors; the report says what they are and how to fix them. Nothing was stored.".into(),
                 report: Some(report),
+                ..ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_request",
+                    "The request has errors; the report says what they are and how to fix them. Nothing was stored.",
+                )
             },
+            SubmitError::Busy => crate::validation::Busy.into(),
+            SubmitError::DraftRefused(refused) => ApiError::new(
+                StatusCode::CONFLICT,
+                "draft_refused",
+                format!(
+                    "The draft could not be kept: {refused}. Delete drafts you no longer need first."
+                ),
+            ),
             SubmitError::Store(error) => error.into(),
         }
     }

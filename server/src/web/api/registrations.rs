@@ -6,7 +6,7 @@ use axum::extract::{RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use registration::rules::permission::Risk;
-use registration::{Directory, RegistrationRequest, ValidationReport};
+use registration::{RegistrationRequest, ValidationReport};
 use time::OffsetDateTime;
 
 use super::{ApiError, ApiPath, json_body, parse_request};
@@ -14,28 +14,54 @@ use crate::identity::{CsrfChecked, Identity, SignedIn, require_any_local_admin, 
 use crate::registrations::{self, Filter, Page, Status, StoredRegistration, Submitted, Summary};
 use crate::review::{self, Decided, Decision, StoredDecision};
 use crate::store::registrations::parse_risk;
+use crate::validation::{self, Audience};
 use crate::web::AppState;
 
 /// `POST /api/v1/registrations/validate`: the report, with no side effects.
+///
+/// Anyone may call it; an anonymous caller is rate-limited per address and gets the rules, not
+/// the mailbox directory (`mailbox.directory_not_consulted` says so in the report).
 #[utoipa::path(post, path = "/api/v1/registrations/validate", tag = "registrations",
     request_body(content = RegistrationRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "The report, also when the request has errors (`valid` says which).", body = ValidationReport),
+        (status = 200, description = "The report, also when the request has errors (`valid` says which). Without a session, mailboxes are not looked up in the directory.", body = ValidationReport),
         (status = 400, description = "Not a request: malformed JSON, a wrong type, a missing required or an unknown field.", body = super::openapi::ErrorBody),
         (status = 413, description = "The body is over 1 MiB.", body = super::openapi::ErrorBody),
         (status = 415, description = "The body is not `application/json`.", body = super::openapi::ErrorBody),
+        (status = 429, description = "Without a session: too many validations from this address (`rate_limited`); `Retry-After` says when to try again.", body = super::openapi::ErrorBody),
+        (status = 503, description = "Every validation slot is busy (`busy`); `Retry-After` says when to try again.", body = super::openapi::ErrorBody),
     ))]
 pub async fn validate(
     State(state): State<AppState>,
+    signed_in: Option<SignedIn>,
     request: Request<Body>,
 ) -> Result<Json<ValidationReport>, ApiError> {
+    let audience = if signed_in.is_some() {
+        Audience::SignedIn
+    } else {
+        let client = super::super::serve::client_ip(request.extensions());
+        if let Err(wait) = state
+            .limits
+            .anonymous_validation
+            .take(client, std::time::Instant::now())
+        {
+            return Err(ApiError::rate_limited(
+                wait.seconds(),
+                "Too many checks from your address without signing in. Wait a little, or sign in to check without this limit.",
+            ));
+        }
+        Audience::Anonymous
+    };
     let body = json_body(request).await?;
     let registration_request = parse_request(&body)?;
-    let report = registration::validate(
-        &registration_request,
-        Directory::new(state.directory.as_ref()),
+    let report = validation::validate(
+        &state.limits,
+        &state.directory,
+        registration_request,
+        audience,
         OffsetDateTime::now_utc(),
-    );
+    )
+    .await?;
     Ok(Json(report))
 }
 
