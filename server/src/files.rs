@@ -72,15 +72,26 @@ pub fn restrict(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// Writes a new file with mode 0600 from the first byte (fails if it exists).
+/// Writes a new file with mode 0600 from the first byte (fails if it exists), and syncs it to
+/// the disk before returning (for what must survive a power cut: keys).
 pub fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = OpenOptions::new()
+    let mut file = create_new_private(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Writes a new file with mode 0600 from the first byte (fails if it exists), leaving it to the
+/// operating system when to write it to disk (for what is cheap to lose: an outbox message).
+pub fn write_new_private_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    create_new_private(path)?.write_all(bytes)
+}
+
+fn create_new_private(path: &Path) -> std::io::Result<std::fs::File> {
+    OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(PRIVATE_FILE_MODE)
-        .open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+        .open(path)
 }
 
 /// Overwrites a file's bytes with zeros, syncs, and removes it; a missing file is not an error.

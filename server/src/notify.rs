@@ -124,7 +124,9 @@ fn write_to_outbox(dir: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
         time::OffsetDateTime::now_utc().unix_timestamp()
     );
     let temporary = dir.join(format!(".{name}.tmp"));
-    crate::files::write_new_private(&temporary, bytes)
+    // Not synced: like the message sent by SMTP, it is lost in a power cut just after, and
+    // syncing each one would cost a disk flush per submission.
+    crate::files::write_new_private_unsynced(&temporary, bytes)
         .with_context(|| format!("cannot write {}", temporary.display()))?;
     std::fs::rename(&temporary, dir.join(&name))
         .with_context(|| format!("cannot move {} into place", temporary.display()))

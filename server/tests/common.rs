@@ -119,6 +119,20 @@ impl TestApp {
         (address, stop, server)
     }
 
+    /// Takes every validation slot until the returned permits are dropped (the desk under load).
+    pub fn hold_every_validation_slot(&self) -> Vec<tokio::sync::OwnedSemaphorePermit> {
+        (0..self.state.limits.settings.max_validations)
+            .map(|_| {
+                self.state
+                    .limits
+                    .validation
+                    .clone()
+                    .try_acquire_owned()
+                    .unwrap()
+            })
+            .collect()
+    }
+
     /// The default account's CSRF token.
     pub fn csrf(&self) -> String {
         self.session.as_ref().expect("a signed-in app").csrf.clone()

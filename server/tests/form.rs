@@ -130,12 +130,13 @@ fn multipart_body(fields: &[(String, String)], file: Option<(&str, &[u8])>) -> V
     body
 }
 
-/// Posts the form as a browser does (multipart) and returns the status and `Location`.
-async fn post_multipart(
+/// Posts the form as a browser does (multipart, with the session's token) and returns the
+/// response and its body as text.
+async fn post_multipart_answer(
     app: &TestApp,
     fields: &[(String, String)],
     file: Option<(&str, &[u8])>,
-) -> (StatusCode, String) {
+) -> (axum::http::Response<Body>, String) {
     let mut fields = fields.to_vec();
     fields.push(("csrf_token".to_string(), app.csrf()));
     let request = Request::post("/register")
@@ -145,7 +146,17 @@ async fn post_multipart(
         )
         .body(Body::from(multipart_body(&fields, file)))
         .unwrap();
-    let (response, _) = app.send(request).await;
+    let (response, body) = app.send(request).await;
+    (response, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Posts the form as a browser does (multipart) and returns the status and `Location`.
+async fn post_multipart(
+    app: &TestApp,
+    fields: &[(String, String)],
+    file: Option<(&str, &[u8])>,
+) -> (StatusCode, String) {
+    let (response, _) = post_multipart_answer(app, fields, file).await;
     let location = response
         .headers()
         .get(header::LOCATION)
@@ -1006,25 +1017,19 @@ async fn a_draft_too_large_to_store_keeps_the_typing_and_drops_the_new_files() {
     assert!(draft.certificates.len() < 5, "{}", draft.certificates.len());
     // A form whose text alone is over the limit is not stored, and the answer says what to do.
     let huge = "y".repeat(1024 * 1024 + 1);
-    let fields = with(
-        &valid_fields(),
-        &[("action", "save"), ("description", &huge)],
-    );
-    let mut fields = fields.to_vec();
-    fields.push(("csrf_token".to_string(), app.csrf()));
-    let request = Request::post("/register")
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(Body::from(multipart_body(&fields, None)))
-        .unwrap();
-    let (response, body) = app.send(request).await;
+    let (response, text) = post_multipart_answer(
+        &app,
+        &with(
+            &valid_fields(),
+            &[("action", "save"), ("description", &huge)],
+        ),
+        None,
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(
-        String::from_utf8(body)
-            .unwrap()
-            .contains("larger than 1 MiB, the most a draft can hold"),
+        text.contains("larger than 1 MiB, the most a draft can hold"),
+        "{text}"
     );
 }
 
@@ -1042,18 +1047,9 @@ async fn an_organisation_keeps_at_most_50_drafts_and_a_draft_can_be_deleted() {
         drafts_of(&app, "RX1").await,
         drafts::MAX_DRAFTS_PER_ORGANISATION
     );
-    let mut fields = with(&valid_fields(), &[("action", "save")]);
-    fields.push(("csrf_token".to_string(), app.csrf()));
-    let request = Request::post("/register")
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(Body::from(multipart_body(&fields, None)))
-        .unwrap();
-    let (response, body) = app.send(request).await;
+    let (response, text) =
+        post_multipart_answer(&app, &with(&valid_fields(), &[("action", "save")]), None).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
-    let text = String::from_utf8(body).unwrap();
     assert!(text.contains("already has 50 draft requests"), "{text}");
     assert!(text.contains("delete drafts you no longer need"), "{text}");
     assert_eq!(
@@ -1127,16 +1123,7 @@ async fn when_every_validation_slot_is_busy_submit_keeps_the_draft_and_says_so()
         )
         .await,
     );
-    let held: Vec<_> = (0..app.state.limits.settings.max_validations)
-        .map(|_| {
-            app.state
-                .limits
-                .validation
-                .clone()
-                .try_acquire_owned()
-                .unwrap()
-        })
-        .collect();
+    let held = app.hold_every_validation_slot();
     let (status, location) = tokio::time::timeout(
         std::time::Duration::from_secs(30),
         post_multipart(&app, &with(&valid_fields(), &[("action", "submit")]), None),

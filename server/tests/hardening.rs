@@ -473,16 +473,7 @@ async fn validation_past_its_slots_is_answered_503_not_queued_without_end() {
         ..LimitSettings::default()
     })
     .await;
-    let held: Vec<_> = (0..app.state.limits.settings.max_validations)
-        .map(|_| {
-            app.state
-                .limits
-                .validation
-                .clone()
-                .try_acquire_owned()
-                .unwrap()
-        })
-        .collect();
+    let held = app.hold_every_validation_slot();
     let (response, error) = app
         .post_json(
             "/api/v1/registrations/validate",

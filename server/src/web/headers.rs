@@ -1,6 +1,5 @@
 //! Security headers on every response.
 
-use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::Response;
 
@@ -13,13 +12,9 @@ const DEFAULT_CSP: &str =
 /// browsers ignore it anyway.
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
-/// Whether the desk is reached over https (its public URL), so that HSTS is sent.
-#[derive(Debug, Clone, Copy)]
-pub struct OverHttps(pub bool);
-
 /// Adds CSP (unless the page set one), nosniff, referrer, framing, opener and permissions
-/// policies, and HSTS over https (`axum::middleware::map_response_with_state`).
-pub async fn add(State(OverHttps(https)): State<OverHttps>, mut response: Response) -> Response {
+/// policies, and HSTS when the desk is reached over `https`.
+pub fn add(response: &mut Response, https: bool) {
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
@@ -48,5 +43,4 @@ pub async fn add(State(OverHttps(https)): State<OverHttps>, mut response: Respon
             HeaderValue::from_static(HSTS),
         );
     }
-    response
 }

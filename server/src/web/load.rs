@@ -3,14 +3,14 @@
 //! takes longer than the request timeout. A health check therefore answers even when the desk
 //! is full, so that a load balancer can tell "busy" from "down".
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
 use super::api::ApiError;
 use super::serve::OverConnectionLimit;
+use crate::limits::Limits;
 
 /// The one path never shed.
 const HEALTH_CHECK: &str = "/healthz";
@@ -18,8 +18,8 @@ const HEALTH_CHECK: &str = "/healthz";
 /// Seconds a shed client is asked to wait.
 const RETRY_AFTER_SECONDS: u32 = 2;
 
-/// The middleware (`axum::middleware::from_fn_with_state`).
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Runs `request` within the limits: shed at once when they are full, 503 when too slow.
+pub async fn guarded(limits: &Limits, request: Request, next: Next) -> Response {
     if request.uri().path() == HEALTH_CHECK {
         return next.run(request).await;
     }
@@ -27,11 +27,10 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     if request.extensions().get::<OverConnectionLimit>().is_some() {
         return busy(api);
     }
-    let Ok(permit) = state.limits.in_flight.clone().try_acquire_owned() else {
+    let Ok(permit) = limits.in_flight.clone().try_acquire_owned() else {
         return busy(api);
     };
-    let answered =
-        tokio::time::timeout(state.limits.settings.request_timeout, next.run(request)).await;
+    let answered = tokio::time::timeout(limits.settings.request_timeout, next.run(request)).await;
     drop(permit);
     answered.unwrap_or_else(|_| {
         tracing::warn!("a request took longer than the request timeout and was answered 503");

@@ -68,6 +68,30 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// What every request meets before its route ([`edge_of_the_desk`]).
+#[derive(Clone)]
+struct Edge {
+    limits: Arc<crate::limits::Limits>,
+    origin: Arc<origin::PublicOrigin>,
+    https: bool,
+}
+
+/// Every request, in one layer (one boxed future a request, not one per concern): refused if it
+/// changes state from another site ([`origin`]), run within the limits ([`load`]), and its
+/// answer given the security headers ([`headers`]).
+async fn edge_of_the_desk(
+    axum::extract::State(edge): axum::extract::State<Edge>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = match origin::refusal(&request, &edge.origin) {
+        Some(refused) => refused,
+        None => load::guarded(&edge.limits, request, next).await,
+    };
+    headers::add(&mut response, edge.https);
+    response
+}
+
 /// The whole application as a router (tests call it without a socket).
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
@@ -107,25 +131,18 @@ pub fn router(state: AppState) -> Router {
             app::shell,
         ))
         .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT));
-    let https = headers::OverHttps(crate::identity::sessions::cookie_policy(&state).is_secure());
+    let edge = Edge {
+        limits: Arc::clone(&state.limits),
+        origin: Arc::new(origin::PublicOrigin::of(state.keys.issuer())),
+        https: crate::identity::sessions::cookie_policy(&state).is_secure(),
+    };
     Router::new()
         .merge(api::router())
         .merge(pages)
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             state.limits.settings.body_read_timeout,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            origin::PublicOrigin::of(state.keys.issuer()),
-            origin::same_site_only,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            load::guard,
-        ))
-        .layer(axum::middleware::map_response_with_state(
-            https,
-            headers::add,
-        ))
+        .layer(axum::middleware::from_fn_with_state(edge, edge_of_the_desk))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

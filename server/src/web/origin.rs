@@ -10,9 +10,8 @@
 //! - A request with neither header is not from a current browser (scripts, curl): it passes here
 //!   and is left to the token checks.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::api::ApiError;
@@ -59,33 +58,32 @@ pub fn is_cross_site(headers: &HeaderMap, public: &PublicOrigin) -> bool {
     !(host.is_some_and(|host| !authority.is_empty() && host == authority))
 }
 
-/// The middleware (`axum::middleware::from_fn_with_state`).
-pub async fn same_site_only(
-    State(public): State<PublicOrigin>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// The answer to a state-changing request from another site, or `None` to let it through.
+pub fn refusal(request: &Request, public: &PublicOrigin) -> Option<Response> {
     let changes_state = !matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if changes_state && is_cross_site(request.headers(), &public) {
-        tracing::warn!(path = %request.uri().path(), "refused a state-changing request from another site");
-        let path = request.uri().path();
+    if !changes_state || !is_cross_site(request.headers(), public) {
+        return None;
+    }
+    let path = request.uri().path();
+    tracing::warn!(path = %path, "refused a state-changing request from another site");
+    Some(
         if path.starts_with("/api/") || path.starts_with("/.well-known/") {
-            return ApiError::new(
+            ApiError::new(
                 StatusCode::FORBIDDEN,
                 "cross_site",
                 "This request came from another website, so it was not accepted.",
             )
-            .into_response();
-        }
-        return super::form::plain(
-            StatusCode::FORBIDDEN,
-            "This form was sent from another website, so it was not accepted. If you were using Application registration, go back to it, reload the page and try again.",
-        );
-    }
-    next.run(request).await
+            .into_response()
+        } else {
+            super::form::plain(
+                StatusCode::FORBIDDEN,
+                "This form was sent from another website, so it was not accepted. If you were using Application registration, go back to it, reload the page and try again.",
+            )
+        },
+    )
 }
 
 #[cfg(test)]

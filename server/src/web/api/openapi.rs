@@ -67,13 +67,15 @@ pub struct CurrentSessionBody {
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", operation_id = "sign_in",
     request_body(content = SignInRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "Signed in: the `appreg_session` cookie (HttpOnly, SameSite=Lax, Secure over https) and the CSRF token.", body = SignedInBody,
-            headers(("Set-Cookie" = String, description = "`appreg_session=…; HttpOnly; SameSite=Lax; Path=/`"))),
+        (status = 200, description = "Signed in: the `appreg_session` cookie (HttpOnly, SameSite=Lax; over https Secure and named `__Host-appreg_session`), the `appreg_device` cookie (this client signed in to this account before: guessing from elsewhere never locks it out), and the CSRF token.", body = SignedInBody,
+            headers(("Set-Cookie" = String, description = "`appreg_session=…; HttpOnly; SameSite=Lax; Path=/` and `appreg_device=…; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000`"))),
         (status = 400, description = "Not `{ email, password }`.", body = ErrorBody),
         (status = 401, description = "`invalid_credentials`: the same answer, in the same time, whether or not the email has an account.", body = ErrorBody),
+        (status = 403, description = "`cross_site`: sent by a browser from another site.", body = ErrorBody),
         (status = 413, description = "The body is over 1 MiB.", body = ErrorBody),
         (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
-        (status = 429, description = "Too many failed sign-ins for this email or from this address.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failed sign-ins for this account (from clients without its device cookie), from this address, or with this device cookie; `Retry-After` says when to try again.", body = ErrorBody),
+        (status = 503, description = "`busy`: every password check is in use; `Retry-After` says when to try again. Nothing was counted.", body = ErrorBody),
     ))]
 #[allow(dead_code)] // documentation only: the handler is `sessions::sign_in`
 fn sign_in() {}
