@@ -83,7 +83,9 @@ enum KeysCommand {
     /// Revoke a key: it moves to jwks-revoked.json and the records it signed no longer verify.
     /// Revoking the current key also makes a new current key.
     Revoke {
-        /// The key id (as `appreg keys list` shows it).
+        /// The key id (as `appreg keys list` shows it). It is base64url, so it may start with
+        /// `-`: that is read as the id, not as an option.
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
 }
@@ -732,4 +734,19 @@ fn http_get_local(url: &str) -> anyhow::Result<String> {
         anyhow::bail!("{url} answered {status}, not 200");
     }
     Ok(body.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_id_that_starts_with_a_hyphen_is_read_as_the_id() {
+        // Key ids are base64url thumbprints: one in 64 starts with '-'.
+        let cli = Cli::try_parse_from(["appreg", "keys", "revoke", "-q0Ab_x"]).unwrap();
+        match cli.command {
+            Some(Command::Keys(KeysCommand::Revoke { kid })) => assert_eq!(kid, "-q0Ab_x"),
+            other => panic!("{other:?}"),
+        }
+    }
 }
