@@ -13,6 +13,11 @@ export const ACCOUNTS = {
   reviewer2: "reviewer2@nhs.net",
 } as const;
 
+/** A Local Administrator of RX1 whose password a test guesses at: one per attempt (`retry`). */
+export function returningAdmin(retry: number): string {
+  return `returning${retry}@rx1.nhs.net`;
+}
+
 /** Fills and sends the sign-in page already open in `page`. */
 export async function submitSignIn(page: Page, email: string, password = PASSWORD) {
   await page.getByLabel("Email address").fill(email);

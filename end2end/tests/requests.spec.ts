@@ -60,4 +60,26 @@ test.describe("your requests", () => {
     await expect(other.locator(`#requests tr[data-reference="${reference}"]`)).toHaveCount(0);
     await other.close();
   });
+
+  test("a draft no longer needed is deleted, from Your requests or from the form", async ({ page }) => {
+    await signIn(page, ACCOUNTS.adminRth);
+    for (const name of ["Draft To Delete From The List", "Draft To Delete From The Form"]) {
+      await page.goto("/register");
+      await page.getByLabel("Application name").fill(name);
+      await page.getByRole("button", { name: "Save draft" }).click();
+      await expect(page.getByText("Your draft is saved")).toBeVisible();
+    }
+    // From the form: its own Delete button, below the form.
+    await page.getByRole("button", { name: "Delete draft" }).click();
+    await expect(page).toHaveURL(/\/requests\?deleted=1$/);
+    await expect(page.getByText("The draft was deleted")).toBeVisible();
+    await expect(page.locator("#drafts tr", { hasText: "Draft To Delete From The Form" })).toHaveCount(0);
+    // From the list: each draft's Delete button names the draft for screen readers.
+    const row = page.locator("#drafts tr", { hasText: "Draft To Delete From The List" });
+    await expect(row).toHaveCount(1);
+    await expectNoAxeViolations(page);
+    await row.getByRole("button", { name: "Delete draft Draft To Delete From The List" }).click();
+    await expect(page).toHaveURL(/\/requests\?deleted=1$/);
+    await expect(page.locator("#drafts tr", { hasText: "Draft To Delete From The List" })).toHaveCount(0);
+  });
 });

@@ -12,7 +12,8 @@
 //!    [`Reviewer`] values or a 403. Those values have private fields and no other constructor,
 //!    so a function that takes one can only be reached through the check. State-changing routes
 //!    take [`csrf::CsrfChecked`] instead of `SignedIn` ([`csrf`]).
-//! 4. **Rate limiting** of sign-in ([`rate_limit`]): per email and per client address.
+//! 4. **Throttling** of sign-in ([`rate_limit`]): per account, per client address, and per
+//!    browser that signed in before (device cookies), each attempt recorded before its hash.
 //!
 //! # Adding NHSmail (Entra ID) sign-in with OpenID Connect
 //!
