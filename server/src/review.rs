@@ -12,84 +12,23 @@
 //!   hash-chained log as the request records, in the same transaction as the status change. The
 //!   decision's claims bind it to the exact record decided on (`record_sha256`).
 
-use crate::store::timestamp;
 use registration::rules::permission::needs_second_approval;
 use serde_json::json;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
 use crate::identity::{Identity, Reviewer};
 use crate::notify;
 use crate::registrations::{Desk, Status};
 use crate::signing::{self, jws};
+use crate::store::decisions::{self, EarlierDecision, NewDecision};
+use crate::store::timestamp;
 use crate::store::writer::Batch;
 use crate::store::{log, registrations};
 
-/// What a reviewer decides.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    /// The request may go ahead (or, where two approvals are needed, the first of them).
-    Approve,
-    /// The request will not go ahead.
-    Reject,
-    /// The Local Administrator must change the request and resubmit it.
-    RequestChanges,
-}
+pub use registration::lifecycle::{Decision, DecisionRefusal, MAX_REASON_CHARS};
 
-impl Decision {
-    /// The stored and JSON name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Decision::Approve => "approve",
-            Decision::Reject => "reject",
-            Decision::RequestChanges => "request_changes",
-        }
-    }
-
-    /// Reads a stored or posted name.
-    pub fn parse(text: &str) -> Option<Decision> {
-        match text {
-            "approve" => Some(Decision::Approve),
-            "reject" => Some(Decision::Reject),
-            "request_changes" => Some(Decision::RequestChanges),
-            _ => None,
-        }
-    }
-
-    /// Whether the Local Administrator must be told why.
-    pub const fn needs_reason(self) -> bool {
-        !matches!(self, Decision::Approve)
-    }
-}
-
-/// The longest reason kept (a reason is a note to a person, not a document).
-pub const MAX_REASON_CHARS: usize = 4000;
-
-/// A decision as stored.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct StoredDecision {
-    /// The request's reference.
-    pub reference: String,
-    /// The version decided on.
-    pub version: i64,
-    /// 1 for the first decision on that version.
-    pub n: i64,
-    /// What was decided.
-    pub decision: Decision,
-    /// Why (always present for reject and request changes).
-    pub reason: Option<String>,
-    /// The reviewer's email.
-    pub reviewer_email: String,
-    /// The version's status once the decision took effect.
-    pub status_after: Status,
-    /// When (RFC 3339).
-    pub decided_at: String,
-    /// The log entry holding the signed decision.
-    pub log_seq: i64,
-}
+pub use crate::store::decisions::StoredDecision;
 
 /// Why a decision was not recorded.
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +54,22 @@ pub enum DecideError {
     /// The database failed; nothing was recorded (500).
     #[error("the decision could not be stored")]
     Store(#[from] anyhow::Error),
+}
+
+impl DecideError {
+    /// The refusal a reviewer is told about (`None` for "no such request" and storage failures).
+    pub const fn refusal(&self) -> Option<DecisionRefusal> {
+        match self {
+            DecideError::OwnSubmission => Some(DecisionRefusal::OwnSubmission),
+            DecideError::SecondApprovalBySameReviewer => {
+                Some(DecisionRefusal::SecondApprovalBySameReviewer)
+            }
+            DecideError::ReasonRequired => Some(DecisionRefusal::ReasonRequired),
+            DecideError::ReasonTooLong => Some(DecisionRefusal::ReasonTooLong),
+            DecideError::NotAwaitingDecision(_) => Some(DecisionRefusal::NotAwaitingDecision),
+            DecideError::NotFound | DecideError::Store(_) => None,
+        }
+    }
 }
 
 /// A recorded decision.
@@ -218,10 +173,10 @@ impl DecisionJob {
         let latest = registrations::latest_in(connection, &reference)
             .await?
             .ok_or(DecideError::NotFound)?;
-        if submitted_any_version(connection, &reference, &reviewer_id).await? {
+        if registrations::submitted_by(connection, &reference, &reviewer_id).await? {
             return Err(DecideError::OwnSubmission);
         }
-        let earlier = decisions_in(connection, &reference, latest.version).await?;
+        let earlier = decisions::on_version(connection, &reference, latest.version).await?;
         if latest.status == Status::AwaitingSecondApproval
             && decision == Decision::Approve
             && approved_by(&earlier, &reviewer_id)
@@ -283,24 +238,22 @@ impl DecisionJob {
                 now,
             )
             .await?;
-        sqlx::query(
-            "INSERT INTO decision (reference, version, n, decision, reason, reviewer_id, reviewer_email,
-               status_after, decided_at, log_seq)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        decisions::insert(
+            connection,
+            &NewDecision {
+                reference: &reference,
+                version: latest.version,
+                n,
+                decision,
+                reason,
+                reviewer_id: &reviewer_id,
+                reviewer_email: &reviewer_email,
+                status_after,
+                decided_at: &decided_at,
+                log_seq: entry.seq,
+            },
         )
-        .bind(&reference)
-        .bind(latest.version)
-        .bind(n)
-        .bind(decision.as_str())
-        .bind(reason)
-        .bind(&reviewer_id)
-        .bind(&reviewer_email)
-        .bind(status_after.as_str())
-        .bind(&decided_at)
-        .bind(entry.seq)
-        .execute(&mut *connection)
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await?;
         registrations::set_status(connection, &reference, latest.version, status_after).await?;
         let notice = NoticeFacts {
             application_name: latest.application_name,
@@ -332,33 +285,7 @@ pub async fn decisions(
     {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(
-        "SELECT reference, version, n, decision, reason, reviewer_email, status_after, decided_at,
-                log_seq
-         FROM decision WHERE reference = ? ORDER BY version, n",
-    )
-    .bind(reference)
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let decision: String = row.try_get("decision")?;
-            let status: String = row.try_get("status_after")?;
-            Ok(StoredDecision {
-                reference: row.try_get("reference")?,
-                version: row.try_get("version")?,
-                n: row.try_get("n")?,
-                decision: Decision::parse(&decision)
-                    .ok_or_else(|| anyhow::anyhow!("unknown stored decision '{decision}'"))?,
-                reason: row.try_get("reason")?,
-                reviewer_email: row.try_get("reviewer_email")?,
-                status_after: Status::parse(&status)
-                    .ok_or_else(|| anyhow::anyhow!("unknown stored status '{status}'"))?,
-                decided_at: row.try_get("decided_at")?,
-                log_seq: row.try_get("log_seq")?,
-            })
-        })
-        .collect()
+    decisions::list(pool, reference).await
 }
 
 /// Where a reviewer stands on a request now (pages show the decision form or why not; [`decide`]
@@ -386,7 +313,7 @@ pub async fn standing(
         return Ok(None);
     };
     // The same order as `decide`: four-eyes before the status.
-    if submitted_any_version(&mut connection, reference, reviewer.user_id()).await? {
+    if registrations::submitted_by(&mut connection, reference, reviewer.user_id()).await? {
         return Ok(Some(Standing::OwnSubmission));
     }
     if !matches!(
@@ -395,7 +322,7 @@ pub async fn standing(
     ) {
         return Ok(Some(Standing::NotAwaitingDecision(latest.status)));
     }
-    let earlier = decisions_in(&mut connection, reference, latest.version).await?;
+    let earlier = decisions::on_version(&mut connection, reference, latest.version).await?;
     if latest.status == Status::AwaitingSecondApproval && approved_by(&earlier, reviewer.user_id())
     {
         return Ok(Some(Standing::GaveFirstApproval));
@@ -407,48 +334,4 @@ fn approved_by(earlier: &[EarlierDecision], reviewer_id: &str) -> bool {
     earlier
         .iter()
         .any(|d| d.decision == Decision::Approve && d.reviewer_id.as_deref() == Some(reviewer_id))
-}
-
-struct EarlierDecision {
-    decision: Decision,
-    reviewer_id: Option<String>,
-}
-
-async fn decisions_in(
-    connection: &mut SqliteConnection,
-    reference: &str,
-    version: i64,
-) -> anyhow::Result<Vec<EarlierDecision>> {
-    let rows = sqlx::query(
-        "SELECT decision, reviewer_id FROM decision WHERE reference = ? AND version = ? ORDER BY n",
-    )
-    .bind(reference)
-    .bind(version)
-    .fetch_all(connection)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let decision: String = row.try_get("decision")?;
-            Ok(EarlierDecision {
-                decision: Decision::parse(&decision)
-                    .ok_or_else(|| anyhow::anyhow!("unknown stored decision '{decision}'"))?,
-                reviewer_id: row.try_get("reviewer_id")?,
-            })
-        })
-        .collect()
-}
-
-async fn submitted_any_version(
-    connection: &mut SqliteConnection,
-    reference: &str,
-    user_id: &str,
-) -> anyhow::Result<bool> {
-    let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM registration_request WHERE reference = ? AND submitted_by = ?",
-    )
-    .bind(reference)
-    .bind(user_id)
-    .fetch_one(connection)
-    .await?;
-    Ok(count > 0)
 }

@@ -1,5 +1,6 @@
 //! Persistence: SQLite through sqlx (plain SQL, checked by tests against a real database file).
 
+pub mod decisions;
 pub mod directory;
 pub mod drafts;
 pub mod keys;

@@ -13,53 +13,7 @@ pub const REFERENCE_ALPHABET: &[u8; 30] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// How many times a new reference is drawn when the one drawn is taken.
 const REFERENCE_ATTEMPTS: usize = 16;
 
-/// Where a request is in its life (CONTRACTS.md §5).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Not yet submitted.
-    Draft,
-    /// Submitted and waiting for a reviewer.
-    Submitted,
-    /// A reviewer asked for changes.
-    ChangesRequested,
-    /// One reviewer approved; a second must.
-    AwaitingSecondApproval,
-    /// Approved.
-    Approved,
-    /// Rejected.
-    Rejected,
-}
-
-impl Status {
-    /// The stored and JSON name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Status::Draft => "draft",
-            Status::Submitted => "submitted",
-            Status::ChangesRequested => "changes_requested",
-            Status::AwaitingSecondApproval => "awaiting_second_approval",
-            Status::Approved => "approved",
-            Status::Rejected => "rejected",
-        }
-    }
-
-    /// Reads a stored name.
-    pub fn parse(text: &str) -> Option<Status> {
-        [
-            Status::Draft,
-            Status::Submitted,
-            Status::ChangesRequested,
-            Status::AwaitingSecondApproval,
-            Status::Approved,
-            Status::Rejected,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == text)
-    }
-}
+pub use registration::lifecycle::Status;
 
 /// One stored version of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -456,6 +410,22 @@ pub async fn latest(
 ) -> anyhow::Result<Option<StoredRegistration>> {
     let mut connection = pool.acquire().await?;
     latest_in(&mut connection, reference).await
+}
+
+/// Whether the account `user_id` submitted any version of `reference` (the four-eyes rule).
+pub async fn submitted_by(
+    connection: &mut SqliteConnection,
+    reference: &str,
+    user_id: &str,
+) -> anyhow::Result<bool> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM registration_request WHERE reference = ? AND submitted_by = ?",
+    )
+    .bind(reference)
+    .bind(user_id)
+    .fetch_one(connection)
+    .await?;
+    Ok(count > 0)
 }
 
 #[cfg(test)]
