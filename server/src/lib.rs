@@ -8,6 +8,7 @@ pub mod files;
 pub mod identity;
 pub mod limits;
 pub mod notify;
+pub mod random;
 pub mod registrations;
 pub mod review;
 pub mod signing;

@@ -4,6 +4,7 @@
 //! a [`Backend`] in context and the server functions call it. The same functions are what the
 //! JSON API calls: one code path, two doors.
 
+use registration::lifecycle::{Decision, Role, Status};
 use registration::{RegistrationDraft, ValidationReport};
 use serde::{Deserialize, Serialize};
 
@@ -64,8 +65,8 @@ pub struct SubmissionPage {
     pub reference: String,
     /// Version number (1 for a first submission).
     pub version: i64,
-    /// Status, snake_case (`submitted`, …).
-    pub status: String,
+    /// Its status.
+    pub status: Status,
     /// The organisation's ODS code.
     pub ods_code: String,
     /// The organisation's name, when known.
@@ -83,8 +84,8 @@ pub struct SubmissionPage {
 pub struct Viewer {
     /// The account's email.
     pub email: String,
-    /// `local_admin` or `reviewer`.
-    pub role: String,
+    /// What the account may do.
+    pub role: Role,
     /// The organisation of a Local Administrator.
     pub ods_code: Option<String>,
     /// The session's CSRF token: every form that changes something posts it as `csrf_token`.
@@ -94,17 +95,69 @@ pub struct Viewer {
 impl Viewer {
     /// Whether the viewer is a Local Administrator.
     pub fn is_local_admin(&self) -> bool {
-        self.role == "local_admin"
+        self.role == Role::LocalAdmin
     }
 
     /// Whether the viewer is a reviewer.
     pub fn is_reviewer(&self) -> bool {
-        self.role == "reviewer"
+        self.role == Role::Reviewer
+    }
+}
+
+pub mod review;
+
+pub use review::{QueuePage, QueueQuery, ReviewDetail};
+
+/// What a page answers, decided by who is asking: every page's server function gives one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Access<T> {
+    /// The page itself.
+    Page(T),
+    /// No one is signed in: the server function has sent the browser to the sign-in page.
+    SignIn,
+    /// The page is elsewhere for this viewer (a reviewer's `/requests` is `/review`): the server
+    /// function has redirected there.
+    Redirect(String),
+    /// The page is for another role (403): Local Administrators' pages, or reviewers'.
+    OnlyFor(Role),
+    /// No such thing, or another organisation's (404).
+    NotFound,
+}
+
+/// Why a page's data could not be loaded. The detail is in the server's log; the page only says
+/// that something went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PageError {
+    /// The server could not answer (its database, say).
+    Service,
+    /// The app was rendered outside a request (leptos_axum renders it once to list the routes).
+    OutsideRequest,
+    /// The browser could not reach the server function, or could not read its answer.
+    Transport(String),
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageError::Service => f.write_str("the service could not answer"),
+            PageError::OutsideRequest => f.write_str("the page was rendered outside a request"),
+            PageError::Transport(what) => write!(f, "the server could not be reached: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for PageError {}
+
+impl FromServerFnError for PageError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        PageError::Transport(value.to_string())
     }
 }
 
 #[cfg(feature = "ssr")]
-pub use ssr::{Backend, BackendHandle, BoxFuture};
+pub use ssr::{Backend, BackendHandle, BoxFuture, PageFuture};
 
 #[cfg(feature = "ssr")]
 mod ssr {
@@ -112,43 +165,44 @@ mod ssr {
     use std::pin::Pin;
     use std::sync::Arc;
 
-    use super::{AdminAccess, FormPage, RequestPage, RequestsPage, SubmissionPage, Viewer};
+    use super::review::{QueuePage, QueueQuery, ReviewDetail};
+    use super::{Access, FormPage, PageError, RequestPage, RequestsPage, SubmissionPage, Viewer};
 
     /// A boxed, sendable future (the backend is used as a trait object).
     pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-    /// The server's side of the pages.
+    /// What every page method answers.
+    pub type PageFuture<'a, T> = BoxFuture<'a, Result<Access<T>, PageError>>;
+
+    /// The server's side of the pages: everything any page shows, for whoever is asking (the
+    /// request's session, which the server reads from the request's parts in context).
     pub trait Backend: Send + Sync + 'static {
         /// The signed-in account making this request (from its session cookie), if any.
-        fn viewer(&self) -> BoxFuture<'_, Result<Option<Viewer>, String>>;
+        fn viewer(&self) -> BoxFuture<'_, Result<Option<Viewer>, PageError>>;
 
         /// The sign-in form's CSRF token: the one in the browser's sign-in cookie, or a new one
         /// (then the response sets the cookie).
-        fn sign_in_form_token(&self) -> BoxFuture<'_, Result<String, String>>;
+        fn sign_in_form_token(&self) -> BoxFuture<'_, Result<String, PageError>>;
 
         // Local Administrator pages
         /// The form page for a stored draft of the viewer's organisation, or a new form.
-        fn form_page(
-            &self,
-            draft_id: Option<String>,
-            checked: bool,
-        ) -> BoxFuture<'_, Result<AdminAccess<FormPage>, String>>;
+        fn form_page(&self, draft_id: Option<String>, checked: bool) -> PageFuture<'_, FormPage>;
         /// A submitted request's confirmation page.
-        fn submission(
-            &self,
-            reference: String,
-        ) -> BoxFuture<'_, Result<AdminAccess<SubmissionPage>, String>>;
+        fn submission(&self, reference: String) -> PageFuture<'_, SubmissionPage>;
         /// The viewer's organisation's requests (page `page`, from 1) and drafts.
-        fn requests_page(
-            &self,
-            page: u32,
-        ) -> BoxFuture<'_, Result<AdminAccess<RequestsPage>, String>>;
+        fn requests_page(&self, page: u32) -> PageFuture<'_, RequestsPage>;
         /// One request: its latest version, or version `version`.
         fn request_page(
             &self,
             reference: String,
             version: Option<i64>,
-        ) -> BoxFuture<'_, Result<AdminAccess<RequestPage>, String>>;
+        ) -> PageFuture<'_, RequestPage>;
+
+        // Reviewers' pages
+        /// One page of the review queue.
+        fn review_queue(&self, query: QueueQuery) -> PageFuture<'_, QueuePage>;
+        /// One request's review page.
+        fn review_detail(&self, reference: String) -> PageFuture<'_, ReviewDetail>;
     }
 
     /// The backend as the pages find it in context.
@@ -157,50 +211,29 @@ mod ssr {
 }
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
 /// The server's backend, from the request's context. Missing only when the app is rendered
 /// outside a request (leptos_axum renders it once to list the routes): then an error, not a panic.
 #[cfg(feature = "ssr")]
-fn backend() -> Result<BackendHandle, ServerFnError> {
-    use_context::<BackendHandle>()
-        .ok_or_else(|| ServerFnError::new("the page was rendered outside a request"))
+fn backend() -> Result<BackendHandle, PageError> {
+    use_context::<BackendHandle>().ok_or(PageError::OutsideRequest)
 }
 
 /// Who is signed in (`None` when no one is).
 #[server(prefix = "/_fn", endpoint = "load_viewer")]
-pub async fn load_viewer() -> Result<Option<Viewer>, ServerFnError> {
-    let backend = backend()?;
-    backend.0.viewer().await.map_err(ServerFnError::new)
+pub async fn load_viewer() -> Result<Option<Viewer>, PageError> {
+    backend()?.0.viewer().await
 }
 
 /// The sign-in form's CSRF token (there is no session yet: it is bound to a cookie instead).
 #[server(prefix = "/_fn", endpoint = "load_sign_in_token")]
-pub async fn load_sign_in_token() -> Result<String, ServerFnError> {
-    let backend = backend()?;
-    backend
-        .0
-        .sign_in_form_token()
-        .await
-        .map_err(ServerFnError::new)
+pub async fn load_sign_in_token() -> Result<String, PageError> {
+    backend()?.0.sign_in_form_token().await
 }
 
 // Local Administrator pages
-
-/// What a page for Local Administrators answers, decided by who is asking.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum AdminAccess<T> {
-    /// The page itself.
-    Page(T),
-    /// No one is signed in: the server function has redirected to the sign-in page.
-    SignIn,
-    /// The page is elsewhere for this viewer (a reviewer's `/requests` is `/review`): the server
-    /// function has redirected there.
-    Redirect(String),
-    /// A reviewer asked for a page only Local Administrators use (403).
-    OnlyLocalAdmins,
-    /// No such thing, or another organisation's (404).
-    NotFound,
-}
 
 /// One request in the organisation's list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,8 +242,8 @@ pub struct RequestRow {
     pub reference: String,
     /// Its latest version.
     pub version: i64,
-    /// Status, snake_case.
-    pub status: String,
+    /// Its status.
+    pub status: Status,
     /// The application's name.
     pub application_name: String,
     /// When the latest version was submitted (RFC 3339).
@@ -255,7 +288,7 @@ pub struct VersionRow {
     /// Its number.
     pub version: i64,
     /// Its status.
-    pub status: String,
+    pub status: Status,
     /// When it was submitted (RFC 3339).
     pub submitted_at: String,
     /// Who submitted it.
@@ -267,8 +300,8 @@ pub struct VersionRow {
 pub struct DecisionRow {
     /// The version decided on.
     pub version: i64,
-    /// `approve`, `reject` or `request_changes`.
-    pub decision: String,
+    /// What was decided.
+    pub decision: Decision,
     /// The reviewer's reason, when given.
     pub reason: Option<String>,
     /// The reviewer's email.
@@ -283,7 +316,7 @@ pub struct RequestPage {
     /// `AR-XXXX-XXXX`.
     pub reference: String,
     /// The request's status now (its latest version's).
-    pub status: String,
+    pub status: Status,
     /// The latest version's number.
     pub latest_version: i64,
     /// The version shown.
@@ -327,10 +360,10 @@ pub fn encode_query_value(value: &str) -> String {
 /// Sends the browser where `access` says: a `303 See Other` when the page itself is being
 /// rendered, a router navigation when the browser called the server function.
 #[cfg(feature = "ssr")]
-fn follow<T>(access: &AdminAccess<T>, here: &str) {
+fn follow<T>(access: &Access<T>, here: &str) {
     let to = match access {
-        AdminAccess::SignIn => sign_in_path(here),
-        AdminAccess::Redirect(to) => to.clone(),
+        Access::SignIn => sign_in_path(here),
+        Access::Redirect(to) => to.clone(),
         _ => return,
     };
     let called_from_the_browser = use_context::<http::request::Parts>()
@@ -353,45 +386,31 @@ pub async fn load_form(
     draft_id: Option<String>,
     checked: bool,
     here: String,
-) -> Result<AdminAccess<FormPage>, ServerFnError> {
+) -> Result<Access<FormPage>, PageError> {
     let backend = backend()?;
-    let access = backend
-        .0
-        .form_page(draft_id, checked)
-        .await
-        .map_err(ServerFnError::new)?;
+    let access = backend.0.form_page(draft_id, checked).await?;
     follow(&access, &here);
     Ok(access)
 }
 
 /// Loads a submitted request's confirmation page.
 #[server(prefix = "/_fn", endpoint = "load_submission")]
-pub async fn load_submission(
-    reference: String,
-) -> Result<AdminAccess<SubmissionPage>, ServerFnError> {
+pub async fn load_submission(reference: String) -> Result<Access<SubmissionPage>, PageError> {
     let backend = backend()?;
     let here = format!(
         "/registrations/{}/submitted",
         encode_query_value(&reference)
     );
-    let access = backend
-        .0
-        .submission(reference)
-        .await
-        .map_err(ServerFnError::new)?;
+    let access = backend.0.submission(reference).await?;
     follow(&access, &here);
     Ok(access)
 }
 
 /// Loads "Your requests" (page `page`, from 1).
 #[server(prefix = "/_fn", endpoint = "load_requests")]
-pub async fn load_requests(page: u32) -> Result<AdminAccess<RequestsPage>, ServerFnError> {
+pub async fn load_requests(page: u32) -> Result<Access<RequestsPage>, PageError> {
     let backend = backend()?;
-    let access = backend
-        .0
-        .requests_page(page)
-        .await
-        .map_err(ServerFnError::new)?;
+    let access = backend.0.requests_page(page).await?;
     let here = if page > 1 {
         format!("/requests?page={page}")
     } else {
@@ -406,14 +425,10 @@ pub async fn load_requests(page: u32) -> Result<AdminAccess<RequestsPage>, Serve
 pub async fn load_request(
     reference: String,
     version: Option<i64>,
-) -> Result<AdminAccess<RequestPage>, ServerFnError> {
+) -> Result<Access<RequestPage>, PageError> {
     let backend = backend()?;
     let here = format!("/requests/{}", encode_query_value(&reference));
-    let access = backend
-        .0
-        .request_page(reference, version)
-        .await
-        .map_err(ServerFnError::new)?;
+    let access = backend.0.request_page(reference, version).await?;
     follow(&access, &here);
     Ok(access)
 }

@@ -1,26 +1,14 @@
-//! What the reviewer's pages need from the server, and the server functions that fetch it.
-//!
-//! A trait of its own ([`ReviewBackend`]) next to [`crate::backend::Backend`]: the server provides
-//! a [`ReviewBackendHandle`] in context and implements it with the same domain functions the JSON
-//! API calls (`registrations::list`/`find`, `review::decisions`/`standing`).
+//! What the reviewer's pages show, and the server functions that fetch it through
+//! [`super::Backend`] (the server implements it with the same domain functions the JSON API
+//! calls: `registrations::list`/`find`, `review::decisions`/`standing`).
 
 use leptos::prelude::*;
+
+use super::{Access, PageError};
 use registration::diff::Change;
+use registration::lifecycle::{Decision, Status};
 use registration::{RegistrationRequest, ValidationReport};
 use serde::{Deserialize, Serialize};
-
-/// What a reviewer's page shows, or why it shows something else.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Access<T> {
-    /// No one is signed in: the page sends them to sign in.
-    SignIn,
-    /// Signed in, but not as a reviewer (403).
-    ReviewersOnly,
-    /// No such request (404).
-    NotFound,
-    /// The page.
-    Page(T),
-}
 
 /// The queue's filters as the GET form posts them (`status`, `ods_code`, `risk`, `page`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,14 +33,20 @@ impl QueueQuery {
     pub fn status(&self) -> &str {
         match self.status.as_deref().map(str::trim) {
             Some(ANY_STATUS) => ANY_STATUS,
-            Some(status)
-                if crate::components::STATUSES
-                    .iter()
-                    .any(|(name, _)| *name == status) =>
-            {
-                status
-            }
+            Some(status) => Status::SUBMITTED
+                .into_iter()
+                .find(|known| known.as_str() == status)
+                .map_or(AWAITING, Status::as_str),
             _ => AWAITING,
+        }
+    }
+
+    /// The status filter in effect, as the server applies it.
+    pub fn status_filter(&self) -> StatusFilter {
+        match self.status() {
+            AWAITING => StatusFilter::AwaitingDecision,
+            ANY_STATUS => StatusFilter::Any,
+            name => Status::parse(name).map_or(StatusFilter::AwaitingDecision, StatusFilter::Only),
         }
     }
 
@@ -93,6 +87,17 @@ impl QueueQuery {
     }
 }
 
+/// Which statuses the queue shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Submitted, or awaiting a second approval (the default).
+    AwaitingDecision,
+    /// Every status.
+    Any,
+    /// This status only.
+    Only(Status),
+}
+
 /// Percent-encodes everything but unreserved characters (an ODS code is alphanumeric anyway).
 fn encode(text: &str) -> String {
     text.bytes()
@@ -113,8 +118,8 @@ pub struct QueueRow {
     pub reference: String,
     /// The latest version.
     pub version: i64,
-    /// Its status, snake_case.
-    pub status: String,
+    /// Its status.
+    pub status: Status,
     /// The organisation's ODS code.
     pub ods_code: String,
     /// The organisation's name, when known.
@@ -160,8 +165,8 @@ pub struct PermissionRow {
 pub struct DecisionRow {
     /// The version decided on.
     pub version: i64,
-    /// `approve`, `reject` or `request_changes`.
-    pub decision: String,
+    /// What was decided.
+    pub decision: Decision,
     /// Why, when given.
     pub reason: Option<String>,
     /// The reviewer's email.
@@ -169,7 +174,7 @@ pub struct DecisionRow {
     /// When (RFC 3339).
     pub decided_at: String,
     /// The status it left the request in.
-    pub status_after: String,
+    pub status_after: Status,
 }
 
 /// Whether the viewer may record a decision now, and if not, why.
@@ -181,7 +186,7 @@ pub enum Standing {
         csrf_token: String,
     },
     /// The request is not awaiting a decision (it has this status).
-    NotAwaitingDecision(String),
+    NotAwaitingDecision(Status),
     /// They submitted a version of it.
     OwnSubmission,
     /// They gave the first approval; a second reviewer must give the second.
@@ -195,8 +200,8 @@ pub struct ReviewDetail {
     pub reference: String,
     /// The latest version.
     pub version: i64,
-    /// Its status, snake_case.
-    pub status: String,
+    /// Its status.
+    pub status: Status,
     /// The organisation's ODS code.
     pub ods_code: String,
     /// The organisation's name, when known.
@@ -227,47 +232,22 @@ pub struct ReviewDetail {
     pub max_reason_chars: usize,
 }
 
-#[cfg(feature = "ssr")]
-pub use ssr::{ReviewBackend, ReviewBackendHandle};
-
-#[cfg(feature = "ssr")]
-mod ssr {
-    use std::sync::Arc;
-
-    use super::{Access, QueuePage, QueueQuery, ReviewDetail};
-    use crate::backend::BoxFuture;
-
-    /// The server's side of the reviewer's pages.
-    pub trait ReviewBackend: Send + Sync + 'static {
-        /// One page of the queue for the signed-in account.
-        fn queue(&self, query: QueueQuery) -> BoxFuture<'_, Result<Access<QueuePage>, String>>;
-        /// One request's review page for the signed-in account.
-        fn detail(&self, reference: String) -> BoxFuture<'_, Result<Access<ReviewDetail>, String>>;
-    }
-
-    /// The review backend as the pages find it in context.
-    #[derive(Clone)]
-    pub struct ReviewBackendHandle(pub Arc<dyn ReviewBackend>);
-}
-
 /// Loads one page of the review queue.
 #[server(prefix = "/_fn", endpoint = "load_review_queue")]
-pub async fn load_review_queue(query: QueueQuery) -> Result<Access<QueuePage>, ServerFnError> {
-    let backend = use_context::<ReviewBackendHandle>()
-        .ok_or_else(|| ServerFnError::new("the page was rendered outside a request"))?;
-    backend.0.queue(query).await.map_err(ServerFnError::new)
+pub async fn load_review_queue(query: QueueQuery) -> Result<Access<QueuePage>, PageError> {
+    let here = "/review";
+    let access = super::backend()?.0.review_queue(query).await?;
+    super::follow(&access, here);
+    Ok(access)
 }
 
 /// Loads one request's review page.
 #[server(prefix = "/_fn", endpoint = "load_review_detail")]
-pub async fn load_review_detail(reference: String) -> Result<Access<ReviewDetail>, ServerFnError> {
-    let backend = use_context::<ReviewBackendHandle>()
-        .ok_or_else(|| ServerFnError::new("the page was rendered outside a request"))?;
-    backend
-        .0
-        .detail(reference)
-        .await
-        .map_err(ServerFnError::new)
+pub async fn load_review_detail(reference: String) -> Result<Access<ReviewDetail>, PageError> {
+    let here = format!("/review/{}", super::encode_query_value(&reference));
+    let access = super::backend()?.0.review_detail(reference).await?;
+    super::follow(&access, &here);
+    Ok(access)
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 mod dates;
 mod ods_code_check;
 mod status;
+mod table;
 
 pub use dates::{date_text, date_time_text, day_text};
 pub use ods_code_check::OdsCodeCheck;
-pub use status::{STATUSES, StatusTag, status_text};
+pub use status::StatusTag;
+pub use table::{Header, Table, headers};

@@ -1,26 +1,28 @@
-//! What a Local Administrator's page shows to someone it is not for.
+//! What a page shows to someone it is not for: one answer for every page.
 
 use leptos::prelude::*;
+use registration::lifecycle::Role;
 
 use crate::PageTitle;
-use crate::backend::AdminAccess;
+use crate::backend::Access;
 use crate::pages::NotFound;
 
-/// The answer for every [`AdminAccess`] but `Page`. For `SignIn` and `Redirect` the server
-/// function has already redirected (a real redirect on a page load, a router navigation in the
-/// browser); the page says where to go in case neither happened.
+/// The answer for every [`Access`] but `Page`. For `SignIn` and `Redirect` the server function
+/// has already redirected (a real redirect on a page load, a router navigation in the browser);
+/// the page says where to go in case neither happened.
 #[component]
-pub fn Refused<T: 'static>(access: AdminAccess<T>) -> AnyView {
+pub fn Refused<T: 'static>(access: Access<T>) -> AnyView {
     match access {
-        AdminAccess::Page(_) | AdminAccess::NotFound => view! { <NotFound /> }.into_any(),
-        AdminAccess::OnlyLocalAdmins => view! { <OnlyLocalAdmins /> }.into_any(),
-        AdminAccess::SignIn => view! {
+        Access::Page(_) | Access::NotFound => view! { <NotFound /> }.into_any(),
+        Access::OnlyFor(Role::LocalAdmin) => view! { <OnlyLocalAdmins /> }.into_any(),
+        Access::OnlyFor(Role::Reviewer) => view! { <ReviewersOnly /> }.into_any(),
+        Access::SignIn => view! {
             <PageTitle text="Sign in" />
             <h1>"Sign in to continue"</h1>
             <p><a href="/sign-in">"Sign in"</a></p>
         }
         .into_any(),
-        AdminAccess::Redirect(to) => view! {
+        Access::Redirect(to) => view! {
             <PageTitle text="This page has moved" />
             <h1>"This page is elsewhere for your account"</h1>
             <p><a href=to.clone()>{format!("Go to {to}")}</a></p>
@@ -43,6 +45,26 @@ pub fn OnlyLocalAdmins() -> AnyView {
                 <h1>"Only Local Administrators make requests"</h1>
                 <p>"You are signed in as a reviewer. Registration requests are made by the Local Administrators of the organisations that use NHSmail; reviewers decide on them."</p>
                 <p><a href="/review">"Go to the review queue"</a></p>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// A Local Administrator asked for a reviewer's page (status 403).
+#[component]
+pub fn ReviewersOnly() -> AnyView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <PageTitle text="The review queue is for reviewers" />
+        <div class="nhsuk-grid-row">
+            <div class="nhsuk-grid-column-two-thirds">
+                <h1>"The review queue is for reviewers"</h1>
+                <p>"You are signed in as a Local Administrator. Reviewers of the NHSmail team decide on registration requests; you make them and follow them from your organisation's requests."</p>
+                <p><a href="/register">"Request an application registration"</a></p>
             </div>
         </div>
     }

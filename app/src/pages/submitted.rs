@@ -3,8 +3,7 @@ use leptos_router::hooks::use_params_map;
 use registration::Severity;
 
 use crate::PageTitle;
-use crate::backend::{AdminAccess, SubmissionPage, load_submission};
-use crate::components::status_text;
+use crate::backend::{Access, SubmissionPage, load_submission};
 use crate::pages::access::Refused;
 
 /// `/registrations/{reference}/submitted`: the confirmation after a valid submission.
@@ -19,7 +18,7 @@ pub fn SubmittedPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(AdminAccess::Page(page)) => view! { <Confirmation page /> }.into_any(),
+                    Ok(Access::Page(page)) => view! { <Confirmation page /> }.into_any(),
                     Ok(refused) => view! { <Refused access=refused /> }.into_any(),
                     Err(_) => view! { <super::ServiceProblem /> }.into_any(),
                 }
@@ -64,7 +63,7 @@ fn Confirmation(page: SubmissionPage) -> impl IntoView {
                     </div>
                     <div class="nhsuk-summary-list__row">
                         <dt class="nhsuk-summary-list__key">"Status"</dt>
-                        <dd class="nhsuk-summary-list__value"><strong class="nhsuk-tag" id="status">{status_text(&page.status)}</strong></dd>
+                        <dd class="nhsuk-summary-list__value"><strong class="nhsuk-tag" id="status">{page.status.text()}</strong></dd>
                     </div>
                 </dl>
                 {(!warnings.is_empty()).then(|| view! {

@@ -36,7 +36,9 @@ use crate::{
 };
 
 mod action;
+pub mod fields;
 pub use action::FormAction;
+pub use fields::{PostedForm, TooManyRows};
 
 crate::finding_codes! {
     /// Codes raised when a draft's values cannot become a request.

@@ -6,4 +6,5 @@ pub mod mailbox;
 pub mod ods;
 pub mod permission;
 pub mod redirect_uri;
+mod text;
 pub mod token_endpoint;

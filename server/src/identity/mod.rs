@@ -7,11 +7,13 @@
 //!    ([`passwords`]), made with `appreg user add`.
 //! 2. **Sessions** ([`sessions`]) turn an `Identity` into a cookie and back. They store only the
 //!    account's id, so they do not care which provider vouched for it.
-//! 3. **Capabilities**: handlers extract [`SignedIn`] (401 when there is no valid session), then
-//!    call [`require_local_admin`] or [`require_reviewer`], which return [`LocalAdminOf`] /
-//!    [`Reviewer`] values or a 403. Those values have private fields and no other constructor,
-//!    so a function that takes one can only be reached through the check. State-changing routes
-//!    take [`csrf::CsrfChecked`] instead of `SignedIn` ([`csrf`]).
+//! 3. **Capabilities**: [`require_local_admin`] and [`require_reviewer`] turn an [`Identity`]
+//!    into [`LocalAdminOf`] / [`Reviewer`] values or [`Forbidden`]. Those values have private
+//!    fields and no other constructor, so a function that takes one can only be reached through
+//!    the check. CSRF tokens: [`csrf`].
+//!
+//! HTTP is not here: the web layer (`web::session`, `web::form_post`) reads cookies and headers,
+//! extracts [`SignedIn`], and answers [`IdentityError`] and [`Forbidden`] as responses.
 //! 4. **Throttling** of sign-in ([`rate_limit`]): per account, per client address, and per
 //!    browser that signed in before (device cookies), each attempt recorded before its hash.
 //!
@@ -32,7 +34,6 @@
 //!
 //! Local accounts remain the embedded default (no tenant needed to run the desk).
 
-pub mod cookies;
 pub mod csrf;
 pub mod passwords;
 pub mod rate_limit;
@@ -40,44 +41,12 @@ pub mod sessions;
 
 use std::future::Future;
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Json, Response};
-use serde_json::json;
 use sqlx::SqlitePool;
 
 use crate::store;
 use passwords::Password;
 
-/// What an account may do.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Submits requests for one organisation (bound to its ODS code).
-    LocalAdmin,
-    /// Decides on requests from every organisation.
-    Reviewer,
-}
-
-impl Role {
-    /// The stored and JSON name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Role::LocalAdmin => "local_admin",
-            Role::Reviewer => "reviewer",
-        }
-    }
-
-    /// Reads a stored or typed name.
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "local_admin" => Some(Role::LocalAdmin),
-            "reviewer" => Some(Role::Reviewer),
-            _ => None,
-        }
-    }
-}
+pub use registration::lifecycle::Role;
 
 /// Someone a provider vouched for, as the rest of the desk sees them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -228,19 +197,6 @@ pub fn is_plausible_email(email: &str) -> bool {
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// `n` random bytes as lower-case hex (ids).
-pub fn random_hex(n: usize) -> String {
-    random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `n` bytes from the operating system's CSPRNG.
-pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
-    let mut bytes = vec![0u8; n];
-    // The OS generator failing is not something the desk can carry on without.
-    getrandom::fill(&mut bytes).expect("the operating system's random generator failed");
-    bytes
-}
-
 /// The proof that someone is a Local Administrator of one organisation (from [`require_local_admin`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalAdminOf {
@@ -285,23 +241,18 @@ impl Reviewer {
     }
 }
 
-/// Signed in, but not allowed: 403 `{ "error": "forbidden", "message" }`.
-///
-/// Where the contract asks for 404 (another organisation's reference), the handler maps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Signed in, but not allowed (the web layer answers 403, or 404 where the contract asks for
+/// it: another organisation's reference).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the account is not allowed to do this")]
 pub struct Forbidden;
 
-impl IntoResponse for Forbidden {
-    fn into_response(self) -> Response {
-        (
-            StatusCode::FORBIDDEN,
-            Json(json!({
-                "error": "forbidden",
-                "message": "Your account is not allowed to do this.",
-            })),
-        )
-            .into_response()
-    }
+/// Why the identity layer could not answer (the web layer turns it into a response).
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// The accounts, sessions or sign-in attempts could not be read or written.
+    #[error(transparent)]
+    Store(#[from] anyhow::Error),
 }
 
 /// Checks that `identity` is a Local Administrator of `ods_code` (compared case-insensitively).
@@ -348,7 +299,6 @@ pub fn may_read(identity: &Identity, ods_code: &str) -> bool {
     }
 }
 
-pub use csrf::CsrfChecked;
 pub use sessions::SignedIn;
 
 #[cfg(test)]

@@ -25,13 +25,8 @@
 //! sharing it. The client address is the TCP peer: behind a reverse proxy, that is the proxy (no
 //! `X-Forwarded-For` is trusted, since any client can write one). Without a peer address (tests
 //! calling the router directly) every request shares the client key [`UNKNOWN_CLIENT`].
+//! Answering (429 and `Retry-After`) is the web layer's.
 
-use std::net::SocketAddr;
-
-use axum::extract::ConnectInfo;
-use axum::http::{Extensions, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Json, Response};
-use serde_json::json;
 use sqlx::SqlitePool;
 use time::{Duration, OffsetDateTime};
 
@@ -82,33 +77,15 @@ pub struct Limited {
     pub retry_after_seconds: u64,
 }
 
-impl IntoResponse for Limited {
-    fn into_response(self) -> Response {
+impl Limited {
+    /// What the person is told: when to try again.
+    pub fn message(self) -> String {
         let minutes = self.retry_after_seconds.div_ceil(60).max(1);
-        (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(
-                header::RETRY_AFTER,
-                HeaderValue::from(self.retry_after_seconds),
-            )],
-            Json(json!({
-                "error": "rate_limited",
-                "message": format!(
-                    "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
-                    if minutes == 1 { "" } else { "s" }
-                ),
-            })),
+        format!(
+            "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
+            if minutes == 1 { "" } else { "s" }
         )
-            .into_response()
     }
-}
-
-/// The client's key: its IP address, or [`UNKNOWN_CLIENT`].
-pub fn client_key(extensions: &Extensions) -> String {
-    extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(address)| address.ip().to_string())
-        .unwrap_or_else(|| UNKNOWN_CLIENT.to_string())
 }
 
 /// Who is attempting: the account named, from where, and with which device cookie.
@@ -116,7 +93,7 @@ pub fn client_key(extensions: &Extensions) -> String {
 pub struct Attempt<'a> {
     /// The email as typed, trimmed and lower-case.
     pub account: &'a str,
-    /// The client's key ([`client_key`]).
+    /// The client's key (its address; `web::session::client_key`).
     pub client: &'a str,
     /// The id of the device cookie presented, when it was issued to this account.
     pub trusted_device: Option<&'a str>,

@@ -99,7 +99,7 @@ pub async fn find(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<SessionR
         user: User {
             id: row.try_get("user_id")?,
             email: row.try_get("email")?,
-            role: crate::identity::Role::parse(&role)
+            role: registration::lifecycle::Role::parse(&role)
                 .ok_or_else(|| anyhow::anyhow!("unknown role {role:?} stored"))?,
             ods_code: row.try_get("ods_code")?,
             created_at: row.try_get("user_created_at")?,

@@ -101,7 +101,7 @@ pub async fn reserve<E>(
         transaction.rollback().await?;
         return Ok(Err(refusal));
     }
-    let id = crate::identity::random_hex(16);
+    let id = crate::random::random_hex(16);
     sqlx::query(
         "INSERT INTO sign_in_attempt (id, account, client, device, started_at) VALUES (?, ?, ?, ?, ?)",
     )

@@ -3,7 +3,7 @@
 use sqlx::{Row, SqlitePool};
 use time::OffsetDateTime;
 
-use crate::identity::Role;
+use registration::lifecycle::Role;
 
 /// One stored account. The password hash is deliberately not part of it (see [`password_hash`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub async fn add(
     user: NewUser<'_>,
     now: OffsetDateTime,
 ) -> Result<User, AddError> {
-    let id = crate::identity::random_hex(16);
+    let id = crate::random::random_hex(16);
     let created_at = super::timestamp(now);
     let result = sqlx::query(
         "INSERT INTO users (id, email, role, ods_code, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -9,62 +9,30 @@
 //! Field values are never logged. An uploaded file that holds a private key or is a PKCS #12
 //! bundle is dropped here, before anything is stored: the redirect only says what was refused.
 
-use std::collections::BTreeMap;
-
-use axum::body::Body;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use registration::draft::{DraftList, FormAction};
-use registration::limits::{MAX_CERTIFICATE_BYTES, MAX_CERTIFICATES};
+use registration::draft::{DraftList, FormAction, PostedForm, TooManyRows};
+use registration::limits::MAX_CERTIFICATES;
 use registration::rules::certificate::{self, RefusedUpload};
-use registration::{
-    CertificateUpload, Contact, DraftPermission, DraftRedirectUri, RegistrationDraft,
-};
+use registration::{CertificateUpload, RegistrationDraft};
 use time::OffsetDateTime;
 
 use super::AppState;
-use super::body::BodyError;
-use crate::identity::{LocalAdminOf, SignedIn, csrf, require_any_local_admin};
+use super::form_post::{FormPost, RegistrationForm, Upload, plain};
+use crate::identity::LocalAdminOf;
 use crate::registrations::{self, SubmitError};
 use crate::store::drafts::{self, DraftOwner, DraftRefused};
-
-/// The highest row number a form may post (`mailboxes[1000]`); beyond it the post is refused.
-pub const MAX_ROW_INDEX: usize = 1000;
-
-/// The largest body a form post may have (a certificate is at most 64 KiB; the rest is text).
-pub const FORM_BODY_LIMIT: usize = super::PAGE_BODY_LIMIT;
 
 /// `POST /register`.
 pub async fn register(
     State(state): State<AppState>,
-    signed_in: Option<SignedIn>,
-    request: Request<Body>,
+    post: FormPost<LocalAdminOf, RegistrationForm>,
 ) -> Response {
     let now = OffsetDateTime::now_utc();
-    // Authorisation before reading the body: nothing is stored for someone who may not post.
-    let Some(signed_in) = signed_in else {
-        return Redirect::to("/sign-in?next=/register").into_response();
-    };
-    let Ok(admin) = require_any_local_admin(&signed_in.identity) else {
-        return plain(
-            StatusCode::FORBIDDEN,
-            "Only a Local Administrator can make registration requests. Reviewers decide on them from the review queue.",
-        );
-    };
-    let input = match read_form(&state, request).await {
-        Ok(input) => input,
-        Err(refusal) => return refusal.into_response(),
-    };
-    if !csrf::field_matches(&input.fields, &signed_in) {
-        return plain(
-            StatusCode::FORBIDDEN,
-            "This form has expired (your session changed since the page was loaded). Go back, reload the page and try again.",
-        );
-    }
-    let posted = match parse_fields(&input.fields) {
+    let posted = match PostedForm::read(&post.form.fields) {
         Ok(posted) => posted,
         Err(TooManyRows) => {
             return plain(
@@ -73,7 +41,7 @@ pub async fn register(
             );
         }
     };
-    match handle(&state, &admin, posted, input.uploads, now).await {
+    match handle(&state, &post.capability, posted, post.form.uploads, now).await {
         Ok(Ok(location)) => Redirect::to(&location).into_response(),
         Ok(Err(Unsaved::TooManyDrafts)) => plain(
             StatusCode::CONFLICT,
@@ -100,31 +68,10 @@ pub async fn register(
 pub async fn revise(
     State(state): State<AppState>,
     Path(reference): Path<String>,
-    signed_in: Option<SignedIn>,
-    request: Request<Body>,
+    post: FormPost<LocalAdminOf>,
 ) -> Response {
-    let Some(signed_in) = signed_in else {
-        let here = format!("/requests/{}", app::backend::encode_query_value(&reference));
-        return Redirect::to(&app::backend::sign_in_path(&here)).into_response();
-    };
-    let Ok(admin) = require_any_local_admin(&signed_in.identity) else {
-        return plain(
-            StatusCode::FORBIDDEN,
-            "Only the organisation's Local Administrators can change a request.",
-        );
-    };
-    let input = match read_form(&state, request).await {
-        Ok(input) => input,
-        Err(refusal) => return refusal.into_response(),
-    };
-    if !csrf::field_matches(&input.fields, &signed_in) {
-        return plain(
-            StatusCode::FORBIDDEN,
-            "This page has expired (your session changed since it was loaded). Go back, reload the page and try again.",
-        );
-    }
     let now = OffsetDateTime::now_utc();
-    match registrations::start_revision(&state.pool, &admin, &reference, now).await {
+    match registrations::start_revision(&state.pool, &post.capability, &reference, now).await {
         Ok(id) => Redirect::to(&format!("/register/{id}")).into_response(),
         Err(SubmitError::NotFound) => plain(StatusCode::NOT_FOUND, "There is no such request."),
         Err(SubmitError::NotAwaitingChanges(_)) => plain(
@@ -146,30 +93,9 @@ pub async fn revise(
 pub async fn delete_draft(
     State(state): State<AppState>,
     Path(draft_id): Path<String>,
-    signed_in: Option<SignedIn>,
-    request: Request<Body>,
+    post: FormPost<LocalAdminOf>,
 ) -> Response {
-    let Some(signed_in) = signed_in else {
-        return Redirect::to(&app::backend::sign_in_path("/requests")).into_response();
-    };
-    let Ok(admin) = require_any_local_admin(&signed_in.identity) else {
-        return plain(
-            StatusCode::FORBIDDEN,
-            "Only the organisation's Local Administrators can delete its drafts.",
-        );
-    };
-    let fields = match urlencoded_fields(request, SMALL_FORM_LIMIT, "The form is too large.").await
-    {
-        Ok(fields) => fields,
-        Err(refusal) => return refusal,
-    };
-    if !csrf::field_matches(&fields, &signed_in) {
-        return plain(
-            StatusCode::FORBIDDEN,
-            "This page has expired (your session changed since it was loaded). Go back, reload the page and try again.",
-        );
-    }
-    match drafts::delete_for(&state.pool, admin.ods_code(), &draft_id).await {
+    match drafts::delete_for(&state.pool, post.capability.ods_code(), &draft_id).await {
         Ok(true) => Redirect::to("/requests?deleted=1").into_response(),
         Ok(false) => plain(
             StatusCode::NOT_FOUND,
@@ -185,189 +111,6 @@ pub async fn delete_draft(
     }
 }
 
-/// The largest body of a form post that carries only a token and a button.
-const SMALL_FORM_LIMIT: usize = 16 * 1024;
-
-/// The fields of a URL-encoded form post of at most `limit` bytes; otherwise a plain-text 415 or
-/// 413 (`too_large` says what to do).
-pub(crate) async fn urlencoded_fields(
-    request: Request<Body>,
-    limit: usize,
-    too_large: &'static str,
-) -> Result<Vec<(String, String)>, Response> {
-    let is_form = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|essence| {
-            essence
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !is_form {
-        return Err(plain(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send the form as application/x-www-form-urlencoded.",
-        ));
-    }
-    let bytes = axum::body::to_bytes(request.into_body(), limit)
-        .await
-        .map_err(|error| {
-            let error = BodyError::of(&error);
-            plain(error.status(), error.message(too_large))
-        })?;
-    Ok(form_urlencoded::parse(&bytes).into_owned().collect())
-}
-
-/// What one post carried.
-#[derive(Default)]
-struct FormInput {
-    /// Text fields in the order posted.
-    fields: Vec<(String, String)>,
-    /// Non-empty file parts named `certificate`.
-    uploads: Vec<Upload>,
-}
-
-enum Upload {
-    /// A file of at most 64 KiB.
-    File { file_name: String, bytes: Vec<u8> },
-    /// A file over 64 KiB: none of its bytes were kept.
-    TooLarge,
-}
-
-/// A post that is not a form we can read: a plain-text answer with its status.
-struct Refusal(StatusCode, &'static str);
-
-impl Refusal {
-    /// The answer to a body that could not be read.
-    fn body(error: &(dyn std::error::Error + 'static)) -> Refusal {
-        match BodyError::of(error) {
-            BodyError::TooLarge => TOO_LARGE,
-            other => Refusal(other.status(), other.message(TOO_LARGE.1)),
-        }
-    }
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        plain(self.0, self.1)
-    }
-}
-
-/// A plain-text answer (what a person sees when a form post is refused).
-pub(crate) fn plain(status: StatusCode, message: &'static str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        message,
-    )
-        .into_response()
-}
-
-const TOO_LARGE: Refusal = Refusal(
-    StatusCode::PAYLOAD_TOO_LARGE,
-    "The form is larger than 2 MiB. A certificate file is at most 64 KiB: please go back and choose a smaller file.",
-);
-const UNREADABLE: Refusal = Refusal(
-    StatusCode::BAD_REQUEST,
-    "The form could not be read. Please go back and try again.",
-);
-
-async fn read_form(state: &AppState, request: Request<Body>) -> Result<FormInput, Refusal> {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match essence.as_str() {
-        "multipart/form-data" => {
-            let multipart = Multipart::from_request(request, state)
-                .await
-                .map_err(|_| UNREADABLE)?;
-            read_multipart(multipart).await
-        }
-        "application/x-www-form-urlencoded" => {
-            let bytes = axum::body::to_bytes(request.into_body(), FORM_BODY_LIMIT)
-                .await
-                .map_err(|error| Refusal::body(&error))?;
-            Ok(FormInput {
-                fields: form_urlencoded::parse(&bytes).into_owned().collect(),
-                uploads: Vec::new(),
-            })
-        }
-        _ => Err(Refusal(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send the form as multipart/form-data or application/x-www-form-urlencoded.",
-        )),
-    }
-}
-
-async fn read_multipart(mut multipart: Multipart) -> Result<FormInput, Refusal> {
-    let mut input = FormInput::default();
-    let too_large_or_unreadable = |error: axum::extract::multipart::MultipartError| {
-        if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            TOO_LARGE
-        } else {
-            match Refusal::body(&error) {
-                Refusal(StatusCode::BAD_REQUEST, _) => UNREADABLE,
-                other => other,
-            }
-        }
-    };
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(too_large_or_unreadable)?
-    {
-        let name = field.name().unwrap_or("").to_string();
-        if name == "certificate" {
-            let file_name = field
-                .file_name()
-                .filter(|name| !name.is_empty())
-                .unwrap_or("certificate")
-                .to_string();
-            let mut bytes = Vec::new();
-            let mut too_large = false;
-            // Read at most 64 KiB; past that the rest is drained and dropped unseen.
-            while let Some(chunk) = field.chunk().await.map_err(too_large_or_unreadable)? {
-                if too_large {
-                    continue;
-                }
-                if bytes.len() + chunk.len() > MAX_CERTIFICATE_BYTES {
-                    too_large = true;
-                    bytes = Vec::new();
-                } else {
-                    bytes.extend_from_slice(&chunk);
-                }
-            }
-            if too_large {
-                input.uploads.push(Upload::TooLarge);
-            } else if !bytes.is_empty() {
-                input.uploads.push(Upload::File { file_name, bytes });
-            }
-        } else if field.file_name().is_some() {
-            // A file under any other name is not part of the form: drained unread, never kept.
-            while field
-                .chunk()
-                .await
-                .map_err(too_large_or_unreadable)?
-                .is_some()
-            {}
-        } else {
-            let value = field.text().await.map_err(too_large_or_unreadable)?;
-            input.fields.push((name, value));
-        }
-    }
-    Ok(input)
-}
-
 /// What became of a post that could not end in a redirect to the form.
 enum Unsaved {
     /// The organisation keeps the most drafts allowed (409).
@@ -380,7 +123,7 @@ enum Unsaved {
 async fn handle(
     state: &AppState,
     admin: &LocalAdminOf,
-    posted: Posted,
+    posted: PostedForm,
     uploads: Vec<Upload>,
     now: OffsetDateTime,
 ) -> anyhow::Result<Result<String, Unsaved>> {
@@ -601,173 +344,9 @@ async fn accept_upload(
     .await
 }
 
-/// A row number over [`MAX_ROW_INDEX`].
-#[derive(Debug, PartialEq, Eq)]
-struct TooManyRows;
-
-/// The form's fields read into a draft (without certificates).
-#[derive(Debug, Default)]
-struct Posted {
-    draft_id: Option<String>,
-    action: Option<String>,
-    draft: RegistrationDraft,
-}
-
-/// Reads the field names of docs/form.md. Rows come in index order; gaps are closed up;
-/// unknown names are ignored.
-fn parse_fields(fields: &[(String, String)]) -> Result<Posted, TooManyRows> {
-    let mut posted = Posted::default();
-    let mut permissions: BTreeMap<usize, DraftPermission> = BTreeMap::new();
-    let mut mailboxes: BTreeMap<usize, String> = BTreeMap::new();
-    let mut redirect_uris: BTreeMap<usize, DraftRedirectUri> = BTreeMap::new();
-    let mut token_endpoint_uris: BTreeMap<usize, String> = BTreeMap::new();
-    let mut contacts: BTreeMap<usize, Contact> = BTreeMap::new();
-    for (name, value) in fields {
-        let value = value.clone();
-        let draft = &mut posted.draft;
-        match name.as_str() {
-            csrf::FIELD => {}
-            "draft_id" => posted.draft_id = Some(value).filter(|id| !id.is_empty()),
-            "action" => posted.action = Some(value),
-            "ods_code" => draft.ods_code = value,
-            "application_name" => draft.application_name = value,
-            "description" => draft.description = value,
-            "supplier" => draft.supplier = value,
-            "access_type" => draft.access_type = value,
-            "permission_search" => draft.permission_search = value,
-            "client_secret_months" => draft.client_secret_months = value,
-            "access_policy_group" => draft.access_policy_group = value,
-            _ => {
-                let Some((list, index, sub)) = indexed(name)? else {
-                    continue;
-                };
-                match (list, sub) {
-                    ("permissions", Some("resource")) => {
-                        permissions.entry(index).or_default().resource = value;
-                    }
-                    ("permissions", Some("value")) => {
-                        permissions.entry(index).or_default().value = value;
-                    }
-                    ("permissions", Some("type")) => {
-                        permissions.entry(index).or_default().permission_type = value;
-                    }
-                    ("mailboxes", None) => {
-                        mailboxes.insert(index, value);
-                    }
-                    ("redirect_uris", Some("uri")) => {
-                        redirect_uris.entry(index).or_default().uri = value;
-                    }
-                    ("redirect_uris", Some("platform")) => {
-                        redirect_uris.entry(index).or_default().platform = value;
-                    }
-                    ("token_endpoint_uris", None) => {
-                        token_endpoint_uris.insert(index, value);
-                    }
-                    ("contacts", Some("name")) => contacts.entry(index).or_default().name = value,
-                    ("contacts", Some("email")) => {
-                        contacts.entry(index).or_default().email = value;
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    let draft = &mut posted.draft;
-    draft.permissions = permissions.into_values().collect();
-    draft.mailboxes = mailboxes.into_values().collect();
-    draft.redirect_uris = redirect_uris.into_values().collect();
-    draft.token_endpoint_uris = token_endpoint_uris.into_values().collect();
-    draft.contacts = contacts.into_values().collect();
-    Ok(posted)
-}
-
-/// A row field's name, `list[i]` or `list[i][sub]`, taken apart.
-type RowField<'a> = (&'a str, usize, Option<&'a str>);
-
-/// `list[i]` or `list[i][sub]`; `None` for any other shape, an error for `i` over the bound.
-fn indexed(name: &str) -> Result<Option<RowField<'_>>, TooManyRows> {
-    let Some((list, rest)) = name.split_once('[') else {
-        return Ok(None);
-    };
-    let Some((index, rest)) = rest.split_once(']') else {
-        return Ok(None);
-    };
-    if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(None);
-    }
-    // Many digits are a huge number whatever they say: no need to parse them to refuse.
-    let index = if index.len() > 4 {
-        usize::MAX
-    } else {
-        index.parse::<usize>().map_err(|_| TooManyRows)?
-    };
-    if index > MAX_ROW_INDEX {
-        return Err(TooManyRows);
-    }
-    let sub = if rest.is_empty() {
-        None
-    } else {
-        match rest.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-            Some(sub) if !sub.contains(['[', ']']) => Some(sub),
-            _ => return Ok(None),
-        }
-    };
-    Ok(Some((list, index, sub)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn reads_indexed_rows_in_index_order_with_gaps_closed() {
-        let posted = parse_fields(&fields(&[
-            ("mailboxes[2]", "b@nhs.net"),
-            ("mailboxes[0]", "a@nhs.net"),
-            ("contacts[5][email]", "jo@nhs.net"),
-            ("contacts[5][name]", "Jo"),
-            ("redirect_uris[1][platform]", "spa"),
-        ]))
-        .unwrap();
-        assert_eq!(posted.draft.mailboxes, ["a@nhs.net", "b@nhs.net"]);
-        assert_eq!(
-            posted.draft.contacts,
-            [Contact {
-                name: "Jo".into(),
-                email: "jo@nhs.net".into()
-            }]
-        );
-        assert_eq!(posted.draft.redirect_uris[0].platform, "spa");
-    }
-
-    #[test]
-    fn refuses_row_numbers_over_the_bound_and_ignores_odd_names() {
-        assert_eq!(
-            parse_fields(&fields(&[("mailboxes[1001]", "x")])).unwrap_err(),
-            TooManyRows
-        );
-        assert_eq!(
-            parse_fields(&fields(&[("mailboxes[99999999999999999999999]", "x")])).unwrap_err(),
-            TooManyRows
-        );
-        let posted = parse_fields(&fields(&[
-            ("mailboxes[1000]", "x"),
-            ("mailboxes[-1]", "y"),
-            ("mailboxes[a]", "y"),
-            ("mailboxes[1][x][y]", "y"),
-            ("contacts[1][name", "y"),
-        ]))
-        .unwrap();
-        assert_eq!(posted.draft.mailboxes, ["x"]);
-        assert!(posted.draft.contacts.is_empty());
-    }
 
     #[test]
     fn redirects_each_action_to_its_place() {

@@ -65,7 +65,7 @@ fn unavailable(api: bool, error: &'static str, message: &'static str) -> Respons
     let mut response = if api {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error, message).into_response()
     } else {
-        super::form::plain(StatusCode::SERVICE_UNAVAILABLE, message)
+        super::form_post::plain(StatusCode::SERVICE_UNAVAILABLE, message)
     };
     response
         .headers_mut()

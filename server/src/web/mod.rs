@@ -3,13 +3,16 @@
 
 pub mod api;
 pub mod body;
+pub mod cookies;
 pub mod form;
+pub mod form_post;
 mod headers;
 mod load;
 pub mod origin;
 pub mod pages;
 pub mod review_pages;
 pub mod serve;
+pub mod session;
 pub mod sign_in;
 
 use std::sync::Arc;
@@ -108,11 +111,7 @@ pub fn router(state: AppState) -> Router {
             routes,
             {
                 let backend = pages::PagesBackend::handle(state.clone());
-                let review = review_pages::ReviewPages::handle(state.clone());
-                move || {
-                    leptos::context::provide_context(backend.clone());
-                    leptos::context::provide_context(review.clone());
-                }
+                move || leptos::context::provide_context(backend.clone())
             },
             {
                 let options = state.leptos_options.clone();
@@ -134,7 +133,7 @@ pub fn router(state: AppState) -> Router {
     let edge = Edge {
         limits: Arc::clone(&state.limits),
         origin: Arc::new(origin::PublicOrigin::of(state.keys.issuer())),
-        https: crate::identity::sessions::cookie_policy(&state).is_secure(),
+        https: session::cookie_policy(&state).is_secure(),
     };
     Router::new()
         .merge(api::router())

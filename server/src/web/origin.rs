@@ -78,7 +78,7 @@ pub fn refusal(request: &Request, public: &PublicOrigin) -> Option<Response> {
             )
             .into_response()
         } else {
-            super::form::plain(
+            super::form_post::plain(
                 StatusCode::FORBIDDEN,
                 "This form was sent from another website, so it was not accepted. If you were using Application registration, go back to it, reload the page and try again.",
             )

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use app::backend::{
-    AdminAccess, Backend, BackendHandle, BoxFuture, DecisionRow, DraftRow, FormPage,
-    OrganisationLabel, RequestPage, RequestRow, RequestsPage, Revision, SubmissionPage, VersionRow,
-    Viewer,
+    Access, Backend, BackendHandle, BoxFuture, DecisionRow, DraftRow, FormPage, OrganisationLabel,
+    PageError, PageFuture, QueuePage, QueueQuery, RequestPage, RequestRow, RequestsPage,
+    ReviewDetail, Revision, SubmissionPage, VersionRow, Viewer,
 };
 use registration::directory::OrganisationDirectory;
 use registration::rules::certificate;
@@ -13,8 +13,9 @@ use registration::{Directory, RegistrationDraft, validate_draft};
 use time::OffsetDateTime;
 
 use super::AppState;
-use crate::identity::cookies::Cookie;
-use crate::identity::{SignedIn, require_any_local_admin, require_local_admin};
+use super::cookies::Cookie;
+use super::session;
+use crate::identity::{Role, SignedIn, require_any_local_admin, require_local_admin};
 use crate::identity::{csrf, sessions};
 use crate::registrations;
 use crate::review;
@@ -38,38 +39,38 @@ pub async fn signed_in_from_context(state: &AppState) -> anyhow::Result<Option<S
     let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
         return Ok(None);
     };
-    let Some(token) = sessions::token_from_headers(&parts.headers, sessions::cookie_policy(state))
+    let Some(token) = session::token_from_headers(&parts.headers, session::cookie_policy(state))
     else {
         return Ok(None);
     };
-    let resumed = sessions::resume(&state.pool, &token, OffsetDateTime::now_utc()).await?;
-    Ok(resumed.map(|(identity, session)| SignedIn { identity, session }))
+    Ok(sessions::resume(&state.pool, &token, OffsetDateTime::now_utc()).await?)
 }
 
 /// Logs the detail and tells the page only that something went wrong.
-fn internal(error: anyhow::Error) -> String {
+pub(crate) fn internal(error: impl Into<anyhow::Error>) -> PageError {
+    let error = error.into();
     tracing::error!(error = %format!("{error:#}"), "a page could not be answered");
-    "the service could not answer".to_string()
+    PageError::Service
 }
 
 impl Backend for PagesBackend {
-    fn viewer(&self) -> BoxFuture<'_, Result<Option<Viewer>, String>> {
+    fn viewer(&self) -> BoxFuture<'_, Result<Option<Viewer>, PageError>> {
         Box::pin(async move {
             let signed_in = signed_in_from_context(&self.state)
                 .await
                 .map_err(internal)?;
             Ok(signed_in.map(|signed_in| Viewer {
                 email: signed_in.identity.email.clone(),
-                role: signed_in.identity.role.as_str().to_string(),
+                role: signed_in.identity.role,
                 ods_code: signed_in.identity.ods_code.clone(),
                 csrf_token: signed_in.session.csrf_token().to_string(),
             }))
         })
     }
 
-    fn sign_in_form_token(&self) -> BoxFuture<'_, Result<String, String>> {
+    fn sign_in_form_token(&self) -> BoxFuture<'_, Result<String, PageError>> {
         Box::pin(async move {
-            let cookies = sessions::cookie_policy(&self.state);
+            let cookies = session::cookie_policy(&self.state);
             let present = leptos::prelude::use_context::<http::request::Parts>()
                 .and_then(|parts| cookies.read(&parts.headers, Cookie::SignInForm))
                 .filter(|token| csrf::is_token_shaped(token));
@@ -89,11 +90,7 @@ impl Backend for PagesBackend {
 
     // Local Administrator pages
 
-    fn form_page(
-        &self,
-        draft_id: Option<String>,
-        checked: bool,
-    ) -> BoxFuture<'_, Result<AdminAccess<FormPage>, String>> {
+    fn form_page(&self, draft_id: Option<String>, checked: bool) -> PageFuture<'_, FormPage> {
         Box::pin(async move {
             let (signed_in, admin) = match self.local_admin().await? {
                 Ok(found) => found,
@@ -108,7 +105,7 @@ impl Backend for PagesBackend {
                     .await
                     .map_err(internal)?
                 {
-                    None => return Ok(AdminAccess::NotFound),
+                    None => return Ok(Access::NotFound),
                     // Once checked, a draft keeps showing its findings on every later round trip.
                     Some(stored) => (
                         Some(stored.id),
@@ -151,7 +148,7 @@ impl Backend for PagesBackend {
             } else {
                 (None, Vec::new())
             };
-            Ok(AdminAccess::Page(FormPage {
+            Ok(Access::Page(FormPage {
                 draft_id,
                 draft,
                 report,
@@ -164,26 +161,23 @@ impl Backend for PagesBackend {
         })
     }
 
-    fn submission(
-        &self,
-        reference: String,
-    ) -> BoxFuture<'_, Result<AdminAccess<SubmissionPage>, String>> {
+    fn submission(&self, reference: String) -> PageFuture<'_, SubmissionPage> {
         Box::pin(async move {
             let Some(signed_in) = signed_in_from_context(&self.state)
                 .await
                 .map_err(internal)?
             else {
-                return Ok(AdminAccess::SignIn);
+                return Ok(Access::SignIn);
             };
             let stored = registrations::find(&self.state.pool, &signed_in.identity, &reference)
                 .await
                 .map_err(internal)?;
             Ok(match stored {
-                None => AdminAccess::NotFound,
-                Some(stored) => AdminAccess::Page(SubmissionPage {
+                None => Access::NotFound,
+                Some(stored) => Access::Page(SubmissionPage {
                     reference: stored.reference,
                     version: stored.version,
-                    status: stored.status.as_str().to_string(),
+                    status: stored.status,
                     ods_code: stored.ods_code,
                     organisation_name: stored.organisation_name,
                     application_name: stored.application_name,
@@ -194,13 +188,13 @@ impl Backend for PagesBackend {
         })
     }
 
-    fn requests_page(&self, page: u32) -> BoxFuture<'_, Result<AdminAccess<RequestsPage>, String>> {
+    fn requests_page(&self, page: u32) -> PageFuture<'_, RequestsPage> {
         Box::pin(async move {
             let (signed_in, ods_code) = match self.local_admin().await? {
                 Ok(found) => found,
                 // A reviewer's list of requests is the review queue.
-                Err(AdminAccess::OnlyLocalAdmins) => {
-                    return Ok(AdminAccess::Redirect("/review".to_string()));
+                Err(Access::OnlyFor(Role::LocalAdmin)) => {
+                    return Ok(Access::Redirect("/review".to_string()));
                 }
                 Err(refusal) => return Ok(refusal),
             };
@@ -214,7 +208,7 @@ impl Backend for PagesBackend {
             .await
             .map_err(internal)?;
             let drafts = drafts::list_for(pool, &ods_code).await.map_err(internal)?;
-            Ok(AdminAccess::Page(RequestsPage {
+            Ok(Access::Page(RequestsPage {
                 organisation: self.organisation(&ods_code),
                 requests: listed
                     .items
@@ -222,7 +216,7 @@ impl Backend for PagesBackend {
                     .map(|summary| RequestRow {
                         reference: summary.reference,
                         version: summary.version,
-                        status: summary.status.as_str().to_string(),
+                        status: summary.status,
                         application_name: summary.application_name,
                         submitted_at: summary.submitted_at,
                     })
@@ -244,17 +238,23 @@ impl Backend for PagesBackend {
         })
     }
 
-    fn request_page(
-        &self,
-        reference: String,
-        version: Option<i64>,
-    ) -> BoxFuture<'_, Result<AdminAccess<RequestPage>, String>> {
+    // Reviewers' pages (web::review_pages)
+
+    fn review_queue(&self, query: QueueQuery) -> PageFuture<'_, QueuePage> {
+        Box::pin(super::review_pages::queue(&self.state, query))
+    }
+
+    fn review_detail(&self, reference: String) -> PageFuture<'_, ReviewDetail> {
+        Box::pin(super::review_pages::detail(&self.state, reference))
+    }
+
+    fn request_page(&self, reference: String, version: Option<i64>) -> PageFuture<'_, RequestPage> {
         Box::pin(async move {
             let Some(signed_in) = signed_in_from_context(&self.state)
                 .await
                 .map_err(internal)?
             else {
-                return Ok(AdminAccess::SignIn);
+                return Ok(Access::SignIn);
             };
             let identity = &signed_in.identity;
             let pool = &self.state.pool;
@@ -262,13 +262,13 @@ impl Backend for PagesBackend {
                 .await
                 .map_err(internal)?;
             let Some(latest) = versions.last() else {
-                return Ok(AdminAccess::NotFound);
+                return Ok(Access::NotFound);
             };
             let shown = match version {
                 None => latest,
                 Some(n) => match versions.iter().find(|stored| stored.version == n) {
                     Some(stored) => stored,
-                    None => return Ok(AdminAccess::NotFound),
+                    None => return Ok(Access::NotFound),
                 },
             };
             let decisions = review::decisions(pool, identity, &reference)
@@ -284,13 +284,13 @@ impl Backend for PagesBackend {
             };
             let row = |stored: &registrations::StoredRegistration| VersionRow {
                 version: stored.version,
-                status: stored.status.as_str().to_string(),
+                status: stored.status,
                 submitted_at: stored.submitted_at.clone(),
                 submitted_by: stored.submitted_by_email.clone(),
             };
-            Ok(AdminAccess::Page(RequestPage {
+            Ok(Access::Page(RequestPage {
                 reference: latest.reference.clone(),
-                status: latest.status.as_str().to_string(),
+                status: latest.status,
                 latest_version: latest.version,
                 version: row(shown),
                 organisation: OrganisationLabel {
@@ -304,7 +304,7 @@ impl Backend for PagesBackend {
                     .into_iter()
                     .map(|decision| DecisionRow {
                         version: decision.version,
-                        decision: decision.decision.as_str().to_string(),
+                        decision: decision.decision,
                         reason: decision.reason,
                         reviewer_email: decision.reviewer_email,
                         decided_at: decision.decided_at,
@@ -322,19 +322,19 @@ impl Backend for PagesBackend {
 impl PagesBackend {
     /// The signed-in Local Administrator and their organisation's ODS code, or what to answer
     /// anyone else.
-    async fn local_admin<T>(&self) -> Result<Result<(SignedIn, String), AdminAccess<T>>, String> {
+    async fn local_admin<T>(&self) -> Result<Result<(SignedIn, String), Access<T>>, PageError> {
         let Some(signed_in) = signed_in_from_context(&self.state)
             .await
             .map_err(internal)?
         else {
-            return Ok(Err(AdminAccess::SignIn));
+            return Ok(Err(Access::SignIn));
         };
         match require_any_local_admin(&signed_in.identity) {
             Ok(admin) => {
                 let ods_code = admin.ods_code().to_string();
                 Ok(Ok((signed_in, ods_code)))
             }
-            Err(_) => Ok(Err(AdminAccess::OnlyLocalAdmins)),
+            Err(_) => Ok(Err(Access::OnlyFor(Role::LocalAdmin))),
         }
     }
 

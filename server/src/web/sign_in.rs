@@ -10,12 +10,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 
 use super::AppState;
-use super::form::{plain, urlencoded_fields};
+use super::cookies::Cookie;
+use super::form_post::{EXPIRED, plain, urlencoded_fields};
 use super::pages::PagesBackend;
-use crate::identity::cookies::Cookie;
+use super::session::{self, client_key, cookie_policy, sign_in_form_matches};
 use crate::identity::passwords::Password;
 use crate::identity::sessions::{self, PasswordSignIn, SignInFrom};
-use crate::identity::{PasswordCredentials, Role, SignedIn, csrf, rate_limit};
+use crate::identity::{PasswordCredentials, Role, SignedIn, csrf};
 
 /// The largest sign-in or sign-out form accepted (an email, a password and a path).
 const SIGN_IN_BODY_LIMIT: usize = 16 * 1024;
@@ -48,9 +49,9 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
 
 /// `POST /sign-in` with `email`, `password`, `next` and the form's `csrf_token`.
 pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let cookies = sessions::cookie_policy(&state);
+    let cookies = cookie_policy(&state);
     let from = SignInFrom {
-        client: rate_limit::client_key(request.extensions()),
+        client: client_key(request.extensions()),
         device_token: cookies.read(request.headers(), Cookie::Device),
     };
     let (parts, body) = request.into_parts();
@@ -73,7 +74,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
         next: local_path(&next).unwrap_or("").to_string(),
     };
     // Login CSRF: the form must come from this site's own sign-in page (its cookie-bound token).
-    if !csrf::sign_in_form_matches(&fields, &parts.headers, cookies) {
+    if !sign_in_form_matches(&fields, &parts.headers, cookies) {
         let problem = problem(
             "This sign-in page had expired. Enter your email address and password again"
                 .to_string(),
@@ -87,16 +88,19 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
     };
     drop(fields);
     let now = OffsetDateTime::now_utc();
-    let outcome = match sessions::sign_in_with_password(&state, credentials, &from, now).await {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            tracing::error!(error = %format!("{error:#}"), "sign-in could not be answered");
-            return plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Sorry, there is a problem with the service. Try again later.",
-            );
-        }
-    };
+    let outcome =
+        match sessions::sign_in_with_password(&state.pool, &state.limits, credentials, &from, now)
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::error!(error = %format!("{error:#}"), "sign-in could not be answered");
+                return plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Sorry, there is a problem with the service. Try again later.",
+                );
+            }
+        };
     let (problem, status, retry_after) = match outcome {
         PasswordSignIn::SignedIn {
             identity,
@@ -107,10 +111,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
             let to = local_path(&next).unwrap_or(home(identity.role));
             let mut response = Redirect::to(to).into_response();
             let headers = response.headers_mut();
-            headers.append(
-                header::SET_COOKIE,
-                sessions::session_cookie(&token, cookies),
-            );
+            headers.append(header::SET_COOKIE, session::session_cookie(&token, cookies));
             headers.append(
                 header::SET_COOKIE,
                 cookies.set(Cookie::Device, device.expose()),
@@ -152,7 +153,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
                 false,
             ),
             StatusCode::SERVICE_UNAVAILABLE,
-            Some(u64::from(sessions::BUSY_RETRY_AFTER_SECONDS)),
+            Some(u64::from(session::BUSY_RETRY_AFTER_SECONDS)),
         ),
     };
     page_again(&state, parts, problem, status, retry_after).await
@@ -210,7 +211,7 @@ pub async fn sign_out(
     signed_in: Option<SignedIn>,
     request: Request<Body>,
 ) -> Response {
-    let clearing = sessions::clearing_cookie(sessions::cookie_policy(&state));
+    let clearing = session::clearing_cookie(cookie_policy(&state));
     let Some(signed_in) = signed_in else {
         // No session (it expired, or this is a second click): already signed out.
         let mut response = Redirect::to("/sign-in?signed_out=1").into_response();
@@ -222,11 +223,8 @@ pub async fn sign_out(
             Ok(fields) => fields,
             Err(refusal) => return refusal,
         };
-    if !csrf::field_matches(&fields, &signed_in) {
-        return plain(
-            StatusCode::FORBIDDEN,
-            "This page has expired (your session changed since it was loaded). Go back, reload the page and try again.",
-        );
+    if !csrf::field_matches(&fields, &signed_in.session) {
+        return plain(StatusCode::FORBIDDEN, EXPIRED);
     }
     if let Err(error) = sessions::end(&state.pool, &signed_in.session).await {
         tracing::error!(error = %format!("{error:#}"), "sign-out could not be stored");

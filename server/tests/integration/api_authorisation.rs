@@ -6,15 +6,12 @@
 //! (a Local Administrator account that submitted it and was then moved to the reviewer role
 //! with `store::users::set_role`, as `appreg user set-role` does).
 
-mod api_support;
-mod common;
-
 use std::collections::VecDeque;
 
-use api_support::keys as keys_of;
-use api_support::{Answer, assert_error, call, call_raw, decide, keys, submit};
+use crate::api_support::keys as keys_of;
+use crate::api_support::{Answer, assert_error, call, call_raw, decide, keys, submit};
+use crate::common::{Account, TestApp, delegated_request};
 use axum::http::{Method, StatusCode};
-use common::{Account, TestApp, delegated_request};
 use serde_json::json;
 use server::identity::Role;
 
@@ -560,7 +557,8 @@ async fn every_route_answers_each_role_with_the_contracts_status_and_body() {
                 }
                 Posted::Credentials => {
                     let email = account.map_or("nobody@nhs.net", |a| a.email.as_str());
-                    let credentials = json!({ "email": email, "password": common::PASSWORD });
+                    let credentials =
+                        json!({ "email": email, "password": crate::common::PASSWORD });
                     Some(("application/json", credentials.to_string().into_bytes()))
                 }
             };

@@ -2,12 +2,9 @@
 //! and a wrongly typed body, when called by someone allowed to call it (others are refused
 //! before the body is read: see api_authorisation.rs).
 
-mod api_support;
-mod common;
-
-use api_support::{assert_error, call, call_raw, decide, submit};
+use crate::api_support::{assert_error, call, call_raw, decide, submit};
+use crate::common::{Account, TestApp, delegated_request};
 use axum::http::{Method, StatusCode};
-use common::{Account, TestApp, delegated_request};
 use server::identity::Role;
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const DOC: &str = include_str!("../../docs/api.md");
+const DOC: &str = include_str!("../../../docs/api.md");
 
 /// The ```sh blocks of a Markdown page, in order.
 fn shell_blocks(markdown: &str) -> Vec<String> {

@@ -2,13 +2,10 @@
 //! reviewers for app-only mail, changes requested then a second version, and no decision once
 //! decided. Also `appreg user set-role`, and four-eyes holding for a reviewer who submitted.
 
-mod api_support;
-mod common;
-
-use api_support::{assert_error, call, decide, submit};
+use crate::api_support::{assert_error, call, decide, submit};
+use crate::common::{TestApp, delegated_request};
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
-use common::{TestApp, delegated_request};
 use serde_json::{Value, json};
 use server::identity::Role;
 
@@ -33,7 +30,7 @@ fn app_only_mail_request() -> Value {
     request
 }
 
-async fn detail(app: &TestApp, account: &common::Account, path: &str) -> Value {
+async fn detail(app: &TestApp, account: &crate::common::Account, path: &str) -> Value {
     let answer = call(app, Method::GET, path, Some(account), None).await;
     assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.text());
     answer.json()

@@ -1,14 +1,11 @@
 //! The OpenAPI document describes every route the router serves, and the router answers the
 //! framework's own rejections (unknown route, wrong method, bad parameters) in JSON.
 
-mod api_support;
-mod common;
-
 use std::collections::BTreeSet;
 
-use api_support::{assert_error, call};
+use crate::api_support::{assert_error, call};
+use crate::common::TestApp;
 use axum::http::Method;
-use common::TestApp;
 use serde_json::Value;
 use server::identity::Role;
 

@@ -19,7 +19,7 @@ fn request_file(dir: &std::path::Path, json: &str) -> std::path::PathBuf {
     path
 }
 
-const REQUEST: &str = include_str!("../../registration/tests/data/delegated_request.json");
+const REQUEST: &str = include_str!("../../../registration/tests/data/delegated_request.json");
 
 #[test]
 fn help_lists_the_subcommands() {

@@ -240,7 +240,7 @@ impl TestApp {
 /// The example request of CONTRACTS.md, adapted to real demo data (valid).
 pub fn delegated_request() -> serde_json::Value {
     serde_json::from_str(include_str!(
-        "../../registration/tests/data/delegated_request.json"
+        "../../../registration/tests/data/delegated_request.json"
     ))
     .unwrap()
 }

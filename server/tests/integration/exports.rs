@@ -1,10 +1,8 @@
 //! The exports an Entra administrator acts on, made from the signed record of a submitted request.
 
-mod common;
-
+use crate::common::{TestApp, delegated_request, local_admin_of};
 use axum::http::StatusCode;
 use base64::Engine;
-use common::{TestApp, delegated_request, local_admin_of};
 use registration::RegistrationRequest;
 use serde_json::{Value, json};
 use server::registrations;

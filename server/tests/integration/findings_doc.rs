@@ -2,7 +2,7 @@
 
 #[test]
 fn the_findings_catalogue_in_docs_is_current() {
-    let committed = include_str!("../../docs/findings.md");
+    let committed = include_str!("../../../docs/findings.md");
     let generated = registration::findings::catalogue_markdown();
     assert!(
         committed == generated,

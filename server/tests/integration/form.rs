@@ -2,15 +2,13 @@
 //! database file: drafts saved and resumed, rows added and removed, certificates kept across
 //! posts, private keys refused and never stored, and valid submissions stored as `submitted`.
 
-mod common;
-
 use std::collections::HashSet;
 
+use crate::common::{TestApp, delegated_request};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{TestApp, delegated_request};
 use registration::{
     Contact, DraftPermission, DraftRedirectUri, RegistrationDraft, RegistrationRequest,
 };

@@ -7,11 +7,9 @@
 //! To know exactly which jobs share a batch, tests hold the writer's turn (no batch starts),
 //! queue the jobs one by one (waiting until each is queued), then let the batch go.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{TestApp, delegated_request, local_admin_of};
+use crate::common::{TestApp, delegated_request, local_admin_of};
 use registration::RegistrationRequest;
 use server::identity::{Identity, Reviewer, Role, require_reviewer};
 use server::registrations::{self, Status, SubmitError, Submitted};

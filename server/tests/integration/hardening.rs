@@ -2,12 +2,10 @@
 //! server on a real socket: slow and stalled clients, floods of connections and requests.
 //! docs/security.md lists each control with the test here that proves it.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{TestApp, delegated_request};
+use crate::common::{TestApp, delegated_request};
 use server::limits::LimitSettings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -1,10 +1,8 @@
 //! The HTTP surface: health, the validate API and its JSON errors, pages and security headers.
 
-mod common;
-
+use crate::common::{TestApp, delegated_request};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{TestApp, delegated_request};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

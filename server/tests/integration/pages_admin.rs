@@ -2,11 +2,9 @@
 //! database file: sign-in and sign-out without JavaScript, who may open which page (exact
 //! statuses and redirects), and a request sent back for changes revised into version 2.
 
-mod common;
-
+use crate::common::{Account, PASSWORD, TestApp, delegated_request};
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
-use common::{Account, PASSWORD, TestApp, delegated_request};
 use registration::RegistrationRequest;
 use server::identity::{Identity, Role, require_local_admin, require_reviewer};
 use server::registrations;

@@ -1,12 +1,10 @@
 //! The reviewer's pages over the real router and a real database file: the queue, a request's
 //! page, and the decision form post with its four-eyes rules and its signed log entries.
 
-mod common;
-
+use crate::common::{Account, TestApp, delegated_request, local_admin_of};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use base64::Engine as _;
-use common::{Account, TestApp, delegated_request, local_admin_of};
 use registration::RegistrationRequest;
 use serde_json::json;
 use server::identity::{Identity, LocalAdminOf, Role, require_local_admin};

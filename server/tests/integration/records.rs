@@ -3,15 +3,13 @@
 //! submissions, a flipped byte is found at its entry, rotation keeps old records verifiable,
 //! revocation makes them fail, and key material stays in 0600 files and out of the logs.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use crate::common::{TestApp, delegated_request, local_admin_of};
 use axum::http::StatusCode;
-use common::{TestApp, delegated_request, local_admin_of};
 use registration::RegistrationRequest;
 use serde_json::{Value, json};
 use server::registrations::{self, SubmitError};

@@ -1,9 +1,7 @@
 //! The review domain over a real database: resubmission as new versions, decisions and their
 //! statuses, four-eyes, signed decisions in the hash chain, and the emails each step sends.
 
-mod common;
-
-use common::{TestApp, delegated_request, local_admin_of};
+use crate::common::{TestApp, delegated_request, local_admin_of};
 use registration::{AccessType, PermissionRequest, PermissionType, RegistrationRequest};
 use server::identity::{Identity, Reviewer, Role, require_reviewer};
 use server::registrations::{self, Filter, Status, SubmitError};

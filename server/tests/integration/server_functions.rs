@@ -3,11 +3,9 @@
 //! organisation (RX1), a Local Administrator of another organisation (RTH), and a reviewer. The
 //! pages' own access rules live behind these functions, so this is where a leak would show.
 
-mod common;
-
+use crate::common::{Account, TestApp, delegated_request, local_admin_of};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{Account, TestApp, delegated_request, local_admin_of};
 use registration::RegistrationRequest;
 use serde_json::Value;
 use server::identity::Role;
@@ -142,7 +140,7 @@ impl World {
     }
 }
 
-/// Reads an `AdminAccess` / `Access` answer.
+/// Reads an `Access` answer.
 fn outcome(status: StatusCode, location: &str, json: &Value) -> Outcome {
     assert!(
         status.is_success() || status.is_redirection(),
@@ -159,9 +157,7 @@ fn outcome(status: StatusCode, location: &str, json: &Value) -> Outcome {
             SignIn
         }
         Value::String(variant) if variant == "NotFound" => NotFound,
-        Value::String(variant) if variant == "OnlyLocalAdmins" || variant == "ReviewersOnly" => {
-            WrongRole
-        }
+        Value::Object(map) if map.contains_key("OnlyFor") => WrongRole,
         Value::Object(map) if map.contains_key("Page") => Page,
         Value::Object(map) if map.contains_key("Redirect") => {
             RedirectTo(match map["Redirect"].as_str().unwrap() {

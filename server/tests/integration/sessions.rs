@@ -1,18 +1,16 @@
 //! Sign-in, sessions, CSRF and rate limiting over the real router and a real database file, and
 //! `appreg user` as a user runs it.
 
-mod common;
-
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use crate::common::TestApp;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, Response, StatusCode, header};
-use common::TestApp;
 use serde_json::{Value, json};
 use server::identity::passwords::{self, Password};
 use server::identity::{Role, rate_limit, sessions};
@@ -665,7 +663,7 @@ async fn no_password_or_token_reaches_the_logs_or_debug_output() {
     assert!(!shown.contains(ADMIN_PASSWORD), "{shown}");
     let token = sessions::SessionToken::new("secret-token-value");
     assert!(!format!("{token:?}").contains("secret-token-value"));
-    let (identity, session) = {
+    let server::identity::SignedIn { identity, session } = {
         let (cookie, _) = signed_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let token = sessions::SessionToken::new(cookie.trim_start_matches("appreg_session="));
         sessions::resume(&app.state.pool, &token, OffsetDateTime::now_utc())

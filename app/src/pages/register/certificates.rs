@@ -2,6 +2,7 @@
 //! of a chosen file in the browser before it is uploaded.
 
 use leptos::prelude::*;
+use registration::draft::fields::names;
 use registration::{CertificateSummary, Finding, Severity};
 
 use super::fields::{ActionButton, FieldMessages};
@@ -147,7 +148,7 @@ pub fn Certificates(refused: Option<Finding>) -> AnyView {
                 <input
                     class="nhsuk-file-upload"
                     id="certificate"
-                    name="certificate"
+                    name=names::CERTIFICATE
                     type="file"
                     accept=".cer,.crt,.pem,.der"
                     aria-describedby="certificate-hint"

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use registration::Severity;
+use registration::draft::fields::names;
 
 use super::state::{FormState, field_id};
 
@@ -181,7 +182,7 @@ pub fn ActionButton(
         if small { " nhsuk-button--small" } else { "" }
     );
     view! {
-        <button class=class type="submit" name="action" value=action data-module="nhsuk-button">
+        <button class=class type="submit" name=names::ACTION value=action data-module="nhsuk-button">
             {children()}
         </button>
     }

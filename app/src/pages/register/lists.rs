@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 use registration::Contact;
+use registration::draft::fields::names::{self, ContactPart, RedirectUriPart};
 
 use super::fields::{ActionButton, FieldMessages, TextInput};
 use super::state::FormState;
@@ -36,7 +37,7 @@ pub fn Mailboxes() -> AnyView {
                         label=if index == 0 { "Mailbox addresses".to_string() } else { format!("Mailbox addresses {}", index + 1) }
                         label_hidden={index > 0}
                         hint=if index == 0 { "For example, ward7.referrals@nhs.net".to_string() } else { String::new() }
-                        name=format!("mailboxes[{index}]")
+                        name=names::mailbox(index)
                         path=format!("mailboxes[{index}]")
                         value=value
                         input_type="email"
@@ -78,7 +79,7 @@ pub fn RedirectUris() -> AnyView {
                             label=if index == 0 { "Redirect URIs".to_string() } else { format!("Redirect URIs {}", index + 1) }
                             label_hidden={index > 0}
                             hint=if index == 0 { "For example, https://connector.nuh.nhs.uk/auth/callback".to_string() } else { String::new() }
-                            name=format!("redirect_uris[{index}][uri]")
+                            name=names::redirect_uri(index, RedirectUriPart::Uri)
                             path=format!("redirect_uris[{index}].uri")
                             value=row.uri
                             input_type="url"
@@ -93,7 +94,7 @@ pub fn RedirectUris() -> AnyView {
                             <select
                                 class="nhsuk-select"
                                 id=platform_id
-                                name=format!("redirect_uris[{index}][platform]")
+                                name=names::redirect_uri(index, RedirectUriPart::Platform)
                                 on:change=move |event| {
                                     let value = event_target_value(&event);
                                     state.edit(|d| if let Some(row) = d.redirect_uris.get_mut(index) { row.platform = value });
@@ -133,7 +134,7 @@ pub fn TokenEndpoints() -> AnyView {
                         label=if index == 0 { "Token endpoint URIs".to_string() } else { format!("Token endpoint URIs {}", index + 1) }
                         label_hidden={index > 0}
                         hint=if index == 0 { "Where the application gets its tokens, normally https://login.microsoftonline.com/ followed by the NHSmail tenant ID and /oauth2/v2.0/token. Leave blank if you do not know.".to_string() } else { String::new() }
-                        name=format!("token_endpoint_uris[{index}]")
+                        name=names::token_endpoint_uri(index)
                         path=format!("token_endpoint_uris[{index}]")
                         value=value
                         input_type="url"
@@ -164,7 +165,7 @@ pub fn Contacts() -> AnyView {
                 <div class="appreg-row appreg-row--pair">
                     <TextInput
                         label=if index == 0 { "Contact name".to_string() } else { format!("Contact name {}", index + 1) }
-                        name=format!("contacts[{index}][name]")
+                        name=names::contact(index, ContactPart::Name)
                         path=format!("contacts[{index}].name")
                         value=name
                         autocomplete="name"
@@ -173,7 +174,7 @@ pub fn Contacts() -> AnyView {
                     />
                     <TextInput
                         label=if index == 0 { "Contact email".to_string() } else { format!("Contact email {}", index + 1) }
-                        name=format!("contacts[{index}][email]")
+                        name=names::contact(index, ContactPart::Email)
                         path=format!("contacts[{index}].email")
                         value=email
                         input_type="email"

@@ -11,12 +11,13 @@ mod state;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
+use registration::draft::fields::names;
 use registration::rules::certificate::RefusedUpload;
 use registration::{Directory, EmbeddedDirectory, Finding, Severity, validate_draft};
 use time::OffsetDateTime;
 
 use crate::PageTitle;
-use crate::backend::{AdminAccess, FormPage, Revision, load_form};
+use crate::backend::{Access, FormPage, Revision, load_form};
 use crate::pages::access::Refused;
 use fields::{ActionButton, FieldMessages, TextArea, TextInput};
 pub use permissions::search as search_permissions;
@@ -51,7 +52,7 @@ pub fn RegisterPage() -> AnyView {
         <Suspense fallback=|| view! { <p>"Loading the form…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(AdminAccess::Page(page)) => view! {
+                    Ok(Access::Page(page)) => view! {
                         <RegistrationForm page saved=saved() refused=refused() not_awaiting_changes=not_awaiting_changes() busy=busy() />
                     }.into_any(),
                     Ok(refused) => view! { <Refused access=refused /> }.into_any(),
@@ -116,17 +117,17 @@ fn RegistrationForm(
                 <p class="nhsuk-lede-text">"Tell us about the application and what it needs from NHSmail. We check each answer as you go."</p>
                 <form method="post" action="/register" enctype="multipart/form-data" novalidate>
                     // Pressing Enter in a field checks the form (the first submit button is the default).
-                    <button type="submit" name="action" value="check" class="appreg-default-action" tabindex="-1" aria-hidden="true">"Check"</button>
-                    <input type="hidden" name="draft_id" value=page.draft_id.clone().unwrap_or_default() />
-                    <input type="hidden" name="csrf_token" value=page.csrf_token.clone() />
+                    <button type="submit" name=names::ACTION value="check" class="appreg-default-action" tabindex="-1" aria-hidden="true">"Check"</button>
+                    <input type="hidden" name=names::DRAFT_ID value=page.draft_id.clone().unwrap_or_default() />
+                    <input type="hidden" name=names::CSRF_TOKEN value=page.csrf_token.clone() />
                     <Organisation value=draft.ods_code.clone() label=page.organisation.text() />
                     <section class="appreg-section">
                         <h2 id="application-heading">"Application"</h2>
-                        <TextInput label="Application name" hint="As people will see it when they sign in" name="application_name" path="application.name" value=draft.application_name.clone()
+                        <TextInput label="Application name" hint="As people will see it when they sign in" name=names::APPLICATION_NAME path="application.name" value=draft.application_name.clone()
                             width="nhsuk-u-width-two-thirds" on_edit=Callback::new(move |v| state.edit(|d| d.application_name = v)) />
-                        <TextArea label="Description" hint="What the application does with NHSmail, and for whom" name="description" path="application.description" value=draft.description.clone()
+                        <TextArea label="Description" hint="What the application does with NHSmail, and for whom" name=names::DESCRIPTION path="application.description" value=draft.description.clone()
                             on_edit=Callback::new(move |v| state.edit(|d| d.description = v)) />
-                        <TextInput label="Supplier" hint="The company or team that makes the application" name="supplier" path="application.supplier" value=draft.supplier.clone()
+                        <TextInput label="Supplier" hint="The company or team that makes the application" name=names::SUPPLIER path="application.supplier" value=draft.supplier.clone()
                             width="nhsuk-u-width-two-thirds" on_edit=Callback::new(move |v| state.edit(|d| d.supplier = v)) />
                     </section>
                     <AccessType value=draft.access_type.clone() />
@@ -138,7 +139,7 @@ fn RegistrationForm(
                     <certificates::Certificates refused=refused.clone() />
                     <section class="appreg-section">
                         <h2 id="client-secret-heading">"Client secret"</h2>
-                        <TextInput label="Client secret lifetime (months)" name="client_secret_months" path="client_secret.lifetime_months" value=draft.client_secret_months.clone()
+                        <TextInput label="Client secret lifetime (months)" name=names::CLIENT_SECRET_MONTHS path="client_secret.lifetime_months" value=draft.client_secret_months.clone()
                             hint="Only if the application signs in with a secret instead of a certificate: 1 to 24 months. Leave blank for no secret."
                             width="nhsuk-input--width-2" inputmode="numeric" on_edit=Callback::new(move |v| state.edit(|d| d.client_secret_months = v)) />
                     </section>
@@ -256,7 +257,7 @@ fn Organisation(value: String, label: String) -> AnyView {
                 <p class="nhsuk-body" id="organisation-hint">"You are asking for your own organisation:"</p>
                 <FieldMessages path="ods_code" />
                 <p class="nhsuk-body-l appreg-organisation" id="ods-code" tabindex="-1"><strong id="organisation-name">{label}</strong></p>
-                <input type="hidden" name="ods_code" value=value />
+                <input type="hidden" name=names::ODS_CODE value=value />
             </div>
         </section>
     }
@@ -304,7 +305,7 @@ fn BusyBanner() -> AnyView {
 fn DeleteDraft(draft_id: String, csrf_token: String) -> AnyView {
     view! {
         <form method="post" action=format!("/register/{draft_id}/delete") id="delete-draft" class="appreg-delete-draft">
-            <input type="hidden" name="csrf_token" value=csrf_token />
+            <input type="hidden" name=names::CSRF_TOKEN value=csrf_token />
             <p class="nhsuk-body-s">"If you no longer need this draft, you can delete it. Deleting cannot be undone."</p>
             <button class="nhsuk-button nhsuk-button--warning nhsuk-button--small" type="submit" data-module="nhsuk-button">"Delete draft"</button>
         </form>
@@ -321,7 +322,7 @@ fn AccessType(value: String) -> AnyView {
         let id = format!("access-type-{choice}");
         view! {
             <div class="nhsuk-radios__item">
-                <input class="nhsuk-radios__input" id=id.clone() name="access_type" type="radio" value=choice checked=value == choice
+                <input class="nhsuk-radios__input" id=id.clone() name=names::ACCESS_TYPE type="radio" value=choice checked=value == choice
                     aria-describedby=format!("{id}-item-hint")
                     on:change=move |_| { state.edit(|d| d.access_type = choice.to_string()); state.touch("access_type"); } />
                 <label class="nhsuk-label nhsuk-radios__label" for=id.clone()>{label}</label>
@@ -363,7 +364,7 @@ fn AccessPolicyGroup(value: String) -> AnyView {
         <Show when=needed>
             <section class="appreg-section">
                 <h2 id="access-policy-group-heading">"Mailbox scope"</h2>
-                <TextInput label="Access policy group" name="access_policy_group" path="access_policy_group" value=value.get_value()
+                <TextInput label="Access policy group" name=names::ACCESS_POLICY_GROUP path="access_policy_group" value=value.get_value()
                     hint="App-only mail permissions reach every mailbox unless they are scoped. Give the @nhs.net address of a mail-enabled security group holding only the mailboxes the application may use."
                     input_type="email" width="nhsuk-u-width-two-thirds" on_edit=Callback::new(move |v| state.edit(|d| d.access_policy_group = v)) />
             </section>

@@ -2,6 +2,9 @@
 //! filtered by access type, showing admin consent and risk.
 
 use leptos::prelude::*;
+use registration::draft::fields::names::{self, PermissionPart};
+
+use crate::components::{Header, Table};
 use registration::catalogue::{Permission, PermissionCatalogue, Resource};
 use registration::rules::permission::{Risk, permission_risk};
 use registration::{DraftPermission, PermissionType};
@@ -86,20 +89,15 @@ pub fn search(query: &str, access_type: &str) -> Vec<&'static Permission> {
 }
 
 /// The columns of both permission tables (chosen and matching).
-#[component]
-fn PermissionTableHead() -> AnyView {
-    view! {
-        <thead class="nhsuk-table__head">
-            <tr class="nhsuk-table__row">
-                <th class="nhsuk-table__header" scope="col">"Permission"</th>
-                <th class="nhsuk-table__header" scope="col">"API"</th>
-                <th class="nhsuk-table__header" scope="col">"Type"</th>
-                <th class="nhsuk-table__header" scope="col"><span class="nhsuk-u-visually-hidden">"Consent and risk"</span></th>
-                <th class="nhsuk-table__header" scope="col"><span class="nhsuk-u-visually-hidden">"Action"</span></th>
-            </tr>
-        </thead>
-    }
-    .into_any()
+/// The columns of both permission tables (the chosen ones, and the search's matches).
+fn permission_headers() -> Vec<Header> {
+    vec![
+        Header::shown("Permission"),
+        Header::shown("API"),
+        Header::shown("Type"),
+        Header::hidden("Consent and risk"),
+        Header::hidden("Action"),
+    ]
 }
 
 /// Tags for admin consent and risk.
@@ -137,19 +135,16 @@ pub fn Permissions() -> AnyView {
             <h2 id="permissions-heading">"Permissions"</h2>
             <FieldMessages path="permissions" />
             {(!chosen.is_empty()).then(|| view! {
-                <table class="nhsuk-table" id="chosen-permissions">
-                    <caption class="nhsuk-table__caption nhsuk-table__caption--s">"Chosen permissions"</caption>
-                    <PermissionTableHead />
-                    <tbody class="nhsuk-table__body">
+                <Table id="chosen-permissions" caption="Chosen permissions" caption_shown=true headers=permission_headers()>
                         {chosen.into_iter().enumerate().map(|(index, row)| {
                             let entry = entry_for(&row);
                             let api = entry.map(|e| resource_name(e.resource())).unwrap_or("Unknown");
                             view! {
                                 <tr class="nhsuk-table__row" id=format!("permissions-{index}") tabindex="-1">
                                     <td class="nhsuk-table__cell">
-                                        <input type="hidden" name=format!("permissions[{index}][resource]") value=row.resource.clone() />
-                                        <input type="hidden" name=format!("permissions[{index}][value]") value=row.value.clone() />
-                                        <input type="hidden" name=format!("permissions[{index}][type]") value=row.permission_type.clone() />
+                                        <input type="hidden" name=names::permission(index, PermissionPart::Resource) value=row.resource.clone() />
+                                        <input type="hidden" name=names::permission(index, PermissionPart::Value) value=row.value.clone() />
+                                        <input type="hidden" name=names::permission(index, PermissionPart::Type) value=row.permission_type.clone() />
                                         <code>{row.value.clone()}</code>
                                         {entry.map(|e| view! { <div class="nhsuk-body-s nhsuk-u-margin-bottom-0">{e.display_name()}</div> })}
                                         <FieldMessages path=format!("permissions[{index}]") />
@@ -165,8 +160,7 @@ pub fn Permissions() -> AnyView {
                                 </tr>
                             }
                         }).collect_view()}
-                    </tbody>
-                </table>
+                    </Table>
             })}
             <div class="nhsuk-form-group">
                 <label class="nhsuk-label" for="permission-search">"Permissions"</label>
@@ -178,7 +172,7 @@ pub fn Permissions() -> AnyView {
                     <input
                         class="nhsuk-input nhsuk-u-width-one-half"
                         id="permission-search"
-                        name="permission_search"
+                        name=names::PERMISSION_SEARCH
                         type="search"
                         autocomplete="off"
                         spellcheck="false"
@@ -198,10 +192,7 @@ pub fn Permissions() -> AnyView {
                         return searched.then(|| view! { <p>"No permission matches that search."</p> }.into_any());
                     }
                     Some(view! {
-                        <table class="nhsuk-table">
-                            <caption class="nhsuk-table__caption nhsuk-table__caption--s">"Matching permissions"</caption>
-                            <PermissionTableHead />
-                            <tbody class="nhsuk-table__body">
+                        <Table caption="Matching permissions" caption_shown=true headers=permission_headers()>
                                 {results.into_iter().map(|entry| {
                                     let action = format!("add:permissions:{}:{}:{}", resource_alias(entry.resource()), entry.value(), type_word(entry.permission_type()));
                                     view! {
@@ -218,8 +209,7 @@ pub fn Permissions() -> AnyView {
                                         </tr>
                                     }
                                 }).collect_view()}
-                            </tbody>
-                        </table>
+                            </Table>
                     }.into_any())
                 }}
             </div>

@@ -5,10 +5,11 @@ mod request;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use registration::lifecycle::Status;
 
 use crate::PageTitle;
-use crate::backend::{AdminAccess, DraftRow, RequestRow, RequestsPage, load_requests};
-use crate::components::{StatusTag, date_text};
+use crate::backend::{Access, DraftRow, RequestRow, RequestsPage, load_requests};
+use crate::components::{Header, StatusTag, Table, date_text, headers};
 use crate::pages::access::Refused;
 pub use request::RequestPage;
 
@@ -31,7 +32,7 @@ pub fn RequestsListPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(AdminAccess::Page(page)) => view! { <Requests page deleted=deleted() /> }.into_any(),
+                    Ok(Access::Page(page)) => view! { <Requests page deleted=deleted() /> }.into_any(),
                     Ok(refused) => view! { <Refused access=refused /> }.into_any(),
                     Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
                 }
@@ -108,18 +109,7 @@ fn Requests(page: RequestsPage, deleted: bool) -> impl IntoView {
 #[component]
 fn RequestsTable(requests: Vec<RequestRow>) -> impl IntoView {
     view! {
-        <table class="nhsuk-table" id="requests">
-            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Your organisation's submitted requests"</caption>
-            <thead class="nhsuk-table__head">
-                <tr>
-                    <th scope="col" class="nhsuk-table__header">"Reference"</th>
-                    <th scope="col" class="nhsuk-table__header">"Application"</th>
-                    <th scope="col" class="nhsuk-table__header">"Version"</th>
-                    <th scope="col" class="nhsuk-table__header">"Submitted"</th>
-                    <th scope="col" class="nhsuk-table__header">"Status"</th>
-                </tr>
-            </thead>
-            <tbody class="nhsuk-table__body">
+        <Table id="requests" caption="Your organisation's submitted requests" headers=headers(["Reference", "Application", "Version", "Submitted", "Status"])>
                 {requests.into_iter().map(|row| view! {
                     <tr class="nhsuk-table__row" data-reference=row.reference.clone()>
                         <td class="nhsuk-table__cell"><a href=format!("/requests/{}", row.reference)>{row.reference.clone()}</a></td>
@@ -129,26 +119,14 @@ fn RequestsTable(requests: Vec<RequestRow>) -> impl IntoView {
                         <td class="nhsuk-table__cell"><StatusTag status=row.status /></td>
                     </tr>
                 }).collect_view()}
-            </tbody>
-        </table>
+            </Table>
     }
 }
 
 #[component]
 fn DraftsTable(drafts: Vec<DraftRow>, csrf_token: String) -> impl IntoView {
     view! {
-        <table class="nhsuk-table" id="drafts">
-            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Your organisation's drafts"</caption>
-            <thead class="nhsuk-table__head">
-                <tr>
-                    <th scope="col" class="nhsuk-table__header">"Application"</th>
-                    <th scope="col" class="nhsuk-table__header">"Changes"</th>
-                    <th scope="col" class="nhsuk-table__header">"Last saved"</th>
-                    <th scope="col" class="nhsuk-table__header">"Status"</th>
-                    <th scope="col" class="nhsuk-table__header"><span class="nhsuk-u-visually-hidden">"Delete"</span></th>
-                </tr>
-            </thead>
-            <tbody class="nhsuk-table__body">
+        <Table id="drafts" caption="Your organisation's drafts" headers=vec![Header::shown("Application"), Header::shown("Changes"), Header::shown("Last saved"), Header::shown("Status"), Header::hidden("Delete")]>
                 {drafts.into_iter().map(|row| {
                     let csrf_token = csrf_token.clone();
                     let name = if row.application_name.trim().is_empty() {
@@ -164,7 +142,7 @@ fn DraftsTable(drafts: Vec<DraftRow>, csrf_token: String) -> impl IntoView {
                             </td>
                             <td class="nhsuk-table__cell">{row.reference.unwrap_or_else(|| "New request".to_string())}</td>
                             <td class="nhsuk-table__cell">{date_text(&row.updated_at)}</td>
-                            <td class="nhsuk-table__cell"><StatusTag status="draft" /></td>
+                            <td class="nhsuk-table__cell"><StatusTag status=Status::Draft /></td>
                             <td class="nhsuk-table__cell">
                                 <form method="post" action=format!("/register/{}/delete", row.id) class="appreg-inline-form">
                                     <input type="hidden" name="csrf_token" value=csrf_token />
@@ -176,7 +154,6 @@ fn DraftsTable(drafts: Vec<DraftRow>, csrf_token: String) -> impl IntoView {
                         </tr>
                     }
                 }).collect_view()}
-            </tbody>
-        </table>
+            </Table>
     }
 }

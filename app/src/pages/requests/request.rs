@@ -5,8 +5,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use registration::{AccessType, PermissionType, Platform, RegistrationRequest};
 
 use crate::PageTitle;
-use crate::backend::{AdminAccess, DecisionRow, RequestPage as Page, VersionRow, load_request};
-use crate::components::{StatusTag, date_text};
+use crate::backend::{Access, DecisionRow, RequestPage as Page, VersionRow, load_request};
+use crate::components::{StatusTag, Table, date_text, headers};
 use crate::pages::access::Refused;
 
 /// The request's page.
@@ -30,21 +30,12 @@ pub fn RequestPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(AdminAccess::Page(page)) => view! { <Request page /> }.into_any(),
+                    Ok(Access::Page(page)) => view! { <Request page /> }.into_any(),
                     Ok(refused) => view! { <Refused access=refused /> }.into_any(),
                     Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
                 }
             })}
         </Suspense>
-    }
-}
-
-fn decision_text(decision: &str) -> &'static str {
-    match decision {
-        "approve" => "Approved",
-        "reject" => "Rejected",
-        "request_changes" => "Changes requested",
-        _ => "Decided",
     }
 }
 
@@ -75,7 +66,7 @@ fn Request(page: Page) -> impl IntoView {
                 <dl class="nhsuk-summary-list" id="summary">
                     <div class="nhsuk-summary-list__row">
                         <dt class="nhsuk-summary-list__key">"Status"</dt>
-                        <dd class="nhsuk-summary-list__value"><StatusTag status=page.status.clone() id="status" /></dd>
+                        <dd class="nhsuk-summary-list__value"><StatusTag status=page.status id="status" /></dd>
                     </div>
                     <div class="nhsuk-summary-list__row">
                         <dt class="nhsuk-summary-list__key">"Organisation"</dt>
@@ -144,9 +135,9 @@ fn Decisions(decisions: Vec<DecisionRow>) -> impl IntoView {
             view! {
                 <ol class="nhsuk-list" id="decisions">
                     {decisions.into_iter().map(|decision| view! {
-                        <li class="appreg-decision" data-decision=decision.decision.clone()>
+                        <li class="appreg-decision" data-decision=decision.decision.as_str()>
                             <p class="nhsuk-body">
-                                <strong>{decision_text(&decision.decision)}</strong>
+                                <strong>{decision.decision.text()}</strong>
                                 {format!(" (version {}) by {} on {}", decision.version, decision.reviewer_email, date_text(&decision.decided_at))}
                             </p>
                             {decision.reason.map(|reason| view! {
@@ -167,16 +158,7 @@ fn Decisions(decisions: Vec<DecisionRow>) -> impl IntoView {
 fn Versions(reference: String, versions: Vec<VersionRow>, shown: i64) -> impl IntoView {
     view! {
         <h2 id="versions-heading">"Versions"</h2>
-        <table class="nhsuk-table" id="versions">
-            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Every version of this request"</caption>
-            <thead class="nhsuk-table__head">
-                <tr>
-                    <th scope="col" class="nhsuk-table__header">"Version"</th>
-                    <th scope="col" class="nhsuk-table__header">"Submitted"</th>
-                    <th scope="col" class="nhsuk-table__header">"Status"</th>
-                </tr>
-            </thead>
-            <tbody class="nhsuk-table__body">
+        <Table id="versions" caption="Every version of this request" headers=headers(["Version", "Submitted", "Status"])>
                 {versions.into_iter().map(|row| {
                     let label = format!("Version {}", row.version);
                     let cell = if row.version == shown {
@@ -192,8 +174,7 @@ fn Versions(reference: String, versions: Vec<VersionRow>, shown: i64) -> impl In
                         </tr>
                     }
                 }).collect_view()}
-            </tbody>
-        </table>
+            </Table>
     }
 }
 

@@ -1,20 +1,22 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use registration::diff::{Change, ChangeKind};
+use registration::lifecycle::{Decision, DecisionRefusal, Status};
 use registration::{AccessType, CertificateSummary, Finding, Platform, Severity};
 
-use super::backend::{Access, DecisionRow, ReviewDetail, Standing, load_review_detail};
-use super::{ReviewersOnly, RiskTag, SignInFirst};
+use super::RiskTag;
 use crate::PageTitle;
-use crate::components::{StatusTag, date_time_text, day_text};
-use crate::pages::NotFound;
+use crate::backend::review::{DecisionRow, Standing, load_review_detail};
+use crate::backend::{Access, ReviewDetail};
+use crate::components::{Header, StatusTag, Table, date_time_text, day_text, headers};
+use crate::pages::access::Refused;
 
 /// What the page was sent back with after a decision post (`?decided=`, `?error=`, `?decision=`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Outcome {
-    decided: Option<String>,
-    error: Option<String>,
-    decision: Option<String>,
+    decided: Option<Status>,
+    error: Option<DecisionRefusal>,
+    decision: Option<Decision>,
 }
 
 /// `/review/{reference}`: one request, everything a reviewer weighs, and the decision form.
@@ -30,16 +32,14 @@ pub fn ReviewDetailPage() -> impl IntoView {
                 let outcome = {
                     let query = query.read();
                     Outcome {
-                        decided: query.get("decided"),
-                        error: query.get("error"),
-                        decision: query.get("decision"),
+                        decided: query.get("decided").as_deref().and_then(Status::parse),
+                        error: query.get("error").as_deref().and_then(DecisionRefusal::parse),
+                        decision: query.get("decision").as_deref().and_then(Decision::parse),
                     }
                 };
                 match page.await {
                     Ok(Access::Page(detail)) => view! { <Detail detail outcome /> }.into_any(),
-                    Ok(Access::SignIn) => view! { <SignInFirst next=format!("/review/{}", reference()) /> }.into_any(),
-                    Ok(Access::ReviewersOnly) => view! { <ReviewersOnly /> }.into_any(),
-                    Ok(Access::NotFound) => view! { <NotFound /> }.into_any(),
+                    Ok(refused) => view! { <Refused access=refused /> }.into_any(),
                     Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
                 }
             })}
@@ -69,7 +69,8 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
         .unwrap_or_else(|| "Not recorded".to_string());
     let version = detail.version.to_string();
     let submitted_at = date_time_text(&detail.submitted_at);
-    let status = detail.status.clone();
+    let status = detail.status;
+    let permissions = detail.permissions.clone();
     let risk = detail.risk.clone();
     let mailboxes = request.mailboxes.clone();
     let group = request
@@ -127,19 +128,8 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
                 <Findings findings=detail.report.findings.clone() />
                 <h2 id="permissions-heading">"Permissions"</h2>
                 <p>{access_text}</p>
-                <table class="nhsuk-table" id="permissions">
-                    <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Requested permissions"</caption>
-                    <thead class="nhsuk-table__head">
-                        <tr class="nhsuk-table__row">
-                            <th scope="col" class="nhsuk-table__header">"Permission"</th>
-                            <th scope="col" class="nhsuk-table__header">"Type"</th>
-                            <th scope="col" class="nhsuk-table__header">"Resource"</th>
-                            <th scope="col" class="nhsuk-table__header">"Risk"</th>
-                            <th scope="col" class="nhsuk-table__header">"Why"</th>
-                        </tr>
-                    </thead>
-                    <tbody class="nhsuk-table__body">
-                        {detail.permissions.iter().cloned().map(|row| view! {
+                <Table id="permissions" caption="Requested permissions" headers=headers(["Permission", "Type", "Resource", "Risk", "Why"])>
+                        {permissions.into_iter().map(|row| view! {
                             <tr class="nhsuk-table__row" data-permission=row.value.clone()>
                                 <td class="nhsuk-table__cell">{row.value.clone()}</td>
                                 <td class="nhsuk-table__cell">{row.permission_type}</td>
@@ -148,8 +138,7 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
                                 <td class="nhsuk-table__cell">{row.why}</td>
                             </tr>
                         }).collect_view()}
-                    </tbody>
-                </table>
+                    </Table>
                 <h2>"Access"</h2>
                 <dl class="nhsuk-summary-list" id="access">
                     <Row key="Mailboxes"><Lines items=mailboxes /></Row>
@@ -204,16 +193,16 @@ fn platform_text(platform: Platform) -> &'static str {
 /// The success banner after a decision.
 #[component]
 fn Banner(outcome: Outcome) -> impl IntoView {
-    let heading = match outcome.decided.as_deref() {
-        Some("approved") => "Approved",
-        Some("awaiting_second_approval") => {
+    let heading = match outcome.decided {
+        Some(Status::Approved) => "Approved",
+        Some(Status::AwaitingSecondApproval) => {
             "First approval recorded: a second reviewer must approve"
         }
-        Some("rejected") => "Rejected",
-        Some("changes_requested") => {
+        Some(Status::Rejected) => "Rejected",
+        Some(Status::ChangesRequested) => {
             "Changes requested: the Local Administrator can change and resubmit the request"
         }
-        _ => return ().into_any(),
+        Some(Status::Draft | Status::Submitted) | None => return ().into_any(),
     };
     view! {
         <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="decided-title" data-module="nhsuk-notification-banner" id="decided">
@@ -239,17 +228,7 @@ fn Changes(previous: i64, changes: Vec<Change>) -> impl IntoView {
             view! { <p id="changes">"Nothing changed: the request is the same as version "{previous}"."</p> }.into_any()
         } else {
             view! {
-                <table class="nhsuk-table" id="changes">
-                    <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">{heading}</caption>
-                    <thead class="nhsuk-table__head">
-                        <tr class="nhsuk-table__row">
-                            <th scope="col" class="nhsuk-table__header">"Field"</th>
-                            <th scope="col" class="nhsuk-table__header">"Change"</th>
-                            <th scope="col" class="nhsuk-table__header">{format!("Version {previous}")}</th>
-                            <th scope="col" class="nhsuk-table__header">{format!("Version {}", previous + 1)}</th>
-                        </tr>
-                    </thead>
-                    <tbody class="nhsuk-table__body">
+                <Table id="changes" caption=heading headers=vec![Header::shown("Field"), Header::shown("Change"), Header::shown(format!("Version {previous}")), Header::shown(format!("Version {}", previous + 1))]>
                         {changes.into_iter().map(|change| {
                             let kind = match change.kind {
                                 ChangeKind::Changed => "Changed",
@@ -265,8 +244,7 @@ fn Changes(previous: i64, changes: Vec<Change>) -> impl IntoView {
                                 </tr>
                             }
                         }).collect_view()}
-                    </tbody>
-                </table>
+                    </Table>
             }.into_any()
         }}
     }
@@ -281,16 +259,7 @@ fn Findings(findings: Vec<Finding>) -> impl IntoView {
             view! { <p id="findings">"The checks found nothing to point out."</p> }.into_any()
         } else {
             view! {
-                <table class="nhsuk-table" id="findings">
-                    <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Findings of the checks at submission"</caption>
-                    <thead class="nhsuk-table__head">
-                        <tr class="nhsuk-table__row">
-                            <th scope="col" class="nhsuk-table__header">"Severity"</th>
-                            <th scope="col" class="nhsuk-table__header">"Field"</th>
-                            <th scope="col" class="nhsuk-table__header">"Finding"</th>
-                        </tr>
-                    </thead>
-                    <tbody class="nhsuk-table__body">
+                <Table id="findings" caption="Findings of the checks at submission" headers=headers(["Severity", "Field", "Finding"])>
                         {findings.into_iter().map(|finding| {
                             let (text, colour) = match finding.severity {
                                 Severity::Error => ("Error", "nhsuk-tag--red"),
@@ -307,8 +276,7 @@ fn Findings(findings: Vec<Finding>) -> impl IntoView {
                                 </tr>
                             }
                         }).collect_view()}
-                    </tbody>
-                </table>
+                    </Table>
             }.into_any()
         }}
     }
@@ -358,14 +326,6 @@ fn Certificates(summaries: Vec<CertificateSummary>, file_names: Vec<String>) -> 
     }
 }
 
-fn decision_text(decision: &str) -> &'static str {
-    match decision {
-        "approve" => "Approved",
-        "reject" => "Rejected",
-        _ => "Requested changes",
-    }
-}
-
 /// The decisions so far, on every version.
 #[component]
 fn Decisions(decisions: Vec<DecisionRow>) -> impl IntoView {
@@ -375,31 +335,18 @@ fn Decisions(decisions: Vec<DecisionRow>) -> impl IntoView {
             view! { <p id="decisions">"No decisions yet."</p> }.into_any()
         } else {
             view! {
-                <table class="nhsuk-table" id="decisions">
-                    <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Decisions so far"</caption>
-                    <thead class="nhsuk-table__head">
-                        <tr class="nhsuk-table__row">
-                            <th scope="col" class="nhsuk-table__header">"Version"</th>
-                            <th scope="col" class="nhsuk-table__header">"Decision"</th>
-                            <th scope="col" class="nhsuk-table__header">"Reviewer"</th>
-                            <th scope="col" class="nhsuk-table__header">"Reason"</th>
-                            <th scope="col" class="nhsuk-table__header">"When"</th>
-                            <th scope="col" class="nhsuk-table__header">"Status after"</th>
-                        </tr>
-                    </thead>
-                    <tbody class="nhsuk-table__body">
+                <Table id="decisions" caption="Decisions so far" headers=headers(["Version", "Decision", "Reviewer", "Reason", "When", "Status after"])>
                         {decisions.into_iter().map(|d| view! {
                             <tr class="nhsuk-table__row">
                                 <td class="nhsuk-table__cell">{d.version}</td>
-                                <td class="nhsuk-table__cell">{decision_text(&d.decision)}</td>
+                                <td class="nhsuk-table__cell">{d.decision.text()}</td>
                                 <td class="nhsuk-table__cell">{d.reviewer_email}</td>
                                 <td class="nhsuk-table__cell">{d.reason.unwrap_or_default()}</td>
                                 <td class="nhsuk-table__cell">{date_time_text(&d.decided_at)}</td>
                                 <td class="nhsuk-table__cell"><StatusTag status=d.status_after /></td>
                             </tr>
                         }).collect_view()}
-                    </tbody>
-                </table>
+                    </Table>
             }.into_any()
         }}
     }
@@ -408,28 +355,21 @@ fn Decisions(decisions: Vec<DecisionRow>) -> impl IntoView {
 /// The decision form, or why the viewer cannot decide now.
 #[component]
 fn DecisionSection(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
-    // A refusal the post ran into explains itself even if the standing has changed since.
-    let refused = match outcome.error.as_deref() {
-        Some("own_submission") => Some(
-            "You cannot decide on this request: you submitted a version of it. Another reviewer must decide.",
-        ),
-        Some("second_approval_by_same_reviewer") => {
-            Some("You gave the first approval, so the second must come from another reviewer.")
-        }
-        Some("not_awaiting_decision") => Some(
-            "The request is no longer awaiting a decision: another reviewer may have decided on it meanwhile.",
-        ),
-        _ => None,
-    };
+    // A refusal the post ran into explains itself even if the standing has changed since; one
+    // about the form's own fields is shown on them instead.
+    let refused = outcome
+        .error
+        .filter(|refusal| refusal.field_message(outcome.decision).is_none())
+        .map(DecisionRefusal::message);
     let why_not = match &detail.standing {
         Standing::MayDecide { .. } => None,
         Standing::OwnSubmission => Some("You submitted a version of this request, so you cannot decide on it. Another reviewer must decide.".to_string()),
         Standing::GaveFirstApproval => Some("You gave the first approval. The request needs a second approval from another reviewer.".to_string()),
-        Standing::NotAwaitingDecision(status) => Some(match status.as_str() {
-            "changes_requested" => "The request is waiting for the Local Administrator to change and resubmit it; no decision is needed until then.".to_string(),
-            "approved" => "The request is approved: no further decision is needed.".to_string(),
-            "rejected" => "The request is rejected: no further decision is needed.".to_string(),
-            _ => "The request is not awaiting a decision.".to_string(),
+        Standing::NotAwaitingDecision(status) => Some(match status {
+            Status::ChangesRequested => "The request is waiting for the Local Administrator to change and resubmit it; no decision is needed until then.".to_string(),
+            Status::Approved => "The request is approved: no further decision is needed.".to_string(),
+            Status::Rejected => "The request is rejected: no further decision is needed.".to_string(),
+            Status::Draft | Status::Submitted | Status::AwaitingSecondApproval => "The request is not awaiting a decision.".to_string(),
         }),
     };
     view! {
@@ -452,23 +392,18 @@ fn DecisionSection(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
 
 #[component]
 fn DecisionForm(detail: ReviewDetail, csrf_token: String, outcome: Outcome) -> impl IntoView {
-    let (decision_error, reason_error) = match outcome.error.as_deref() {
-        Some("decision_required") => (Some("Select approve, reject or request changes"), None),
-        Some("reason_required") => (
-            None,
-            Some(match outcome.decision.as_deref() {
-                Some("reject") => "Enter why you are rejecting the request",
-                _ => "Enter what the Local Administrator must change",
-            }),
-        ),
-        Some("reason_too_long") => (
-            None,
-            Some("The reason is too long: shorten it and record the decision again"),
-        ),
-        _ => (None, None),
+    let field_error = outcome.error.and_then(|refusal| {
+        refusal
+            .field_message(outcome.decision)
+            .map(|text| (refusal, text))
+    });
+    let (decision_error, reason_error) = match field_error {
+        Some((DecisionRefusal::DecisionRequired, text)) => (Some(text), None),
+        Some((_, text)) => (None, Some(text)),
+        None => (None, None),
     };
-    let chosen = outcome.decision.clone().unwrap_or_default();
-    let first_of_two = detail.needs_second_approval && detail.status == "submitted";
+    let chosen = outcome.decision.map(Decision::as_str).unwrap_or_default();
+    let first_of_two = detail.needs_second_approval && detail.status == Status::Submitted;
     let radio = move |value: &'static str,
                       id: &'static str,
                       label: &'static str,

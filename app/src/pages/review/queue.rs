@@ -1,10 +1,13 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use registration::lifecycle::Status;
 
-use super::backend::{ANY_STATUS, AWAITING, Access, QueuePage, QueueQuery, load_review_queue};
-use super::{ReviewersOnly, RiskTag, SignInFirst};
+use super::RiskTag;
 use crate::PageTitle;
-use crate::components::{STATUSES, StatusTag, date_text};
+use crate::backend::review::{ANY_STATUS, AWAITING, load_review_queue};
+use crate::backend::{Access, QueuePage, QueueQuery};
+use crate::components::{StatusTag, Table, date_text, headers};
+use crate::pages::access::Refused;
 
 /// `/review`: the requests awaiting a decision (by default), oldest first, 50 a page.
 #[component]
@@ -26,8 +29,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
                 let asked = query();
                 match page.await {
                     Ok(Access::Page(page)) => view! { <Queue query=asked page /> }.into_any(),
-                    Ok(Access::SignIn) => view! { <SignInFirst next="/review".to_string() /> }.into_any(),
-                    Ok(Access::ReviewersOnly | Access::NotFound) => view! { <ReviewersOnly /> }.into_any(),
+                    Ok(refused) => view! { <Refused access=refused /> }.into_any(),
                     Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
                 }
             })}
@@ -65,7 +67,7 @@ fn Queue(query: QueueQuery, page: QueuePage) -> impl IntoView {
                 <label class="nhsuk-label" for="status">"Status"</label>
                 <select class="nhsuk-select" id="status" name="status">
                     {status_option(AWAITING, "Awaiting a decision")}
-                    {STATUSES.into_iter().map(|(value, text)| status_option(value, text)).collect_view()}
+                    {Status::SUBMITTED.into_iter().map(|status| status_option(status.as_str(), status.text())).collect_view()}
                     {status_option(ANY_STATUS, "Any status")}
                 </select>
             </div>
@@ -91,19 +93,7 @@ fn Queue(query: QueueQuery, page: QueuePage) -> impl IntoView {
         } else {
             view! {
                 <p id="queue-summary">{summary}</p>
-                <table class="nhsuk-table" id="queue">
-                    <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Registration requests"</caption>
-                    <thead class="nhsuk-table__head">
-                        <tr class="nhsuk-table__row">
-                            <th scope="col" class="nhsuk-table__header">"Reference"</th>
-                            <th scope="col" class="nhsuk-table__header">"Organisation"</th>
-                            <th scope="col" class="nhsuk-table__header">"Application"</th>
-                            <th scope="col" class="nhsuk-table__header">"Status"</th>
-                            <th scope="col" class="nhsuk-table__header">"Risk"</th>
-                            <th scope="col" class="nhsuk-table__header">"Submitted"</th>
-                        </tr>
-                    </thead>
-                    <tbody class="nhsuk-table__body">
+                <Table id="queue" caption="Registration requests" headers=headers(["Reference", "Organisation", "Application", "Status", "Risk", "Submitted"])>
                         {page.rows.into_iter().map(|row| {
                             let organisation = match &row.organisation_name {
                                 Some(name) => format!("{name} ({})", row.ods_code),
@@ -123,8 +113,7 @@ fn Queue(query: QueueQuery, page: QueuePage) -> impl IntoView {
                                 </tr>
                             }
                         }).collect_view()}
-                    </tbody>
-                </table>
+                    </Table>
             }.into_any()
         }}
         {(last_page > 1).then(|| view! { <Pagination query current=page.page last=last_page as u32 /> })}

@@ -79,7 +79,7 @@ fn check_text(path: &str, label: &str, value: &str, max: usize, out: &mut Vec<Fi
     }
     if let Some(c) = value
         .chars()
-        .find(|&c| is_hidden_character(c, path.ends_with("description")))
+        .find(|&c| crate::rules::text::is_hidden_character(c, path.ends_with("description")))
     {
         out.push(Finding::new(
             RequestCode::ApplicationFieldControlCharacter,
@@ -91,15 +91,6 @@ fn check_text(path: &str, label: &str, value: &str, max: usize, out: &mut Vec<Fi
             format!("Retype the {label} rather than pasting it, or remove the hidden character."),
         ));
     }
-}
-
-/// Control, zero-width and bidirectional formatting characters; line breaks are allowed in descriptions.
-pub(crate) fn is_hidden_character(c: char, allow_line_breaks: bool) -> bool {
-    if allow_line_breaks && (c == '\n' || c == '\r' || c == '\t') {
-        return false;
-    }
-    c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
 }
 
 fn check_access_type(request: &RegistrationRequest, out: &mut Vec<Finding>) {

@@ -121,7 +121,7 @@ pub(super) fn describe(c: char) -> String {
         };
         return format!("'{c}' ({code_point} {name}), which is not the {kind} {looks_like}");
     }
-    if c.is_control() || crate::rules::cross_field::is_hidden_character(c, false) {
+    if c.is_control() || crate::rules::text::is_hidden_character(c, false) {
         return format!("an invisible control character ({code_point})");
     }
     if c.is_whitespace() {

@@ -29,9 +29,10 @@ use serde_json::json;
 
 use super::AppState;
 use super::body::BodyError;
-use crate::identity::{Forbidden, sessions};
+use super::session;
+use crate::identity::{Forbidden, IdentityError};
 use crate::registrations::SubmitError;
-use crate::review::DecideError;
+use crate::review::{DecideError, DecisionRefusal};
 
 /// The most a JSON API body may be.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
@@ -65,9 +66,9 @@ where
 pub fn routes() -> Vec<ApiRoute> {
     use registrations as r;
     vec![
-        route(Method::POST, "/api/v1/session", sessions::sign_in),
-        route(Method::GET, "/api/v1/session", sessions::current),
-        route(Method::DELETE, "/api/v1/session", sessions::sign_out),
+        route(Method::POST, "/api/v1/session", session::sign_in),
+        route(Method::GET, "/api/v1/session", session::current),
+        route(Method::DELETE, "/api/v1/session", session::sign_out),
         route(Method::POST, "/api/v1/registrations/validate", r::validate),
         route(Method::POST, "/api/v1/registrations", r::submit),
         route(Method::GET, "/api/v1/registrations", r::list),
@@ -203,6 +204,14 @@ impl ApiError {
         }
     }
 
+    /// 503 with `Retry-After`: the desk is too busy for this now.
+    pub fn busy(message: impl Into<String>, retry_after_seconds: u32) -> Self {
+        ApiError {
+            retry_after: Some(u64::from(retry_after_seconds)),
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message)
+        }
+    }
+
     /// 404 for a reference that does not exist **or** that the caller may not read: one body
     /// for both, so no one learns that another organisation's reference exists.
     pub fn registration_not_found() -> Self {
@@ -243,13 +252,17 @@ impl From<anyhow::Error> for ApiError {
 
 impl From<crate::validation::Busy> for ApiError {
     fn from(_: crate::validation::Busy) -> Self {
-        ApiError {
-            retry_after: Some(2),
-            ..ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "The service is busy checking other requests. Try again in a few seconds.",
-            )
+        ApiError::busy(
+            "The service is busy checking other requests. Try again in a few seconds.",
+            2,
+        )
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(error: IdentityError) -> Self {
+        match error {
+            IdentityError::Store(error) => error.into(),
         }
     }
 }
@@ -303,44 +316,26 @@ impl From<SubmitError> for ApiError {
     }
 }
 
-/// The statuses of the contract for everything a decision can answer.
+/// The statuses of the contract for everything a decision can answer; the words are the
+/// refusal's own ([`registration::lifecycle::DecisionRefusal::message`]), as on the pages.
 impl From<DecideError> for ApiError {
     fn from(error: DecideError) -> Self {
-        match error {
-            DecideError::NotFound => ApiError::registration_not_found(),
-            DecideError::OwnSubmission => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "own_submission",
-                "You submitted this request, so another reviewer must decide on it.",
-            ),
-            DecideError::SecondApprovalBySameReviewer => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "second_approval_by_same_reviewer",
-                "You gave the first approval; the second must come from another reviewer.",
-            ),
-            DecideError::ReasonRequired => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "reason_required",
-                "Give a reason: the Local Administrator reads it to know what to change or why the request was rejected.",
-            ),
-            DecideError::ReasonTooLong => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "reason_too_long",
-                format!(
-                    "Shorten the reason to at most {} characters.",
-                    crate::review::MAX_REASON_CHARS
-                ),
-            ),
-            DecideError::NotAwaitingDecision(status) => ApiError::new(
-                StatusCode::CONFLICT,
-                "not_awaiting_decision",
-                format!(
-                    "The request is {}, so it is not awaiting a decision.",
-                    status.as_str()
-                ),
-            ),
-            DecideError::Store(error) => error.into(),
-        }
+        let Some(refusal) = error.refusal() else {
+            return match error {
+                DecideError::Store(error) => error.into(),
+                _ => ApiError::registration_not_found(),
+            };
+        };
+        let status = match refusal {
+            DecisionRefusal::OwnSubmission | DecisionRefusal::SecondApprovalBySameReviewer => {
+                StatusCode::FORBIDDEN
+            }
+            DecisionRefusal::DecisionRequired
+            | DecisionRefusal::ReasonRequired
+            | DecisionRefusal::ReasonTooLong => StatusCode::UNPROCESSABLE_ENTITY,
+            DecisionRefusal::NotAwaitingDecision => StatusCode::CONFLICT,
+        };
+        ApiError::new(status, refusal.as_str(), refusal.message())
     }
 }
 

@@ -63,44 +63,6 @@ pub struct CurrentSessionBody {
     pub csrf_token: String,
 }
 
-/// Signs in with an email and password.
-#[utoipa::path(post, path = "/api/v1/session", tag = "session", operation_id = "sign_in",
-    request_body(content = SignInRequest, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Signed in: the `appreg_session` cookie (HttpOnly, SameSite=Lax; over https Secure and named `__Host-appreg_session`), the `appreg_device` cookie (this client signed in to this account before: guessing from elsewhere never locks it out), and the CSRF token.", body = SignedInBody,
-            headers(("Set-Cookie" = String, description = "`appreg_session=…; HttpOnly; SameSite=Lax; Path=/` and `appreg_device=…; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000`"))),
-        (status = 400, description = "Not `{ email, password }`.", body = ErrorBody),
-        (status = 401, description = "`invalid_credentials`: the same answer, in the same time, whether or not the email has an account.", body = ErrorBody),
-        (status = 403, description = "`cross_site`: sent by a browser from another site.", body = ErrorBody),
-        (status = 413, description = "The body is over 1 MiB.", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: too many failed sign-ins for this account (from clients without its device cookie), from this address, or with this device cookie; `Retry-After` says when to try again.", body = ErrorBody),
-        (status = 503, description = "`busy`: every password check is in use; `Retry-After` says when to try again. Nothing was counted.", body = ErrorBody),
-    ))]
-#[allow(dead_code)] // documentation only: the handler is `sessions::sign_in`
-fn sign_in() {}
-
-/// Who is signed in, and the CSRF token.
-#[utoipa::path(get, path = "/api/v1/session", tag = "session", operation_id = "current_session",
-    security(("session" = [])),
-    responses(
-        (status = 200, description = "The signed-in account and its session's CSRF token.", body = CurrentSessionBody),
-        (status = 401, description = "Not signed in.", body = ErrorBody),
-    ))]
-#[allow(dead_code)] // documentation only: the handler is `sessions::current`
-fn current_session() {}
-
-/// Signs out.
-#[utoipa::path(delete, path = "/api/v1/session", tag = "session", operation_id = "sign_out",
-    security(("session" = [], "csrf" = [])),
-    responses(
-        (status = 204, description = "Signed out; the cookie is cleared."),
-        (status = 401, description = "Not signed in.", body = ErrorBody),
-        (status = 403, description = "No or wrong `X-CSRF-Token`.", body = ErrorBody),
-    ))]
-#[allow(dead_code)] // documentation only: the handler is `sessions::sign_out`
-fn sign_out() {}
-
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "service", operation_id = "openapi",
     responses(
@@ -119,7 +81,7 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                crate::identity::sessions::COOKIE_NAME,
+                crate::web::session::COOKIE_NAME,
                 "The session cookie set by POST /api/v1/session.",
             ))),
         );
@@ -141,9 +103,9 @@ impl Modify for SecuritySchemes {
         description = "The registration desk for OAuth 2.0 applications that use NHSmail: the JSON API for scripts and tools. Every error is `{ \"error\", \"message\" }`. See docs/api.md.",
     ),
     paths(
-        sign_in,
-        current_session,
-        sign_out,
+        crate::web::session::sign_in,
+        crate::web::session::current,
+        crate::web::session::sign_out,
         super::registrations::validate,
         super::registrations::submit,
         super::registrations::list,

@@ -10,12 +10,13 @@ use registration::{RegistrationRequest, ValidationReport};
 use time::OffsetDateTime;
 
 use super::{ApiError, ApiPath, json_body, parse_request};
-use crate::identity::{CsrfChecked, Identity, SignedIn, require_any_local_admin, require_reviewer};
+use crate::identity::{Identity, SignedIn, require_any_local_admin, require_reviewer};
 use crate::registrations::{self, Filter, Page, Status, StoredRegistration, Submitted, Summary};
 use crate::review::{self, Decided, Decision, StoredDecision};
 use crate::store::registrations::parse_risk;
 use crate::validation::{self, Audience};
 use crate::web::AppState;
+use crate::web::session::CsrfChecked;
 
 /// `POST /api/v1/registrations/validate`: the report, with no side effects.
 ///

@@ -1,0 +1,25 @@
+//! Every integration test of the server in one binary: one link instead of twenty on a 2-core
+//! machine. Each module is one area, as each file was its own binary before.
+
+mod api_support;
+mod common;
+
+mod api_authorisation;
+mod api_bodies;
+mod api_curl_session;
+mod api_decisions;
+mod api_openapi;
+mod cli;
+mod exports;
+mod findings_doc;
+mod form;
+mod group_commit;
+mod hardening;
+mod http;
+mod notify;
+mod pages_admin;
+mod pages_review;
+mod records;
+mod review;
+mod server_functions;
+mod sessions;
