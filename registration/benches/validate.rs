@@ -182,7 +182,7 @@ fn bench(c: &mut Criterion) {
             codes.len()
         );
         c.bench_function(name, |b| {
-            b.iter(|| registration::validate(black_box(&request), directory, black_box(now)))
+            b.iter(|| registration::validate(black_box(&request), directory, black_box(now)));
         });
     }
 }

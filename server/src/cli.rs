@@ -219,7 +219,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
             .build();
         let keys = Arc::new(KeyRing::open(&pool, &keys_dir(&config), issuer(&config)).await?);
         let mailer = Arc::new(crate::notify::Mailer::from_config(&config)?);
-        let writer = Arc::new(crate::store::WriteLock::new());
+        let writer = Arc::new(store::WriteLock::new());
         let limits = Arc::new(crate::limits::Limits::default());
         let settings = limits.settings.clone();
         let state = AppState { pool, directory, keys, mailer, writer, limits, leptos_options };
@@ -363,7 +363,7 @@ fn cli_directory(config: &Config) -> anyhow::Result<ServerDirectory> {
         .database_url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
-    if !std::path::Path::new(path).exists() {
+    if !Path::new(path).exists() {
         return Ok(ServerDirectory::embedded());
     }
     runtime()?.block_on(async {
@@ -471,7 +471,7 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                 })?;
                 match organisation {
                     Some((code, name)) => {
-                        println!("added local_admin {} for {code} ({name})", user.email)
+                        println!("added local_admin {} for {code} ({name})", user.email);
                     }
                     None => println!("added reviewer {}", user.email),
                 }
@@ -492,7 +492,7 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                     })?;
                 match organisation {
                     Some((code, name)) => {
-                        println!("{} is now local_admin for {code} ({name})", user.email)
+                        println!("{} is now local_admin for {code} ({name})", user.email);
                     }
                     None => println!("{} is now reviewer", user.email),
                 }

@@ -154,7 +154,6 @@ const PROTOCOL_SCOPES: [&str; 4] = [
 
 impl Permission {
     /// Used only by the generated table.
-    #[allow(clippy::too_many_arguments)]
     const fn new(
         resource: Resource,
         id: [u8; 16],

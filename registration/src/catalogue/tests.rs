@@ -128,11 +128,11 @@ fn shared_guids_are_told_apart_by_resource_and_type() {
     let shared = id("ef54d2bf-783f-4e0f-bca1-3210c0444d99");
     let graph: Vec<_> = c
         .by_id(Resource::Graph, shared)
-        .map(|p| p.value())
+        .map(Permission::value)
         .collect();
     let exchange: Vec<_> = c
         .by_id(Resource::Exchange, shared)
-        .map(|p| p.value())
+        .map(Permission::value)
         .collect();
     assert_eq!(graph, ["Calendars.ReadWrite"]);
     assert_eq!(exchange, ["Calendars.ReadWrite.All"]);
@@ -140,7 +140,7 @@ fn shared_guids_are_told_apart_by_resource_and_type() {
     assert_eq!(c.by_id(Resource::Graph, export).count(), 2);
     assert_eq!(
         c.by_key(Resource::Graph, export, Delegated)
-            .map(|p| p.privilege_level()),
+            .map(Permission::privilege_level),
         Some(None)
     );
 }

@@ -26,7 +26,10 @@ fn canonical(json: &str) -> String {
 }
 
 #[test]
-#[allow(clippy::excessive_precision)] // the RFC's literal, digits as printed
+#[expect(
+    clippy::excessive_precision,
+    reason = "the RFC's literal, digits as printed"
+)]
 fn canonicalises_the_rfc_8785_section_3_2_2_example() {
     let mut value: Value = serde_json::from_str(
         r#"{
@@ -693,9 +696,9 @@ fn maps_graph_mail_permissions_to_their_rbac_role_names() {
     let without_role: Vec<&str> = PermissionCatalogue::get()
         .on(Resource::Graph)
         .iter()
-        .filter(|entry| crate::rules::permission::needs_access_policy_group(entry))
+        .filter(|entry| permission::needs_access_policy_group(entry))
         .filter(|entry| rbac_role(GRAPH, entry.value()).is_none())
-        .map(|entry| entry.value())
+        .map(super::super::catalogue::Permission::value)
         .collect();
     assert_eq!(without_role, ["Mail.ReadBasic.All"]);
 }

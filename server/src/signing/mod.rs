@@ -37,7 +37,7 @@ pub fn record_payload(source: &RecordSource<'_>) -> String {
 
 /// Signs the record of `source` with `key`.
 pub fn sign_record(key: &PrivateKey, source: &RecordSource<'_>) -> String {
-    jws::sign(key, &record_payload(source))
+    sign(key, &record_payload(source))
 }
 
 /// The record's claims (RFC 7591 software statement plus the desk's claims).

@@ -196,7 +196,10 @@ impl<E: Into<anyhow::Error>> From<E> for InsertError {
 }
 
 /// Stores `version` of `reference` with status `submitted`, on the caller's connection.
-#[allow(clippy::too_many_arguments)] // each is a distinct fact of the version
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each is a distinct fact of the version"
+)]
 pub async fn insert_version(
     connection: &mut SqliteConnection,
     reference: &str,

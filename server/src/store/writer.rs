@@ -181,7 +181,7 @@ impl WriteLock {
         self.0
             .last_key
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
@@ -204,7 +204,7 @@ impl WriteLock {
         self.0
             .queue
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The appender: batches until the queue is empty.
@@ -262,7 +262,7 @@ async fn run_batch(
         .0
         .last_key
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(key.clone());
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(key.clone());
     let tail = log::tail(&mut transaction).await?;
     let mut batch = Batch {
         keys: keys.clone(),

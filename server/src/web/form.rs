@@ -282,7 +282,7 @@ fn location(
         }
         Some(FormAction::Save) => query.push("saved=1"),
         Some(FormAction::Add(list) | FormAction::Remove(list, _)) => {
-            fragment = Some(section_id(*list))
+            fragment = Some(section_id(*list));
         }
         Some(FormAction::SearchPermissions | FormAction::AddPermission { .. }) => {
             fragment = Some(section_id(DraftList::Permissions));

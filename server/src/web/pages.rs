@@ -132,7 +132,7 @@ impl Backend for PagesBackend {
             // When every slot is busy, the page still shows everything typed, without findings
             // or certificate details (the busy notice, if any, comes from the form's redirect).
             let (report, certificates) = if show_findings || !draft.certificates.is_empty() {
-                let directory = std::sync::Arc::clone(&self.state.directory);
+                let directory = Arc::clone(&self.state.directory);
                 let draft = draft.clone();
                 crate::validation::on_pool(&self.state.limits, move || {
                     let report = show_findings

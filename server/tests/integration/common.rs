@@ -1,6 +1,6 @@
 //! A `TestApp` over the real router and a real database file.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "shared by the test modules: each uses a part")]
 
 use std::sync::Arc;
 

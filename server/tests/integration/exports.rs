@@ -195,7 +195,7 @@ async fn exports_are_for_the_owning_organisation_and_reviewers_only() {
         .await;
     for export in ["entra-application.json", "exchange-access.ps1"] {
         let get = |reference: &str, cookie: &str| {
-            axum::http::Request::get(format!(
+            http::Request::get(format!(
                 "/api/v1/registrations/{reference}/exports/{export}"
             ))
             .header("cookie", cookie)

@@ -134,7 +134,7 @@ async fn post_multipart_answer(
     app: &TestApp,
     fields: &[(String, String)],
     file: Option<(&str, &[u8])>,
-) -> (axum::http::Response<Body>, String) {
+) -> (http::Response<Body>, String) {
     let mut fields = fields.to_vec();
     fields.push(("csrf_token".to_string(), app.csrf()));
     let request = Request::post("/register")

@@ -287,7 +287,7 @@ async fn past_the_connection_limit_a_connection_is_answered_503_and_closed_then_
     let mut sink = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(2), refused.read_to_end(&mut sink)).await;
     assert!(
-        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        matches!(read, Ok(Ok(0) | Err(_))),
         "refused outright, not answered: {read:?} {sink:?}"
     );
     // Once the others go, the desk serves normally again.
@@ -421,7 +421,7 @@ async fn anonymous_validation_gets_the_rules_not_the_mailbox_directory_and_is_ra
         .sign_in_as("reviewer@nhs.net", server::identity::Role::Reviewer, None)
         .await;
     let signed_in = |body: String| {
-        axum::http::Request::post("/api/v1/registrations/validate")
+        http::Request::post("/api/v1/registrations/validate")
             .header("content-type", "application/json")
             .header("cookie", &reviewer.cookie)
             .body(axum::body::Body::from(body))

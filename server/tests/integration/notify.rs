@@ -83,7 +83,7 @@ async fn the_outbox_holds_one_parseable_eml_per_message_with_the_right_headers_a
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(files[0].extension().unwrap(), "eml");
     // Messages name people and requests: owner-only whatever the umask (tests run under 022).
-    let mode = |path: &std::path::Path| {
+    let mode = |path: &Path| {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::metadata(path).unwrap().permissions().mode() & 0o777
     };

@@ -411,7 +411,7 @@ async fn desk_with_records(dir: &Path, count: usize) -> Vec<String> {
     let data = dir.join("data");
     let url = format!("sqlite://{}", data.join("appreg.sqlite").display());
     let pool = server::store::open(&url).await.unwrap();
-    let directory = std::sync::Arc::new(
+    let directory = Arc::new(
         server::store::directory::ServerDirectory::load(&pool)
             .await
             .unwrap(),
@@ -420,9 +420,8 @@ async fn desk_with_records(dir: &Path, count: usize) -> Vec<String> {
     let keys = signing::KeyRing::open(&pool, &data.join("keys"), "http://127.0.0.1:3000")
         .await
         .unwrap();
-    let mailer = std::sync::Arc::new(
-        server::notify::Mailer::outbox(dir.join("outbox"), "appreg@localhost").unwrap(),
-    );
+    let mailer =
+        Arc::new(server::notify::Mailer::outbox(dir.join("outbox"), "appreg@localhost").unwrap());
     let writer = server::store::WriteLock::new();
     let mut references = Vec::new();
     for _ in 0..count {
@@ -711,7 +710,7 @@ async fn the_record_is_for_the_owning_organisation_and_reviewers_only() {
     let app = TestApp::as_local_admin_of("RX1").await;
     let reference = submit(&app).await;
     let path = format!("/api/v1/registrations/{reference}/record");
-    let anonymous = axum::http::Request::get(&path)
+    let anonymous = http::Request::get(&path)
         .header("cookie", "appreg_session=none")
         .body(axum::body::Body::empty())
         .unwrap();
@@ -729,7 +728,7 @@ async fn the_record_is_for_the_owning_organisation_and_reviewers_only() {
         )
         .await;
     let as_other = |path: &str| {
-        axum::http::Request::get(path)
+        http::Request::get(path)
             .header("cookie", &other.cookie)
             .body(axum::body::Body::empty())
             .unwrap()
@@ -748,7 +747,7 @@ async fn the_record_is_for_the_owning_organisation_and_reviewers_only() {
         .await;
     let (response, jws) = app
         .send(
-            axum::http::Request::get(&path)
+            http::Request::get(&path)
                 .header("cookie", &reviewer.cookie)
                 .body(axum::body::Body::empty())
                 .unwrap(),

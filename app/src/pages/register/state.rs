@@ -82,7 +82,10 @@ impl FormState {
     }
 
     /// The instant the rules judge by.
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    #[cfg_attr(
+        not(feature = "hydrate"),
+        expect(dead_code, reason = "only the browser's certificate preview asks")
+    )]
     pub fn now(&self) -> OffsetDateTime {
         self.now
     }

@@ -826,7 +826,7 @@ impl RefusedUpload {
                 path,
                 format!(
                     "The file you uploaded is larger than {} KiB, so it was not kept. A certificate file is a few kilobytes.",
-                    crate::limits::MAX_CERTIFICATE_BYTES / 1024
+                    MAX_CERTIFICATE_BYTES / 1024
                 ),
                 "Upload only the certificate (.cer, .crt or .pem), not a bundle or an archive.",
             ),
@@ -840,8 +840,7 @@ impl RefusedUpload {
                 CertificateCode::TooMany,
                 path,
                 format!(
-                    "The request already has {} certificates, the most it can hold, so the file you uploaded was not kept.",
-                    crate::limits::MAX_CERTIFICATES
+                    "The request already has {MAX_CERTIFICATES} certificates, the most it can hold, so the file you uploaded was not kept."
                 ),
                 "Remove a certificate you no longer need, then upload the new one. An application needs one certificate, two while it changes to a new one.",
             ),

@@ -107,7 +107,7 @@ fn check_access_type(request: &RegistrationRequest, out: &mut Vec<Finding>) {
                 "certificates",
                 "Application access needs a certificate or a client secret.",
                 "Upload the public certificate the application signs its token requests with (preferred), or ask for a client secret.",
-            ))
+            ));
         }
         _ => {}
     }

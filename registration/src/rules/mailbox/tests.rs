@@ -9,7 +9,7 @@ fn request(ods_code: &str, mailboxes: &[&str], access_type: AccessType) -> Regis
         RegistrationRequest::from_json(include_str!("../../../tests/data/delegated_request.json"))
             .unwrap();
     request.ods_code = ods_code.into();
-    request.mailboxes = mailboxes.iter().map(|m| m.to_string()).collect();
+    request.mailboxes = mailboxes.iter().map(ToString::to_string).collect();
     request.access_type = access_type;
     request
 }
@@ -23,7 +23,7 @@ fn findings_with(
 ) -> Vec<Finding> {
     let request = request(ods_code, mailboxes, access_type);
     let mut out = Vec::new();
-    let requester = crate::rules::ods::check(&request.ods_code, directory, &mut out);
+    let requester = ods::check(&request.ods_code, directory, &mut out);
     check(&request, &requester, Directory::new(directory), &mut out);
     out
 }
@@ -409,7 +409,7 @@ fn without_the_mailbox_directory_nothing_is_told_about_who_owns_which_mailbox() 
     );
     let mut out = Vec::new();
     let directory = EmbeddedDirectory::get();
-    let requester = crate::rules::ods::check(&request.ods_code, directory, &mut out);
+    let requester = ods::check(&request.ods_code, directory, &mut out);
     check(
         &request,
         &requester,

@@ -116,7 +116,7 @@ fn character_problem(code: &str) -> Option<Finding> {
         ));
     }
     let only_spaces = bad.iter().all(|c| c.is_whitespace());
-    let only_ascii = bad.iter().all(|c| c.is_ascii());
+    let only_ascii = bad.iter().all(char::is_ascii);
     let hint = if only_spaces {
         "Remove the spaces inside the code: an ODS code is written without spaces, for example RX1RA."
     } else if only_ascii {

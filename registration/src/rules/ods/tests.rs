@@ -37,13 +37,13 @@ fn build_full_directory() -> EmbeddedDirectory {
         org(
             "K81003",
             "EXAMPLE PRACTICE",
-            r::PRESCRIBING_COST_CENTRE,
+            PRESCRIBING_COST_CENTRE,
             Some("15A"),
         ),
         org(
             "K81003001",
             "EXAMPLE BRANCH",
-            r::BRANCH_SURGERY,
+            BRANCH_SURGERY,
             Some("K81003"),
         ),
     ] {

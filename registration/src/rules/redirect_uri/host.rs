@@ -236,9 +236,8 @@ fn read_ipv4(host: &str) -> Ipv4Reading {
         *slot = value;
     }
     let count = parts.len();
-    let (last_value, leading) = match numbers.get(..count).and_then(|n| n.split_last()) {
-        Some(split) => split,
-        None => return Ipv4Reading::Invalid,
+    let Some((last_value, leading)) = numbers.get(..count).and_then(|n| n.split_last()) else {
+        return Ipv4Reading::Invalid;
     };
     if leading.iter().any(|&n| n > 255) || *last_value >= 1u64 << (8 * (5 - count)) {
         return Ipv4Reading::Invalid;

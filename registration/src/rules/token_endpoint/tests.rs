@@ -6,7 +6,7 @@ const ENTRA: &str =
     "https://login.microsoftonline.com/37c354b2-85b0-47f5-b222-07b48d774ee3/oauth2/v2.0/token";
 
 fn findings(uris: &[&str]) -> Vec<Finding> {
-    let uris: Vec<String> = uris.iter().map(|u| u.to_string()).collect();
+    let uris: Vec<String> = uris.iter().map(ToString::to_string).collect();
     let mut out = Vec::new();
     check(&uris, &mut out);
     out

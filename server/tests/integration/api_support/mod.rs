@@ -1,6 +1,6 @@
 //! Requests to the JSON API as a given account (shared by the `api_*` tests).
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "shared by the test modules: each uses a part")]
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
