@@ -253,6 +253,10 @@ async fn past_the_connection_limit_a_connection_is_answered_503_and_closed_then_
     let app = TestApp::with_limits(LimitSettings {
         max_connections: 2,
         overflow_connections: 1,
+        // The silent connections below must stay open however slowly a loaded machine runs
+        // this test: the slow-client timeouts are other tests' business.
+        header_read_timeout: Duration::from_secs(600),
+        idle_timeout: Duration::from_secs(600),
         ..LimitSettings::default()
     })
     .await;
