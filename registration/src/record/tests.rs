@@ -327,7 +327,8 @@ fn claims_for_the_contract_example_use_rfc_7591_names() {
         "{}",
         claims["validation"]
     );
-    assert_eq!(claims["risk"], "low");
+    // IMAP.AccessAsApp: app-only full access to the mailboxes Exchange grants it.
+    assert_eq!(claims["risk"], "high");
     assert_eq!(claims["submitted_by"], "jo.bloggs@nhs.net");
     assert_eq!(claims["version"], 1);
     assert_eq!(claims["iss"], "https://appreg.example.nhs.uk");

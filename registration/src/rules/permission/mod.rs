@@ -126,6 +126,11 @@ const EXCHANGE_PROTOCOL: [&str; 7] = [
     "SMTP.SendAsApp",
 ];
 
+/// Exchange Online application permissions with full access to mailboxes (RULES.md §3 accepts
+/// IMAP/POP; `full_access_as_app` is also `permission.ews_retired`).
+const EXCHANGE_APP_MAILBOX_ACCESS: [&str; 3] =
+    ["full_access_as_app", "IMAP.AccessAsApp", "POP.AccessAsApp"];
+
 /// Graph application permissions that read the whole directory.
 const TENANT_WIDE_READ: [&str; 5] = [
     "User.Read.All",
@@ -211,9 +216,10 @@ pub enum Risk {
     High,
 }
 
-/// High when any permission that resolves in the catalogue is an app-only Graph mailbox-data
-/// permission (scoped or not), `full_access_as_app`, privileged, or a tenant-wide directory
-/// read; Low otherwise. Judged on every resolvable permission, not only the error-free ones,
+/// High when any permission that resolves in the catalogue grants app-only mail access
+/// ([`grants_app_only_mail`]: Graph mailbox data scoped or not, `full_access_as_app`,
+/// `IMAP.AccessAsApp`, `POP.AccessAsApp`), is privileged, or is a tenant-wide directory read;
+/// Low otherwise. Judged on every resolvable permission, not only the error-free ones,
 /// so an invalid draft is never under-rated; it needs no clock (no time-dependent rule counts).
 pub fn risk(request: &RegistrationRequest) -> Risk {
     let catalogue = PermissionCatalogue::get();
@@ -228,10 +234,11 @@ pub fn risk(request: &RegistrationRequest) -> Risk {
 }
 
 /// True when a request must be approved by two different reviewers before it is approved: it
-/// asks for app-only access to mailbox data (a Graph application permission on mail, calendars,
-/// contacts or mailbox settings, or Exchange `full_access_as_app`), scoped or not. Such an
-/// application reads or sends as mailboxes with no user present, so one person's judgement is
-/// not enough (four-eyes). Judged like [`risk`] on every resolvable permission.
+/// asks for app-only access to mailbox data ([`grants_app_only_mail`]: a Graph application
+/// permission on mail, calendars, contacts or mailbox settings, Exchange `full_access_as_app`,
+/// `IMAP.AccessAsApp` or `POP.AccessAsApp`), scoped or not. Such an application reads or sends
+/// as mailboxes with no user present, so one person's judgement is not enough (four-eyes).
+/// Judged like [`risk`] on every resolvable permission.
 pub fn needs_second_approval(request: &RegistrationRequest) -> bool {
     let catalogue = PermissionCatalogue::get();
     request
@@ -240,18 +247,27 @@ pub fn needs_second_approval(request: &RegistrationRequest) -> bool {
         .take(MAX_PERMISSIONS)
         .filter(|p| p.value.chars().count() <= MAX_PERMISSION_VALUE_CHARS)
         .filter_map(|p| catalogue.resolve(given_resource(p), &p.value, p.permission_type))
-        .any(|entry| {
-            is_app_mail(entry)
-                || (entry.resource() == Resource::Exchange && entry.value() == "full_access_as_app")
-        })
+        .any(grants_app_only_mail)
+}
+
+/// True for a permission that gives the application, with no user present, access to the
+/// data of mailboxes: a Graph application mailbox-data permission, EWS `full_access_as_app`,
+/// or Exchange `IMAP.AccessAsApp` / `POP.AccessAsApp` (Exchange grants each mailbox in full to
+/// the application's service principal, `Add-MailboxPermission … FullAccess`).
+pub fn grants_app_only_mail(entry: &Permission) -> bool {
+    is_app_mail(entry) || is_exchange_app_mailbox_access(entry)
+}
+
+/// Exchange Online application permissions that open whole mailboxes: EWS and IMAP/POP.
+fn is_exchange_app_mailbox_access(entry: &Permission) -> bool {
+    entry.resource() == Resource::Exchange
+        && entry.permission_type() == PermissionType::Application
+        && EXCHANGE_APP_MAILBOX_ACCESS.contains(&entry.value())
 }
 
 /// One permission's risk, as [`risk`] judges a request by it (the form's picker shows it).
 pub fn permission_risk(entry: &Permission) -> Risk {
-    let high = is_app_mail(entry)
-        || is_privileged(entry)
-        || is_tenant_wide_read(entry)
-        || (entry.resource() == Resource::Exchange && entry.value() == "full_access_as_app");
+    let high = grants_app_only_mail(entry) || is_privileged(entry) || is_tenant_wide_read(entry);
     if high { Risk::High } else { Risk::Low }
 }
 
@@ -259,8 +275,18 @@ pub fn permission_risk(entry: &Permission) -> Risk {
 pub fn risk_reason(entry: &Permission) -> &'static str {
     if is_app_mail(entry) {
         "App-only access to mailbox data: the application acts on mailboxes with no user present (two reviewers must approve)."
-    } else if entry.resource() == Resource::Exchange && entry.value() == "full_access_as_app" {
-        "App-only full access to mailboxes through Exchange Web Services (two reviewers must approve)."
+    } else if is_exchange_app_mailbox_access(entry) {
+        match entry.value() {
+            "IMAP.AccessAsApp" => {
+                "App-only IMAP: full access to every mailbox Exchange grants the application, with no user present (two reviewers must approve)."
+            }
+            "POP.AccessAsApp" => {
+                "App-only POP: full access to every mailbox Exchange grants the application, with no user present (two reviewers must approve)."
+            }
+            _ => {
+                "App-only full access to mailboxes through Exchange Web Services, with no user present (two reviewers must approve)."
+            }
+        }
     } else if is_privileged(entry) {
         "Privileged: it can change the directory, the tenant or Exchange Online itself."
     } else if is_tenant_wide_read(entry) {
@@ -285,7 +311,10 @@ pub fn resolve(requested: &PermissionRequest) -> Option<&'static Permission> {
     )
 }
 
-/// True for the app-only mailbox-data permissions that need an access policy group.
+/// True for the app-only mailbox-data permissions that need an access policy group: the Graph
+/// ones. Exchange `IMAP.AccessAsApp` and `POP.AccessAsApp` do not: they reach no mailbox until
+/// Exchange grants one to the service principal (`Add-MailboxPermission`), mailbox by mailbox,
+/// and neither RBAC for Applications nor ApplicationAccessPolicy scopes them.
 pub fn needs_access_policy_group(entry: &Permission) -> bool {
     is_app_mail(entry)
 }

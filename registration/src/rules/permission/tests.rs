@@ -551,7 +551,8 @@ fn risk_is_high_for_app_mail_privileged_and_tenant_wide_reads() {
         Del,
         &[
             (None, "Mail.Send", Delegated),
-            (Some("exchange"), "IMAP.AccessAsApp", Application),
+            (Some("exchange"), "IMAP.AccessAsUser.All", Delegated),
+            (Some("exchange"), "SMTP.SendAsApp", Application),
         ],
     );
     assert_eq!(risk(&low), Risk::Low);
@@ -560,6 +561,8 @@ fn risk_is_high_for_app_mail_privileged_and_tenant_wide_reads() {
         (None, "Directory.ReadWrite.All", Delegated),
         (None, "User.Read.All", Application),
         (None, "full_access_as_app", Application),
+        (None, "IMAP.AccessAsApp", Application),
+        (Some("exchange"), "POP.AccessAsApp", Application),
     ] {
         assert_eq!(
             risk(&scoped(request(App, &[permission]))),
@@ -576,11 +579,19 @@ fn only_app_only_mailbox_access_needs_a_second_approval() {
         ((None, "Mail.Send", Application), true),
         ((None, "Calendars.ReadWrite", Application), true),
         ((Some("exchange"), "full_access_as_app", Application), true),
+        // Exchange grants each listed mailbox in full (Add-MailboxPermission FullAccess).
+        ((Some("exchange"), "IMAP.AccessAsApp", Application), true),
+        ((None, "POP.AccessAsApp", Application), true),
         // High risk, but not mailbox data: one reviewer decides.
         ((None, "User.Read.All", Application), false),
         ((None, "Directory.ReadWrite.All", Delegated), false),
         ((None, "Mail.Send", Delegated), false),
-        ((Some("exchange"), "IMAP.AccessAsApp", Application), false),
+        (
+            (Some("exchange"), "IMAP.AccessAsUser.All", Delegated),
+            false,
+        ),
+        // Sends as the mailboxes granted to it, but reads none: not mailbox data.
+        ((Some("exchange"), "SMTP.SendAsApp", Application), false),
     ] {
         let access = if permission.2 == Application {
             App
@@ -685,6 +696,15 @@ fn the_risk_reason_agrees_with_the_risk_and_names_the_second_approval() {
     assert!(risk_reason(mail_send).contains("two reviewers"));
     let full_access = resolved(Some("exchange"), "full_access_as_app", Application);
     assert!(risk_reason(full_access).contains("two reviewers"));
+    for (value, protocol) in [("IMAP.AccessAsApp", "IMAP"), ("POP.AccessAsApp", "POP")] {
+        let entry = resolved(None, value, Application);
+        assert_eq!(entry.resource(), Resource::Exchange, "{value}");
+        assert_eq!(permission_risk(entry), Risk::High, "{value}");
+        let reason = risk_reason(entry);
+        for words in [protocol, "full access", "no user present", "two reviewers"] {
+            assert!(reason.contains(words), "{value}: {reason}");
+        }
+    }
     let user_read = resolved(None, "User.Read", Delegated);
     assert_eq!(permission_risk(user_read), Risk::Low);
     assert!(risk_reason(user_read).starts_with("Delegated"));
@@ -708,4 +728,26 @@ fn the_risk_reason_agrees_with_the_risk_and_names_the_second_approval() {
         })
         .is_none()
     );
+}
+
+#[test]
+fn imap_and_pop_app_access_is_granted_per_mailbox_not_by_an_access_policy_group() {
+    // Exchange grants IMAP/POP app-only access mailbox by mailbox (Add-MailboxPermission);
+    // neither RBAC for Applications nor ApplicationAccessPolicy scopes these protocols.
+    for value in ["IMAP.AccessAsApp", "POP.AccessAsApp"] {
+        let entry = resolve(&PermissionRequest {
+            resource: None,
+            value: value.into(),
+            permission_type: Application,
+        })
+        .unwrap();
+        assert!(!needs_access_policy_group(entry), "{value}");
+        assert!(grants_app_only_mail(entry), "{value}");
+        // Unscoped, they raise no permission finding: they reach no mailbox by themselves.
+        assert_eq!(
+            codes(&request(App, &[(None, value, Application)])),
+            vec![],
+            "{value}"
+        );
+    }
 }
