@@ -6,6 +6,10 @@
 //! duplicate's findings were already given at its first occurrence, and an address outside
 //! NHSmail cannot be in the NHSmail directory.
 //!
+//! App-only mail access ([`permission::grants_app_only_mail`]) with no mailbox listed is one
+//! `mailbox.required_for_app_only_mail` error at `mailboxes`: the request must say which
+//! mailboxes the application will use. An empty list is otherwise allowed.
+//!
 //! Ownership needs a requester the directory knows. When the ODS code is missing, malformed or
 //! unknown, the `ods_code` finding already blocks the request; rather than repeat that error
 //! on every mailbox, the rules give one `mailbox.ownership_not_checked` warning at `mailboxes`
@@ -19,6 +23,7 @@ use crate::directory::{
 };
 use crate::limits::{MAX_EMAIL_CHARS, MAX_MAILBOXES};
 use crate::rules::ods::{self, OdsOutcome, label};
+use crate::rules::permission;
 use crate::{AccessType, Finding, RegistrationRequest};
 
 crate::finding_codes! {
@@ -34,6 +39,7 @@ crate::finding_codes! {
         PersonalForAppOnly => ("mailbox.personal_for_app_only", Warning, "App-only access reads a person's mail without them signing in; a shared or application mailbox is accountable and survives staff changes.", "Microsoft Graph permissions best practices (least privilege); NHSmail shared mailbox guidance"),
         OwnershipNotChecked => ("mailbox.ownership_not_checked", Warning, "Ownership is checked against the requesting organisation, so it waits for an ODS code the directory knows.", "Desk rule (RULES.md §2)"),
         DirectoryNotConsulted => ("mailbox.directory_not_consulted", Warning, "Who owns which NHSmail mailbox, and whether it is a person's, is told only to signed-in users of the desk; a check without signing in covers only what the request itself shows.", "Desk rule (docs/security.md: anonymous validation)"),
+        RequiredForAppOnlyMail => ("mailbox.required_for_app_only_mail", Error, "App-only mail access acts on mailboxes with no user present; the request must name them, so that the desk can check they are the organisation's and Exchange can grant exactly those.", "NHSmail OAuth onboarding guidance (mailbox addresses must belong to the requesting organisation); Microsoft Learn: IMAP/POP OAuth (Add-MailboxPermission per mailbox); desk rule"),
     }
 }
 
@@ -46,6 +52,17 @@ pub fn check(
 ) {
     let list = &request.mailboxes;
     if list.is_empty() {
+        if let Some(entry) = permission::first_app_only_mail(request) {
+            out.push(Finding::new(
+                MailboxCode::RequiredForAppOnlyMail,
+                "mailboxes",
+                format!(
+                    "'{}' lets the application use mailboxes with no one signed in, but no mailbox is listed.",
+                    entry.value()
+                ),
+                "Add each @nhs.net mailbox the application will use, such as your organisation's shared or application mailbox. If it needs no mailbox, remove that permission.",
+            ));
+        }
         return;
     }
     if list.len() > MAX_MAILBOXES {

@@ -436,6 +436,92 @@ fn without_the_mailbox_directory_nothing_is_told_about_who_owns_which_mailbox() 
     assert!(!out.iter().any(|f| f.message.contains("GUY'S")), "{out:?}");
 }
 
+/// The mailbox findings for a request from RX1 with these mailboxes and one permission.
+fn with_permission(
+    mailboxes: &[&str],
+    resource: Option<&str>,
+    value: &str,
+    permission_type: crate::PermissionType,
+    directory: Directory<'_>,
+) -> Vec<Finding> {
+    let mut request = request("RX1", mailboxes, AccessType::Application);
+    request.permissions = vec![crate::PermissionRequest {
+        resource: resource.map(str::to_string),
+        value: value.to_string(),
+        permission_type,
+    }];
+    let mut out = Vec::new();
+    let requester = ods::check(&request.ods_code, directory.organisations, &mut out);
+    out.clear();
+    check(&request, &requester, directory, &mut out);
+    out
+}
+
+#[test]
+fn app_only_mail_access_must_list_a_mailbox() {
+    use crate::PermissionType::{Application, Delegated};
+    let directory = EmbeddedDirectory::get();
+    for (resource, value) in [
+        (None, "Mail.Send"),
+        (None, "Mail.Read"),
+        (None, "Calendars.ReadWrite"),
+        (None, "Contacts.Read"),
+        (None, "MailboxSettings.Read"),
+        (Some("exchange"), "full_access_as_app"),
+        (None, "IMAP.AccessAsApp"),
+        (Some("exchange"), "POP.AccessAsApp"),
+    ] {
+        for consulted in [
+            Directory::new(directory),
+            Directory::organisations_only(directory),
+        ] {
+            let found = with_permission(&[], resource, value, Application, consulted);
+            assert_eq!(
+                found
+                    .iter()
+                    .map(|f| (f.path.clone(), f.code.code(), f.severity))
+                    .collect::<Vec<_>>(),
+                vec![(
+                    "mailboxes".to_string(),
+                    "mailbox.required_for_app_only_mail",
+                    Severity::Error
+                )],
+                "{value}"
+            );
+            assert!(found[0].message.contains(value), "{}", found[0].message);
+            assert!(found[0].hint.contains("@nhs.net"), "{}", found[0].hint);
+        }
+        let listed = with_permission(
+            &["ward7.referrals@nhs.net"],
+            resource,
+            value,
+            Application,
+            Directory::new(directory),
+        );
+        assert_eq!(listed, vec![], "{value}");
+    }
+    // No app-only mail access: an empty list is allowed (SMTP via RBAC names no mailbox here).
+    for (resource, value, permission_type) in [
+        (None, "Mail.Send", Delegated),
+        (None, "IMAP.AccessAsUser.All", Delegated),
+        (Some("exchange"), "SMTP.SendAsApp", Application),
+        (None, "User.Read.All", Application),
+        (None, "Mail.Sendd", Application),
+    ] {
+        assert_eq!(
+            with_permission(
+                &[],
+                resource,
+                value,
+                permission_type,
+                Directory::new(directory)
+            ),
+            vec![],
+            "{value}"
+        );
+    }
+}
+
 #[test]
 fn an_invalid_or_unknown_ods_code_leaves_ownership_unchecked_once() {
     let mailboxes = [

@@ -240,6 +240,12 @@ pub fn risk(request: &RegistrationRequest) -> Risk {
 /// as mailboxes with no user present, so one person's judgement is not enough (four-eyes).
 /// Judged like [`risk`] on every resolvable permission.
 pub fn needs_second_approval(request: &RegistrationRequest) -> bool {
+    first_app_only_mail(request).is_some()
+}
+
+/// The first requested permission that grants app-only mail access ([`grants_app_only_mail`]),
+/// judged like [`risk`] on every resolvable permission.
+pub fn first_app_only_mail(request: &RegistrationRequest) -> Option<&'static Permission> {
     let catalogue = PermissionCatalogue::get();
     request
         .permissions
@@ -247,7 +253,7 @@ pub fn needs_second_approval(request: &RegistrationRequest) -> bool {
         .take(MAX_PERMISSIONS)
         .filter(|p| p.value.chars().count() <= MAX_PERMISSION_VALUE_CHARS)
         .filter_map(|p| catalogue.resolve(given_resource(p), &p.value, p.permission_type))
-        .any(grants_app_only_mail)
+        .find(|entry| grants_app_only_mail(entry))
 }
 
 /// True for a permission that gives the application, with no user present, access to the
