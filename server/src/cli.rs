@@ -123,8 +123,22 @@ enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 enum LogCommand {
-    /// Walk the whole chain: prints `ok: N entries` (exit 0) or the first broken entry (exit 1).
-    Verify,
+    /// Check the whole log and everything the pages trust: the chain, every signature (keys
+    /// revoked since included), each stored status against its signed decisions, decisions
+    /// against their records and rows, stored requests against their records, and checkpoints.
+    ///
+    /// Prints `ok: N entries` and what was checked (exit 0), or every problem found, each with
+    /// what to do, and `not ok: …` (exit 1); exit 2 when the check could not run. Entries signed
+    /// by a since-revoked key before its revocation are a notice, not a problem.
+    Verify {
+        /// Also check the log against a signed checkpoint: a file holding it (the JWS, or the JSON
+        /// of /.well-known/appreg-checkpoint), an https:// URL, or an http:// URL on this machine.
+        #[arg(long)]
+        checkpoint: Option<String>,
+    },
+    /// Sign the log's head now and print the checkpoint (the JSON published at
+    /// /.well-known/appreg-checkpoint). The server also makes one every 100 entries.
+    Checkpoint,
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,7 +169,10 @@ pub fn run() -> ExitCode {
             report_failure(import(&config, &files))
         }
         Command::Keys(command) => report_failure(keys(&config, command)),
-        Command::Log(LogCommand::Verify) => log_verify(&config),
+        Command::Log(LogCommand::Verify { checkpoint }) => {
+            log_verify(&config, checkpoint.as_deref())
+        }
+        Command::Log(LogCommand::Checkpoint) => report_failure(log_checkpoint(&config)),
         Command::User(command) => report_failure(user(&config, command)),
         Command::Verify {
             jwks,
@@ -219,7 +236,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
             .build();
         let keys = Arc::new(KeyRing::open(&pool, &keys_dir(&config), issuer(&config)).await?);
         let mailer = Arc::new(crate::notify::Mailer::from_config(&config)?);
-        let writer = Arc::new(store::WriteLock::new());
+        let writer = Arc::new(store::WriteLock::with_checkpoint_every(config.checkpoint_every));
         let limits = Arc::new(crate::limits::Limits::default());
         let settings = limits.settings.clone();
         let state = AppState { pool, directory, keys, mailer, writer, limits, leptos_options };
@@ -581,28 +598,54 @@ fn read_password() -> anyhow::Result<crate::identity::passwords::Password> {
     Ok(crate::identity::passwords::Password::new(password))
 }
 
-fn log_verify(config: &Config) -> ExitCode {
+fn log_verify(config: &Config, checkpoint: Option<&str>) -> ExitCode {
+    let outside = match checkpoint.map(read_checkpoint).transpose() {
+        Ok(outside) => outside,
+        Err(error) => {
+            eprintln!("appreg: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
     let result = runtime().and_then(|runtime| {
         runtime.block_on(async {
             let pool = open_store(config).await?;
-            let keys = store::log::key_set(&pool).await?;
-            store::log::verify_chain(&pool, &keys).await
+            store::audit::run(&pool, outside.as_deref()).await
         })
     });
     match result {
-        Ok(store::log::ChainCheck::Whole { entries }) => {
-            println!("ok: {entries} entries");
-            ExitCode::SUCCESS
-        }
-        Ok(store::log::ChainCheck::BrokenAt { seq, what }) => {
-            println!("broken at entry {seq}: {what}");
-            ExitCode::from(1)
+        Ok(report) => {
+            print!("{}", report.render());
+            if report.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         Err(error) => {
             eprintln!("appreg: {error:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// The checkpoint JWS from a file or URL (`--checkpoint`).
+fn read_checkpoint(source: &str) -> anyhow::Result<String> {
+    let text = if source.starts_with("http://") || source.starts_with("https://") {
+        http_get(source)?
+    } else {
+        std::fs::read_to_string(source).with_context(|| format!("cannot read {source}"))?
+    };
+    store::checkpoints::jws_in(&text).with_context(|| format!("{source} holds no checkpoint"))
+}
+
+fn log_checkpoint(config: &Config) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let pool = open_store(config).await?;
+        let keys = KeyRing::open(&pool, &keys_dir(config), issuer(config)).await?;
+        let checkpoint = store::checkpoints::make(&pool, &keys, OffsetDateTime::now_utc()).await?;
+        println!("{}", checkpoint.document());
+        Ok(())
+    })
 }
 
 fn verify_record(
@@ -689,7 +732,80 @@ fn read_json_source(source: &str) -> anyhow::Result<serde_json::Value> {
     serde_json::from_str(&text).with_context(|| format!("{source} is not JSON"))
 }
 
-/// A minimal HTTP/1.0 GET, for the desk's own JWKS on this machine only (no TLS, no redirects).
+/// A minimal HTTP/1.0 GET: `https://` anywhere (TLS with the Mozilla roots), `http://` on this
+/// machine only (no redirects either way).
+fn http_get(url: &str) -> anyhow::Result<String> {
+    match url.strip_prefix("https://") {
+        Some(rest) => https_get(url, rest),
+        None => http_get_local(url),
+    }
+}
+
+/// GET over TLS (rustls with the ring provider and webpki roots, already in the build for SMTP).
+fn https_get(url: &str, rest: &str) -> anyhow::Result<String> {
+    use std::io::Write as _;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => (
+            host,
+            port.parse::<u16>().context("the port is not a number")?,
+        ),
+        _ => (authority, 443),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .context("no TLS protocol versions")?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .with_context(|| format!("{url}: '{host}' is not a host name"))?;
+    let connection = rustls::ClientConnection::new(Arc::new(tls), name)
+        .with_context(|| format!("cannot start TLS with {host}"))?;
+    let timeout = std::time::Duration::from_secs(10);
+    let socket = std::net::TcpStream::connect((host, port))
+        .with_context(|| format!("cannot connect to {host}:{port}"))?;
+    socket.set_read_timeout(Some(timeout))?;
+    socket.set_write_timeout(Some(timeout))?;
+    let mut stream = rustls::StreamOwned::new(connection, socket);
+    let path = if path.is_empty() { "/" } else { path };
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: {authority}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+    )
+    .with_context(|| format!("cannot send the request to {url}"))?;
+    let mut response = Vec::new();
+    match stream.take(CLI_INPUT_LIMIT).read_to_end(&mut response) {
+        Ok(_) => {}
+        // Servers often close without TLS's close_notify; what arrived is the whole answer.
+        Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => {}
+        Err(error) => {
+            return Err(error).with_context(|| format!("cannot read the answer from {url}"));
+        }
+    }
+    http_body(url, response)
+}
+
+/// The body of an HTTP/1.x answer, when its status is 200.
+fn http_body(url: &str, response: Vec<u8>) -> anyhow::Result<String> {
+    let response = String::from_utf8(response)
+        .map_err(|_| anyhow::anyhow!("the answer from {url} is not UTF-8"))?;
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| anyhow::anyhow!("the answer from {url} is not HTTP"))?;
+    let status = head.split_whitespace().nth(1).unwrap_or("");
+    if status != "200" {
+        anyhow::bail!("{url} answered {status}, not 200");
+    }
+    Ok(body.to_string())
+}
+
+/// A minimal HTTP/1.0 GET, for the desk's own documents on this machine only (no TLS, no redirects).
 fn http_get_local(url: &str) -> anyhow::Result<String> {
     use std::io::Write as _;
     let rest = url.strip_prefix("http://").ok_or_else(|| {
@@ -724,16 +840,7 @@ fn http_get_local(url: &str) -> anyhow::Result<String> {
         .take(CLI_INPUT_LIMIT)
         .read_to_end(&mut response)
         .with_context(|| format!("cannot read the answer from {url}"))?;
-    let response = String::from_utf8(response)
-        .map_err(|_| anyhow::anyhow!("the answer from {url} is not UTF-8"))?;
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| anyhow::anyhow!("the answer from {url} is not HTTP"))?;
-    let status = head.split_whitespace().nth(1).unwrap_or("");
-    if status != "200" {
-        anyhow::bail!("{url} answered {status}, not 200");
-    }
-    Ok(body.to_string())
+    http_body(url, response)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! | mail sender  | `--mail-from`    | `APPREG_MAIL_FROM`   | `mail_from`    | `appreg@<host of public URL>`        |
 //! | SMTP server  | `--smtp-url`     | `APPREG_SMTP_URL`    | `smtp_url`     | none: mail goes to the outbox        |
 //! | outbox       | `--outbox-dir`   | `APPREG_OUTBOX_DIR`  | `outbox_dir`   | `<data dir>/outbox`                  |
+//! | checkpoints  | `--checkpoint-every` | `APPREG_CHECKPOINT_EVERY` | `checkpoint_every` | `100` entries (0: only on demand) |
 //!
 //! The config file is `appreg.toml` in the working directory, or the file named by
 //! `--config` / `APPREG_CONFIG` (which must then exist).
@@ -55,6 +56,9 @@ pub struct Overrides {
     /// Directory where mail is written as .eml files when no SMTP server is set.
     #[arg(long, env = "APPREG_OUTBOX_DIR", global = true)]
     pub outbox_dir: Option<PathBuf>,
+    /// Sign a checkpoint of the log every this many entries (0: only with `appreg log checkpoint`).
+    #[arg(long, env = "APPREG_CHECKPOINT_EVERY", global = true)]
+    pub checkpoint_every: Option<u64>,
 }
 
 /// An SMTP connection URL; its Debug and Display hide the password so it never reaches a log.
@@ -133,6 +137,7 @@ struct FileConfig {
     mail_from: Option<String>,
     smtp_url: Option<SmtpUrl>,
     outbox_dir: Option<PathBuf>,
+    checkpoint_every: Option<u64>,
 }
 
 /// The settings in force.
@@ -158,6 +163,8 @@ pub struct Config {
     pub smtp_url: Option<SmtpUrl>,
     /// Where mail is written when there is no SMTP server.
     pub outbox_dir: PathBuf,
+    /// Entries between the checkpoints the writer signs (0: none).
+    pub checkpoint_every: u64,
 }
 
 impl Config {
@@ -223,6 +230,10 @@ impl Config {
             mail_from,
             smtp_url: overrides.smtp_url.clone().or(file.smtp_url),
             outbox_dir,
+            checkpoint_every: overrides
+                .checkpoint_every
+                .or(file.checkpoint_every)
+                .unwrap_or(crate::store::checkpoints::DEFAULT_EVERY),
         })
     }
 }

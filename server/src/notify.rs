@@ -274,6 +274,18 @@ pub struct Receipt<'a> {
     pub contacts: &'a [registration::Contact],
     /// The request's page on the desk.
     pub page_url: &'a str,
+    /// Where the signed record went in the desk's log.
+    pub log_entry: LogPosition<'a>,
+}
+
+/// An entry of the desk's tamper-evident log, as an email names it: anyone can later check
+/// that the log still holds it (`appreg log verify --checkpoint`, docs/security.md).
+#[derive(Debug, Clone, Copy)]
+pub struct LogPosition<'a> {
+    /// The entry's sequence number.
+    pub seq: i64,
+    /// Its `entry_hash` (hex SHA-256).
+    pub hash: &'a str,
 }
 
 /// Facts for a decision notice.
@@ -296,11 +308,13 @@ pub struct DecisionNotice<'a> {
     pub contacts: &'a [registration::Contact],
     /// The request's page on the desk.
     pub page_url: &'a str,
+    /// Where the signed decision went in the desk's log.
+    pub log_entry: LogPosition<'a>,
 }
 
 const SIGNATURE: &str = "NHSmail application registration desk";
 
-fn footer(reference: &str, page_url: &str) -> String {
+fn footer(reference: &str, page_url: &str, entry: LogPosition<'_>) -> String {
     format!(
         "Reference: {reference}\n\
          Quote this reference if you contact us about this request.\n\
@@ -308,9 +322,15 @@ fn footer(reference: &str, page_url: &str) -> String {
          View the request:\n\
          {page_url}\n\
          \n\
+         Log entry: {seq}\n\
+         Entry hash: {hash}\n\
+         This is where the desk's tamper-evident log holds this step. Keep it: anyone can check later that the log still holds it unchanged.\n\
+         \n\
          You are getting this email because you submitted this request or are named as a contact on it.\n\
          \n\
-         {SIGNATURE}\n"
+         {SIGNATURE}\n",
+        seq = entry.seq,
+        hash = entry.hash,
     )
 }
 
@@ -363,7 +383,7 @@ pub fn receipt(facts: &Receipt<'_>) -> Notification {
          {footer}",
         application = facts.application_name,
         version = facts.version,
-        footer = footer(facts.reference, facts.page_url),
+        footer = footer(facts.reference, facts.page_url, facts.log_entry),
     );
     Notification {
         to: addresses(facts.submitter_email, facts.contacts, facts.reference),
@@ -457,7 +477,7 @@ pub fn decision(facts: &DecisionNotice<'_>) -> Notification {
          \n\
          {footer}",
         version = facts.version,
-        footer = footer(facts.reference, facts.page_url),
+        footer = footer(facts.reference, facts.page_url, facts.log_entry),
     );
     Notification {
         to: addresses(facts.submitter_email, facts.contacts, facts.reference),
@@ -501,6 +521,7 @@ mod tests {
             submitter_email: "alice.admin@nhs.net",
             contacts: &contacts(),
             page_url: PAGE,
+            log_entry: ENTRY,
         })
     }
 
@@ -514,14 +535,22 @@ mod tests {
             submitter_email: "alice.admin@nhs.net",
             contacts: &contacts(),
             page_url: PAGE,
+            log_entry: ENTRY,
         })
     }
 
-    /// Every message ends with the reference to quote, the link and the reason the reader got it.
+    const ENTRY: LogPosition<'static> = LogPosition {
+        seq: 42,
+        hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    };
+
+    /// Every message ends with the reference to quote, the link, the log entry and the reason
+    /// the reader got it.
     fn assert_footer(notification: &Notification) {
         assert!(
             notification.body.contains(&format!(
-                "Reference: AR-7K3M-Q9XD\nQuote this reference if you contact us about this request.\n\nView the request:\n{PAGE}\n"
+                "Reference: AR-7K3M-Q9XD\nQuote this reference if you contact us about this request.\n\nView the request:\n{PAGE}\n\nLog entry: 42\nEntry hash: {}\n",
+                ENTRY.hash
             )),
             "{}",
             notification.body

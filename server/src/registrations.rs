@@ -228,12 +228,12 @@ async fn store_version(
     let risk = job.risk;
     // One job of the writer's next batch (`store::writer`): it returns once the batch has
     // committed, so the receipt below is for a stored version.
-    let (reference, version, report) = desk
+    let (reference, version, report, entry) = desk
         .writer
         .write(desk.pool, desk.keys, move |connection, batch| {
             Box::pin(async move {
-                let (reference, version) = job.store(connection, batch).await?;
-                Ok::<_, SubmitError>((reference, version, job.report))
+                let (reference, version, entry) = job.store(connection, batch).await?;
+                Ok::<_, SubmitError>((reference, version, job.report, entry))
             })
         })
         .await?;
@@ -247,6 +247,10 @@ async fn store_version(
             submitter_email: admin.email(),
             contacts: &request.contacts,
             page_url: &desk.request_page_url(&reference),
+            log_entry: notify::LogPosition {
+                seq: entry.seq,
+                hash: &entry.entry_hash,
+            },
         }));
     Ok(Submitted {
         reference,
@@ -317,11 +321,12 @@ impl VersionJob {
 
     /// Inserts the version, signs its record and appends it to the log, deletes the draft; in
     /// the batch's transaction (the writer rolls this job back to its savepoint on an error).
+    /// Returns the reference, the version and the record's log entry.
     async fn store(
         &self,
         connection: &mut SqliteConnection,
         batch: &mut Batch,
-    ) -> Result<(String, i64), SubmitError> {
+    ) -> Result<(String, i64, log::LogEntry), SubmitError> {
         let submitter = Submitter {
             user_id: &self.submitter_id,
             email: &self.submitter_email,
@@ -405,7 +410,7 @@ impl VersionJob {
             }
             _ => self.sign(batch.key(), batch.issuer(), &reference, version),
         };
-        batch
+        let entry = batch
             .append(
                 connection,
                 log::Kind::RegistrationRecord,
@@ -418,7 +423,7 @@ impl VersionJob {
         if let Some(id) = &self.draft_id {
             drafts::delete_in(connection, id).await?;
         }
-        Ok((reference, version))
+        Ok((reference, version, entry))
     }
 }
 

@@ -132,6 +132,10 @@ pub async fn decide(
             submitter_email: notice.submitter_email.as_deref().unwrap_or(""),
             contacts: &notice.contacts,
             page_url: &desk.request_page_url(reference),
+            log_entry: notify::LogPosition {
+                seq: notice.entry.seq,
+                hash: &notice.entry.entry_hash,
+            },
         }));
     Ok(decided)
 }
@@ -151,6 +155,8 @@ struct NoticeFacts {
     application_name: String,
     submitter_email: Option<String>,
     contacts: Vec<registration::Contact>,
+    /// The signed decision's log entry (the notice names it).
+    entry: log::LogEntry,
 }
 
 impl DecisionJob {
@@ -259,6 +265,7 @@ impl DecisionJob {
             application_name: latest.application_name,
             submitter_email: latest.submitted_by_email,
             contacts: latest.request.contacts,
+            entry,
         };
         let decided = Decided {
             version: latest.version,

@@ -17,6 +17,8 @@ pub const ALG: &str = "ES256";
 pub const TYP: &str = "appreg-request+jwt";
 /// The media type of a reviewer's decision record.
 pub const DECISION_TYP: &str = "appreg-decision+jwt";
+/// The media type of a checkpoint: the desk's signature over its log's head (size and root).
+pub const CHECKPOINT_TYP: &str = "appreg-checkpoint+jwt";
 
 /// Signs a registration request record: `payload` (canonical JSON) with `key`.
 pub fn sign(key: &PrivateKey, payload: &str) -> String {

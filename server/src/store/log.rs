@@ -200,7 +200,12 @@ pub async fn entries(pool: &SqlitePool) -> anyhow::Result<Vec<LogEntry>> {
     page(pool, 0, i64::MAX).await
 }
 
-async fn page(pool: &SqlitePool, after: i64, limit: i64) -> anyhow::Result<Vec<LogEntry>> {
+/// Up to `limit` entries after `after`, in order.
+pub(crate) async fn page(
+    pool: &SqlitePool,
+    after: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<LogEntry>> {
     let rows = sqlx::query(
         "SELECT seq, kind, reference, version, jws, prev_hash, entry_hash, created_at
          FROM log_entry WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -223,6 +228,16 @@ async fn page(pool: &SqlitePool, after: i64, limit: i64) -> anyhow::Result<Vec<L
             })
         })
         .collect()
+}
+
+/// The `entry_hash` of entry `seq`, if the log has it.
+pub async fn entry_hash(pool: &SqlitePool, seq: i64) -> anyhow::Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT entry_hash FROM log_entry WHERE seq = ?")
+            .bind(seq)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
 /// What is wrong with the first broken entry.

@@ -1,5 +1,7 @@
 //! Persistence: SQLite through sqlx (plain SQL, checked by tests against a real database file).
 
+pub mod audit;
+pub mod checkpoints;
 pub mod decisions;
 pub mod directory;
 pub mod drafts;

@@ -20,6 +20,10 @@
 //!   If anything outside a job fails (the `BEGIN`, the key, the `COMMIT`), the transaction is
 //!   rolled back as a whole and every caller in the batch gets an error: nothing is half-stored.
 //! - Jobs own their inputs (`'static`): they outlive the caller's borrow if the caller goes away.
+//! - Checkpoints: when a batch takes the log past a multiple of the writer's interval
+//!   ([`WriteLock::checkpoint_every`], default 100 entries), the batch also signs the new head
+//!   and stores it ([`crate::store::checkpoints`]) before its `COMMIT`: one signature and one
+//!   insert per hundred entries, in the transaction that made them.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -33,7 +37,7 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 use crate::signing::{KeyRing, PrivateKey};
-use crate::store::log;
+use crate::store::{checkpoints, log};
 
 /// The most jobs one batch (one transaction) holds: enough to absorb 64 concurrent clients in
 /// one commit, few enough that a batch stays a few milliseconds long.
@@ -110,6 +114,16 @@ struct Shared {
     batches: AtomicU64,
     jobs: AtomicU64,
     largest_batch: AtomicU64,
+    checkpoint_every: CheckpointEvery,
+}
+
+/// Entries between checkpoints (0: none from the writer).
+struct CheckpointEvery(u64);
+
+impl Default for CheckpointEvery {
+    fn default() -> Self {
+        CheckpointEvery(checkpoints::DEFAULT_EVERY)
+    }
 }
 
 #[derive(Default)]
@@ -166,6 +180,15 @@ impl WriteLock {
                 "the writer stopped before answering"
             )))
         })
+    }
+
+    /// A new writer that signs a checkpoint of the log whenever a batch takes it past a
+    /// multiple of `every` entries (0: never; `appreg log checkpoint` still makes them).
+    pub fn with_checkpoint_every(every: u64) -> WriteLock {
+        WriteLock(Arc::new(Shared {
+            checkpoint_every: CheckpointEvery(every),
+            ..Shared::default()
+        }))
     }
 
     /// Waits for the writer's turn: while the guard is held, no batch starts (jobs queue up).
@@ -264,6 +287,7 @@ async fn run_batch(
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(key.clone());
     let tail = log::tail(&mut transaction).await?;
+    let start = tail.seq;
     let mut batch = Batch {
         keys: keys.clone(),
         key,
@@ -282,6 +306,16 @@ async fn run_batch(
                 .await?;
             batch.tail = tail_before;
         }
+    }
+    let every = i64::try_from(writer.0.checkpoint_every.0).unwrap_or(i64::MAX);
+    if every > 0 && batch.tail.seq / every > start / every {
+        let checkpoint = checkpoints::sign(
+            &batch.key,
+            batch.keys.issuer(),
+            &batch.tail,
+            OffsetDateTime::now_utc(),
+        );
+        checkpoints::insert(&mut transaction, &checkpoint).await?;
     }
     // Dropped uncommitted (an error above), the transaction is rolled back as a whole.
     transaction.commit().await?;

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod body;
+pub mod checkpoint;
 pub mod cookies;
 pub mod form;
 pub mod form_post;

@@ -13,6 +13,10 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 const PAGE: &str = "https://appreg.example.nhs.uk/registrations/AR-7K3M-Q9XD";
+const ENTRY: notify::LogPosition<'static> = notify::LogPosition {
+    seq: 7,
+    hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+};
 
 fn contact(name: &str, email: &str) -> Contact {
     Contact {
@@ -42,6 +46,7 @@ fn receipt_for(contacts: &[Contact]) -> Notification {
         submitter_email: "alice.admin@nhs.net",
         contacts,
         page_url: PAGE,
+        log_entry: ENTRY,
     })
 }
 
@@ -141,6 +146,7 @@ async fn a_decision_in_the_outbox_carries_its_status_wording_and_the_reason() {
             submitter_email: "alice.admin@nhs.net",
             contacts: &contacts,
             page_url: PAGE,
+            log_entry: ENTRY,
         }))
         .await
         .unwrap();

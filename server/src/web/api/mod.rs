@@ -106,6 +106,11 @@ pub fn routes() -> Vec<ApiRoute> {
         route(Method::GET, "/api/v1/openapi.json", openapi::document),
         route(Method::GET, "/.well-known/jwks.json", jwks),
         route(Method::GET, "/.well-known/jwks-revoked.json", jwks_revoked),
+        route(
+            Method::GET,
+            "/.well-known/appreg-checkpoint",
+            super::checkpoint::latest,
+        ),
         route(Method::GET, "/healthz", healthz),
     ]
 }

@@ -119,6 +119,7 @@ impl Modify for SecuritySchemes {
         document,
         super::jwks,
         super::jwks_revoked,
+        crate::web::checkpoint::latest,
         super::healthz,
     ),
     components(schemas(ErrorBody, InvalidRequestBody)),
