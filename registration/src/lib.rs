@@ -53,7 +53,7 @@ pub fn validate(
     rules::redirect_uri::check(&request.redirect_uris, &mut findings);
     rules::token_endpoint::check(&request.token_endpoint_uris, &mut findings);
     let certificates = rules::certificate::check(&request.certificates, now, &mut findings);
-    rules::cross_field::check(request, &mut findings);
+    rules::cross_field::check(request, &requester, directory, &mut findings);
     findings.sort_by_key(|finding| field_order(&finding.path));
     let organisation = requester
         .organisation

@@ -59,22 +59,25 @@ pub enum MailboxKind {
     Application,
     /// A room or equipment mailbox.
     Resource,
+    /// A mail-enabled security group: not a mailbox, but what an access policy group must be.
+    Group,
 }
 
-/// One mailbox as the directory knows it.
+/// One mailbox (or mail-enabled group) as the directory knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailboxEntry {
     /// The address, lower case.
     pub address: String,
     /// The owning organisation's ODS code.
     pub ods_code: String,
-    /// Person, shared, application or resource.
+    /// Person, shared, application, resource or group.
     pub kind: MailboxKind,
 }
 
-/// Looks mailboxes up by address (compared case-insensitively).
+/// Looks mailboxes, and mail-enabled groups ([`MailboxKind::Group`]), up by address (compared
+/// case-insensitively).
 pub trait MailboxDirectory {
-    /// The mailbox with this address, if known.
+    /// The mailbox or group with this address, if known.
     fn mailbox(&self, address: &str) -> Option<MailboxEntry>;
 }
 

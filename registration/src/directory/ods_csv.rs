@@ -18,6 +18,8 @@
 //!
 //! The mailbox list is the desk's own format, `address,ods_code,kind` with a header row
 //! (see `data/mailboxes/README.md`), converted from the NHSmail Portal's organisation reports.
+//! Its kinds are `person`, `shared`, `application`, `resource` and `group` (a mail-enabled
+//! security group, which an access policy group must be).
 //!
 //! The parsers never panic: a file that does not fit is an [`ImportError`] naming the line.
 
@@ -246,9 +248,10 @@ pub fn parse_mailboxes(text: &str) -> Result<Vec<MailboxEntry>, ImportError> {
             "shared" => MailboxKind::Shared,
             "application" => MailboxKind::Application,
             "resource" => MailboxKind::Resource,
+            "group" => MailboxKind::Group,
             _ => {
                 return Err(error(format!(
-                    "the kind is '{}'; use person, shared, application or resource.",
+                    "the kind is '{}'; use person, shared, application, resource or group.",
                     shorten(kind_text)
                 )));
             }

@@ -153,6 +153,7 @@ fn kind_text(kind: MailboxKind) -> &'static str {
         MailboxKind::Shared => "shared",
         MailboxKind::Application => "application",
         MailboxKind::Resource => "resource",
+        MailboxKind::Group => "group",
     }
 }
 
@@ -161,6 +162,7 @@ fn parse_kind(text: &str) -> MailboxKind {
         "person" => MailboxKind::Person,
         "application" => MailboxKind::Application,
         "resource" => MailboxKind::Resource,
+        "group" => MailboxKind::Group,
         _ => MailboxKind::Shared,
     }
 }
@@ -226,6 +228,30 @@ mod tests {
         assert_eq!(
             (entry.ods_code.as_str(), entry.kind),
             ("RJ1", MailboxKind::Application)
+        );
+    }
+
+    #[tokio::test]
+    async fn imported_groups_are_known_as_groups_after_a_reload() {
+        let (_dir, pool) = pool().await;
+        let list =
+            "address,ods_code,kind\nWard9-Scope@nhs.net,RX1,group\nward9.team@nhs.net,RX1,shared\n";
+        assert_eq!(
+            import(&pool, "mailboxes.csv", list)
+                .await
+                .unwrap()
+                .mailboxes,
+            2
+        );
+        let directory = ServerDirectory::load(&pool).await.unwrap();
+        let group = directory.mailbox("ward9-scope@nhs.net").unwrap();
+        assert_eq!(
+            (group.ods_code.as_str(), group.kind),
+            ("RX1", MailboxKind::Group)
+        );
+        assert_eq!(
+            directory.mailbox("ward9.team@nhs.net").unwrap().kind,
+            MailboxKind::Shared
         );
     }
 

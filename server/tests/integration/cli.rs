@@ -199,6 +199,58 @@ fn directory_import_then_validate_uses_the_imported_rows() {
 }
 
 #[test]
+fn an_imported_group_is_accepted_as_the_access_policy_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("groups.csv");
+    std::fs::write(
+        &list,
+        "address,ods_code,kind\nimported-scope@nhs.net,RX1,group\n",
+    )
+    .unwrap();
+    let output = appreg(dir.path())
+        .args(["directory", "import"])
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let validate = |group: &str| {
+        let mut request: serde_json::Value = serde_json::from_str(REQUEST).unwrap();
+        request["access_policy_group"] = serde_json::json!(group);
+        let file = request_file(dir.path(), &request.to_string());
+        appreg(dir.path())
+            .arg("validate")
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let output = validate("Imported-Scope@nhs.net");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    // A group the directory does not hold, and a mailbox given as the group, are errors.
+    for (group, code) in [
+        (
+            "not-imported-scope@nhs.net",
+            "access_policy_group.not_in_directory",
+        ),
+        ("ward7.referrals@nhs.net", "access_policy_group.not_a_group"),
+    ] {
+        let output = validate(group);
+        assert_eq!(output.status.code(), Some(1), "{group}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert!(stdout.contains(code), "{group}: {stdout}");
+    }
+}
+
+#[test]
 fn findings_prints_the_catalogue() {
     let dir = tempfile::tempdir().unwrap();
     let output = appreg(dir.path()).arg("findings").output().unwrap();

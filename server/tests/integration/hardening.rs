@@ -397,6 +397,8 @@ async fn anonymous_validation_gets_the_rules_not_the_mailbox_directory_and_is_ra
         "demo.outpatients.rj1@nhs.net",
         "demo.person.rx1@nhs.net"
     ]);
+    // Another trust's group: whose it is, is the directory's to tell.
+    request["access_policy_group"] = serde_json::json!("demo.scope.rj1@nhs.net");
     let body = request.to_string();
     let (response, report) = app
         .post_json("/api/v1/registrations/validate", body.clone())
@@ -407,11 +409,21 @@ async fn anonymous_validation_gets_the_rules_not_the_mailbox_directory_and_is_ra
         anonymous.contains(&("mailboxes".into(), "mailbox.directory_not_consulted".into())),
         "{anonymous:?}"
     );
-    // Nothing says which address is a mailbox, whose, or whether a person's.
+    assert!(
+        anonymous.contains(&(
+            "access_policy_group".into(),
+            "access_policy_group.directory_not_consulted".into()
+        )),
+        "{anonymous:?}"
+    );
+    // Nothing says which address is a mailbox or a group, whose, or whether a person's.
     for code in [
         "mailbox.unknown",
         "mailbox.other_organisation",
         "mailbox.personal_for_app_only",
+        "access_policy_group.not_in_directory",
+        "access_policy_group.not_a_group",
+        "access_policy_group.other_organisation",
     ] {
         assert!(
             !anonymous.iter().any(|(_, c)| c == code),
@@ -440,6 +452,13 @@ async fn anonymous_validation_gets_the_rules_not_the_mailbox_directory_and_is_ra
     );
     assert!(
         known.contains(&("mailboxes[1]".into(), "mailbox.other_organisation".into())),
+        "{known:?}"
+    );
+    assert!(
+        known.contains(&(
+            "access_policy_group".into(),
+            "access_policy_group.other_organisation".into()
+        )),
         "{known:?}"
     );
 

@@ -22,7 +22,7 @@ fn counts_match_the_data_readme() {
     assert_eq!(count(d, roles::PRESCRIBING_COST_CENTRE, None), 210);
     assert_eq!(count(d, roles::NHS_ENGLAND_REGION, None), 7);
     assert_eq!(d.organisation_count(), 274 + 48 + 106 + 210 + 7);
-    assert_eq!(d.mailbox_count(), 13);
+    assert_eq!(d.mailbox_count(), 15);
 }
 
 #[test]
@@ -100,6 +100,17 @@ fn looks_up_codes_and_addresses_in_any_case() {
         MailboxKind::Application
     );
     assert_eq!(d.mailbox("nobody@nhs.net"), None);
+    // The demo organisations' access policy groups.
+    for (address, owner) in [
+        ("ward7-connector-scope@nhs.net", "RX1"),
+        ("demo.scope.rj1@nhs.net", "RJ1"),
+    ] {
+        let group = d.mailbox(address).unwrap();
+        assert_eq!(
+            (group.ods_code.as_str(), group.kind),
+            (owner, MailboxKind::Group)
+        );
+    }
 }
 
 #[test]

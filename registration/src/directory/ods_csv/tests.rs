@@ -199,6 +199,21 @@ fn reads_the_mailbox_list() {
 }
 
 #[test]
+fn reads_mail_enabled_groups_in_the_mailbox_list() {
+    let list = "address,ods_code,kind\nWard7-Connector-Scope@nhs.net,rx1,Group\n";
+    assert_eq!(
+        parse_mailboxes(list).unwrap(),
+        vec![MailboxEntry {
+            address: "ward7-connector-scope@nhs.net".into(),
+            ods_code: "RX1".into(),
+            kind: MailboxKind::Group
+        }]
+    );
+    let error = parse_mailboxes("address,ods_code,kind\njo@nhs.net,RX1,robot\n").unwrap_err();
+    assert!(error.message.contains("or group"), "{error}");
+}
+
+#[test]
 fn refuses_mailbox_lines_that_do_not_fit_naming_the_line() {
     for (text, line, expected) in [
         ("ods_code,address,kind\n", 1, "starts with the header"),

@@ -1,7 +1,9 @@
 //! Whole-request and cross-field rules (RULES.md §6), plus the application fields' bounds.
 
+use crate::directory::{Directory, MailboxKind};
 use crate::limits::{MAX_CONTACTS, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 use crate::rules::mailbox;
+use crate::rules::ods::{OdsOutcome, label};
 use crate::{AccessType, Finding, RegistrationRequest};
 
 crate::finding_codes! {
@@ -19,15 +21,27 @@ crate::finding_codes! {
         ContactEmail => ("contact.email", Error, "Reminders and decisions are sent to the contact's email address.", "RFC 5322 §3.4.1"),
         AccessPolicyGroupSyntax => ("access_policy_group.syntax", Error, "The access policy group is a mail-enabled security group, named by its email address.", "Exchange ApplicationAccessPolicy / RBAC for Applications scopes"),
         AccessPolicyGroupDomain => ("access_policy_group.domain", Error, "Only a group in the NHSmail tenant (@nhs.net) can scope access to NHSmail mailboxes.", "NHSmail shared tenant; Exchange management scopes"),
+        AccessPolicyGroupNotInDirectory => ("access_policy_group.not_in_directory", Error, "A group the directory does not list cannot be shown to exist, to be a mail-enabled group, or to belong to the requesting organisation.", "Desk rule (RULES.md §6); NHSmail Portal organisation reports (the directory's source)"),
+        AccessPolicyGroupNotAGroup => ("access_policy_group.not_a_group", Error, "Exchange scopes app-only mail access to the members of a mail-enabled security group; a mailbox has no members, and the desk's script looks the address up as a group.", "Microsoft Learn: RBAC for Applications in Exchange Online (MemberOfGroup management scopes); New-ApplicationAccessPolicy (mail-enabled security group)"),
+        AccessPolicyGroupOtherOrganisation => ("access_policy_group.other_organisation", Error, "Whoever manages the group's membership decides which mailboxes the application reaches, so the group must be the requesting organisation's own (or one of its sites' or branch surgeries').", "Microsoft Learn: RBAC for Applications in Exchange Online (group membership defines the scope); support.nhs.net: shared mailbox ownership"),
+        AccessPolicyGroupDirectoryNotConsulted => ("access_policy_group.directory_not_consulted", Warning, "Which addresses are mail-enabled groups, and whose, is told only to signed-in users of the desk; a check without signing in covers only what the request itself shows.", "Desk rule (docs/security.md: anonymous validation)"),
+        AccessPolicyGroupOwnershipNotChecked => ("access_policy_group.ownership_not_checked", Warning, "A group's owner is checked against the requesting organisation, so it waits for an ODS code the directory knows.", "Desk rule (RULES.md §2, §6)"),
     }
 }
 
+const PATH_GROUP: &str = "access_policy_group";
+
 /// Checks the application fields, contacts, credentials and the access policy group.
-pub fn check(request: &RegistrationRequest, out: &mut Vec<Finding>) {
+pub fn check(
+    request: &RegistrationRequest,
+    requester: &OdsOutcome,
+    directory: Directory<'_>,
+    out: &mut Vec<Finding>,
+) {
     check_application(request, out);
     check_access_type(request, out);
     check_contacts(request, out);
-    check_access_policy_group(request, out);
+    check_access_policy_group(request, requester, directory, out);
 }
 
 fn check_application(request: &RegistrationRequest, out: &mut Vec<Finding>) {
@@ -166,7 +180,14 @@ fn check_contacts(request: &RegistrationRequest, out: &mut Vec<Finding>) {
     }
 }
 
-fn check_access_policy_group(request: &RegistrationRequest, out: &mut Vec<Finding>) {
+/// The access policy group: an @nhs.net address, then (from the directory) a mail-enabled group
+/// of the requesting organisation or one of its parts, as mailbox ownership is judged.
+fn check_access_policy_group(
+    request: &RegistrationRequest,
+    requester: &OdsOutcome,
+    directory: Directory<'_>,
+    out: &mut Vec<Finding>,
+) {
     let Some(group) = request.access_policy_group_given() else {
         return;
     };
@@ -186,6 +207,74 @@ fn check_access_policy_group(request: &RegistrationRequest, out: &mut Vec<Findin
             "access_policy_group",
             "The access policy group must be an NHSmail (@nhs.net) group.",
             "Ask your NHSmail Local Administrator for the @nhs.net address of a mail-enabled security group holding the mailboxes the application may use.",
+        ));
+    } else {
+        check_group_in_directory(group, requester, directory, out);
+    }
+}
+
+/// The directory's part of the access policy group rules, for a valid @nhs.net address.
+fn check_group_in_directory(
+    group: &str,
+    requester: &OdsOutcome,
+    directory: Directory<'_>,
+    out: &mut Vec<Finding>,
+) {
+    let Some(recipients) = directory.mailboxes else {
+        out.push(Finding::new(
+            RequestCode::AccessPolicyGroupDirectoryNotConsulted,
+            PATH_GROUP,
+            format!("Whether {group} is a mail-enabled group of your organisation was not checked: the directory is consulted only when you are signed in."),
+            "Sign in to the desk as your organisation's Local Administrator and check the request again: the group is then checked against the directory.",
+        ));
+        return;
+    };
+    let Some(entry) = recipients.mailbox(group) else {
+        out.push(Finding::new(
+            RequestCode::AccessPolicyGroupNotInDirectory,
+            PATH_GROUP,
+            format!("{group} is not in the directory as a mail-enabled group."),
+            "Check the spelling. If the group is new, ask your NHSmail Local Administrator to create it under your organisation as a mail-enabled security group holding only the mailboxes the application needs, and the desk's administrator to import the updated list.",
+        ));
+        return;
+    };
+    let kind = match entry.kind {
+        MailboxKind::Group => None,
+        MailboxKind::Person => Some("a person's mailbox"),
+        MailboxKind::Shared => Some("a shared mailbox"),
+        MailboxKind::Application => Some("an application's mailbox"),
+        MailboxKind::Resource => Some("a room or equipment mailbox"),
+    };
+    if let Some(kind) = kind {
+        out.push(Finding::new(
+            RequestCode::AccessPolicyGroupNotAGroup,
+            PATH_GROUP,
+            format!("{group} is {kind}, not a mail-enabled group."),
+            "Enter the address of a mail-enabled security group whose members are the mailboxes the application may use. List the mailboxes themselves under Mailboxes.",
+        ));
+        return;
+    }
+    let Some(requester) = requester.organisation.as_ref() else {
+        out.push(Finding::new(
+            RequestCode::AccessPolicyGroupOwnershipNotChecked,
+            PATH_GROUP,
+            format!("Whether {group} belongs to your organisation was not checked, because the ODS code is not one the directory knows."),
+            "Correct the ODS code; the group will then be checked against your organisation.",
+        ));
+        return;
+    };
+    let orgs = directory.organisations;
+    let owner = orgs.organisation(&entry.ods_code);
+    if !mailbox::belongs_to(&entry.ods_code, owner.as_ref(), requester, orgs) {
+        let owner_label = owner.as_ref().map_or_else(|| entry.ods_code.clone(), label);
+        out.push(Finding::new(
+            RequestCode::AccessPolicyGroupOtherOrganisation,
+            PATH_GROUP,
+            format!(
+                "{group} belongs to {owner_label}, not to {}, according to the directory.",
+                label(requester)
+            ),
+            "Use a mail-enabled security group of your own organisation, holding only the mailboxes the application needs: whoever manages the group's members decides what the application can reach.",
         ));
     }
 }

@@ -1,5 +1,8 @@
 use super::*;
-use crate::{CertificateUpload, ClientSecret, Contact, Platform, RedirectUri};
+use crate::{
+    CertificateUpload, ClientSecret, Contact, Directory, EmbeddedDirectory, MailboxEntry,
+    MailboxKind, Platform, RedirectUri, Severity,
+};
 
 fn request() -> RegistrationRequest {
     RegistrationRequest::from_json(include_str!("../../../tests/data/delegated_request.json"))
@@ -7,9 +10,26 @@ fn request() -> RegistrationRequest {
 }
 
 fn codes(request: &RegistrationRequest) -> Vec<(String, &'static str)> {
+    codes_in(request, Directory::new(EmbeddedDirectory::get()))
+}
+
+/// The cross-field findings against `directory` (the ODS code's own findings left out).
+fn codes_in(
+    request: &RegistrationRequest,
+    directory: Directory<'_>,
+) -> Vec<(String, &'static str)> {
+    findings_in(request, directory)
+        .into_iter()
+        .map(|f| (f.path, f.code.code()))
+        .collect()
+}
+
+fn findings_in(request: &RegistrationRequest, directory: Directory<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    check(request, &mut out);
-    out.into_iter().map(|f| (f.path, f.code.code())).collect()
+    let requester = crate::rules::ods::check(&request.ods_code, directory.organisations, &mut out);
+    out.clear();
+    check(request, &requester, directory, &mut out);
+    out
 }
 
 #[test]
@@ -155,10 +175,128 @@ fn access_policy_group_must_be_an_nhs_net_address() {
         codes(&r),
         vec![("access_policy_group".into(), "access_policy_group.syntax")]
     );
-    r.access_policy_group = Some("Scope-Group@NHS.NET".into());
+    r.access_policy_group = Some("Ward7-Connector-Scope@NHS.NET".into());
     assert_eq!(codes(&r), vec![]);
     r.access_policy_group = Some("   ".into());
     assert_eq!(codes(&r), vec![], "blank counts as not given");
+}
+
+fn with_group(ods_code: &str, group: &str) -> RegistrationRequest {
+    let mut r = request();
+    r.ods_code = ods_code.into();
+    r.access_policy_group = Some(group.into());
+    r
+}
+
+fn group_at(code: &'static str) -> Vec<(String, &'static str)> {
+    vec![("access_policy_group".into(), code)]
+}
+
+#[test]
+fn access_policy_group_must_be_a_group_of_the_organisation_in_the_directory() {
+    let directory = Directory::new(EmbeddedDirectory::get());
+    assert_eq!(
+        codes_in(
+            &with_group("RX1", "ward7-connector-scope@nhs.net"),
+            directory
+        ),
+        vec![]
+    );
+    for (group, code) in [
+        (
+            "no.such.group@nhs.net",
+            "access_policy_group.not_in_directory",
+        ),
+        (
+            "demo.scope.rj1@nhs.net",
+            "access_policy_group.other_organisation",
+        ),
+        ("ward7.referrals@nhs.net", "access_policy_group.not_a_group"),
+        ("demo.person.rx1@nhs.net", "access_policy_group.not_a_group"),
+    ] {
+        let found = findings_in(&with_group("RX1", group), directory);
+        assert_eq!(
+            found
+                .iter()
+                .map(|f| (f.path.clone(), f.code.code(), f.severity))
+                .collect::<Vec<_>>(),
+            vec![("access_policy_group".to_string(), code, Severity::Error)],
+            "{group}"
+        );
+        assert!(found[0].message.contains(group), "{}", found[0].message);
+    }
+    let other = findings_in(&with_group("RX1", "demo.scope.rj1@nhs.net"), directory);
+    assert!(other[0].message.contains("RJ1"), "{}", other[0].message);
+    let shared = findings_in(&with_group("RX1", "ward7.referrals@nhs.net"), directory);
+    assert!(
+        shared[0].message.contains("shared mailbox"),
+        "{}",
+        shared[0].message
+    );
+    // The group of one of the organisation's sites is the organisation's, as a mailbox is.
+    let mut with_site = EmbeddedDirectory::load();
+    with_site.insert_mailbox(MailboxEntry {
+        address: "site-scope.rx1ra@nhs.net".into(),
+        ods_code: "RX1RA".into(),
+        kind: MailboxKind::Group,
+    });
+    assert_eq!(
+        codes_in(
+            &with_group("RX1", "site-scope.rx1ra@nhs.net"),
+            Directory::new(&with_site)
+        ),
+        vec![]
+    );
+}
+
+#[test]
+fn without_the_directory_the_access_policy_group_is_not_looked_up() {
+    let directory = Directory::organisations_only(EmbeddedDirectory::get());
+    for group in [
+        "ward7-connector-scope@nhs.net",
+        "no.such.group@nhs.net",
+        "demo.scope.rj1@nhs.net",
+    ] {
+        let found = findings_in(&with_group("RX1", group), directory);
+        assert_eq!(
+            found
+                .iter()
+                .map(|f| (f.path.clone(), f.code.code(), f.severity))
+                .collect::<Vec<_>>(),
+            vec![(
+                "access_policy_group".to_string(),
+                "access_policy_group.directory_not_consulted",
+                Severity::Warning
+            )],
+            "{group}"
+        );
+        assert!(found[0].hint.contains("Sign in"), "{}", found[0].hint);
+    }
+    // What the address itself shows is still checked.
+    assert_eq!(
+        codes_in(&with_group("RX1", "scope@nhs.uk"), directory),
+        group_at("access_policy_group.domain")
+    );
+}
+
+#[test]
+fn an_unknown_ods_code_leaves_the_groups_owner_unchecked() {
+    let directory = Directory::new(EmbeddedDirectory::get());
+    for ods_code in ["ZZZ", ""] {
+        assert_eq!(
+            codes_in(
+                &with_group(ods_code, "ward7-connector-scope@nhs.net"),
+                directory
+            ),
+            group_at("access_policy_group.ownership_not_checked"),
+            "{ods_code:?}"
+        );
+        // What does not depend on the requester is still checked.
+        assert_eq!(
+            codes_in(&with_group(ods_code, "no.such.group@nhs.net"), directory),
+            group_at("access_policy_group.not_in_directory")
+        );
+    }
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Mailbox rules (RULES.md §2).
 //!
-//! Each entry is checked in order: syntax, duplicate, domain, then the directory (unknown,
-//! closed owner, a person's mailbox with app-only access) and ownership. An entry that fails
+//! Each entry is checked in order: syntax, duplicate, domain, then the directory (unknown, a
+//! mail-enabled group rather than a mailbox, closed owner, a person's mailbox with app-only
+//! access) and ownership. An entry that fails
 //! syntax, is a duplicate of an earlier one, or is not @nhs.net is not examined further: a
 //! duplicate's findings were already given at its first occurrence, and an address outside
 //! NHSmail cannot be in the NHSmail directory.
@@ -39,6 +40,7 @@ crate::finding_codes! {
         PersonalForAppOnly => ("mailbox.personal_for_app_only", Warning, "App-only access reads a person's mail without them signing in; a shared or application mailbox is accountable and survives staff changes.", "Microsoft Graph permissions best practices (least privilege); NHSmail shared mailbox guidance"),
         OwnershipNotChecked => ("mailbox.ownership_not_checked", Warning, "Ownership is checked against the requesting organisation, so it waits for an ODS code the directory knows.", "Desk rule (RULES.md §2)"),
         DirectoryNotConsulted => ("mailbox.directory_not_consulted", Warning, "Who owns which NHSmail mailbox, and whether it is a person's, is told only to signed-in users of the desk; a check without signing in covers only what the request itself shows.", "Desk rule (docs/security.md: anonymous validation)"),
+        IsAGroup => ("mailbox.is_a_group", Error, "A mail-enabled group is not a mailbox: Exchange grants an application mailboxes, and a group's members are the mailboxes; a group scopes access as the access policy group.", "Microsoft Learn: Add-MailboxPermission (a mailbox identity); RBAC for Applications in Exchange Online (group management scopes)"),
         RequiredForAppOnlyMail => ("mailbox.required_for_app_only_mail", Error, "App-only mail access acts on mailboxes with no user present; the request must name them, so that the desk can check they are the organisation's and Exchange can grant exactly those.", "NHSmail OAuth onboarding guidance (mailbox addresses must belong to the requesting organisation); Microsoft Learn: IMAP/POP OAuth (Add-MailboxPermission per mailbox); desk rule"),
     }
 }
@@ -159,6 +161,16 @@ fn check_entry(
             format!("{address} is not in the mailbox directory."),
             "Check the spelling. The directory lists the mailboxes in the NHSmail Portal's organisation reports: if this mailbox is new, ask your NHSmail Local Administrator to create it under your organisation, and the desk's administrator to import the updated list.",
         )),
+        Some(entry) if entry.kind == MailboxKind::Group => {
+            // Not a mailbox at all: whose it is, or whether it is closed, would not help.
+            out.push(Finding::new(
+                MailboxCode::IsAGroup,
+                path,
+                format!("{address} is a mail-enabled group, not a mailbox."),
+                "List the mailboxes themselves here. To limit app-only access to the group's members, enter the group as the access policy group instead.",
+            ));
+            return;
+        }
         Some(entry) => {
             if let Some(owner) = owner.as_ref().filter(|o| o.status == OrganisationStatus::Closed) {
                 out.push(closed_owner(path, address, owner, orgs));
@@ -282,7 +294,7 @@ fn closed_owner(
 /// one of its parts (walking up from the owner through sites, branch surgeries and sub-ICB
 /// locations only), or a closed organisation the requester succeeded. Never downwards or
 /// sideways: a parent's or a sibling's mailbox is not the requester's.
-fn belongs_to(
+pub(crate) fn belongs_to(
     owner_code: &str,
     owner: Option<&Organisation>,
     requester: &Organisation,

@@ -436,6 +436,37 @@ fn without_the_mailbox_directory_nothing_is_told_about_who_owns_which_mailbox() 
     assert!(!out.iter().any(|f| f.message.contains("GUY'S")), "{out:?}");
 }
 
+#[test]
+fn a_group_is_not_a_mailbox() {
+    let found = findings_with(
+        EmbeddedDirectory::get(),
+        "RX1",
+        &["ward7.referrals@nhs.net", "Ward7-Connector-Scope@nhs.net"],
+        AccessType::Application,
+    );
+    assert_eq!(
+        found
+            .iter()
+            .map(|f| (f.path.clone(), f.code.code(), f.severity))
+            .collect::<Vec<_>>(),
+        vec![(
+            "mailboxes[1]".to_string(),
+            "mailbox.is_a_group",
+            Severity::Error
+        )]
+    );
+    assert!(
+        found[0].hint.contains("access policy group"),
+        "{}",
+        found[0].hint
+    );
+    // Another organisation's group is first of all not a mailbox: one error, not two.
+    assert_eq!(
+        codes("RX1", &["demo.scope.rj1@nhs.net"]),
+        vec![at("mailboxes[0]", "mailbox.is_a_group")]
+    );
+}
+
 /// The mailbox findings for a request from RX1 with these mailboxes and one permission.
 fn with_permission(
     mailboxes: &[&str],
