@@ -18,6 +18,16 @@ async function signedInPage(browser: Browser, email: string): Promise<Page> {
 }
 
 
+/** A signed-in API session in its own context, with its CSRF token for state-changing calls. */
+async function apiSession(browser: Browser, email: string): Promise<{ page: Page; csrf: string }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const response = await page.request.post("/api/v1/session", { data: { email, password: PASSWORD } });
+  expect(response.status()).toBe(200);
+  return { page, csrf: (await response.json()).csrf_token };
+}
+
+
 async function submitDelegatedRequest(browser: Browser): Promise<string> {
   const admin = await signedInPage(browser, "admin@rx1.nhs.net");
   await admin.goto("/register");
@@ -54,6 +64,46 @@ test.describe("the reviewer's pages", () => {
     await expect(reviewer.locator("#decided")).toContainText("Approved");
     await expect(reviewer.locator("#decisions")).toContainText("reviewer1@nhs.net");
     await expect(reviewer.getByRole("button", { name: "Record decision" })).toHaveCount(0);
+  });
+
+  test("an open review page warns when a newer version arrives, and a decision on the old one is not recorded", async ({ browser }) => {
+    test.setTimeout(120_000);
+    const reference = await submitDelegatedRequest(browser);
+    const reviewer = await signedInPage(browser, "reviewer1@nhs.net");
+    await reviewer.goto(`/review/${reference}`);
+    await hydrated(reviewer);
+    await expect(reviewer.locator("#deciding-on")).toHaveText(`You are deciding on version 1 of ${reference}.`);
+
+    // Meanwhile, over the API: another reviewer asks for changes and the administrator resubmits.
+    const other = await apiSession(browser, "reviewer2@nhs.net");
+    const read = await (await other.page.request.get(`/api/v1/registrations/${reference}`)).json();
+    const asked = await other.page.request.post(`/api/v1/registrations/${reference}/decisions`, {
+      headers: { "X-CSRF-Token": other.csrf },
+      data: { decision: "request_changes", reason: "Rename it", version: read.version, record_sha256: read.record_sha256 },
+    });
+    expect(asked.status()).toBe(201);
+    const admin = await apiSession(browser, "admin@rx1.nhs.net");
+    const changed = { ...read.request, application: { ...read.request.application, name: "Ward 9 Mail Connector" } };
+    const resubmitted = await admin.page.request.post(`/api/v1/registrations/${reference}/versions`, {
+      headers: { "X-CSRF-Token": admin.csrf },
+      data: changed,
+    });
+    expect(resubmitted.status()).toBe(201);
+
+    // The open page finds out by itself.
+    await expect(reviewer.locator("#newer-version")).toContainText("Version 2 was submitted while you had version 1 open", { timeout: 40_000 });
+    await expectNoAxeViolations(reviewer);
+
+    // Approving what is on the screen records nothing; the page shows what changed since.
+    await reviewer.getByLabel("Approve").check();
+    await reviewer.getByRole("button", { name: "Record decision" }).click();
+    await expect(reviewer.locator("#refused")).toContainText("a newer version was submitted");
+    await expect(reviewer.locator("#changes-heading")).toHaveText("Changed since version 1");
+    await expect(reviewer.locator('#changes tr[data-path="application.name"]')).toContainText("Ward 9 Mail Connector");
+    await expect(reviewer.locator("#deciding-on")).toHaveText(`You are deciding on version 2 of ${reference}.`);
+    const now = await (await reviewer.request.get(`/api/v1/registrations/${reference}`)).json();
+    expect(now.version).toBe(2);
+    expect(now.status).toBe("submitted");
   });
 
   test("a Local Administrator is told the queue is for reviewers", async ({ browser }) => {

@@ -173,17 +173,22 @@ pub enum DecisionRefusal {
     SecondApprovalBySameReviewer,
     /// The request is not awaiting a decision (decided, or sent back, meanwhile).
     NotAwaitingDecision,
+    /// The decision names a version, or a record, that is not the request's latest: a newer
+    /// version arrived while the reviewer had the request open (or the decision quoted no
+    /// version at all, as a tab opened before decisions named one does).
+    StaleVersion,
 }
 
 impl DecisionRefusal {
     /// Every refusal.
-    pub const ALL: [DecisionRefusal; 6] = [
+    pub const ALL: [DecisionRefusal; 7] = [
         DecisionRefusal::DecisionRequired,
         DecisionRefusal::ReasonRequired,
         DecisionRefusal::ReasonTooLong,
         DecisionRefusal::OwnSubmission,
         DecisionRefusal::SecondApprovalBySameReviewer,
         DecisionRefusal::NotAwaitingDecision,
+        DecisionRefusal::StaleVersion,
     ];
 
     /// The code: the API's `error`, and the page's `?error=`.
@@ -195,6 +200,7 @@ impl DecisionRefusal {
             DecisionRefusal::OwnSubmission => "own_submission",
             DecisionRefusal::SecondApprovalBySameReviewer => "second_approval_by_same_reviewer",
             DecisionRefusal::NotAwaitingDecision => "not_awaiting_decision",
+            DecisionRefusal::StaleVersion => "stale_version",
         }
     }
 
@@ -220,6 +226,7 @@ impl DecisionRefusal {
                 "You gave the first approval, so the second must come from another reviewer.".to_string()
             }
             DecisionRefusal::NotAwaitingDecision => "The request is no longer awaiting a decision: another reviewer may have decided on it meanwhile.".to_string(),
+            DecisionRefusal::StaleVersion => "Nothing was recorded: the request changed while you had it open (a newer version was submitted). Read what changed, then decide on the latest version.".to_string(),
         }
     }
 
@@ -237,7 +244,8 @@ impl DecisionRefusal {
             }
             DecisionRefusal::OwnSubmission
             | DecisionRefusal::SecondApprovalBySameReviewer
-            | DecisionRefusal::NotAwaitingDecision => None,
+            | DecisionRefusal::NotAwaitingDecision
+            | DecisionRefusal::StaleVersion => None,
         }
     }
 }

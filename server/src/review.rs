@@ -2,7 +2,10 @@
 //! for the review pages and the JSON API.
 //!
 //! - A decision is about the latest version of a request, and only while it awaits one
-//!   (`submitted`, or `awaiting_second_approval`).
+//!   (`submitted`, or `awaiting_second_approval`). It names the version it decides and the
+//!   SHA-256 of the signed record the reviewer read ([`Seen`]); when either is not the latest
+//!   any more (a resubmission arrived while the page was open), nothing is recorded
+//!   ([`DecideError::StaleVersion`]): an approval is only ever of what a reviewer saw.
 //! - Rejecting or requesting changes needs a reason (the Local Administrator reads it).
 //! - No reviewer decides on a request they submitted (any version of it), and a request that
 //!   asks for app-only access to mailbox data ([`needs_second_approval`]) is approved only when
@@ -28,7 +31,7 @@ use crate::store::{log, registrations};
 
 pub use registration::lifecycle::{Decision, DecisionRefusal, MAX_REASON_CHARS};
 
-pub use crate::store::decisions::StoredDecision;
+pub use crate::store::decisions::{SignedDecision, StoredDecision};
 
 /// Why a decision was not recorded.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +54,16 @@ pub enum DecideError {
     /// The request is not awaiting a decision (409).
     #[error("the request is {0:?}, not awaiting a decision")]
     NotAwaitingDecision(Status),
+    /// The decision names another version or record than the latest (409).
+    #[error("{}", stale_message(*.seen_version, *.latest_version, *.latest_status))]
+    StaleVersion {
+        /// The version the decision named (0 when it named none).
+        seen_version: i64,
+        /// The latest version now.
+        latest_version: i64,
+        /// Its status now.
+        latest_status: Status,
+    },
     /// The database failed; nothing was recorded (500).
     #[error("the decision could not be stored")]
     Store(#[from] anyhow::Error),
@@ -67,8 +80,41 @@ impl DecideError {
             DecideError::ReasonRequired => Some(DecisionRefusal::ReasonRequired),
             DecideError::ReasonTooLong => Some(DecisionRefusal::ReasonTooLong),
             DecideError::NotAwaitingDecision(_) => Some(DecisionRefusal::NotAwaitingDecision),
+            DecideError::StaleVersion { .. } => Some(DecisionRefusal::StaleVersion),
             DecideError::NotFound | DecideError::Store(_) => None,
         }
+    }
+}
+
+/// What the reviewer saw when they decided: the version, and the SHA-256 (lower-case hex) of
+/// its signed record, as the request's page and `GET /api/v1/registrations/{reference}` give
+/// them. `version` 0 stands for "not said" (a form from before decisions named one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    /// The version decided on.
+    pub version: i64,
+    /// The hex SHA-256 of that version's signed record (JWS compact text).
+    pub record_sha256: String,
+}
+
+/// What a stale decision is told: what it named, and what changed since.
+fn stale_message(seen_version: i64, latest_version: i64, latest_status: Status) -> String {
+    let now = format!(
+        "the latest is version {latest_version} ({})",
+        latest_status.text().to_lowercase()
+    );
+    if seen_version == 0 {
+        format!(
+            "Nothing was recorded: the decision did not say which version it decides; {now}. Read it and decide again, naming its version and record_sha256."
+        )
+    } else if seen_version == latest_version {
+        format!(
+            "Nothing was recorded: record_sha256 is not the SHA-256 of version {latest_version}'s signed record. Read the request again and decide with the record_sha256 it gives."
+        )
+    } else {
+        format!(
+            "Nothing was recorded: you decided on version {seen_version}, but {now} was submitted since. Read what changed, then decide on version {latest_version}."
+        )
     }
 }
 
@@ -89,21 +135,26 @@ pub struct Decided {
     pub decided_at: String,
 }
 
-/// Records `reviewer`'s decision on the latest version of `reference`.
+/// Records `reviewer`'s decision on the latest version of `reference`, which must be the
+/// version and record they saw (`seen`).
 ///
-/// Checks, in order: the request exists (404), four-eyes (403), the reason (422), the status
-/// (409). The status and four-eyes checks are made under SQLite's writer lock, so two reviewers
-/// deciding at once cannot both act on the same status.
+/// Checks, in order: the request exists (404), its submitter is not the reviewer (403), the
+/// version and record are the latest (409 `stale_version`), the second approval is another
+/// reviewer's (403), the reason (422), the status (409). Every check is made under SQLite's
+/// writer lock, so two reviewers deciding at once cannot both act on the same status, and a
+/// resubmission cannot slip in between the check and the decision.
 pub async fn decide(
     desk: Desk<'_>,
     reviewer: &Reviewer,
     reference: &str,
+    seen: Seen,
     decision: Decision,
     reason: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<Decided, DecideError> {
     let job = DecisionJob {
         reference: reference.to_string(),
+        seen,
         decision,
         reason: reason
             .map(str::trim)
@@ -143,6 +194,7 @@ pub async fn decide(
 /// A decision waiting for the writer, owned (it may be stored after its caller has gone away).
 struct DecisionJob {
     reference: String,
+    seen: Seen,
     decision: Decision,
     reason: Option<String>,
     reviewer_id: String,
@@ -169,6 +221,7 @@ impl DecisionJob {
     ) -> Result<(Decided, NoticeFacts), DecideError> {
         let DecisionJob {
             reference,
+            seen,
             decision,
             reason,
             reviewer_id,
@@ -181,6 +234,21 @@ impl DecisionJob {
             .ok_or(DecideError::NotFound)?;
         if registrations::submitted_by(connection, &reference, &reviewer_id).await? {
             return Err(DecideError::OwnSubmission);
+        }
+        let record = log::latest_record_in(connection, &reference, latest.version)
+            .await?
+            .ok_or_else(|| {
+                anyhow::anyhow!("{reference} v{} has no signed record", latest.version)
+            })?;
+        let record_sha256 = log::sha256_hex(record.as_bytes());
+        if seen.version != latest.version
+            || !seen.record_sha256.eq_ignore_ascii_case(&record_sha256)
+        {
+            return Err(DecideError::StaleVersion {
+                seen_version: seen.version,
+                latest_version: latest.version,
+                latest_status: latest.status,
+            });
         }
         let earlier = decisions::on_version(connection, &reference, latest.version).await?;
         if latest.status == Status::AwaitingSecondApproval
@@ -212,11 +280,6 @@ impl DecisionJob {
         };
         let n = i64::try_from(earlier.len()).unwrap_or(i64::MAX - 1) + 1;
         let decided_at = timestamp(now);
-        let record = log::latest_record_in(connection, &reference, latest.version)
-            .await?
-            .ok_or_else(|| {
-                anyhow::anyhow!("{reference} v{} has no signed record", latest.version)
-            })?;
         let claims = json!({
             "iss": batch.issuer(),
             "iat": now.unix_timestamp(),
@@ -227,7 +290,7 @@ impl DecisionJob {
             "reason": reason,
             "reviewer": reviewer_email,
             "status": status_after.as_str(),
-            "record_sha256": log::sha256_hex(record.as_bytes()),
+            "record_sha256": record_sha256,
         });
         let signed = jws::sign_as(
             batch.key(),
@@ -293,6 +356,51 @@ pub async fn decisions(
         return Ok(Vec::new());
     }
     decisions::list(pool, reference).await
+}
+
+/// The ids (`jti`s) of the signed decisions that approved `stored` (a request's latest version),
+/// when it is approved and its decisions prove it: each approval verifies against `keys` (a
+/// revoked key's does not), names this version and the exact record `record_jws`, and the last
+/// of them says the version became `approved`. `None` otherwise: not approved, or approved only
+/// by what the database says (which exports never trust).
+pub async fn approving_decisions(
+    pool: &SqlitePool,
+    keys: &signing::KeySet,
+    stored: &registrations::StoredRegistration,
+    record_jws: &str,
+) -> anyhow::Result<Option<Vec<String>>> {
+    if stored.status != Status::Approved {
+        return Ok(None);
+    }
+    let record_sha256 = log::sha256_hex(record_jws.as_bytes());
+    let mut approvals = Vec::new();
+    let mut approved = false;
+    for signed in decisions::list_signed(pool, &stored.reference).await? {
+        if signed.decision.version != stored.version {
+            continue;
+        }
+        let Ok(verified) = jws::verify_as(&signed.jws, keys, jws::DECISION_TYP) else {
+            tracing::error!(
+                reference = %stored.reference,
+                seq = signed.decision.log_seq,
+                "a signed decision does not verify"
+            );
+            return Ok(None);
+        };
+        let claim = |name: &str| verified.claims.get(name).and_then(serde_json::Value::as_str);
+        let binds = claim("reference") == Some(stored.reference.as_str())
+            && verified.claims.get("version").and_then(serde_json::Value::as_i64)
+                == Some(stored.version)
+            && claim("record_sha256") == Some(record_sha256.as_str());
+        if !binds {
+            return Ok(None);
+        }
+        if claim("decision") == Some(Decision::Approve.as_str()) {
+            approvals.push(claim("jti").unwrap_or_default().to_string());
+            approved = claim("status") == Some(Status::Approved.as_str());
+        }
+    }
+    Ok(approved.then_some(approvals))
 }
 
 /// Where a reviewer stands on a request now (pages show the decision form or why not; [`decide`]

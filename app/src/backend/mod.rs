@@ -201,8 +201,14 @@ mod ssr {
         // Reviewers' pages
         /// One page of the review queue.
         fn review_queue(&self, query: QueueQuery) -> PageFuture<'_, QueuePage>;
-        /// One request's review page.
-        fn review_detail(&self, reference: String) -> PageFuture<'_, ReviewDetail>;
+        /// The latest version of `reference` for a signed-in reviewer (`None` for anyone else,
+        /// or no such request): an open review page asks, to warn when a newer one arrives.
+        fn latest_version(&self, reference: String)
+        -> BoxFuture<'_, Result<Option<i64>, PageError>>;
+        /// One request's review page, with the changes since version `since` when given (the
+        /// version a reviewer read before a newer one arrived), else since the previous one.
+        fn review_detail(&self, reference: String, since: Option<i64>)
+        -> PageFuture<'_, ReviewDetail>;
     }
 
     /// The backend as the pages find it in context.

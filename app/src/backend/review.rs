@@ -200,6 +200,9 @@ pub struct ReviewDetail {
     pub reference: String,
     /// The latest version.
     pub version: i64,
+    /// The SHA-256 (hex) of its signed record: the decision form sends it back with the
+    /// version, so that a decision is only ever recorded on what the reviewer read.
+    pub record_sha256: String,
     /// Its status.
     pub status: Status,
     /// The organisation's ODS code.
@@ -220,9 +223,10 @@ pub struct ReviewDetail {
     pub risk: String,
     /// Whether two reviewers must approve it.
     pub needs_second_approval: bool,
-    /// The previous version's number, when there is one.
+    /// The version [`ReviewDetail::changes`] are from: the one the reviewer last read when they
+    /// come back from a stale decision, else the previous version (none for version 1).
     pub previous_version: Option<i64>,
-    /// What changed since the previous version.
+    /// What changed since that version.
     pub changes: Vec<Change>,
     /// Every decision on every version, oldest first.
     pub decisions: Vec<DecisionRow>,
@@ -243,11 +247,21 @@ pub async fn load_review_queue(query: QueueQuery) -> Result<Access<QueuePage>, P
 
 /// Loads one request's review page.
 #[server(prefix = "/_fn", endpoint = "load_review_detail")]
-pub async fn load_review_detail(reference: String) -> Result<Access<ReviewDetail>, PageError> {
+pub async fn load_review_detail(
+    reference: String,
+    since: Option<i64>,
+) -> Result<Access<ReviewDetail>, PageError> {
     let here = format!("/review/{}", super::encode_query_value(&reference));
-    let access = super::backend()?.0.review_detail(reference).await?;
+    let access = super::backend()?.0.review_detail(reference, since).await?;
     super::follow(&access, &here);
     Ok(access)
+}
+
+/// The latest version of a request, for its open review page (which warns when a newer version
+/// arrives while the reviewer reads it).
+#[server(prefix = "/_fn", endpoint = "latest_review_version")]
+pub async fn latest_review_version(reference: String) -> Result<Option<i64>, PageError> {
+    super::backend()?.0.latest_version(reference).await
 }
 
 #[cfg(test)]

@@ -4,8 +4,10 @@ mod dates;
 mod ods_code_check;
 mod status;
 mod table;
+mod textarea;
 
 pub use dates::{date_text, date_time_text, day_text};
 pub use ods_code_check::OdsCodeCheck;
 pub use status::StatusTag;
 pub use table::{Header, Table, headers};
+pub use textarea::textarea_text;

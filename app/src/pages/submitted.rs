@@ -74,20 +74,7 @@ fn Confirmation(page: SubmissionPage) -> impl IntoView {
                     </ul>
                 })}
                 <h2>"Downloads"</h2>
-                <p>"For the NHSmail administrators who will create the application:"</p>
                 <ul class="nhsuk-list" id="downloads">
-                    <li>
-                        <a href=format!("/api/v1/registrations/{}/exports/entra-application.json", page.reference)
-                            download=format!("{}-entra-application.json", page.reference)>
-                            "Microsoft Entra application (JSON for Microsoft Graph POST /applications)"
-                        </a>
-                    </li>
-                    <li>
-                        <a href=format!("/api/v1/registrations/{}/exports/exchange-access.ps1", page.reference)
-                            download=format!("{}-exchange-access.ps1", page.reference)>
-                            "Exchange Online PowerShell script (scopes app-only mailbox access)"
-                        </a>
-                    </li>
                     <li>
                         <a href=format!("/api/v1/registrations/{}/record", page.reference)
                             download=format!("{}.jws", page.reference)>
@@ -95,6 +82,7 @@ fn Confirmation(page: SubmissionPage) -> impl IntoView {
                         </a>
                     </li>
                 </ul>
+                <p id="exports-once-approved">"The files the NHSmail administrators act on (the Microsoft Entra application and the Exchange Online script) can be downloaded from the request's page once it is approved."</p>
                 <h2>"What happens next"</h2>
                 <ol class="nhsuk-list nhsuk-list--number">
                     <li>"A reviewer checks the request: the permissions, the mailboxes and any certificate."</li>

@@ -233,6 +233,78 @@ fn scoped_by_rbac(permission: &Permission<'_>, group: Option<&str>) -> bool {
         && rbac_role(permission.resource_app_id, permission.value).is_some()
 }
 
+/// Whether what is exported was approved: the desk serves exports of approved requests, and
+/// previews (to reviewers) of the others, each saying which it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Approval {
+    /// Approved by these signed decisions (their `jti`s, e.g. `AR-7K3M-Q9XD/v2/decision/1`).
+    Approved {
+        /// The approving decisions' ids, in order.
+        decisions: Vec<String>,
+    },
+    /// Not approved (yet): a reviewer's preview, with the request's status in words.
+    Preview {
+        /// The status, as the pages write it (e.g. "Submitted").
+        status: String,
+    },
+}
+
+impl Approval {
+    /// One line that says what the export is an export of: the reference, the version and the
+    /// approval (or that it is not approved), for the manifest's `notes` and the script's header.
+    pub fn statement(&self, claims: &Value) -> String {
+        let claims = Claims(claims);
+        let reference = comment_text(claims.str("jti"));
+        let version = claims.0.get("version").and_then(Value::as_u64).unwrap_or(0);
+        match self {
+            Approval::Approved { decisions } => format!(
+                "appreg {reference} version {version}, approved by decision{} {}.",
+                if decisions.len() == 1 { "" } else { "s" },
+                comment_text(&decisions.join(", "))
+            ),
+            Approval::Preview { status } => format!(
+                "NOT APPROVED: a reviewer's preview of appreg {reference} version {version} (status: {}). Do not use it: download it again once the request is approved.",
+                comment_text(status)
+            ),
+        }
+    }
+}
+
+/// [`entra_application`] with `notes` saying what it is an export of and whether it was
+/// approved (Graph keeps at most 1024 characters of an application's notes).
+pub fn entra_application_with(claims: &Value, approval: &Approval) -> Value {
+    let mut body = entra_application(claims);
+    if let Some(object) = body.as_object_mut() {
+        let notes: String = approval.statement(claims).chars().take(1024).collect();
+        object.insert("notes".to_owned(), Value::String(notes));
+    }
+    body
+}
+
+/// [`exchange_script`] with a header line saying what it is an export of and whether it was
+/// approved; a preview stops at its first line when run.
+pub fn exchange_script_with(claims: &Value, approval: &Approval) -> String {
+    let script = exchange_script(claims);
+    let mut lines = script.splitn(3, '\n');
+    let (Some(first), Some(second), Some(rest)) = (lines.next(), lines.next(), lines.next()) else {
+        return script;
+    };
+    let statement = approval.statement(claims);
+    let mut out = String::with_capacity(script.len() + statement.len() + 200);
+    out.push_str(first);
+    out.push('\n');
+    out.push_str(second);
+    out.push('\n');
+    out.push_str("# ");
+    out.push_str(&statement);
+    out.push('\n');
+    if let Approval::Preview { .. } = approval {
+        out.push_str("throw 'NOT APPROVED: this is a preview for reviewers. Download the script again once the request is approved.'\n");
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The Microsoft Graph `POST /applications` body for a record's claims.
 pub fn entra_application(claims: &Value) -> Value {
     let claims = Claims(claims);

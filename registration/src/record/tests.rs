@@ -733,3 +733,63 @@ fn a_scoped_mail_permission_without_an_rbac_role_gets_the_legacy_policy_and_stay
         "Also generated: the legacy ApplicationAccessPolicy, for Mail.ReadBasic.All only"
     ));
 }
+
+#[test]
+fn exports_say_which_decisions_approved_them_and_a_preview_says_not_approved() {
+    use super::exports::{Approval, entra_application_with, exchange_script_with};
+    let claims = claims_for(&app_only_example());
+    let reference = claims["jti"].as_str().unwrap().to_owned();
+    let approved = Approval::Approved {
+        decisions: vec![
+            format!("{reference}/v1/decision/1"),
+            format!("{reference}/v1/decision/2"),
+        ],
+    };
+    let statement = format!(
+        "appreg {reference} version 1, approved by decisions {reference}/v1/decision/1, {reference}/v1/decision/2."
+    );
+    let body = entra_application_with(&claims, &approved);
+    assert_eq!(body["notes"], statement.as_str());
+    // Everything else is the plain export's.
+    let mut without = body.clone();
+    without.as_object_mut().unwrap().remove("notes");
+    assert_eq!(without, entra_application(&claims));
+
+    let script = exchange_script_with(&claims, &approved);
+    let plain = exchange_script(&claims);
+    let mut lines = script.lines();
+    assert_eq!(lines.next(), plain.lines().next());
+    assert_eq!(lines.next(), plain.lines().nth(1));
+    assert_eq!(lines.next(), Some(format!("# {statement}").as_str()));
+    assert_eq!(script.replace(&format!("# {statement}\n"), ""), plain);
+
+    let preview = Approval::Preview {
+        status: "Submitted".to_owned(),
+    };
+    let notes = entra_application_with(&claims, &preview)["notes"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(notes.starts_with("NOT APPROVED"), "{notes}");
+    assert!(notes.contains("(status: Submitted)"), "{notes}");
+    let script = exchange_script_with(&claims, &preview);
+    let first_command = script
+        .lines()
+        .find(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .unwrap();
+    assert!(first_command.starts_with("throw 'NOT APPROVED"), "{script}");
+}
+
+#[test]
+fn an_approval_statement_cannot_break_out_of_its_comment_line() {
+    use super::exports::{Approval, exchange_script_with};
+    let claims = claims_for(&app_only_example());
+    let sneaky = Approval::Preview {
+        status: "x\nRemove-Mailbox -Identity everyone".to_owned(),
+    };
+    let script = exchange_script_with(&claims, &sneaky);
+    assert!(
+        !script.lines().any(|line| line.starts_with("Remove-Mailbox")),
+        "{script}"
+    );
+}

@@ -116,6 +116,46 @@ pub async fn list(pool: &SqlitePool, reference: &str) -> anyhow::Result<Vec<Stor
         .collect()
 }
 
+/// A decision with its signed form: the JWS (`typ` `appreg-decision+jwt`) its log entry holds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct SignedDecision {
+    /// The decision as stored.
+    #[serde(flatten)]
+    pub decision: StoredDecision,
+    /// The signed decision (JWS compact serialization, ES256), verifiable with
+    /// `/.well-known/jwks.json`; its claims name the reference, the version, the decision, the
+    /// reviewer, the status it led to and the `record_sha256` of the record decided on.
+    pub jws: String,
+}
+
+/// Every decision on every version of `reference`, in order, each with its signed form.
+pub async fn list_signed(
+    pool: &SqlitePool,
+    reference: &str,
+) -> anyhow::Result<Vec<SignedDecision>> {
+    let decisions = list(pool, reference).await?;
+    let mut signed = Vec::with_capacity(decisions.len());
+    for decision in decisions {
+        let jws: String = sqlx::query_scalar(
+            "SELECT jws FROM log_entry WHERE seq = ? AND kind = 'decision' AND reference = ?",
+        )
+        .bind(decision.log_seq)
+        .bind(reference)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "decision {} on {reference} v{} has no log entry {}",
+                decision.n,
+                decision.version,
+                decision.log_seq
+            )
+        })?;
+        signed.push(SignedDecision { decision, jws });
+    }
+    Ok(signed)
+}
+
 /// The decisions on one version of `reference`, in order, in the caller's transaction.
 pub async fn on_version(
     connection: &mut SqliteConnection,

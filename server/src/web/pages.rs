@@ -244,8 +244,15 @@ impl Backend for PagesBackend {
         Box::pin(super::review_pages::queue(&self.state, query))
     }
 
-    fn review_detail(&self, reference: String) -> PageFuture<'_, ReviewDetail> {
-        Box::pin(super::review_pages::detail(&self.state, reference))
+    fn latest_version(
+        &self,
+        reference: String,
+    ) -> BoxFuture<'_, Result<Option<i64>, PageError>> {
+        Box::pin(super::review_pages::latest_version(&self.state, reference))
+    }
+
+    fn review_detail(&self, reference: String, since: Option<i64>) -> PageFuture<'_, ReviewDetail> {
+        Box::pin(super::review_pages::detail(&self.state, reference, since))
     }
 
     fn request_page(&self, reference: String, version: Option<i64>) -> PageFuture<'_, RequestPage> {

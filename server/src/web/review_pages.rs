@@ -74,10 +74,27 @@ pub async fn queue(state: &AppState, query: QueueQuery) -> Result<Access<QueuePa
     }))
 }
 
+/// The latest version of `reference`, for a signed-in reviewer only (`None` otherwise).
+pub async fn latest_version(state: &AppState, reference: String) -> Result<Option<i64>, PageError> {
+    let Some(signed_in) = signed_in_from_context(state).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    if require_reviewer(&signed_in.identity).is_err() {
+        return Ok(None);
+    }
+    Ok(
+        registrations::find(&state.pool, &signed_in.identity, &reference)
+            .await
+            .map_err(internal)?
+            .map(|latest| latest.version),
+    )
+}
+
 /// One request's review page for the signed-in account.
 pub async fn detail(
     state: &AppState,
     reference: String,
+    since: Option<i64>,
 ) -> Result<Access<ReviewDetail>, PageError> {
     let pool = &state.pool;
     let Some(signed_in) = signed_in_from_context(state).await.map_err(internal)? else {
@@ -94,10 +111,23 @@ pub async fn detail(
         return Ok(Access::NotFound);
     };
     let now = OffsetDateTime::now_utc();
-    let changes = versions
-        .last()
-        .map(|previous| registration::diff::diff(&previous.request, &latest.request, now))
+    // The changes since the version the reviewer read (back from a stale decision), else since
+    // the previous one.
+    let base = since
+        .and_then(|read| versions.iter().find(|version| version.version == read))
+        .or(versions.last());
+    let changes = base
+        .map(|base| registration::diff::diff(&base.request, &latest.request, now))
         .unwrap_or_default();
+    let record = crate::store::registrations::signed_record(pool, &reference, latest.version)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| {
+            internal(anyhow::anyhow!(
+                "{reference} v{} has no signed record",
+                latest.version
+            ))
+        })?;
     let decisions = review::decisions(pool, identity, &reference)
         .await
         .map_err(internal)?;
@@ -133,6 +163,7 @@ pub async fn detail(
     Ok(Access::Page(ReviewDetail {
         reference: latest.reference.clone(),
         version: latest.version,
+        record_sha256: crate::store::log::sha256_hex(record.as_bytes()),
         status: latest.status,
         ods_code: latest.ods_code.clone(),
         organisation_name: latest.organisation_name.clone(),
@@ -143,7 +174,7 @@ pub async fn detail(
         permissions,
         risk: risk_text(latest.risk).to_string(),
         needs_second_approval: permission::needs_second_approval(&latest.request),
-        previous_version: versions.last().map(|previous| previous.version),
+        previous_version: base.map(|base| base.version),
         changes,
         decisions: decisions
             .into_iter()
@@ -205,10 +236,20 @@ pub async fn decide(
         .into_response();
     };
     let reason = post.field("reason");
+    // A form without them (a tab opened before decisions named their version) decides nothing.
+    let seen = review::Seen {
+        version: post
+            .field("version")
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(0),
+        record_sha256: post.field("record_sha256").unwrap_or("").trim().to_string(),
+    };
+    let seen_version = seen.version;
     match review::decide(
         state.desk(),
         &post.capability,
         &reference,
+        seen,
         decision,
         reason,
         OffsetDateTime::now_utc(),
@@ -219,8 +260,18 @@ pub async fn decide(
             Redirect::to(&format!("{page}?decided={}", decided.status.as_str())).into_response()
         }
         Err(error) => match error.refusal() {
-            // The reason was empty or cut by the browser's maxlength, so nothing typed is lost.
-            Some(refusal) => refused(&page, refusal, decision),
+            // A refusal about the reason: it was empty or cut by the browser's maxlength, so
+            // nothing typed is lost. Any other: the reason typed goes back into the form, and a
+            // stale decision's page shows what changed since the version that was read.
+            Some(refusal @ (DecisionRefusal::ReasonRequired | DecisionRefusal::ReasonTooLong)) => {
+                refused(&page, refusal, decision, None, None)
+            }
+            Some(refusal) => {
+                let since = matches!(error, DecideError::StaleVersion { .. })
+                    .then_some(seen_version)
+                    .filter(|version| *version > 0);
+                refused(&page, refusal, decision, reason, since)
+            }
             None if matches!(error, DecideError::NotFound) => not_found(),
             None => {
                 tracing::error!(error = %format!("{error:#}"), "a decision could not be recorded");
@@ -233,14 +284,36 @@ pub async fn decide(
     }
 }
 
-/// Back to the request's page, which explains the refusal and keeps the chosen decision.
-fn refused(page: &str, refusal: DecisionRefusal, decision: Decision) -> Response {
-    Redirect::to(&format!(
+/// The longest percent-encoded reason carried back in the page's address.
+const MAX_REASON_IN_ADDRESS: usize = 6 * 1024;
+
+/// Back to the request's page, which explains the refusal and keeps the chosen decision (and
+/// the reason typed, and the version read, when given).
+fn refused(
+    page: &str,
+    refusal: DecisionRefusal,
+    decision: Decision,
+    reason: Option<&str>,
+    since: Option<i64>,
+) -> Response {
+    let mut to = format!(
         "{page}?error={}&decision={}",
         refusal.as_str(),
         decision.as_str()
-    ))
-    .into_response()
+    );
+    if let Some(since) = since {
+        to.push_str(&format!("&since={since}"));
+    }
+    if let Some(reason) = reason.filter(|text| !text.trim().is_empty()) {
+        let encoded = app::backend::encode_query_value(reason);
+        // Kept within what proxies in front of the desk take in an address (8 KiB lines are
+        // common); a longer reason is left out rather than have the page refused.
+        if encoded.len() <= MAX_REASON_IN_ADDRESS {
+            to.push_str("&reason=");
+            to.push_str(&encoded);
+        }
+    }
+    Redirect::to(&to).into_response()
 }
 
 fn not_found() -> Response {

@@ -88,6 +88,22 @@ const READ: [Expect; 5] = [
     (200, "ok"),
 ];
 
+const NOT_APPROVED: [Expect; 5] = [
+    (401, "unauthenticated"),
+    (409, "not_approved"),
+    (404, "not_found"),
+    (409, "not_approved"),
+    (409, "not_approved"),
+];
+
+const PREVIEW: [Expect; 5] = [
+    (401, "unauthenticated"),
+    (409, "not_approved"),
+    (404, "not_found"),
+    (200, "ok"),
+    (200, "ok"),
+];
+
 fn rows() -> Vec<Row> {
     use Posted as P;
     use Target as T;
@@ -196,17 +212,46 @@ fn rows() -> Vec<Row> {
         ),
         row(
             get.clone(),
-            "/api/v1/registrations/{ref}/exports/entra-application.json",
+            "/api/v1/registrations/{ref}/decisions",
             T::Shared,
             P::Nothing,
             READ,
         ),
         row(
             get.clone(),
-            "/api/v1/registrations/{ref}/exports/exchange-access.ps1",
+            "/api/v1/registrations/{ref}/bundle",
             T::Shared,
             P::Nothing,
             READ,
+        ),
+        // Exports are for approved requests; reviewers may preview the others.
+        row(
+            get.clone(),
+            "/api/v1/registrations/{ref}/exports/entra-application.json",
+            T::Shared,
+            P::Nothing,
+            NOT_APPROVED,
+        ),
+        row(
+            get.clone(),
+            "/api/v1/registrations/{ref}/exports/exchange-access.ps1",
+            T::Shared,
+            P::Nothing,
+            NOT_APPROVED,
+        ),
+        row(
+            get.clone(),
+            "/api/v1/registrations/{ref}/exports/entra-application.json?preview=true",
+            T::Shared,
+            P::Nothing,
+            PREVIEW,
+        ),
+        row(
+            get.clone(),
+            "/api/v1/registrations/{ref}/exports/exchange-access.ps1?preview=true",
+            T::Shared,
+            P::Nothing,
+            PREVIEW,
         ),
         row(
             post.clone(),
@@ -417,10 +462,35 @@ fn assert_shape(answer: &Answer, shape: &str, reference: &str, context: &str) {
         }
         "ok" if context.contains("entra-application.json") => {
             assert_eq!(body["displayName"], "Ward Mail Connector", "{context}");
+            assert!(
+                body["notes"].as_str().unwrap().starts_with("NOT APPROVED"),
+                "{context}: {body}"
+            );
         }
         "ok" if context.contains("exchange-access.ps1") => {
             assert!(answer.content_type().starts_with("text/plain"), "{context}");
             assert!(answer.text().contains(reference), "{context}");
+            assert!(answer.text().contains("\nthrow 'NOT APPROVED"), "{context}");
+        }
+        "ok" if context.contains("/decisions") => {
+            assert_eq!(keys, ["decisions", "reference"], "{context}");
+            assert_eq!(body["decisions"], json!([]), "{context}");
+        }
+        "ok" if context.contains("/bundle") => {
+            assert_eq!(
+                keys,
+                [
+                    "decisions",
+                    "jwks",
+                    "record",
+                    "record_sha256",
+                    "reference",
+                    "status",
+                    "version"
+                ],
+                "{context}"
+            );
+            assert_eq!(body["record"].as_str().unwrap().split('.').count(), 3);
         }
         "ok" => {
             assert_eq!(
@@ -430,6 +500,7 @@ fn assert_shape(answer: &Answer, shape: &str, reference: &str, context: &str) {
                     "decisions",
                     "ods_code",
                     "organisation_name",
+                    "record_sha256",
                     "reference",
                     "report",
                     "request",
@@ -553,7 +624,13 @@ async fn every_route_answers_each_role_with_the_contracts_status_and_body() {
                 )),
                 Posted::Malformed => Some(("application/json", b"{ not json".to_vec())),
                 Posted::Approve => {
-                    Some(("application/json", br#"{"decision":"approve"}"#.to_vec()))
+                    let seen = crate::common::seen_latest(&world.app.state.pool, &reference).await;
+                    let decision = json!({
+                        "decision": "approve",
+                        "version": seen.version,
+                        "record_sha256": seen.record_sha256,
+                    });
+                    Some(("application/json", decision.to_string().into_bytes()))
                 }
                 Posted::Credentials => {
                     let email = account.map_or("nobody@nhs.net", |a| a.email.as_str());

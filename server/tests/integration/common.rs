@@ -260,3 +260,52 @@ pub fn local_admin_of(ods_code: &str) -> server::identity::LocalAdminOf {
     )
     .unwrap()
 }
+
+/// What a reviewer reading the latest version of `reference` sees: its version and the
+/// SHA-256 of its signed record (what a decision must name).
+pub async fn seen_latest(pool: &sqlx::SqlitePool, reference: &str) -> server::review::Seen {
+    let Some(latest) = store::registrations::latest(pool, reference).await.unwrap() else {
+        // No such request: what a decision on it names does not matter.
+        return server::review::Seen {
+            version: 1,
+            record_sha256: String::new(),
+        };
+    };
+    let record = store::registrations::signed_record(pool, reference, latest.version)
+        .await
+        .unwrap()
+        .unwrap();
+    server::review::Seen {
+        version: latest.version,
+        record_sha256: store::log::sha256_hex(record.as_bytes()),
+    }
+}
+
+/// Approves the latest version of `reference` as reviewers `approver-1` (and `approver-2`
+/// when it needs two approvals), each deciding on what they read.
+pub async fn approve(app: &TestApp, reference: &str) {
+    for n in 1..=2 {
+        let reviewer = server::identity::require_reviewer(&server::identity::Identity {
+            user_id: format!("approver-{n}"),
+            email: format!("approver-{n}@nhs.net"),
+            role: Role::Reviewer,
+            ods_code: None,
+        })
+        .unwrap();
+        let decided = server::review::decide(
+            app.state.desk(),
+            &reviewer,
+            reference,
+            seen_latest(&app.state.pool, reference).await,
+            server::review::Decision::Approve,
+            None,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+        if decided.status == server::registrations::Status::Approved {
+            return;
+        }
+    }
+    panic!("{reference} was not approved by two reviewers");
+}

@@ -1,6 +1,7 @@
-//! The exports an Entra administrator acts on, made from the signed record of a submitted request.
+//! The exports an Entra administrator acts on, made from the signed record of an approved
+//! request (and previews of the others, for reviewers).
 
-use crate::common::{TestApp, delegated_request, local_admin_of};
+use crate::common::{TestApp, approve, delegated_request, local_admin_of};
 use axum::http::StatusCode;
 use base64::Engine;
 use registration::RegistrationRequest;
@@ -49,6 +50,7 @@ async fn the_entra_application_export_is_a_graph_applications_body() {
         &RegistrationRequest::from_json(&delegated_request().to_string()).unwrap(),
     )
     .await;
+    approve(&app, &reference).await;
     let (response, body) = app
         .get(&format!(
             "/api/v1/registrations/{reference}/exports/entra-application.json"
@@ -95,6 +97,7 @@ async fn app_only_mail_exports_carry_the_certificate_and_scope_mail_with_rbac() 
     let app = TestApp::as_local_admin_of("RX1").await;
     let request = app_only_request();
     let reference = submit(&app, &request).await;
+    approve(&app, &reference).await;
     let manifest = {
         let (response, body) = app
             .get(&format!(
@@ -162,6 +165,7 @@ async fn exports_of_an_unknown_reference_are_404_in_json() {
 async fn no_export_is_made_from_a_record_that_no_longer_verifies() {
     let app = TestApp::as_local_admin_of("RX1").await;
     let reference = submit(&app, &app_only_request()).await;
+    approve(&app, &reference).await;
     sqlx::query("UPDATE log_entry SET jws = replace(jws, substr(jws, 40, 1), CASE substr(jws, 40, 1) WHEN 'A' THEN 'B' ELSE 'A' END) WHERE reference = ?")
         .bind(&reference)
         .execute(&app.state.pool)
@@ -183,6 +187,7 @@ async fn no_export_is_made_from_a_record_that_no_longer_verifies() {
 async fn exports_are_for_the_owning_organisation_and_reviewers_only() {
     let app = TestApp::as_local_admin_of("RX1").await;
     let reference = submit(&app, &app_only_request()).await;
+    approve(&app, &reference).await;
     let other = app
         .sign_in_as(
             "admin@rth.nhs.net",

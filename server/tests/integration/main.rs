@@ -9,6 +9,7 @@ mod api_bodies;
 mod api_curl_session;
 mod api_decisions;
 mod api_openapi;
+mod approval;
 mod checkpoints;
 mod cli;
 mod exports;

@@ -151,6 +151,7 @@ async fn request_changes(app: &TestApp, people: &People, reference: &str) {
         app.state.desk(),
         &reviewer,
         reference,
+        crate::common::seen_latest(&app.state.pool, reference).await,
         Decision::RequestChanges,
         Some("Ask only for Mail.Read: IMAP is not needed"),
         time::OffsetDateTime::now_utc(),

@@ -93,6 +93,21 @@ async fn post_decision(
     reference: &str,
     fields: &[(&str, &str)],
 ) -> (StatusCode, String, String) {
+    // As the page's form does: the version on the page and its record's hash, unless the test
+    // says otherwise.
+    let mut fields: Vec<(String, String)> = fields
+        .iter()
+        .map(|(name, value)| ((*name).to_string(), (*value).to_string()))
+        .collect();
+    let exists = server::store::registrations::latest(&app.state.pool, reference)
+        .await
+        .unwrap()
+        .is_some();
+    if exists && !fields.iter().any(|(name, _)| name == "version") {
+        let seen = crate::common::seen_latest(&app.state.pool, reference).await;
+        fields.push(("version".into(), seen.version.to_string()));
+        fields.push(("record_sha256".into(), seen.record_sha256));
+    }
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
         .finish();

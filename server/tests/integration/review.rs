@@ -64,6 +64,7 @@ async fn decide(
         app.state.desk(),
         &reviewer(who),
         reference,
+        crate::common::seen_latest(&app.state.pool, reference).await,
         decision,
         reason,
         OffsetDateTime::now_utc(),

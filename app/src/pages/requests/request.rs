@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use registration::lifecycle::Status;
 use registration::{AccessType, PermissionType, Platform, RegistrationRequest};
 
 use crate::PageTitle;
@@ -108,17 +109,32 @@ fn Request(page: Page) -> impl IntoView {
                         </a>
                     </li>
                     <li>
-                        <a href=format!("/api/v1/registrations/{reference}/exports/entra-application.json")
-                            download=format!("{reference}-entra-application.json")>
-                            "Microsoft Entra application (JSON for Microsoft Graph POST /applications)"
+                        <a href=format!("/api/v1/registrations/{reference}/bundle") download=format!("{reference}-record-bundle.json")>
+                            "The signed record with the reviewers' signed decisions (JSON)"
                         </a>
                     </li>
-                    <li>
-                        <a href=format!("/api/v1/registrations/{reference}/exports/exchange-access.ps1")
-                            download=format!("{reference}-exchange-access.ps1")>
-                            "Exchange Online PowerShell script (scopes app-only mailbox access)"
-                        </a>
-                    </li>
+                    {if page.status == Status::Approved {
+                        view! {
+                            <li>
+                                <a href=format!("/api/v1/registrations/{reference}/exports/entra-application.json")
+                                    download=format!("{reference}-entra-application.json")>
+                                    "Microsoft Entra application (JSON for Microsoft Graph POST /applications)"
+                                </a>
+                            </li>
+                            <li>
+                                <a href=format!("/api/v1/registrations/{reference}/exports/exchange-access.ps1")
+                                    download=format!("{reference}-exchange-access.ps1")>
+                                    "Exchange Online PowerShell script (scopes app-only mailbox access)"
+                                </a>
+                            </li>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <li id="exports-once-approved">
+                                "The Microsoft Entra application and the Exchange Online script can be downloaded here once the request is approved."
+                            </li>
+                        }.into_any()
+                    }}
                 </ul>
             </div>
         </div>

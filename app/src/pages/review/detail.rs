@@ -11,12 +11,15 @@ use crate::backend::{Access, ReviewDetail};
 use crate::components::{Header, StatusTag, Table, date_time_text, day_text, headers};
 use crate::pages::access::Refused;
 
-/// What the page was sent back with after a decision post (`?decided=`, `?error=`, `?decision=`).
+/// What the page was sent back with after a decision post (`?decided=`, `?error=`,
+/// `?decision=`, and after a refusal that was no fault of the form's, `?reason=` with what was
+/// typed and `?since=` with the version that was read).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Outcome {
     decided: Option<Status>,
     error: Option<DecisionRefusal>,
     decision: Option<Decision>,
+    reason: Option<String>,
 }
 
 /// `/review/{reference}`: one request, everything a reviewer weighs, and the decision form.
@@ -24,8 +27,16 @@ struct Outcome {
 pub fn ReviewDetailPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let reference = move || params.read().get("reference").unwrap_or_default();
-    let page = Resource::new_blocking(reference, load_review_detail);
+    let key = move || {
+        let since = query
+            .read()
+            .get("since")
+            .and_then(|text| text.parse::<i64>().ok());
+        (params.read().get("reference").unwrap_or_default(), since)
+    };
+    let page = Resource::new_blocking(key, |(reference, since)| {
+        load_review_detail(reference, since)
+    });
     view! {
         <Suspense fallback=|| view! { <p>"Loading the request…"</p> }>
             {move || Suspend::new(async move {
@@ -35,6 +46,7 @@ pub fn ReviewDetailPage() -> impl IntoView {
                         decided: query.get("decided").as_deref().and_then(Status::parse),
                         error: query.get("error").as_deref().and_then(DecisionRefusal::parse),
                         decision: query.get("decision").as_deref().and_then(Decision::parse),
+                        reason: query.get("reason").filter(|text| !text.trim().is_empty()),
                     }
                 };
                 match page.await {
@@ -110,6 +122,7 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
         <div class="nhsuk-grid-row">
             <div class="nhsuk-grid-column-full">
                 <Banner outcome=outcome.clone() />
+                <NewerVersion reference=detail.reference.clone() shown=detail.version />
                 <span class="nhsuk-caption-l">{detail.reference.clone()}</span>
                 <h1>{application_name}</h1>
                 <dl class="nhsuk-summary-list" id="summary">
@@ -124,7 +137,7 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
                     <Row key="Risk"><RiskTag risk=risk /></Row>
                     <Row key="Approvals needed"><span id="approvals-needed">{approvals}</span></Row>
                 </dl>
-                {detail.previous_version.map(|previous| view! { <Changes previous changes=detail.changes.clone() /> })}
+                {detail.previous_version.map(|previous| view! { <Changes previous latest=detail.version changes=detail.changes.clone() /> })}
                 <Findings findings=detail.report.findings.clone() />
                 <h2 id="permissions-heading">"Permissions"</h2>
                 <p>{access_text}</p>
@@ -150,6 +163,7 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
                 </dl>
                 <Certificates summaries=detail.report.certificates.clone() file_names />
                 <Decisions decisions=detail.decisions.clone() />
+                <Exports reference=detail.reference.clone() approved=detail.status == Status::Approved />
                 <DecisionSection detail=detail.clone() outcome />
             </div>
         </div>
@@ -218,9 +232,53 @@ fn Banner(outcome: Outcome) -> impl IntoView {
     .into_any()
 }
 
-/// "Changed since version n-1".
+/// A warning when a newer version of the request arrives while the page is open: the browser
+/// asks every [`NEWER_VERSION_POLL`] (a decision on the version shown would be refused as
+/// stale; the link shows what changed).
 #[component]
-fn Changes(previous: i64, changes: Vec<Change>) -> impl IntoView {
+fn NewerVersion(reference: String, shown: i64) -> impl IntoView {
+    let newer = RwSignal::new(None::<i64>);
+    #[cfg(feature = "hydrate")]
+    {
+        let asked_about = reference.clone();
+        Effect::new(move |_| {
+            let reference = asked_about.clone();
+            let check = move || {
+                let reference = reference.clone();
+                leptos::task::spawn_local(async move {
+                    if let Ok(Some(latest)) =
+                        crate::backend::review::latest_review_version(reference).await
+                        && latest > shown
+                    {
+                        newer.set(Some(latest));
+                    }
+                });
+            };
+            if let Ok(handle) = set_interval_with_handle(check, NEWER_VERSION_POLL) {
+                on_cleanup(move || handle.clear());
+            }
+        });
+    }
+    move || {
+        newer.get().map(|latest| {
+            let href = format!("/review/{reference}?since={shown}");
+            view! {
+                <div class="nhsuk-warning-callout" id="newer-version" role="alert">
+                    <h2 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">"Important: "</span>"A newer version arrived"</span></h2>
+                    <p>{format!("Version {latest} was submitted while you had version {shown} open. A decision on version {shown} will not be recorded. ")}<a href=href>"Reload the request to see what changed"</a></p>
+                </div>
+            }
+        })
+    }
+}
+
+/// How often an open review page asks whether a newer version arrived.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code, reason = "only the browser asks"))]
+const NEWER_VERSION_POLL: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// "Changed since version n-1" (or since the version the reviewer read).
+#[component]
+fn Changes(previous: i64, latest: i64, changes: Vec<Change>) -> impl IntoView {
     let heading = format!("Changed since version {previous}");
     view! {
         <h2 id="changes-heading">{heading.clone()}</h2>
@@ -228,7 +286,7 @@ fn Changes(previous: i64, changes: Vec<Change>) -> impl IntoView {
             view! { <p id="changes">"Nothing changed: the request is the same as version "{previous}"."</p> }.into_any()
         } else {
             view! {
-                <Table id="changes" caption=heading headers=vec![Header::shown("Field"), Header::shown("Change"), Header::shown(format!("Version {previous}")), Header::shown(format!("Version {}", previous + 1))]>
+                <Table id="changes" caption=heading headers=vec![Header::shown("Field"), Header::shown("Change"), Header::shown(format!("Version {previous}")), Header::shown(format!("Version {latest}"))]>
                         {changes.into_iter().map(|change| {
                             let kind = match change.kind {
                                 ChangeKind::Changed => "Changed",
@@ -352,6 +410,37 @@ fn Decisions(decisions: Vec<DecisionRow>) -> impl IntoView {
     }
 }
 
+/// What the NHSmail administrators act on: once approved, the exports; before, a preview that
+/// says in the file itself that it is not approved (and the script stops at its first line).
+#[component]
+fn Exports(reference: String, approved: bool) -> impl IntoView {
+    let (query, name_prefix, note) = if approved {
+        ("", "", None)
+    } else {
+        (
+            "?preview=true",
+            "NOT-APPROVED-",
+            Some("Not approved yet: these are previews to check what approval would lead to. They say NOT APPROVED, and the script stops if run."),
+        )
+    };
+    let link = move |file: &'static str, text: &'static str| {
+        view! {
+            <li>
+                <a href=format!("/api/v1/registrations/{reference}/exports/{file}{query}")
+                    download=format!("{reference}-{name_prefix}{file}")>{text}</a>
+            </li>
+        }
+    };
+    view! {
+        <h2 id="exports-heading">{if approved { "Exports" } else { "Exports (preview)" }}</h2>
+        {note.map(|text| view! { <p class="nhsuk-body" id="exports-not-approved"><strong class="nhsuk-tag nhsuk-tag--red">"Not approved"</strong>" "{text}</p> })}
+        <ul class="nhsuk-list" id="exports">
+            {link("entra-application.json", "Microsoft Entra application (JSON for Microsoft Graph POST /applications)")}
+            {link("exchange-access.ps1", "Exchange Online PowerShell script (scopes app-only mailbox access)")}
+        </ul>
+    }
+}
+
 /// The decision form, or why the viewer cannot decide now.
 #[component]
 fn DecisionSection(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
@@ -439,6 +528,10 @@ fn DecisionForm(detail: ReviewDetail, csrf_token: String, outcome: Outcome) -> i
         })}
         <form method="post" action=format!("/review/{}/decisions", detail.reference) novalidate id="decision-form">
             <input type="hidden" name="csrf_token" value=csrf_token />
+            // What the reviewer is reading: a decision on anything else is not recorded.
+            <input type="hidden" name="version" value=detail.version.to_string() />
+            <input type="hidden" name="record_sha256" value=detail.record_sha256.clone() />
+            <p class="nhsuk-body" id="deciding-on">{format!("You are deciding on version {} of {}.", detail.version, detail.reference)}</p>
             <div class=if decision_error.is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }>
                 <fieldset class="nhsuk-fieldset" aria-describedby=decision_error.map(|_| "decision-error")>
                     <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">"Decision"</legend>
@@ -462,7 +555,7 @@ fn DecisionForm(detail: ReviewDetail, csrf_token: String, outcome: Outcome) -> i
                 })}
                 <textarea class=if reason_error.is_some() { "nhsuk-textarea nhsuk-textarea--error" } else { "nhsuk-textarea" }
                     id="reason" name="reason" rows="5" maxlength=detail.max_reason_chars.to_string()
-                    aria-describedby=if reason_error.is_some() { "reason-hint reason-error" } else { "reason-hint" }></textarea>
+                    aria-describedby=if reason_error.is_some() { "reason-hint reason-error" } else { "reason-hint" }>{crate::components::textarea_text(outcome.reason.clone().unwrap_or_default())}</textarea>
             </div>
             <button class="nhsuk-button" type="submit" data-module="nhsuk-button">"Record decision"</button>
         </form>

@@ -90,8 +90,18 @@ pub fn routes() -> Vec<ApiRoute> {
         ),
         route(
             Method::GET,
+            "/api/v1/registrations/{reference}/decisions",
+            r::decisions,
+        ),
+        route(
+            Method::GET,
             "/api/v1/registrations/{reference}/record",
             r::record,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/registrations/{reference}/bundle",
+            r::bundle,
         ),
         route(
             Method::GET,
@@ -338,9 +348,16 @@ impl From<DecideError> for ApiError {
             DecisionRefusal::DecisionRequired
             | DecisionRefusal::ReasonRequired
             | DecisionRefusal::ReasonTooLong => StatusCode::UNPROCESSABLE_ENTITY,
-            DecisionRefusal::NotAwaitingDecision => StatusCode::CONFLICT,
+            DecisionRefusal::NotAwaitingDecision | DecisionRefusal::StaleVersion => {
+                StatusCode::CONFLICT
+            }
         };
-        ApiError::new(status, refusal.as_str(), refusal.message())
+        // A stale decision is told which version it named and which is the latest.
+        let message = match error {
+            DecideError::StaleVersion { .. } => error.to_string(),
+            _ => refusal.message(),
+        };
+        ApiError::new(status, refusal.as_str(), message)
     }
 }
 

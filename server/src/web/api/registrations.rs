@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::extract::{RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
+use registration::record::exports::{self, Approval};
 use registration::rules::permission::Risk;
 use registration::{RegistrationRequest, ValidationReport};
 use time::OffsetDateTime;
@@ -185,6 +186,9 @@ pub struct RegistrationDetail {
     pub reference: String,
     /// This version's number (the latest, unless a version was asked for).
     pub version: i64,
+    /// The SHA-256 (lower-case hex) of this version's signed record (`GET …/record` for the
+    /// latest): a decision names it with `version`, so it is recorded only on what was read.
+    pub record_sha256: String,
     /// This version's status.
     pub status: Status,
     /// The organisation's ODS code.
@@ -218,8 +222,22 @@ async fn detail_of(
         .map(|version| version.version)
         .collect();
     let decisions = review::decisions(&state.pool, identity, &stored.reference).await?;
+    let record = crate::store::registrations::signed_record(
+        &state.pool,
+        &stored.reference,
+        stored.version,
+    )
+    .await?
+    .ok_or_else(|| {
+        anyhow::anyhow!(
+            "{} v{} has no signed record",
+            stored.reference,
+            stored.version
+        )
+    })?;
     Ok(RegistrationDetail {
         risk: stored.risk,
+        record_sha256: crate::store::log::sha256_hex(record.as_bytes()),
         reference: stored.reference,
         version: stored.version,
         status: stored.status,
@@ -331,6 +349,11 @@ pub struct DecisionRequest {
     /// Why: required for `reject` and `request_changes` (at most 4000 characters).
     #[serde(default)]
     pub reason: Option<String>,
+    /// The version decided on: the latest, as `GET /api/v1/registrations/{reference}` gave it.
+    pub version: i64,
+    /// The SHA-256 (hex) of that version's signed record, as `GET
+    /// /api/v1/registrations/{reference}` gave it (`record_sha256`): the exact record decided on.
+    pub record_sha256: String,
 }
 
 /// `POST /api/v1/registrations/{reference}/decisions`: a reviewer decides on the latest version.
@@ -344,7 +367,7 @@ pub struct DecisionRequest {
         (status = 401, description = "Not signed in.", body = super::openapi::ErrorBody),
         (status = 403, description = "No or wrong `X-CSRF-Token` (`csrf`), not a reviewer (`forbidden`), a reviewer who submitted the request (`own_submission`), or the same reviewer's second approval (`second_approval_by_same_reviewer`).", body = super::openapi::ErrorBody),
         (status = 404, description = "No such reference.", body = super::openapi::ErrorBody),
-        (status = 409, description = "The request is not awaiting a decision (`not_awaiting_decision`).", body = super::openapi::ErrorBody),
+        (status = 409, description = "The request is not awaiting a decision (`not_awaiting_decision`), or `version` and `record_sha256` are not the latest version's (`stale_version`: a newer version was submitted since it was read; nothing was recorded, and the message names the latest version).", body = super::openapi::ErrorBody),
         (status = 413, description = "The body is over 1 MiB.", body = super::openapi::ErrorBody),
         (status = 415, description = "The body is not `application/json`.", body = super::openapi::ErrorBody),
         (status = 422, description = "A reason is missing (`reason_required`) or too long (`reason_too_long`).", body = super::openapi::ErrorBody),
@@ -371,7 +394,7 @@ pub async fn decide(
             StatusCode::BAD_REQUEST,
             "not_a_decision",
             format!(
-                "Send {{ \"decision\": \"approve\" | \"reject\" | \"request_changes\", \"reason\": \"…\" }}: {error}"
+                "Send {{ \"decision\": \"approve\" | \"reject\" | \"request_changes\", \"reason\": \"…\", \"version\": <the version read>, \"record_sha256\": \"<its record_sha256>\" }}: {error}"
             ),
         )
     })?;
@@ -379,6 +402,10 @@ pub async fn decide(
         state.desk(),
         &reviewer,
         &reference,
+        review::Seen {
+            version: posted.version,
+            record_sha256: posted.record_sha256,
+        },
         posted.decision,
         posted.reason.as_deref(),
         OffsetDateTime::now_utc(),
@@ -416,14 +443,137 @@ pub async fn record(
     Ok(([(header::CONTENT_TYPE, "application/jose")], jws).into_response())
 }
 
-/// The claims of the latest record, taken only from a record that verifies: exports are made
-/// from what was signed, never from anything that could have been changed since.
-async fn verified_claims(
+/// `GET /api/v1/registrations/{reference}/decisions`: every signed decision on the request.
+#[utoipa::path(get, path = "/api/v1/registrations/{reference}/decisions", tag = "records",
+    security(("session" = [])),
+    params(("reference" = String, Path, description = "`AR-XXXX-XXXX`")),
+    responses(
+        (status = 200, description = "Every decision on every version, in order, each with its signed form (`jws`: ES256, `typ` `appreg-decision+jwt`, verifiable with /.well-known/jwks.json; its claims bind it to the version and, by `record_sha256`, to the exact record decided on).", body = SignedDecisions),
+        (status = 401, description = "Not signed in.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such reference, or another organisation's.", body = super::openapi::ErrorBody),
+    ))]
+pub async fn decisions(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    ApiPath(reference): ApiPath<String>,
+) -> Result<Json<SignedDecisions>, ApiError> {
+    registrations::find(&state.pool, &signed_in.identity, &reference)
+        .await?
+        .ok_or_else(ApiError::registration_not_found)?;
+    let decisions = crate::store::decisions::list_signed(&state.pool, &reference).await?;
+    Ok(Json(SignedDecisions {
+        reference,
+        decisions,
+    }))
+}
+
+/// The signed decisions of a request.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SignedDecisions {
+    /// `AR-XXXX-XXXX`.
+    pub reference: String,
+    /// Every decision on every version, in order.
+    pub decisions: Vec<review::SignedDecision>,
+}
+
+/// `GET /api/v1/registrations/{reference}/bundle`: the record with its decisions.
+#[utoipa::path(get, path = "/api/v1/registrations/{reference}/bundle", tag = "records",
+    security(("session" = [])),
+    params(("reference" = String, Path, description = "`AR-XXXX-XXXX`")),
+    responses(
+        (status = 200, description = "The latest version's signed record with the signed decisions on it and the desk's public keys: everything needed to check, with any JOSE library, what was requested and who decided what (docs/api.md).", body = RecordBundle),
+        (status = 401, description = "Not signed in.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such reference, or another organisation's.", body = super::openapi::ErrorBody),
+    ))]
+pub async fn bundle(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    ApiPath(reference): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let stored = registrations::find(&state.pool, &signed_in.identity, &reference)
+        .await?
+        .ok_or_else(ApiError::registration_not_found)?;
+    let record = signed_record_of(&state, &stored).await?;
+    let decisions = crate::store::decisions::list_signed(&state.pool, &reference)
+        .await?
+        .into_iter()
+        .filter(|signed| signed.decision.version == stored.version)
+        .map(|signed| signed.jws)
+        .collect();
+    let jwks = crate::store::keys::jwks(&state.pool).await?;
+    let bundle = RecordBundle {
+        reference: stored.reference.clone(),
+        version: stored.version,
+        status: stored.status,
+        record_sha256: crate::store::log::sha256_hex(record.as_bytes()),
+        record,
+        decisions,
+        jwks,
+    };
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            attachment(&reference, "record-bundle.json"),
+        )],
+        Json(bundle),
+    )
+        .into_response())
+}
+
+/// A request's signed record with the signed decisions on it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RecordBundle {
+    /// `AR-XXXX-XXXX`.
+    pub reference: String,
+    /// The latest version.
+    pub version: i64,
+    /// Its status when the bundle was made (the signed decisions are what prove it).
+    pub status: Status,
+    /// The signed record (JWS compact, `typ` `appreg-request+jwt`).
+    pub record: String,
+    /// The hex SHA-256 of `record`: each decision's `record_sha256` claim must equal it.
+    pub record_sha256: String,
+    /// The signed decisions on this version, in order (JWS compact, `typ`
+    /// `appreg-decision+jwt`); the last one's `status` claim is the version's status.
+    pub decisions: Vec<String>,
+    /// The desk's public keys when the bundle was made (a JWK Set); check them against the
+    /// desk's published `/.well-known/jwks.json` (or a copy kept earlier) before trusting them.
+    #[schema(value_type = Object)]
+    pub jwks: serde_json::Value,
+}
+
+/// The signed record of `stored`'s version.
+async fn signed_record_of(
+    state: &AppState,
+    stored: &StoredRegistration,
+) -> Result<String, ApiError> {
+    Ok(
+        crate::store::registrations::signed_record(&state.pool, &stored.reference, stored.version)
+            .await?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{} v{} has no signed record",
+                    stored.reference,
+                    stored.version
+                )
+            })?,
+    )
+}
+
+/// What an export is made from: the latest record's claims, taken only from a record that
+/// verifies (never from anything that could have been changed since), and its approval by
+/// signed decisions. A request that is not approved gets 409 `not_approved`, unless a reviewer
+/// asks for a preview (`?preview=true`), which says "NOT APPROVED" in the export itself.
+async fn export_source(
     state: &AppState,
     identity: &Identity,
     reference: &str,
-) -> Result<serde_json::Value, ApiError> {
-    let jws = readable_record(state, identity, reference).await?;
+    query: Option<&str>,
+) -> Result<(serde_json::Value, Approval), ApiError> {
+    let stored = registrations::find(&state.pool, identity, reference)
+        .await?
+        .ok_or_else(ApiError::registration_not_found)?;
+    let jws = signed_record_of(state, &stored).await?;
     let keys = crate::store::log::key_set(&state.pool).await?;
     let verified = crate::signing::verify(&jws, &keys).map_err(|error| {
         tracing::error!(reference, error = %error, "a stored record does not verify");
@@ -433,30 +583,58 @@ async fn verified_claims(
             "The signed record of this request does not verify (its signing key may have been revoked), so no export is made from it.",
         )
     })?;
-    Ok(verified.claims)
+    if let Some(decisions) = review::approving_decisions(&state.pool, &keys, &stored, &jws).await? {
+        return Ok((verified.claims, Approval::Approved { decisions }));
+    }
+    let preview = query
+        .unwrap_or("")
+        .split('&')
+        .any(|pair| pair == "preview=true" || pair == "preview=1");
+    if preview && require_reviewer(identity).is_ok() {
+        return Ok((
+            verified.claims,
+            Approval::Preview {
+                status: stored.status.text().to_string(),
+            },
+        ));
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "not_approved",
+        format!(
+            "{reference} version {} is not approved (it is {}): the Entra application and the Exchange script are made only for an approved request. Reviewers can preview them with ?preview=true.",
+            stored.version,
+            stored.status.text().to_lowercase()
+        ),
+    ))
 }
 
 /// `GET …/exports/entra-application.json`: the Microsoft Graph `POST /applications` body.
 #[utoipa::path(get, path = "/api/v1/registrations/{reference}/exports/entra-application.json", tag = "records",
     security(("session" = [])),
-    params(("reference" = String, Path, description = "`AR-XXXX-XXXX`")),
+    params(
+        ("reference" = String, Path, description = "`AR-XXXX-XXXX`"),
+        ("preview" = Option<bool>, Query, description = "Reviewers only: `true` for a preview of a request not approved yet, its `notes` saying NOT APPROVED."),
+    ),
     responses(
-        (status = 200, description = "The Microsoft Graph `POST /applications` body, made from the verified record.", body = Object),
+        (status = 200, description = "The Microsoft Graph `POST /applications` body, made from the verified record of an approved request; `notes` names the reference, the version and the approving decisions.", body = Object),
         (status = 401, description = "Not signed in.", body = super::openapi::ErrorBody),
         (status = 404, description = "No such reference, or another organisation's.", body = super::openapi::ErrorBody),
-        (status = 409, description = "The record no longer verifies (`record_not_verifiable`).", body = super::openapi::ErrorBody),
+        (status = 409, description = "The request is not approved (`not_approved`), or its record no longer verifies (`record_not_verifiable`).", body = super::openapi::ErrorBody),
     ))]
 pub async fn entra_application_export(
     State(state): State<AppState>,
     signed_in: SignedIn,
     ApiPath(reference): ApiPath<String>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let claims = verified_claims(&state, &signed_in.identity, &reference).await?;
-    let body = registration::record::exports::entra_application(&claims);
+    let (claims, approval) =
+        export_source(&state, &signed_in.identity, &reference, query.as_deref()).await?;
+    let body = exports::entra_application_with(&claims, &approval);
     Ok((
         [(
             header::CONTENT_DISPOSITION,
-            attachment(&reference, "entra-application.json"),
+            attachment(&reference, export_name(&approval, "entra-application.json")),
         )],
         Json(body),
     )
@@ -466,20 +644,25 @@ pub async fn entra_application_export(
 /// `GET …/exports/exchange-access.ps1`: the Exchange Online PowerShell that scopes app-only mail.
 #[utoipa::path(get, path = "/api/v1/registrations/{reference}/exports/exchange-access.ps1", tag = "records",
     security(("session" = [])),
-    params(("reference" = String, Path, description = "`AR-XXXX-XXXX`")),
+    params(
+        ("reference" = String, Path, description = "`AR-XXXX-XXXX`"),
+        ("preview" = Option<bool>, Query, description = "Reviewers only: `true` for a preview of a request not approved yet, which says NOT APPROVED and stops at its first line when run."),
+    ),
     responses(
-        (status = 200, description = "Exchange Online PowerShell, made from the verified record.", content_type = "text/plain", body = String),
+        (status = 200, description = "Exchange Online PowerShell, made from the verified record of an approved request; its header names the reference, the version and the approving decisions.", content_type = "text/plain", body = String),
         (status = 401, description = "Not signed in.", body = super::openapi::ErrorBody),
         (status = 404, description = "No such reference, or another organisation's.", body = super::openapi::ErrorBody),
-        (status = 409, description = "The record no longer verifies (`record_not_verifiable`).", body = super::openapi::ErrorBody),
+        (status = 409, description = "The request is not approved (`not_approved`), or its record no longer verifies (`record_not_verifiable`).", body = super::openapi::ErrorBody),
     ))]
 pub async fn exchange_script_export(
     State(state): State<AppState>,
     signed_in: SignedIn,
     ApiPath(reference): ApiPath<String>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let claims = verified_claims(&state, &signed_in.identity, &reference).await?;
-    let script = registration::record::exports::exchange_script(&claims);
+    let (claims, approval) =
+        export_source(&state, &signed_in.identity, &reference, query.as_deref()).await?;
+    let script = exports::exchange_script_with(&claims, &approval);
     Ok((
         [
             (
@@ -488,7 +671,7 @@ pub async fn exchange_script_export(
             ),
             (
                 header::CONTENT_DISPOSITION,
-                attachment(&reference, "exchange-access.ps1"),
+                attachment(&reference, export_name(&approval, "exchange-access.ps1")),
             ),
         ],
         script,
@@ -496,8 +679,16 @@ pub async fn exchange_script_export(
         .into_response())
 }
 
+/// A preview's file name says so.
+fn export_name(approval: &Approval, name: &'static str) -> String {
+    match approval {
+        Approval::Approved { .. } => name.to_string(),
+        Approval::Preview { .. } => format!("NOT-APPROVED-{name}"),
+    }
+}
+
 /// `attachment; filename="AR-XXXX-XXXX-<name>"` (a reference has only safe characters).
-fn attachment(reference: &str, name: &str) -> String {
+fn attachment(reference: &str, name: impl std::fmt::Display) -> String {
     format!("attachment; filename=\"{reference}-{name}\"")
 }
 

@@ -154,7 +154,21 @@ pub async fn decide(
     decision: &str,
     reason: Option<&str>,
 ) -> Answer {
-    let mut body = serde_json::json!({ "decision": decision });
+    // As a client that read the request does: the latest version and its record's hash.
+    let read = call(
+        app,
+        Method::GET,
+        &format!("/api/v1/registrations/{reference}"),
+        Some(reviewer),
+        None,
+    )
+    .await;
+    let read = read.json();
+    let mut body = serde_json::json!({
+        "decision": decision,
+        "version": read["version"].as_i64().unwrap_or(1),
+        "record_sha256": read["record_sha256"].as_str().unwrap_or(""),
+    });
     if let Some(reason) = reason {
         body["reason"] = reason.into();
     }
