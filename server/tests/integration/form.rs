@@ -1154,3 +1154,26 @@ async fn when_every_validation_slot_is_busy_submit_keeps_the_draft_and_says_so()
     .await;
     assert!(location.ends_with("/submitted"), "{location}");
 }
+
+#[tokio::test]
+async fn a_description_that_closes_its_textarea_comes_back_as_text_not_markup() {
+    let app = TestApp::as_local_admin_of("RX1").await;
+    let typed = "Files referrals </textarea><a id=\"injected\" href=\"/elsewhere\">x</a> & more";
+    let (status, location) = post_multipart(
+        &app,
+        &with(&valid_fields(), &[("description", typed), ("action", "save")]),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (response, body) = app.get(&location).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = String::from_utf8(body).unwrap();
+    assert!(!page.contains("<a id=\"injected\""), "markup from a field: {page}");
+    assert!(
+        page.contains(
+            "Files referrals &lt;/textarea&gt;&lt;a id=\"injected\" href=\"/elsewhere\"&gt;x&lt;/a&gt; &amp; more</textarea>"
+        ),
+        "the text comes back as typed: {page}"
+    );
+}

@@ -158,7 +158,7 @@ pub fn TextArea(
                     on_edit.run(event_target_value(&event));
                     state.touch(&touch_path);
                 }
-            >{value}</textarea>
+            >{crate::components::textarea_text(value)}</textarea>
         </div>
     }
     .into_any()
