@@ -387,9 +387,17 @@ pub async fn approving_decisions(
             );
             return Ok(None);
         };
-        let claim = |name: &str| verified.claims.get(name).and_then(serde_json::Value::as_str);
+        let claim = |name: &str| {
+            verified
+                .claims
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+        };
         let binds = claim("reference") == Some(stored.reference.as_str())
-            && verified.claims.get("version").and_then(serde_json::Value::as_i64)
+            && verified
+                .claims
+                .get("version")
+                .and_then(serde_json::Value::as_i64)
                 == Some(stored.version)
             && claim("record_sha256") == Some(record_sha256.as_str());
         if !binds {

@@ -203,12 +203,17 @@ mod ssr {
         fn review_queue(&self, query: QueueQuery) -> PageFuture<'_, QueuePage>;
         /// The latest version of `reference` for a signed-in reviewer (`None` for anyone else,
         /// or no such request): an open review page asks, to warn when a newer one arrives.
-        fn latest_version(&self, reference: String)
-        -> BoxFuture<'_, Result<Option<i64>, PageError>>;
+        fn latest_version(
+            &self,
+            reference: String,
+        ) -> BoxFuture<'_, Result<Option<i64>, PageError>>;
         /// One request's review page, with the changes since version `since` when given (the
         /// version a reviewer read before a newer one arrived), else since the previous one.
-        fn review_detail(&self, reference: String, since: Option<i64>)
-        -> PageFuture<'_, ReviewDetail>;
+        fn review_detail(
+            &self,
+            reference: String,
+            since: Option<i64>,
+        ) -> PageFuture<'_, ReviewDetail>;
     }
 
     /// The backend as the pages find it in context.

@@ -789,7 +789,9 @@ fn an_approval_statement_cannot_break_out_of_its_comment_line() {
     };
     let script = exchange_script_with(&claims, &sneaky);
     assert!(
-        !script.lines().any(|line| line.starts_with("Remove-Mailbox")),
+        !script
+            .lines()
+            .any(|line| line.starts_with("Remove-Mailbox")),
         "{script}"
     );
 }

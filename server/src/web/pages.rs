@@ -244,10 +244,7 @@ impl Backend for PagesBackend {
         Box::pin(super::review_pages::queue(&self.state, query))
     }
 
-    fn latest_version(
-        &self,
-        reference: String,
-    ) -> BoxFuture<'_, Result<Option<i64>, PageError>> {
+    fn latest_version(&self, reference: String) -> BoxFuture<'_, Result<Option<i64>, PageError>> {
         Box::pin(super::review_pages::latest_version(&self.state, reference))
     }
 

@@ -67,7 +67,12 @@ async fn decide_on(
 /// Version 1 read by Rita; Rob asks for changes; the admin submits a different version 2.
 async fn resubmitted_while_open(desk: &Desk) -> (String, Value) {
     let reference = submit(&desk.app, &desk.admin, &delegated_request()).await;
-    let seen = read(desk, &desk.rita, &format!("/api/v1/registrations/{reference}")).await;
+    let seen = read(
+        desk,
+        &desk.rita,
+        &format!("/api/v1/registrations/{reference}"),
+    )
+    .await;
     let answer = decide(
         &desk.app,
         &desk.rob,
@@ -117,14 +122,27 @@ async fn an_approval_of_the_version_read_is_not_recorded_on_a_newer_version() {
         message.contains("version 1") && message.contains("version 2"),
         "{message}"
     );
-    let now = read(&desk, &desk.rita, &format!("/api/v1/registrations/{reference}")).await;
+    let now = read(
+        &desk,
+        &desk.rita,
+        &format!("/api/v1/registrations/{reference}"),
+    )
+    .await;
     assert_eq!(now["version"], 2);
-    assert_eq!(now["status"], "submitted", "nothing was decided on version 2");
+    assert_eq!(
+        now["status"], "submitted",
+        "nothing was decided on version 2"
+    );
     assert_eq!(decision_entries(&desk).await, decisions_before);
 
     // The right version with another record's hash is stale too.
     let answer = decide_on(&desk, &desk.rita, &reference, "approve", 2, record_sha256).await;
-    assert_error(&answer, 409, "stale_version", "version 2 with version 1's hash");
+    assert_error(
+        &answer,
+        409,
+        "stale_version",
+        "version 2 with version 1's hash",
+    );
     assert!(
         answer.json()["message"]
             .as_str()
@@ -162,7 +180,12 @@ async fn an_approval_of_the_version_read_is_not_recorded_on_a_newer_version() {
 }
 
 /// The decision form as a browser posts it.
-async fn post_form(desk: &Desk, account: &Account, reference: &str, fields: &[(&str, &str)]) -> String {
+async fn post_form(
+    desk: &Desk,
+    account: &Account,
+    reference: &str,
+    fields: &[(&str, &str)],
+) -> String {
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
         .finish();
@@ -194,7 +217,12 @@ async fn the_review_page_decides_on_the_version_it_shows_and_a_stale_form_shows_
     let desk = desk().await;
     let (reference, seen) = resubmitted_while_open(&desk).await;
     let shown = page(&desk, &desk.rita, &format!("/review/{reference}")).await;
-    let latest = read(&desk, &desk.rita, &format!("/api/v1/registrations/{reference}")).await;
+    let latest = read(
+        &desk,
+        &desk.rita,
+        &format!("/api/v1/registrations/{reference}"),
+    )
+    .await;
     // The form carries what the page shows.
     assert!(shown.contains(r#"name="version" value="2""#), "{shown}");
     assert!(
@@ -231,14 +259,22 @@ async fn the_review_page_decides_on_the_version_it_shows_and_a_stale_form_shows_
     assert!(back.contains("Your decision was not recorded"), "{back}");
     assert!(back.contains("a newer version was submitted"), "{back}");
     assert!(back.contains("Changed since version 1"), "{back}");
-    assert!(back.contains("Ward Mail Connector 2"), "the diff shows the new name");
+    assert!(
+        back.contains("Ward Mail Connector 2"),
+        "the diff shows the new name"
+    );
     assert!(
         back.contains("The mailbox list is wrong ")
             && !back.contains("<b>not markup</b>")
             && back.contains("&lt;/textarea&gt;&lt;b&gt;not markup&lt;/b&gt;</textarea>"),
         "what was typed is kept: {back}"
     );
-    let status = read(&desk, &desk.rita, &format!("/api/v1/registrations/{reference}")).await;
+    let status = read(
+        &desk,
+        &desk.rita,
+        &format!("/api/v1/registrations/{reference}"),
+    )
+    .await;
     assert_eq!(status["status"], "submitted");
 
     // A form from before decisions named a version decides nothing either.
@@ -250,10 +286,17 @@ async fn the_review_page_decides_on_the_version_it_shows_and_a_stale_form_shows_
     )
     .await;
     assert!(
-        location.starts_with(&format!("/review/{reference}?error=stale_version&decision=approve")),
+        location.starts_with(&format!(
+            "/review/{reference}?error=stale_version&decision=approve"
+        )),
         "{location}"
     );
-    let status = read(&desk, &desk.rita, &format!("/api/v1/registrations/{reference}")).await;
+    let status = read(
+        &desk,
+        &desk.rita,
+        &format!("/api/v1/registrations/{reference}"),
+    )
+    .await;
     assert_eq!(status["status"], "submitted");
 }
 
@@ -279,8 +322,12 @@ async fn the_signed_decisions_are_listed_and_bundled_with_the_record_they_decide
     assert_eq!(listed["reference"], reference.as_str());
     let decisions = listed["decisions"].as_array().unwrap();
     assert_eq!(decisions.len(), 1);
-    let verified =
-        jws::verify_as(decisions[0]["jws"].as_str().unwrap(), &keys, jws::DECISION_TYP).unwrap();
+    let verified = jws::verify_as(
+        decisions[0]["jws"].as_str().unwrap(),
+        &keys,
+        jws::DECISION_TYP,
+    )
+    .unwrap();
     assert_eq!(verified.claims["decision"], "approve");
     assert_eq!(verified.claims["status"], "approved");
     assert_eq!(decisions[0]["decision"], "approve");
@@ -293,7 +340,9 @@ async fn the_signed_decisions_are_listed_and_bundled_with_the_record_they_decide
     )
     .await;
     let record = bundle["record"].as_str().unwrap();
-    let record_claims = jws::verify(record, &keys_of(&bundle["jwks"])).unwrap().claims;
+    let record_claims = jws::verify(record, &keys_of(&bundle["jwks"]))
+        .unwrap()
+        .claims;
     assert_eq!(record_claims["jti"], reference.as_str());
     assert_eq!(record_claims["version"], 1);
     let record_sha256 = server::store::log::sha256_hex(record.as_bytes());
@@ -344,10 +393,20 @@ async fn exports_are_made_for_approved_requests_and_say_which_decisions_approved
         for account in [&desk.admin, &desk.rita] {
             let answer = export(&desk, account, &reference, name).await;
             assert_error(&answer, 409, "not_approved", name);
-            assert!(answer.text().contains("is not approved"), "{}", answer.text());
+            assert!(
+                answer.text().contains("is not approved"),
+                "{}",
+                answer.text()
+            );
         }
         // A reviewer's preview says what it is, in the file itself.
-        let preview = export(&desk, &desk.rita, &reference, &format!("{name}?preview=true")).await;
+        let preview = export(
+            &desk,
+            &desk.rita,
+            &reference,
+            &format!("{name}?preview=true"),
+        )
+        .await;
         assert_eq!(preview.status, StatusCode::OK, "{}", preview.text());
         assert!(
             preview.headers[header::CONTENT_DISPOSITION]
@@ -358,7 +417,13 @@ async fn exports_are_made_for_approved_requests_and_say_which_decisions_approved
         );
         assert!(preview.text().contains("NOT APPROVED"), "{name}");
         // Not for a Local Administrator.
-        let answer = export(&desk, &desk.admin, &reference, &format!("{name}?preview=true")).await;
+        let answer = export(
+            &desk,
+            &desk.admin,
+            &reference,
+            &format!("{name}?preview=true"),
+        )
+        .await;
         assert_error(&answer, 409, "not_approved", name);
     }
     let script = export(
@@ -369,22 +434,33 @@ async fn exports_are_made_for_approved_requests_and_say_which_decisions_approved
     )
     .await
     .text();
-    let throw = script.find("\nthrow 'NOT APPROVED").expect("the preview stops when run");
+    let throw = script
+        .find("\nthrow 'NOT APPROVED")
+        .expect("the preview stops when run");
     assert!(
-        script.lines().take_while(|line| line.starts_with('#')).count() >= 2
+        script
+            .lines()
+            .take_while(|line| line.starts_with('#'))
+            .count()
+            >= 2
             && !script[..throw].lines().any(|line| !line.starts_with('#')),
         "nothing runs before the throw: {script}"
     );
 
     let answer = decide(&desk.app, &desk.rita, &reference, "approve", None).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
-    let approval = format!("appreg {reference} version 1, approved by decision {reference}/v1/decision/1.");
+    let approval =
+        format!("appreg {reference} version 1, approved by decision {reference}/v1/decision/1.");
     let manifest = export(&desk, &desk.admin, &reference, "entra-application.json").await;
     assert_eq!(manifest.status, StatusCode::OK, "{}", manifest.text());
     assert_eq!(manifest.json()["notes"], approval.as_str());
     let script = export(&desk, &desk.admin, &reference, "exchange-access.ps1").await;
     assert_eq!(script.status, StatusCode::OK);
-    assert!(script.text().contains(&format!("# {approval}\n")), "{}", script.text());
+    assert!(
+        script.text().contains(&format!("# {approval}\n")),
+        "{}",
+        script.text()
+    );
     assert!(!script.text().contains("NOT APPROVED"));
 }
 
@@ -398,10 +474,22 @@ async fn a_status_set_to_approved_by_hand_exports_nothing_and_a_rejected_request
         .await
         .unwrap();
     let answer = export(&desk, &desk.admin, &reference, "entra-application.json").await;
-    assert_error(&answer, 409, "not_approved", "approved only in the database");
+    assert_error(
+        &answer,
+        409,
+        "not_approved",
+        "approved only in the database",
+    );
 
     let rejected = submit(&desk.app, &desk.admin, &delegated_request()).await;
-    let answer = decide(&desk.app, &desk.rita, &rejected, "reject", Some("Not needed")).await;
+    let answer = decide(
+        &desk.app,
+        &desk.rita,
+        &rejected,
+        "reject",
+        Some("Not needed"),
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
     for name in ["entra-application.json", "exchange-access.ps1"] {
         let answer = export(&desk, &desk.admin, &rejected, name).await;

@@ -1161,7 +1161,10 @@ async fn a_description_that_closes_its_textarea_comes_back_as_text_not_markup() 
     let typed = "Files referrals </textarea><a id=\"injected\" href=\"/elsewhere\">x</a> & more";
     let (status, location) = post_multipart(
         &app,
-        &with(&valid_fields(), &[("description", typed), ("action", "save")]),
+        &with(
+            &valid_fields(),
+            &[("description", typed), ("action", "save")],
+        ),
         None,
     )
     .await;
@@ -1169,7 +1172,10 @@ async fn a_description_that_closes_its_textarea_comes_back_as_text_not_markup() 
     let (response, body) = app.get(&location).await;
     assert_eq!(response.status(), StatusCode::OK);
     let page = String::from_utf8(body).unwrap();
-    assert!(!page.contains("<a id=\"injected\""), "markup from a field: {page}");
+    assert!(
+        !page.contains("<a id=\"injected\""),
+        "markup from a field: {page}"
+    );
     assert!(
         page.contains(
             "Files referrals &lt;/textarea&gt;&lt;a id=\"injected\" href=\"/elsewhere\"&gt;x&lt;/a&gt; &amp; more</textarea>"

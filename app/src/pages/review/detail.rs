@@ -273,7 +273,10 @@ fn NewerVersion(reference: String, shown: i64) -> impl IntoView {
 }
 
 /// How often an open review page asks whether a newer version arrived.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code, reason = "only the browser asks"))]
+#[cfg_attr(
+    not(feature = "hydrate"),
+    expect(dead_code, reason = "only the browser asks")
+)]
 const NEWER_VERSION_POLL: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// "Changed since version n-1" (or since the version the reviewer read).
@@ -420,7 +423,9 @@ fn Exports(reference: String, approved: bool) -> impl IntoView {
         (
             "?preview=true",
             "NOT-APPROVED-",
-            Some("Not approved yet: these are previews to check what approval would lead to. They say NOT APPROVED, and the script stops if run."),
+            Some(
+                "Not approved yet: these are previews to check what approval would lead to. They say NOT APPROVED, and the script stops if run.",
+            ),
         )
     };
     let link = move |file: &'static str, text: &'static str| {

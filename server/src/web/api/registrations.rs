@@ -222,19 +222,16 @@ async fn detail_of(
         .map(|version| version.version)
         .collect();
     let decisions = review::decisions(&state.pool, identity, &stored.reference).await?;
-    let record = crate::store::registrations::signed_record(
-        &state.pool,
-        &stored.reference,
-        stored.version,
-    )
-    .await?
-    .ok_or_else(|| {
-        anyhow::anyhow!(
-            "{} v{} has no signed record",
-            stored.reference,
-            stored.version
-        )
-    })?;
+    let record =
+        crate::store::registrations::signed_record(&state.pool, &stored.reference, stored.version)
+            .await?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{} v{} has no signed record",
+                    stored.reference,
+                    stored.version
+                )
+            })?;
     Ok(RegistrationDetail {
         risk: stored.risk,
         record_sha256: crate::store::log::sha256_hex(record.as_bytes()),
