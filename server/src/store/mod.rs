@@ -27,14 +27,16 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Opens (creating if missing) the database and applies pending migrations.
 ///
-/// WAL with `synchronous = NORMAL`: a commit is durable once the WAL is synced at checkpoint,
-/// and readers never block the writer.
+/// WAL with `synchronous = FULL`: every commit syncs the WAL before it returns, so a request
+/// answered as stored survives a power cut as well as a crash (group commit in [`writer`] makes
+/// that one sync per batch, not per request; docs/performance.md has the cost). Readers never
+/// block the writer.
 pub async fn open(database_url: &str) -> anyhow::Result<SqlitePool> {
     let options = SqliteConnectOptions::from_str(database_url)
         .with_context(|| format!("the database URL '{database_url}' is not valid"))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
     let file = options.get_filename().to_path_buf();

@@ -12,6 +12,7 @@ mod api_openapi;
 mod approval;
 mod checkpoints;
 mod cli;
+mod durability;
 mod exports;
 mod findings_doc;
 mod form;
