@@ -129,9 +129,8 @@ fn start(data: &Path, port: u16) -> Server {
     );
     let started = Instant::now();
     loop {
-        let health =
-            format!("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-        if matches!(exchange(port, &health), Some((200, _, _))) {
+        let health = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        if matches!(exchange(port, health), Some((200, _, _))) {
             return server;
         }
         assert!(
