@@ -1,4 +1,4 @@
-import { expect, Page } from "@playwright/test";
+import { Browser, expect, Page } from "@playwright/test";
 
 /** The password of every account end2end/serve.sh makes. */
 export const PASSWORD = process.env.APPREG_E2E_PASSWORD ?? "e2e correct horse battery staple";
@@ -33,4 +33,29 @@ export async function signIn(page: Page, email: string = ACCOUNTS.adminRx1) {
   await page.goto("/sign-in");
   await submitSignIn(page, email);
   await expect(page.locator("#signed-in-as")).toContainText(email);
+}
+
+/** A signed-in API session in its own browser context, with its CSRF token. */
+export async function apiSession(browser: Browser, email: string): Promise<{ page: Page; csrf: string }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const response = await page.request.post("/api/v1/session", { data: { email, password: PASSWORD } });
+  expect(response.status()).toBe(200);
+  return { page, csrf: (await response.json()).csrf_token };
+}
+
+/** Both reviewers approve the latest version of `reference` over the API, each naming the
+ * version they read and its record's hash (the second approval is skipped when one is enough). */
+export async function approveAsReviewers(browser: Browser, reference: string) {
+  for (const email of [ACCOUNTS.reviewer1, ACCOUNTS.reviewer2]) {
+    const reviewer = await apiSession(browser, email);
+    const read = await (await reviewer.page.request.get(`/api/v1/registrations/${reference}`)).json();
+    if (read.status === "approved") break;
+    const decided = await reviewer.page.request.post(`/api/v1/registrations/${reference}/decisions`, {
+      headers: { "X-CSRF-Token": reviewer.csrf },
+      data: { decision: "approve", version: read.version, record_sha256: read.record_sha256 },
+    });
+    expect(decided.status(), await decided.text()).toBe(201);
+    await reviewer.page.context().close();
+  }
 }

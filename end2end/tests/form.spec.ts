@@ -3,7 +3,7 @@ import { expectNoAxeViolations } from "../support/axe";
 import { readFileSync } from "node:fs";
 import { generateCertificate, keyBody } from "../support/certificates";
 import { addPermission, expectSubmitted, fillDelegated, hydrated } from "../support/form";
-import { signIn } from "../support/session";
+import { approveAsReviewers, signIn } from "../support/session";
 
 
 
@@ -48,7 +48,7 @@ test.describe("the registration form", () => {
     await expectNoAxeViolations(page);
   });
 
-  test("application access with a real certificate: details, thumbprints and copy", async ({ page, context }) => {
+  test("application access with a real certificate: details, thumbprints and copy", async ({ page, context, browser }) => {
     await context.grantPermissions(["clipboard-read", "clipboard-write"]);
     const certificate = generateCertificate();
     await page.goto("/register");
@@ -73,10 +73,16 @@ test.describe("the registration form", () => {
     // App-only mail needs a scope: the access policy group appears.
     await page.getByLabel("Access policy group").fill("ward7-connector-scope@nhs.net");
     await page.getByRole("button", { name: "Submit" }).click();
-    await expectSubmitted(page);
+    const reference = await expectSubmitted(page);
     await expect(page.locator("#warnings")).toContainText("Mail.Send");
+    // What the Entra administrator acts on is made once the request is approved.
+    await expect(page.locator("#exports-once-approved")).toBeVisible();
+    await expect(page.getByRole("link", { name: /Microsoft Entra application/ })).toHaveCount(0);
+    await approveAsReviewers(browser, reference);
 
-    // What the Entra administrator acts on, downloaded from the confirmation page.
+    // Then it is downloaded from the request's page.
+    await page.goto(`/requests/${reference}`);
+    await expect(page.locator("#status")).toHaveText("Approved");
     const [manifestDownload] = await Promise.all([
       page.waitForEvent("download"),
       page.getByRole("link", { name: /Microsoft Entra application/ }).click(),
@@ -88,6 +94,7 @@ test.describe("the registration form", () => {
       .filter((line) => line && !line.startsWith("-----"))
       .join("");
     expect(manifest.keyCredentials[0].key).toBe(certificateDer);
+    expect(manifest.notes).toBe(`appreg ${reference} version 1, approved by decisions ${reference}/v1/decision/1, ${reference}/v1/decision/2.`);
     const [scriptDownload] = await Promise.all([
       page.waitForEvent("download"),
       page.getByRole("link", { name: /Exchange Online PowerShell script/ }).click(),

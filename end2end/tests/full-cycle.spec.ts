@@ -3,7 +3,7 @@
 // resubmits (version 2); a second reviewer sees what changed and approves; the administrator sees
 // "Approved" and downloads the signed record, which verifies against the desk's published keys.
 import { test, expect, Browser, Page } from "@playwright/test";
-import { createPublicKey, verify } from "node:crypto";
+import { createHash, createPublicKey, verify } from "node:crypto";
 import { addPermission, expectSubmitted, fillDelegated, hydrated } from "../support/form";
 import { ACCOUNTS, signIn } from "../support/session";
 
@@ -16,11 +16,15 @@ async function personAt(browser: Browser, email: string): Promise<Page> {
 }
 
 /** Checks a compact JWS (ES256) against the JWKS the desk publishes; returns its claims. */
-function verifyJws(jws: string, jwks: { keys: Array<Record<string, string>> }): Record<string, unknown> {
+function verifyJws(
+  jws: string,
+  jwks: { keys: Array<Record<string, string>> },
+  typ = "appreg-request+jwt",
+): Record<string, unknown> {
   const [header64, payload64, signature64] = jws.trim().split(".");
   const header = JSON.parse(Buffer.from(header64, "base64url").toString("utf8"));
   expect(header.alg).toBe("ES256");
-  expect(header.typ).toBe("appreg-request+jwt");
+  expect(header.typ).toBe(typ);
   const jwk = jwks.keys.find((key) => key.kid === header.kid);
   expect(jwk, `a published key with kid ${header.kid}`).toBeTruthy();
   const key = createPublicKey({ key: jwk as never, format: "jwk" });
@@ -96,6 +100,26 @@ test("admin submits, a reviewer asks for changes, the admin resubmits, a second 
   expect(claims.version).toBe(2);
   expect(claims.client_name).toBe("Ward 7 Mail Connector");
   expect(claims.submitted_by).toBe(ACCOUNTS.adminRx1);
+
+  // The approval is an artefact: the bundle holds the record and the signed decisions on it,
+  // each bound to that exact record by its SHA-256 — checked here with Node's crypto alone.
+  const bundle = await (await admin.request.get(`/api/v1/registrations/${reference}/bundle`)).json();
+  expect(bundle.record).toBe(jws.trim());
+  const recordSha256 = createHash("sha256").update(bundle.record, "utf8").digest("hex");
+  expect(bundle.record_sha256).toBe(recordSha256);
+  const decisions = bundle.decisions.map((decision: string) => verifyJws(decision, jwks, "appreg-decision+jwt"));
+  expect(decisions).toHaveLength(1);
+  expect(decisions[0]).toMatchObject({
+    reference,
+    version: 2,
+    decision: "approve",
+    reviewer: ACCOUNTS.reviewer2,
+    status: "approved",
+    record_sha256: recordSha256,
+  });
+  // And the Entra application is now made, naming that decision.
+  const manifest = await (await admin.request.get(`/api/v1/registrations/${reference}/exports/entra-application.json`)).json();
+  expect(manifest.notes).toBe(`appreg ${reference} version 2, approved by decision ${reference}/v2/decision/1.`);
 
   // Version 1 stays readable as it was submitted.
   await admin.goto(`/requests/${reference}?version=1`);

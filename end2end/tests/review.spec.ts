@@ -5,7 +5,7 @@
 // sign-in helper below uses the JSON API, which sets the same session cookie as the sign-in page.
 import { test, expect, Browser, Page } from "@playwright/test";
 import { expectNoAxeViolations } from "../support/axe";
-import { PASSWORD } from "../support/session";
+import { apiSession, PASSWORD } from "../support/session";
 import { addPermission, expectSubmitted, fillDelegated, hydrated } from "../support/form";
 
 
@@ -15,16 +15,6 @@ async function signedInPage(browser: Browser, email: string): Promise<Page> {
   const response = await page.request.post("/api/v1/session", { data: { email, password: PASSWORD } });
   expect(response.status()).toBe(200);
   return page;
-}
-
-
-/** A signed-in API session in its own context, with its CSRF token for state-changing calls. */
-async function apiSession(browser: Browser, email: string): Promise<{ page: Page; csrf: string }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const response = await page.request.post("/api/v1/session", { data: { email, password: PASSWORD } });
-  expect(response.status()).toBe(200);
-  return { page, csrf: (await response.json()).csrf_token };
 }
 
 
