@@ -93,8 +93,10 @@ impl DecideError {
 pub struct Seen {
     /// The version decided on.
     pub version: i64,
-    /// The hex SHA-256 of that version's signed record (JWS compact text).
-    pub record_sha256: String,
+    /// The hex SHA-256 of that version's signed record (JWS compact text), when the caller
+    /// gives it (the pages always do; CONTRACTS.md §5 leaves it optional on the API, where the
+    /// version alone then binds the decision).
+    pub record_sha256: Option<String>,
 }
 
 /// What a stale decision is told: what it named, and what changed since.
@@ -242,7 +244,10 @@ impl DecisionJob {
             })?;
         let record_sha256 = log::sha256_hex(record.as_bytes());
         if seen.version != latest.version
-            || !seen.record_sha256.eq_ignore_ascii_case(&record_sha256)
+            || seen
+                .record_sha256
+                .as_deref()
+                .is_some_and(|hash| !hash.trim().eq_ignore_ascii_case(&record_sha256))
         {
             return Err(DecideError::StaleVersion {
                 seen_version: seen.version,
@@ -376,13 +381,13 @@ pub async fn approving_decisions(
     let mut approvals = Vec::new();
     let mut approved = false;
     for signed in decisions::list_signed(pool, &stored.reference).await? {
-        if signed.decision.version != stored.version {
+        if signed.version != stored.version {
             continue;
         }
         let Ok(verified) = jws::verify_as(&signed.jws, keys, jws::DECISION_TYP) else {
             tracing::error!(
                 reference = %stored.reference,
-                seq = signed.decision.log_seq,
+                seq = signed.log_seq,
                 "a signed decision does not verify"
             );
             return Ok(None);

@@ -116,12 +116,26 @@ pub async fn list(pool: &SqlitePool, reference: &str) -> anyhow::Result<Vec<Stor
         .collect()
 }
 
-/// A decision with its signed form: the JWS (`typ` `appreg-decision+jwt`) its log entry holds.
+/// A decision with its signed form: the JWS (`typ` `appreg-decision+jwt`) its log entry holds
+/// (CONTRACTS.md §5: `GET …/decisions`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct SignedDecision {
-    /// The decision as stored.
-    #[serde(flatten)]
-    pub decision: StoredDecision,
+    /// The version decided on.
+    pub version: i64,
+    /// 1 for the first decision on that version.
+    pub n: i64,
+    /// What was decided.
+    pub decision: Decision,
+    /// Why (always present for reject and request changes).
+    pub reason: Option<String>,
+    /// The reviewer's email.
+    pub reviewer: String,
+    /// The version's status once the decision took effect.
+    pub status_after: Status,
+    /// When (RFC 3339).
+    pub decided_at: String,
+    /// The log entry holding the signed decision.
+    pub log_seq: i64,
     /// The signed decision (JWS compact serialization, ES256), verifiable with
     /// `/.well-known/jwks.json`; its claims name the reference, the version, the decision, the
     /// reviewer, the status it led to and the `record_sha256` of the record decided on.
@@ -151,7 +165,17 @@ pub async fn list_signed(
                 decision.log_seq
             )
         })?;
-        signed.push(SignedDecision { decision, jws });
+        signed.push(SignedDecision {
+            version: decision.version,
+            n: decision.n,
+            decision: decision.decision,
+            reason: decision.reason,
+            reviewer: decision.reviewer_email,
+            status_after: decision.status_after,
+            decided_at: decision.decided_at,
+            log_seq: decision.log_seq,
+            jws,
+        });
     }
     Ok(signed)
 }

@@ -164,6 +164,17 @@ async fn an_approval_of_the_version_read_is_not_recorded_on_a_newer_version() {
     assert_error(&answer, 400, "not_a_decision", "no version");
     assert!(answer.text().contains("version"), "{}", answer.text());
 
+    // The version alone (record_sha256 is optional on the API) still has to be the latest.
+    let answer = call(
+        &desk.app,
+        Method::POST,
+        &format!("/api/v1/registrations/{reference}/decisions"),
+        Some(&desk.rita),
+        Some(&json!({ "decision": "approve", "version": 1 })),
+    )
+    .await;
+    assert_error(&answer, 409, "stale_version", "version 1 alone");
+
     // What she reads now, she can approve; the signed decision names it.
     let answer = decide_on(
         &desk,
@@ -319,8 +330,7 @@ async fn the_signed_decisions_are_listed_and_bundled_with_the_record_they_decide
         &format!("/api/v1/registrations/{reference}/decisions"),
     )
     .await;
-    assert_eq!(listed["reference"], reference.as_str());
-    let decisions = listed["decisions"].as_array().unwrap();
+    let decisions = listed["items"].as_array().unwrap();
     assert_eq!(decisions.len(), 1);
     let verified = jws::verify_as(
         decisions[0]["jws"].as_str().unwrap(),
@@ -331,7 +341,9 @@ async fn the_signed_decisions_are_listed_and_bundled_with_the_record_they_decide
     assert_eq!(verified.claims["decision"], "approve");
     assert_eq!(verified.claims["status"], "approved");
     assert_eq!(decisions[0]["decision"], "approve");
-    assert_eq!(decisions[0]["reviewer_email"], "rita@nhs.net");
+    assert_eq!(decisions[0]["reviewer"], "rita@nhs.net");
+    assert_eq!(decisions[0]["version"], 1);
+    assert!(decisions[0]["decided_at"].is_string());
 
     let bundle = read(
         &desk,

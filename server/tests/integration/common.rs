@@ -268,7 +268,7 @@ pub async fn seen_latest(pool: &sqlx::SqlitePool, reference: &str) -> server::re
         // No such request: what a decision on it names does not matter.
         return server::review::Seen {
             version: 1,
-            record_sha256: String::new(),
+            record_sha256: None,
         };
     };
     let record = store::registrations::signed_record(pool, reference, latest.version)
@@ -277,7 +277,7 @@ pub async fn seen_latest(pool: &sqlx::SqlitePool, reference: &str) -> server::re
         .unwrap();
     server::review::Seen {
         version: latest.version,
-        record_sha256: store::log::sha256_hex(record.as_bytes()),
+        record_sha256: Some(store::log::sha256_hex(record.as_bytes())),
     }
 }
 

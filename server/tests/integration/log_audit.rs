@@ -111,7 +111,7 @@ impl DataDir {
             .unwrap();
         let seen = review::Seen {
             version: latest.version,
-            record_sha256: log::sha256_hex(record.as_bytes()),
+            record_sha256: Some(log::sha256_hex(record.as_bytes())),
         };
         review::decide(
             self.desk(),

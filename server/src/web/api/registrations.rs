@@ -350,7 +350,9 @@ pub struct DecisionRequest {
     pub version: i64,
     /// The SHA-256 (hex) of that version's signed record, as `GET
     /// /api/v1/registrations/{reference}` gave it (`record_sha256`): the exact record decided on.
-    pub record_sha256: String,
+    /// Optional: without it the version alone binds the decision.
+    #[serde(default)]
+    pub record_sha256: Option<String>,
 }
 
 /// `POST /api/v1/registrations/{reference}/decisions`: a reviewer decides on the latest version.
@@ -364,7 +366,7 @@ pub struct DecisionRequest {
         (status = 401, description = "Not signed in.", body = super::openapi::ErrorBody),
         (status = 403, description = "No or wrong `X-CSRF-Token` (`csrf`), not a reviewer (`forbidden`), a reviewer who submitted the request (`own_submission`), or the same reviewer's second approval (`second_approval_by_same_reviewer`).", body = super::openapi::ErrorBody),
         (status = 404, description = "No such reference.", body = super::openapi::ErrorBody),
-        (status = 409, description = "The request is not awaiting a decision (`not_awaiting_decision`), or `version` and `record_sha256` are not the latest version's (`stale_version`: a newer version was submitted since it was read; nothing was recorded, and the message names the latest version).", body = super::openapi::ErrorBody),
+        (status = 409, description = "The request is not awaiting a decision (`not_awaiting_decision`), or `version` and `record_sha256` are not the latest version's (`stale_version`: a newer version was submitted since it was read, or `record_sha256`, when given, is not its record's; nothing was recorded, and the message names the latest version).", body = super::openapi::ErrorBody),
         (status = 413, description = "The body is over 1 MiB.", body = super::openapi::ErrorBody),
         (status = 415, description = "The body is not `application/json`.", body = super::openapi::ErrorBody),
         (status = 422, description = "A reason is missing (`reason_required`) or too long (`reason_too_long`).", body = super::openapi::ErrorBody),
@@ -457,20 +459,15 @@ pub async fn decisions(
     registrations::find(&state.pool, &signed_in.identity, &reference)
         .await?
         .ok_or_else(ApiError::registration_not_found)?;
-    let decisions = crate::store::decisions::list_signed(&state.pool, &reference).await?;
-    Ok(Json(SignedDecisions {
-        reference,
-        decisions,
-    }))
+    let items = crate::store::decisions::list_signed(&state.pool, &reference).await?;
+    Ok(Json(SignedDecisions { items }))
 }
 
 /// The signed decisions of a request.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct SignedDecisions {
-    /// `AR-XXXX-XXXX`.
-    pub reference: String,
     /// Every decision on every version, in order.
-    pub decisions: Vec<review::SignedDecision>,
+    pub items: Vec<review::SignedDecision>,
 }
 
 /// `GET /api/v1/registrations/{reference}/bundle`: the record with its decisions.
@@ -494,7 +491,7 @@ pub async fn bundle(
     let decisions = crate::store::decisions::list_signed(&state.pool, &reference)
         .await?
         .into_iter()
-        .filter(|signed| signed.decision.version == stored.version)
+        .filter(|signed| signed.version == stored.version)
         .map(|signed| signed.jws)
         .collect();
     let jwks = crate::store::keys::jwks(&state.pool).await?;
