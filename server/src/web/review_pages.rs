@@ -242,7 +242,9 @@ pub async fn decide(
             .field("version")
             .and_then(|text| text.trim().parse().ok())
             .unwrap_or(0),
-        record_sha256: post.field("record_sha256").map(|hash| hash.trim().to_string()),
+        record_sha256: post
+            .field("record_sha256")
+            .map(|hash| hash.trim().to_string()),
     };
     let seen_version = seen.version;
     match review::decide(

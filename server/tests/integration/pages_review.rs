@@ -106,7 +106,10 @@ async fn post_decision(
     if exists && !fields.iter().any(|(name, _)| name == "version") {
         let seen = crate::common::seen_latest(&app.state.pool, reference).await;
         fields.push(("version".into(), seen.version.to_string()));
-        fields.push(("record_sha256".into(), seen.record_sha256.unwrap_or_default()));
+        fields.push((
+            "record_sha256".into(),
+            seen.record_sha256.unwrap_or_default(),
+        ));
     }
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
