@@ -11,6 +11,7 @@ pub mod diff;
 pub mod directory;
 pub mod draft;
 pub mod findings;
+pub mod implementation;
 pub mod lifecycle;
 pub mod limits;
 pub mod record;

@@ -24,15 +24,19 @@ pub enum Status {
     Approved,
     /// Rejected.
     Rejected,
+    /// Approved and created in NHSmail's Entra tenant: a registered application
+    /// (docs/lifecycle.md).
+    Live,
 }
 
 impl Status {
     /// Every status a submitted request can have, in the order the pages list them.
-    pub const SUBMITTED: [Status; 5] = [
+    pub const SUBMITTED: [Status; 6] = [
         Status::Submitted,
         Status::AwaitingSecondApproval,
         Status::ChangesRequested,
         Status::Approved,
+        Status::Live,
         Status::Rejected,
     ];
 
@@ -45,6 +49,7 @@ impl Status {
             Status::AwaitingSecondApproval => "awaiting_second_approval",
             Status::Approved => "approved",
             Status::Rejected => "rejected",
+            Status::Live => "live",
         }
     }
 
@@ -65,6 +70,7 @@ impl Status {
             Status::AwaitingSecondApproval => "Awaiting second approval",
             Status::Approved => "Approved",
             Status::Rejected => "Rejected",
+            Status::Live => "Live",
         }
     }
 
