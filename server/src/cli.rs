@@ -57,6 +57,9 @@ enum Command {
     /// Manage the local accounts that sign in.
     #[command(subcommand)]
     User(UserCommand),
+    /// Runs the desk's scheduled jobs: for now, destroying client secrets past their 72 hours
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
     /// Verify one signed record (a JWS file) offline.
     ///
     /// Exit status: 0 verified, 1 not verified, 2 the key set cannot be read.
@@ -142,6 +145,16 @@ enum LogCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum ScheduleCommand {
+    /// Runs every job due at that instant once and prints one line per action (exit 0; 2 for a bad --now)
+    Run {
+        /// The instant to run at (RFC 3339); default now
+        #[arg(long)]
+        now: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum DirectoryCommand {
     /// Import ODS files (etr.csv, ets.csv, epraccur.csv, ebranchs.csv, as published) or a mailbox
     /// list (address,ods_code,kind); imported rows replace embedded ones with the same key.
@@ -174,6 +187,7 @@ pub fn run() -> ExitCode {
         }
         Command::Log(LogCommand::Checkpoint) => report_failure(log_checkpoint(&config)),
         Command::User(command) => report_failure(user(&config, command)),
+        Command::Schedule(ScheduleCommand::Run { now }) => schedule_run(&config, now.as_deref()),
         Command::Verify {
             jwks,
             revoked,
@@ -239,7 +253,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let writer = Arc::new(store::WriteLock::with_checkpoint_every(config.checkpoint_every));
         let limits = Arc::new(crate::limits::Limits::default());
         let settings = limits.settings.clone();
-        let state = AppState { pool, directory, keys, mailer, writer, limits, leptos_options };
+        let applications = Arc::new(applications_settings(&config)?);
+        crate::schedule::spawn(pool.clone(), Arc::clone(&keys), Arc::clone(&writer));
+        let state = AppState { pool, directory, keys, mailer, writer, limits, leptos_options, applications };
         let listener = tokio::net::TcpListener::bind(config.address).await.with_context(|| {
             format!(
                 "cannot listen on {}: another program may be using that port (stop it, or set APPREG_ADDRESS to another address)",
@@ -394,6 +410,43 @@ fn cli_directory(config: &Config) -> anyhow::Result<ServerDirectory> {
 async fn open_store(config: &Config) -> anyhow::Result<sqlx::SqlitePool> {
     crate::files::private_dir(&config.data_dir)?;
     store::open(&config.database_url).await
+}
+
+/// The tenant and the client secrets' key (the key file is made beside the signing keys).
+fn applications_settings(config: &Config) -> anyhow::Result<crate::applications::Settings> {
+    Ok(crate::applications::Settings {
+        tenant_id: config.tenant_id.clone(),
+        secrets: crate::secrets::SecretBox::open(&keys_dir(config))?,
+    })
+}
+
+/// `appreg schedule run [--now RFC3339]`.
+fn schedule_run(config: &Config, now: Option<&str>) -> ExitCode {
+    let now = match now {
+        None => OffsetDateTime::now_utc(),
+        Some(text) => {
+            match OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
+                Ok(now) => now,
+                Err(_) => {
+                    eprintln!(
+                        "appreg: --now '{text}' is not an RFC 3339 instant (for example 2026-12-01T00:00:00Z)"
+                    );
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    report_failure(runtime().and_then(|runtime| {
+        runtime.block_on(async {
+            let pool = open_store(config).await?;
+            let keys = KeyRing::open(&pool, &keys_dir(config), issuer(config)).await?;
+            let writer = store::WriteLock::with_checkpoint_every(config.checkpoint_every);
+            for line in crate::schedule::run_due(&pool, &keys, &writer, now).await? {
+                println!("{line}");
+            }
+            Ok(())
+        })
+    }))
 }
 
 /// Where the private signing keys are kept.

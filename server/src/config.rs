@@ -13,6 +13,7 @@
 //! | SMTP server  | `--smtp-url`     | `APPREG_SMTP_URL`    | `smtp_url`     | none: mail goes to the outbox        |
 //! | outbox       | `--outbox-dir`   | `APPREG_OUTBOX_DIR`  | `outbox_dir`   | `<data dir>/outbox`                  |
 //! | checkpoints  | `--checkpoint-every` | `APPREG_CHECKPOINT_EVERY` | `checkpoint_every` | `100` entries (0: only on demand) |
+//! | tenant       | `--tenant-id`    | `APPREG_TENANT_ID`   | `tenant_id`    | NHSmail's (`37c354b2-…-07b48d774ee3`) |
 //!
 //! The config file is `appreg.toml` in the working directory, or the file named by
 //! `--config` / `APPREG_CONFIG` (which must then exist).
@@ -59,6 +60,9 @@ pub struct Overrides {
     /// Sign a checkpoint of the log every this many entries (0: only with `appreg log checkpoint`).
     #[arg(long, env = "APPREG_CHECKPOINT_EVERY", global = true)]
     pub checkpoint_every: Option<u64>,
+    /// The Entra tenant the registered applications live in (a GUID; default NHSmail's).
+    #[arg(long, env = "APPREG_TENANT_ID", global = true)]
+    pub tenant_id: Option<String>,
 }
 
 /// An SMTP connection URL; its Debug and Display hide the password so it never reaches a log.
@@ -138,6 +142,7 @@ struct FileConfig {
     smtp_url: Option<SmtpUrl>,
     outbox_dir: Option<PathBuf>,
     checkpoint_every: Option<u64>,
+    tenant_id: Option<String>,
 }
 
 /// The settings in force.
@@ -165,6 +170,8 @@ pub struct Config {
     pub outbox_dir: PathBuf,
     /// Entries between the checkpoints the writer signs (0: none).
     pub checkpoint_every: u64,
+    /// The Entra tenant of the registered applications (lower-case GUID).
+    pub tenant_id: String,
 }
 
 impl Config {
@@ -212,7 +219,20 @@ impl Config {
             .clone()
             .or(file.outbox_dir)
             .unwrap_or_else(|| data_dir.join("outbox"));
+        let tenant_text = overrides
+            .tenant_id
+            .clone()
+            .or(file.tenant_id)
+            .unwrap_or_else(|| registration::implementation::NHSMAIL_TENANT_ID.to_string());
+        let tenant_id =
+            registration::implementation::parse_guid(tenant_text.trim()).with_context(|| {
+                format!(
+                    "the tenant ID '{tenant_text}' is not a GUID (for example {})",
+                    registration::implementation::NHSMAIL_TENANT_ID
+                )
+            })?;
         Ok(Config {
+            tenant_id,
             address,
             data_dir,
             database_url,

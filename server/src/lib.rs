@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod applications;
 pub mod cli;
 pub mod config;
 pub mod files;
@@ -11,6 +12,8 @@ pub mod notify;
 pub mod random;
 pub mod registrations;
 pub mod review;
+pub mod schedule;
+pub mod secrets;
 pub mod signing;
 pub mod store;
 pub mod validation;

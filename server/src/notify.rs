@@ -487,6 +487,66 @@ pub fn decision(facts: &DecisionNotice<'_>) -> Notification {
     }
 }
 
+/// Facts for the notice that an application is live. It never carries the client secret: the
+/// email says where to see it, and until when.
+pub struct ImplementationNotice<'a> {
+    /// The request's reference.
+    pub reference: &'a str,
+    /// The application's name.
+    pub application_name: &'a str,
+    /// The Application (client) ID.
+    pub application_id: &'a str,
+    /// The tenant.
+    pub tenant_id: &'a str,
+    /// Until when the Local Administrators can see the client secret, when one was issued.
+    pub secret_visible_until: Option<&'a str>,
+    /// Who submitted the request.
+    pub submitter_email: &'a str,
+    /// The request's contacts.
+    pub contacts: &'a [registration::Contact],
+    /// The request's page on the desk.
+    pub page_url: &'a str,
+    /// Where the signed implementation went in the desk's log.
+    pub log_entry: LogPosition<'a>,
+}
+
+/// The notice sent when a reviewer records the application as created in the tenant.
+pub fn implementation(facts: &ImplementationNotice<'_>) -> Notification {
+    let name = facts.application_name;
+    let secret = match facts.secret_visible_until {
+        Some(until) => format!(
+            "Client secret\n\
+             \n\
+             A client secret was issued. For security it is not in this email. A Local Administrator of your organisation can see it on the request page until {until} (72 hours). \
+             After that it is destroyed and cannot be shown again: copy it into the application's configuration before then.\n\
+             \n"
+        ),
+        None => String::new(),
+    };
+    let body = format!(
+        "The application {name} has been created in NHSmail and is now live.\n\
+         \n\
+         Application (client) ID: {application_id}\n\
+         Tenant ID: {tenant_id}\n\
+         Authorisation endpoint: {authorize}\n\
+         Token endpoint: {token}\n\
+         \n\
+         {secret}\
+         {footer}",
+        application_id = facts.application_id,
+        tenant_id = facts.tenant_id,
+        authorize = registration::implementation::authorize_endpoint(facts.tenant_id),
+        token = registration::implementation::token_endpoint(facts.tenant_id),
+        footer = footer(facts.reference, facts.page_url, facts.log_entry),
+    );
+    Notification {
+        to: addresses(facts.submitter_email, facts.contacts, facts.reference),
+        subject: format!("{}: application live", facts.reference),
+        body,
+        reference: facts.reference.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -367,14 +367,15 @@ pub async fn decisions(
 /// when it is approved and its decisions prove it: each approval verifies against `keys` (a
 /// revoked key's does not), names this version and the exact record `record_jws`, and the last
 /// of them says the version became `approved`. `None` otherwise: not approved, or approved only
-/// by what the database says (which exports never trust).
+/// by what the database says (which exports never trust). A live application was approved
+/// first, so its approval is proved the same way.
 pub async fn approving_decisions(
     pool: &SqlitePool,
     keys: &signing::KeySet,
     stored: &registrations::StoredRegistration,
     record_jws: &str,
 ) -> anyhow::Result<Option<Vec<String>>> {
-    if stored.status != Status::Approved {
+    if !matches!(stored.status, Status::Approved | Status::Live) {
         return Ok(None);
     }
     let record_sha256 = log::sha256_hex(record_jws.as_bytes());

@@ -12,6 +12,7 @@ const fn status_colour(status: Status) -> &'static str {
         Status::ChangesRequested => "nhsuk-tag--yellow",
         Status::Approved => "nhsuk-tag--green",
         Status::Rejected => "nhsuk-tag--red",
+        Status::Live => "nhsuk-tag--aqua-green",
     }
 }
 
@@ -35,5 +36,7 @@ mod tests {
         );
         assert_eq!(Status::Draft.text(), "Draft");
         assert_eq!(status_colour(Status::Draft), "nhsuk-tag--grey");
+        assert_eq!(Status::Live.text(), "Live");
+        assert_eq!(status_colour(Status::Live), "nhsuk-tag--aqua-green");
     }
 }

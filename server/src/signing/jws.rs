@@ -19,6 +19,10 @@ pub const TYP: &str = "appreg-request+jwt";
 pub const DECISION_TYP: &str = "appreg-decision+jwt";
 /// The media type of a checkpoint: the desk's signature over its log's head (size and root).
 pub const CHECKPOINT_TYP: &str = "appreg-checkpoint+jwt";
+/// The media type of an implementation: the application as created in the tenant.
+pub const IMPLEMENTATION_TYP: &str = "appreg-implementation+jwt";
+/// The media type of a client secret's purge: the desk destroyed the value it kept.
+pub const SECRET_PURGED_TYP: &str = "appreg-secret-purged+jwt";
 
 /// Signs a registration request record: `payload` (canonical JSON) with `key`.
 pub fn sign(key: &PrivateKey, payload: &str) -> String {

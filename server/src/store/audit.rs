@@ -144,6 +144,18 @@ pub enum Finding {
         /// As recomputed.
         recomputed: String,
     },
+    /// An implementation of a version that was not approved (or was implemented already).
+    ImplementationOutOfTurn {
+        /// The status before it.
+        before: String,
+    },
+    /// The implementation's `record_sha256` is not the hash of its version's record.
+    ImplementationRecordHash,
+    /// The `implementation` row is missing or differs from its signed entry.
+    ImplementationRowDiffers {
+        /// The columns that differ (`row` when there is none).
+        fields: Vec<&'static str>,
+    },
     /// A version was stored while the one before it was not waiting for changes.
     VersionOutOfTurn {
         /// The previous version's status (recomputed).
@@ -265,6 +277,18 @@ impl fmt::Display for Finding {
                 f,
                 "this version was stored while the version before it was {previous}, not changes_requested"
             ),
+            Finding::ImplementationOutOfTurn { before } => write!(
+                f,
+                "the application was recorded as implemented while the version was {before}, not approved"
+            ),
+            Finding::ImplementationRecordHash => f.write_str(
+                "the signed implementation's record_sha256 is not the hash of its version's record",
+            ),
+            Finding::ImplementationRowDiffers { fields } => write!(
+                f,
+                "the stored implementation differs from its signed entry in: {}",
+                fields.join(", ")
+            ),
             Finding::Checkpoint(problem) => write!(f, "{problem}"),
         }
     }
@@ -328,6 +352,11 @@ impl Finding {
             | Finding::DecisionRowWithoutEntry { .. } => {
                 "the decision history the pages show is not the signed one: trust the signed decisions (GET …/decisions), and restore the decision table from a backup that verifies"
             }
+            Finding::ImplementationOutOfTurn { .. }
+            | Finding::ImplementationRecordHash
+            | Finding::ImplementationRowDiffers { .. } => {
+                "the registered application the pages show is not the signed one: trust the signed implementation entry (GET …/decisions and the log), restore the implementation table from a backup that verifies, and find out how it was changed"
+            }
             Finding::StatusMismatch { .. } | Finding::VersionOutOfTurn { .. } => {
                 "the status the pages show is not the signed one: do not act on it (no export, no implementation); set it back to the recomputed status from a backup that verifies, and find out who changed it"
             }
@@ -385,6 +414,10 @@ pub struct Report {
     pub records: i64,
     /// Decision entries among them.
     pub decisions: i64,
+    /// Implementation entries among them.
+    pub implementations: i64,
+    /// Secret-purge entries among them.
+    pub secret_purges: i64,
     /// Requests (references) checked.
     pub requests: i64,
     /// Stored versions checked.
@@ -474,8 +507,16 @@ impl Report {
                 checkpoint.size, checkpoint.root, checkpoint.kid, checkpoint.issued_at
             );
         }
+        let after_approval = if self.implementations + self.secret_purges > 0 {
+            format!(
+                ", {} implementations, {} secret purges",
+                self.implementations, self.secret_purges
+            )
+        } else {
+            String::new()
+        };
         let checked = format!(
-            "{} entries ({} records, {} decisions), {} requests ({} versions), {} stored checkpoints",
+            "{} entries ({} records, {} decisions{after_approval}), {} requests ({} versions), {} stored checkpoints",
             self.entries,
             self.records,
             self.decisions,
@@ -600,17 +641,20 @@ async fn walk_chain(pool: &SqlitePool, keys: &DeskKeys, report: &mut Report) -> 
                 Ok(at) => reached = Some(reached.map_or(at, |reached| reached.max(at))),
                 Err(_) => report.at_entry(&entry, Finding::EntryTime),
             }
-            let is_decision = entry.kind == Kind::Decision.as_str();
-            if is_decision {
-                report.decisions += 1;
-            } else {
-                report.records += 1;
+            let kind = Kind::parse(&entry.kind);
+            match kind {
+                Some(Kind::Decision) => report.decisions += 1,
+                Some(Kind::Implementation) => report.implementations += 1,
+                Some(Kind::SecretPurged) => report.secret_purges += 1,
+                Some(Kind::RegistrationRecord) => report.records += 1,
+                None => {
+                    report.at_entry(
+                        &entry,
+                        Finding::Entry(Broken::UnknownKind(entry.kind.clone())),
+                    );
+                }
             }
-            let typ = if is_decision {
-                signing::jws::DECISION_TYP
-            } else {
-                signing::jws::TYP
-            };
+            let typ = kind.map_or(signing::jws::TYP, Kind::typ);
             match keys.verify(&entry.jws, typ, reached) {
                 Ok((claims, revoked)) => {
                     if let Some((kid, revoked_at)) = revoked {
@@ -663,6 +707,14 @@ fn check_claims(entry: &LogEntry, claims: &Value) -> Vec<Finding> {
         let jti = text("jti").unwrap_or("");
         if decision_number(jti, &entry.reference, entry.version).is_none() {
             found.push(Finding::DecisionJti(jti.to_string()));
+        }
+    } else if entry.kind == Kind::Implementation.as_str()
+        || entry.kind == Kind::SecretPurged.as_str()
+    {
+        if let Some(what) =
+            Kind::parse(&entry.kind).and_then(|kind| log::target_problem(entry, kind, claims))
+        {
+            found.push(Finding::Entry(what));
         }
     } else {
         let jti = text("jti").unwrap_or("");
@@ -724,6 +776,16 @@ struct DecisionRow {
     reason: Option<String>,
     reviewer_email: String,
     status_after: String,
+    log_seq: i64,
+}
+
+/// A stored `implementation` row.
+struct ImplementationRow {
+    reference: String,
+    version: i64,
+    application_id: String,
+    object_id: String,
+    tenant_id: String,
     log_seq: i64,
 }
 
@@ -815,7 +877,30 @@ async fn check_requests(pool: &SqlitePool, report: &mut Report) -> anyhow::Resul
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+        let implementations = sqlx::query(
+            "SELECT reference, version, application_id, object_id, tenant_id, log_seq
+             FROM implementation WHERE reference BETWEEN ? AND ?",
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(ImplementationRow {
+                reference: row.try_get("reference")?,
+                version: row.try_get("version")?,
+                application_id: row.try_get("application_id")?,
+                object_id: row.try_get("object_id")?,
+                tenant_id: row.try_get("tenant_id")?,
+                log_seq: row.try_get("log_seq")?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
         for reference in &references {
+            let implementation = implementations
+                .iter()
+                .find(|row| &row.reference == reference);
             let versions: Vec<&StoredVersion> = versions
                 .iter()
                 .filter(|v| &v.reference == reference)
@@ -828,7 +913,7 @@ async fn check_requests(pool: &SqlitePool, report: &mut Report) -> anyhow::Resul
                 rows.iter().filter(|r| &r.reference == reference).collect();
             report.requests += 1;
             report.versions += versions.len() as i64;
-            check_request(&versions, &entries, &rows, report);
+            check_request(&versions, &entries, &rows, implementation, report);
         }
         after.clone_from(last);
     }
@@ -839,6 +924,7 @@ fn check_request(
     versions: &[&StoredVersion],
     entries: &[&RefEntry],
     rows: &[&DecisionRow],
+    implementation: Option<&ImplementationRow>,
     report: &mut Report,
 ) {
     let mut row_matched = vec![false; rows.len()];
@@ -985,6 +1071,58 @@ fn check_request(
             if Status::parse(&claimed).is_some() {
                 status = claimed;
             }
+        }
+        for entry in entries
+            .iter()
+            .filter(|e| e.version == stored.version && e.kind == Kind::Implementation.as_str())
+        {
+            let Some(claims) = claims_of(&entry.jws) else {
+                continue; // the chain walk reported it
+            };
+            let text = |name: &str| claims.get(name).and_then(Value::as_str).unwrap_or("");
+            if status != Status::Approved.as_str() {
+                report.add(about(
+                    Some(entry.seq),
+                    Finding::ImplementationOutOfTurn {
+                        before: status.clone(),
+                    },
+                ));
+            }
+            let record = records.iter().rev().find(|record| record.seq < entry.seq);
+            if record.is_none_or(|record| {
+                text("record_sha256") != log::sha256_hex(record.jws.as_bytes())
+            }) {
+                report.add(about(Some(entry.seq), Finding::ImplementationRecordHash));
+            }
+            let fields = match implementation {
+                None => vec!["row"],
+                Some(row) => {
+                    let mut fields = Vec::new();
+                    if row.version != stored.version {
+                        fields.push("version");
+                    }
+                    if row.application_id != text("application_id") {
+                        fields.push("application_id");
+                    }
+                    if row.object_id != text("object_id") {
+                        fields.push("object_id");
+                    }
+                    if row.tenant_id != text("tenant_id") {
+                        fields.push("tenant_id");
+                    }
+                    if row.log_seq != entry.seq {
+                        fields.push("log_seq");
+                    }
+                    fields
+                }
+            };
+            if !fields.is_empty() {
+                report.add(about(
+                    Some(entry.seq),
+                    Finding::ImplementationRowDiffers { fields },
+                ));
+            }
+            status = Status::Live.as_str().to_string();
         }
         if stored.status != status {
             report.add(about(

@@ -34,15 +34,50 @@ pub enum Kind {
     RegistrationRecord,
     /// A reviewer's signed decision.
     Decision,
+    /// The application as created in the tenant: the request became `live`.
+    Implementation,
+    /// A client secret's value was destroyed (72 hours after the implementation).
+    SecretPurged,
 }
 
 impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 4] = [
+        Kind::RegistrationRecord,
+        Kind::Decision,
+        Kind::Implementation,
+        Kind::SecretPurged,
+    ];
+
     /// The stored name.
     pub const fn as_str(self) -> &'static str {
         match self {
             Kind::RegistrationRecord => "registration_record",
             Kind::Decision => "decision",
+            Kind::Implementation => "implementation",
+            Kind::SecretPurged => "secret_purged",
         }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(text: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    /// The JWS `typ` an entry of this kind is signed with.
+    pub const fn typ(self) -> &'static str {
+        match self {
+            Kind::RegistrationRecord => signing::jws::TYP,
+            Kind::Decision => signing::jws::DECISION_TYP,
+            Kind::Implementation => signing::jws::IMPLEMENTATION_TYP,
+            Kind::SecretPurged => signing::jws::SECRET_PURGED_TYP,
+        }
+    }
+
+    /// The `jti` of an entry of this kind that is not a record or decision: `REF/implementation`,
+    /// `REF/secret_purged/<secret id>`.
+    pub fn jti_prefix(self, reference: &str) -> String {
+        format!("{reference}/{}", self.as_str())
     }
 }
 
@@ -270,6 +305,12 @@ pub enum Broken {
     /// The signed decision names another request or version than the entry.
     #[error("the signed decision names another request or version than the entry")]
     DecisionTarget,
+    /// The entry's kind is not one the desk writes.
+    #[error("its kind '{0}' is not one the desk writes")]
+    UnknownKind(String),
+    /// The signed implementation or purge names another request or version than the entry.
+    #[error("the signed {0} names another request or version than the entry")]
+    Target(&'static str),
 }
 
 /// The result of walking the chain.
@@ -342,35 +383,34 @@ fn check_entry(
     if entry.computed_hash() != entry.entry_hash {
         return Some(Broken::Hash);
     }
-    let typ = if entry.kind == Kind::Decision.as_str() {
-        signing::jws::DECISION_TYP
-    } else {
-        signing::jws::TYP
+    let Some(kind) = Kind::parse(&entry.kind) else {
+        return Some(Broken::UnknownKind(entry.kind.clone()));
     };
-    let verified = match signing::jws::verify_as(&entry.jws, keys, typ) {
+    let verified = match signing::jws::verify_as(&entry.jws, keys, kind.typ()) {
         Ok(verified) => verified,
         Err(error) => return Some(Broken::Signature(error)),
     };
-    if entry.kind == Kind::Decision.as_str() {
-        let reference = verified.claims.get("reference").and_then(Value::as_str);
-        let version = verified.claims.get("version").and_then(Value::as_i64);
-        if reference != Some(entry.reference.as_str()) || version != Some(entry.version) {
-            return Some(Broken::DecisionTarget);
+    target_problem(entry, kind, &verified.claims)
+}
+
+/// What is wrong with whom an entry's verified claims name, for its kind.
+pub fn target_problem(entry: &LogEntry, kind: Kind, claims: &Value) -> Option<Broken> {
+    let reference = claims.get("reference").and_then(Value::as_str);
+    let version = claims.get("version").and_then(Value::as_i64);
+    let jti = claims.get("jti").and_then(Value::as_str).unwrap_or("");
+    let names_entry = reference == Some(entry.reference.as_str()) && version == Some(entry.version);
+    match kind {
+        Kind::Decision if !names_entry => Some(Broken::DecisionTarget),
+        Kind::RegistrationRecord if jti != entry.reference => Some(Broken::Reference {
+            jti: jti.to_string(),
+        }),
+        Kind::Implementation | Kind::SecretPurged
+            if !names_entry || !jti.starts_with(&kind.jti_prefix(&entry.reference)) =>
+        {
+            Some(Broken::Target(kind.as_str()))
         }
+        _ => None,
     }
-    if entry.kind == Kind::RegistrationRecord.as_str() {
-        let jti = verified
-            .claims
-            .get("jti")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if jti != entry.reference {
-            return Some(Broken::Reference {
-                jti: jti.to_string(),
-            });
-        }
-    }
-    None
 }
 
 #[cfg(test)]

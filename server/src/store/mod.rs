@@ -1,5 +1,6 @@
 //! Persistence: SQLite through sqlx (plain SQL, checked by tests against a real database file).
 
+pub mod applications;
 pub mod audit;
 pub mod checkpoints;
 pub mod decisions;
@@ -38,6 +39,8 @@ pub async fn open(database_url: &str) -> anyhow::Result<SqlitePool> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
+        // A purged client secret's bytes are overwritten, not left in free pages.
+        .pragma("secure_delete", "ON")
         .busy_timeout(Duration::from_secs(5));
     let file = options.get_filename().to_path_buf();
     let on_disk = !file.as_os_str().is_empty() && file.as_os_str() != ":memory:";

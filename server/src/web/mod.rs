@@ -50,6 +50,8 @@ pub struct AppState {
     pub limits: Arc<crate::limits::Limits>,
     /// The site configuration Leptos renders with.
     pub leptos_options: LeptosOptions,
+    /// The tenant and the client secrets' key (after approval: `crate::applications`).
+    pub applications: Arc<crate::applications::Settings>,
 }
 
 impl AppState {

@@ -37,7 +37,8 @@ async fn every_route_with_a_body_answers_json_errors_for_bad_bodies() {
             "/api/v1/registrations/{reference}/versions" => {
                 (path.replace("{reference}", &to_change), Some(&admin))
             }
-            "/api/v1/registrations/{reference}/decisions" => {
+            "/api/v1/registrations/{reference}/decisions"
+            | "/api/v1/registrations/{reference}/implementation" => {
                 (path.replace("{reference}", &submitted), Some(&reviewer))
             }
             other => panic!("{other} takes a body: say here who may call it"),
@@ -96,6 +97,9 @@ async fn every_route_with_a_body_answers_json_errors_for_bad_bodies() {
                     (415, _) => "unsupported_media_type",
                     (_, "/api/v1/session") => "invalid_body",
                     (_, "/api/v1/registrations/{reference}/decisions") => "not_a_decision",
+                    (_, "/api/v1/registrations/{reference}/implementation") => {
+                        "not_an_implementation"
+                    }
                     _ => "not_a_request",
                 };
                 assert_error(&answer, status, code, &context(what));
@@ -117,6 +121,7 @@ async fn every_route_with_a_body_answers_json_errors_for_bad_bodies() {
             "POST /api/v1/registrations",
             "POST /api/v1/registrations/validate",
             "POST /api/v1/registrations/{reference}/decisions",
+            "POST /api/v1/registrations/{reference}/implementation",
             "POST /api/v1/registrations/{reference}/versions",
             "POST /api/v1/session",
         ]

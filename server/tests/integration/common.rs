@@ -75,6 +75,10 @@ impl TestApp {
             writer: Arc::new(store::WriteLock::new()),
             limits: Arc::new(server::limits::Limits::new(limits)),
             leptos_options,
+            applications: Arc::new(server::applications::Settings {
+                tenant_id: registration::implementation::NHSMAIL_TENANT_ID.to_string(),
+                secrets: server::secrets::SecretBox::open(&dir.path().join("keys")).unwrap(),
+            }),
         };
         TestApp {
             router: web::router(state.clone()),

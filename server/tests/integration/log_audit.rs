@@ -150,10 +150,7 @@ impl DataDir {
         claims: &Value,
         at: OffsetDateTime,
     ) -> log::LogEntry {
-        let typ = match kind {
-            log::Kind::Decision => jws::DECISION_TYP,
-            log::Kind::RegistrationRecord => jws::TYP,
-        };
+        let typ = kind.typ();
         let signed = jws::sign_as(key, &registration::record::to_canonical_json(claims), typ);
         let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
         let mut tail = log::tail(&mut transaction).await.unwrap();

@@ -19,6 +19,7 @@ mod form;
 mod group_commit;
 mod hardening;
 mod http;
+mod implementation;
 mod log_audit;
 mod notify;
 mod pages_admin;

@@ -310,7 +310,13 @@ async fn key_files_are_readable_by_the_owner_only() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(files.len(), 2);
+    // Two signing keys and the client secrets' key (docs/security.md), all owner-only.
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert!(
+        files
+            .iter()
+            .any(|file| file.ends_with(server::secrets::KEY_FILE))
+    );
     for file in files {
         assert_eq!(
             std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
@@ -342,7 +348,15 @@ fn secrets(dir: &Path) -> Vec<String> {
     use p256::pkcs8::DecodePrivateKey;
     let mut secrets = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
-        let pem = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let path = entry.unwrap().path();
+        if path.ends_with(server::secrets::KEY_FILE) {
+            // The client secrets' key: raw bytes, looked for as hex and base64.
+            let bytes = std::fs::read(&path).unwrap();
+            secrets.push(bytes.iter().map(|b| format!("{b:02x}")).collect());
+            secrets.push(base64::engine::general_purpose::STANDARD.encode(&bytes));
+            continue;
+        }
+        let pem = std::fs::read_to_string(path).unwrap();
         secrets.extend(
             pem.lines()
                 .filter(|line| !line.starts_with("-----"))

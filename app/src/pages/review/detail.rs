@@ -216,7 +216,7 @@ fn Banner(outcome: Outcome) -> impl IntoView {
         Some(Status::ChangesRequested) => {
             "Changes requested: the Local Administrator can change and resubmit the request"
         }
-        Some(Status::Draft | Status::Submitted) | None => return ().into_any(),
+        Some(Status::Draft | Status::Submitted | Status::Live) | None => return ().into_any(),
     };
     view! {
         <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="decided-title" data-module="nhsuk-notification-banner" id="decided">
@@ -463,6 +463,7 @@ fn DecisionSection(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
             Status::ChangesRequested => "The request is waiting for the Local Administrator to change and resubmit it; no decision is needed until then.".to_string(),
             Status::Approved => "The request is approved: no further decision is needed.".to_string(),
             Status::Rejected => "The request is rejected: no further decision is needed.".to_string(),
+            Status::Live => "The application is live: it was approved and created in NHSmail.".to_string(),
             Status::Draft | Status::Submitted | Status::AwaitingSecondApproval => "The request is not awaiting a decision.".to_string(),
         }),
     };

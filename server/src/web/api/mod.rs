@@ -11,6 +11,7 @@
 //! - Authorisation is decided before the body is read: extractors for the session and CSRF token
 //!   come first, then the capability check, then the body.
 
+mod applications;
 pub mod openapi;
 mod registrations;
 
@@ -112,6 +113,16 @@ pub fn routes() -> Vec<ApiRoute> {
             Method::GET,
             "/api/v1/registrations/{reference}/exports/exchange-access.ps1",
             r::exchange_script_export,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/registrations/{reference}/implementation",
+            applications::implement,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/registrations/{reference}/secret",
+            applications::secret,
         ),
         route(Method::GET, "/api/v1/openapi.json", openapi::document),
         route(Method::GET, "/.well-known/jwks.json", jwks),

@@ -118,6 +118,8 @@ impl Modify for SecuritySchemes {
         super::registrations::bundle,
         super::registrations::entra_application_export,
         super::registrations::exchange_script_export,
+        super::applications::implement,
+        super::applications::secret,
         document,
         super::jwks,
         super::jwks_revoked,
@@ -131,6 +133,7 @@ impl Modify for SecuritySchemes {
         (name = "registrations", description = "Validate, submit, list, read and resubmit registration requests."),
         (name = "review", description = "Reviewers' decisions, with four-eyes rules."),
         (name = "records", description = "Signed records, their keys, and the exports made from them."),
+        (name = "applications", description = "After approval: the application as created in the tenant (live), and its client secret for 72 hours."),
         (name = "service", description = "Health and this document."),
     ),
 )]

@@ -125,7 +125,7 @@ fn list_query(query: Option<&str>) -> Result<(Filter, u32), ApiError> {
             "status" => {
                 filter.status = Some(Status::parse(value).ok_or_else(|| {
                     bad(format!(
-                        "status={value} is not a status: use submitted, changes_requested, awaiting_second_approval, approved or rejected."
+                        "status={value} is not a status: use submitted, changes_requested, awaiting_second_approval, approved, live or rejected."
                     ))
                 })?);
             }
@@ -209,6 +209,16 @@ pub struct RegistrationDetail {
     pub versions: Vec<i64>,
     /// Every decision on every version, in order.
     pub decisions: Vec<StoredDecision>,
+    /// A live application's Application (client) ID (absent before it is live).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_id: Option<String>,
+    /// A live application's tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// A live application's credentials: its certificates (id = SHA-1 thumbprint, expiry =
+    /// notAfter) and client secrets (id = secret id), each with its expiry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Vec<crate::applications::Credential>>,
 }
 
 async fn detail_of(
@@ -232,7 +242,19 @@ async fn detail_of(
                     stored.version
                 )
             })?;
+    let live = crate::applications::live_facts(&state.pool, &stored).await?;
+    let (application_id, tenant_id, credentials) = match live {
+        Some(live) => (
+            Some(live.application_id),
+            Some(live.tenant_id),
+            Some(live.credentials),
+        ),
+        None => (None, None, None),
+    };
     Ok(RegistrationDetail {
+        application_id,
+        tenant_id,
+        credentials,
         risk: stored.risk,
         record_sha256: crate::store::log::sha256_hex(record.as_bytes()),
         reference: stored.reference,

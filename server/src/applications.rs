@@ -1,0 +1,564 @@
+//! After approval (issue 14, parts 1 and 2): a reviewer records the application as created in
+//! the tenant, the request becomes `live`, and the client secret Entra issued is handed back to
+//! the requesting organisation's Local Administrators for 72 hours, then destroyed. One code path
+//! for the pages, the JSON API and the CLI (docs/lifecycle.md).
+//!
+//! - **Implementation** ([`implement`]): only of the latest version, only while it is `approved`
+//!   and its approval is proved by signed decisions over its exact record
+//!   ([`crate::review::approving_decisions`], as the exports check it); the fields are checked by
+//!   [`registration::implementation::check`]. A signed entry (`appreg-implementation+jwt`:
+//!   reference, version, application and object IDs, tenant, reviewer, the approved record's
+//!   `record_sha256`, the secret's id and expiry but never its value) is appended to the log in
+//!   the same transaction as the status change and the sealed secret.
+//! - **The secret** ([`secret`]): the owning organisation's Local Administrators only, until
+//!   `visible_until` (the implementation + 72 hours); then 410 `secret_gone`.
+//! - **The purge** ([`purge_due_secrets`]): destroys every value past its 72 hours, each with a
+//!   signed `secret_purged` entry; run by `appreg schedule run` and by the server every 10 minutes.
+
+use registration::implementation::{
+    self as rules, CheckedImplementation, ImplementationInput, ImplementationRefusal,
+    SECRET_VISIBLE_HOURS,
+};
+use serde_json::json;
+use sqlx::{SqliteConnection, SqlitePool};
+use time::{Duration, OffsetDateTime};
+
+use crate::identity::{Identity, Reviewer, require_any_local_admin, require_reviewer};
+use crate::notify;
+use crate::registrations::{Desk, Status};
+use crate::secrets::SecretBox;
+use crate::signing::{self, KeyRing, jws};
+use crate::store::applications::{self as store, NewImplementation, StoredSecret};
+use crate::store::writer::Batch;
+use crate::store::{WriteLock, log, registrations, timestamp};
+
+/// What the after-approval steps need beyond the desk: the tenant and the secrets' key.
+#[derive(Debug)]
+pub struct Settings {
+    /// The tenant registered applications live in (lower-case GUID; NHSmail's by default).
+    pub tenant_id: String,
+    /// Seals and opens client secrets.
+    pub secrets: SecretBox,
+}
+
+/// Why an implementation was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum ImplementError {
+    /// No such reference (404).
+    #[error("there is no such registration request")]
+    NotFound,
+    /// The request is not approved, or its approval is not proved by signed decisions (409).
+    #[error("the request is not approved")]
+    NotApproved(Status),
+    /// The application was recorded already (409).
+    #[error("the application was recorded as implemented already")]
+    AlreadyImplemented,
+    /// What was given does not pass the rules (422), each refusal naming its field.
+    #[error("the implementation has errors")]
+    Invalid(Vec<ImplementationRefusal>),
+    /// The database failed; nothing was recorded (500).
+    #[error("the implementation could not be stored")]
+    Store(#[from] anyhow::Error),
+}
+
+/// A recorded implementation (what the API answers; never the secret's value).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Implemented {
+    /// The request's reference.
+    pub reference: String,
+    /// The version implemented.
+    pub version: i64,
+    /// Always `live`.
+    pub status: Status,
+    /// The Application (client) ID.
+    pub application_id: String,
+    /// The object ID.
+    pub object_id: String,
+    /// The tenant.
+    pub tenant_id: String,
+    /// When (RFC 3339).
+    pub implemented_at: String,
+    /// The client secret's id, when one was handed back.
+    pub secret_id: Option<String>,
+    /// Its expiry (RFC 3339).
+    pub secret_expires_at: Option<String>,
+    /// Until when the Local Administrators can see it (RFC 3339).
+    pub secret_visible_until: Option<String>,
+    /// The signed implementation's log entry.
+    pub log_seq: i64,
+}
+
+/// What the reviewer posted: the fields, or the JSON Graph answered.
+#[derive(Debug, Clone)]
+pub enum Posted {
+    /// The fields.
+    Fields(ImplementationInput),
+    /// Graph's `POST /applications` answer (with `passwordCredentials` when a secret was added).
+    GraphResponse(serde_json::Value),
+}
+
+impl Posted {
+    /// The fields, read from a Graph answer when that is what was posted.
+    ///
+    /// # Errors
+    /// [`ImplementationRefusal::GraphResponseUnreadable`] for a Graph answer without `appId` or
+    /// `id`.
+    pub fn into_input(self) -> Result<ImplementationInput, ImplementationRefusal> {
+        match self {
+            Posted::Fields(input) => Ok(input),
+            Posted::GraphResponse(value) => rules::from_graph_response(&value),
+        }
+    }
+}
+
+/// Records `reviewer`'s implementation of `reference` at `now`.
+///
+/// Checks, in order: the request exists (404), it is approved with signed proof (409
+/// `not_approved`), it was not implemented already (409), the fields (422). Every check is made
+/// under the writer lock with the entry, the status change and the sealed secret in one
+/// transaction.
+pub async fn implement(
+    desk: Desk<'_>,
+    settings: &Settings,
+    reviewer: &Reviewer,
+    reference: &str,
+    posted: Posted,
+    now: OffsetDateTime,
+) -> Result<Implemented, ImplementError> {
+    let input = posted
+        .into_input()
+        .map_err(|refusal| ImplementError::Invalid(vec![refusal]))?;
+    let stored = registrations::latest(desk.pool, reference)
+        .await?
+        .ok_or(ImplementError::NotFound)?;
+    // The approval must be proved by the signed decisions over the exact record, as for the
+    // exports: a status set in the database alone is not enough.
+    if stored.status == Status::Live {
+        return Err(ImplementError::AlreadyImplemented);
+    }
+    let record = registrations::signed_record(desk.pool, reference, stored.version)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{reference} v{} has no signed record", stored.version))?;
+    let keys = log::key_set(desk.pool).await?;
+    if crate::review::approving_decisions(desk.pool, &keys, &stored, &record)
+        .await?
+        .is_none()
+    {
+        return Err(ImplementError::NotApproved(stored.status));
+    }
+    let checked = rules::check(&input, &stored.request, now).map_err(ImplementError::Invalid)?;
+    // Sealed before the writer's turn (the key is not the writer's business); bound to the
+    // reference and secret id.
+    let sealed = checked
+        .secret
+        .as_ref()
+        .map(|secret| {
+            settings
+                .secrets
+                .seal(reference, &secret.secret_id, &secret.value)
+        })
+        .transpose()?;
+    let job = ImplementationJob {
+        reference: reference.to_string(),
+        version: stored.version,
+        record_sha256: log::sha256_hex(record.as_bytes()),
+        checked,
+        sealed,
+        tenant_id: settings.tenant_id.clone(),
+        reviewer_id: reviewer.user_id().to_string(),
+        reviewer_email: reviewer.email().to_string(),
+        now,
+    };
+    let (implemented, entry) = desk
+        .writer
+        .write(desk.pool, desk.keys, move |connection, batch| {
+            Box::pin(async move { job.record(connection, batch).await })
+        })
+        .await?;
+    desk.mailer
+        .send_in_background(notify::implementation(&notify::ImplementationNotice {
+            reference,
+            application_name: &stored.application_name,
+            application_id: &implemented.application_id,
+            tenant_id: &implemented.tenant_id,
+            secret_visible_until: implemented.secret_visible_until.as_deref(),
+            submitter_email: stored.submitted_by_email.as_deref().unwrap_or(""),
+            contacts: &stored.request.contacts,
+            page_url: &desk.request_page_url(reference),
+            log_entry: notify::LogPosition {
+                seq: entry.seq,
+                hash: &entry.entry_hash,
+            },
+        }));
+    tracing::info!(
+        reference,
+        application_id = %implemented.application_id,
+        seq = implemented.log_seq,
+        "application recorded as implemented"
+    );
+    Ok(implemented)
+}
+
+/// An implementation waiting for the writer, owned.
+struct ImplementationJob {
+    reference: String,
+    version: i64,
+    record_sha256: String,
+    checked: CheckedImplementation,
+    sealed: Option<Vec<u8>>,
+    tenant_id: String,
+    reviewer_id: String,
+    reviewer_email: String,
+    now: OffsetDateTime,
+}
+
+impl ImplementationJob {
+    async fn record(
+        self,
+        connection: &mut SqliteConnection,
+        batch: &mut Batch,
+    ) -> Result<(Implemented, log::LogEntry), ImplementError> {
+        let latest = registrations::latest_in(connection, &self.reference)
+            .await?
+            .ok_or(ImplementError::NotFound)?;
+        // Again under the writer lock: a second implementation, or a change of status, since
+        // the checks above.
+        if latest.status == Status::Live
+            || store::implementation_in(connection, &self.reference)
+                .await?
+                .is_some()
+        {
+            return Err(ImplementError::AlreadyImplemented);
+        }
+        if latest.status != Status::Approved || latest.version != self.version {
+            return Err(ImplementError::NotApproved(latest.status));
+        }
+        let implemented_at = timestamp(self.now);
+        let secret = self.checked.secret.as_ref();
+        let visible_until =
+            secret.map(|_| timestamp(self.now + Duration::hours(SECRET_VISIBLE_HOURS)));
+        let secret_expires_at = secret.map(|secret| timestamp(secret.expires_at));
+        let claims = json!({
+            "iss": batch.issuer(),
+            "iat": self.now.unix_timestamp(),
+            "jti": log::Kind::Implementation.jti_prefix(&self.reference),
+            "reference": self.reference,
+            "version": self.version,
+            "application_id": self.checked.application_id,
+            "object_id": self.checked.object_id,
+            "tenant_id": self.tenant_id,
+            "implemented_by": self.reviewer_email,
+            "record_sha256": self.record_sha256,
+            "secret_id": secret.map(|secret| secret.secret_id.clone()),
+            "secret_expires_at": secret_expires_at,
+            "status": Status::Live.as_str(),
+        });
+        let signed = jws::sign_as(
+            batch.key(),
+            &signing::canonical_json(&claims),
+            jws::IMPLEMENTATION_TYP,
+        );
+        let entry = batch
+            .append(
+                connection,
+                log::Kind::Implementation,
+                &self.reference,
+                self.version,
+                &signed,
+                self.now,
+            )
+            .await?;
+        store::insert(
+            connection,
+            &NewImplementation {
+                reference: &self.reference,
+                version: self.version,
+                application_id: &self.checked.application_id,
+                object_id: &self.checked.object_id,
+                tenant_id: &self.tenant_id,
+                implemented_by: &self.reviewer_id,
+                implemented_by_email: &self.reviewer_email,
+                implemented_at: &implemented_at,
+                log_seq: entry.seq,
+            },
+        )
+        .await?;
+        if let (Some(secret), Some(sealed), Some(visible_until)) =
+            (secret, self.sealed.as_deref(), visible_until.as_ref())
+        {
+            store::insert_secret(
+                connection,
+                &StoredSecret {
+                    secret_id: secret.secret_id.clone(),
+                    reference: self.reference.clone(),
+                    expires_at: timestamp(secret.expires_at),
+                    issued_at: implemented_at.clone(),
+                    visible_until: visible_until.clone(),
+                    has_value: true,
+                    purged_at: None,
+                },
+                sealed,
+            )
+            .await?;
+        }
+        registrations::set_status(connection, &self.reference, self.version, Status::Live).await?;
+        let implemented = Implemented {
+            reference: self.reference,
+            version: self.version,
+            status: Status::Live,
+            application_id: self.checked.application_id.clone(),
+            object_id: self.checked.object_id.clone(),
+            tenant_id: self.tenant_id,
+            implemented_at,
+            secret_id: secret.map(|secret| secret.secret_id.clone()),
+            secret_expires_at,
+            secret_visible_until: visible_until,
+            log_seq: entry.seq,
+        };
+        Ok((implemented, entry))
+    }
+}
+
+/// A client secret handed back to a Local Administrator (CONTRACTS.md §6).
+#[derive(Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct HandedBackSecret {
+    /// The secret's value: copy it into the application's configuration now.
+    pub value: String,
+    /// The secret's id (Entra's `keyId`).
+    pub secret_id: String,
+    /// When it expires (RFC 3339).
+    pub expires_at: String,
+    /// Until when the desk shows it (RFC 3339); then it is destroyed.
+    pub visible_until: String,
+}
+
+impl std::fmt::Debug for HandedBackSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandedBackSecret")
+            .field("secret_id", &self.secret_id)
+            .field("visible_until", &self.visible_until)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a secret is not handed back.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// No such reference, another organisation's, or no secret was handed back for it (404).
+    #[error("there is no such registration request")]
+    NotFound,
+    /// A reviewer (403): the secret is the requesting organisation's only.
+    #[error("only the requesting organisation's Local Administrators can see its client secret")]
+    Forbidden,
+    /// The 72 hours are over, or the value was purged (410).
+    #[error("the client secret is no longer shown")]
+    Gone {
+        /// When it stopped being shown (RFC 3339).
+        visible_until: String,
+    },
+    /// The database or the key failed (500).
+    #[error("the client secret could not be read")]
+    Store(#[from] anyhow::Error),
+}
+
+/// The client secret of `reference` for `identity` at `now`.
+pub async fn secret(
+    pool: &SqlitePool,
+    settings: &Settings,
+    identity: &Identity,
+    reference: &str,
+    now: OffsetDateTime,
+) -> Result<HandedBackSecret, SecretError> {
+    let stored = crate::registrations::find(pool, identity, reference)
+        .await?
+        .ok_or(SecretError::NotFound)?;
+    if require_reviewer(identity).is_ok() {
+        return Err(SecretError::Forbidden);
+    }
+    // `find` let a Local Administrator through only for their own organisation.
+    require_any_local_admin(identity).map_err(|_| SecretError::NotFound)?;
+    if stored.status != Status::Live {
+        return Err(SecretError::NotFound);
+    }
+    let (secret, sealed) = store::latest_sealed(pool, reference)
+        .await?
+        .ok_or(SecretError::NotFound)?;
+    let gone = || SecretError::Gone {
+        visible_until: secret.visible_until.clone(),
+    };
+    if timestamp(now) >= secret.visible_until {
+        return Err(gone());
+    }
+    let sealed = sealed.ok_or_else(gone)?;
+    let value = settings
+        .secrets
+        .open_sealed(reference, &secret.secret_id, &sealed)
+        .map_err(|error| anyhow::anyhow!("{reference}: {error}"))?;
+    Ok(HandedBackSecret {
+        value,
+        secret_id: secret.secret_id,
+        expires_at: secret.expires_at,
+        visible_until: secret.visible_until,
+    })
+}
+
+/// One secret purged (what `appreg schedule run` prints a line for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purged {
+    /// The request's reference.
+    pub reference: String,
+    /// The secret's id.
+    pub secret_id: String,
+    /// When its visibility ended.
+    pub visible_until: String,
+    /// The signed `secret_purged` entry.
+    pub log_seq: i64,
+}
+
+/// Destroys the value of every client secret whose 72 hours are over at `now`, each with a
+/// signed `secret_purged` entry, in one transaction of the writer.
+pub async fn purge_due_secrets(
+    pool: &SqlitePool,
+    keys: &KeyRing,
+    writer: &WriteLock,
+    now: OffsetDateTime,
+) -> anyhow::Result<Vec<Purged>> {
+    let purged = writer
+        .write(pool, keys, move |connection, batch| {
+            Box::pin(async move { purge_in(connection, batch, now).await })
+        })
+        .await?;
+    if !purged.is_empty() {
+        // The value is gone from the table; also from the WAL's copies of its pages (best
+        // effort: a reader still on an old snapshot delays it to the next checkpoint).
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(pool)
+            .await
+        {
+            tracing::warn!(error = %error, "the WAL was not checkpointed after a secret purge");
+        }
+    }
+    for purge in &purged {
+        tracing::info!(
+            reference = %purge.reference,
+            secret_id = %purge.secret_id,
+            seq = purge.log_seq,
+            "client secret purged after 72 hours"
+        );
+    }
+    Ok(purged)
+}
+
+async fn purge_in(
+    connection: &mut SqliteConnection,
+    batch: &mut Batch,
+    now: OffsetDateTime,
+) -> anyhow::Result<Vec<Purged>> {
+    let purged_at = timestamp(now);
+    let mut purged = Vec::new();
+    for secret in store::due_for_purge_in(connection, &purged_at).await? {
+        let version = store::implementation_in(connection, &secret.reference)
+            .await?
+            .map_or(1, |implementation| implementation.version);
+        let claims = json!({
+            "iss": batch.issuer(),
+            "iat": now.unix_timestamp(),
+            "jti": format!("{}/{}", log::Kind::SecretPurged.jti_prefix(&secret.reference), secret.secret_id),
+            "reference": secret.reference,
+            "version": version,
+            "secret_id": secret.secret_id,
+            "visible_until": secret.visible_until,
+            "purged_at": purged_at,
+        });
+        let signed = jws::sign_as(
+            batch.key(),
+            &signing::canonical_json(&claims),
+            jws::SECRET_PURGED_TYP,
+        );
+        let entry = batch
+            .append(
+                connection,
+                log::Kind::SecretPurged,
+                &secret.reference,
+                version,
+                &signed,
+                now,
+            )
+            .await?;
+        store::purge_value(connection, &secret.secret_id, &purged_at, entry.seq).await?;
+        purged.push(Purged {
+            reference: secret.reference,
+            secret_id: secret.secret_id,
+            visible_until: secret.visible_until,
+            log_seq: entry.seq,
+        });
+    }
+    Ok(purged)
+}
+
+/// A credential of a live application (CONTRACTS.md §6).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Credential {
+    /// `certificate` or `secret`.
+    pub kind: &'static str,
+    /// A certificate's SHA-1 thumbprint (as Entra shows it), or a secret's id.
+    pub id: String,
+    /// When it expires (RFC 3339).
+    pub expires_at: String,
+}
+
+/// What a live application adds to its request: its IDs and its credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveFacts {
+    /// The Application (client) ID.
+    pub application_id: String,
+    /// The tenant.
+    pub tenant_id: String,
+    /// When it was recorded (RFC 3339).
+    pub implemented_at: String,
+    /// Its certificates (from the approved version's report) and secrets.
+    pub credentials: Vec<Credential>,
+    /// The newest secret's visibility end, while its value is still kept.
+    pub secret_visible_until: Option<String>,
+}
+
+/// The live facts of `stored` (`None` unless it is live).
+pub async fn live_facts(
+    pool: &SqlitePool,
+    stored: &registrations::StoredRegistration,
+) -> anyhow::Result<Option<LiveFacts>> {
+    if stored.status != Status::Live {
+        return Ok(None);
+    }
+    let Some(implementation) = store::implementation(pool, &stored.reference).await? else {
+        return Ok(None);
+    };
+    let mut credentials: Vec<Credential> = stored
+        .report
+        .certificates
+        .iter()
+        .map(|certificate| Credential {
+            kind: "certificate",
+            id: certificate.sha1_thumbprint.clone(),
+            expires_at: timestamp(certificate.not_after),
+        })
+        .collect();
+    let secrets = store::secrets(pool, &stored.reference).await?;
+    let secret_visible_until = secrets
+        .iter()
+        .rev()
+        .find(|secret| secret.has_value)
+        .map(|secret| secret.visible_until.clone());
+    credentials.extend(secrets.into_iter().map(|secret| Credential {
+        kind: "secret",
+        id: secret.secret_id,
+        expires_at: secret.expires_at,
+    }));
+    Ok(Some(LiveFacts {
+        application_id: implementation.application_id,
+        tenant_id: implementation.tenant_id,
+        implemented_at: implementation.implemented_at,
+        credentials,
+        secret_visible_until,
+    }))
+}

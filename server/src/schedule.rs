@@ -1,0 +1,51 @@
+//! The desk's scheduled jobs, run by `appreg schedule run [--now RFC3339]` (for cron and tests)
+//! and by the server itself every [`EVERY`]. For now one job: destroying client secrets past
+//! their 72 hours ([`crate::applications::purge_due_secrets`]). Every job is idempotent and
+//! decides from the database under the writer lock, so two servers (or a server and a cron run)
+//! never act twice; the expiry reminders and deletion purges of issue 14 (a persisted schedule
+//! claimed in the database) join [`run_due`] later.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use time::OffsetDateTime;
+
+use crate::signing::KeyRing;
+use crate::store::WriteLock;
+
+/// How often the server runs the jobs.
+pub const EVERY: Duration = Duration::from_secs(10 * 60);
+
+/// Runs every job due at `now` once; one line per action taken.
+pub async fn run_due(
+    pool: &SqlitePool,
+    keys: &KeyRing,
+    writer: &WriteLock,
+    now: OffsetDateTime,
+) -> anyhow::Result<Vec<String>> {
+    let purged = crate::applications::purge_due_secrets(pool, keys, writer, now).await?;
+    Ok(purged
+        .iter()
+        .map(|purge| {
+            format!(
+                "secret purged: {} secret {} (visible until {}), log entry {}",
+                purge.reference, purge.secret_id, purge.visible_until, purge.log_seq
+            )
+        })
+        .collect())
+}
+
+/// Runs [`run_due`] now and then every [`EVERY`] in the background, logging failures.
+pub fn spawn(pool: SqlitePool, keys: Arc<KeyRing>, writer: Arc<WriteLock>) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = run_due(&pool, &keys, &writer, OffsetDateTime::now_utc()).await {
+                tracing::error!(error = %format!("{error:#}"), "the scheduled jobs failed");
+            }
+        }
+    });
+}

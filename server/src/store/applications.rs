@@ -1,0 +1,233 @@
+//! Registered applications (`implementation`) and their client secrets (`client_secret`). The
+//! rules are `crate::applications`'s; this module only stores and reads. A secret's value is
+//! only ever here sealed (`crate::secrets`), and only until it is purged.
+
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+/// A registered application as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredImplementation {
+    /// The request's reference.
+    pub reference: String,
+    /// The approved version that was implemented.
+    pub version: i64,
+    /// The Application (client) ID.
+    pub application_id: String,
+    /// The object ID.
+    pub object_id: String,
+    /// The tenant it lives in.
+    pub tenant_id: String,
+    /// The reviewer's email.
+    pub implemented_by_email: String,
+    /// When (RFC 3339).
+    pub implemented_at: String,
+    /// The signed implementation's log entry.
+    pub log_seq: i64,
+}
+
+/// A new implementation row.
+pub struct NewImplementation<'a> {
+    /// The request's reference.
+    pub reference: &'a str,
+    /// The version implemented.
+    pub version: i64,
+    /// The Application (client) ID.
+    pub application_id: &'a str,
+    /// The object ID.
+    pub object_id: &'a str,
+    /// The tenant.
+    pub tenant_id: &'a str,
+    /// The reviewer's account id.
+    pub implemented_by: &'a str,
+    /// The reviewer's email.
+    pub implemented_by_email: &'a str,
+    /// When (RFC 3339).
+    pub implemented_at: &'a str,
+    /// The signed entry.
+    pub log_seq: i64,
+}
+
+/// A client secret as stored (without its sealed value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSecret {
+    /// The secret's id (Entra's `keyId`).
+    pub secret_id: String,
+    /// The request's reference.
+    pub reference: String,
+    /// When it expires (RFC 3339).
+    pub expires_at: String,
+    /// When it was handed to the desk (RFC 3339).
+    pub issued_at: String,
+    /// Until when the Local Administrators can see it (RFC 3339).
+    pub visible_until: String,
+    /// Whether the sealed value is still stored.
+    pub has_value: bool,
+    /// When the value was destroyed.
+    pub purged_at: Option<String>,
+}
+
+/// Stores an implementation in the caller's transaction.
+pub async fn insert(
+    connection: &mut SqliteConnection,
+    row: &NewImplementation<'_>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO implementation (reference, version, application_id, object_id, tenant_id,
+            implemented_by, implemented_by_email, implemented_at, log_seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(row.reference)
+    .bind(row.version)
+    .bind(row.application_id)
+    .bind(row.object_id)
+    .bind(row.tenant_id)
+    .bind(row.implemented_by)
+    .bind(row.implemented_by_email)
+    .bind(row.implemented_at)
+    .bind(row.log_seq)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// Stores a sealed client secret in the caller's transaction.
+pub async fn insert_secret(
+    connection: &mut SqliteConnection,
+    secret: &StoredSecret,
+    sealed: &[u8],
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO client_secret (secret_id, reference, expires_at, issued_at, visible_until, ciphertext)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&secret.secret_id)
+    .bind(&secret.reference)
+    .bind(&secret.expires_at)
+    .bind(&secret.issued_at)
+    .bind(&secret.visible_until)
+    .bind(sealed)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+const IMPLEMENTATION_COLUMNS: &str = "reference, version, application_id, object_id, tenant_id,
+    implemented_by_email, implemented_at, log_seq";
+
+fn implementation_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<StoredImplementation> {
+    Ok(StoredImplementation {
+        reference: row.try_get("reference")?,
+        version: row.try_get("version")?,
+        application_id: row.try_get("application_id")?,
+        object_id: row.try_get("object_id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        implemented_by_email: row.try_get("implemented_by_email")?,
+        implemented_at: row.try_get("implemented_at")?,
+        log_seq: row.try_get("log_seq")?,
+    })
+}
+
+/// The implementation of `reference`, read on the caller's connection.
+pub async fn implementation_in(
+    connection: &mut SqliteConnection,
+    reference: &str,
+) -> anyhow::Result<Option<StoredImplementation>> {
+    let row = sqlx::query(&format!(
+        "SELECT {IMPLEMENTATION_COLUMNS} FROM implementation WHERE reference = ?"
+    ))
+    .bind(reference)
+    .fetch_optional(connection)
+    .await?;
+    row.as_ref().map(implementation_from_row).transpose()
+}
+
+/// The implementation of `reference`.
+pub async fn implementation(
+    pool: &SqlitePool,
+    reference: &str,
+) -> anyhow::Result<Option<StoredImplementation>> {
+    let mut connection = pool.acquire().await?;
+    implementation_in(&mut connection, reference).await
+}
+
+fn secret_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<StoredSecret> {
+    Ok(StoredSecret {
+        secret_id: row.try_get("secret_id")?,
+        reference: row.try_get("reference")?,
+        expires_at: row.try_get("expires_at")?,
+        issued_at: row.try_get("issued_at")?,
+        visible_until: row.try_get("visible_until")?,
+        has_value: row.try_get::<i64, _>("has_value")? == 1,
+        purged_at: row.try_get("purged_at")?,
+    })
+}
+
+const SECRET_COLUMNS: &str = "secret_id, reference, expires_at, issued_at, visible_until,
+    (ciphertext IS NOT NULL) AS has_value, purged_at";
+
+/// The client secrets of `reference`, oldest first (without their values).
+pub async fn secrets(pool: &SqlitePool, reference: &str) -> anyhow::Result<Vec<StoredSecret>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {SECRET_COLUMNS} FROM client_secret WHERE reference = ? ORDER BY issued_at, secret_id"
+    ))
+    .bind(reference)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(secret_from_row).collect()
+}
+
+/// The newest client secret of `reference` with its sealed value (`None` once purged).
+pub async fn latest_sealed(
+    pool: &SqlitePool,
+    reference: &str,
+) -> anyhow::Result<Option<(StoredSecret, Option<Vec<u8>>)>> {
+    let row = sqlx::query(&format!(
+        "SELECT {SECRET_COLUMNS}, ciphertext FROM client_secret WHERE reference = ?
+         ORDER BY issued_at DESC, secret_id DESC LIMIT 1"
+    ))
+    .bind(reference)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|row| Ok((secret_from_row(&row)?, row.try_get("ciphertext")?)))
+        .transpose()
+}
+
+/// The secrets whose value is still stored and whose visibility ended at or before `now`
+/// (RFC 3339, as stored), read on the caller's connection (inside the purge's transaction).
+pub async fn due_for_purge_in(
+    connection: &mut SqliteConnection,
+    now: &str,
+) -> anyhow::Result<Vec<StoredSecret>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {SECRET_COLUMNS} FROM client_secret
+         WHERE ciphertext IS NOT NULL AND visible_until <= ? ORDER BY visible_until, secret_id"
+    ))
+    .bind(now)
+    .fetch_all(connection)
+    .await?;
+    rows.iter().map(secret_from_row).collect()
+}
+
+/// Destroys the stored value of `secret_id` (in the caller's transaction), noting when and the
+/// signed entry that says so.
+pub async fn purge_value(
+    connection: &mut SqliteConnection,
+    secret_id: &str,
+    purged_at: &str,
+    log_seq: i64,
+) -> anyhow::Result<()> {
+    let result = sqlx::query(
+        "UPDATE client_secret SET ciphertext = NULL, purged_at = ?, purge_log_seq = ?
+         WHERE secret_id = ? AND ciphertext IS NOT NULL",
+    )
+    .bind(purged_at)
+    .bind(log_seq)
+    .bind(secret_id)
+    .execute(connection)
+    .await?;
+    anyhow::ensure!(
+        result.rows_affected() == 1,
+        "the secret {secret_id} had no value to purge"
+    );
+    Ok(())
+}
