@@ -1,5 +1,7 @@
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
+import { hydrated } from "../support/form";
+import { signIn } from "../support/session";
 
 test.describe("start page", () => {
   test("explains who the service is for and what to have ready", async ({ page }) => {
@@ -79,4 +81,32 @@ test("an unknown page says so with status 404", async ({ page }) => {
   const response = await page.goto("/no-such-page");
   expect(response!.status()).toBe(404);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Page not found");
+});
+
+test.describe("every page loads cleanly", () => {
+  // No request for anything the site does not serve (the design system's Frutiger fonts among
+  // them) and no console error, on the pages people open first and on the pages behind sign-in.
+  for (const [path, account] of [
+    ["/", null],
+    ["/sign-in", null],
+    ["/register", "admin@rx1.nhs.net"],
+    ["/requests", "admin@rx1.nhs.net"],
+    ["/review", "reviewer1@nhs.net"],
+  ] as const) {
+    test(`${path}${account ? ` as ${account}` : ""}: no failed request and no console error`, async ({ page }) => {
+      if (account) await signIn(page, account);
+      const problems: string[] = [];
+      page.on("console", (message) => {
+        if (message.type() === "error") problems.push(`console: ${message.text()}`);
+      });
+      page.on("requestfailed", (request) => problems.push(`failed: ${request.url()} ${request.failure()?.errorText}`));
+      page.on("response", (response) => {
+        if (response.status() >= 400) problems.push(`${response.status()}: ${response.url()}`);
+      });
+      await page.goto(path);
+      await hydrated(page);
+      await page.waitForLoadState("networkidle");
+      expect(problems).toEqual([]);
+    });
+  }
 });
