@@ -21,6 +21,7 @@ mod hardening;
 mod http;
 mod implementation;
 mod log_audit;
+mod migrations;
 mod notify;
 mod pages_admin;
 mod pages_review;
