@@ -15,6 +15,7 @@ pub mod implementation;
 pub mod lifecycle;
 pub mod limits;
 pub mod record;
+pub mod reminders;
 pub mod report;
 pub mod request;
 pub mod rules;
