@@ -239,7 +239,7 @@ impl ImplementationRefusal {
                 "Enter the client secret's ID (Secret ID in Entra) like 11111111-2222-3333-4444-555555555555"
             }
             ImplementationRefusal::SecretExpiryNotTime => {
-                "Enter when the client secret expires as a date and time with its offset, like 2027-06-30T12:00:00Z"
+                "Enter when the client secret expires as a date, like 2027-06-30, or a date and time with its offset, like 2027-06-30T12:00:00Z"
             }
             ImplementationRefusal::SecretExpired => {
                 "The client secret has already expired: issue a new one in Entra and enter that"
@@ -314,11 +314,7 @@ fn check_secret(
     if secret_id.is_none() {
         refusals.push(ImplementationRefusal::SecretIdNotGuid);
     }
-    let expires_at = OffsetDateTime::parse(
-        given.expires_at.trim(),
-        &time::format_description::well_known::Rfc3339,
-    )
-    .ok();
+    let expires_at = parse_expiry(&given.expires_at);
     match expires_at {
         None => refusals.push(ImplementationRefusal::SecretExpiryNotTime),
         Some(at) if at <= now => refusals.push(ImplementationRefusal::SecretExpired),
@@ -332,6 +328,21 @@ fn check_secret(
         secret_id: secret_id?,
         expires_at: expires_at?,
     })
+}
+
+/// Reads a secret's expiry: an RFC 3339 instant (as Graph's `endDateTime` gives it), or a date
+/// alone (`2027-06-30`, as the Entra portal shows it), read as the start of that day in UTC:
+/// never later than the secret's real expiry, so reminders are never late.
+pub fn parse_expiry(text: &str) -> Option<OffsetDateTime> {
+    let text = text.trim();
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .or_else(|| {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            time::Date::parse(text, &format)
+                .ok()
+                .map(|date| date.midnight().assume_utc())
+        })
 }
 
 /// The latest expiry a secret of `lifetime_months` recorded at `now` may have: that many
@@ -561,6 +572,16 @@ mod tests {
         assert_eq!(
             at("2026-03-31T10:00:00Z"),
             Err(vec![ImplementationRefusal::SecretExpired])
+        );
+        // A date alone is the start of that day (UTC): within the lifetime on its last day.
+        assert_eq!(at("2027-04-01"), Ok(datetime!(2027-04-01 00:00 UTC)));
+        assert_eq!(
+            at("2027-04-03"),
+            Err(vec![ImplementationRefusal::SecretOutlivesRequest])
+        );
+        assert_eq!(
+            at("1 April 2027"),
+            Err(vec![ImplementationRefusal::SecretExpiryNotTime])
         );
         // Months are calendar months; the day is clamped to the month's end.
         assert_eq!(
