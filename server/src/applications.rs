@@ -512,6 +512,8 @@ pub struct Credential {
 pub struct LiveFacts {
     /// The Application (client) ID.
     pub application_id: String,
+    /// The application object's ID.
+    pub object_id: String,
     /// The tenant.
     pub tenant_id: String,
     /// When it was recorded (RFC 3339).
@@ -520,6 +522,27 @@ pub struct LiveFacts {
     pub credentials: Vec<Credential>,
     /// The newest secret's visibility end, while its value is still kept.
     pub secret_visible_until: Option<String>,
+}
+
+impl LiveFacts {
+    /// As the pages show it.
+    pub fn into_page(self) -> app::backend::LiveApplication {
+        app::backend::LiveApplication {
+            application_id: self.application_id,
+            object_id: self.object_id,
+            tenant_id: self.tenant_id,
+            implemented_at: self.implemented_at,
+            credentials: self
+                .credentials
+                .into_iter()
+                .map(|credential| app::backend::CredentialRow {
+                    kind: credential.kind.to_string(),
+                    id: credential.id,
+                    expires_at: credential.expires_at,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The live facts of `stored` (`None` unless it is live).
@@ -556,6 +579,7 @@ pub async fn live_facts(
     }));
     Ok(Some(LiveFacts {
         application_id: implementation.application_id,
+        object_id: implementation.object_id,
         tenant_id: implementation.tenant_id,
         implemented_at: implementation.implemented_at,
         credentials,

@@ -347,6 +347,103 @@ pub struct RequestPage {
     pub revise_csrf_token: Option<String>,
     /// A revision draft already started for this request.
     pub revision_draft: Option<String>,
+    /// Once live: the registered application (never the secret's value).
+    pub live: Option<LiveApplication>,
+    /// Once live with a client secret, for the organisation's Local Administrators only: the
+    /// secret within its 72 hours, or that it was destroyed.
+    pub secret: Option<HandedBack>,
+}
+
+/// A credential of a live application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialRow {
+    /// `certificate` or `secret`.
+    pub kind: String,
+    /// A certificate's SHA-1 thumbprint, or a secret's id.
+    pub id: String,
+    /// When it expires (RFC 3339).
+    pub expires_at: String,
+}
+
+impl CredentialRow {
+    /// "Certificate" or "Client secret".
+    pub fn kind_text(&self) -> &'static str {
+        if self.kind == "secret" {
+            "Client secret"
+        } else {
+            "Certificate"
+        }
+    }
+}
+
+/// A registered application: what NHSmail created for an approved request (never the secret's
+/// value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveApplication {
+    /// The Application (client) ID.
+    pub application_id: String,
+    /// The application object's ID.
+    pub object_id: String,
+    /// The Directory (tenant) ID.
+    pub tenant_id: String,
+    /// When it was recorded as created (RFC 3339).
+    pub implemented_at: String,
+    /// Its certificates and client secrets, with their expiry.
+    pub credentials: Vec<CredentialRow>,
+}
+
+impl LiveApplication {
+    /// The tenant's authorisation endpoint.
+    pub fn authorize_endpoint(&self) -> String {
+        registration::implementation::authorize_endpoint(&self.tenant_id)
+    }
+
+    /// The tenant's token endpoint.
+    pub fn token_endpoint(&self) -> String {
+        registration::implementation::token_endpoint(&self.tenant_id)
+    }
+}
+
+/// The client secret as the organisation's Local Administrators' page has it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HandedBack {
+    /// Within the 72 hours: the value.
+    Shown {
+        /// The secret's value.
+        value: String,
+        /// Its id.
+        secret_id: String,
+        /// When it expires (RFC 3339).
+        expires_at: String,
+        /// Until when it is shown (RFC 3339).
+        visible_until: String,
+    },
+    /// The 72 hours are over: it was destroyed.
+    Destroyed {
+        /// When it stopped being shown (RFC 3339).
+        visible_until: String,
+    },
+}
+
+impl std::fmt::Debug for HandedBack {
+    /// Never the value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HandedBack::Shown {
+                secret_id,
+                visible_until,
+                ..
+            } => f
+                .debug_struct("Shown")
+                .field("secret_id", secret_id)
+                .field("visible_until", visible_until)
+                .finish_non_exhaustive(),
+            HandedBack::Destroyed { visible_until } => f
+                .debug_struct("Destroyed")
+                .field("visible_until", visible_until)
+                .finish(),
+        }
+    }
 }
 
 /// `/sign-in?next=…` for a page at `here` (path and query).

@@ -234,6 +234,20 @@ pub struct ReviewDetail {
     pub standing: Standing,
     /// The longest reason the desk keeps, in characters.
     pub max_reason_chars: usize,
+    /// While approved: the form that records the application as created.
+    pub implementation_form: Option<ImplementationForm>,
+    /// Once live: the registered application (never the secret's value).
+    pub live: Option<super::LiveApplication>,
+}
+
+/// What the "Record the application as created" form needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImplementationForm {
+    /// The session's CSRF token.
+    pub csrf_token: String,
+    /// The client secret's lifetime the request asked for, in months (`None`: no secret, and
+    /// the form has no secret fields).
+    pub secret_lifetime_months: Option<i64>,
 }
 
 /// Loads one page of the review queue.

@@ -87,7 +87,7 @@ fn Confirmation(page: SubmissionPage) -> impl IntoView {
                 <ol class="nhsuk-list nhsuk-list--number">
                     <li>"A reviewer checks the request: the permissions, the mailboxes and any certificate."</li>
                     <li>"They approve it, reject it, or ask you to change something. The contacts are told of the decision."</li>
-                    <li>"Once approved, the application is registered in NHSmail and you receive its application ID."</li>
+                    <li>"Once approved, NHSmail creates the application and records it here: you and the contacts are emailed its Application (client) ID, and the request's page shows it with the tenant, the endpoints and, if you asked for one, the client secret (for 72 hours only: copy it then)."</li>
                 </ol>
                 <p><a href=format!("/requests/{}", page.reference)>"See the request and its status"</a></p>
                 <p><a href="/register">"Request another application registration"</a></p>

@@ -92,6 +92,16 @@ impl FormKind for DecisionForm {
     const FILES: bool = false;
 }
 
+/// The reviewer's "Record the application as created" form: a few IDs, or the JSON Graph
+/// answered pasted whole (a few KiB; an application with many redirect URIs more).
+pub struct ImplementationPost;
+
+impl FormKind for ImplementationPost {
+    const LIMIT: usize = 256 * 1024;
+    const TOO_LARGE: &'static str = "The form is too large. Go back and paste only the JSON Graph answered for the application.";
+    const FILES: bool = false;
+}
+
 /// A page's form post from a signed-in account with capability `C`, carrying the session's CSRF
 /// token, read as a form of kind `K`. Without a session the post is answered with a redirect to
 /// sign in (coming back to the page the form was on); without the capability, 403 with
@@ -163,10 +173,12 @@ impl<C, K> FormPost<C, K> {
 
 /// The page a form post came from, where signing in leads back to: the post's own address for
 /// `POST /register`, its parent for the actions posted from a page (`…/revise`, `…/decisions`,
-/// `…/delete`).
+/// `…/implementation`, `…/delete`).
 fn page_of_post(path: &str) -> String {
     match path.rsplit_once('/') {
-        Some((page, "revise" | "decisions" | "delete")) if !page.is_empty() => page.to_string(),
+        Some((page, "revise" | "decisions" | "implementation" | "delete")) if !page.is_empty() => {
+            page.to_string()
+        }
         _ => path.to_string(),
     }
 }
@@ -369,5 +381,9 @@ mod tests {
             "/review/AR-AAAA-AAAA"
         );
         assert_eq!(page_of_post("/register/abc/delete"), "/register/abc");
+        assert_eq!(
+            page_of_post("/review/AR-AAAA-AAAA/implementation"),
+            "/review/AR-AAAA-AAAA"
+        );
     }
 }

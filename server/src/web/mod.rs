@@ -109,6 +109,10 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{reference}/revise", post(form::revise))
         .route("/register/{draft_id}/delete", post(form::delete_draft))
         .route("/review/{reference}/decisions", post(review_pages::decide))
+        .route(
+            "/review/{reference}/implementation",
+            post(review_pages::implement),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use app::backend::{
-    Access, Backend, BackendHandle, BoxFuture, DecisionRow, DraftRow, FormPage, OrganisationLabel,
-    PageError, PageFuture, QueuePage, QueueQuery, RequestPage, RequestRow, RequestsPage,
-    ReviewDetail, Revision, SubmissionPage, VersionRow, Viewer,
+    Access, Backend, BackendHandle, BoxFuture, DecisionRow, DraftRow, FormPage, HandedBack,
+    OrganisationLabel, PageError, PageFuture, QueuePage, QueueQuery, RequestPage, RequestRow,
+    RequestsPage, ReviewDetail, Revision, SubmissionPage, VersionRow, Viewer,
 };
 use registration::directory::OrganisationDirectory;
 use registration::rules::certificate;
@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use super::AppState;
 use super::cookies::Cookie;
 use super::session;
+use crate::applications::SecretError;
 use crate::identity::{Role, SignedIn, require_any_local_admin, require_local_admin};
 use crate::identity::{csrf, sessions};
 use crate::registrations;
@@ -286,6 +287,53 @@ impl Backend for PagesBackend {
             } else {
                 None
             };
+            let live = crate::applications::live_facts(pool, latest)
+                .await
+                .map_err(internal)?;
+            // The client secret, for the organisation's Local Administrators only (reviewers
+            // are refused by the same function as the API's `GET …/secret`).
+            let has_secret = live.as_ref().is_some_and(|live| {
+                live.credentials
+                    .iter()
+                    .any(|credential| credential.kind == "secret")
+            });
+            let secret = if has_secret && is_owner {
+                match crate::applications::secret(
+                    pool,
+                    &self.state.applications,
+                    identity,
+                    &reference,
+                    OffsetDateTime::now_utc(),
+                )
+                .await
+                {
+                    Ok(secret) => Some(HandedBack::Shown {
+                        value: secret.value,
+                        secret_id: secret.secret_id,
+                        expires_at: secret.expires_at,
+                        visible_until: secret.visible_until,
+                    }),
+                    Err(SecretError::Gone { visible_until }) => {
+                        Some(HandedBack::Destroyed { visible_until })
+                    }
+                    Err(SecretError::NotFound | SecretError::Forbidden) => None,
+                    Err(SecretError::Store(error)) => return Err(internal(error)),
+                }
+            } else {
+                None
+            };
+            // A live application's page is never kept by the browser or a proxy: within the 72
+            // hours it holds the client secret (and the page served from the browser's history
+            // after them must not either).
+            if live.is_some()
+                && let Some(response) =
+                    leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            {
+                response.insert_header(
+                    http::header::CACHE_CONTROL,
+                    http::HeaderValue::from_static("no-store"),
+                );
+            }
             let row = |stored: &registrations::StoredRegistration| VersionRow {
                 version: stored.version,
                 status: stored.status,
@@ -318,6 +366,8 @@ impl Backend for PagesBackend {
                     && latest.status == registrations::Status::ChangesRequested)
                     .then(|| signed_in.session.csrf_token().to_string()),
                 revision_draft,
+                live: live.map(crate::applications::LiveFacts::into_page),
+                secret,
             }))
         })
     }

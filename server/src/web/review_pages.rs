@@ -1,13 +1,17 @@
 //! The reviewer's pages (docs/review.md): the server's side of the queue and detail pages
 //! ([`queue`] and [`detail`], which `PagesBackend` answers `app`'s server functions with) and
 //! `POST /review/{reference}/decisions`, the decision form as a plain form post answered with
-//! `303 See Other` (post/redirect/get).
+//! `303 See Other` (post/redirect/get), and `POST /review/{reference}/implementation`, the form
+//! that records an approved request as created in the tenant, the same way.
 //!
 //! Everything goes through the same domain functions as the JSON API: [`registrations::list`]
 //! and [`registrations::find_versions`] for reading, [`review::decide`] for deciding,
-//! [`review::standing`] for whether the form is shown.
+//! [`review::standing`] for whether the form is shown, [`applications::implement`] for the
+//! implementation.
 
-use app::backend::review::{DecisionRow, PermissionRow, QueueRow, Standing, StatusFilter};
+use app::backend::review::{
+    DecisionRow, ImplementationForm, PermissionRow, QueueRow, Standing, StatusFilter,
+};
 use app::backend::{Access, PageError, QueuePage, QueueQuery, ReviewDetail};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -16,8 +20,9 @@ use registration::rules::permission::{self, Risk};
 use time::OffsetDateTime;
 
 use super::AppState;
-use super::form_post::{DecisionForm, FormPost, plain};
+use super::form_post::{DecisionForm, FormPost, ImplementationPost, plain};
 use super::pages::{internal, signed_in_from_context};
+use crate::applications::{self, ImplementError, Posted};
 use crate::identity::{Reviewer, Role, require_reviewer};
 use crate::registrations::{self, Filter};
 use crate::review::{self, DecideError, Decision, DecisionRefusal};
@@ -156,6 +161,19 @@ pub async fn detail(
     for upload in &mut request.certificates {
         upload.content_base64.clear();
     }
+    // While approved, the form that records the application as created; once live, what was.
+    let implementation_form =
+        (latest.status == registrations::Status::Approved).then(|| ImplementationForm {
+            csrf_token: signed_in.session.csrf_token().to_string(),
+            secret_lifetime_months: latest
+                .request
+                .client_secret
+                .map(|secret| secret.lifetime_months),
+        });
+    let live = applications::live_facts(pool, &latest)
+        .await
+        .map_err(internal)?
+        .map(applications::LiveFacts::into_page);
     let mut report = latest.report.clone();
     for summary in &mut report.certificates {
         summary.der_base64.clear();
@@ -189,6 +207,8 @@ pub async fn detail(
             .collect(),
         standing,
         max_reason_chars: review::MAX_REASON_CHARS,
+        implementation_form,
+        live,
     }))
 }
 
@@ -323,4 +343,102 @@ fn not_found() -> Response {
         StatusCode::NOT_FOUND,
         "There is no registration request with this reference.",
     )
+}
+
+/// The longest value typed into the implementation form that is carried back in the address
+/// (a GUID is 36 characters; anything much longer is not one, and is not worth keeping).
+const MAX_KEPT_VALUE: usize = 200;
+
+/// `POST /review/{reference}/implementation`: records an approved request as created in the
+/// tenant ([`applications::implement`], as the JSON API does) and sends the reviewer back to the
+/// request's page: `?implemented=live`, or `?implementation_error=<code>,…` with the typed IDs,
+/// secret ID and expiry kept (`&application_id=…`), never the secret's value nor the pasted
+/// Graph JSON (which holds it): `&pasted=true` says it must be pasted again.
+pub async fn implement(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    post: FormPost<Reviewer, ImplementationPost>,
+) -> Response {
+    let page = format!("/review/{reference}");
+    if !is_reference(&reference) {
+        return not_found();
+    }
+    let text = |name: &str| post.field(name).unwrap_or("").trim().to_string();
+    let graph = text("graph_response");
+    let pasted = !graph.is_empty();
+    let posted = if pasted {
+        // JSON that does not parse is as unreadable as JSON without appId and id: the rules
+        // refuse both (`graph_response_unreadable`).
+        Posted::GraphResponse(serde_json::from_str(&graph).unwrap_or(serde_json::Value::Null))
+    } else {
+        let secret = [
+            text("secret_value"),
+            text("secret_id"),
+            text("secret_expires_at"),
+        ];
+        let client_secret = secret.iter().any(|field| !field.is_empty()).then(|| {
+            let [value, secret_id, expires_at] = secret;
+            registration::implementation::IssuedSecret {
+                value,
+                secret_id,
+                expires_at,
+            }
+        });
+        Posted::Fields(registration::implementation::ImplementationInput {
+            application_id: text("application_id"),
+            object_id: text("object_id"),
+            client_secret,
+        })
+    };
+    let result = applications::implement(
+        state.desk(),
+        &state.applications,
+        &post.capability,
+        &reference,
+        posted,
+        OffsetDateTime::now_utc(),
+    )
+    .await;
+    match result {
+        Ok(_) => Redirect::to(&format!("{page}?implemented=live")).into_response(),
+        Err(ImplementError::Invalid(refusals)) => {
+            let codes: Vec<&str> = refusals.iter().map(|refusal| refusal.as_str()).collect();
+            let mut to = format!("{page}?implementation_error={}", codes.join(","));
+            if pasted {
+                to.push_str("&pasted=true");
+            } else {
+                // What was typed comes back, except the secret's value.
+                for name in [
+                    "application_id",
+                    "object_id",
+                    "secret_id",
+                    "secret_expires_at",
+                ] {
+                    let value = text(name);
+                    if !value.is_empty() && value.chars().count() <= MAX_KEPT_VALUE {
+                        to.push_str(&format!(
+                            "&{name}={}",
+                            app::backend::encode_query_value(&value)
+                        ));
+                    }
+                }
+            }
+            Redirect::to(&to).into_response()
+        }
+        Err(ImplementError::NotApproved(_)) => {
+            Redirect::to(&format!("{page}?implementation_refused=not_approved")).into_response()
+        }
+        Err(ImplementError::AlreadyImplemented) => Redirect::to(&format!(
+            "{page}?implementation_refused=already_implemented"
+        ))
+        .into_response(),
+        Err(ImplementError::NotFound) => not_found(),
+        Err(ImplementError::Store(error)) => {
+            tracing::error!(error = %format!("{error:#}"), "an implementation could not be recorded");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, the application could not be recorded as created. Please go back and try again.",
+            )
+        }
+    }
 }

@@ -24,6 +24,7 @@ mod log_audit;
 mod migrations;
 mod notify;
 mod pages_admin;
+mod pages_implementation;
 mod pages_review;
 mod records;
 mod review;

@@ -6,9 +6,14 @@ use registration::lifecycle::Status;
 use registration::{AccessType, PermissionType, Platform, RegistrationRequest};
 
 use crate::PageTitle;
-use crate::backend::{Access, DecisionRow, RequestPage as Page, VersionRow, load_request};
-use crate::components::{StatusTag, Table, date_text, headers};
+use registration::implementation::SECRET_VISIBLE_HOURS;
+
+use crate::backend::{
+    Access, DecisionRow, HandedBack, RequestPage as Page, VersionRow, load_request,
+};
+use crate::components::{StatusTag, Table, date_text, date_time_text, headers};
 use crate::pages::access::Refused;
+use crate::pages::live::LiveSummary;
 
 /// The request's page.
 #[component]
@@ -82,6 +87,13 @@ fn Request(page: Page) -> impl IntoView {
                         <dd class="nhsuk-summary-list__value">{submitted}</dd>
                     </div>
                 </dl>
+                {page.live.clone().map(|live| view! {
+                    <h2 id="registered-heading">"Your registered application"</h2>
+                    <p>"NHSmail created the application in its tenant. Configure your application with these:"</p>
+                    <LiveSummary live endpoints=true />
+                })}
+                {page.secret.clone().map(|secret| view! { <ClientSecret secret /> })}
+                <WhatHappensNext status=page.status secret_asked=page.request.client_secret.is_some() />
                 {page.revise_csrf_token.clone().map(|csrf| view! {
                     <div class="nhsuk-warning-callout" id="changes-requested">
                         <h2 class="nhsuk-warning-callout__label">
@@ -140,6 +152,116 @@ fn Request(page: Page) -> impl IntoView {
         </div>
     }
 }
+
+/// What happens next, as the desk does it.
+#[component]
+fn WhatHappensNext(status: Status, secret_asked: bool) -> impl IntoView {
+    let secret = if secret_asked {
+        format!(", and the client secret for {SECRET_VISIBLE_HOURS} hours")
+    } else {
+        String::new()
+    };
+    let text = match status {
+        Status::Submitted | Status::AwaitingSecondApproval => format!(
+            "A reviewer checks the request and approves it, rejects it or asks you to change something; the contacts are told of the decision. Once it is approved, NHSmail creates the application, and you and the contacts are emailed its Application (client) ID. This page then shows it, with the tenant and the endpoints{secret}."
+        ),
+        Status::Approved => format!(
+            "NHSmail creates the application in its tenant. When it is recorded, you and the contacts are emailed its Application (client) ID, and this page shows it, with the tenant and the endpoints{secret}."
+        ),
+        Status::Draft | Status::ChangesRequested | Status::Rejected | Status::Live => {
+            return ().into_any();
+        }
+    };
+    view! {
+        <h2 id="what-happens-next">"What happens next"</h2>
+        <p id="next-step">{text}</p>
+    }
+    .into_any()
+}
+
+/// The client secret, for the organisation's Local Administrators: within its 72 hours behind
+/// "Show the client secret" (with a copy button once the page has hydrated), then only that it
+/// was destroyed.
+#[component]
+fn ClientSecret(secret: HandedBack) -> impl IntoView {
+    let body = match secret {
+        HandedBack::Shown {
+            value,
+            secret_id,
+            expires_at,
+            visible_until,
+        } => {
+            let hydrated = RwSignal::new(false);
+            Effect::new(move |_| hydrated.set(true));
+            let copied = RwSignal::new(false);
+            let text = value.clone();
+            view! {
+                <p id="secret-visible-until">
+                    {format!("Visible until {}. Copy it into your application's configuration now: after that it is destroyed and cannot be shown again.", date_time_text(&visible_until))}
+                </p>
+                <details class="nhsuk-details" id="client-secret">
+                    <summary class="nhsuk-details__summary">
+                        <span class="nhsuk-details__summary-text">"Show the client secret"</span>
+                    </summary>
+                    <div class="nhsuk-details__text">
+                        <dl class="nhsuk-summary-list">
+                            <div class="nhsuk-summary-list__row">
+                                <dt class="nhsuk-summary-list__key">"Value"</dt>
+                                <dd class="nhsuk-summary-list__value">
+                                    <span class="appreg-thumbprint" id="secret-value">{value}</span>
+                                    <Show when=move || hydrated.get()>
+                                        {
+                                            let text = text.clone();
+                                            view! {
+                                                " "
+                                                <button type="button" id="copy-secret"
+                                                    class="nhsuk-button nhsuk-button--secondary nhsuk-button--small appreg-copy"
+                                                    on:click=move |_| {
+                                                        copy_to_clipboard(&text);
+                                                        copied.set(true);
+                                                    }>
+                                                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                                                    <span class="nhsuk-u-visually-hidden">" the client secret"</span>
+                                                </button>
+                                            }
+                                        }
+                                    </Show>
+                                </dd>
+                            </div>
+                            <div class="nhsuk-summary-list__row">
+                                <dt class="nhsuk-summary-list__key">"Secret ID"</dt>
+                                <dd class="nhsuk-summary-list__value"><span class="appreg-thumbprint">{secret_id}</span></dd>
+                            </div>
+                            <div class="nhsuk-summary-list__row">
+                                <dt class="nhsuk-summary-list__key">"Expires"</dt>
+                                <dd class="nhsuk-summary-list__value">{date_text(&expires_at)}</dd>
+                            </div>
+                        </dl>
+                    </div>
+                </details>
+            }
+            .into_any()
+        }
+        HandedBack::Destroyed { .. } => view! {
+            <p id="secret-destroyed">{format!("The client secret was shown for {SECRET_VISIBLE_HOURS} hours after it was issued and has been destroyed. If you did not keep it, ask for a new one (renewal).")}</p>
+        }
+        .into_any(),
+    };
+    view! {
+        <h2 id="client-secret-heading">"Client secret"</h2>
+        {body}
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn copy_to_clipboard(text: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn copy_to_clipboard(_text: &str) {}
 
 #[component]
 fn Decisions(decisions: Vec<DecisionRow>) -> impl IntoView {

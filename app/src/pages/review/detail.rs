@@ -5,6 +5,7 @@ use registration::lifecycle::{Decision, DecisionRefusal, Status};
 use registration::{AccessType, CertificateSummary, Finding, Platform, Severity};
 
 use super::RiskTag;
+use super::implementation::{ImplementationOutcome, ImplementationSection, ImplementedBanner};
 use crate::PageTitle;
 use crate::backend::review::{DecisionRow, Standing, load_review_detail};
 use crate::backend::{Access, ReviewDetail};
@@ -20,6 +21,7 @@ struct Outcome {
     error: Option<DecisionRefusal>,
     decision: Option<Decision>,
     reason: Option<String>,
+    implementation: ImplementationOutcome,
 }
 
 /// `/review/{reference}`: one request, everything a reviewer weighs, and the decision form.
@@ -47,6 +49,7 @@ pub fn ReviewDetailPage() -> impl IntoView {
                         error: query.get("error").as_deref().and_then(DecisionRefusal::parse),
                         decision: query.get("decision").as_deref().and_then(Decision::parse),
                         reason: query.get("reason").filter(|text| !text.trim().is_empty()),
+                        implementation: ImplementationOutcome::from_query(&query),
                     }
                 };
                 match page.await {
@@ -122,6 +125,7 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
         <div class="nhsuk-grid-row">
             <div class="nhsuk-grid-column-full">
                 <Banner outcome=outcome.clone() />
+                <ImplementedBanner outcome=outcome.implementation.clone() />
                 <NewerVersion reference=detail.reference.clone() shown=detail.version />
                 <span class="nhsuk-caption-l">{detail.reference.clone()}</span>
                 <h1>{application_name}</h1>
@@ -163,7 +167,8 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
                 </dl>
                 <Certificates summaries=detail.report.certificates.clone() file_names />
                 <Decisions decisions=detail.decisions.clone() />
-                <Exports reference=detail.reference.clone() approved=detail.status == Status::Approved />
+                <Exports reference=detail.reference.clone() approved=matches!(detail.status, Status::Approved | Status::Live) />
+                <ImplementationSection reference=detail.reference.clone() form=detail.implementation_form.clone() live=detail.live.clone() outcome=outcome.implementation.clone() />
                 <DecisionSection detail=detail.clone() outcome />
             </div>
         </div>

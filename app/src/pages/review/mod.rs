@@ -1,8 +1,10 @@
 //! The reviewer's pages (docs/review.md): the queue at `/review` and one request at
 //! `/review/{reference}`, with its decision form (a plain form post to
-//! `/review/{reference}/decisions`, handled by the server).
+//! `/review/{reference}/decisions`, handled by the server) and, once approved, the form that
+//! records the application as created (`/review/{reference}/implementation`).
 
 mod detail;
+mod implementation;
 mod queue;
 
 use leptos::prelude::*;
