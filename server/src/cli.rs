@@ -57,7 +57,7 @@ enum Command {
     /// Manage the local accounts that sign in.
     #[command(subcommand)]
     User(UserCommand),
-    /// Runs the desk's scheduled jobs: for now, destroying client secrets past their 72 hours
+    /// Runs the desk's scheduled jobs: destroying client secrets past their 72 hours, and the expiry reminders
     #[command(subcommand)]
     Schedule(ScheduleCommand),
     /// Verify one signed record (a JWS file) offline.
@@ -254,7 +254,12 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let limits = Arc::new(crate::limits::Limits::default());
         let settings = limits.settings.clone();
         let applications = Arc::new(applications_settings(&config)?);
-        crate::schedule::spawn(pool.clone(), Arc::clone(&keys), Arc::clone(&writer));
+        crate::schedule::spawn(
+            pool.clone(),
+            Arc::clone(&keys),
+            Arc::clone(&writer),
+            Arc::clone(&mailer),
+        );
         let state = AppState { pool, directory, keys, mailer, writer, limits, leptos_options, applications };
         let listener = tokio::net::TcpListener::bind(config.address).await.with_context(|| {
             format!(
@@ -441,7 +446,8 @@ fn schedule_run(config: &Config, now: Option<&str>) -> ExitCode {
             let pool = open_store(config).await?;
             let keys = KeyRing::open(&pool, &keys_dir(config), issuer(config)).await?;
             let writer = store::WriteLock::with_checkpoint_every(config.checkpoint_every);
-            for line in crate::schedule::run_due(&pool, &keys, &writer, now).await? {
+            let mailer = crate::notify::Mailer::from_config(config)?;
+            for line in crate::schedule::run_due(&pool, &keys, &writer, &mailer, now).await? {
                 println!("{line}");
             }
             Ok(())

@@ -11,6 +11,7 @@ pub mod limits;
 pub mod notify;
 pub mod random;
 pub mod registrations;
+pub mod reminders;
 pub mod review;
 pub mod schedule;
 pub mod secrets;

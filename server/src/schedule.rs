@@ -1,9 +1,9 @@
 //! The desk's scheduled jobs, run by `appreg schedule run [--now RFC3339]` (for cron and tests)
-//! and by the server itself every [`EVERY`]. For now one job: destroying client secrets past
-//! their 72 hours ([`crate::applications::purge_due_secrets`]). Every job is idempotent and
-//! decides from the database under the writer lock, so two servers (or a server and a cron run)
-//! never act twice; the expiry reminders and deletion purges of issue 14 (a persisted schedule
-//! claimed in the database) join [`run_due`] later.
+//! and by the server itself every [`EVERY`]. The jobs: destroying client secrets past their 72
+//! hours ([`crate::applications::purge_due_secrets`]) and the expiry reminders
+//! ([`crate::reminders::send_due`], each claimed in the database before it is sent). Every job
+//! decides from the database in a write transaction, so two servers (or a server and a cron run)
+//! never act twice; the deletion purges of issue 14 part 6 join [`run_due`] later.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +11,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use time::OffsetDateTime;
 
+use crate::notify::Mailer;
 use crate::signing::KeyRing;
 use crate::store::WriteLock;
 
@@ -22,10 +23,11 @@ pub async fn run_due(
     pool: &SqlitePool,
     keys: &KeyRing,
     writer: &WriteLock,
+    mailer: &Mailer,
     now: OffsetDateTime,
 ) -> anyhow::Result<Vec<String>> {
     let purged = crate::applications::purge_due_secrets(pool, keys, writer, now).await?;
-    Ok(purged
+    let mut lines: Vec<String> = purged
         .iter()
         .map(|purge| {
             format!(
@@ -33,17 +35,22 @@ pub async fn run_due(
                 purge.reference, purge.secret_id, purge.visible_until, purge.log_seq
             )
         })
-        .collect())
+        .collect();
+    let reminders = crate::reminders::send_due(pool, keys, writer, mailer, now).await?;
+    lines.extend(reminders.iter().map(crate::reminders::Reminder::line));
+    Ok(lines)
 }
 
 /// Runs [`run_due`] now and then every [`EVERY`] in the background, logging failures.
-pub fn spawn(pool: SqlitePool, keys: Arc<KeyRing>, writer: Arc<WriteLock>) {
+pub fn spawn(pool: SqlitePool, keys: Arc<KeyRing>, writer: Arc<WriteLock>, mailer: Arc<Mailer>) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            if let Err(error) = run_due(&pool, &keys, &writer, OffsetDateTime::now_utc()).await {
+            if let Err(error) =
+                run_due(&pool, &keys, &writer, &mailer, OffsetDateTime::now_utc()).await
+            {
                 tracing::error!(error = %format!("{error:#}"), "the scheduled jobs failed");
             }
         }

@@ -27,6 +27,7 @@ mod pages_admin;
 mod pages_implementation;
 mod pages_review;
 mod records;
+mod reminders;
 mod review;
 mod server_functions;
 mod sessions;
