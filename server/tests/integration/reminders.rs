@@ -366,3 +366,79 @@ async fn two_servers_running_at_once_and_a_restart_send_each_reminder_once() {
     assert_eq!(sent(&app).await, [(30, 30), (14, 14)]);
     assert_eq!(reminder_mails(&app).len(), 2);
 }
+
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../registration/tests/fixtures/certificates/"
+);
+
+#[tokio::test]
+async fn a_certificate_20_days_from_expiry_gets_only_the_nearest_reminder_by_its_thumbprint() {
+    use base64::Engine;
+    let app = TestApp::new().await;
+    let admin = app
+        .sign_in_as("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
+        .await;
+    let mut request = delegated_request();
+    let pem = std::fs::read(format!("{FIXTURES}rsa2048.pem")).unwrap();
+    request["certificates"] = json!([{
+        "file_name": "connector.cer",
+        "content_base64": base64::engine::general_purpose::STANDARD.encode(pem),
+    }]);
+    let reference = submit(&app, &admin, &request).await;
+    approve(&app, &reference).await;
+    let state = &app.state;
+    let reviewer = server::identity::require_reviewer(&Identity {
+        user_id: "id-rita".into(),
+        email: "rita@nhs.net".into(),
+        role: Role::Reviewer,
+        ods_code: None,
+    })
+    .unwrap();
+    applications::implement(
+        state.desk(),
+        &state.applications,
+        &reviewer,
+        &reference,
+        Posted::Fields(
+            serde_json::from_value(json!({
+                "application_id": APP_ID, "object_id": OBJECT_ID, "client_secret": null,
+            }))
+            .unwrap(),
+        ),
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
+    let stored = store::registrations::latest(&state.pool, &reference)
+        .await
+        .unwrap()
+        .unwrap();
+    let certificate = &stored.report.certificates[0];
+    let not_after = certificate.not_after;
+    let thumbprint = &certificate.sha1_thumbprint;
+
+    let lines = run(&app, not_after - Duration::days(20)).await;
+    assert_eq!(
+        lines,
+        [format!(
+            "reminder: {reference} certificate {thumbprint} expires in 20 days → 2 recipients"
+        )]
+    );
+    assert!(run(&app, not_after - Duration::days(15)).await.is_empty());
+    let mail = app
+        .outbox()
+        .iter()
+        .map(|mail| decoded(mail))
+        .find(|mail| mail.contains("certificate expires"))
+        .expect("the reminder");
+    assert!(
+        mail.contains(&format!("Certificate thumbprint (SHA-1): {thumbprint}")),
+        "{mail}"
+    );
+    assert!(mail.contains("expires in 20 days"), "{mail}");
+    let expired = run(&app, not_after + Duration::days(1)).await;
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert!(expired[0].contains("expired on"), "{expired:?}");
+    assert_eq!(sent(&app).await, [(30, 20), (0, -1)]);
+}
