@@ -1,8 +1,11 @@
 // The whole life of a request, as its people live it, in one browser with three signed-in
 // people: a Local Administrator submits; a reviewer asks for changes; the administrator edits and
 // resubmits (version 2); a second reviewer sees what changed and approves; the administrator sees
-// "Approved" and downloads the signed record, which verifies against the desk's published keys.
+// "Approved" and downloads the signed record, which verifies against the desk's published keys;
+// the reviewer records the application as created (a pasted Graph response) and the
+// administrator sees its Application ID.
 import { test, expect, Browser, Page } from "@playwright/test";
+import { expectNoAxeViolations } from "../support/axe";
 import { createHash, createPublicKey, verify } from "node:crypto";
 import { addPermission, expectSubmitted, fillDelegated, hydrated } from "../support/form";
 import { ACCOUNTS, signIn } from "../support/session";
@@ -124,4 +127,36 @@ test("admin submits, a reviewer asks for changes, the admin resubmits, a second 
   // Version 1 stays readable as it was submitted.
   await admin.goto(`/requests/${reference}?version=1`);
   await expect(admin.locator("#older-version")).toContainText("You are looking at version 1 of 2.");
+
+  // 6. The reviewer records the application as created by pasting what Graph answered (the
+  // request asked for no client secret); JSON that is not Graph's answer is refused first.
+  const appId = "6731de76-14a6-49ae-97bc-6eba6914391e";
+  const objectId = "03ef14b0-ca33-4840-8f4f-d6e91916010e";
+  await reviewer2.goto(`/review/${reference}`);
+  await expect(reviewer2.locator("#implementation-heading")).toHaveText("Record the application as created");
+  await expectNoAxeViolations(reviewer2);
+  await reviewer2.locator("#graph-response").fill("{ \"id\": \"not what Graph answered\" }");
+  await reviewer2.getByRole("button", { name: "Record as created" }).click();
+  await expect(reviewer2.locator("#implementation-error-summary")).toContainText("Paste the whole JSON that Graph answered");
+  await expect(reviewer2.locator("#implementation-error-summary")).toContainText("paste it again");
+  await expectNoAxeViolations(reviewer2);
+  await reviewer2.locator("#graph-response").fill(JSON.stringify({
+    "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#applications/$entity",
+    id: objectId,
+    appId,
+    displayName: "Ward 7 Mail Connector",
+    passwordCredentials: [],
+  }));
+  await reviewer2.getByRole("button", { name: "Record as created" }).click();
+  await expect(reviewer2.locator("#implemented")).toContainText("Recorded as created: the organisation's Local Administrators are told");
+  await expect(reviewer2.locator("#live-application")).toContainText(appId);
+  await expectNoAxeViolations(reviewer2);
+
+  // 7. The administrator sees the registered application: its IDs and endpoints.
+  await admin.goto(`/requests/${reference}`);
+  await expect(admin.locator("#status")).toHaveText("Live");
+  await expect(admin.locator("#application-id")).toHaveText(appId);
+  await expect(admin.locator("#token-endpoint")).toContainText("/oauth2/v2.0/token");
+  await expect(admin.locator("#client-secret-heading")).toHaveCount(0);
+  await expectNoAxeViolations(admin);
 });
