@@ -65,7 +65,7 @@ pub struct IssuedSecret {
     pub value: String,
     /// The secret's id (Graph's `keyId`), a GUID.
     pub secret_id: String,
-    /// When it expires (Graph's `endDateTime`), RFC 3339.
+    /// When it expires (Graph's `endDateTime`): RFC 3339, or a date alone (the start of that day, UTC).
     pub expires_at: String,
 }
 
