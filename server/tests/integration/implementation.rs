@@ -3,8 +3,6 @@
 //! organisation's Local Administrators for 72 hours and then purged, each step signed in the
 //! log; the secret's value never leaks.
 
-use std::sync::{Arc, Mutex};
-
 use axum::http::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use server::applications::{self, Posted, SecretError};
@@ -582,29 +580,10 @@ async fn appreg_schedule_run_purges_what_is_due_and_prints_a_line_each() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
-/// Captures everything `tracing` writes while the test runs (this thread's subscriber).
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn the_secret_never_appears_in_logs_emails_the_log_records_exports_or_errors() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Every thread's lines: the writer, the blocking pool and the purge log on their own.
+    let (captured, _capturing) = crate::log_capture::capture_all_logs();
 
     let desk = desk().await;
     let reference = approved(&desk, &request_with_secret()).await;
@@ -742,10 +721,12 @@ async fn the_secret_never_appears_in_logs_emails_the_log_records_exports_or_erro
             file.display()
         );
     }
-    let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    // tracing's per-callsite interest cache can miss a thread-local subscriber's events while
-    // other tests run in parallel, so only that something was captured is required here.
-    assert!(!logged.is_empty(), "tracing was captured");
+    let logged = captured.text();
+    // The capture saw this test's own lines (the desk's key file was made in it), not nothing.
+    assert!(
+        logged.contains("made the client-secrets key"),
+        "tracing was captured:\n{logged}"
+    );
     assert!(
         !logged.contains(SECRET_VALUE),
         "tracing holds the secret:\n{logged}"

@@ -3,6 +3,7 @@
 
 mod api_support;
 mod common;
+mod log_capture;
 
 mod api_authorisation;
 mod api_bodies;

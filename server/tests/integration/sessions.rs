@@ -4,10 +4,11 @@
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::common::TestApp;
+use crate::log_capture::capture_logs;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, Response, StatusCode, header};
@@ -32,7 +33,7 @@ async fn app_with_accounts() -> TestApp {
 
 /// The same, with these limits.
 async fn app_with_accounts_and(limits: LimitSettings) -> TestApp {
-    install_log_capture();
+    crate::log_capture::install();
     let app = TestApp::with_limits(limits).await;
     add_account(
         &app,
@@ -553,78 +554,6 @@ async fn a_session_ends_after_30_idle_minutes_and_12_hours_in_all() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-thread_local! {
-    /// Where this thread's log lines go while a test captures them.
-    static CAPTURING: std::cell::RefCell<Option<Captured>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Writes to the capturing buffer of the thread that logs, if it has one.
-struct ThisThread;
-
-impl std::io::Write for ThisThread {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        CAPTURING.with(|capturing| {
-            if let Some(captured) = capturing.borrow_mut().as_mut() {
-                captured.write_all(bytes)?;
-            }
-            Ok(bytes.len())
-        })
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Installs, once per test binary and before any test has logged, one process-wide subscriber
-/// whose filter asks per event whether the logging thread is capturing ([`capture_logs`]).
-///
-/// A thread-local `set_default` is not enough, nor a global subscriber installed midway: while
-/// other tests of this binary log on other threads, `tracing` may cache "never" for a callsite
-/// registered before the subscriber (or racing with it), and that line is then lost.
-fn install_log_capture() {
-    use tracing_subscriber::prelude::*;
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        let layer = tracing_subscriber::fmt::layer()
-            .with_ansi(false)
-            .with_writer(|| ThisThread)
-            // A dynamic filter: asked per event, never cached per callsite (a plain `filter_fn`
-            // is asked once per callsite, on whichever thread registers it).
-            .with_filter(tracing_subscriber::filter::dynamic_filter_fn(|_, _| {
-                CAPTURING.with(|capturing| capturing.borrow().is_some())
-            }));
-        tracing_subscriber::registry().with(layer).init();
-    });
-}
-
-/// Captures every log line this thread writes until the guard is dropped.
-fn capture_logs() -> (Captured, impl Drop) {
-    install_log_capture();
-    let captured = Captured::default();
-    CAPTURING.with(|capturing| *capturing.borrow_mut() = Some(captured.clone()));
-    struct Stop;
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            CAPTURING.with(|capturing| *capturing.borrow_mut() = None);
-        }
-    }
-    (captured, Stop)
-}
-
 #[tokio::test]
 async fn no_password_or_token_reaches_the_logs_or_debug_output() {
     let app = app_with_accounts().await;
@@ -647,7 +576,7 @@ async fn no_password_or_token_reaches_the_logs_or_debug_output() {
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     drop(guard);
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(
         logs.contains("signed in"),
         "the test captured the logs: {logs}"
