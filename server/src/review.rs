@@ -101,21 +101,22 @@ pub struct Seen {
 
 /// What a stale decision is told: what it named, and what changed since.
 fn stale_message(seen_version: i64, latest_version: i64, latest_status: Status) -> String {
-    let now = format!(
-        "the latest is version {latest_version} ({})",
-        latest_status.text().to_lowercase()
-    );
-    if seen_version == 0 {
+    let status = latest_status.text().to_lowercase();
+    if seen_version <= 0 {
         format!(
-            "Nothing was recorded: the decision did not say which version it decides; {now}. Read it and decide again, naming its version and record_sha256."
+            "Nothing was recorded: the decision did not say which version it decides. The latest is version {latest_version} ({status}): read it and decide again, naming its version and record_sha256."
         )
     } else if seen_version == latest_version {
         format!(
             "Nothing was recorded: record_sha256 is not the SHA-256 of version {latest_version}'s signed record. Read the request again and decide with the record_sha256 it gives."
         )
+    } else if seen_version > latest_version {
+        format!(
+            "Nothing was recorded: there is no version {seen_version}. The latest is version {latest_version} ({status}): read it and decide on it."
+        )
     } else {
         format!(
-            "Nothing was recorded: you decided on version {seen_version}, but {now} was submitted since. Read what changed, then decide on version {latest_version}."
+            "Nothing was recorded: you decided on version {seen_version}, but version {latest_version} was submitted since (it is {status}). Read what changed, then decide on version {latest_version}."
         )
     }
 }
