@@ -136,9 +136,7 @@ pub async fn implement(
     if stored.status == Status::Live {
         return Err(ImplementError::AlreadyImplemented);
     }
-    let record = registrations::signed_record(desk.pool, reference, stored.version)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("{reference} v{} has no signed record", stored.version))?;
+    let record = crate::registrations::signed_record(desk.pool, &stored).await?;
     let keys = log::key_set(desk.pool).await?;
     if crate::review::approving_decisions(desk.pool, &keys, &stored, &record)
         .await?

@@ -477,6 +477,23 @@ pub async fn find_record(
     log::latest_record(pool, reference).await
 }
 
+/// The signed record of the stored version `stored` (written in the same transaction as the
+/// version, so its absence is a broken store, not an answer).
+pub async fn signed_record(
+    pool: &SqlitePool,
+    stored: &StoredRegistration,
+) -> anyhow::Result<String> {
+    log::record_of(pool, &stored.reference, stored.version)
+        .await?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} v{} has no signed record",
+                stored.reference,
+                stored.version
+            )
+        })
+}
+
 /// One page of the requests `identity` may see, oldest first: every organisation's for a
 /// reviewer, only their own for a Local Administrator (whatever `filter.ods_code` says).
 pub async fn list(

@@ -219,6 +219,16 @@ pub async fn latest_record_in(
     .await?)
 }
 
+/// The signed record (JWS) of version `version` of `reference`, read from the pool.
+pub async fn record_of(
+    pool: &SqlitePool,
+    reference: &str,
+    version: i64,
+) -> anyhow::Result<Option<String>> {
+    let mut connection = pool.acquire().await?;
+    latest_record_in(&mut connection, reference, version).await
+}
+
 /// The signed record (JWS) of the latest version of `reference`, if it has one.
 pub async fn latest_record(pool: &SqlitePool, reference: &str) -> anyhow::Result<Option<String>> {
     Ok(sqlx::query_scalar(

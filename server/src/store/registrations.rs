@@ -431,22 +431,6 @@ pub async fn submitted_by(
     Ok(count > 0)
 }
 
-/// The signed record (JWS compact text) of version `version` of `reference`, from the log.
-pub async fn signed_record(
-    pool: &SqlitePool,
-    reference: &str,
-    version: i64,
-) -> anyhow::Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT jws FROM log_entry WHERE reference = ? AND version = ? AND kind = 'registration_record'
-         ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(reference)
-    .bind(version)
-    .fetch_optional(pool)
-    .await?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,15 +124,9 @@ pub async fn detail(
     let changes = base
         .map(|base| registration::diff::diff(&base.request, &latest.request, now))
         .unwrap_or_default();
-    let record = crate::store::registrations::signed_record(pool, &reference, latest.version)
+    let record = registrations::signed_record(pool, &latest)
         .await
-        .map_err(internal)?
-        .ok_or_else(|| {
-            internal(anyhow::anyhow!(
-                "{reference} v{} has no signed record",
-                latest.version
-            ))
-        })?;
+        .map_err(internal)?;
     let decisions = review::decisions(pool, identity, &reference)
         .await
         .map_err(internal)?;

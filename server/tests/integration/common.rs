@@ -275,7 +275,7 @@ pub async fn seen_latest(pool: &sqlx::SqlitePool, reference: &str) -> server::re
             record_sha256: None,
         };
     };
-    let record = store::registrations::signed_record(pool, reference, latest.version)
+    let record = store::log::record_of(pool, reference, latest.version)
         .await
         .unwrap()
         .unwrap();

@@ -232,16 +232,7 @@ async fn detail_of(
         .map(|version| version.version)
         .collect();
     let decisions = review::decisions(&state.pool, identity, &stored.reference).await?;
-    let record =
-        crate::store::registrations::signed_record(&state.pool, &stored.reference, stored.version)
-            .await?
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "{} v{} has no signed record",
-                    stored.reference,
-                    stored.version
-                )
-            })?;
+    let record = registrations::signed_record(&state.pool, &stored).await?;
     let live = crate::applications::live_facts(&state.pool, &stored).await?;
     let (application_id, tenant_id, credentials) = match live {
         Some(live) => (
@@ -509,7 +500,7 @@ pub async fn bundle(
     let stored = registrations::find(&state.pool, &signed_in.identity, &reference)
         .await?
         .ok_or_else(ApiError::registration_not_found)?;
-    let record = signed_record_of(&state, &stored).await?;
+    let record = registrations::signed_record(&state.pool, &stored).await?;
     let decisions = crate::store::decisions::list_signed(&state.pool, &reference)
         .await?
         .into_iter()
@@ -558,24 +549,6 @@ pub struct RecordBundle {
     pub jwks: serde_json::Value,
 }
 
-/// The signed record of `stored`'s version.
-async fn signed_record_of(
-    state: &AppState,
-    stored: &StoredRegistration,
-) -> Result<String, ApiError> {
-    Ok(
-        crate::store::registrations::signed_record(&state.pool, &stored.reference, stored.version)
-            .await?
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "{} v{} has no signed record",
-                    stored.reference,
-                    stored.version
-                )
-            })?,
-    )
-}
-
 /// What an export is made from: the latest record's claims, taken only from a record that
 /// verifies (never from anything that could have been changed since), and its approval by
 /// signed decisions. A request that is not approved gets 409 `not_approved`, unless a reviewer
@@ -589,7 +562,7 @@ async fn export_source(
     let stored = registrations::find(&state.pool, identity, reference)
         .await?
         .ok_or_else(ApiError::registration_not_found)?;
-    let jws = signed_record_of(state, &stored).await?;
+    let jws = registrations::signed_record(&state.pool, &stored).await?;
     let keys = crate::store::log::key_set(&state.pool).await?;
     let verified = crate::signing::verify(&jws, &keys).map_err(|error| {
         tracing::error!(reference, error = %error, "a stored record does not verify");
