@@ -13,20 +13,22 @@ use time::{Duration, OffsetDateTime};
 use crate::api_support::{Answer, assert_error, call, submit};
 use crate::common::{Account, TestApp, approve, delegated_request};
 
-const APP_ID: &str = "6731de76-14a6-49ae-97bc-6eba6914391e";
-const OBJECT_ID: &str = "03ef14b0-ca33-4840-8f4f-d6e91916010e";
-const SECRET_ID: &str = "aa4fe1b7-2c6b-4e1d-9b9c-54b0d1ee7a5c";
+pub(crate) const APP_ID: &str = "6731de76-14a6-49ae-97bc-6eba6914391e";
+pub(crate) const OBJECT_ID: &str = "03ef14b0-ca33-4840-8f4f-d6e91916010e";
+pub(crate) const SECRET_ID: &str = "aa4fe1b7-2c6b-4e1d-9b9c-54b0d1ee7a5c";
 /// A value nobody would type by chance: every leak test greps for it.
 const SECRET_VALUE: &str = "Zq8~LEAKCANARY.x1y2z3-not-a-real-secret";
 
-struct Desk {
-    app: TestApp,
-    admin: Account,
-    other_admin: Account,
-    rita: Account,
+/// A desk with a Local Administrator of RX1, one of RJ1 and a reviewer (shared with the pages'
+/// tests in `pages_implementation`).
+pub(crate) struct Desk {
+    pub(crate) app: TestApp,
+    pub(crate) admin: Account,
+    pub(crate) other_admin: Account,
+    pub(crate) rita: Account,
 }
 
-async fn desk() -> Desk {
+pub(crate) async fn desk() -> Desk {
     let app = TestApp::new().await;
     let admin = app
         .sign_in_as("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
@@ -43,13 +45,13 @@ async fn desk() -> Desk {
     }
 }
 
-fn request_with_secret() -> Value {
+pub(crate) fn request_with_secret() -> Value {
     let mut request = delegated_request();
     request["client_secret"] = json!({ "lifetime_months": 12 });
     request
 }
 
-async fn approved(desk: &Desk, request: &Value) -> String {
+pub(crate) async fn approved(desk: &Desk, request: &Value) -> String {
     let reference = submit(&desk.app, &desk.admin, request).await;
     approve(&desk.app, &reference).await;
     reference
@@ -152,7 +154,7 @@ async fn recording_the_implementation_makes_the_request_live_with_its_credential
         .await
         .unwrap();
     let verified = jws::verify_as(&entry.jws, &keys, "appreg-implementation+jwt").unwrap();
-    let record = server::store::registrations::signed_record(&desk.app.state.pool, &reference, 1)
+    let record = server::store::log::record_of(&desk.app.state.pool, &reference, 1)
         .await
         .unwrap()
         .unwrap();

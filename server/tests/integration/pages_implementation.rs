@@ -6,56 +6,19 @@
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use serde_json::{Value, json};
+use serde_json::json;
 use server::applications::{self, Posted};
 use server::identity::{Identity, Role};
 use time::{Duration, OffsetDateTime};
 
-use crate::api_support::submit;
-use crate::common::{Account, TestApp, approve, delegated_request};
+use crate::common::{Account, delegated_request};
+use crate::implementation::{
+    APP_ID, Desk, OBJECT_ID, SECRET_ID, approved, desk, request_with_secret,
+};
 
-const APP_ID: &str = "6731de76-14a6-49ae-97bc-6eba6914391e";
-const OBJECT_ID: &str = "03ef14b0-ca33-4840-8f4f-d6e91916010e";
-const SECRET_ID: &str = "aa4fe1b7-2c6b-4e1d-9b9c-54b0d1ee7a5c";
-const TENANT_ID: &str = "37c354b2-85b0-47f5-b222-07b48d774ee3";
+use registration::implementation::NHSMAIL_TENANT_ID as TENANT_ID;
 /// A value nobody would type by chance: every leak check looks for it.
 const SECRET_VALUE: &str = "Zq8~PAGECANARY.x1y2z3-not-a-real-secret";
-
-struct Desk {
-    app: TestApp,
-    admin: Account,
-    other_admin: Account,
-    rita: Account,
-}
-
-async fn desk() -> Desk {
-    let app = TestApp::new().await;
-    let admin = app
-        .sign_in_as("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
-        .await;
-    let other_admin = app
-        .sign_in_as("admin@rj1.nhs.net", Role::LocalAdmin, Some("RJ1"))
-        .await;
-    let rita = app.sign_in_as("rita@nhs.net", Role::Reviewer, None).await;
-    Desk {
-        app,
-        admin,
-        other_admin,
-        rita,
-    }
-}
-
-fn request_with_secret() -> Value {
-    let mut request = delegated_request();
-    request["client_secret"] = json!({ "lifetime_months": 12 });
-    request
-}
-
-async fn approved(desk: &Desk, request: &Value) -> String {
-    let reference = submit(&desk.app, &desk.admin, request).await;
-    approve(&desk.app, &reference).await;
-    reference
-}
 
 struct Page {
     status: StatusCode,
