@@ -61,6 +61,13 @@ impl Status {
             .find(|status| status.as_str() == text)
     }
 
+    /// True when an approval of the version stands: approved, and every status an approved
+    /// request moves on to (live). What is made only for an approved request (the exports) is
+    /// made in these.
+    pub const fn is_approved(self) -> bool {
+        matches!(self, Status::Approved | Status::Live)
+    }
+
     /// The status as people read it.
     pub const fn text(self) -> &'static str {
         match self {
@@ -259,6 +266,16 @@ impl DecisionRefusal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_approved_and_live_stand_approved() {
+        let approved: Vec<Status> = [Status::Draft]
+            .into_iter()
+            .chain(Status::SUBMITTED)
+            .filter(|status| status.is_approved())
+            .collect();
+        assert_eq!(approved, [Status::Approved, Status::Live]);
+    }
 
     #[test]
     fn every_name_reads_back_as_its_value() {

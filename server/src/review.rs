@@ -376,7 +376,7 @@ pub async fn approving_decisions(
     stored: &registrations::StoredRegistration,
     record_jws: &str,
 ) -> anyhow::Result<Option<Vec<String>>> {
-    if !matches!(stored.status, Status::Approved | Status::Live) {
+    if !stored.status.is_approved() {
         return Ok(None);
     }
     let record_sha256 = log::sha256_hex(record_jws.as_bytes());

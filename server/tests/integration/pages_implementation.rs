@@ -296,6 +296,14 @@ async fn a_pasted_graph_response_records_a_request_without_a_secret() {
     assert!(page.body.contains(APP_ID));
     assert!(!page.body.contains("Show the client secret"));
     assert!(!page.body.contains("id=\"client-secret-heading\""));
+    // Live is past approval: the exports are offered, not promised "once approved".
+    assert!(
+        page.body.contains(&format!(
+            "/api/v1/registrations/{reference}/exports/entra-application.json"
+        )),
+        "the Local Administrator's page of a live application offers the exports"
+    );
+    assert!(!page.body.contains("id=\"exports-once-approved\""));
 }
 
 #[tokio::test]

@@ -125,7 +125,7 @@ fn Request(page: Page) -> impl IntoView {
                             "The signed record with the reviewers' signed decisions (JSON)"
                         </a>
                     </li>
-                    {if page.status == Status::Approved {
+                    {if page.status.is_approved() {
                         view! {
                             <li>
                                 <a href=format!("/api/v1/registrations/{reference}/exports/entra-application.json")

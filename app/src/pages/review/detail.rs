@@ -167,7 +167,7 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
                 </dl>
                 <Certificates summaries=detail.report.certificates.clone() file_names />
                 <Decisions decisions=detail.decisions.clone() />
-                <Exports reference=detail.reference.clone() approved=matches!(detail.status, Status::Approved | Status::Live) />
+                <Exports reference=detail.reference.clone() approved=detail.status.is_approved() />
                 <ImplementationSection reference=detail.reference.clone() form=detail.implementation_form.clone() live=detail.live.clone() outcome=outcome.implementation.clone() />
                 <DecisionSection detail=detail.clone() outcome />
             </div>
