@@ -3,32 +3,10 @@
 //! decided. Also `appreg user set-role`, and four-eyes holding for a reviewer who submitted.
 
 use crate::api_support::{assert_error, call, decide, submit};
-use crate::common::{TestApp, delegated_request};
+use crate::common::{TestApp, app_only_mail_request, delegated_request};
 use axum::http::{Method, StatusCode};
-use base64::Engine as _;
 use serde_json::{Value, json};
 use server::identity::Role;
-
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../registration/tests/fixtures/certificates/"
-);
-
-/// App-only Mail.Send scoped to a group, with a real certificate: needs two approvals.
-fn app_only_mail_request() -> Value {
-    let mut request = delegated_request();
-    let pem = std::fs::read(format!("{FIXTURES}rsa2048.pem")).unwrap();
-    request["access_type"] = json!("application");
-    request["permissions"] = json!([{ "value": "Mail.Send", "type": "application" }]);
-    request["mailboxes"] = json!(["connector.app@nhs.net"]);
-    request["redirect_uris"] = json!([]);
-    request["access_policy_group"] = json!("ward7-connector-scope@nhs.net");
-    request["certificates"] = json!([{
-        "file_name": "connector.cer",
-        "content_base64": base64::engine::general_purpose::STANDARD.encode(pem),
-    }]);
-    request
-}
 
 async fn detail(app: &TestApp, account: &crate::common::Account, path: &str) -> Value {
     let answer = call(app, Method::GET, path, Some(account), None).await;

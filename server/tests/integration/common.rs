@@ -313,3 +313,28 @@ pub async fn approve(app: &TestApp, reference: &str) {
     }
     panic!("{reference} was not approved by two reviewers");
 }
+
+/// The certificate fixtures of the rules crate (registration/tests/fixtures/certificates/).
+pub const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../registration/tests/fixtures/certificates/"
+);
+
+/// App-only Mail.Send for RX1's application mailbox, scoped to RX1's group, with a real
+/// certificate: high risk, two approvals.
+pub fn app_only_mail_request() -> serde_json::Value {
+    use base64::Engine as _;
+    use serde_json::json;
+    let mut request = delegated_request();
+    let pem = std::fs::read(format!("{FIXTURES}rsa2048.pem")).unwrap();
+    request["access_type"] = json!("application");
+    request["permissions"] = json!([{ "value": "Mail.Send", "type": "application" }]);
+    request["mailboxes"] = json!(["connector.app@nhs.net"]);
+    request["redirect_uris"] = json!([]);
+    request["access_policy_group"] = json!("ward7-connector-scope@nhs.net");
+    request["certificates"] = json!([{
+        "file_name": "connector.cer",
+        "content_base64": base64::engine::general_purpose::STANDARD.encode(pem),
+    }]);
+    request
+}

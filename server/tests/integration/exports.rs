@@ -1,33 +1,18 @@
 //! The exports an Entra administrator acts on, made from the signed record of an approved
 //! request (and previews of the others, for reviewers).
 
-use crate::common::{TestApp, approve, delegated_request, local_admin_of};
+use crate::common::{
+    FIXTURES, TestApp, app_only_mail_request, approve, delegated_request, local_admin_of,
+};
 use axum::http::StatusCode;
-use base64::Engine;
 use registration::RegistrationRequest;
 use serde_json::{Value, json};
 use server::registrations;
 use time::OffsetDateTime;
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../registration/tests/fixtures/certificates/"
-);
-
-/// App-only Mail.Send scoped to a group, with a real certificate, for RX1's application mailbox.
+/// App-only Mail.Send with a certificate: high risk, two approvals.
 fn app_only_request() -> RegistrationRequest {
-    let mut request = delegated_request();
-    let pem = std::fs::read(format!("{FIXTURES}rsa2048.pem")).unwrap();
-    request["access_type"] = json!("application");
-    request["permissions"] = json!([{ "value": "Mail.Send", "type": "application" }]);
-    request["mailboxes"] = json!(["connector.app@nhs.net"]);
-    request["redirect_uris"] = json!([]);
-    request["access_policy_group"] = json!("ward7-connector-scope@nhs.net");
-    request["certificates"] = json!([{
-        "file_name": "connector.cer",
-        "content_base64": base64::engine::general_purpose::STANDARD.encode(pem),
-    }]);
-    RegistrationRequest::from_json(&request.to_string()).unwrap()
+    RegistrationRequest::from_json(&app_only_mail_request().to_string()).unwrap()
 }
 
 async fn submit(app: &TestApp, request: &RegistrationRequest) -> String {

@@ -1,6 +1,6 @@
 //! The HTTP surface: health, the validate API and its JSON errors, pages and security headers.
 
-use crate::common::{TestApp, delegated_request};
+use crate::common::{FIXTURES, TestApp, delegated_request};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::json;
@@ -248,11 +248,6 @@ fn with_certificate(file_name: &str, bytes: &[u8]) -> serde_json::Value {
     }]);
     request
 }
-
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../registration/tests/fixtures/certificates/"
-);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_describes_an_uploaded_certificate() {

@@ -1,42 +1,24 @@
 //! The reviewer's pages over the real router and a real database file: the queue, a request's
 //! page, and the decision form post with its four-eyes rules and its signed log entries.
 
-use crate::common::{Account, TestApp, delegated_request, local_admin_of};
+use crate::common::{Account, TestApp, app_only_mail_request, delegated_request, local_admin_of};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use base64::Engine as _;
 use registration::RegistrationRequest;
-use serde_json::json;
 use server::identity::{Identity, LocalAdminOf, Role, require_local_admin};
 use server::registrations;
 use server::review::{self, Decision};
 use server::store::log::{self, ChainCheck};
 use time::{Duration, OffsetDateTime};
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../registration/tests/fixtures/certificates/"
-);
+/// App-only Mail.Send with a certificate: high risk, two approvals.
+fn app_only_request() -> RegistrationRequest {
+    RegistrationRequest::from_json(&app_only_mail_request().to_string()).unwrap()
+}
 
 /// Delegated IMAP for RX1: low risk, one approval.
 fn low_risk_request() -> RegistrationRequest {
     RegistrationRequest::from_json(&delegated_request().to_string()).unwrap()
-}
-
-/// App-only Mail.Send scoped to a group, with a real certificate: high risk, two approvals.
-fn app_only_request() -> RegistrationRequest {
-    let mut request = delegated_request();
-    let pem = std::fs::read(format!("{FIXTURES}rsa2048.pem")).unwrap();
-    request["access_type"] = json!("application");
-    request["permissions"] = json!([{ "value": "Mail.Send", "type": "application" }]);
-    request["mailboxes"] = json!(["connector.app@nhs.net"]);
-    request["redirect_uris"] = json!([]);
-    request["access_policy_group"] = json!("ward7-connector-scope@nhs.net");
-    request["certificates"] = json!([{
-        "file_name": "connector.cer",
-        "content_base64": base64::engine::general_purpose::STANDARD.encode(pem),
-    }]);
-    RegistrationRequest::from_json(&request.to_string()).unwrap()
 }
 
 /// Submits `request` as `admin`, `minutes` minutes from now (so the queue's order is known).

@@ -13,7 +13,7 @@ use server::store::{self, WriteLock};
 use time::{Duration, OffsetDateTime};
 
 use crate::api_support::submit;
-use crate::common::{TestApp, approve, delegated_request};
+use crate::common::{FIXTURES, TestApp, approve, delegated_request};
 
 const APP_ID: &str = "6731de76-14a6-49ae-97bc-6eba6914391e";
 const OBJECT_ID: &str = "03ef14b0-ca33-4840-8f4f-d6e91916010e";
@@ -366,11 +366,6 @@ async fn two_servers_running_at_once_and_a_restart_send_each_reminder_once() {
     assert_eq!(sent(&app).await, [(30, 30), (14, 14)]);
     assert_eq!(reminder_mails(&app).len(), 2);
 }
-
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../registration/tests/fixtures/certificates/"
-);
 
 #[tokio::test]
 async fn a_certificate_20_days_from_expiry_gets_only_the_nearest_reminder_by_its_thumbprint() {
