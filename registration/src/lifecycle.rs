@@ -27,16 +27,28 @@ pub enum Status {
     /// Approved and created in NHSmail's Entra tenant: a registered application
     /// (docs/lifecycle.md).
     Live,
+    /// The organisation asked for the live application to be deleted; a reviewer confirms it.
+    DeletionRequested,
+    /// Deleted: recoverable for [`RECOVERY_DAYS`] days, then purged.
+    Deleted,
+    /// The organisation asked for the deleted application back; a reviewer confirms it.
+    RecoveryRequested,
+    /// Deleted for good: a new registration is needed.
+    Purged,
 }
 
 impl Status {
     /// Every status a submitted request can have, in the order the pages list them.
-    pub const SUBMITTED: [Status; 6] = [
+    pub const SUBMITTED: [Status; 10] = [
         Status::Submitted,
         Status::AwaitingSecondApproval,
         Status::ChangesRequested,
         Status::Approved,
         Status::Live,
+        Status::DeletionRequested,
+        Status::Deleted,
+        Status::RecoveryRequested,
+        Status::Purged,
         Status::Rejected,
     ];
 
@@ -50,6 +62,10 @@ impl Status {
             Status::Approved => "approved",
             Status::Rejected => "rejected",
             Status::Live => "live",
+            Status::DeletionRequested => "deletion_requested",
+            Status::Deleted => "deleted",
+            Status::RecoveryRequested => "recovery_requested",
+            Status::Purged => "purged",
         }
     }
 
@@ -61,11 +77,28 @@ impl Status {
             .find(|status| status.as_str() == text)
     }
 
-    /// True when an approval of the version stands: approved, and every status an approved
-    /// request moves on to (live). What is made only for an approved request (the exports) is
-    /// made in these.
+    /// True when an approval of the version stands and the application exists, or is about to:
+    /// approved, live, and live with a deletion asked for but not confirmed. What is made only
+    /// for an approved request (the exports) is made in these; a deleted application's are not
+    /// (it comes back by recovery, never by creating it again from an export).
     pub const fn is_approved(self) -> bool {
-        matches!(self, Status::Approved | Status::Live)
+        matches!(
+            self,
+            Status::Approved | Status::Live | Status::DeletionRequested
+        )
+    }
+
+    /// True once the application was created in the tenant (live, and every status of its
+    /// deletion and recovery): it has an Application ID, and its implementation is shown.
+    pub const fn is_registered(self) -> bool {
+        matches!(
+            self,
+            Status::Live
+                | Status::DeletionRequested
+                | Status::Deleted
+                | Status::RecoveryRequested
+                | Status::Purged
+        )
     }
 
     /// The status as people read it.
@@ -78,12 +111,23 @@ impl Status {
             Status::Approved => "Approved",
             Status::Rejected => "Rejected",
             Status::Live => "Live",
+            Status::DeletionRequested => "Deletion requested",
+            Status::Deleted => "Deleted",
+            Status::RecoveryRequested => "Recovery requested",
+            Status::Purged => "Purged",
         }
     }
 
-    /// Whether a reviewer's decision is awaited.
+    /// Whether a reviewer's decision on a version is awaited.
     pub const fn is_awaiting_decision(self) -> bool {
         matches!(self, Status::Submitted | Status::AwaitingSecondApproval)
+    }
+
+    /// Whether a reviewer must act: a decision on a version, or the confirmation of a deletion
+    /// or recovery the organisation asked for (the review queue's default).
+    pub const fn is_awaiting_reviewer(self) -> bool {
+        self.is_awaiting_decision()
+            || matches!(self, Status::DeletionRequested | Status::RecoveryRequested)
     }
 }
 
@@ -263,6 +307,259 @@ impl DecisionRefusal {
     }
 }
 
+/// How long a deleted application can be recovered: until its deletion was confirmed + 30 days
+/// (the NHSmail onboarding guide); then it is purged and a new registration is needed.
+pub const RECOVERY_DAYS: i64 = 30;
+
+/// Until when an application deleted at `deleted_at` can be recovered (exclusive): the
+/// scheduler purges it at this instant.
+pub fn recoverable_until(deleted_at: time::OffsetDateTime) -> time::OffsetDateTime {
+    deleted_at + time::Duration::days(RECOVERY_DAYS)
+}
+
+/// Who takes a step of a registered application's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    /// One of the organisation's Local Administrators.
+    LocalAdmin,
+    /// A reviewer.
+    Reviewer,
+    /// The desk's scheduler (`appreg schedule run`).
+    Scheduler,
+}
+
+/// A step of a registered application's life after it went live (docs/lifecycle.md): the
+/// organisation asks for a deletion or a recovery, a reviewer confirms or declines it, and the
+/// scheduler purges what stayed deleted for [`RECOVERY_DAYS`] days. Each step is a signed
+/// `application_step` entry of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// The organisation asks for the live application to be deleted (with a reason).
+    RequestDeletion,
+    /// A reviewer confirms the deletion: NHSmail deleted it in the tenant.
+    ConfirmDeletion,
+    /// A reviewer declines the deletion (with a reason): it stays live.
+    DeclineDeletion,
+    /// The organisation asks for the deleted application back, within [`RECOVERY_DAYS`] days.
+    RequestRecovery,
+    /// A reviewer confirms the recovery: NHSmail restored it in the tenant; it is live again.
+    ConfirmRecovery,
+    /// A reviewer declines the recovery (with a reason): it stays deleted.
+    DeclineRecovery,
+    /// The scheduler purges an application deleted [`RECOVERY_DAYS`] days ago.
+    Purge,
+}
+
+impl Step {
+    /// Every step.
+    pub const ALL: [Step; 7] = [
+        Step::RequestDeletion,
+        Step::ConfirmDeletion,
+        Step::DeclineDeletion,
+        Step::RequestRecovery,
+        Step::ConfirmRecovery,
+        Step::DeclineRecovery,
+        Step::Purge,
+    ];
+
+    /// The reviewer's steps: the answers to what the organisation asked.
+    pub const ANSWERS: [Step; 4] = [
+        Step::ConfirmDeletion,
+        Step::DeclineDeletion,
+        Step::ConfirmRecovery,
+        Step::DeclineRecovery,
+    ];
+
+    /// The stored and JSON name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Step::RequestDeletion => "request_deletion",
+            Step::ConfirmDeletion => "confirm_deletion",
+            Step::DeclineDeletion => "decline_deletion",
+            Step::RequestRecovery => "request_recovery",
+            Step::ConfirmRecovery => "confirm_recovery",
+            Step::DeclineRecovery => "decline_recovery",
+            Step::Purge => "purge",
+        }
+    }
+
+    /// Reads a stored or posted name.
+    pub fn parse(text: &str) -> Option<Step> {
+        Step::ALL
+            .into_iter()
+            .find(|step| step.as_str() == text.trim())
+    }
+
+    /// Who takes it.
+    pub const fn actor(self) -> Actor {
+        match self {
+            Step::RequestDeletion | Step::RequestRecovery => Actor::LocalAdmin,
+            Step::ConfirmDeletion
+            | Step::DeclineDeletion
+            | Step::ConfirmRecovery
+            | Step::DeclineRecovery => Actor::Reviewer,
+            Step::Purge => Actor::Scheduler,
+        }
+    }
+
+    /// The status it leaves the application in when taken from `before`; `None` when it cannot
+    /// be taken from there.
+    pub const fn after(self, before: Status) -> Option<Status> {
+        match (self, before) {
+            (Step::RequestDeletion, Status::Live) => Some(Status::DeletionRequested),
+            (Step::ConfirmDeletion, Status::DeletionRequested)
+            | (Step::DeclineRecovery, Status::RecoveryRequested) => Some(Status::Deleted),
+            (Step::DeclineDeletion, Status::DeletionRequested)
+            | (Step::ConfirmRecovery, Status::RecoveryRequested) => Some(Status::Live),
+            (Step::RequestRecovery, Status::Deleted) => Some(Status::RecoveryRequested),
+            (Step::Purge, Status::Deleted | Status::RecoveryRequested) => Some(Status::Purged),
+            _ => None,
+        }
+    }
+
+    /// What the step does, as a sentence's verb phrase ("ask for the deletion").
+    pub const fn action(self) -> &'static str {
+        match self {
+            Step::RequestDeletion => "ask for the application to be deleted",
+            Step::ConfirmDeletion => "confirm a deletion",
+            Step::DeclineDeletion => "decline a deletion",
+            Step::RequestRecovery => "ask for the application to be recovered",
+            Step::ConfirmRecovery => "confirm a recovery",
+            Step::DeclineRecovery => "decline a recovery",
+            Step::Purge => "purge the application",
+        }
+    }
+
+    /// The status a step can be taken from (the first, for the pages' and API's wording).
+    pub const fn taken_from(self) -> Status {
+        match self {
+            Step::RequestDeletion => Status::Live,
+            Step::ConfirmDeletion | Step::DeclineDeletion => Status::DeletionRequested,
+            Step::RequestRecovery | Step::Purge => Status::Deleted,
+            Step::ConfirmRecovery | Step::DeclineRecovery => Status::RecoveryRequested,
+        }
+    }
+
+    /// Whether a reason must be given (the reviewer's reason for declining is what the
+    /// organisation reads; the organisation's reason for a deletion is what the reviewer checks).
+    pub const fn needs_reason(self) -> bool {
+        matches!(
+            self,
+            Step::RequestDeletion | Step::DeclineDeletion | Step::DeclineRecovery
+        )
+    }
+
+    /// Whether the step is one the organisation asks a reviewer for.
+    pub const fn is_request(self) -> bool {
+        matches!(self, Step::RequestDeletion | Step::RequestRecovery)
+    }
+
+    /// The step as people read it in the application's history.
+    pub const fn text(self) -> &'static str {
+        match self {
+            Step::RequestDeletion => "Deletion requested",
+            Step::ConfirmDeletion => "Deletion confirmed",
+            Step::DeclineDeletion => "Deletion declined",
+            Step::RequestRecovery => "Recovery requested",
+            Step::ConfirmRecovery => "Recovery confirmed",
+            Step::DeclineRecovery => "Recovery declined",
+            Step::Purge => "Purged",
+        }
+    }
+}
+
+/// Why a step was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StepRefusal {
+    /// The reviewer's form was sent without confirm or decline (the page's form only).
+    AnswerRequired,
+    /// This step needs a reason.
+    ReasonRequired,
+    /// The reason is longer than [`MAX_REASON_CHARS`].
+    ReasonTooLong,
+    /// The application is not in the status the step is taken from (the message names it).
+    NotAllowedNow,
+    /// The reviewer answered a request that is no longer the one waiting (a stale tab: it was
+    /// answered meanwhile, or asked again).
+    StaleRequest,
+    /// The 30 days to recover a deleted application are over.
+    RecoveryWindowOver,
+}
+
+impl StepRefusal {
+    /// Every refusal.
+    pub const ALL: [StepRefusal; 6] = [
+        StepRefusal::AnswerRequired,
+        StepRefusal::ReasonRequired,
+        StepRefusal::ReasonTooLong,
+        StepRefusal::NotAllowedNow,
+        StepRefusal::StaleRequest,
+        StepRefusal::RecoveryWindowOver,
+    ];
+
+    /// The code: the API's `error`, and the page's `?step_error=`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StepRefusal::AnswerRequired => "answer_required",
+            StepRefusal::ReasonRequired => "reason_required",
+            StepRefusal::ReasonTooLong => "reason_too_long",
+            StepRefusal::NotAllowedNow => "not_allowed_now",
+            StepRefusal::StaleRequest => "stale_request",
+            StepRefusal::RecoveryWindowOver => "recovery_window_over",
+        }
+    }
+
+    /// Reads a code.
+    pub fn parse(text: &str) -> Option<StepRefusal> {
+        StepRefusal::ALL
+            .into_iter()
+            .find(|refusal| refusal.as_str() == text)
+    }
+
+    /// What the person is told, for `step` (the API's `message` and the pages' error summary).
+    pub fn message(self, step: Step) -> String {
+        match self {
+            StepRefusal::AnswerRequired => {
+                "Select whether you confirm or decline the request".to_string()
+            }
+            StepRefusal::ReasonRequired => match step {
+                Step::RequestDeletion => "Enter why the application is no longer needed: a reviewer reads it before the application is deleted".to_string(),
+                _ => "Enter why you are declining: the Local Administrator reads it".to_string(),
+            },
+            StepRefusal::ReasonTooLong => format!(
+                "The reason is too long: shorten it to at most {MAX_REASON_CHARS} characters and send it again"
+            ),
+            StepRefusal::NotAllowedNow => format!(
+                "Nothing was recorded: you can {} only while it is {}. Someone may have acted on it meanwhile: read its page again",
+                step.action(),
+                step.taken_from().text().to_lowercase()
+            ),
+            StepRefusal::StaleRequest => "Nothing was recorded: the request you answered was answered meanwhile, or asked again. Read the page again, then answer what is waiting now".to_string(),
+            StepRefusal::RecoveryWindowOver => format!(
+                "The application can no longer be recovered: it was deleted more than {RECOVERY_DAYS} days ago. Register it again as a new request"
+            ),
+        }
+    }
+}
+
+/// A reason as the desk keeps it: trimmed, `None` when blank; refused when a step needs one and
+/// none was given, or when it is too long.
+///
+/// # Errors
+/// [`StepRefusal::ReasonRequired`] or [`StepRefusal::ReasonTooLong`].
+pub fn step_reason(step: Step, reason: Option<&str>) -> Result<Option<String>, StepRefusal> {
+    let reason = reason.map(str::trim).filter(|text| !text.is_empty());
+    match reason {
+        None if step.needs_reason() => Err(StepRefusal::ReasonRequired),
+        Some(text) if text.chars().count() > MAX_REASON_CHARS => Err(StepRefusal::ReasonTooLong),
+        reason => Ok(reason.map(str::to_string)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,7 +571,82 @@ mod tests {
             .chain(Status::SUBMITTED)
             .filter(|status| status.is_approved())
             .collect();
-        assert_eq!(approved, [Status::Approved, Status::Live]);
+        assert_eq!(
+            approved,
+            [Status::Approved, Status::Live, Status::DeletionRequested]
+        );
+    }
+
+    #[test]
+    fn each_step_moves_only_from_its_own_statuses() {
+        use Status::*;
+        let every = [Draft].into_iter().chain(Status::SUBMITTED);
+        let moves: Vec<(Step, Status, Status)> = Step::ALL
+            .into_iter()
+            .flat_map(|step| {
+                every
+                    .clone()
+                    .filter_map(move |before| step.after(before).map(|after| (step, before, after)))
+            })
+            .collect();
+        assert_eq!(
+            moves,
+            [
+                (Step::RequestDeletion, Live, DeletionRequested),
+                (Step::ConfirmDeletion, DeletionRequested, Deleted),
+                (Step::DeclineDeletion, DeletionRequested, Live),
+                (Step::RequestRecovery, Deleted, RecoveryRequested),
+                (Step::ConfirmRecovery, RecoveryRequested, Live),
+                (Step::DeclineRecovery, RecoveryRequested, Deleted),
+                (Step::Purge, Deleted, Purged),
+                (Step::Purge, RecoveryRequested, Purged),
+            ]
+        );
+        for step in Step::ALL {
+            assert!(step.after(step.taken_from()).is_some(), "{step:?}");
+            assert_eq!(Step::parse(step.as_str()), Some(step));
+        }
+        for refusal in StepRefusal::ALL {
+            assert_eq!(StepRefusal::parse(refusal.as_str()), Some(refusal));
+        }
+    }
+
+    #[test]
+    fn a_deletion_and_a_refusal_need_a_reason_and_a_recovery_does_not() {
+        assert_eq!(
+            step_reason(Step::RequestDeletion, Some("  ")),
+            Err(StepRefusal::ReasonRequired)
+        );
+        assert_eq!(
+            step_reason(Step::DeclineRecovery, None),
+            Err(StepRefusal::ReasonRequired)
+        );
+        assert_eq!(step_reason(Step::RequestRecovery, Some(" ")), Ok(None));
+        assert_eq!(step_reason(Step::ConfirmDeletion, None), Ok(None));
+        assert_eq!(
+            step_reason(Step::RequestDeletion, Some(" Replaced by ward app v2 ")),
+            Ok(Some("Replaced by ward app v2".to_string()))
+        );
+        assert_eq!(
+            step_reason(
+                Step::RequestDeletion,
+                Some(&"x".repeat(MAX_REASON_CHARS + 1))
+            ),
+            Err(StepRefusal::ReasonTooLong)
+        );
+        assert_eq!(
+            StepRefusal::NotAllowedNow.message(Step::RequestRecovery),
+            "Nothing was recorded: you can ask for the application to be recovered only while it is deleted. Someone may have acted on it meanwhile: read its page again"
+        );
+    }
+
+    #[test]
+    fn a_deleted_application_is_recoverable_for_thirty_days() {
+        let deleted = time::macros::datetime!(2027-01-10 09:30 UTC);
+        assert_eq!(
+            recoverable_until(deleted),
+            time::macros::datetime!(2027-02-09 09:30 UTC)
+        );
     }
 
     #[test]
@@ -306,6 +678,19 @@ mod tests {
             "Awaiting second approval"
         );
         assert!(Status::AwaitingSecondApproval.is_awaiting_decision());
+        let awaiting_reviewer: Vec<Status> = Status::SUBMITTED
+            .into_iter()
+            .filter(|status| status.is_awaiting_reviewer())
+            .collect();
+        assert_eq!(
+            awaiting_reviewer,
+            [
+                Status::Submitted,
+                Status::AwaitingSecondApproval,
+                Status::DeletionRequested,
+                Status::RecoveryRequested
+            ]
+        );
         assert!(!Status::ChangesRequested.is_awaiting_decision());
     }
 }

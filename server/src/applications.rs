@@ -375,7 +375,8 @@ pub async fn secret(
     }
     // `find` let a Local Administrator through only for their own organisation.
     require_any_local_admin(identity).map_err(|_| SecretError::NotFound)?;
-    if stored.status != Status::Live {
+    // While it exists in the tenant (a deletion asked for but not confirmed included).
+    if !matches!(stored.status, Status::Live | Status::DeletionRequested) {
         return Err(SecretError::NotFound);
     }
     let (secret, sealed) = store::latest_sealed(pool, reference)
@@ -543,12 +544,13 @@ impl LiveFacts {
     }
 }
 
-/// The live facts of `stored` (`None` unless it is live).
+/// The live facts of `stored` (`None` unless it was created in the tenant: live, or deleted,
+/// recovered or purged since).
 pub async fn live_facts(
     pool: &SqlitePool,
     stored: &registrations::StoredRegistration,
 ) -> anyhow::Result<Option<LiveFacts>> {
-    if stored.status != Status::Live {
+    if !stored.status.is_registered() {
         return Ok(None);
     }
     let Some(implementation) = store::implementation(pool, &stored.reference).await? else {

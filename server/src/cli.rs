@@ -446,7 +446,7 @@ fn schedule_run(config: &Config, now: Option<&str>) -> ExitCode {
             let pool = open_store(config).await?;
             let keys = KeyRing::open(&pool, &keys_dir(config), issuer(config)).await?;
             let writer = store::WriteLock::with_checkpoint_every(config.checkpoint_every);
-            let mailer = crate::notify::Mailer::from_config(config)?;
+            let mailer = Arc::new(crate::notify::Mailer::from_config(config)?);
             for line in crate::schedule::run_due(&pool, &keys, &writer, &mailer, now).await? {
                 println!("{line}");
             }

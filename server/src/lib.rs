@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod cli;
 pub mod config;
+pub mod deletion;
 pub mod files;
 pub mod identity;
 pub mod limits;

@@ -547,6 +547,158 @@ pub fn implementation(facts: &ImplementationNotice<'_>) -> Notification {
     }
 }
 
+/// Facts for the notice of a step of a registered application's deletion or recovery.
+pub struct StepNotice<'a> {
+    /// The application's reference.
+    pub reference: &'a str,
+    /// Its name.
+    pub application_name: &'a str,
+    /// The requesting organisation.
+    pub ods_code: &'a str,
+    /// What was done.
+    pub step: registration::lifecycle::Step,
+    /// Who did it (`None`: the desk's scheduler).
+    pub actor_email: Option<&'a str>,
+    /// Why, when given.
+    pub reason: Option<&'a str>,
+    /// Until when the deleted application can be recovered ("10 February 2027 at 09:30 UTC").
+    pub recoverable_until: Option<&'a str>,
+    /// The organisation's Local Administrators, then the contacts (deduplicated).
+    pub recipients: &'a [String],
+    /// The application's page on the desk.
+    pub page_url: &'a str,
+    /// Where the signed step went in the desk's log.
+    pub log_entry: LogPosition<'a>,
+}
+
+/// The notice of a deletion or recovery step, to the organisation's Local Administrators and the
+/// application's contacts.
+pub fn application_step(facts: &StepNotice<'_>) -> Notification {
+    use registration::lifecycle::{RECOVERY_DAYS, Step};
+    let name = facts.application_name;
+    let who = facts.actor_email.unwrap_or("The desk");
+    let reason = facts
+        .reason
+        .map(str::trim)
+        .filter(|reason| !reason.is_empty())
+        .map(quoted);
+    let recoverable = facts.recoverable_until.map_or(String::new(), |until| {
+        format!(
+            "It can be recovered until {until}: a Local Administrator of your organisation can ask for this on the application's page. \
+             After that it is purged and a new registration is needed.\n"
+        )
+    });
+    let (headline, text) = match facts.step {
+        Step::RequestDeletion => (
+            "deletion requested",
+            format!(
+                "{who} asked for the application {name} to be deleted.\n\
+                 \n\
+                 Why:\n\
+                 \n\
+                 {reason}\n\
+                 \n\
+                 What happens next\n\
+                 \n\
+                 A reviewer checks the request. Once they confirm it, NHSmail deletes the application and it can no longer sign in to NHSmail. \
+                 It can then be recovered for {RECOVERY_DAYS} days. If this deletion was not expected, contact the desk now, quoting the reference below.",
+                reason = reason.as_deref().unwrap_or("  No reason was given."),
+            ),
+        ),
+        Step::ConfirmDeletion => (
+            "application deleted",
+            format!(
+                "The application {name} has been deleted from NHSmail (confirmed by {who}). It can no longer sign in to NHSmail.\n\
+                 \n\
+                 {recoverable}"
+            ),
+        ),
+        Step::DeclineDeletion => (
+            "deletion declined",
+            format!(
+                "A reviewer ({who}) declined the request to delete the application {name}. It stays live and keeps working.\n\
+                 \n\
+                 What the reviewer said:\n\
+                 \n\
+                 {reason}\n",
+                reason = reason.as_deref().unwrap_or("  No reason was given."),
+            ),
+        ),
+        Step::RequestRecovery => (
+            "recovery requested",
+            format!(
+                "{who} asked for the deleted application {name} to be recovered.\n\
+                 {reason}\
+                 \n\
+                 What happens next\n\
+                 \n\
+                 A reviewer checks the request. Once they confirm it, the application is live again with the same Application (client) ID and credentials.\n\
+                 \n\
+                 {recoverable}",
+                reason = reason.map_or(String::new(), |reason| format!("\nWhy:\n\n{reason}\n")),
+            ),
+        ),
+        Step::ConfirmRecovery => (
+            "application recovered",
+            format!(
+                "The application {name} has been recovered (confirmed by {who}). It is live again with the same Application (client) ID and credentials.\n\
+                 \n\
+                 Check that its certificates and client secrets have not expired meanwhile: the application's page lists them with their expiry.\n"
+            ),
+        ),
+        Step::DeclineRecovery => (
+            "recovery declined",
+            format!(
+                "A reviewer ({who}) declined the request to recover the application {name}. It stays deleted.\n\
+                 \n\
+                 What the reviewer said:\n\
+                 \n\
+                 {reason}\n\
+                 \n\
+                 {recoverable}",
+                reason = reason.as_deref().unwrap_or("  No reason was given."),
+            ),
+        ),
+        Step::Purge => (
+            "application purged",
+            format!(
+                "The application {name} was deleted more than {RECOVERY_DAYS} days ago and was not recovered, so it has been removed for good. \
+                 It can no longer be recovered.\n\
+                 \n\
+                 If your organisation needs it again, submit a new registration request.\n"
+            ),
+        ),
+    };
+    let body = format!(
+        "{text}\n\
+         Application: {name}\n\
+         Reference: {reference}\n\
+         Quote this reference if you contact us about this application.\n\
+         \n\
+         View the application:\n\
+         {page_url}\n\
+         \n\
+         Log entry: {seq}\n\
+         Entry hash: {hash}\n\
+         This is where the desk's tamper-evident log holds this step. Keep it: anyone can check later that the log still holds it unchanged.\n\
+         \n\
+         You are getting this email because you are a Local Administrator of {ods_code} or are named as a contact on this application.\n\
+         \n\
+         {SIGNATURE}\n",
+        reference = facts.reference,
+        page_url = facts.page_url,
+        seq = facts.log_entry.seq,
+        hash = facts.log_entry.hash,
+        ods_code = facts.ods_code,
+    );
+    Notification {
+        to: facts.recipients.to_vec(),
+        subject: format!("{}: {headline}", facts.reference),
+        body,
+        reference: facts.reference.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

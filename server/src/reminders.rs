@@ -137,13 +137,7 @@ pub async fn send_due(
     for due in claimed {
         let stored = &applications[&due.reference];
         let days_left = rules::days_left(due.expires_at, now);
-        let admins: Vec<String> = sqlx::query_scalar(
-            "SELECT email FROM users WHERE role = 'local_admin' AND ods_code = ?
-                AND disabled_at IS NULL ORDER BY email",
-        )
-        .bind(&stored.ods_code)
-        .fetch_all(pool)
-        .await?;
+        let admins = crate::store::users::local_admin_emails(pool, &stored.ods_code).await?;
         let contacts: Vec<String> = stored
             .request
             .contacts

@@ -1,9 +1,9 @@
 //! The desk's scheduled jobs, run by `appreg schedule run [--now RFC3339]` (for cron and tests)
 //! and by the server itself every [`EVERY`]. The jobs: destroying client secrets past their 72
 //! hours ([`crate::applications::purge_due_secrets`]) and the expiry reminders
-//! ([`crate::reminders::send_due`], each claimed in the database before it is sent). Every job
-//! decides from the database in a write transaction, so two servers (or a server and a cron run)
-//! never act twice; the deletion purges of issue 14 part 6 join [`run_due`] later.
+//! ([`crate::reminders::send_due`], each claimed in the database before it is sent), and purging
+//! applications deleted 30 days ago ([`crate::deletion::purge_due`]). Every job decides from the
+//! database in a write transaction, so two servers (or a server and a cron run) never act twice.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +23,7 @@ pub async fn run_due(
     pool: &SqlitePool,
     keys: &KeyRing,
     writer: &WriteLock,
-    mailer: &Mailer,
+    mailer: &Arc<Mailer>,
     now: OffsetDateTime,
 ) -> anyhow::Result<Vec<String>> {
     let purged = crate::applications::purge_due_secrets(pool, keys, writer, now).await?;
@@ -38,6 +38,15 @@ pub async fn run_due(
         .collect();
     let reminders = crate::reminders::send_due(pool, keys, writer, mailer, now).await?;
     lines.extend(reminders.iter().map(crate::reminders::Reminder::line));
+    let purged = crate::deletion::purge_due(pool, keys, writer, mailer, now).await?;
+    lines.extend(purged.iter().map(|purge| {
+        format!(
+            "application purged: {} (not recovered within {} days of its deletion), log entry {}",
+            purge.reference,
+            registration::lifecycle::RECOVERY_DAYS,
+            purge.log_seq
+        )
+    }));
     Ok(lines)
 }
 

@@ -352,6 +352,60 @@ pub struct RequestPage {
     /// Once live with a client secret, for the organisation's Local Administrators only: the
     /// secret within its 72 hours, or that it was destroyed.
     pub secret: Option<HandedBack>,
+    /// Once registered: its deletion and recovery, and the form the viewer may send.
+    pub life: Option<ApplicationLife>,
+}
+
+/// One step of a registered application's deletion or recovery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRow {
+    /// Its number (a reviewer's answer quotes the request's).
+    pub n: i64,
+    /// What was done.
+    pub step: registration::lifecycle::Step,
+    /// Why, when given.
+    pub reason: Option<String>,
+    /// Who (`None`: the desk's scheduler).
+    pub actor_email: Option<String>,
+    /// When (RFC 3339).
+    pub taken_at: String,
+}
+
+/// A registered application's deletion and recovery, as its pages show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationLife {
+    /// Every step, oldest first.
+    pub steps: Vec<StepRow>,
+    /// The request waiting for a reviewer, if any.
+    pub waiting: Option<StepRow>,
+    /// When the current deletion was confirmed (RFC 3339).
+    pub deleted_at: Option<String>,
+    /// While deleted: until when it can be recovered (RFC 3339).
+    pub recoverable_until: Option<String>,
+    /// The form the viewer may send now, with the session's CSRF token: the organisation's
+    /// Local Administrators ask for a deletion (live) or a recovery (deleted, within the 30
+    /// days); a reviewer answers the waiting request.
+    pub form: Option<StepForm>,
+}
+
+/// The form a viewer may send about a registered application now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepForm {
+    /// "Delete this application" (a reason is required).
+    RequestDeletion {
+        /// The session's CSRF token.
+        csrf_token: String,
+    },
+    /// "Ask for it to be recovered".
+    RequestRecovery {
+        /// The session's CSRF token.
+        csrf_token: String,
+    },
+    /// Confirm or decline the waiting request.
+    Answer {
+        /// The session's CSRF token.
+        csrf_token: String,
+    },
 }
 
 /// A credential of a live application.

@@ -238,6 +238,8 @@ pub struct ReviewDetail {
     pub implementation_form: Option<ImplementationForm>,
     /// Once live: the registered application (never the secret's value).
     pub live: Option<super::LiveApplication>,
+    /// Once registered: its deletion and recovery, and the answer form while a request waits.
+    pub life: Option<super::ApplicationLife>,
 }
 
 /// What the "Record the application as created" form needs.

@@ -13,6 +13,10 @@ const fn status_colour(status: Status) -> &'static str {
         Status::Approved => "nhsuk-tag--green",
         Status::Rejected => "nhsuk-tag--red",
         Status::Live => "nhsuk-tag--aqua-green",
+        Status::DeletionRequested => "nhsuk-tag--orange",
+        Status::Deleted => "nhsuk-tag--grey",
+        Status::RecoveryRequested => "nhsuk-tag--orange",
+        Status::Purged => "nhsuk-tag--grey",
     }
 }
 

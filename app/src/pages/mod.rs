@@ -1,6 +1,7 @@
 //! One module a page.
 
 pub mod access;
+mod deletion;
 mod live;
 mod not_found;
 pub mod register;

@@ -23,6 +23,8 @@ pub const CHECKPOINT_TYP: &str = "appreg-checkpoint+jwt";
 pub const IMPLEMENTATION_TYP: &str = "appreg-implementation+jwt";
 /// The media type of a client secret's purge: the desk destroyed the value it kept.
 pub const SECRET_PURGED_TYP: &str = "appreg-secret-purged+jwt";
+/// The `typ` of a step of a registered application's deletion or recovery.
+pub const APPLICATION_STEP_TYP: &str = "appreg-application-step+jwt";
 
 /// Signs a registration request record: `payload` (canonical JSON) with `key`.
 pub fn sign(key: &PrivateKey, payload: &str) -> String {

@@ -27,13 +27,14 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use registration::lifecycle::{Decision, Status};
+use registration::lifecycle::{Decision, Status, Step};
 use serde_json::{Value, json};
 use sqlx::{Row, SqlitePool};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::signing::{self, KeySet, VerifyError};
+use crate::store::application_steps::{self, StoredStep};
 use crate::store::checkpoints;
 use crate::store::keys::{self as key_store, KeyState};
 use crate::store::log::{self, Broken, GENESIS, Kind, LogEntry};
@@ -155,6 +156,30 @@ pub enum Finding {
     ImplementationRowDiffers {
         /// The columns that differ (`row` when there is none).
         fields: Vec<&'static str>,
+    },
+    /// A deletion or recovery step that cannot follow the status before it, or that signed
+    /// another status than its rule gives.
+    StepOutOfTurn {
+        /// The step's number.
+        n: i64,
+        /// The step.
+        step: String,
+        /// The status before it (recomputed).
+        before: String,
+    },
+    /// An `application_step` row is missing or differs from its signed entry.
+    StepRowDiffers {
+        /// The step's number.
+        n: i64,
+        /// The columns that differ (`row` when there is none).
+        fields: Vec<&'static str>,
+    },
+    /// An `application_step` row has no signed entry.
+    StepRowWithoutEntry {
+        /// Its number.
+        n: i64,
+        /// The entry it names.
+        log_seq: i64,
     },
     /// A version was stored while the one before it was not waiting for changes.
     VersionOutOfTurn {
@@ -289,6 +314,19 @@ impl fmt::Display for Finding {
                 "the stored implementation differs from its signed entry in: {}",
                 fields.join(", ")
             ),
+            Finding::StepOutOfTurn { n, step, before } => write!(
+                f,
+                "step {n} ({step}) cannot follow the status {before}, or signed another status than it leads to"
+            ),
+            Finding::StepRowDiffers { n, fields } => write!(
+                f,
+                "the stored step {n} differs from its signed entry in: {}",
+                fields.join(", ")
+            ),
+            Finding::StepRowWithoutEntry { n, log_seq } => write!(
+                f,
+                "step row {n} names log entry {log_seq}, which does not hold that signed step"
+            ),
             Finding::Checkpoint(problem) => write!(f, "{problem}"),
         }
     }
@@ -357,6 +395,11 @@ impl Finding {
             | Finding::ImplementationRowDiffers { .. } => {
                 "the registered application the pages show is not the signed one: trust the signed implementation entry (GET …/decisions and the log), restore the implementation table from a backup that verifies, and find out how it was changed"
             }
+            Finding::StepOutOfTurn { .. }
+            | Finding::StepRowDiffers { .. }
+            | Finding::StepRowWithoutEntry { .. } => {
+                "the deletion and recovery history the pages show is not the signed one: trust the signed steps in the log, restore the application_step table from a backup that verifies, and find out how it was changed"
+            }
             Finding::StatusMismatch { .. } | Finding::VersionOutOfTurn { .. } => {
                 "the status the pages show is not the signed one: do not act on it (no export, no implementation); set it back to the recomputed status from a backup that verifies, and find out who changed it"
             }
@@ -418,6 +461,8 @@ pub struct Report {
     pub implementations: i64,
     /// Secret-purge entries among them.
     pub secret_purges: i64,
+    /// Deletion and recovery steps among them.
+    pub application_steps: i64,
     /// Requests (references) checked.
     pub requests: i64,
     /// Stored versions checked.
@@ -507,7 +552,7 @@ impl Report {
                 checkpoint.size, checkpoint.root, checkpoint.kid, checkpoint.issued_at
             );
         }
-        let after_approval = if self.implementations + self.secret_purges > 0 {
+        let mut after_approval = if self.implementations + self.secret_purges > 0 {
             format!(
                 ", {} implementations, {} secret purges",
                 self.implementations, self.secret_purges
@@ -515,6 +560,12 @@ impl Report {
         } else {
             String::new()
         };
+        if self.application_steps > 0 {
+            after_approval.push_str(&format!(
+                ", {} deletion and recovery steps",
+                self.application_steps
+            ));
+        }
         let checked = format!(
             "{} entries ({} records, {} decisions{after_approval}), {} requests ({} versions), {} stored checkpoints",
             self.entries,
@@ -646,6 +697,7 @@ async fn walk_chain(pool: &SqlitePool, keys: &DeskKeys, report: &mut Report) -> 
                 Some(Kind::Decision) => report.decisions += 1,
                 Some(Kind::Implementation) => report.implementations += 1,
                 Some(Kind::SecretPurged) => report.secret_purges += 1,
+                Some(Kind::ApplicationStep) => report.application_steps += 1,
                 Some(Kind::RegistrationRecord) => report.records += 1,
                 None => {
                     report.at_entry(
@@ -710,6 +762,7 @@ fn check_claims(entry: &LogEntry, claims: &Value) -> Vec<Finding> {
         }
     } else if entry.kind == Kind::Implementation.as_str()
         || entry.kind == Kind::SecretPurged.as_str()
+        || entry.kind == Kind::ApplicationStep.as_str()
     {
         if let Some(what) =
             Kind::parse(&entry.kind).and_then(|kind| log::target_problem(entry, kind, claims))
@@ -897,10 +950,15 @@ async fn check_requests(pool: &SqlitePool, report: &mut Report) -> anyhow::Resul
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+        let steps = application_steps::between(pool, first, last).await?;
         for reference in &references {
             let implementation = implementations
                 .iter()
                 .find(|row| &row.reference == reference);
+            let steps: Vec<&StoredStep> = steps
+                .iter()
+                .filter(|step| &step.reference == reference)
+                .collect();
             let versions: Vec<&StoredVersion> = versions
                 .iter()
                 .filter(|v| &v.reference == reference)
@@ -913,7 +971,7 @@ async fn check_requests(pool: &SqlitePool, report: &mut Report) -> anyhow::Resul
                 rows.iter().filter(|r| &r.reference == reference).collect();
             report.requests += 1;
             report.versions += versions.len() as i64;
-            check_request(&versions, &entries, &rows, implementation, report);
+            check_request(&versions, &entries, &rows, implementation, &steps, report);
         }
         after.clone_from(last);
     }
@@ -925,8 +983,10 @@ fn check_request(
     entries: &[&RefEntry],
     rows: &[&DecisionRow],
     implementation: Option<&ImplementationRow>,
+    steps: &[&StoredStep],
     report: &mut Report,
 ) {
+    let mut step_matched = vec![false; steps.len()];
     let mut row_matched = vec![false; rows.len()];
     let mut previous_status: Option<String> = None;
     for stored in versions {
@@ -1124,6 +1184,14 @@ fn check_request(
             }
             status = Status::Live.as_str().to_string();
         }
+        check_steps(
+            stored,
+            entries,
+            steps,
+            &mut step_matched,
+            &mut status,
+            report,
+        );
         if stored.status != status {
             report.add(about(
                 None,
@@ -1134,6 +1202,19 @@ fn check_request(
             ));
         }
         previous_status = Some(status);
+    }
+    for (row, matched) in steps.iter().zip(step_matched) {
+        if !matched {
+            report.add(Problem {
+                seq: None,
+                reference: Some(row.reference.clone()),
+                version: Some(row.version),
+                what: Finding::StepRowWithoutEntry {
+                    n: row.n,
+                    log_seq: row.log_seq,
+                },
+            });
+        }
     }
     for (row, matched) in rows.iter().zip(row_matched) {
         if !matched {
@@ -1146,6 +1227,90 @@ fn check_request(
                     log_seq: row.log_seq,
                 },
             });
+        }
+    }
+}
+
+/// The deletion and recovery steps of `stored` (signed `application_step` entries), each a legal
+/// step from the status before it (the rules' [`Step::after`]), each matching its row; `status`
+/// moves on with them.
+fn check_steps(
+    stored: &StoredVersion,
+    entries: &[&RefEntry],
+    steps: &[&StoredStep],
+    step_matched: &mut [bool],
+    status: &mut String,
+    report: &mut Report,
+) {
+    let about = |seq: i64, what: Finding| Problem {
+        seq: Some(seq),
+        reference: Some(stored.reference.clone()),
+        version: Some(stored.version),
+        what,
+    };
+    for entry in entries
+        .iter()
+        .filter(|e| e.version == stored.version && e.kind == Kind::ApplicationStep.as_str())
+    {
+        let Some(claims) = claims_of(&entry.jws) else {
+            continue; // the chain walk reported it
+        };
+        let text = |name: &str| claims.get(name).and_then(Value::as_str);
+        let n = claims.get("n").and_then(Value::as_i64).unwrap_or(0);
+        let step_name = text("step").unwrap_or("").to_string();
+        let step = Step::parse(&step_name);
+        let follows = step
+            .zip(Status::parse(status))
+            .and_then(|(step, before)| step.after(before));
+        match follows {
+            Some(after)
+                if text("status") == Some(after.as_str())
+                    && text("status_before") == Some(status.as_str()) =>
+            {
+                *status = after.as_str().to_string();
+            }
+            _ => {
+                report.add(about(
+                    entry.seq,
+                    Finding::StepOutOfTurn {
+                        n,
+                        step: step_name.clone(),
+                        before: status.clone(),
+                    },
+                ));
+                if let Some(claimed) =
+                    text("status").filter(|claimed| Status::parse(claimed).is_some())
+                {
+                    *status = claimed.to_string();
+                }
+            }
+        }
+        let fields = match steps.iter().position(|row| row.n == n) {
+            None => vec!["row"],
+            Some(index) => {
+                step_matched[index] = true;
+                let row = steps[index];
+                let mut fields = Vec::new();
+                if row.step.as_str() != step_name {
+                    fields.push("step");
+                }
+                if row.reason.as_deref() != text("reason") {
+                    fields.push("reason");
+                }
+                if row.actor_email.as_deref() != text("actor") {
+                    fields.push("actor_email");
+                }
+                if Some(row.status_after.as_str()) != text("status") {
+                    fields.push("status_after");
+                }
+                if row.log_seq != entry.seq {
+                    fields.push("log_seq");
+                }
+                fields
+            }
+        };
+        if !fields.is_empty() {
+            report.add(about(entry.seq, Finding::StepRowDiffers { n, fields }));
         }
     }
 }

@@ -38,15 +38,19 @@ pub enum Kind {
     Implementation,
     /// A client secret's value was destroyed (72 hours after the implementation).
     SecretPurged,
+    /// A step of a registered application's deletion or recovery
+    /// (`registration::lifecycle::Step`): `REF/application_step/<n>`.
+    ApplicationStep,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 5] = [
         Kind::RegistrationRecord,
         Kind::Decision,
         Kind::Implementation,
         Kind::SecretPurged,
+        Kind::ApplicationStep,
     ];
 
     /// The stored name.
@@ -56,6 +60,7 @@ impl Kind {
             Kind::Decision => "decision",
             Kind::Implementation => "implementation",
             Kind::SecretPurged => "secret_purged",
+            Kind::ApplicationStep => "application_step",
         }
     }
 
@@ -71,11 +76,12 @@ impl Kind {
             Kind::Decision => signing::jws::DECISION_TYP,
             Kind::Implementation => signing::jws::IMPLEMENTATION_TYP,
             Kind::SecretPurged => signing::jws::SECRET_PURGED_TYP,
+            Kind::ApplicationStep => signing::jws::APPLICATION_STEP_TYP,
         }
     }
 
     /// The `jti` of an entry of this kind that is not a record or decision: `REF/implementation`,
-    /// `REF/secret_purged/<secret id>`.
+    /// `REF/secret_purged/<secret id>`, `REF/application_step/<n>`.
     pub fn jti_prefix(self, reference: &str) -> String {
         format!("{reference}/{}", self.as_str())
     }
@@ -414,7 +420,7 @@ pub fn target_problem(entry: &LogEntry, kind: Kind, claims: &Value) -> Option<Br
         Kind::RegistrationRecord if jti != entry.reference => Some(Broken::Reference {
             jti: jti.to_string(),
         }),
-        Kind::Implementation | Kind::SecretPurged
+        Kind::Implementation | Kind::SecretPurged | Kind::ApplicationStep
             if !names_entry || !jti.starts_with(&kind.jti_prefix(&entry.reference)) =>
         {
             Some(Broken::Target(kind.as_str()))

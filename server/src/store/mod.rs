@@ -1,5 +1,6 @@
 //! Persistence: SQLite through sqlx (plain SQL, checked by tests against a real database file).
 
+pub mod application_steps;
 pub mod applications;
 pub mod audit;
 pub mod checkpoints;

@@ -83,8 +83,9 @@ pub struct Filter {
     pub ods_code: Option<String>,
     /// Only this risk.
     pub risk: Option<Risk>,
-    /// Only requests awaiting a reviewer's decision (`submitted` or `awaiting_second_approval`):
-    /// the review queue's default.
+    /// Only requests awaiting a reviewer (`Status::is_awaiting_reviewer`: a decision on a
+    /// version, or the answer to a deletion or recovery the organisation asked for): the review
+    /// queue's default.
     pub awaiting_decision: bool,
 }
 
@@ -348,16 +349,25 @@ pub async fn list(pool: &SqlitePool, filter: &Filter, page: u32) -> anyhow::Resu
     let page = page.max(1);
     // The latest version of each reference, then the filters; `?n IS NULL OR …` keeps one
     // statement for every combination of filters.
-    const LATEST: &str = "FROM registration_request r
+    // The statuses awaiting a reviewer, as the rules name them (constant names, never input).
+    let awaiting: Vec<String> = Status::SUBMITTED
+        .into_iter()
+        .filter(|status| status.is_awaiting_reviewer())
+        .map(|status| format!("'{}'", status.as_str()))
+        .collect();
+    let awaiting = awaiting.join(", ");
+    let latest = format!(
+        "FROM registration_request r
         WHERE r.version = (SELECT MAX(v.version) FROM registration_request v WHERE v.reference = r.reference)
           AND (?1 IS NULL OR r.status = ?1)
           AND (?2 IS NULL OR r.ods_code = ?2)
           AND (?3 IS NULL OR r.risk = ?3)
-          AND (?4 = 0 OR r.status IN ('submitted', 'awaiting_second_approval'))";
+          AND (?4 = 0 OR r.status IN ({awaiting}))"
+    );
     let status = filter.status.map(Status::as_str);
     let ods_code = filter.ods_code.as_deref().map(str::to_ascii_uppercase);
     let risk = filter.risk.map(risk_text);
-    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {LATEST}"))
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {latest}"))
         .bind(status)
         .bind(&ods_code)
         .bind(risk)
@@ -367,7 +377,7 @@ pub async fn list(pool: &SqlitePool, filter: &Filter, page: u32) -> anyhow::Resu
     let rows = sqlx::query(&format!(
         "SELECT r.reference, r.version, r.status, r.ods_code, r.organisation_name,
                 r.application_name, r.submitted_at, r.risk
-         {LATEST}
+         {latest}
          ORDER BY r.submitted_at, r.reference
          LIMIT ?5 OFFSET ?6"
     ))

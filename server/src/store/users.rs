@@ -175,3 +175,15 @@ pub async fn set_role(
         .ok_or_else(|| SetRoleError::NoSuchAccount(email.to_string()))?;
     Ok(user)
 }
+
+/// The addresses of `ods_code`'s Local Administrators whose accounts are not disabled, in order
+/// (who is told of an application's reminders, deletion and recovery).
+pub async fn local_admin_emails(pool: &SqlitePool, ods_code: &str) -> anyhow::Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT email FROM users WHERE role = 'local_admin' AND ods_code = ?
+            AND disabled_at IS NULL ORDER BY email",
+    )
+    .bind(ods_code)
+    .fetch_all(pool)
+    .await?)
+}

@@ -5,6 +5,7 @@ pub mod api;
 pub mod body;
 pub mod checkpoint;
 pub mod cookies;
+pub mod deletion_pages;
 pub mod form;
 pub mod form_post;
 mod headers;
@@ -112,6 +113,19 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/review/{reference}/implementation",
             post(review_pages::implement),
+        )
+        // A registered application's deletion and recovery (docs/lifecycle.md).
+        .route(
+            "/requests/{reference}/deletion",
+            post(deletion_pages::request_deletion),
+        )
+        .route(
+            "/requests/{reference}/recovery",
+            post(deletion_pages::request_recovery),
+        )
+        .route(
+            "/review/{reference}/lifecycle-decisions",
+            post(deletion_pages::answer),
         )
         .leptos_routes_with_context(
             &state,

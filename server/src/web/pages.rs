@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use app::backend::{
-    Access, Backend, BackendHandle, BoxFuture, DecisionRow, DraftRow, FormPage, HandedBack,
-    OrganisationLabel, PageError, PageFuture, QueuePage, QueueQuery, RequestPage, RequestRow,
-    RequestsPage, ReviewDetail, Revision, SubmissionPage, VersionRow, Viewer,
+    Access, ApplicationLife, Backend, BackendHandle, BoxFuture, DecisionRow, DraftRow, FormPage,
+    HandedBack, OrganisationLabel, PageError, PageFuture, QueuePage, QueueQuery, RequestPage,
+    RequestRow, RequestsPage, ReviewDetail, Revision, StepForm, StepRow, SubmissionPage,
+    VersionRow, Viewer,
 };
 use registration::directory::OrganisationDirectory;
 use registration::rules::certificate;
@@ -366,6 +367,29 @@ impl Backend for PagesBackend {
                     && latest.status == registrations::Status::ChangesRequested)
                     .then(|| signed_in.session.csrf_token().to_string()),
                 revision_draft,
+                life: match live.is_some() {
+                    true => {
+                        let history = crate::deletion::history(pool, &reference, latest.status)
+                            .await
+                            .map_err(internal)?;
+                        let csrf_token = signed_in.session.csrf_token().to_string();
+                        let recoverable =
+                            history.recoverable_until.as_deref().is_some_and(|until| {
+                                crate::store::timestamp(OffsetDateTime::now_utc()).as_str() < until
+                            });
+                        let form = match latest.status {
+                            registrations::Status::Live if is_owner => {
+                                Some(StepForm::RequestDeletion { csrf_token })
+                            }
+                            registrations::Status::Deleted if is_owner && recoverable => {
+                                Some(StepForm::RequestRecovery { csrf_token })
+                            }
+                            _ => None,
+                        };
+                        Some(application_life(history, form))
+                    }
+                    false => None,
+                },
                 live: live.map(crate::applications::LiveFacts::into_page),
                 secret,
             }))
@@ -402,5 +426,26 @@ impl PagesBackend {
                 .organisation(ods_code)
                 .map(|organisation| organisation.name),
         }
+    }
+}
+
+/// A registered application's deletion and recovery as the pages show them.
+pub fn application_life(
+    history: crate::deletion::History,
+    form: Option<StepForm>,
+) -> ApplicationLife {
+    let row = |taken: crate::deletion::Taken| StepRow {
+        n: taken.n,
+        step: taken.step,
+        reason: taken.reason,
+        actor_email: taken.actor_email,
+        taken_at: taken.taken_at,
+    };
+    ApplicationLife {
+        steps: history.steps.into_iter().map(row).collect(),
+        waiting: history.waiting.map(row),
+        deleted_at: history.deleted_at,
+        recoverable_until: history.recoverable_until,
+        form,
     }
 }

@@ -12,7 +12,7 @@
 use app::backend::review::{
     DecisionRow, ImplementationForm, PermissionRow, QueueRow, Standing, StatusFilter,
 };
-use app::backend::{Access, PageError, QueuePage, QueueQuery, ReviewDetail};
+use app::backend::{Access, PageError, QueuePage, QueueQuery, ReviewDetail, StepForm};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -168,6 +168,18 @@ pub async fn detail(
         .await
         .map_err(internal)?
         .map(applications::LiveFacts::into_page);
+    let life = match live.is_some() {
+        true => {
+            let history = crate::deletion::history(pool, &reference, latest.status)
+                .await
+                .map_err(internal)?;
+            let form = history.waiting.is_some().then(|| StepForm::Answer {
+                csrf_token: signed_in.session.csrf_token().to_string(),
+            });
+            Some(super::pages::application_life(history, form))
+        }
+        false => None,
+    };
     let mut report = latest.report.clone();
     for summary in &mut report.certificates {
         summary.der_base64.clear();
@@ -203,6 +215,7 @@ pub async fn detail(
         max_reason_chars: review::MAX_REASON_CHARS,
         implementation_form,
         live,
+        life,
     }))
 }
 

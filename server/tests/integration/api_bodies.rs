@@ -37,8 +37,13 @@ async fn every_route_with_a_body_answers_json_errors_for_bad_bodies() {
             "/api/v1/registrations/{reference}/versions" => {
                 (path.replace("{reference}", &to_change), Some(&admin))
             }
+            "/api/v1/registrations/{reference}/deletion"
+            | "/api/v1/registrations/{reference}/recovery" => {
+                (path.replace("{reference}", &submitted), Some(&admin))
+            }
             "/api/v1/registrations/{reference}/decisions"
-            | "/api/v1/registrations/{reference}/implementation" => {
+            | "/api/v1/registrations/{reference}/implementation"
+            | "/api/v1/registrations/{reference}/lifecycle-decisions" => {
                 (path.replace("{reference}", &submitted), Some(&reviewer))
             }
             other => panic!("{other} takes a body: say here who may call it"),
@@ -100,6 +105,12 @@ async fn every_route_with_a_body_answers_json_errors_for_bad_bodies() {
                     (_, "/api/v1/registrations/{reference}/implementation") => {
                         "not_an_implementation"
                     }
+                    (
+                        _,
+                        "/api/v1/registrations/{reference}/deletion"
+                        | "/api/v1/registrations/{reference}/recovery",
+                    ) => "not_a_step",
+                    (_, "/api/v1/registrations/{reference}/lifecycle-decisions") => "not_an_answer",
                     _ => "not_a_request",
                 };
                 assert_error(&answer, status, code, &context(what));
@@ -121,7 +132,10 @@ async fn every_route_with_a_body_answers_json_errors_for_bad_bodies() {
             "POST /api/v1/registrations",
             "POST /api/v1/registrations/validate",
             "POST /api/v1/registrations/{reference}/decisions",
+            "POST /api/v1/registrations/{reference}/deletion",
             "POST /api/v1/registrations/{reference}/implementation",
+            "POST /api/v1/registrations/{reference}/lifecycle-decisions",
+            "POST /api/v1/registrations/{reference}/recovery",
             "POST /api/v1/registrations/{reference}/versions",
             "POST /api/v1/session",
         ]

@@ -166,7 +166,11 @@ async fn every_operation_documents_its_responses_and_every_error_its_json_body()
             "awaiting_second_approval",
             "approved",
             "rejected",
-            "live"
+            "live",
+            "deletion_requested",
+            "deleted",
+            "recovery_requested",
+            "purged"
         ])
     );
 }

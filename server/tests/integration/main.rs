@@ -13,6 +13,7 @@ mod api_openapi;
 mod approval;
 mod checkpoints;
 mod cli;
+mod deletion;
 mod durability;
 mod exports;
 mod findings_doc;

@@ -1,8 +1,10 @@
 //! Upgrading a desk that already holds requests: the migrations that rebuild tables (0009 rebuilds
-//! `registration_request`, `decision` and `log_entry` to widen their CHECKs) keep every row, every
+//! `registration_request`, `decision` and `log_entry` to widen their CHECKs; 0011 rebuilds
+//! `registration_request` with `decision`, `implementation` and `client_secret`) keep every row, every
 //! foreign key and the log's chain, on a database made by the migrations before them.
 
 use crate::common::{TestApp, approve, delegated_request, local_admin_of};
+use axum::http::Method;
 use registration::RegistrationRequest;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Row};
@@ -50,12 +52,102 @@ async fn a_desk_with_requests_decisions_and_a_log_upgrades_through_the_rebuildin
     }
     approve(&app, &references[0]).await;
     approve(&app, &references[1]).await;
+    let (_old, pool, before) = upgraded_from(&app, 8).await;
+    assert!(
+        before
+            .iter()
+            .any(|(table, rows)| table == "decision" && *rows >= 2)
+    );
+    // The chain and everything the pages trust still check out, and the new statuses are taken.
+    let report = server::store::audit::run(&pool, None).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert!(report.decisions >= 2 && report.records == 3);
+    sqlx::query("UPDATE registration_request SET status = 'live' WHERE reference = ?")
+        .bind(&references[0])
+        .execute(&pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_with_a_live_application_and_its_secret_upgrades_through_0011() {
+    // A live application with a sealed client secret, as a desk at migration 0010 holds it.
+    let desk = crate::implementation::desk().await;
+    let reference =
+        crate::implementation::approved(&desk, &crate::implementation::request_with_secret()).await;
+    let expires =
+        server::store::timestamp(time::OffsetDateTime::now_utc() + time::Duration::days(200));
+    let answer = crate::api_support::call(
+        &desk.app,
+        Method::POST,
+        &format!("/api/v1/registrations/{reference}/implementation"),
+        Some(&desk.rita),
+        Some(&serde_json::json!({
+            "application_id": crate::implementation::APP_ID,
+            "object_id": crate::implementation::OBJECT_ID,
+            "client_secret": {
+                "value": "Zq8~MIGRATION.not-a-real-secret",
+                "secret_id": crate::implementation::SECRET_ID,
+                "expires_at": expires,
+            },
+        })),
+    )
+    .await;
+    assert_eq!(answer.status.as_u16(), 201, "{}", answer.text());
+
+    let (_old, pool, before) = upgraded_from(&desk.app, 10).await;
+    for table in ["implementation", "client_secret", "decision"] {
+        assert!(
+            before
+                .iter()
+                .any(|(name, rows)| name == table && *rows >= 1),
+            "{table}: {before:?}"
+        );
+    }
+    let report = server::store::audit::run(&pool, None).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.implementations, 1);
+    // The sealed secret came through the rebuild byte for byte: it still opens.
+    let (secret, sealed) = server::store::applications::latest_sealed(&pool, &reference)
+        .await
+        .unwrap()
+        .unwrap();
+    let opened = desk
+        .app
+        .state
+        .applications
+        .secrets
+        .open_sealed(&reference, &secret.secret_id, &sealed.unwrap())
+        .unwrap();
+    assert_eq!(opened, "Zq8~MIGRATION.not-a-real-secret");
+    // The new status and table are there.
+    sqlx::query(
+        "UPDATE registration_request SET status = 'recovery_requested' WHERE reference = ?",
+    )
+    .bind(&reference)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let steps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM application_step")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(steps, 0);
+}
+
+/// Copies what `app` holds (made by today's code) into a database the migrations up to `last`
+/// made, as a desk deployed then would hold it; opens it as the desk does (which applies the
+/// rest); checks that every row, every foreign key and the file's integrity survived; and returns
+/// the upgraded pool with the row counts from before.
+async fn upgraded_from(
+    app: &TestApp,
+    last: i64,
+) -> (tempfile::TempDir, sqlx::SqlitePool, Vec<(String, i64)>) {
     let source = app.dir.path().join("appreg.sqlite");
 
-    // The same rows in a database the migrations up to 0008 made: the desk as it was deployed.
     let old = tempfile::tempdir().unwrap();
     let old_file = old.path().join("appreg.sqlite");
-    let (_files, up_to_0008) = migrations_up_to(8).await;
+    let (_files, up_to_last) = migrations_up_to(last).await;
     let mut connection =
         SqliteConnectOptions::from_str(&format!("sqlite://{}", old_file.display()))
             .unwrap()
@@ -64,7 +156,7 @@ async fn a_desk_with_requests_decisions_and_a_log_upgrades_through_the_rebuildin
             .connect()
             .await
             .unwrap();
-    up_to_0008.run(&mut connection).await.unwrap();
+    up_to_last.run(&mut connection).await.unwrap();
     sqlx::query(&format!("ATTACH DATABASE '{}' AS made", source.display()))
         .execute(&mut connection)
         .await
@@ -122,12 +214,6 @@ async fn a_desk_with_requests_decisions_and_a_log_upgrades_through_the_rebuildin
             .fetch_all(&mut connection)
             .await
             .unwrap();
-    assert_eq!(versions_before.len(), 3);
-    assert!(
-        before
-            .iter()
-            .any(|(table, rows)| *table == "decision" && *rows >= 2)
-    );
     connection.close().await.unwrap();
 
     // The upgrade: the desk opens the old database and applies what it has not yet applied.
@@ -155,13 +241,9 @@ async fn a_desk_with_requests_decisions_and_a_log_upgrades_through_the_rebuildin
         .unwrap();
     assert_eq!(integrity, "ok");
     drop(connection);
-    // The chain and everything the pages trust still check out, and the new statuses are taken.
-    let report = server::store::audit::run(&pool, None).await.unwrap();
-    assert!(report.problems.is_empty(), "{:?}", report.problems);
-    assert!(report.decisions >= 2 && report.records == 3);
-    sqlx::query("UPDATE registration_request SET status = 'live' WHERE reference = ?")
-        .bind(&references[0])
-        .execute(&pool)
-        .await
-        .unwrap();
+    let before: Vec<(String, i64)> = before
+        .into_iter()
+        .map(|(table, rows)| (table.to_string(), rows))
+        .collect();
+    (old, pool, before)
 }

@@ -129,7 +129,12 @@ async fn sent(app: &TestApp) -> Vec<(i64, i64)> {
 /// A second desk process on the same database file: its own pool, writer, key ring and mailer.
 async fn another_server(
     app: &TestApp,
-) -> (sqlx::SqlitePool, KeyRing, WriteLock, server::notify::Mailer) {
+) -> (
+    sqlx::SqlitePool,
+    KeyRing,
+    WriteLock,
+    Arc<server::notify::Mailer>,
+) {
     let url = format!(
         "sqlite://{}",
         app.dir.path().join("appreg.sqlite").display()
@@ -138,8 +143,9 @@ async fn another_server(
     let keys = KeyRing::open(&pool, &app.dir.path().join("keys"), "http://127.0.0.1:3000")
         .await
         .unwrap();
-    let mailer =
-        server::notify::Mailer::outbox(app.dir.path().join("outbox"), "appreg@localhost").unwrap();
+    let mailer = Arc::new(
+        server::notify::Mailer::outbox(app.dir.path().join("outbox"), "appreg@localhost").unwrap(),
+    );
     (pool, keys, WriteLock::new(), mailer)
 }
 

@@ -13,6 +13,7 @@ use crate::backend::{
 };
 use crate::components::{StatusTag, Table, date_text, date_time_text, headers};
 use crate::pages::access::Refused;
+use crate::pages::deletion::{OrganisationSteps, StepOutcome};
 use crate::pages::live::LiveSummary;
 
 /// The request's page.
@@ -35,8 +36,9 @@ pub fn RequestPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let outcome = StepOutcome::from_query(&query.read());
                 match page.await {
-                    Ok(Access::Page(page)) => view! { <Request page /> }.into_any(),
+                    Ok(Access::Page(page)) => view! { <Request page outcome /> }.into_any(),
                     Ok(refused) => view! { <Refused access=refused /> }.into_any(),
                     Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
                 }
@@ -46,7 +48,7 @@ pub fn RequestPage() -> impl IntoView {
 }
 
 #[component]
-fn Request(page: Page) -> impl IntoView {
+fn Request(page: Page, outcome: StepOutcome) -> impl IntoView {
     let reference = page.reference.clone();
     let is_latest = page.version.version == page.latest_version;
     let submitted = match &page.version.submitted_by {
@@ -93,6 +95,9 @@ fn Request(page: Page) -> impl IntoView {
                     <LiveSummary live endpoints=true />
                 })}
                 {page.secret.clone().map(|secret| view! { <ClientSecret secret /> })}
+                {page.life.clone().map(|life| view! {
+                    <OrganisationSteps reference=reference.clone() status=page.status life outcome=outcome.clone() />
+                })}
                 <WhatHappensNext status=page.status secret_asked=page.request.client_secret.is_some() />
                 {page.revise_csrf_token.clone().map(|csrf| view! {
                     <div class="nhsuk-warning-callout" id="changes-requested">
@@ -168,7 +173,14 @@ fn WhatHappensNext(status: Status, secret_asked: bool) -> impl IntoView {
         Status::Approved => format!(
             "NHSmail creates the application in its tenant. When it is recorded, you and the contacts are emailed its Application (client) ID, and this page shows it, with the tenant and the endpoints{secret}."
         ),
-        Status::Draft | Status::ChangesRequested | Status::Rejected | Status::Live => {
+        Status::Draft
+        | Status::ChangesRequested
+        | Status::Rejected
+        | Status::Live
+        | Status::DeletionRequested
+        | Status::Deleted
+        | Status::RecoveryRequested
+        | Status::Purged => {
             return ().into_any();
         }
     };

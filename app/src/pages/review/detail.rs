@@ -11,6 +11,7 @@ use crate::backend::review::{DecisionRow, Standing, load_review_detail};
 use crate::backend::{Access, ReviewDetail};
 use crate::components::{Header, StatusTag, Table, date_time_text, day_text, headers};
 use crate::pages::access::Refused;
+use crate::pages::deletion::{ReviewerSteps, StepOutcome};
 
 /// What the page was sent back with after a decision post (`?decided=`, `?error=`,
 /// `?decision=`, and after a refusal that was no fault of the form's, `?reason=` with what was
@@ -22,6 +23,7 @@ struct Outcome {
     decision: Option<Decision>,
     reason: Option<String>,
     implementation: ImplementationOutcome,
+    step: StepOutcome,
 }
 
 /// `/review/{reference}`: one request, everything a reviewer weighs, and the decision form.
@@ -50,6 +52,7 @@ pub fn ReviewDetailPage() -> impl IntoView {
                         decision: query.get("decision").as_deref().and_then(Decision::parse),
                         reason: query.get("reason").filter(|text| !text.trim().is_empty()),
                         implementation: ImplementationOutcome::from_query(&query),
+                        step: StepOutcome::from_query(&query),
                     }
                 };
                 match page.await {
@@ -169,6 +172,9 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
                 <Decisions decisions=detail.decisions.clone() />
                 <Exports reference=detail.reference.clone() approved=detail.status.is_approved() />
                 <ImplementationSection reference=detail.reference.clone() form=detail.implementation_form.clone() live=detail.live.clone() outcome=outcome.implementation.clone() />
+                {detail.life.clone().map(|life| view! {
+                    <ReviewerSteps reference=detail.reference.clone() status=detail.status life outcome=outcome.step.clone() />
+                })}
                 <DecisionSection detail=detail.clone() outcome />
             </div>
         </div>
@@ -221,7 +227,16 @@ fn Banner(outcome: Outcome) -> impl IntoView {
         Some(Status::ChangesRequested) => {
             "Changes requested: the Local Administrator can change and resubmit the request"
         }
-        Some(Status::Draft | Status::Submitted | Status::Live) | None => return ().into_any(),
+        Some(
+            Status::Draft
+            | Status::Submitted
+            | Status::Live
+            | Status::DeletionRequested
+            | Status::Deleted
+            | Status::RecoveryRequested
+            | Status::Purged,
+        )
+        | None => return ().into_any(),
     };
     view! {
         <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="decided-title" data-module="nhsuk-notification-banner" id="decided">
@@ -469,6 +484,9 @@ fn DecisionSection(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
             Status::Approved => "The request is approved: no further decision is needed.".to_string(),
             Status::Rejected => "The request is rejected: no further decision is needed.".to_string(),
             Status::Live => "The application is live: it was approved and created in NHSmail.".to_string(),
+            Status::DeletionRequested | Status::RecoveryRequested => "The application was approved and created in NHSmail; its organisation's request is answered below.".to_string(),
+            Status::Deleted => "The application was deleted: no decision is needed.".to_string(),
+            Status::Purged => "The application was deleted and purged: no decision is needed.".to_string(),
             Status::Draft | Status::Submitted | Status::AwaitingSecondApproval => "The request is not awaiting a decision.".to_string(),
         }),
     };

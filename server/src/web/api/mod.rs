@@ -12,6 +12,7 @@
 //!   come first, then the capability check, then the body.
 
 mod applications;
+mod deletion;
 pub mod openapi;
 mod registrations;
 
@@ -123,6 +124,26 @@ pub fn routes() -> Vec<ApiRoute> {
             Method::GET,
             "/api/v1/registrations/{reference}/secret",
             applications::secret,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/registrations/{reference}/deletion",
+            deletion::request_deletion,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/registrations/{reference}/recovery",
+            deletion::request_recovery,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/registrations/{reference}/lifecycle-decisions",
+            deletion::answer,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/registrations/{reference}/steps",
+            deletion::steps,
         ),
         route(Method::GET, "/api/v1/openapi.json", openapi::document),
         route(Method::GET, "/.well-known/jwks.json", jwks),
