@@ -9,10 +9,18 @@ import { PASSWORD } from "./support/session";
 // browser download is not used).
 const root = resolve(__dirname, "..");
 const port = Number(process.env.APPREG_E2E_PORT ?? 3100);
-const dataDir = mkdtempSync(join(tmpdir(), "appreg-e2e-"));
-process.on("exit", () => rmSync(dataDir, { recursive: true, force: true }));
+// Made once, by the runner (the config is loaded again in each worker, which inherits the
+// runner's environment and so finds the same directory), and removed by the runner only.
+const made = process.env.APPREG_E2E_DATA_DIR === undefined;
+const dataDir = process.env.APPREG_E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), "appreg-e2e-"));
+if (made) {
+  process.on("exit", () => rmSync(dataDir, { recursive: true, force: true }));
+}
 // Specs that sign in without the shared helper read the accounts' password from here.
 process.env.APPREG_E2E_PASSWORD ??= PASSWORD;
+// Specs that run the desk's scheduler (`appreg schedule run --now …`, as cron does) on the
+// server's database find it here.
+process.env.APPREG_E2E_DATA_DIR = dataDir;
 
 export default defineConfig({
   testDir: "./tests",
