@@ -78,10 +78,17 @@ fn Header(viewer: Option<Viewer>, known: bool) -> impl IntoView {
         .into_any(),
     });
     let menu = viewer.and_then(|viewer| {
-        let (href, text) = if viewer.is_local_admin() {
-            ("/requests", "Your requests")
+        let links: &[(&str, &str)] = if viewer.is_local_admin() {
+            &[
+                ("/requests", "Your requests"),
+                ("/applications", "Your applications"),
+            ]
         } else if viewer.is_reviewer() {
-            ("/review", "Review queue")
+            &[
+                ("/review", "Review queue"),
+                ("/applications", "Applications"),
+                ("/applications/expiring", "Expiring soon"),
+            ]
         } else {
             return None;
         };
@@ -89,9 +96,11 @@ fn Header(viewer: Option<Viewer>, known: bool) -> impl IntoView {
             <nav class="nhsuk-header__navigation" aria-label="Menu">
                 <div class="nhsuk-header__navigation-container nhsuk-width-container">
                     <ul class="nhsuk-header__navigation-list">
-                        <li class="nhsuk-header__navigation-item">
-                            <a class="nhsuk-header__navigation-link" href=href>{text}</a>
-                        </li>
+                        {links.iter().map(|(href, text)| view! {
+                            <li class="nhsuk-header__navigation-item">
+                                <a class="nhsuk-header__navigation-link" href=*href>{*text}</a>
+                            </li>
+                        }).collect_view()}
                     </ul>
                 </div>
             </nav>

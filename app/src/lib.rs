@@ -66,6 +66,8 @@ pub fn App() -> impl IntoView {
                     // Local Administrator pages (every page renders whole: the header knows who is signed in).
                     <Route path=StaticSegment("sign-in") view=pages::SignInPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("requests") view=pages::RequestsListPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("applications") view=pages::ApplicationsListPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("applications"), StaticSegment("expiring")) view=pages::ExpiringListPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("requests"), ParamSegment("reference")) view=pages::RequestPage ssr=SsrMode::Async />
                 </Routes>
             </layout::Layout>

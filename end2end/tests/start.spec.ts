@@ -92,6 +92,8 @@ test.describe("every page loads cleanly", () => {
     ["/register", "admin@rx1.nhs.net"],
     ["/requests", "admin@rx1.nhs.net"],
     ["/review", "reviewer1@nhs.net"],
+    ["/applications", "admin@rx1.nhs.net"],
+    ["/applications/expiring", "reviewer1@nhs.net"],
   ] as const) {
     test(`${path}${account ? ` as ${account}` : ""}: no failed request and no console error`, async ({ page }) => {
       if (account) await signIn(page, account);

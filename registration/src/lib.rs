@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 pub mod catalogue;
 pub mod diff;
 pub mod directory;

@@ -8,6 +8,7 @@ pub mod config;
 pub mod deletion;
 pub mod files;
 pub mod identity;
+pub mod inventory;
 pub mod limits;
 pub mod notify;
 pub mod random;

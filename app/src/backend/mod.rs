@@ -104,6 +104,7 @@ impl Viewer {
     }
 }
 
+pub mod applications;
 pub mod review;
 
 pub use review::{QueuePage, QueueQuery, ReviewDetail};
@@ -214,6 +215,15 @@ mod ssr {
             reference: String,
             since: Option<i64>,
         ) -> PageFuture<'_, ReviewDetail>;
+
+        // Registered applications (both roles)
+        /// The registered applications the viewer may see, with their credentials.
+        fn applications_page(&self) -> PageFuture<'_, super::applications::ApplicationsPage>;
+        /// The credentials that expire within `within_days` days (or have expired).
+        fn expiring_page(
+            &self,
+            within_days: u32,
+        ) -> PageFuture<'_, super::applications::ExpiringPage>;
     }
 
     /// The backend as the pages find it in context.

@@ -1,6 +1,7 @@
 //! One module a page.
 
 pub mod access;
+mod applications;
 mod deletion;
 mod live;
 mod not_found;
@@ -13,6 +14,7 @@ mod submitted;
 
 use leptos::prelude::*;
 
+pub use applications::{ApplicationsListPage, ExpiringListPage};
 pub use not_found::NotFound;
 pub use register::RegisterPage;
 pub use requests::{RequestPage, RequestsListPage};

@@ -307,6 +307,32 @@ pub async fn latest_in(
     row.as_ref().map(stored_from_row).transpose()
 }
 
+/// The latest version of every request whose latest status is one of `statuses`, of the
+/// organisation `ods_code` when given (every organisation otherwise), by application name.
+pub async fn latest_in_statuses(
+    pool: &SqlitePool,
+    statuses: &[Status],
+    ods_code: Option<&str>,
+) -> anyhow::Result<Vec<StoredRegistration>> {
+    // The statuses are the rules' constant names, never input.
+    let statuses: Vec<String> = statuses
+        .iter()
+        .map(|status| format!("'{}'", status.as_str()))
+        .collect();
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM registration_request r
+         WHERE r.version = (SELECT MAX(v.version) FROM registration_request v WHERE v.reference = r.reference)
+           AND r.status IN ({})
+           AND (?1 IS NULL OR r.ods_code = ?1)
+         ORDER BY r.application_name, r.reference",
+        statuses.join(", ")
+    ))
+    .bind(ods_code.map(str::to_ascii_uppercase))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(stored_from_row).collect()
+}
+
 /// Version `version` of `reference`.
 pub async fn version(
     pool: &SqlitePool,

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use app::backend::applications::{ApplicationRow, ApplicationsPage, ExpiringPage, ExpiringRow};
 use app::backend::{
     Access, ApplicationLife, Backend, BackendHandle, BoxFuture, DecisionRow, DraftRow, FormPage,
     HandedBack, OrganisationLabel, PageError, PageFuture, QueuePage, QueueQuery, RequestPage,
@@ -17,7 +18,9 @@ use super::AppState;
 use super::cookies::Cookie;
 use super::session;
 use crate::applications::SecretError;
-use crate::identity::{Role, SignedIn, require_any_local_admin, require_local_admin};
+use crate::identity::{
+    Role, SignedIn, require_any_local_admin, require_local_admin, require_reviewer,
+};
 use crate::identity::{csrf, sessions};
 use crate::registrations;
 use crate::review;
@@ -254,6 +257,91 @@ impl Backend for PagesBackend {
         Box::pin(super::review_pages::detail(&self.state, reference, since))
     }
 
+    // Registered applications (both roles)
+
+    fn applications_page(&self) -> PageFuture<'_, ApplicationsPage> {
+        Box::pin(async move {
+            let Some(signed_in) = signed_in_from_context(&self.state)
+                .await
+                .map_err(internal)?
+            else {
+                return Ok(Access::SignIn);
+            };
+            let identity = &signed_in.identity;
+            let now = OffsetDateTime::now_utc();
+            let applications = crate::inventory::registered(&self.state.pool, identity)
+                .await
+                .map_err(internal)?;
+            Ok(Access::Page(ApplicationsPage {
+                every_organisation: require_reviewer(identity).is_ok(),
+                applications: applications
+                    .into_iter()
+                    .map(|application| ApplicationRow {
+                        organisation: organisation_text(
+                            &application.ods_code,
+                            application.organisation_name.as_deref(),
+                        ),
+                        credentials: application
+                            .credentials
+                            .into_iter()
+                            .map(|credential| {
+                                let days_left = OffsetDateTime::parse(
+                                    &credential.expires_at,
+                                    &time::format_description::well_known::Rfc3339,
+                                )
+                                .map_or(0, |at| registration::reminders::days_left(at, now));
+                                (credential_row(credential), days_left)
+                            })
+                            .collect(),
+                        reference: application.reference,
+                        application_name: application.application_name,
+                        status: application.status,
+                        application_id: application.application_id,
+                    })
+                    .collect(),
+            }))
+        })
+    }
+
+    fn expiring_page(&self, within_days: u32) -> PageFuture<'_, ExpiringPage> {
+        Box::pin(async move {
+            let Some(signed_in) = signed_in_from_context(&self.state)
+                .await
+                .map_err(internal)?
+            else {
+                return Ok(Access::SignIn);
+            };
+            let applications = crate::inventory::registered(&self.state.pool, &signed_in.identity)
+                .await
+                .map_err(internal)?;
+            let rows = crate::inventory::expiring(
+                &applications,
+                OffsetDateTime::now_utc(),
+                i64::from(within_days),
+            );
+            Ok(Access::Page(ExpiringPage {
+                within_days,
+                rows: rows
+                    .into_iter()
+                    .map(|row| ExpiringRow {
+                        organisation: organisation_text(
+                            &row.ods_code,
+                            row.organisation_name.as_deref(),
+                        ),
+                        credential: app::backend::CredentialRow {
+                            kind: row.kind.to_string(),
+                            id: row.id,
+                            expires_at: row.expires_at,
+                        },
+                        days_left: row.days_left,
+                        reference: row.reference,
+                        application_name: row.application_name,
+                    })
+                    .collect(),
+            }))
+        })
+    }
+
     fn request_page(&self, reference: String, version: Option<i64>) -> PageFuture<'_, RequestPage> {
         Box::pin(async move {
             let Some(signed_in) = signed_in_from_context(&self.state)
@@ -447,5 +535,21 @@ pub fn application_life(
         deleted_at: history.deleted_at,
         recoverable_until: history.recoverable_until,
         form,
+    }
+}
+
+/// An organisation as people read it: `Name (ODS)`, or the ODS code alone.
+fn organisation_text(ods_code: &str, name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("{name} ({ods_code})"),
+        None => ods_code.to_string(),
+    }
+}
+
+fn credential_row(credential: crate::applications::Credential) -> app::backend::CredentialRow {
+    app::backend::CredentialRow {
+        kind: credential.kind.to_string(),
+        id: credential.id,
+        expires_at: credential.expires_at,
     }
 }

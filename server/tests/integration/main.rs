@@ -22,6 +22,7 @@ mod group_commit;
 mod hardening;
 mod http;
 mod implementation;
+mod inventory;
 mod log_audit;
 mod migrations;
 mod notify;

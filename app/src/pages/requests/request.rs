@@ -93,6 +93,11 @@ fn Request(page: Page, outcome: StepOutcome) -> impl IntoView {
                     <h2 id="registered-heading">"Your registered application"</h2>
                     <p>"NHSmail created the application in its tenant. Configure your application with these:"</p>
                     <LiveSummary live endpoints=true />
+                    <p>
+                        <a href=format!("/api/v1/registrations/{reference}/expiry.ics") download=format!("{reference}-expiry-dates.ics") id="application-calendar">
+                            "Add the credentials' expiry dates to your calendar (.ics)"
+                        </a>
+                    </p>
                 })}
                 {page.secret.clone().map(|secret| view! { <ClientSecret secret /> })}
                 {page.life.clone().map(|life| view! {

@@ -13,6 +13,7 @@
 
 mod applications;
 mod deletion;
+mod inventory;
 pub mod openapi;
 mod registrations;
 
@@ -144,6 +145,22 @@ pub fn routes() -> Vec<ApiRoute> {
             Method::GET,
             "/api/v1/registrations/{reference}/steps",
             deletion::steps,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/registrations/{reference}/expiry.ics",
+            inventory::application_calendar,
+        ),
+        route(Method::GET, "/api/v1/applications", inventory::list),
+        route(
+            Method::GET,
+            "/api/v1/applications/expiry.ics",
+            inventory::calendar,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/credentials/expiring",
+            inventory::expiring,
         ),
         route(Method::GET, "/api/v1/openapi.json", openapi::document),
         route(Method::GET, "/.well-known/jwks.json", jwks),
