@@ -54,7 +54,12 @@ pub fn validate(
     let required_resource_access = rules::permission::check(request, now, &mut findings);
     rules::mailbox::check(request, &requester, directory, &mut findings);
     rules::redirect_uri::check(&request.redirect_uris, &mut findings);
-    rules::token_endpoint::check(&request.token_endpoint_uris, &mut findings);
+    rules::token_endpoint::check(
+        &request.token_endpoint_uris,
+        request.access_type,
+        directory.tenant_id,
+        &mut findings,
+    );
     let certificates = rules::certificate::check(&request.certificates, now, &mut findings);
     rules::cross_field::check(request, &requester, directory, &mut findings);
     findings.sort_by_key(|finding| field_order(&finding.path));

@@ -431,7 +431,12 @@ proptest! {
         for (index, uri) in request.token_endpoint_uris.iter().take(MAX_TOKEN_ENDPOINT_URIS).enumerate() {
             if report.findings_at(&format!("token_endpoint_uris[{index}]")).next().is_none() {
                 let mut findings = Vec::new();
-                registration::rules::token_endpoint::check(std::slice::from_ref(uri), &mut findings);
+                registration::rules::token_endpoint::check(
+                    std::slice::from_ref(uri),
+                    request.access_type,
+                    registration::implementation::NHSMAIL_TENANT_ID,
+                    &mut findings,
+                );
                 prop_assert!(
                     findings.iter().all(|f| f.path != "token_endpoint_uris[0]"),
                     "{uri:?} alone: {findings:#?}"

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use leptos::config::{Env, LeptosOptions};
-use registration::{Directory, OffsetDateTime};
+use registration::OffsetDateTime;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogFormat, Overrides};
@@ -237,7 +237,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
                 config.database_url
             )
         })?;
-        let directory = Arc::new(ServerDirectory::load(&pool).await?);
+        let directory =
+            Arc::new(ServerDirectory::load(&pool).await?.with_tenant(&config.tenant_id));
         if !config.site_root.join("pkg").exists() {
             tracing::warn!(site_root = %config.site_root.display(), "the site has not been built: pages will load without styles or scripts (build with `cargo leptos build`)");
         }
@@ -333,7 +334,7 @@ fn validate(config: &Config, now: Option<&str>, file: &Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let report = registration::validate(&request, Directory::new(&directory), now);
+    let report = registration::validate(&request, directory.rules(), now);
     match serde_json::to_string_pretty(&report) {
         Ok(json) => println!("{json}"),
         Err(error) => {
@@ -402,11 +403,13 @@ fn cli_directory(config: &Config) -> anyhow::Result<ServerDirectory> {
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     if !Path::new(path).exists() {
-        return Ok(ServerDirectory::embedded());
+        return Ok(ServerDirectory::embedded().with_tenant(&config.tenant_id));
     }
     runtime()?.block_on(async {
         let pool = open_store(config).await?;
-        ServerDirectory::load(&pool).await
+        Ok(ServerDirectory::load(&pool)
+            .await?
+            .with_tenant(&config.tenant_id))
     })
 }
 

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use registration::rules::permission::{self, Risk};
-use registration::{Directory, RegistrationRequest, ValidationReport};
+use registration::{RegistrationRequest, ValidationReport};
 use sqlx::{SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
@@ -204,7 +204,7 @@ async fn store_version(
     let draft_id = draft_id.map(str::to_string);
     let (submitter_id, submitter_email) = (admin.user_id().to_string(), admin.email().to_string());
     let job = crate::validation::on_pool(desk.limits, move || {
-        let report = registration::validate(&request_owned, Directory::new(&*directory), now);
+        let report = registration::validate(&request_owned, directory.rules(), now);
         if !report.valid {
             return Err(SubmitError::Invalid(Box::new(report)));
         }

@@ -30,8 +30,8 @@ pub enum Audience {
 /// The directory for `audience`.
 pub fn directory_for(directory: &ServerDirectory, audience: Audience) -> Directory<'_> {
     match audience {
-        Audience::SignedIn => Directory::new(directory),
-        Audience::Anonymous => Directory::organisations_only(directory),
+        Audience::SignedIn => directory.rules(),
+        Audience::Anonymous => directory.organisations_only(),
     }
 }
 

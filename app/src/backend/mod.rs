@@ -28,6 +28,9 @@ pub struct FormPage {
     pub revision: Option<Revision>,
     /// The session's CSRF token, posted back in the form's hidden `csrf_token` field.
     pub csrf_token: String,
+    /// The desk's tenant, which token endpoints must name: the browser's checks use the same as
+    /// the server's.
+    pub tenant_id: String,
 }
 
 /// An organisation as a page names it.

@@ -89,6 +89,9 @@ pub struct Directory<'a> {
     /// Mailboxes by address, or `None` when the caller may not learn who owns which mailbox
     /// (an anonymous caller): the mailbox rules then check only what the request itself shows.
     pub mailboxes: Option<&'a dyn MailboxDirectory>,
+    /// The desk's tenant (a lower-case GUID): the one token endpoints must name. NHSmail's
+    /// unless the desk is configured with another (`with_tenant`).
+    pub tenant_id: &'a str,
 }
 
 impl<'a> Directory<'a> {
@@ -97,7 +100,14 @@ impl<'a> Directory<'a> {
         Directory {
             organisations: source,
             mailboxes: Some(source),
+            tenant_id: crate::implementation::NHSMAIL_TENANT_ID,
         }
+    }
+
+    /// The same, for a desk whose tenant is `tenant_id`.
+    #[must_use]
+    pub fn with_tenant(self, tenant_id: &'a str) -> Self {
+        Directory { tenant_id, ..self }
     }
 
     /// The organisations of `source`, without its mailboxes: for callers who are told the rules
@@ -106,6 +116,7 @@ impl<'a> Directory<'a> {
         Directory {
             organisations: source,
             mailboxes: None,
+            tenant_id: crate::implementation::NHSMAIL_TENANT_ID,
         }
     }
 }

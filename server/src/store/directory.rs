@@ -13,9 +13,11 @@ use sqlx::{Row, SqlitePool};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// Embedded reference data overlaid with what `appreg directory import` stored.
+/// Embedded reference data overlaid with what `appreg directory import` stored, and the desk's
+/// tenant (what token endpoints must name).
 pub struct ServerDirectory {
     directory: EmbeddedDirectory,
+    tenant_id: String,
 }
 
 /// How many rows one import stored.
@@ -59,13 +61,41 @@ impl ServerDirectory {
                 kind: parse_kind(row.try_get::<String, _>("kind")?.as_str()),
             });
         }
-        Ok(ServerDirectory { directory })
+        Ok(ServerDirectory {
+            directory,
+            tenant_id: registration::implementation::NHSMAIL_TENANT_ID.to_string(),
+        })
+    }
+
+    /// The same directory for a desk whose tenant is `tenant_id` (the `tenant_id` setting).
+    #[must_use]
+    pub fn with_tenant(self, tenant_id: &str) -> ServerDirectory {
+        ServerDirectory {
+            tenant_id: tenant_id.to_ascii_lowercase(),
+            ..self
+        }
+    }
+
+    /// The desk's tenant.
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+
+    /// What the rules consult: the organisations, the mailboxes, and the tenant.
+    pub fn rules(&self) -> registration::Directory<'_> {
+        registration::Directory::new(self).with_tenant(&self.tenant_id)
+    }
+
+    /// The same without the mailboxes (for callers not told who owns which mailbox).
+    pub fn organisations_only(&self) -> registration::Directory<'_> {
+        registration::Directory::organisations_only(self).with_tenant(&self.tenant_id)
     }
 
     /// The embedded data alone (no database).
     pub fn embedded() -> ServerDirectory {
         ServerDirectory {
             directory: EmbeddedDirectory::load(),
+            tenant_id: registration::implementation::NHSMAIL_TENANT_ID.to_string(),
         }
     }
 }

@@ -11,7 +11,7 @@ use app::backend::{
 };
 use registration::directory::OrganisationDirectory;
 use registration::rules::certificate;
-use registration::{Directory, RegistrationDraft, validate_draft};
+use registration::{RegistrationDraft, validate_draft};
 use time::OffsetDateTime;
 
 use super::AppState;
@@ -140,8 +140,8 @@ impl Backend for PagesBackend {
                 let directory = Arc::clone(&self.state.directory);
                 let draft = draft.clone();
                 crate::validation::on_pool(&self.state.limits, move || {
-                    let report = show_findings
-                        .then(|| validate_draft(&draft, Directory::new(&*directory), now));
+                    let report =
+                        show_findings.then(|| validate_draft(&draft, directory.rules(), now));
                     let certificates = match &report {
                         Some(report) => report.certificates.clone(),
                         None => certificate::check(&draft.certificates, now, &mut Vec::new()),
@@ -162,6 +162,7 @@ impl Backend for PagesBackend {
                 organisation: self.organisation(&admin),
                 revision,
                 csrf_token: signed_in.session.csrf_token().to_string(),
+                tenant_id: self.state.directory.tenant_id().to_string(),
             }))
         })
     }

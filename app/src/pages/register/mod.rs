@@ -84,12 +84,19 @@ fn RegistrationForm(
     busy: bool,
 ) -> AnyView {
     let now = OffsetDateTime::from_unix_timestamp(page.now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let tenant_id = page.tenant_id.clone();
     let state = FormState::new(
         page.draft,
         page.report,
         page.certificates,
         now,
-        |draft, now| validate_draft(draft, Directory::new(EmbeddedDirectory::get()), now),
+        move |draft, now| {
+            validate_draft(
+                draft,
+                Directory::new(EmbeddedDirectory::get()).with_tenant(&tenant_id),
+                now,
+            )
+        },
     );
     provide_context(state);
     Effect::new(move |_| state.hydrated.set(true));

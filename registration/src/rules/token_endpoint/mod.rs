@@ -1,12 +1,14 @@
 //! Token endpoint URI rules (RULES.md §4, last paragraph): the redirect URIs' syntax rules,
-//! https only, and a warning for any host other than Microsoft Entra's.
+//! https only, a warning for any host other than Microsoft Entra's, and — for a syntactically
+//! sound address on Entra's host — that it is the v2.0 token endpoint of the desk's tenant
+//! (NHSmail's is fixed: its GUID, or `nhs.net`), in its normal form.
 
 #[cfg(test)]
 mod tests;
 
-use crate::Finding;
 use crate::limits::{MAX_TOKEN_ENDPOINT_URIS, MAX_URI_CHARS};
 use crate::rules::redirect_uri::syntax::{self, Issue, IssueKind, shown};
+use crate::{AccessType, Finding};
 
 crate::finding_codes! {
     /// Codes raised by the token endpoint rules.
@@ -30,6 +32,14 @@ crate::finding_codes! {
         Template => ("token_endpoint.template", Error, "Placeholder text copied from an example ('<tenant-id>', '{tenant}') is not a real endpoint.", "Microsoft identity platform endpoint documentation; desk rule"),
         NotHttps => ("token_endpoint.not_https", Error, "Client credentials and codes travel to the token endpoint; it must be TLS-protected.", "RFC 6749 §3.2"),
         NotMicrosoft => ("token_endpoint.not_microsoft", Warning, "NHSmail tokens are issued by Microsoft Entra ID at login.microsoftonline.com; another host would receive the application's credentials.", "RFC 6749 §3.2; Microsoft identity platform endpoints; RFC 9700 §4.9"),
+        SovereignCloud => ("token_endpoint.sovereign_cloud", Error, "NHSmail is in Microsoft's global cloud; a national cloud's sign-in host (US Government, China, Germany) has no NHSmail tenant.", "Microsoft identity platform: national clouds"),
+        LegacyHost => ("token_endpoint.legacy_host", Warning, "login.windows.net and sts.windows.net are legacy aliases of Entra's sign-in host; use login.microsoftonline.com.", "Microsoft identity platform endpoints"),
+        NotTokenEndpoint => ("token_endpoint.not_token_endpoint", Error, "An authorize or device-code endpoint, or another Entra address, is not where an application gets tokens; the client-credentials and code flows post to …/oauth2/v2.0/token.", "RFC 6749 §3.1, §3.2; Microsoft identity platform OAuth 2.0 endpoints"),
+        V1Endpoint => ("token_endpoint.v1_endpoint", Warning, "The v1 endpoint (…/oauth2/token) takes a 'resource', not scopes; Microsoft Graph and Exchange Online permissions are requested from the v2.0 endpoint.", "Microsoft identity platform: v1.0 and v2.0 comparison"),
+        NotNormalForm => ("token_endpoint.not_normal_form", Warning, "A trailing '/', an upper-case host, ':443' or an encoded '/' still reaches Entra, but is not the address as Microsoft publishes it; some clients compare it as text.", "RFC 3986 §6.2.2–6.2.3; desk rule"),
+        MultiTenant => ("token_endpoint.multi_tenant", Warning, "'common' and 'organizations' are the multi-tenant endpoints; an application registered in NHSmail's tenant signs its users in at NHSmail's own.", "Microsoft identity platform: tenant values in endpoints"),
+        MultiTenantAppOnly => ("token_endpoint.multi_tenant_app_only", Error, "The client-credentials grant (application access) needs the tenant named in the endpoint; 'common', 'organizations' and 'consumers' do not issue app-only tokens.", "Microsoft identity platform: OAuth 2.0 client credentials flow"),
+        OtherTenant => ("token_endpoint.other_tenant", Error, "The application is registered in NHSmail's tenant; another tenant's endpoint issues no tokens for it.", "NHSmail onboarding guide (fixed tenant); Microsoft identity platform endpoints"),
     }
 }
 
@@ -39,9 +49,23 @@ const OPTIONS: syntax::Options = syntax::Options {
     reports_loopback_lookalikes: false,
 };
 const ENTRA_HOST: &str = "login.microsoftonline.com";
+/// National clouds' sign-in hosts (NHSmail is in the global cloud).
+const SOVEREIGN_HOSTS: [&str; 4] = [
+    "login.microsoftonline.us",
+    "login.partner.microsoftonline.cn",
+    "login.chinacloudapi.cn",
+    "login.microsoftonline.de",
+];
+/// Legacy aliases of Entra's global sign-in host.
+const LEGACY_HOSTS: [&str; 2] = ["login.windows.net", "sts.windows.net"];
+/// The tenant values that name no one tenant.
+const MULTI_TENANT: [&str; 3] = ["common", "organizations", "consumers"];
+/// NHSmail's tenant by its domain.
+const NHSMAIL_DOMAIN: &str = "nhs.net";
 
-/// Checks `token_endpoint_uris[i]`.
-pub fn check(uris: &[String], out: &mut Vec<Finding>) {
+/// Checks `token_endpoint_uris[i]` of a request for `access` against the desk's tenant
+/// (`tenant_id`, a lower-case GUID).
+pub fn check(uris: &[String], access: AccessType, tenant_id: &str, out: &mut Vec<Finding>) {
     if uris.len() > MAX_TOKEN_ENDPOINT_URIS {
         out.push(Finding::new(
             TokenEndpointCode::TooMany,
@@ -54,7 +78,13 @@ pub fn check(uris: &[String], out: &mut Vec<Finding>) {
         ));
     }
     for (index, raw) in uris.iter().take(MAX_TOKEN_ENDPOINT_URIS).enumerate() {
-        check_one(&format!("token_endpoint_uris[{index}]"), raw, out);
+        check_one(
+            &format!("token_endpoint_uris[{index}]"),
+            raw,
+            access,
+            tenant_id,
+            out,
+        );
     }
 }
 
@@ -89,11 +119,12 @@ fn push_issue(path: &str, issue: Issue, out: &mut Vec<Finding>) {
     ));
 }
 
-fn check_one(path: &str, raw: &str, out: &mut Vec<Finding>) {
+fn check_one(path: &str, raw: &str, access: AccessType, tenant_id: &str, out: &mut Vec<Finding>) {
     if let Some(issue) = syntax::too_long(raw, MAX_URI_CHARS, NOUN) {
         push_issue(path, issue, out);
         return;
     }
+    let before = out.len();
     let checked = syntax::check(raw, &OPTIONS, &mut |issue| push_issue(path, issue, out));
     let Some(uri) = checked.uri else {
         return;
@@ -106,13 +137,40 @@ fn check_one(path: &str, raw: &str, out: &mut Vec<Finding>) {
                 "This token endpoint URI uses '{}:'; a token endpoint must use https (no exception for local addresses).",
                 shown(uri.scheme)
             ),
-            "Use Microsoft Entra ID's token endpoint: https://login.microsoftonline.com/<your tenant ID>/oauth2/v2.0/token.",
+            format!("Use NHSmail's token endpoint: {}.", token_endpoint(tenant_id)),
         ));
     }
-    if let Some(host) = checked.host
-        && host.problems.is_empty()
-        && !host.raw.eq_ignore_ascii_case(ENTRA_HOST)
-    {
+    let Some(host) = checked.host.filter(|host| host.problems.is_empty()) else {
+        return;
+    };
+    let lower_host = host.raw.to_ascii_lowercase();
+    if SOVEREIGN_HOSTS.contains(&lower_host.as_str()) {
+        out.push(Finding::new(
+            TokenEndpointCode::SovereignCloud,
+            path,
+            format!(
+                "'{}' is a national cloud's sign-in host; NHSmail is in Microsoft's global cloud.",
+                shown(host.raw)
+            ),
+            format!(
+                "Use NHSmail's token endpoint: {}.",
+                token_endpoint(tenant_id)
+            ),
+        ));
+        return;
+    }
+    let legacy = LEGACY_HOSTS.contains(&lower_host.as_str());
+    if legacy {
+        out.push(Finding::new(
+            TokenEndpointCode::LegacyHost,
+            path,
+            format!(
+                "'{}' is a legacy alias of Entra's sign-in host.",
+                shown(host.raw)
+            ),
+            format!("Use {ENTRA_HOST}: {}.", token_endpoint(tenant_id)),
+        ));
+    } else if lower_host != ENTRA_HOST {
         out.push(Finding::new(
                 TokenEndpointCode::NotMicrosoft,
                 path,
@@ -120,7 +178,150 @@ fn check_one(path: &str, raw: &str, out: &mut Vec<Finding>) {
                     "The host '{}' is not Microsoft Entra ID's sign-in host ({ENTRA_HOST}); the application would send its credentials there.",
                     shown(host.raw)
                 ),
-                "NHSmail tokens come from https://login.microsoftonline.com/<tenant ID>/oauth2/v2.0/token; the reviewer will ask why another host is needed.",
+                format!("NHSmail tokens come from {}; the reviewer will ask why another host is needed.", token_endpoint(tenant_id)),
             ));
+        return;
+    }
+    // Entra's host. What the address says is judged only once its syntax is sound: an error
+    // above already says what to fix first.
+    let has_error = out[before..]
+        .iter()
+        .any(|finding| finding.severity == crate::Severity::Error);
+    if !has_error && uri.query.is_none() {
+        check_entra_path(path, raw, &uri, access, tenant_id, out);
+    }
+}
+
+/// `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`.
+pub fn token_endpoint(tenant_id: &str) -> String {
+    format!("https://{ENTRA_HOST}/{tenant_id}/oauth2/v2.0/token")
+}
+
+/// The path of an address on Entra's host: the v2.0 token endpoint of the desk's tenant, in its
+/// normal form.
+fn check_entra_path(
+    path: &str,
+    raw: &str,
+    uri: &syntax::Uri<'_>,
+    access: AccessType,
+    tenant_id: &str,
+    out: &mut Vec<Finding>,
+) {
+    let expected = token_endpoint(tenant_id);
+    let mut not_normal = Vec::new();
+    if uri
+        .authority
+        .as_ref()
+        .is_some_and(|authority| authority.host != authority.host.to_ascii_lowercase())
+    {
+        not_normal.push("the host is not in lower case");
+    }
+    if uri
+        .authority
+        .as_ref()
+        .is_some_and(|authority| authority.port.is_some())
+    {
+        not_normal.push("it names the port (https is 443 anyway)");
+    }
+    let encoded_slash = uri.path.to_ascii_lowercase().contains("%2f");
+    if encoded_slash {
+        not_normal.push("it has an encoded '/' (%2F)");
+    }
+    let decoded = uri.path.replace("%2F", "/").replace("%2f", "/");
+    let trimmed = decoded.strip_suffix('/');
+    if trimmed.is_some() && decoded.len() > 1 {
+        not_normal.push("it ends in '/'");
+    }
+    let segments: Vec<&str> = trimmed
+        .unwrap_or(&decoded)
+        .trim_start_matches('/')
+        .split('/')
+        .collect();
+    let (tenant, endpoint) = match segments.as_slice() {
+        [tenant, oauth2, version, endpoint]
+            if oauth2.eq_ignore_ascii_case("oauth2") && version.eq_ignore_ascii_case("v2.0") =>
+        {
+            (*tenant, Some((*endpoint, true)))
+        }
+        [tenant, oauth2, endpoint] if oauth2.eq_ignore_ascii_case("oauth2") => {
+            (*tenant, Some((*endpoint, false)))
+        }
+        _ => ("", None),
+    };
+    match endpoint {
+        Some((endpoint, v2)) if endpoint.eq_ignore_ascii_case("token") => {
+            if !v2 {
+                out.push(Finding::new(
+                    TokenEndpointCode::V1Endpoint,
+                    path,
+                    "This is Entra's v1 token endpoint (…/oauth2/token), which takes a 'resource' instead of scopes.",
+                    format!("Use the v2.0 endpoint: {expected}."),
+                ));
+            }
+        }
+        Some((endpoint, _)) => {
+            out.push(Finding::new(
+                TokenEndpointCode::NotTokenEndpoint,
+                path,
+                format!(
+                    "This is Entra's '{}' endpoint, not its token endpoint.",
+                    shown(endpoint)
+                ),
+                format!("Give the token endpoint: {expected}."),
+            ));
+            return;
+        }
+        None => {
+            out.push(Finding::new(
+                TokenEndpointCode::NotTokenEndpoint,
+                path,
+                format!(
+                    "'{}' is an address on Entra's sign-in host, but not a token endpoint.",
+                    shown(raw)
+                ),
+                format!("Give the token endpoint: {expected}."),
+            ));
+            return;
+        }
+    }
+    let lower_tenant = tenant.to_ascii_lowercase();
+    if MULTI_TENANT.contains(&lower_tenant.as_str()) {
+        let (code, why) = match access {
+            AccessType::Application => (
+                TokenEndpointCode::MultiTenantAppOnly,
+                "an application with application (app-only) access must name NHSmail's tenant",
+            ),
+            AccessType::Delegated => (
+                TokenEndpointCode::MultiTenant,
+                "an application registered in NHSmail's tenant signs its users in at NHSmail's own",
+            ),
+        };
+        out.push(Finding::new(
+            code,
+            path,
+            format!("'{}' is a multi-tenant endpoint: {why}.", shown(tenant)),
+            format!("Use {expected}."),
+        ));
+    } else if lower_tenant != tenant_id.to_ascii_lowercase() && lower_tenant != NHSMAIL_DOMAIN {
+        out.push(Finding::new(
+            TokenEndpointCode::OtherTenant,
+            path,
+            format!(
+                "'{}' is not NHSmail's tenant ({tenant_id}, or {NHSMAIL_DOMAIN}).",
+                shown(tenant)
+            ),
+            format!("Use {expected}."),
+        ));
+    }
+    if !not_normal.is_empty() {
+        out.push(Finding::new(
+            TokenEndpointCode::NotNormalForm,
+            path,
+            format!(
+                "This reaches Entra, but is not the address as Microsoft publishes it: {}.",
+                not_normal.join("; ")
+            ),
+            format!("Write it as {expected}."),
+        ));
     }
 }

@@ -8,7 +8,12 @@ const ENTRA: &str =
 fn findings(uris: &[&str]) -> Vec<Finding> {
     let uris: Vec<String> = uris.iter().map(ToString::to_string).collect();
     let mut out = Vec::new();
-    check(&uris, &mut out);
+    check(
+        &uris,
+        AccessType::Delegated,
+        crate::implementation::NHSMAIL_TENANT_ID,
+        &mut out,
+    );
     out
 }
 
@@ -25,12 +30,75 @@ fn token_endpoint_rules_raise_exactly_their_codes() {
     let cases: Vec<(&str, &[&str])> = vec![
         (ENTRA, &[]),
         (
-            "https://LOGIN.microsoftonline.com/organizations/oauth2/v2.0/token",
+            "https://login.microsoftonline.com/nhs.net/oauth2/v2.0/token",
             &[],
         ),
         (
-            "https://login.microsoftonline.com:443/nhs.net/oauth2/token",
+            "https://login.microsoftonline.com/37C354B2-85B0-47F5-B222-07B48D774EE3/oauth2/v2.0/token",
             &[],
+        ),
+        // NHSmail's tenant, and its v2.0 token endpoint, in the form Microsoft publishes.
+        (
+            "https://LOGIN.microsoftonline.com/organizations/oauth2/v2.0/token",
+            &[
+                "token_endpoint.multi_tenant",
+                "token_endpoint.not_normal_form",
+            ],
+        ),
+        (
+            "https://login.microsoftonline.com:443/nhs.net/oauth2/token",
+            &[
+                "token_endpoint.not_normal_form",
+                "token_endpoint.v1_endpoint",
+            ],
+        ),
+        (
+            "https://login.microsoftonline.com/37c354b2-85b0-47f5-b222-07b48d774ee3/oauth2/v2.0/token/",
+            &["token_endpoint.not_normal_form"],
+        ),
+        (
+            "https://login.microsoftonline.com/nhs.net%2Foauth2/v2.0/token",
+            &["token_endpoint.not_normal_form"],
+        ),
+        (
+            "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+            &["token_endpoint.multi_tenant"],
+        ),
+        (
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+            &["token_endpoint.other_tenant"],
+        ),
+        (
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token",
+            &["token_endpoint.other_tenant"],
+        ),
+        (
+            "https://login.microsoftonline.com/nhs.net/oauth2/v2.0/authorize",
+            &["token_endpoint.not_token_endpoint"],
+        ),
+        (
+            "https://login.microsoftonline.com/nhs.net/oauth2/v2.0/devicecode",
+            &["token_endpoint.not_token_endpoint"],
+        ),
+        (
+            "https://login.microsoftonline.com/",
+            &["token_endpoint.not_token_endpoint"],
+        ),
+        (
+            "https://login.windows.net/nhs.net/oauth2/v2.0/token",
+            &["token_endpoint.legacy_host"],
+        ),
+        (
+            "https://sts.windows.net/common/oauth2/token",
+            &[
+                "token_endpoint.legacy_host",
+                "token_endpoint.multi_tenant",
+                "token_endpoint.v1_endpoint",
+            ],
+        ),
+        (
+            "https://login.partner.microsoftonline.cn/nhs.net/oauth2/v2.0/token",
+            &["token_endpoint.sovereign_cloud"],
         ),
         // https only, no loopback exception.
         (
@@ -64,7 +132,7 @@ fn token_endpoint_rules_raise_exactly_their_codes() {
         ),
         (
             "https://login.microsoftonline.us/x/oauth2/v2.0/token",
-            &["token_endpoint.not_microsoft"],
+            &["token_endpoint.sovereign_cloud"],
         ),
         // No userinfo or fragment.
         (
@@ -167,13 +235,52 @@ fn token_endpoint_rules_raise_exactly_their_codes() {
 #[test]
 fn every_token_endpoint_code_has_its_severity() {
     for code in TokenEndpointCode::ALL {
-        let expected = if *code == TokenEndpointCode::NotMicrosoft {
+        let expected = if matches!(
+            *code,
+            TokenEndpointCode::NotMicrosoft
+                | TokenEndpointCode::LegacyHost
+                | TokenEndpointCode::V1Endpoint
+                | TokenEndpointCode::NotNormalForm
+                | TokenEndpointCode::MultiTenant
+        ) {
             Severity::Warning
         } else {
             Severity::Error
         };
         assert_eq!(code.default_severity(), expected, "{}", code.code());
     }
+}
+
+#[test]
+fn a_multi_tenant_endpoint_is_an_error_for_app_only_access_and_the_tenant_is_the_desks() {
+    let common = vec!["https://login.microsoftonline.com/common/oauth2/v2.0/token".to_string()];
+    let mut out = Vec::new();
+    check(
+        &common,
+        AccessType::Application,
+        crate::implementation::NHSMAIL_TENANT_ID,
+        &mut out,
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].code.code(), "token_endpoint.multi_tenant_app_only");
+    assert_eq!(out[0].severity, Severity::Error);
+    assert_eq!(
+        out[0].hint,
+        "Use https://login.microsoftonline.com/37c354b2-85b0-47f5-b222-07b48d774ee3/oauth2/v2.0/token."
+    );
+
+    // A desk configured with another tenant (a test tenant, say) expects that one's GUID.
+    let test_tenant = "0a1b2c3d-0000-4000-8000-000000000001";
+    let mut out = Vec::new();
+    check(
+        &[ENTRA.to_string(), token_endpoint(test_tenant)],
+        AccessType::Delegated,
+        test_tenant,
+        &mut out,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].path, "token_endpoint_uris[0]");
+    assert_eq!(out[0].code.code(), "token_endpoint.other_tenant");
 }
 
 #[test]
