@@ -350,19 +350,26 @@ pub enum Step {
     ConfirmRecovery,
     /// A reviewer declines the recovery (with a reason): it stays deleted.
     DeclineRecovery,
+    /// The organisation withdraws its deletion request before a reviewer answers: it stays live.
+    WithdrawDeletion,
+    /// The organisation withdraws its recovery request before a reviewer answers: it stays
+    /// deleted.
+    WithdrawRecovery,
     /// The scheduler purges an application deleted [`RECOVERY_DAYS`] days ago.
     Purge,
 }
 
 impl Step {
     /// Every step.
-    pub const ALL: [Step; 7] = [
+    pub const ALL: [Step; 9] = [
         Step::RequestDeletion,
         Step::ConfirmDeletion,
         Step::DeclineDeletion,
         Step::RequestRecovery,
         Step::ConfirmRecovery,
         Step::DeclineRecovery,
+        Step::WithdrawDeletion,
+        Step::WithdrawRecovery,
         Step::Purge,
     ];
 
@@ -383,6 +390,8 @@ impl Step {
             Step::RequestRecovery => "request_recovery",
             Step::ConfirmRecovery => "confirm_recovery",
             Step::DeclineRecovery => "decline_recovery",
+            Step::WithdrawDeletion => "withdraw_deletion",
+            Step::WithdrawRecovery => "withdraw_recovery",
             Step::Purge => "purge",
         }
     }
@@ -397,7 +406,10 @@ impl Step {
     /// Who takes it.
     pub const fn actor(self) -> Actor {
         match self {
-            Step::RequestDeletion | Step::RequestRecovery => Actor::LocalAdmin,
+            Step::RequestDeletion
+            | Step::RequestRecovery
+            | Step::WithdrawDeletion
+            | Step::WithdrawRecovery => Actor::LocalAdmin,
             Step::ConfirmDeletion
             | Step::DeclineDeletion
             | Step::ConfirmRecovery
@@ -412,8 +424,10 @@ impl Step {
         match (self, before) {
             (Step::RequestDeletion, Status::Live) => Some(Status::DeletionRequested),
             (Step::ConfirmDeletion, Status::DeletionRequested)
-            | (Step::DeclineRecovery, Status::RecoveryRequested) => Some(Status::Deleted),
-            (Step::DeclineDeletion, Status::DeletionRequested)
+            | (Step::DeclineRecovery | Step::WithdrawRecovery, Status::RecoveryRequested) => {
+                Some(Status::Deleted)
+            }
+            (Step::DeclineDeletion | Step::WithdrawDeletion, Status::DeletionRequested)
             | (Step::ConfirmRecovery, Status::RecoveryRequested) => Some(Status::Live),
             (Step::RequestRecovery, Status::Deleted) => Some(Status::RecoveryRequested),
             (Step::Purge, Status::Deleted | Status::RecoveryRequested) => Some(Status::Purged),
@@ -430,6 +444,8 @@ impl Step {
             Step::RequestRecovery => "ask for the application to be recovered",
             Step::ConfirmRecovery => "confirm a recovery",
             Step::DeclineRecovery => "decline a recovery",
+            Step::WithdrawDeletion => "withdraw the deletion request",
+            Step::WithdrawRecovery => "withdraw the recovery request",
             Step::Purge => "purge the application",
         }
     }
@@ -438,9 +454,13 @@ impl Step {
     pub const fn taken_from(self) -> Status {
         match self {
             Step::RequestDeletion => Status::Live,
-            Step::ConfirmDeletion | Step::DeclineDeletion => Status::DeletionRequested,
+            Step::ConfirmDeletion | Step::DeclineDeletion | Step::WithdrawDeletion => {
+                Status::DeletionRequested
+            }
             Step::RequestRecovery | Step::Purge => Status::Deleted,
-            Step::ConfirmRecovery | Step::DeclineRecovery => Status::RecoveryRequested,
+            Step::ConfirmRecovery | Step::DeclineRecovery | Step::WithdrawRecovery => {
+                Status::RecoveryRequested
+            }
         }
     }
 
@@ -467,6 +487,8 @@ impl Step {
             Step::RequestRecovery => "Recovery requested",
             Step::ConfirmRecovery => "Recovery confirmed",
             Step::DeclineRecovery => "Recovery declined",
+            Step::WithdrawDeletion => "Deletion request withdrawn",
+            Step::WithdrawRecovery => "Recovery request withdrawn",
             Step::Purge => "Purged",
         }
     }
@@ -598,6 +620,8 @@ mod tests {
                 (Step::RequestRecovery, Deleted, RecoveryRequested),
                 (Step::ConfirmRecovery, RecoveryRequested, Live),
                 (Step::DeclineRecovery, RecoveryRequested, Deleted),
+                (Step::WithdrawDeletion, DeletionRequested, Live),
+                (Step::WithdrawRecovery, RecoveryRequested, Deleted),
                 (Step::Purge, Deleted, Purged),
                 (Step::Purge, RecoveryRequested, Purged),
             ]

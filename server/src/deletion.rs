@@ -281,10 +281,14 @@ impl StepJob {
         }
         let deleted_at =
             store::deleted_at(&steps).and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok());
-        if matches!(self.step, Step::RequestRecovery | Step::ConfirmRecovery)
-            && deleted_at.is_none_or(|at| self.now >= lifecycle::recoverable_until(at))
-        {
+        let window_over = deleted_at.is_none_or(|at| self.now >= lifecycle::recoverable_until(at));
+        if matches!(self.step, Step::RequestRecovery | Step::ConfirmRecovery) && window_over {
             return Err(refused(StepRefusal::RecoveryWindowOver));
+        }
+        // Again under the writer: recovered and deleted anew since the purge's list was read,
+        // its 30 days start again.
+        if self.step == Step::Purge && !window_over {
+            return Err(refused(StepRefusal::NotAllowedNow));
         }
         let n = store::next_number_in(connection, &self.reference).await?;
         let taken_at = timestamp(self.now);

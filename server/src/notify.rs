@@ -659,6 +659,20 @@ pub fn application_step(facts: &StepNotice<'_>) -> Notification {
                 reason = reason.as_deref().unwrap_or("  No reason was given."),
             ),
         ),
+        Step::WithdrawDeletion => (
+            "deletion request withdrawn",
+            format!(
+                "{who} withdrew the request to delete the application {name}. It stays live and keeps working.\n"
+            ),
+        ),
+        Step::WithdrawRecovery => (
+            "recovery request withdrawn",
+            format!(
+                "{who} withdrew the request to recover the application {name}. It stays deleted.\n\
+                 \n\
+                 {recoverable}"
+            ),
+        ),
         Step::Purge => (
             "application purged",
             format!(

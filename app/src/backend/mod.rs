@@ -419,6 +419,13 @@ pub enum StepForm {
         /// The session's CSRF token.
         csrf_token: String,
     },
+    /// Withdraw the organisation's own waiting request (a deletion or a recovery).
+    Withdraw {
+        /// The session's CSRF token.
+        csrf_token: String,
+        /// `withdraw_deletion` or `withdraw_recovery`.
+        step: registration::lifecycle::Step,
+    },
 }
 
 /// A credential of a live application.

@@ -87,6 +87,12 @@ fn TakenBanner(taken: Option<Step>) -> impl IntoView {
         Step::DeclineRecovery => {
             "Recovery declined: the application stays deleted. The organisation is emailed your reason."
         }
+        Step::WithdrawDeletion => {
+            "Deletion request withdrawn: the application stays live. The contacts are emailed."
+        }
+        Step::WithdrawRecovery => {
+            "Recovery request withdrawn: the application stays deleted. The contacts are emailed."
+        }
         Step::Purge => return None,
     };
     Some(view! {
@@ -267,6 +273,16 @@ pub fn OrganisationSteps(
                     hint=format!("A reviewer reads it. At most {MAX_REASON_CHARS} characters.")
                     error=reason_error.clone() kept=outcome.reason.clone() />
                 <button class="nhsuk-button" type="submit" data-module="nhsuk-button">"Ask for it to be recovered"</button>
+            </form>
+        }
+        .into_any(),
+        StepForm::Withdraw { csrf_token, step } => view! {
+            <form method="post" action=format!("/requests/{reference}/withdrawal") novalidate id="withdraw-form">
+                <input type="hidden" name="csrf_token" value=csrf_token />
+                <input type="hidden" name="step" value=step.as_str() />
+                <button class="nhsuk-button nhsuk-button--secondary" type="submit" data-module="nhsuk-button">
+                    {if step == Step::WithdrawRecovery { "Withdraw the recovery request" } else { "Withdraw the deletion request" }}
+                </button>
             </form>
         }
         .into_any(),

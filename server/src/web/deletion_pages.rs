@@ -3,7 +3,8 @@
 //! [`deletion::answer`]):
 //!
 //! - `POST /requests/{reference}/deletion` and `POST /requests/{reference}/recovery`: the
-//!   organisation's Local Administrators ask, from the application's page;
+//!   organisation's Local Administrators ask, from the application's page, and
+//!   `POST /requests/{reference}/withdrawal` withdraws what they asked before it is answered;
 //! - `POST /review/{reference}/lifecycle-decisions`: a reviewer confirms or declines, from the
 //!   review page.
 //!
@@ -64,6 +65,26 @@ async fn request(
     )
     .await;
     back(&page, step, reason, result)
+}
+
+/// `POST /requests/{reference}/withdrawal`: `step` is `withdraw_deletion` or
+/// `withdraw_recovery` (the organisation's own waiting request).
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    post: FormPost<LocalAdminOf, DecisionForm>,
+) -> Response {
+    let step = post
+        .field("step")
+        .and_then(Step::parse)
+        .filter(|step| matches!(step, Step::WithdrawDeletion | Step::WithdrawRecovery));
+    match step {
+        Some(step) => request(state, reference, post, step).await,
+        None => plain(
+            StatusCode::BAD_REQUEST,
+            "The form did not say which request to withdraw. Go back, reload the page and try again.",
+        ),
+    }
 }
 
 /// `POST /review/{reference}/lifecycle-decisions`: `step` (one of the four answers), `reason`,

@@ -124,6 +124,10 @@ pub fn router(state: AppState) -> Router {
             post(deletion_pages::request_recovery),
         )
         .route(
+            "/requests/{reference}/withdrawal",
+            post(deletion_pages::withdraw),
+        )
+        .route(
             "/review/{reference}/lifecycle-decisions",
             post(deletion_pages::answer),
         )

@@ -473,6 +473,18 @@ impl Backend for PagesBackend {
                             registrations::Status::Deleted if is_owner && recoverable => {
                                 Some(StepForm::RequestRecovery { csrf_token })
                             }
+                            registrations::Status::DeletionRequested if is_owner => {
+                                Some(StepForm::Withdraw {
+                                    csrf_token,
+                                    step: registration::lifecycle::Step::WithdrawDeletion,
+                                })
+                            }
+                            registrations::Status::RecoveryRequested if is_owner => {
+                                Some(StepForm::Withdraw {
+                                    csrf_token,
+                                    step: registration::lifecycle::Step::WithdrawRecovery,
+                                })
+                            }
                             _ => None,
                         };
                         Some(application_life(history, form))

@@ -824,3 +824,160 @@ async fn the_pages_forms_ask_answer_and_keep_what_was_typed_without_javascript()
         Status::RecoveryRequested
     );
 }
+
+#[tokio::test]
+async fn the_organisation_withdraws_its_own_request_before_a_reviewer_answers() {
+    let desk = desk().await;
+    let reference = live(&desk).await;
+    let deletion = format!("/api/v1/registrations/{reference}/deletion");
+    let recovery = format!("/api/v1/registrations/{reference}/recovery");
+    let delete = |account: &Account, path: &str| {
+        let path = path.to_string();
+        let account = account.clone();
+        let app = &desk.app;
+        async move { call(app, Method::DELETE, &path, Some(&account), None).await }
+    };
+
+    // Nothing to withdraw yet.
+    assert_error(
+        &delete(&desk.admin, &deletion).await,
+        409,
+        "not_allowed_now",
+        "withdrawing a deletion nobody asked for",
+    );
+    let asked = post(
+        &desk,
+        &desk.admin,
+        &deletion,
+        &json!({ "reason": "Clicked by mistake" }),
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::CREATED);
+    assert_error(
+        &delete(&desk.rita, &deletion).await,
+        403,
+        "forbidden",
+        "a reviewer withdrawing the organisation's request",
+    );
+    assert_error(
+        &delete(&desk.other_admin, &deletion).await,
+        404,
+        "not_found",
+        "another organisation's administrator",
+    );
+    // On the page: the organisation's form to withdraw it, posted without JavaScript.
+    let shown = page(&desk, &desk.admin, &format!("/requests/{reference}")).await;
+    assert!(
+        shown.body.contains("id=\"withdraw-form\""),
+        "{}",
+        shown.body
+    );
+    assert!(shown.body.contains("Withdraw the deletion request"));
+    let withdrawn = post_form(
+        &desk,
+        &desk.admin,
+        &format!("/requests/{reference}/withdrawal"),
+        &[("step", "withdraw_deletion")],
+    )
+    .await;
+    assert_eq!(
+        withdrawn.location,
+        format!("/requests/{reference}?step_taken=withdraw_deletion")
+    );
+    assert_eq!(status_of(&desk, &reference).await, Status::Live);
+    wait_for_mail(&desk, &format!("{reference}: deletion request withdrawn")).await;
+    // The reviewer's page has nothing left to answer.
+    let reviewed = page(&desk, &desk.rita, &format!("/review/{reference}")).await;
+    assert!(!reviewed.body.contains("id=\"step-answer-form\""));
+
+    // A recovery request withdrawn over the API: it stays deleted, and can be asked again.
+    post(
+        &desk,
+        &desk.admin,
+        &deletion,
+        &json!({ "reason": "Retired" }),
+    )
+    .await;
+    let confirmed = post(
+        &desk,
+        &desk.rita,
+        &format!("/api/v1/registrations/{reference}/lifecycle-decisions"),
+        &json!({ "step": "confirm_deletion", "answering": 3 }),
+    )
+    .await;
+    assert_eq!(
+        confirmed.status,
+        StatusCode::CREATED,
+        "{}",
+        confirmed.text()
+    );
+    post(&desk, &desk.admin, &recovery, &json!({})).await;
+    let withdrawn = delete(&desk.admin, &recovery).await;
+    assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.text());
+    assert_eq!(withdrawn.json()["status"], "deleted");
+    assert_eq!(status_of(&desk, &reference).await, Status::Deleted);
+    let again = post(&desk, &desk.admin, &recovery, &json!({})).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text());
+
+    let report = server::store::audit::run(&desk.app.state.pool, None)
+        .await
+        .unwrap();
+    assert!(report.is_ok(), "{}", report.render());
+    assert_eq!(report.application_steps, 7);
+}
+
+#[tokio::test]
+async fn deleted_again_after_a_recovery_its_thirty_days_start_again() {
+    let desk = desk().await;
+    let reference = live(&desk).await;
+    let state = &desk.app.state;
+    let admin = local_admin_of("RX1");
+    let rita = reviewer("rita@nhs.net");
+    let t0 = OffsetDateTime::now_utc();
+    let step = |step: Step, at: OffsetDateTime| {
+        let admin = &admin;
+        let rita = &rita;
+        let reference = reference.clone();
+        async move {
+            match step.actor() {
+                registration::lifecycle::Actor::LocalAdmin => {
+                    deletion::request(state.desk(), admin, &reference, step, Some("Why"), at).await
+                }
+                _ => deletion::answer(state.desk(), rita, &reference, step, None, None, at).await,
+            }
+            .unwrap()
+        }
+    };
+    step(Step::RequestDeletion, t0).await;
+    step(Step::ConfirmDeletion, t0).await;
+    step(Step::RequestRecovery, t0 + Duration::days(5)).await;
+    step(Step::ConfirmRecovery, t0 + Duration::days(5)).await;
+    step(Step::RequestDeletion, t0 + Duration::days(20)).await;
+    let deleted = step(Step::ConfirmDeletion, t0 + Duration::days(20)).await;
+    assert_eq!(
+        deleted.recoverable_until.as_deref(),
+        Some(server::store::timestamp(t0 + Duration::days(50)).as_str())
+    );
+    // 30 days after the first deletion, not after the second: nothing to purge.
+    let purged = deletion::purge_due(
+        &state.pool,
+        &state.keys,
+        &state.writer,
+        &state.mailer,
+        t0 + Duration::days(31),
+    )
+    .await
+    .unwrap();
+    assert!(purged.is_empty(), "{purged:?}");
+    assert_eq!(status_of(&desk, &reference).await, Status::Deleted);
+    let purged = deletion::purge_due(
+        &state.pool,
+        &state.keys,
+        &state.writer,
+        &state.mailer,
+        t0 + Duration::days(50),
+    )
+    .await
+    .unwrap();
+    assert_eq!(purged.len(), 1);
+}

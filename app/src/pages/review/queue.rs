@@ -9,7 +9,8 @@ use crate::backend::{Access, QueuePage, QueueQuery};
 use crate::components::{StatusTag, Table, date_text, headers};
 use crate::pages::access::Refused;
 
-/// `/review`: the requests awaiting a decision (by default), oldest first, 50 a page.
+/// `/review`: the requests awaiting a reviewer (by default: a decision, or a deletion or recovery
+/// to confirm), oldest first, 50 a page.
 #[component]
 pub fn ReviewQueuePage() -> impl IntoView {
     let query_map = use_query_map();
@@ -66,7 +67,7 @@ fn Queue(query: QueueQuery, page: QueuePage) -> impl IntoView {
             <div class="nhsuk-form-group">
                 <label class="nhsuk-label" for="status">"Status"</label>
                 <select class="nhsuk-select" id="status" name="status">
-                    {status_option(AWAITING, "Awaiting a decision")}
+                    {status_option(AWAITING, "Awaiting a reviewer")}
                     {Status::SUBMITTED.into_iter().map(|status| status_option(status.as_str(), status.text())).collect_view()}
                     {status_option(ANY_STATUS, "Any status")}
                 </select>

@@ -205,6 +205,66 @@ pub async fn request_recovery(
     .await
 }
 
+async fn withdraw_step(
+    state: &AppState,
+    signed_in: &SignedIn,
+    reference: &str,
+    step: Step,
+) -> Result<Response, ApiError> {
+    let admin =
+        require_any_local_admin(&signed_in.identity).map_err(|_| StepError::Forbidden(step))?;
+    let taken = deletion::request(
+        state.desk(),
+        &admin,
+        reference,
+        step,
+        None,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok((StatusCode::OK, Json(taken)).into_response())
+}
+
+/// `DELETE /api/v1/registrations/{reference}/deletion`: the organisation withdraws its deletion
+/// request before a reviewer answers it.
+#[utoipa::path(delete, path = "/api/v1/registrations/{reference}/deletion", tag = "applications",
+    security(("session" = [], "csrf" = [])),
+    params(("reference" = String, Path, description = "`AR-XXXX-XXXX`")),
+    responses(
+        (status = 200, description = "Withdrawn and signed (`withdraw_deletion`); the application is `live` again.", body = Taken),
+        (status = 401, description = "Not signed in.", body = super::openapi::ErrorBody),
+        (status = 403, description = "No or wrong `X-CSRF-Token`, or not a Local Administrator.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such reference, or another organisation's.", body = super::openapi::ErrorBody),
+        (status = 409, description = "No deletion request is waiting (`not_allowed_now`: answered meanwhile, or never asked).", body = super::openapi::ErrorBody),
+    ))]
+pub async fn withdraw_deletion(
+    State(state): State<AppState>,
+    CsrfChecked(signed_in): CsrfChecked,
+    ApiPath(reference): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    withdraw_step(&state, &signed_in, &reference, Step::WithdrawDeletion).await
+}
+
+/// `DELETE /api/v1/registrations/{reference}/recovery`: the organisation withdraws its recovery
+/// request before a reviewer answers it.
+#[utoipa::path(delete, path = "/api/v1/registrations/{reference}/recovery", tag = "applications",
+    security(("session" = [], "csrf" = [])),
+    params(("reference" = String, Path, description = "`AR-XXXX-XXXX`")),
+    responses(
+        (status = 200, description = "Withdrawn and signed (`withdraw_recovery`); the application stays `deleted`.", body = Taken),
+        (status = 401, description = "Not signed in.", body = super::openapi::ErrorBody),
+        (status = 403, description = "No or wrong `X-CSRF-Token`, or not a Local Administrator.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such reference, or another organisation's.", body = super::openapi::ErrorBody),
+        (status = 409, description = "No recovery request is waiting (`not_allowed_now`).", body = super::openapi::ErrorBody),
+    ))]
+pub async fn withdraw_recovery(
+    State(state): State<AppState>,
+    CsrfChecked(signed_in): CsrfChecked,
+    ApiPath(reference): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    withdraw_step(&state, &signed_in, &reference, Step::WithdrawRecovery).await
+}
+
 /// `POST /api/v1/registrations/{reference}/lifecycle-decisions`: a reviewer confirms or declines
 /// the deletion or recovery the organisation asked for.
 #[utoipa::path(post, path = "/api/v1/registrations/{reference}/lifecycle-decisions", tag = "applications",

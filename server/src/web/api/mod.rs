@@ -132,9 +132,19 @@ pub fn routes() -> Vec<ApiRoute> {
             deletion::request_deletion,
         ),
         route(
+            Method::DELETE,
+            "/api/v1/registrations/{reference}/deletion",
+            deletion::withdraw_deletion,
+        ),
+        route(
             Method::POST,
             "/api/v1/registrations/{reference}/recovery",
             deletion::request_recovery,
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/registrations/{reference}/recovery",
+            deletion::withdraw_recovery,
         ),
         route(
             Method::POST,

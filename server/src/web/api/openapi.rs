@@ -122,6 +122,8 @@ impl Modify for SecuritySchemes {
         super::applications::secret,
         super::deletion::request_deletion,
         super::deletion::request_recovery,
+        super::deletion::withdraw_deletion,
+        super::deletion::withdraw_recovery,
         super::deletion::answer,
         super::deletion::steps,
         super::inventory::list,
