@@ -296,10 +296,10 @@ pub struct DecisionNotice<'a> {
     pub version: i64,
     /// The application's name.
     pub application_name: &'a str,
-    /// `approve`, `reject` or `request_changes`.
-    pub decision: &'a str,
-    /// The snake_case status after the decision.
-    pub status: &'a str,
+    /// What was decided.
+    pub decision: registration::lifecycle::Decision,
+    /// The status after the decision.
+    pub status: registration::lifecycle::Status,
     /// The reviewer's reason (required for reject and request_changes).
     pub reason: Option<&'a str>,
     /// Who submitted the version decided on.
@@ -404,8 +404,9 @@ pub fn decision(facts: &DecisionNotice<'_>) -> Notification {
     let note = reason.map_or(String::new(), |reason| {
         format!("The reviewer added this note:\n\n{}\n\n", quoted(reason))
     });
+    use registration::lifecycle::Status;
     let (headline, text) = match facts.status {
-        "awaiting_second_approval" => (
+        Status::AwaitingSecondApproval => (
             "first approval given",
             format!(
                 "A reviewer has approved the request to register {name}.\n\
@@ -419,7 +420,7 @@ pub fn decision(facts: &DecisionNotice<'_>) -> Notification {
                  We will email you when the second reviewer has decided. You do not need to do anything now."
             ),
         ),
-        "approved" => (
+        Status::Approved => (
             "request approved",
             format!(
                 "The request to register {name} has been approved.\n\
@@ -430,7 +431,7 @@ pub fn decision(facts: &DecisionNotice<'_>) -> Notification {
                  You can now download the signed registration record from the request page."
             ),
         ),
-        "changes_requested" => (
+        Status::ChangesRequested => (
             "changes needed",
             format!(
                 "A reviewer has asked for changes to the request to register {name}.\n\
@@ -446,7 +447,7 @@ pub fn decision(facts: &DecisionNotice<'_>) -> Notification {
                 reason = quoted(reason.unwrap_or("No reason was given.")),
             ),
         ),
-        "rejected" => (
+        Status::Rejected => (
             "request rejected",
             format!(
                 "The request to register {name} has been rejected.\n\
@@ -461,11 +462,12 @@ pub fn decision(facts: &DecisionNotice<'_>) -> Notification {
                 reason = quoted(reason.unwrap_or("No reason was given.")),
             ),
         ),
+        // A decision leads to one of the four above; any other status is stated in words.
         other => (
             "status changed",
             format!(
                 "The status of the request to register {name} is now: {}.",
-                other.replace('_', " ")
+                other.text().to_lowercase()
             ),
         ),
     };
@@ -741,8 +743,8 @@ mod tests {
             reference: "AR-7K3M-Q9XD",
             version: 3,
             application_name: "Ward Mail Connector",
-            decision,
-            status,
+            decision: registration::lifecycle::Decision::parse(decision).unwrap(),
+            status: registration::lifecycle::Status::parse(status).unwrap(),
             reason,
             submitter_email: "alice.admin@nhs.net",
             contacts: &contacts(),
@@ -919,10 +921,10 @@ mod tests {
 
     #[test]
     fn an_unexpected_status_is_stated_in_words() {
-        let notification = decided("approve", "some_new_status", None);
+        let notification = decided("approve", "deletion_requested", None);
         assert_eq!(notification.subject, "AR-7K3M-Q9XD: status changed");
         assert!(notification.body.starts_with(
-            "The status of the request to register Ward Mail Connector is now: some new status.\n"
+            "The status of the request to register Ward Mail Connector is now: deletion requested.\n"
         ));
     }
 

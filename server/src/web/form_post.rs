@@ -45,7 +45,7 @@ impl PostCapability for LocalAdminOf {
 }
 
 impl PostCapability for Reviewer {
-    const REFUSAL: &'static str = "Only a reviewer can decide on registration requests.";
+    const REFUSAL: &'static str = "Only a reviewer can do this: decide on registration requests, record them as created in NHSmail, and confirm or decline deletions and recoveries.";
 
     fn of(identity: &Identity) -> Option<Self> {
         require_reviewer(identity).ok()

@@ -550,7 +550,10 @@ async fn a_decision_post_needs_a_signed_in_reviewer_and_the_session_csrf_token()
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(body, "Only a reviewer can decide on registration requests.");
+    assert_eq!(
+        body,
+        "Only a reviewer can do this: decide on registration requests, record them as created in NHSmail, and confirm or decline deletions and recoveries."
+    );
 
     for csrf in [None, Some("not-the-token"), Some("")] {
         let mut fields = vec![("decision", "approve")];
