@@ -787,6 +787,16 @@ async fn the_pages_forms_ask_answer_and_keep_what_was_typed_without_javascript()
     );
     assert!(shown.body.contains("id=\"recovery-form\""));
     assert!(shown.body.contains(APP_ID));
+    // Its details are what a recovery brings back, not what to configure now.
+    assert!(
+        shown
+            .body
+            .contains("A recovery brings it back with these details"),
+        "{}",
+        shown.body
+    );
+    assert!(!shown.body.contains("Configure your application with these"));
+    assert!(!shown.body.contains("id=\"application-calendar\""));
     let asked = post_form(&desk, &desk.admin, &format!("{request_page}/recovery"), &[]).await;
     assert_eq!(
         asked.location,

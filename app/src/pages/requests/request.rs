@@ -89,15 +89,27 @@ fn Request(page: Page, outcome: StepOutcome) -> impl IntoView {
                         <dd class="nhsuk-summary-list__value">{submitted}</dd>
                     </div>
                 </dl>
-                {page.live.clone().map(|live| view! {
-                    <h2 id="registered-heading">"Your registered application"</h2>
-                    <p>"NHSmail created the application in its tenant. Configure your application with these:"</p>
-                    <LiveSummary live endpoints=true />
-                    <p>
-                        <a href=format!("/api/v1/registrations/{reference}/expiry.ics") download=format!("{reference}-expiry-dates.ics") id="application-calendar">
-                            "Add the credentials' expiry dates to your calendar (.ics)"
-                        </a>
-                    </p>
+                {page.live.clone().map(|live| {
+                    // In the tenant (live, or a deletion asked for): what to configure. Deleted:
+                    // what a recovery brings back. Purged: what it was.
+                    let in_tenant = matches!(page.status, Status::Live | Status::DeletionRequested);
+                    let intro = match page.status {
+                        Status::Live | Status::DeletionRequested => "NHSmail created the application in its tenant. Configure your application with these:",
+                        Status::Purged => "The application was deleted and purged. These were its details:",
+                        _ => "The application was deleted: it can no longer sign in. A recovery brings it back with these details:",
+                    };
+                    view! {
+                        <h2 id="registered-heading">"Your registered application"</h2>
+                        <p id="registered-intro">{intro}</p>
+                        <LiveSummary live endpoints=in_tenant />
+                        {in_tenant.then(|| view! {
+                            <p>
+                                <a href=format!("/api/v1/registrations/{reference}/expiry.ics") download=format!("{reference}-expiry-dates.ics") id="application-calendar">
+                                    "Add the credentials' expiry dates to your calendar (.ics)"
+                                </a>
+                            </p>
+                        })}
+                    }
                 })}
                 {page.secret.clone().map(|secret| view! { <ClientSecret secret /> })}
                 {page.life.clone().map(|life| view! {
