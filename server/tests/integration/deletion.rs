@@ -991,3 +991,105 @@ async fn deleted_again_after_a_recovery_its_thirty_days_start_again() {
     .unwrap();
     assert_eq!(purged.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_reviewers_answering_at_once_and_two_servers_purging_at_once_each_act_once() {
+    let desk = desk().await;
+    let reference = live(&desk).await;
+    let state = &desk.app.state;
+    let t0 = OffsetDateTime::now_utc();
+    deletion::request(
+        state.desk(),
+        &local_admin_of("RX1"),
+        &reference,
+        Step::RequestDeletion,
+        Some("Retired"),
+        t0,
+    )
+    .await
+    .unwrap();
+    // Rita confirms while Rob declines, both answering request 1: one is recorded, the other
+    // is told nothing was.
+    let (rita, rob) = (reviewer("rita@nhs.net"), reviewer("rob@nhs.net"));
+    let (confirmed, declined) = tokio::join!(
+        deletion::answer(
+            state.desk(),
+            &rita,
+            &reference,
+            Step::ConfirmDeletion,
+            Some(1),
+            None,
+            t0
+        ),
+        deletion::answer(
+            state.desk(),
+            &rob,
+            &reference,
+            Step::DeclineDeletion,
+            Some(1),
+            Some("Still in use"),
+            t0
+        ),
+    );
+    let outcomes = [confirmed.is_ok(), declined.is_ok()];
+    assert_eq!(
+        outcomes.iter().filter(|ok| **ok).count(),
+        1,
+        "{confirmed:?} {declined:?}"
+    );
+    for refused in [&confirmed, &declined]
+        .into_iter()
+        .filter_map(|r| r.as_ref().err())
+    {
+        assert!(
+            matches!(
+                refused,
+                StepError::Refused(StepRefusal::NotAllowedNow | StepRefusal::StaleRequest, _)
+            ),
+            "{refused:?}"
+        );
+    }
+    if declined.is_ok() {
+        // Rob's decline won: ask again and confirm, so there is something to purge.
+        deletion::request(
+            state.desk(),
+            &local_admin_of("RX1"),
+            &reference,
+            Step::RequestDeletion,
+            Some("Retired"),
+            t0,
+        )
+        .await
+        .unwrap();
+        deletion::answer(
+            state.desk(),
+            &rita,
+            &reference,
+            Step::ConfirmDeletion,
+            None,
+            None,
+            t0,
+        )
+        .await
+        .unwrap();
+    }
+
+    // Two desks on the same database file run the purge at the same instant: purged once.
+    let (pool, keys, writer, mailer) = crate::reminders::another_server(&desk.app).await;
+    let at = t0 + Duration::days(30);
+    let (here, there) = tokio::join!(
+        deletion::purge_due(&state.pool, &state.keys, &state.writer, &state.mailer, at),
+        deletion::purge_due(&pool, &keys, &writer, &mailer, at),
+    );
+    assert_eq!(here.unwrap().len() + there.unwrap().len(), 1);
+    let purges: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM application_step WHERE reference = ? AND step = 'purge'",
+    )
+    .bind(&reference)
+    .fetch_one(&state.pool)
+    .await
+    .unwrap();
+    assert_eq!(purges, 1);
+    let report = server::store::audit::run(&state.pool, None).await.unwrap();
+    assert!(report.is_ok(), "{}", report.render());
+}

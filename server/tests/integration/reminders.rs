@@ -127,7 +127,7 @@ async fn sent(app: &TestApp) -> Vec<(i64, i64)> {
 }
 
 /// A second desk process on the same database file: its own pool, writer, key ring and mailer.
-async fn another_server(
+pub(crate) async fn another_server(
     app: &TestApp,
 ) -> (
     sqlx::SqlitePool,
