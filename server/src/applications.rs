@@ -556,6 +556,16 @@ pub async fn live_facts(
     let Some(implementation) = store::implementation(pool, &stored.reference).await? else {
         return Ok(None);
     };
+    let secrets = store::secrets(pool, &stored.reference).await?;
+    Ok(Some(facts_of(stored, implementation, secrets)))
+}
+
+/// The live facts of `stored` from its implementation and its client secrets (oldest first).
+pub fn facts_of(
+    stored: &registrations::StoredRegistration,
+    implementation: store::StoredImplementation,
+    secrets: Vec<StoredSecret>,
+) -> LiveFacts {
     let mut credentials: Vec<Credential> = stored
         .report
         .certificates
@@ -566,7 +576,6 @@ pub async fn live_facts(
             expires_at: timestamp(certificate.not_after),
         })
         .collect();
-    let secrets = store::secrets(pool, &stored.reference).await?;
     let secret_visible_until = secrets
         .iter()
         .rev()
@@ -577,12 +586,12 @@ pub async fn live_facts(
         id: secret.secret_id,
         expires_at: secret.expires_at,
     }));
-    Ok(Some(LiveFacts {
+    LiveFacts {
         application_id: implementation.application_id,
         object_id: implementation.object_id,
         tenant_id: implementation.tenant_id,
         implemented_at: implementation.implemented_at,
         credentials,
         secret_visible_until,
-    }))
+    }
 }

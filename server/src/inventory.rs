@@ -3,14 +3,17 @@
 //! applications"), every organisation's for reviewers ("Expiring soon") — and the same dates as
 //! an iCalendar file ([`registration::calendar`]). One code path for the pages and the JSON API.
 
+use std::collections::HashMap;
+
 use registration::calendar::{self, ExpiryEvent};
 use registration::lifecycle::{Role, Status};
 use sqlx::SqlitePool;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::applications::{Credential, live_facts};
+use crate::applications::{Credential, facts_of};
 use crate::identity::Identity;
+use crate::store::applications as store;
 use crate::store::registrations;
 
 /// The statuses whose application exists, or may again (deleted ones are recoverable): the
@@ -75,11 +78,28 @@ pub async fn registered(
             None => return Ok(Vec::new()),
         },
     };
+    // Three queries whatever the number of applications: the latest versions, then every
+    // implementation and client secret of them.
+    let listed = registrations::latest_in_statuses(pool, &LISTED, ods_code).await?;
+    let (implementations, secrets) = store::all_of(pool, ods_code).await?;
+    let mut implementations: HashMap<String, store::StoredImplementation> = implementations
+        .into_iter()
+        .map(|implementation| (implementation.reference.clone(), implementation))
+        .collect();
+    let mut secrets_of: HashMap<String, Vec<store::StoredSecret>> = HashMap::new();
+    for secret in secrets {
+        secrets_of
+            .entry(secret.reference.clone())
+            .or_default()
+            .push(secret);
+    }
     let mut applications = Vec::new();
-    for stored in registrations::latest_in_statuses(pool, &LISTED, ods_code).await? {
-        let Some(facts) = live_facts(pool, &stored).await? else {
+    for stored in listed {
+        let Some(implementation) = implementations.remove(&stored.reference) else {
             continue;
         };
+        let secrets = secrets_of.remove(&stored.reference).unwrap_or_default();
+        let facts = facts_of(&stored, implementation, secrets);
         let mut credentials = facts.credentials;
         credentials.sort_by(|a, b| a.expires_at.cmp(&b.expires_at));
         applications.push(RegisteredApplication {

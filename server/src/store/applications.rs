@@ -176,6 +176,38 @@ pub async fn secrets(pool: &SqlitePool, reference: &str) -> anyhow::Result<Vec<S
     rows.iter().map(secret_from_row).collect()
 }
 
+/// Every implementation and every client secret (oldest first) of the organisation `ods_code`'s
+/// requests, or of every organisation's: the inventory reads them in two queries, whatever the
+/// number of applications.
+pub async fn all_of(
+    pool: &SqlitePool,
+    ods_code: Option<&str>,
+) -> anyhow::Result<(Vec<StoredImplementation>, Vec<StoredSecret>)> {
+    let ods_code = ods_code.map(str::to_ascii_uppercase);
+    const OF: &str = "(?1 IS NULL OR reference IN
+        (SELECT reference FROM registration_request WHERE ods_code = ?1))";
+    let implementations = sqlx::query(&format!(
+        "SELECT {IMPLEMENTATION_COLUMNS} FROM implementation WHERE {OF}"
+    ))
+    .bind(&ods_code)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(implementation_from_row)
+    .collect::<anyhow::Result<Vec<_>>>()?;
+    let secrets = sqlx::query(&format!(
+        "SELECT {SECRET_COLUMNS} FROM client_secret WHERE {OF}
+         ORDER BY reference, issued_at, secret_id"
+    ))
+    .bind(&ods_code)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(secret_from_row)
+    .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((implementations, secrets))
+}
+
 /// The newest client secret of `reference` with its sealed value (`None` once purged).
 pub async fn latest_sealed(
     pool: &SqlitePool,
