@@ -65,23 +65,46 @@ pub struct ExpiringCredential {
     pub days_left: i64,
 }
 
-/// The registered applications `identity` may see: a Local Administrator's organisation's, or
-/// every organisation's for a reviewer; by application name.
+/// The registered applications `identity` may see (a Local Administrator's organisation's, or
+/// every organisation's for a reviewer), by application name.
 pub async fn registered(
     pool: &SqlitePool,
     identity: &Identity,
 ) -> anyhow::Result<Vec<RegisteredApplication>> {
+    Ok(registered_page(pool, identity, None, None).await?.items)
+}
+
+/// The registered applications `identity` may see, of the organisation `ods_code` when given
+/// (a Local Administrator sees their own whatever it says), all of them or page `page` of 50.
+pub async fn registered_page(
+    pool: &SqlitePool,
+    identity: &Identity,
+    ods_code: Option<&str>,
+    page: Option<u32>,
+) -> anyhow::Result<registrations::Page<RegisteredApplication>> {
     let ods_code = match identity.role {
-        Role::Reviewer => None,
+        Role::Reviewer => ods_code,
         Role::LocalAdmin => match identity.ods_code.as_deref() {
             Some(code) => Some(code),
-            None => return Ok(Vec::new()),
+            None => {
+                return Ok(registrations::Page {
+                    items: Vec::new(),
+                    page: 1,
+                    per_page: registrations::PER_PAGE,
+                    total: 0,
+                });
+            }
         },
     };
-    // Three queries whatever the number of applications: the latest versions, then every
-    // implementation and client secret of them.
-    let listed = registrations::latest_in_statuses(pool, &LISTED, ods_code).await?;
-    let (implementations, secrets) = store::all_of(pool, ods_code).await?;
+    // Three queries whatever the number of applications: the latest versions, then the
+    // implementations and client secrets of those.
+    let listed = registrations::latest_in_statuses(pool, &LISTED, ods_code, page).await?;
+    let references: Vec<String> = listed
+        .items
+        .iter()
+        .map(|stored| stored.reference.clone())
+        .collect();
+    let (implementations, secrets) = store::all_of(pool, &references).await?;
     let mut implementations: HashMap<String, store::StoredImplementation> = implementations
         .into_iter()
         .map(|implementation| (implementation.reference.clone(), implementation))
@@ -94,7 +117,7 @@ pub async fn registered(
             .push(secret);
     }
     let mut applications = Vec::new();
-    for stored in listed {
+    for stored in listed.items {
         let Some(implementation) = implementations.remove(&stored.reference) else {
             continue;
         };
@@ -112,7 +135,12 @@ pub async fn registered(
             credentials,
         });
     }
-    Ok(applications)
+    Ok(registrations::Page {
+        items: applications,
+        page: listed.page,
+        per_page: listed.per_page,
+        total: listed.total,
+    })
 }
 
 /// Whether the application exists in the tenant now (its credentials can expire in use).

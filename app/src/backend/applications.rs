@@ -31,8 +31,50 @@ pub struct ApplicationsPage {
     /// Whether the viewer is a reviewer (every organisation's) rather than a Local Administrator
     /// (their own organisation's).
     pub every_organisation: bool,
-    /// The applications, by name.
+    /// The applications on this page, by name.
     pub applications: Vec<ApplicationRow>,
+    /// This page's number, from 1.
+    pub page: u32,
+    /// Applications a page.
+    pub per_page: u32,
+    /// Applications on all pages.
+    pub total: u64,
+}
+
+/// `/applications?ods_code=…&page=…`: a reviewer's organisation filter, and the page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationsQuery {
+    /// An organisation's ODS code (reviewers; blank: every organisation).
+    pub ods_code: Option<String>,
+    /// From 1.
+    pub page: Option<u32>,
+}
+
+impl ApplicationsQuery {
+    /// The organisation filter in effect (trimmed, upper case), if any.
+    pub fn ods_code(&self) -> Option<String> {
+        self.ods_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|code| !code.is_empty())
+            .map(str::to_ascii_uppercase)
+    }
+
+    /// The page asked for (1 when none).
+    pub fn page(&self) -> u32 {
+        self.page.unwrap_or(1).max(1)
+    }
+
+    /// Every page's address with the same filter, up to `page=`.
+    pub fn page_base(&self) -> String {
+        match self.ods_code() {
+            Some(code) => format!(
+                "/applications?ods_code={}&",
+                super::encode_query_value(&code)
+            ),
+            None => "/applications?".to_string(),
+        }
+    }
 }
 
 /// One credential that expires soon.
@@ -79,9 +121,12 @@ pub fn days_left_text(days_left: i64) -> String {
 
 /// Loads the registered applications page.
 #[server(prefix = "/_fn", endpoint = "load_applications")]
-pub async fn load_applications() -> Result<Access<ApplicationsPage>, PageError> {
-    let access = super::backend()?.0.applications_page().await?;
-    super::follow(&access, "/applications");
+pub async fn load_applications(
+    query: ApplicationsQuery,
+) -> Result<Access<ApplicationsPage>, PageError> {
+    let here = format!("{}page={}", query.page_base(), query.page());
+    let access = super::backend()?.0.applications_page(query).await?;
+    super::follow(&access, &here);
     Ok(access)
 }
 
@@ -110,5 +155,16 @@ mod tests {
         assert_eq!(days_left_text(0), "Expires today");
         assert_eq!(days_left_text(1), "1 day");
         assert_eq!(days_left_text(45), "45 days");
+    }
+
+    #[test]
+    fn the_applications_pages_keep_the_organisation_filter() {
+        let query = ApplicationsQuery {
+            ods_code: Some(" rx1 ".into()),
+            page: Some(0),
+        };
+        assert_eq!(query.page(), 1);
+        assert_eq!(query.page_base(), "/applications?ods_code=RX1&");
+        assert_eq!(ApplicationsQuery::default().page_base(), "/applications?");
     }
 }

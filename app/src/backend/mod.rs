@@ -221,7 +221,10 @@ mod ssr {
 
         // Registered applications (both roles)
         /// The registered applications the viewer may see, with their credentials.
-        fn applications_page(&self) -> PageFuture<'_, super::applications::ApplicationsPage>;
+        fn applications_page(
+            &self,
+            query: super::applications::ApplicationsQuery,
+        ) -> PageFuture<'_, super::applications::ApplicationsPage>;
         /// The credentials that expire within `within_days` days (or have expired).
         fn expiring_page(
             &self,

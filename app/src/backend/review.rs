@@ -73,8 +73,13 @@ impl QueueQuery {
         self.page.unwrap_or(1).max(1)
     }
 
-    /// The query string for page `page` with the same filters.
+    /// The address of page `page` with the same filters.
     pub fn href(&self, page: u32) -> String {
+        format!("{}page={page}", self.page_base())
+    }
+
+    /// The address of any page with the same filters, up to `page=`.
+    pub fn page_base(&self) -> String {
         let mut query = vec![format!("status={}", self.status())];
         if let Some(code) = self.ods_code() {
             query.push(format!("ods_code={}", encode(&code)));
@@ -82,8 +87,7 @@ impl QueueQuery {
         if let Some(risk) = self.risk() {
             query.push(format!("risk={risk}"));
         }
-        query.push(format!("page={page}"));
-        format!("/review?{}", query.join("&"))
+        format!("/review?{}&", query.join("&"))
     }
 }
 

@@ -2,12 +2,14 @@
 
 mod dates;
 mod ods_code_check;
+mod pagination;
 mod status;
 mod table;
 mod textarea;
 
 pub use dates::{date_text, date_time_text, day_text};
 pub use ods_code_check::OdsCodeCheck;
+pub use pagination::Pagination;
 pub use status::StatusTag;
 pub use table::{Header, Table, headers};
 pub use textarea::textarea_text;

@@ -9,10 +9,10 @@ use leptos_router::hooks::use_query_map;
 use crate::PageTitle;
 use crate::backend::Access;
 use crate::backend::applications::{
-    ApplicationRow, ApplicationsPage, ExpiringPage, WINDOWS, days_left_text, load_applications,
-    load_expiring, window,
+    ApplicationRow, ApplicationsPage, ApplicationsQuery, ExpiringPage, WINDOWS, days_left_text,
+    load_applications, load_expiring, window,
 };
-use crate::components::{StatusTag, Table, date_text, headers};
+use crate::components::{Pagination, StatusTag, Table, date_text, headers};
 use crate::pages::access::Refused;
 
 /// How many days before expiry a credential is shown as a warning (the reminders' 30-day mark).
@@ -31,15 +31,24 @@ fn DaysLeft(days_left: i64) -> impl IntoView {
     view! { <strong class=class>{days_left_text(days_left)}</strong> }
 }
 
-/// `/applications`.
+/// `/applications?ods_code=…&page=…`.
 #[component]
 pub fn ApplicationsListPage() -> impl IntoView {
-    let page = Resource::new_blocking(|| (), |()| load_applications());
+    let query = use_query_map();
+    let asked = move || {
+        let query = query.read();
+        ApplicationsQuery {
+            ods_code: query.get("ods_code"),
+            page: query.get("page").and_then(|page| page.parse().ok()),
+        }
+    };
+    let page = Resource::new_blocking(asked, load_applications);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let asked = asked();
                 match page.await {
-                    Ok(Access::Page(page)) => view! { <Applications page /> }.into_any(),
+                    Ok(Access::Page(page)) => view! { <Applications page asked /> }.into_any(),
                     Ok(refused) => view! { <Refused access=refused /> }.into_any(),
                     Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
                 }
@@ -49,13 +58,15 @@ pub fn ApplicationsListPage() -> impl IntoView {
 }
 
 #[component]
-fn Applications(page: ApplicationsPage) -> impl IntoView {
+fn Applications(page: ApplicationsPage, asked: ApplicationsQuery) -> impl IntoView {
     let title = if page.every_organisation {
         "Registered applications"
     } else {
         "Your applications"
     };
     let empty = page.applications.is_empty();
+    let last_page = page.total.div_ceil(u64::from(page.per_page.max(1))).max(1) as u32;
+    let filtered = asked.ods_code();
     view! {
         <PageTitle text=title />
         <div class="nhsuk-grid-row">
@@ -75,8 +86,27 @@ fn Applications(page: ApplicationsPage) -> impl IntoView {
                     " · "
                     <a href="/applications/expiring">"Expiring soon"</a>
                 </p>
+                {page.every_organisation.then(|| view! {
+                    <form method="get" action="/applications" class="appreg-queue-filters" id="filters">
+                        <div class="nhsuk-form-group">
+                            <label class="nhsuk-label" for="ods_code">"Organisation ODS code"</label>
+                            <div class="nhsuk-hint" id="ods_code-hint">"Leave blank for every organisation"</div>
+                            <input class="nhsuk-input nhsuk-input--width-10" id="ods_code" name="ods_code" type="text"
+                                aria-describedby="ods_code-hint" value=filtered.clone().unwrap_or_default() />
+                        </div>
+                        <button class="nhsuk-button nhsuk-button--secondary" type="submit" data-module="nhsuk-button">"Show"</button>
+                    </form>
+                })}
+                <p id="applications-count">{match page.total {
+                    0 => String::new(),
+                    1 => "1 application".to_string(),
+                    total => format!("{total} applications"),
+                }}</p>
                 {if empty {
-                    view! { <p id="no-applications">"There are no registered applications yet. A request becomes one once it is approved and NHSmail has created it."</p> }.into_any()
+                    view! { <p id="no-applications">{match filtered {
+                        Some(code) => format!("{code} has no registered applications."),
+                        None => "There are no registered applications yet. A request becomes one once it is approved and NHSmail has created it.".to_string(),
+                    }}</p> }.into_any()
                 } else {
                     view! {
                         <Table id="applications" caption=title headers=headers(["Application", "Application (client) ID", "Status", "Credentials"])>
@@ -84,6 +114,7 @@ fn Applications(page: ApplicationsPage) -> impl IntoView {
                         </Table>
                     }.into_any()
                 }}
+                {(last_page > 1).then(|| view! { <Pagination base=asked.page_base() current=page.page last=last_page /> })}
             </div>
         </div>
     }

@@ -176,35 +176,38 @@ pub async fn secrets(pool: &SqlitePool, reference: &str) -> anyhow::Result<Vec<S
     rows.iter().map(secret_from_row).collect()
 }
 
-/// Every implementation and every client secret (oldest first) of the organisation `ods_code`'s
-/// requests, or of every organisation's: the inventory reads them in two queries, whatever the
-/// number of applications.
+/// The implementations and the client secrets (oldest first) of `references`: the inventory
+/// reads them in a few queries (one per 500 references), whatever the number of applications.
 pub async fn all_of(
     pool: &SqlitePool,
-    ods_code: Option<&str>,
+    references: &[String],
 ) -> anyhow::Result<(Vec<StoredImplementation>, Vec<StoredSecret>)> {
-    let ods_code = ods_code.map(str::to_ascii_uppercase);
-    const OF: &str = "(?1 IS NULL OR reference IN
-        (SELECT reference FROM registration_request WHERE ods_code = ?1))";
-    let implementations = sqlx::query(&format!(
-        "SELECT {IMPLEMENTATION_COLUMNS} FROM implementation WHERE {OF}"
-    ))
-    .bind(&ods_code)
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(implementation_from_row)
-    .collect::<anyhow::Result<Vec<_>>>()?;
-    let secrets = sqlx::query(&format!(
-        "SELECT {SECRET_COLUMNS} FROM client_secret WHERE {OF}
-         ORDER BY reference, issued_at, secret_id"
-    ))
-    .bind(&ods_code)
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(secret_from_row)
-    .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut implementations = Vec::new();
+    let mut secrets = Vec::new();
+    for chunk in references.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let query = format!(
+            "SELECT {IMPLEMENTATION_COLUMNS} FROM implementation WHERE reference IN ({marks})"
+        );
+        let mut rows = sqlx::query(&query);
+        for reference in chunk {
+            rows = rows.bind(reference);
+        }
+        for row in rows.fetch_all(pool).await? {
+            implementations.push(implementation_from_row(&row)?);
+        }
+        let query = format!(
+            "SELECT {SECRET_COLUMNS} FROM client_secret WHERE reference IN ({marks})
+             ORDER BY reference, issued_at, secret_id"
+        );
+        let mut rows = sqlx::query(&query);
+        for reference in chunk {
+            rows = rows.bind(reference);
+        }
+        for row in rows.fetch_all(pool).await? {
+            secrets.push(secret_from_row(&row)?);
+        }
+    }
     Ok((implementations, secrets))
 }
 

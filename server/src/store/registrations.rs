@@ -308,29 +308,61 @@ pub async fn latest_in(
 }
 
 /// The latest version of every request whose latest status is one of `statuses`, of the
-/// organisation `ods_code` when given (every organisation otherwise), by application name.
+/// organisation `ods_code` when given (every organisation otherwise), by application name: all
+/// of them (`page` `None`), or page `page` of [`PER_PAGE`] with the total.
 pub async fn latest_in_statuses(
     pool: &SqlitePool,
     statuses: &[Status],
     ods_code: Option<&str>,
-) -> anyhow::Result<Vec<StoredRegistration>> {
+    page: Option<u32>,
+) -> anyhow::Result<Page<StoredRegistration>> {
     // The statuses are the rules' constant names, never input.
     let statuses: Vec<String> = statuses
         .iter()
         .map(|status| format!("'{}'", status.as_str()))
         .collect();
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM registration_request r
+    let matching = format!(
+        "FROM registration_request r
          WHERE r.version = (SELECT MAX(v.version) FROM registration_request v WHERE v.reference = r.reference)
            AND r.status IN ({})
-           AND (?1 IS NULL OR r.ods_code = ?1)
-         ORDER BY r.application_name, r.reference",
+           AND (?1 IS NULL OR r.ods_code = ?1)",
         statuses.join(", ")
+    );
+    let ods_code = ods_code.map(str::to_ascii_uppercase);
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {matching}"))
+        .bind(&ods_code)
+        .fetch_one(pool)
+        .await?;
+    let (limit, offset) = match page {
+        Some(page) => (
+            i64::from(PER_PAGE),
+            i64::from(page.max(1) - 1) * i64::from(PER_PAGE),
+        ),
+        None => (-1, 0),
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} {matching}
+         ORDER BY r.application_name, r.reference
+         LIMIT ?2 OFFSET ?3"
     ))
-    .bind(ods_code.map(str::to_ascii_uppercase))
+    .bind(&ods_code)
+    .bind(limit)
+    .bind(offset)
     .fetch_all(pool)
     .await?;
-    rows.iter().map(stored_from_row).collect()
+    Ok(Page {
+        items: rows
+            .iter()
+            .map(stored_from_row)
+            .collect::<anyhow::Result<Vec<_>>>()?,
+        page: page.unwrap_or(1).max(1),
+        per_page: if page.is_some() {
+            PER_PAGE
+        } else {
+            u32::try_from(total).unwrap_or(u32::MAX)
+        },
+        total: u64::try_from(total).unwrap_or(0),
+    })
 }
 
 /// Version `version` of `reference`.

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use app::backend::applications::{ApplicationRow, ApplicationsPage, ExpiringPage, ExpiringRow};
+use app::backend::applications::{
+    ApplicationRow, ApplicationsPage, ApplicationsQuery, ExpiringPage, ExpiringRow,
+};
 use app::backend::{
     Access, ApplicationLife, Backend, BackendHandle, BoxFuture, DecisionRow, DraftRow, FormPage,
     HandedBack, OrganisationLabel, PageError, PageFuture, QueuePage, QueueQuery, RequestPage,
@@ -260,7 +262,7 @@ impl Backend for PagesBackend {
 
     // Registered applications (both roles)
 
-    fn applications_page(&self) -> PageFuture<'_, ApplicationsPage> {
+    fn applications_page(&self, query: ApplicationsQuery) -> PageFuture<'_, ApplicationsPage> {
         Box::pin(async move {
             let Some(signed_in) = signed_in_from_context(&self.state)
                 .await
@@ -270,12 +272,21 @@ impl Backend for PagesBackend {
             };
             let identity = &signed_in.identity;
             let now = OffsetDateTime::now_utc();
-            let applications = crate::inventory::registered(&self.state.pool, identity)
-                .await
-                .map_err(internal)?;
+            let listed = crate::inventory::registered_page(
+                &self.state.pool,
+                identity,
+                query.ods_code().as_deref(),
+                Some(query.page()),
+            )
+            .await
+            .map_err(internal)?;
             Ok(Access::Page(ApplicationsPage {
                 every_organisation: require_reviewer(identity).is_ok(),
-                applications: applications
+                page: listed.page,
+                per_page: listed.per_page,
+                total: listed.total,
+                applications: listed
+                    .items
                     .into_iter()
                     .map(|application| ApplicationRow {
                         organisation: organisation_text(

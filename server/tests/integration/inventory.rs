@@ -82,6 +82,38 @@ async fn each_organisation_sees_its_own_applications_and_reviewers_what_expires_
 
     let all = get(&desk, &desk.rita, "/api/v1/applications").await.json();
     assert_eq!(all["applications"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        (
+            all["page"].clone(),
+            all["per_page"].clone(),
+            all["total"].clone()
+        ),
+        (json!(1), json!(50), json!(3))
+    );
+    // A reviewer narrows to one organisation; a Local Administrator sees their own whatever
+    // they ask for; a page past the last is empty, with the total.
+    let rj1 = get(&desk, &desk.rita, "/api/v1/applications?ods_code=rj1")
+        .await
+        .json();
+    assert_eq!(references(&rj1, "applications"), [elsewhere.as_str()]);
+    let asked_for_rj1 = get(&desk, &desk.admin, "/api/v1/applications?ods_code=RJ1")
+        .await
+        .json();
+    assert_eq!(
+        references(&asked_for_rj1, "applications"),
+        [later.clone(), soon.clone()]
+    );
+    let second = get(&desk, &desk.rita, "/api/v1/applications?page=2")
+        .await
+        .json();
+    assert_eq!(second["applications"], json!([]));
+    assert_eq!(second["total"], 3);
+    assert_error(
+        &get(&desk, &desk.rita, "/api/v1/applications?page=two").await,
+        400,
+        "invalid_query",
+        "a page that is not a number",
+    );
 
     // Reviewers: within 60 days, soonest first, with the days left; a wider window adds more.
     let expiring = get(&desk, &desk.rita, "/api/v1/credentials/expiring")
@@ -273,6 +305,13 @@ async fn your_applications_and_expiring_soon_are_pages_that_work_without_javascr
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("<h1>Registered applications</h1>"));
     assert!(body.contains(&mine) && body.contains(&theirs));
+    assert!(body.contains("2 applications"), "{body}");
+    let (_, body) = page(&desk, &desk.rita, "/applications?ods_code=RJ1").await;
+    assert!(body.contains(&theirs) && !body.contains(&format!("data-reference=\"{mine}\"")));
+    assert!(
+        body.contains("value=\"RJ1\""),
+        "the filter keeps what was asked: {body}"
+    );
 
     let (_, body) = page(&desk, &desk.rita, "/applications/expiring").await;
     assert!(

@@ -16,8 +16,23 @@ use crate::web::AppState;
 /// `GET /api/v1/applications`.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ApplicationList {
-    /// The registered applications (live, or deleted and still recoverable), by name.
+    /// The registered applications (live, or deleted and still recoverable), by name: this page.
     pub applications: Vec<RegisteredApplication>,
+    /// This page's number, from 1.
+    pub page: u32,
+    /// Applications a page (50).
+    pub per_page: u32,
+    /// Applications on all pages.
+    pub total: u64,
+}
+
+/// The query of `GET /api/v1/applications`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ApplicationsQuery {
+    /// Reviewers: one organisation's only (a Local Administrator always sees their own).
+    pub ods_code: Option<String>,
+    /// The page, from 1 (50 a page).
+    pub page: Option<u32>,
 }
 
 /// `GET /api/v1/credentials/expiring`.
@@ -40,16 +55,41 @@ pub struct ExpiringQuery {
 /// `GET /api/v1/applications`: the registered applications the caller may see.
 #[utoipa::path(get, path = "/api/v1/applications", tag = "applications",
     security(("session" = [])),
+    params(ApplicationsQuery),
     responses(
-        (status = 200, description = "A Local Administrator's organisation's registered applications, or every organisation's for a reviewer, each with its Application ID and credentials (soonest expiry first).", body = ApplicationList),
+        (status = 200, description = "A Local Administrator's organisation's registered applications, or every organisation's (or `ods_code`'s) for a reviewer, 50 a page by name, each with its Application ID and credentials (soonest expiry first).", body = ApplicationList),
+        (status = 400, description = "`page` is not a number (`invalid_query`).", body = super::openapi::ErrorBody),
         (status = 401, description = "Not signed in.", body = super::openapi::ErrorBody),
     ))]
 pub async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    query: Result<Query<ApplicationsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ApplicationList>, ApiError> {
+    let Query(query) = query.map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "page must be a whole number from 1, for example ?page=2; ods_code an ODS code.",
+        )
+    })?;
+    let ods_code = query
+        .ods_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|code| !code.is_empty());
+    let page = inventory::registered_page(
+        &state.pool,
+        &signed_in.identity,
+        ods_code,
+        Some(query.page.unwrap_or(1).max(1)),
+    )
+    .await?;
     Ok(Json(ApplicationList {
-        applications: inventory::registered(&state.pool, &signed_in.identity).await?,
+        applications: page.items,
+        page: page.page,
+        per_page: page.per_page,
+        total: page.total,
     }))
 }
 
