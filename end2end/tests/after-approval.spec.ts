@@ -6,6 +6,7 @@
 // outbox) to the organisation's Local Administrators and the contacts, never with the secret.
 import { test, expect } from "@playwright/test";
 import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ACCOUNTS, apiSession, approveAsReviewers, signIn } from "../support/session";
@@ -59,7 +60,7 @@ test("a pasted Graph answer makes the application live; the secret is shown, des
     id: "03ef14b0-ca33-4840-8f4f-d6e91916010e",
     displayName: "Journey Connector",
     passwordCredentials: [
-      { keyId: "bb4fe1b7-2c6b-4e1d-9b9c-54b0d1ee7a5c", secretText: SECRET, endDateTime: expires.toISOString() },
+      { keyId: randomUUID(), secretText: SECRET, endDateTime: expires.toISOString() },
     ],
   };
   const reviewer = await (await browser.newContext()).newPage();

@@ -2,6 +2,7 @@
 // registered application under "Your applications" with its client secret's expiry, and downloads
 // the dates for a calendar; a reviewer finds it under "Expiring soon". The pages are axe clean.
 import { test, expect } from "@playwright/test";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { expectNoAxeViolations } from "../support/axe";
@@ -29,7 +30,7 @@ test("an application's credentials are listed with their expiry and download as 
     data: {
       application_id: "6731de76-14a6-49ae-97bc-6eba6914391e",
       object_id: "03ef14b0-ca33-4840-8f4f-d6e91916010e",
-      client_secret: { value: "e2e-not-a-real-secret", secret_id: "aa4fe1b7-2c6b-4e1d-9b9c-54b0d1ee7a5d", expires_at: expires },
+      client_secret: { value: "e2e-not-a-real-secret", secret_id: randomUUID(), expires_at: expires },
     },
   });
   expect(implemented.status(), await implemented.text()).toBe(201);
@@ -61,4 +62,10 @@ test("an application's credentials are listed with their expiry and download as 
   await expect(reviewing).toHaveURL(/within=30/);
   await expect(reviewing.locator(`#expiring tr[data-reference="${reference}"]`)).toBeVisible();
   await expectNoAxeViolations(reviewing);
+  // The menu's links navigate in the page (no filters sent): the queue answers, not an error.
+  await reviewing.getByRole("link", { name: "Review queue" }).click();
+  await expect(reviewing.locator("h1")).toHaveText("Review queue");
+  await reviewing.getByRole("link", { name: "Applications", exact: true }).click();
+  await expect(reviewing.locator("h1")).toHaveText("Registered applications");
+  await expect(reviewing.locator(`tr[data-reference="${reference}"]`)).toBeVisible();
 });

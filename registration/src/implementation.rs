@@ -157,11 +157,15 @@ pub enum ImplementationRefusal {
     SecretOutlivesRequest,
     /// A pasted Graph response is not JSON, or lacks `appId` or `id`.
     GraphResponseUnreadable,
+    /// The secret's id is already recorded for an application (the desk's check against what
+    /// it holds: Entra's secret ids are unique, so the same one twice is a paste of the wrong
+    /// secret).
+    SecretIdAlreadyRecorded,
 }
 
 impl ImplementationRefusal {
     /// Every refusal.
-    pub const ALL: [ImplementationRefusal; 11] = [
+    pub const ALL: [ImplementationRefusal; 12] = [
         ImplementationRefusal::ApplicationIdNotGuid,
         ImplementationRefusal::ObjectIdNotGuid,
         ImplementationRefusal::SecretRequired,
@@ -173,6 +177,7 @@ impl ImplementationRefusal {
         ImplementationRefusal::SecretExpired,
         ImplementationRefusal::SecretOutlivesRequest,
         ImplementationRefusal::GraphResponseUnreadable,
+        ImplementationRefusal::SecretIdAlreadyRecorded,
     ];
 
     /// The code: the API's `error`, and the page's `?error=`.
@@ -189,6 +194,7 @@ impl ImplementationRefusal {
             ImplementationRefusal::SecretExpired => "secret_expired",
             ImplementationRefusal::SecretOutlivesRequest => "secret_outlives_request",
             ImplementationRefusal::GraphResponseUnreadable => "graph_response_unreadable",
+            ImplementationRefusal::SecretIdAlreadyRecorded => "secret_id_already_recorded",
         }
     }
 
@@ -208,7 +214,8 @@ impl ImplementationRefusal {
             | ImplementationRefusal::SecretNotRequested
             | ImplementationRefusal::SecretValueRequired
             | ImplementationRefusal::SecretValueInvalid => "client_secret.value",
-            ImplementationRefusal::SecretIdNotGuid => "client_secret.secret_id",
+            ImplementationRefusal::SecretIdNotGuid
+            | ImplementationRefusal::SecretIdAlreadyRecorded => "client_secret.secret_id",
             ImplementationRefusal::SecretExpiryNotTime
             | ImplementationRefusal::SecretExpired
             | ImplementationRefusal::SecretOutlivesRequest => "client_secret.expires_at",
@@ -246,6 +253,9 @@ impl ImplementationRefusal {
             }
             ImplementationRefusal::SecretOutlivesRequest => {
                 "The client secret lives longer than the request asked for: issue one with the lifetime the request asked for"
+            }
+            ImplementationRefusal::SecretIdAlreadyRecorded => {
+                "This Secret ID is already recorded for an application: copy the value, ID and expiry of the secret Entra issued for this one"
             }
             ImplementationRefusal::GraphResponseUnreadable => {
                 "Paste the whole JSON that Graph answered: it must have appId and id (and passwordCredentials when a secret was issued)"

@@ -231,6 +231,14 @@ impl ImplementationJob {
         if latest.status != Status::Approved || latest.version != self.version {
             return Err(ImplementError::NotApproved(latest.status));
         }
+        // Entra's secret ids are unique: one the desk holds already is the wrong secret pasted.
+        if let Some(secret) = &self.checked.secret
+            && store::secret_recorded_in(connection, &secret.secret_id).await?
+        {
+            return Err(ImplementError::Invalid(vec![
+                ImplementationRefusal::SecretIdAlreadyRecorded,
+            ]));
+        }
         let implemented_at = timestamp(self.now);
         let secret = self.checked.secret.as_ref();
         let visible_until =

@@ -122,7 +122,8 @@ pub fn days_left_text(days_left: i64) -> String {
 /// Loads the registered applications page.
 #[server(prefix = "/_fn", endpoint = "load_applications")]
 pub async fn load_applications(
-    query: ApplicationsQuery,
+    // Missing when no filter is set (the menu's link): the default query.
+    #[server(default)] query: ApplicationsQuery,
 ) -> Result<Access<ApplicationsPage>, PageError> {
     let here = format!("{}page={}", query.page_base(), query.page());
     let access = super::backend()?.0.applications_page(query).await?;

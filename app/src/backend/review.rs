@@ -258,7 +258,10 @@ pub struct ImplementationForm {
 
 /// Loads one page of the review queue.
 #[server(prefix = "/_fn", endpoint = "load_review_queue")]
-pub async fn load_review_queue(query: QueueQuery) -> Result<Access<QueuePage>, PageError> {
+pub async fn load_review_queue(
+    // Missing when no filter is set (the menu's link): the default query.
+    #[server(default)] query: QueueQuery,
+) -> Result<Access<QueuePage>, PageError> {
     let here = "/review";
     let access = super::backend()?.0.review_queue(query).await?;
     super::follow(&access, here);

@@ -90,6 +90,20 @@ pub async fn insert(
     Ok(())
 }
 
+/// Whether a client secret with `secret_id` is recorded (for any application), in the caller's
+/// transaction.
+pub async fn secret_recorded_in(
+    connection: &mut SqliteConnection,
+    secret_id: &str,
+) -> anyhow::Result<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM client_secret WHERE secret_id = ? COLLATE NOCASE")
+            .bind(secret_id)
+            .fetch_optional(connection)
+            .await?;
+    Ok(found.is_some())
+}
+
 /// Stores a sealed client secret in the caller's transaction.
 pub async fn insert_secret(
     connection: &mut SqliteConnection,

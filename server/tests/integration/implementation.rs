@@ -747,3 +747,31 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[tokio::test]
+async fn a_secret_id_already_recorded_is_refused_by_its_field_not_a_server_error() {
+    let desk = desk().await;
+    let first = approved(&desk, &request_with_secret()).await;
+    let second = approved(&desk, &request_with_secret()).await;
+    let body = fields(Some((SECRET_VALUE, SECRET_ID, in_300_days())));
+    let answer = implement(&desk, &desk.rita, &first, &body).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    // The same secret pasted for another application (a retry, or the wrong tab).
+    let again = implement(&desk, &desk.rita, &second, &body).await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.text()
+    );
+    let refused = again.json();
+    assert_eq!(refused["errors"][0]["field"], "client_secret.secret_id");
+    assert_eq!(refused["errors"][0]["error"], "secret_id_already_recorded");
+    assert!(!again.text().contains(SECRET_VALUE));
+    let status = server::store::registrations::latest(&desk.app.state.pool, &second)
+        .await
+        .unwrap()
+        .unwrap()
+        .status;
+    assert_eq!(status, server::registrations::Status::Approved);
+}

@@ -222,6 +222,26 @@ async fn every_server_function_answers_each_caller_as_the_access_rules_say() {
             vec![("query[status]", "all".into())],
             [SignIn, WrongRole, WrongRole, Page],
         ),
+        // What the menu's links send: no filters at all.
+        (
+            "load_review_queue",
+            vec![],
+            [SignIn, WrongRole, WrongRole, Page],
+        ),
+        ("load_applications", vec![], [SignIn, Page, Page, Page]),
+        (
+            "load_applications",
+            vec![
+                ("query[ods_code]", "RX1".into()),
+                ("query[page]", "2".into()),
+            ],
+            [SignIn, Page, Page, Page],
+        ),
+        (
+            "load_expiring",
+            vec![("within_days", "30".into())],
+            [SignIn, Page, Page, Page],
+        ),
         (
             "load_review_detail",
             vec![("reference", reference.clone())],
