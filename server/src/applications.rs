@@ -514,6 +514,27 @@ pub struct Credential {
     pub expires_at: String,
 }
 
+impl Credential {
+    /// Whole days left at `now`, rounded up (0 or less: expired; 0 for an unreadable expiry).
+    pub fn days_left(&self, now: OffsetDateTime) -> i64 {
+        OffsetDateTime::parse(
+            &self.expires_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map_or(0, |at| registration::reminders::days_left(at, now))
+    }
+}
+
+impl From<Credential> for app::backend::CredentialRow {
+    fn from(credential: Credential) -> Self {
+        app::backend::CredentialRow {
+            kind: credential.kind.to_string(),
+            id: credential.id,
+            expires_at: credential.expires_at,
+        }
+    }
+}
+
 /// What a live application adds to its request: its IDs and its credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveFacts {
@@ -539,15 +560,7 @@ impl LiveFacts {
             object_id: self.object_id,
             tenant_id: self.tenant_id,
             implemented_at: self.implemented_at,
-            credentials: self
-                .credentials
-                .into_iter()
-                .map(|credential| app::backend::CredentialRow {
-                    kind: credential.kind.to_string(),
-                    id: credential.id,
-                    expires_at: credential.expires_at,
-                })
-                .collect(),
+            credentials: self.credentials.into_iter().map(Into::into).collect(),
         }
     }
 }

@@ -23,9 +23,6 @@ use crate::deletion::{self, StepError};
 use crate::identity::{LocalAdminOf, Reviewer};
 use crate::store::registrations::is_reference;
 
-/// The longest percent-encoded reason carried back in the page's address (as for decisions).
-const MAX_REASON_IN_ADDRESS: usize = 6 * 1024;
-
 /// `POST /requests/{reference}/deletion`.
 pub async fn request_deletion(
     State(state): State<AppState>,
@@ -163,13 +160,7 @@ fn refused(page: &str, refusal: StepRefusal, step: Step, reason: Option<&str>) -
         refusal.as_str(),
         step.as_str()
     );
-    if let Some(reason) = reason.filter(|text| !text.trim().is_empty()) {
-        let encoded = app::backend::encode_query_value(reason);
-        if encoded.len() <= MAX_REASON_IN_ADDRESS {
-            to.push_str("&reason=");
-            to.push_str(&encoded);
-        }
-    }
+    super::review_pages::keep_reason(&mut to, reason);
     Redirect::to(&to).into_response()
 }
 

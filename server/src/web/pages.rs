@@ -289,20 +289,17 @@ impl Backend for PagesBackend {
                     .items
                     .into_iter()
                     .map(|application| ApplicationRow {
-                        organisation: organisation_text(
-                            &application.ods_code,
-                            application.organisation_name.as_deref(),
-                        ),
+                        organisation: OrganisationLabel {
+                            ods_code: application.ods_code,
+                            name: application.organisation_name,
+                        }
+                        .text(),
                         credentials: application
                             .credentials
                             .into_iter()
                             .map(|credential| {
-                                let days_left = OffsetDateTime::parse(
-                                    &credential.expires_at,
-                                    &time::format_description::well_known::Rfc3339,
-                                )
-                                .map_or(0, |at| registration::reminders::days_left(at, now));
-                                (credential_row(credential), days_left)
+                                let days_left = credential.days_left(now);
+                                (credential.into(), days_left)
                             })
                             .collect(),
                         reference: application.reference,
@@ -336,10 +333,11 @@ impl Backend for PagesBackend {
                 rows: rows
                     .into_iter()
                     .map(|row| ExpiringRow {
-                        organisation: organisation_text(
-                            &row.ods_code,
-                            row.organisation_name.as_deref(),
-                        ),
+                        organisation: OrganisationLabel {
+                            ods_code: row.ods_code,
+                            name: row.organisation_name,
+                        }
+                        .text(),
                         credential: app::backend::CredentialRow {
                             kind: row.kind.to_string(),
                             id: row.id,
@@ -559,21 +557,5 @@ pub fn application_life(
         deleted_at: history.deleted_at,
         recoverable_until: history.recoverable_until,
         form,
-    }
-}
-
-/// An organisation as people read it: `Name (ODS)`, or the ODS code alone.
-fn organisation_text(ods_code: &str, name: Option<&str>) -> String {
-    match name {
-        Some(name) => format!("{name} ({ods_code})"),
-        None => ods_code.to_string(),
-    }
-}
-
-fn credential_row(credential: crate::applications::Credential) -> app::backend::CredentialRow {
-    app::backend::CredentialRow {
-        kind: credential.kind.to_string(),
-        id: credential.id,
-        expires_at: credential.expires_at,
     }
 }

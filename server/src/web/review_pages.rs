@@ -333,16 +333,21 @@ fn refused(
     if let Some(since) = since {
         to.push_str(&format!("&since={since}"));
     }
+    keep_reason(&mut to, reason);
+    Redirect::to(&to).into_response()
+}
+
+/// Adds `&reason=…` (what was typed, so it is not lost) to `to`, unless it is blank or too long
+/// for an address: kept within what proxies in front of the desk take (8 KiB lines are common),
+/// a longer reason is left out rather than have the page refused.
+pub(super) fn keep_reason(to: &mut String, reason: Option<&str>) {
     if let Some(reason) = reason.filter(|text| !text.trim().is_empty()) {
         let encoded = app::backend::encode_query_value(reason);
-        // Kept within what proxies in front of the desk take in an address (8 KiB lines are
-        // common); a longer reason is left out rather than have the page refused.
         if encoded.len() <= MAX_REASON_IN_ADDRESS {
             to.push_str("&reason=");
             to.push_str(&encoded);
         }
     }
-    Redirect::to(&to).into_response()
 }
 
 fn not_found() -> Response {
