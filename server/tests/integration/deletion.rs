@@ -2,15 +2,14 @@
 //! reviewer confirms or declines, the scheduler purges what stayed deleted for 30 days; each
 //! step signed in the log and checked by `appreg log verify`; the pages' plain forms.
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use registration::lifecycle::{Status, Step, StepRefusal};
 use serde_json::{Value, json};
 use server::deletion::{self, StepError};
 use server::identity::{Identity, Role};
 use time::{Duration, OffsetDateTime};
 
-use crate::api_support::{Answer, assert_error, call};
+use crate::api_support::{Answer, Page, assert_error, call, get_page, post_page_form};
 use crate::common::{Account, delegated_request, local_admin_of};
 use crate::implementation::{APP_ID, Desk, OBJECT_ID, approved, desk};
 
@@ -49,6 +48,52 @@ fn reviewer(email: &str) -> server::identity::Reviewer {
         ods_code: None,
     })
     .unwrap()
+}
+
+/// Takes `step` on `reference` at `at` as whoever takes it: RX1's Local Administrator, or
+/// reviewer Rita (answering whatever waits).
+async fn take(
+    desk: &Desk,
+    reference: &str,
+    step: Step,
+    reason: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<deletion::Taken, StepError> {
+    match step.actor() {
+        registration::lifecycle::Actor::LocalAdmin => {
+            deletion::request(
+                desk.app.state.desk(),
+                &local_admin_of("RX1"),
+                reference,
+                step,
+                reason,
+                at,
+            )
+            .await
+        }
+        _ => {
+            deletion::answer(
+                desk.app.state.desk(),
+                &reviewer("rita@nhs.net"),
+                reference,
+                step,
+                None,
+                reason,
+                at,
+            )
+            .await
+        }
+    }
+}
+
+/// Asks for `reference`'s deletion and confirms it, both at `at`.
+async fn deleted(desk: &Desk, reference: &str, at: OffsetDateTime) {
+    take(desk, reference, Step::RequestDeletion, Some("Retired"), at)
+        .await
+        .unwrap();
+    take(desk, reference, Step::ConfirmDeletion, None, at)
+        .await
+        .unwrap();
 }
 
 /// The outbox's messages, quoted-printable soft breaks undone.
@@ -402,29 +447,8 @@ async fn a_deleted_application_is_recoverable_for_thirty_days_then_purged_once()
     let reference = live(&desk).await;
     let state = &desk.app.state;
     let admin = local_admin_of("RX1");
-    let rita = reviewer("rita@nhs.net");
     let t0 = OffsetDateTime::now_utc();
-    deletion::request(
-        state.desk(),
-        &admin,
-        &reference,
-        Step::RequestDeletion,
-        Some("Retired"),
-        t0,
-    )
-    .await
-    .unwrap();
-    deletion::answer(
-        state.desk(),
-        &rita,
-        &reference,
-        Step::ConfirmDeletion,
-        None,
-        None,
-        t0,
-    )
-    .await
-    .unwrap();
+    deleted(&desk, &reference, t0).await;
     let run = |at: OffsetDateTime| async move {
         server::schedule::run_due(&state.pool, &state.keys, &state.writer, &state.mailer, at)
             .await
@@ -492,27 +516,7 @@ async fn a_recovery_asked_for_but_not_confirmed_within_the_thirty_days_is_purged
     let t0 = OffsetDateTime::now_utc();
     let admin = local_admin_of("RX1");
     let rita = reviewer("rita@nhs.net");
-    deletion::request(
-        state.desk(),
-        &admin,
-        &reference,
-        Step::RequestDeletion,
-        Some("Retired"),
-        t0,
-    )
-    .await
-    .unwrap();
-    deletion::answer(
-        state.desk(),
-        &rita,
-        &reference,
-        Step::ConfirmDeletion,
-        None,
-        None,
-        t0,
-    )
-    .await
-    .unwrap();
+    deleted(&desk, &reference, t0).await;
     let asked = deletion::request(
         state.desk(),
         &admin,
@@ -604,45 +608,12 @@ async fn log_verify_finds_a_status_or_a_step_changed_outside_the_desk() {
     );
 }
 
-struct Page {
-    status: StatusCode,
-    location: String,
-    body: String,
-}
-
 async fn page(desk: &Desk, account: &Account, path: &str) -> Page {
-    let request = Request::get(path)
-        .header(header::ACCEPT, "text/html")
-        .header(header::COOKIE, &account.cookie)
-        .body(Body::empty())
-        .unwrap();
-    send(desk, request).await
-}
-
-async fn send(desk: &Desk, request: Request<Body>) -> Page {
-    let (response, body) = desk.app.send(request).await;
-    Page {
-        status: response.status(),
-        location: response
-            .headers()
-            .get(header::LOCATION)
-            .map(|value| value.to_str().unwrap().to_string())
-            .unwrap_or_default(),
-        body: String::from_utf8(body).unwrap(),
-    }
+    get_page(&desk.app, account, path).await
 }
 
 async fn post_form(desk: &Desk, account: &Account, path: &str, fields: &[(&str, &str)]) -> Page {
-    let body = form_urlencoded::Serializer::new(String::new())
-        .append_pair("csrf_token", &account.csrf)
-        .extend_pairs(fields.iter().copied())
-        .finish();
-    let request = Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::COOKIE, &account.cookie)
-        .body(Body::from(body))
-        .unwrap();
-    send(desk, request).await
+    post_page_form(&desk.app, account, path, fields).await
 }
 
 #[tokio::test]
@@ -941,29 +912,34 @@ async fn deleted_again_after_a_recovery_its_thirty_days_start_again() {
     let desk = desk().await;
     let reference = live(&desk).await;
     let state = &desk.app.state;
-    let admin = local_admin_of("RX1");
-    let rita = reviewer("rita@nhs.net");
     let t0 = OffsetDateTime::now_utc();
-    let step = |step: Step, at: OffsetDateTime| {
-        let admin = &admin;
-        let rita = &rita;
-        let reference = reference.clone();
-        async move {
-            match step.actor() {
-                registration::lifecycle::Actor::LocalAdmin => {
-                    deletion::request(state.desk(), admin, &reference, step, Some("Why"), at).await
-                }
-                _ => deletion::answer(state.desk(), rita, &reference, step, None, None, at).await,
-            }
-            .unwrap()
-        }
-    };
-    step(Step::RequestDeletion, t0).await;
-    step(Step::ConfirmDeletion, t0).await;
-    step(Step::RequestRecovery, t0 + Duration::days(5)).await;
-    step(Step::ConfirmRecovery, t0 + Duration::days(5)).await;
-    step(Step::RequestDeletion, t0 + Duration::days(20)).await;
-    let deleted = step(Step::ConfirmDeletion, t0 + Duration::days(20)).await;
+    let steps = [
+        (Step::RequestDeletion, 0),
+        (Step::ConfirmDeletion, 0),
+        (Step::RequestRecovery, 5),
+        (Step::ConfirmRecovery, 5),
+        (Step::RequestDeletion, 20),
+    ];
+    for (step, day) in steps {
+        take(
+            &desk,
+            &reference,
+            step,
+            Some("Why"),
+            t0 + Duration::days(day),
+        )
+        .await
+        .unwrap();
+    }
+    let deleted = take(
+        &desk,
+        &reference,
+        Step::ConfirmDeletion,
+        None,
+        t0 + Duration::days(20),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         deleted.recoverable_until.as_deref(),
         Some(server::store::timestamp(t0 + Duration::days(50)).as_str())

@@ -2,8 +2,7 @@
 //! applications with their credentials' expiry, reviewers see every organisation's and what
 //! expires soon, and both download the dates as an iCalendar file.
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use registration::lifecycle::Step;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
@@ -274,13 +273,8 @@ async fn the_expiry_dates_download_as_a_calendar_of_ones_own_applications() {
 }
 
 async fn page(desk: &Desk, account: &Account, path: &str) -> (StatusCode, String) {
-    let request = Request::get(path)
-        .header(header::ACCEPT, "text/html")
-        .header(header::COOKIE, &account.cookie)
-        .body(Body::empty())
-        .unwrap();
-    let (response, body) = desk.app.send(request).await;
-    (response.status(), String::from_utf8(body).unwrap())
+    let page = crate::api_support::get_page(&desk.app, account, path).await;
+    (page.status, page.body)
 }
 
 #[tokio::test]

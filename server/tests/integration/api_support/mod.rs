@@ -181,3 +181,55 @@ pub async fn decide(
     )
     .await
 }
+
+/// A page as the browser gets it (HTML, or a redirect).
+pub struct Page {
+    pub status: StatusCode,
+    /// The `Location` header ("" when none).
+    pub location: String,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+async fn page_answer(app: &TestApp, request: Request<Body>) -> Page {
+    let (response, body) = app.send(request).await;
+    Page {
+        status: response.status(),
+        location: response
+            .headers()
+            .get(header::LOCATION)
+            .map(|value| value.to_str().unwrap().to_string())
+            .unwrap_or_default(),
+        headers: response.headers().clone(),
+        body: String::from_utf8(body).unwrap(),
+    }
+}
+
+/// `GET path` as a browser signed in as `account`.
+pub async fn get_page(app: &TestApp, account: &Account, path: &str) -> Page {
+    let request = Request::get(path)
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, &account.cookie)
+        .body(Body::empty())
+        .unwrap();
+    page_answer(app, request).await
+}
+
+/// Posts a page's form (URL-encoded `fields` with the session's CSRF token) as `account`.
+pub async fn post_page_form(
+    app: &TestApp,
+    account: &Account,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> Page {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("csrf_token", &account.csrf)
+        .extend_pairs(fields.iter().copied())
+        .finish();
+    let request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, &account.cookie)
+        .body(Body::from(body))
+        .unwrap();
+    page_answer(app, request).await
+}
