@@ -233,6 +233,30 @@ fn standing_text(status: Status, life: &ApplicationLife) -> Option<String> {
     }
 }
 
+/// What both pages show around their form: the outcome of the last post, where the
+/// application stands, and every step so far.
+#[component]
+fn StepSection(
+    status: Status,
+    life: ApplicationLife,
+    outcome: StepOutcome,
+    children: Children,
+) -> impl IntoView {
+    let standing = standing_text(status, &life);
+    view! {
+        <TakenBanner taken=outcome.taken />
+        <NotRecorded outcome=outcome.clone() />
+        {standing.map(|text| view! {
+            <div class="nhsuk-inset-text" id="application-standing">
+                <span class="nhsuk-u-visually-hidden">"Information: "</span>
+                <p>{text}</p>
+            </div>
+        })}
+        {children()}
+        <History steps=life.steps />
+    }
+}
+
 /// On the request's page: where the application stands, the form the organisation's Local
 /// Administrators may send (ask for deletion while live, for recovery while deleted), and the
 /// history.
@@ -243,7 +267,6 @@ pub fn OrganisationSteps(
     life: ApplicationLife,
     outcome: StepOutcome,
 ) -> impl IntoView {
-    let standing = standing_text(status, &life);
     let reason_error = outcome.reason_error();
     let form = life.form.clone().map(|form| match form {
         StepForm::RequestDeletion { csrf_token } => view! {
@@ -289,16 +312,7 @@ pub fn OrganisationSteps(
         StepForm::Answer { .. } => ().into_any(),
     });
     view! {
-        <TakenBanner taken=outcome.taken />
-        <NotRecorded outcome=outcome.clone() />
-        {standing.map(|text| view! {
-            <div class="nhsuk-inset-text" id="application-standing">
-                <span class="nhsuk-u-visually-hidden">"Information: "</span>
-                <p>{text}</p>
-            </div>
-        })}
-        {form}
-        <History steps=life.steps.clone() />
+        <StepSection status life outcome>{form}</StepSection>
     }
 }
 
@@ -311,7 +325,6 @@ pub fn ReviewerSteps(
     life: ApplicationLife,
     outcome: StepOutcome,
 ) -> impl IntoView {
-    let standing = standing_text(status, &life);
     let reason_error = outcome.reason_error();
     let answer_error = (outcome.error == Some(StepRefusal::AnswerRequired))
         .then(|| StepRefusal::AnswerRequired.message(Step::ConfirmDeletion));
@@ -390,15 +403,6 @@ pub fn ReviewerSteps(
         _ => ().into_any(),
     };
     view! {
-        <TakenBanner taken=outcome.taken />
-        <NotRecorded outcome=outcome.clone() />
-        {standing.map(|text| view! {
-            <div class="nhsuk-inset-text" id="application-standing">
-                <span class="nhsuk-u-visually-hidden">"Information: "</span>
-                <p>{text}</p>
-            </div>
-        })}
-        {form}
-        <History steps=life.steps.clone() />
+        <StepSection status life outcome>{form}</StepSection>
     }
 }
