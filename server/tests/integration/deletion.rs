@@ -768,6 +768,9 @@ async fn the_pages_forms_ask_answer_and_keep_what_was_typed_without_javascript()
     );
     assert!(!shown.body.contains("Configure your application with these"));
     assert!(!shown.body.contains("id=\"application-calendar\""));
+    // Its exports are not offered, and the page does not say they will be "once approved".
+    assert!(shown.body.contains("id=\"exports-not-offered\""));
+    assert!(!shown.body.contains("id=\"exports-once-approved\""));
     let asked = post_form(&desk, &desk.admin, &format!("{request_page}/recovery"), &[]).await;
     assert_eq!(
         asked.location,

@@ -162,6 +162,12 @@ fn Request(page: Page, outcome: StepOutcome) -> impl IntoView {
                                 </a>
                             </li>
                         }.into_any()
+                    } else if page.status.is_registered() {
+                        view! {
+                            <li id="exports-not-offered">
+                                "The Microsoft Entra application and the Exchange Online script are not offered for a deleted application: it comes back by recovery, not by creating it again."
+                            </li>
+                        }.into_any()
                     } else {
                         view! {
                             <li id="exports-once-approved">
