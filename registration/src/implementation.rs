@@ -85,9 +85,13 @@ impl std::fmt::Debug for IssuedSecret {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ImplementationInput {
-    /// The Application (client) ID, a GUID (Graph's `appId`).
+    /// The Application (client) ID, a GUID (Graph's `appId`). When a renewal or change is made,
+    /// the application's own (it is the same application) or empty.
+    #[serde(default)]
     pub application_id: String,
-    /// The application object's ID, a GUID (Graph's `id`).
+    /// The application object's ID, a GUID (Graph's `id`); for a renewal or change, the
+    /// application's own or empty.
+    #[serde(default)]
     pub object_id: String,
     /// The issued client secret, when the request asked for one.
     #[serde(default)]
@@ -161,11 +165,15 @@ pub enum ImplementationRefusal {
     /// it holds: Entra's secret ids are unique, so the same one twice is a paste of the wrong
     /// secret).
     SecretIdAlreadyRecorded,
+    /// A renewal or change names another Application (client) ID than the application's.
+    ApplicationIdChanged,
+    /// A renewal or change names another object ID than the application's.
+    ObjectIdChanged,
 }
 
 impl ImplementationRefusal {
     /// Every refusal.
-    pub const ALL: [ImplementationRefusal; 12] = [
+    pub const ALL: [ImplementationRefusal; 14] = [
         ImplementationRefusal::ApplicationIdNotGuid,
         ImplementationRefusal::ObjectIdNotGuid,
         ImplementationRefusal::SecretRequired,
@@ -178,6 +186,8 @@ impl ImplementationRefusal {
         ImplementationRefusal::SecretOutlivesRequest,
         ImplementationRefusal::GraphResponseUnreadable,
         ImplementationRefusal::SecretIdAlreadyRecorded,
+        ImplementationRefusal::ApplicationIdChanged,
+        ImplementationRefusal::ObjectIdChanged,
     ];
 
     /// The code: the API's `error`, and the page's `?error=`.
@@ -195,6 +205,8 @@ impl ImplementationRefusal {
             ImplementationRefusal::SecretOutlivesRequest => "secret_outlives_request",
             ImplementationRefusal::GraphResponseUnreadable => "graph_response_unreadable",
             ImplementationRefusal::SecretIdAlreadyRecorded => "secret_id_already_recorded",
+            ImplementationRefusal::ApplicationIdChanged => "application_id_changed",
+            ImplementationRefusal::ObjectIdChanged => "object_id_changed",
         }
     }
 
@@ -208,8 +220,11 @@ impl ImplementationRefusal {
     /// The field it is about (the API's JSON path; the page's field names are the same words).
     pub const fn field(self) -> &'static str {
         match self {
-            ImplementationRefusal::ApplicationIdNotGuid => "application_id",
-            ImplementationRefusal::ObjectIdNotGuid => "object_id",
+            ImplementationRefusal::ApplicationIdNotGuid
+            | ImplementationRefusal::ApplicationIdChanged => "application_id",
+            ImplementationRefusal::ObjectIdNotGuid | ImplementationRefusal::ObjectIdChanged => {
+                "object_id"
+            }
             ImplementationRefusal::SecretRequired
             | ImplementationRefusal::SecretNotRequested
             | ImplementationRefusal::SecretValueRequired
@@ -256,6 +271,12 @@ impl ImplementationRefusal {
             }
             ImplementationRefusal::SecretIdAlreadyRecorded => {
                 "This Secret ID is already recorded for an application: copy the value, ID and expiry of the secret Entra issued for this one"
+            }
+            ImplementationRefusal::ApplicationIdChanged => {
+                "A renewal or change is made to the same application: leave the Application (client) ID empty, or enter the one it has"
+            }
+            ImplementationRefusal::ObjectIdChanged => {
+                "A renewal or change is made to the same application: leave the Object ID empty, or enter the one it has"
             }
             ImplementationRefusal::GraphResponseUnreadable => {
                 "Paste the whole JSON that Graph answered: it must have appId and id (and passwordCredentials when a secret was issued)"
@@ -305,6 +326,82 @@ pub fn check(
             })
         }
         _ => Err(refusals),
+    }
+}
+
+/// The application a renewal or change is made to: its IDs and the request it was made from.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveApplication<'a> {
+    /// Its Application (client) ID.
+    pub application_id: &'a str,
+    /// Its object ID.
+    pub object_id: &'a str,
+    /// The live version's request.
+    pub request: &'a RegistrationRequest,
+}
+
+/// Checks what the reviewer gives when a renewal or change (`purpose`, the approved `request`)
+/// of the `live` application is made, at `now`: the IDs are the application's own (or left
+/// empty); a client secret is required when [`crate::change::needs_new_secret`], may be given
+/// when the request asks for one, and is refused when it does not.
+///
+/// # Errors
+/// Every refusal found, in field order.
+pub fn check_change(
+    input: &ImplementationInput,
+    purpose: crate::change::Purpose,
+    request: &RegistrationRequest,
+    live: LiveApplication<'_>,
+    now: OffsetDateTime,
+) -> Result<CheckedImplementation, Vec<ImplementationRefusal>> {
+    let mut refusals = Vec::new();
+    let same = |given: &str, own: &str, not_guid, changed, refusals: &mut Vec<_>| {
+        let given = given.trim();
+        if given.is_empty() {
+            return;
+        }
+        match parse_guid(given) {
+            None => refusals.push(not_guid),
+            Some(guid) if !guid.eq_ignore_ascii_case(own) => refusals.push(changed),
+            Some(_) => {}
+        }
+    };
+    same(
+        &input.application_id,
+        live.application_id,
+        ImplementationRefusal::ApplicationIdNotGuid,
+        ImplementationRefusal::ApplicationIdChanged,
+        &mut refusals,
+    );
+    same(
+        &input.object_id,
+        live.object_id,
+        ImplementationRefusal::ObjectIdNotGuid,
+        ImplementationRefusal::ObjectIdChanged,
+        &mut refusals,
+    );
+    let secret = match (&input.client_secret, &request.client_secret) {
+        (None, Some(_)) if crate::change::needs_new_secret(purpose, live.request, request) => {
+            refusals.push(ImplementationRefusal::SecretRequired);
+            None
+        }
+        (None, _) => None,
+        (Some(_), None) => {
+            refusals.push(ImplementationRefusal::SecretNotRequested);
+            None
+        }
+        (Some(given), Some(asked)) => {
+            check_secret(given, asked.lifetime_months, now, &mut refusals)
+        }
+    };
+    if refusals.is_empty() {
+        Ok(CheckedImplementation {
+            application_id: live.application_id.to_ascii_lowercase(),
+            object_id: live.object_id.to_ascii_lowercase(),
+            secret,
+        })
+    } else {
+        Err(refusals)
     }
 }
 
@@ -610,5 +707,66 @@ mod tests {
         assert!(!format!("{given:?}").contains("do-not-print"));
         let checked = check(&given, &request(Some(12)), NOW).unwrap();
         assert!(!format!("{checked:?}").contains("do-not-print"));
+    }
+
+    fn live(request: &RegistrationRequest) -> LiveApplication<'_> {
+        LiveApplication {
+            application_id: APP,
+            object_id: OBJECT,
+            request,
+        }
+    }
+
+    #[test]
+    fn a_change_keeps_the_applications_ids_and_refuses_others() {
+        use crate::change::Purpose;
+        let old = request(None);
+        let mut new = old.clone();
+        new.application.description = "Changed".into();
+        let mut posted = input(None);
+        posted.application_id = String::new();
+        posted.object_id = String::new();
+        let checked = check_change(&posted, Purpose::Change, &new, live(&old), NOW).unwrap();
+        assert_eq!(
+            (checked.application_id.as_str(), checked.object_id.as_str()),
+            (APP, OBJECT)
+        );
+        let same = check_change(&input(None), Purpose::Change, &new, live(&old), NOW).unwrap();
+        assert_eq!(same.application_id, APP);
+        posted.application_id = KEY.into();
+        posted.object_id = "not a guid".into();
+        assert_eq!(
+            check_change(&posted, Purpose::Change, &new, live(&old), NOW).unwrap_err(),
+            vec![
+                ImplementationRefusal::ApplicationIdChanged,
+                ImplementationRefusal::ObjectIdNotGuid
+            ]
+        );
+    }
+
+    #[test]
+    fn a_renewal_asking_for_a_secret_needs_one_and_a_change_keeping_it_does_not() {
+        use crate::change::Purpose;
+        let old = request(Some(12));
+        let new = request(Some(12));
+        assert_eq!(
+            check_change(&input(None), Purpose::Renewal, &new, live(&old), NOW).unwrap_err(),
+            vec![ImplementationRefusal::SecretRequired]
+        );
+        let secret = Some(("s3cr3t~value", KEY, "2026-12-31"));
+        let renewed =
+            check_change(&input(secret), Purpose::Renewal, &new, live(&old), NOW).unwrap();
+        assert_eq!(renewed.secret.unwrap().secret_id, KEY);
+        assert!(check_change(&input(None), Purpose::Change, &new, live(&old), NOW).is_ok());
+        let longer = request(Some(24));
+        assert_eq!(
+            check_change(&input(None), Purpose::Change, &longer, live(&old), NOW).unwrap_err(),
+            vec![ImplementationRefusal::SecretRequired]
+        );
+        let none = request(None);
+        assert_eq!(
+            check_change(&input(secret), Purpose::Change, &none, live(&old), NOW).unwrap_err(),
+            vec![ImplementationRefusal::SecretNotRequested]
+        );
     }
 }

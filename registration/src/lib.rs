@@ -8,6 +8,7 @@
 
 pub mod calendar;
 pub mod catalogue;
+pub mod change;
 pub mod diff;
 pub mod directory;
 pub mod draft;

@@ -35,11 +35,14 @@ pub enum Status {
     RecoveryRequested,
     /// Deleted for good: a new registration is needed.
     Purged,
+    /// Was live, until a renewal or change of the application was made: a later version is the
+    /// live one (docs/lifecycle.md).
+    Superseded,
 }
 
 impl Status {
     /// Every status a submitted request can have, in the order the pages list them.
-    pub const SUBMITTED: [Status; 10] = [
+    pub const SUBMITTED: [Status; 11] = [
         Status::Submitted,
         Status::AwaitingSecondApproval,
         Status::ChangesRequested,
@@ -49,6 +52,7 @@ impl Status {
         Status::Deleted,
         Status::RecoveryRequested,
         Status::Purged,
+        Status::Superseded,
         Status::Rejected,
     ];
 
@@ -66,6 +70,7 @@ impl Status {
             Status::Deleted => "deleted",
             Status::RecoveryRequested => "recovery_requested",
             Status::Purged => "purged",
+            Status::Superseded => "superseded",
         }
     }
 
@@ -115,6 +120,7 @@ impl Status {
             Status::Deleted => "Deleted",
             Status::RecoveryRequested => "Recovery requested",
             Status::Purged => "Purged",
+            Status::Superseded => "Superseded",
         }
     }
 
@@ -510,17 +516,21 @@ pub enum StepRefusal {
     StaleRequest,
     /// The 30 days to recover a deleted application are over.
     RecoveryWindowOver,
+    /// A renewal or change of the application is being reviewed or made: its deletion waits
+    /// until that is decided.
+    ChangeOpen,
 }
 
 impl StepRefusal {
     /// Every refusal.
-    pub const ALL: [StepRefusal; 6] = [
+    pub const ALL: [StepRefusal; 7] = [
         StepRefusal::AnswerRequired,
         StepRefusal::ReasonRequired,
         StepRefusal::ReasonTooLong,
         StepRefusal::NotAllowedNow,
         StepRefusal::StaleRequest,
         StepRefusal::RecoveryWindowOver,
+        StepRefusal::ChangeOpen,
     ];
 
     /// The code: the API's `error`, and the page's `?step_error=`.
@@ -532,6 +542,7 @@ impl StepRefusal {
             StepRefusal::NotAllowedNow => "not_allowed_now",
             StepRefusal::StaleRequest => "stale_request",
             StepRefusal::RecoveryWindowOver => "recovery_window_over",
+            StepRefusal::ChangeOpen => "change_in_review",
         }
     }
 
@@ -564,6 +575,7 @@ impl StepRefusal {
             StepRefusal::RecoveryWindowOver => format!(
                 "The application can no longer be recovered: it was deleted more than {RECOVERY_DAYS} days ago. Register it again as a new request"
             ),
+            StepRefusal::ChangeOpen => "Nothing was recorded: a renewal or change of the application is being reviewed or made. Ask for the deletion once it is decided".to_string(),
         }
     }
 }

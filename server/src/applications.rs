@@ -25,7 +25,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::identity::{Identity, Reviewer, require_any_local_admin, require_reviewer};
 use crate::notify;
-use crate::registrations::{Desk, Status};
+use crate::registrations::{Desk, Purpose, Status};
 use crate::secrets::SecretBox;
 use crate::signing::{self, KeyRing, jws};
 use crate::store::applications::{self as store, NewImplementation, StoredSecret};
@@ -53,6 +53,9 @@ pub enum ImplementError {
     /// The application was recorded already (409).
     #[error("the application was recorded as implemented already")]
     AlreadyImplemented,
+    /// A renewal or change of an application that is no longer live (deleted meanwhile) (409).
+    #[error("the application is not live")]
+    NotLive(Status),
     /// What was given does not pass the rules (422), each refusal naming its field.
     #[error("the implementation has errors")]
     Invalid(Vec<ImplementationRefusal>),
@@ -131,11 +134,18 @@ pub async fn implement(
     let stored = registrations::latest(desk.pool, reference)
         .await?
         .ok_or(ImplementError::NotFound)?;
-    // The approval must be proved by the signed decisions over the exact record, as for the
-    // exports: a status set in the database alone is not enough.
-    if stored.status == Status::Live {
+    // A renewal or change of a registered application is made to it: the application version
+    // (the implemented one) is the one it replaces.
+    let replaces = registrations::application(desk.pool, reference).await?;
+    if stored.status == Status::Live
+        || replaces
+            .as_ref()
+            .is_some_and(|live| live.version == stored.version)
+    {
         return Err(ImplementError::AlreadyImplemented);
     }
+    // The approval must be proved by the signed decisions over the exact record, as for the
+    // exports: a status set in the database alone is not enough.
     let record = crate::registrations::signed_record(desk.pool, &stored).await?;
     let keys = log::key_set(desk.pool).await?;
     if crate::review::approving_decisions(desk.pool, &keys, &stored, &record)
@@ -144,7 +154,32 @@ pub async fn implement(
     {
         return Err(ImplementError::NotApproved(stored.status));
     }
-    let checked = rules::check(&input, &stored.request, now).map_err(ImplementError::Invalid)?;
+    let mut tenant_id = settings.tenant_id.clone();
+    let checked = match &replaces {
+        None => rules::check(&input, &stored.request, now),
+        Some(live) => {
+            if live.status != Status::Live {
+                return Err(ImplementError::NotLive(live.status));
+            }
+            let implementation = store::implementation(desk.pool, reference)
+                .await?
+                .ok_or(ImplementError::NotFound)?;
+            // The same application, in the tenant it was made in.
+            tenant_id.clone_from(&implementation.tenant_id);
+            rules::check_change(
+                &input,
+                stored.purpose.unwrap_or(Purpose::Change),
+                &stored.request,
+                rules::LiveApplication {
+                    application_id: &implementation.application_id,
+                    object_id: &implementation.object_id,
+                    request: &live.request,
+                },
+                now,
+            )
+        }
+    }
+    .map_err(ImplementError::Invalid)?;
     // Sealed before the writer's turn (the key is not the writer's business); bound to the
     // reference and secret id.
     let sealed = checked
@@ -159,10 +194,12 @@ pub async fn implement(
     let job = ImplementationJob {
         reference: reference.to_string(),
         version: stored.version,
+        replaces: replaces.map(|live| live.version),
+        purpose: stored.purpose,
         record_sha256: log::sha256_hex(record.as_bytes()),
         checked,
         sealed,
-        tenant_id: settings.tenant_id.clone(),
+        tenant_id,
         reviewer_id: reviewer.user_id().to_string(),
         reviewer_email: reviewer.email().to_string(),
         now,
@@ -180,6 +217,7 @@ pub async fn implement(
             application_id: &implemented.application_id,
             tenant_id: &implemented.tenant_id,
             secret_visible_until: implemented.secret_visible_until.as_deref(),
+            made: stored.purpose.map(|purpose| (purpose, implemented.version)),
             submitter_email: stored.submitted_by_email.as_deref().unwrap_or(""),
             contacts: &stored.request.contacts,
             page_url: &desk.request_page_url(reference),
@@ -201,6 +239,10 @@ pub async fn implement(
 struct ImplementationJob {
     reference: String,
     version: i64,
+    /// For a renewal or change: the live version it supersedes.
+    replaces: Option<i64>,
+    /// For a renewal or change: which.
+    purpose: Option<Purpose>,
     record_sha256: String,
     checked: CheckedImplementation,
     sealed: Option<Vec<u8>>,
@@ -221,15 +263,22 @@ impl ImplementationJob {
             .ok_or(ImplementError::NotFound)?;
         // Again under the writer lock: a second implementation, or a change of status, since
         // the checks above.
+        let existing = store::implementation_in(connection, &self.reference).await?;
         if latest.status == Status::Live
-            || store::implementation_in(connection, &self.reference)
-                .await?
-                .is_some()
+            || existing.as_ref().map(|row| row.version) != self.replaces
         {
             return Err(ImplementError::AlreadyImplemented);
         }
         if latest.status != Status::Approved || latest.version != self.version {
             return Err(ImplementError::NotApproved(latest.status));
+        }
+        if self.replaces.is_some() {
+            let live = registrations::application_in(connection, &self.reference)
+                .await?
+                .ok_or(ImplementError::NotFound)?;
+            if live.status != Status::Live {
+                return Err(ImplementError::NotLive(live.status));
+            }
         }
         // Entra's secret ids are unique: one the desk holds already is the wrong secret pasted.
         if let Some(secret) = &self.checked.secret
@@ -247,7 +296,15 @@ impl ImplementationJob {
         let claims = json!({
             "iss": batch.issuer(),
             "iat": self.now.unix_timestamp(),
-            "jti": log::Kind::Implementation.jti_prefix(&self.reference),
+            // A renewal or change is its own entry: `REF/implementation/vN`.
+            "jti": match self.replaces {
+                None => log::Kind::Implementation.jti_prefix(&self.reference),
+                Some(_) => format!(
+                    "{}/v{}",
+                    log::Kind::Implementation.jti_prefix(&self.reference),
+                    self.version
+                ),
+            },
             "reference": self.reference,
             "version": self.version,
             "application_id": self.checked.application_id,
@@ -258,6 +315,8 @@ impl ImplementationJob {
             "secret_id": secret.map(|secret| secret.secret_id.clone()),
             "secret_expires_at": secret_expires_at,
             "status": Status::Live.as_str(),
+            "purpose": self.purpose.map(Purpose::as_str),
+            "supersedes_version": self.replaces,
         });
         let signed = jws::sign_as(
             batch.key(),
@@ -274,21 +333,30 @@ impl ImplementationJob {
                 self.now,
             )
             .await?;
-        store::insert(
-            connection,
-            &NewImplementation {
-                reference: &self.reference,
-                version: self.version,
-                application_id: &self.checked.application_id,
-                object_id: &self.checked.object_id,
-                tenant_id: &self.tenant_id,
-                implemented_by: &self.reviewer_id,
-                implemented_by_email: &self.reviewer_email,
-                implemented_at: &implemented_at,
-                log_seq: entry.seq,
-            },
-        )
-        .await?;
+        let row = NewImplementation {
+            reference: &self.reference,
+            version: self.version,
+            application_id: &self.checked.application_id,
+            object_id: &self.checked.object_id,
+            tenant_id: &self.tenant_id,
+            implemented_by: &self.reviewer_id,
+            implemented_by_email: &self.reviewer_email,
+            implemented_at: &implemented_at,
+            log_seq: entry.seq,
+        };
+        match self.replaces {
+            None => store::insert(connection, &row).await?,
+            Some(replaced) => {
+                store::replace(connection, &row).await?;
+                registrations::set_status(
+                    connection,
+                    &self.reference,
+                    replaced,
+                    Status::Superseded,
+                )
+                .await?;
+            }
+        }
         if let (Some(secret), Some(sealed), Some(visible_until)) =
             (secret, self.sealed.as_deref(), visible_until.as_ref())
         {
@@ -383,8 +451,12 @@ pub async fn secret(
     }
     // `find` let a Local Administrator through only for their own organisation.
     require_any_local_admin(identity).map_err(|_| SecretError::NotFound)?;
-    // While it exists in the tenant (a deletion asked for but not confirmed included).
-    if !matches!(stored.status, Status::Live | Status::DeletionRequested) {
+    // While it exists in the tenant (a deletion asked for but not confirmed included), whatever
+    // a renewal or change of it being reviewed says.
+    let application = registrations::application(pool, &stored.reference)
+        .await?
+        .ok_or(SecretError::NotFound)?;
+    if !matches!(application.status, Status::Live | Status::DeletionRequested) {
         return Err(SecretError::NotFound);
     }
     let (secret, sealed) = store::latest_sealed(pool, reference)
@@ -512,6 +584,10 @@ pub struct Credential {
     pub id: String,
     /// When it expires (RFC 3339).
     pub expires_at: String,
+    /// Replaced by a renewal or change (a certificate of a superseded version that the live one
+    /// does not have, or a client secret with a newer one issued since): listed until it
+    /// expires, without reminders.
+    pub replaced: bool,
 }
 
 impl Credential {
@@ -531,6 +607,7 @@ impl From<Credential> for app::backend::CredentialRow {
             kind: credential.kind.to_string(),
             id: credential.id,
             expires_at: credential.expires_at,
+            replaced: credential.replaced,
         }
     }
 }
@@ -544,9 +621,14 @@ pub struct LiveFacts {
     pub object_id: String,
     /// The tenant.
     pub tenant_id: String,
-    /// When it was recorded (RFC 3339).
+    /// When it was recorded, or its latest renewal or change (RFC 3339).
     pub implemented_at: String,
-    /// Its certificates (from the approved version's report) and secrets.
+    /// The live version (the implemented one).
+    pub version: i64,
+    /// The application's status: its live version's.
+    pub status: Status,
+    /// Its certificates (from the approved version's report) and secrets, with those replaced
+    /// by a renewal or change until they expire.
     pub credentials: Vec<Credential>,
     /// The newest secret's visibility end, while its value is still kept.
     pub secret_visible_until: Option<String>,
@@ -560,32 +642,52 @@ impl LiveFacts {
             object_id: self.object_id,
             tenant_id: self.tenant_id,
             implemented_at: self.implemented_at,
+            version: self.version,
+            status: self.status,
             credentials: self.credentials.into_iter().map(Into::into).collect(),
         }
     }
 }
 
-/// The live facts of `stored` (`None` unless it was created in the tenant: live, or deleted,
-/// recovered or purged since).
+/// The live facts of the application `stored` is a version of (`None` unless it was created in
+/// the tenant: live, or deleted, recovered or purged since). They are its application version's
+/// (the implemented one), whichever version `stored` is: a renewal or change being reviewed does
+/// not hide the application it would change.
 pub async fn live_facts(
     pool: &SqlitePool,
     stored: &registrations::StoredRegistration,
 ) -> anyhow::Result<Option<LiveFacts>> {
-    if !stored.status.is_registered() {
+    let Some(application) = registrations::application(pool, &stored.reference).await? else {
+        return Ok(None);
+    };
+    if !application.status.is_registered() {
         return Ok(None);
     }
     let Some(implementation) = store::implementation(pool, &stored.reference).await? else {
         return Ok(None);
     };
     let secrets = store::secrets(pool, &stored.reference).await?;
-    Ok(Some(facts_of(stored, implementation, secrets)))
+    let superseded =
+        registrations::superseded_of(pool, std::slice::from_ref(&stored.reference)).await?;
+    Ok(Some(facts_of(
+        &application,
+        implementation,
+        secrets,
+        &superseded,
+        OffsetDateTime::now_utc(),
+    )))
 }
 
-/// The live facts of `stored` from its implementation and its client secrets (oldest first).
+/// The live facts of the application version `stored` from its implementation, its client
+/// secrets (oldest first) and its `superseded` versions: the live version's certificates, every
+/// secret, and the certificates only superseded versions had, listed as replaced until they
+/// expire (at `now`).
 pub fn facts_of(
     stored: &registrations::StoredRegistration,
     implementation: store::StoredImplementation,
     secrets: Vec<StoredSecret>,
+    superseded: &[registrations::StoredRegistration],
+    now: OffsetDateTime,
 ) -> LiveFacts {
     let mut credentials: Vec<Credential> = stored
         .report
@@ -595,23 +697,56 @@ pub fn facts_of(
             kind: "certificate",
             id: certificate.sha1_thumbprint.clone(),
             expires_at: timestamp(certificate.not_after),
+            replaced: false,
         })
         .collect();
+    for old in superseded
+        .iter()
+        .filter(|old| old.reference == stored.reference)
+    {
+        for certificate in &old.report.certificates {
+            let listed = credentials
+                .iter()
+                .any(|credential| credential.id == certificate.sha1_thumbprint);
+            if !listed && certificate.not_after > now {
+                credentials.push(Credential {
+                    kind: "certificate",
+                    id: certificate.sha1_thumbprint.clone(),
+                    expires_at: timestamp(certificate.not_after),
+                    replaced: true,
+                });
+            }
+        }
+    }
     let secret_visible_until = secrets
         .iter()
         .rev()
         .find(|secret| secret.has_value)
         .map(|secret| secret.visible_until.clone());
-    credentials.extend(secrets.into_iter().map(|secret| Credential {
-        kind: "secret",
-        id: secret.secret_id,
-        expires_at: secret.expires_at,
-    }));
+    let newest = secrets.len();
+    let now_text = timestamp(now);
+    credentials.extend(
+        secrets
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, secret)| {
+                let replaced = index + 1 < newest;
+                // A replaced secret is listed until it expires; the current one always.
+                (!replaced || secret.expires_at > now_text).then_some(Credential {
+                    kind: "secret",
+                    id: secret.secret_id,
+                    expires_at: secret.expires_at,
+                    replaced,
+                })
+            }),
+    );
     LiveFacts {
         application_id: implementation.application_id,
         object_id: implementation.object_id,
         tenant_id: implementation.tenant_id,
         implemented_at: implementation.implemented_at,
+        version: stored.version,
+        status: stored.status,
         credentials,
         secret_visible_until,
     }

@@ -263,10 +263,21 @@ impl StepJob {
         connection: &mut SqliteConnection,
         batch: &mut Batch,
     ) -> Result<Recorded, StepError> {
-        let latest = registrations::latest_in(connection, &self.reference)
+        let newest = registrations::latest_in(connection, &self.reference)
             .await?
             .ok_or(StepError::NotFound)?;
+        // The steps move the application (its implemented version), not a renewal or change of
+        // it under review; before it was implemented, the latest version (no step follows).
+        let latest = match registrations::application_in(connection, &self.reference).await? {
+            Some(application) => application,
+            None => newest.clone(),
+        };
         let refused = |refusal| StepError::Refused(refusal, self.step);
+        if self.step == Step::RequestDeletion
+            && crate::registrations::is_change_open(latest.version, &newest)
+        {
+            return Err(refused(StepRefusal::ChangeOpen));
+        }
         let status_after = self
             .step
             .after(latest.status)

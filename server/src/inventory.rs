@@ -96,8 +96,8 @@ pub async fn registered_page(
             }
         },
     };
-    // Three queries whatever the number of applications: the latest versions, then the
-    // implementations and client secrets of those.
+    // Four queries whatever the number of applications: the application versions, then the
+    // implementations, client secrets and superseded versions of those.
     let listed = registrations::latest_in_statuses(pool, &LISTED, ods_code, page).await?;
     let references: Vec<String> = listed
         .items
@@ -105,6 +105,8 @@ pub async fn registered_page(
         .map(|stored| stored.reference.clone())
         .collect();
     let (implementations, secrets) = store::all_of(pool, &references).await?;
+    let superseded = registrations::superseded_of(pool, &references).await?;
+    let now = OffsetDateTime::now_utc();
     let mut implementations: HashMap<String, store::StoredImplementation> = implementations
         .into_iter()
         .map(|implementation| (implementation.reference.clone(), implementation))
@@ -122,7 +124,7 @@ pub async fn registered_page(
             continue;
         };
         let secrets = secrets_of.remove(&stored.reference).unwrap_or_default();
-        let facts = facts_of(&stored, implementation, secrets);
+        let facts = facts_of(&stored, implementation, secrets, &superseded, now);
         let mut credentials = facts.credentials;
         credentials.sort_by(|a, b| a.expires_at.cmp(&b.expires_at));
         applications.push(RegisteredApplication {
@@ -162,6 +164,8 @@ pub fn expiring(
             application
                 .credentials
                 .iter()
+                // A credential a renewal replaced is not one to act on.
+                .filter(|credential| !credential.replaced)
                 .filter_map(move |credential| {
                     let expires_at =
                         OffsetDateTime::parse(&credential.expires_at, &Rfc3339).ok()?;
@@ -202,6 +206,7 @@ pub fn calendar(
             application
                 .credentials
                 .iter()
+                .filter(|credential| !credential.replaced)
                 .filter_map(move |credential| {
                     Some(ExpiryEvent {
                         reference: application.reference.clone(),

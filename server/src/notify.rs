@@ -502,6 +502,8 @@ pub struct ImplementationNotice<'a> {
     pub tenant_id: &'a str,
     /// Until when the Local Administrators can see the client secret, when one was issued.
     pub secret_visible_until: Option<&'a str>,
+    /// For a renewal or change of the application made: which, and the version now live.
+    pub made: Option<(registration::change::Purpose, i64)>,
     /// Who submitted the request.
     pub submitter_email: &'a str,
     /// The request's contacts.
@@ -525,8 +527,19 @@ pub fn implementation(facts: &ImplementationNotice<'_>) -> Notification {
         ),
         None => String::new(),
     };
+    let headline = match facts.made {
+        None => format!("The application {name} has been created in NHSmail and is now live."),
+        Some((purpose, version)) => format!(
+            "The {what} of the application {name} has been made in NHSmail: version {version} is now live. \
+             Deploy its new credentials, then stop using the ones it replaced (the request page lists them until they expire).",
+            what = match purpose {
+                registration::change::Purpose::Renewal => "renewal",
+                registration::change::Purpose::Change => "change",
+            }
+        ),
+    };
     let body = format!(
-        "The application {name} has been created in NHSmail and is now live.\n\
+        "{headline}\n\
          \n\
          Application (client) ID: {application_id}\n\
          Tenant ID: {tenant_id}\n\
@@ -543,7 +556,15 @@ pub fn implementation(facts: &ImplementationNotice<'_>) -> Notification {
     );
     Notification {
         to: addresses(facts.submitter_email, facts.contacts, facts.reference),
-        subject: format!("{}: application live", facts.reference),
+        subject: match facts.made {
+            None => format!("{}: application live", facts.reference),
+            Some((registration::change::Purpose::Renewal, _)) => {
+                format!("{}: renewal made", facts.reference)
+            }
+            Some((registration::change::Purpose::Change, _)) => {
+                format!("{}: change made", facts.reference)
+            }
+        },
         body,
         reference: facts.reference.to_string(),
     }

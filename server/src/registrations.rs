@@ -25,7 +25,7 @@ use crate::store::writer::Batch;
 use crate::store::{drafts, log, registrations};
 
 pub use crate::store::registrations::{
-    Filter, PER_PAGE, Page, Status, StoredRegistration, Summary,
+    Filter, PER_PAGE, Page, Purpose, Status, StoredRegistration, Summary,
 };
 
 /// What the domain functions work with.
@@ -83,6 +83,16 @@ pub enum SubmitError {
     /// A resubmission of a request that is not waiting for changes (409).
     #[error("the request is {0:?}, not waiting for changes")]
     NotAwaitingChanges(Status),
+    /// A renewal or change of a request that is not a live registered application (409).
+    #[error("the application is {0:?}, not live")]
+    NotLive(Status),
+    /// A renewal or change while another one of the same application is being reviewed or
+    /// made (409).
+    #[error("another renewal or change of the application is open")]
+    ChangeOpen,
+    /// The version is not the renewal or change it is asked as (422); nothing was stored.
+    #[error("{}", .0.message())]
+    NotAChange(registration::change::ChangeRefusal),
     /// The report has errors; nothing was stored (422).
     #[error("the request has errors")]
     Invalid(Box<ValidationReport>),
@@ -115,7 +125,8 @@ pub async fn submit(
 
 /// As [`submit`] for a form draft, which is deleted in the same transaction (a submitted draft
 /// is gone exactly when the submission is stored). A draft that revises a request (it has a
-/// reference) becomes that request's next version, as [`resubmit`].
+/// reference) becomes that request's next version, as [`resubmit`]; one started as a renewal or
+/// change of a registered application, as [`request_change`].
 pub async fn submit_draft(
     desk: Desk<'_>,
     admin: &LocalAdminOf,
@@ -123,9 +134,10 @@ pub async fn submit_draft(
     draft: &drafts::StoredDraft,
     now: OffsetDateTime,
 ) -> Result<Submitted, SubmitError> {
-    let target = match &draft.owner.reference {
-        Some(reference) => Target::NextVersionOf(reference),
-        None => Target::New,
+    let target = match (&draft.owner.reference, draft.owner.purpose) {
+        (Some(reference), Some(purpose)) => Target::ChangeOf(reference, purpose),
+        (Some(reference), None) => Target::NextVersionOf(reference),
+        (None, _) => Target::New,
     };
     store_version(desk, admin, request, target, Some(&draft.id), now).await
 }
@@ -150,13 +162,65 @@ pub async fn resubmit(
     .await
 }
 
+/// Stores `request` as a renewal or change (`purpose`) of the registered application
+/// `reference`: the administrator's organisation's, live, with no other renewal or change open
+/// (the latest version is the live one, or a rejected one). It is the request's next version,
+/// `submitted`, validated by the same rules, and it must be a `purpose` of the live version
+/// ([`registration::change::check`]); the live version stays live until the change is made.
+pub async fn request_change(
+    desk: Desk<'_>,
+    admin: &LocalAdminOf,
+    reference: &str,
+    purpose: Purpose,
+    request: &RegistrationRequest,
+    now: OffsetDateTime,
+) -> Result<Submitted, SubmitError> {
+    store_version(
+        desk,
+        admin,
+        request,
+        Target::ChangeOf(reference, purpose),
+        None,
+        now,
+    )
+    .await
+}
+
 /// Where a submission goes.
 #[derive(Clone, Copy)]
 enum Target<'a> {
     /// Version 1 of a new reference.
     New,
-    /// The next version of an existing reference.
+    /// The next version of an existing reference, answering "changes requested".
     NextVersionOf(&'a str),
+    /// The next version of a registered application, opening a renewal or change of it.
+    ChangeOf(&'a str, Purpose),
+}
+
+/// Whether a renewal or change of the application may be opened now, given its `application`
+/// version (the implemented one) and its `latest` version: live, and nothing else open (the
+/// latest version is the live one, or a change that was rejected).
+fn may_open_change(
+    application: Option<&StoredRegistration>,
+    latest: &StoredRegistration,
+) -> Result<(), SubmitError> {
+    let Some(application) = application else {
+        return Err(SubmitError::NotLive(latest.status));
+    };
+    if application.status != Status::Live {
+        return Err(SubmitError::NotLive(application.status));
+    }
+    if is_change_open(application.version, latest) {
+        return Err(SubmitError::ChangeOpen);
+    }
+    Ok(())
+}
+
+/// Whether a renewal or change of the application whose live version is `live_version` is open:
+/// its `latest` version is a later one that was not rejected (being reviewed, sent back, or
+/// approved and not yet made).
+pub fn is_change_open(live_version: i64, latest: &StoredRegistration) -> bool {
+    latest.version != live_version && latest.status != Status::Rejected
 }
 
 async fn store_version(
@@ -170,17 +234,28 @@ async fn store_version(
     // Authorisation before validation: a request the caller may not make is refused as such,
     // whatever its findings.
     let mut expected_version = None;
-    if let Target::NextVersionOf(reference) = target {
-        let latest = registrations::latest(desk.pool, reference).await?;
-        match latest {
-            Some(latest) if latest.ods_code.eq_ignore_ascii_case(admin.ods_code()) => {
+    // For a renewal or change (opened now, or a resubmission of one): its purpose and the live
+    // version's request it is checked against.
+    let mut change: Option<(Purpose, RegistrationRequest)> = None;
+    if let Target::NextVersionOf(reference) | Target::ChangeOf(reference, _) = target {
+        let latest = registrations::latest(desk.pool, reference)
+            .await?
+            .filter(|latest| latest.ods_code.eq_ignore_ascii_case(admin.ods_code()))
+            .ok_or(SubmitError::NotFound)?;
+        let application = registrations::application(desk.pool, reference).await?;
+        match target {
+            Target::ChangeOf(_, purpose) => {
+                may_open_change(application.as_ref(), &latest)?;
+                change = application.map(|live| (purpose, live.request));
+            }
+            _ => {
                 if latest.status != Status::ChangesRequested {
                     return Err(SubmitError::NotAwaitingChanges(latest.status));
                 }
-                expected_version = Some(latest.version + 1);
+                change = latest.purpose.zip(application.map(|live| live.request));
             }
-            _ => return Err(SubmitError::NotFound),
         }
+        expected_version = Some(latest.version + 1);
     }
     if !is_own_organisation(admin, &request.ods_code) {
         return Err(SubmitError::WrongOrganisation);
@@ -189,7 +264,7 @@ async fn store_version(
     // (`crate::validation`), with the request owned because the job outlives this borrow.
     let sign_ahead_as = match (desk.writer.last_key(), target) {
         (Some(key), Target::New) => Some((key, new_reference()?, 1)),
-        (Some(key), Target::NextVersionOf(reference)) => {
+        (Some(key), Target::NextVersionOf(reference) | Target::ChangeOf(reference, _)) => {
             expected_version.map(|version| (key, reference.to_string(), version))
         }
         (None, _) => None,
@@ -199,8 +274,11 @@ async fn store_version(
     let request_owned = request.clone();
     let target_owned = match target {
         Target::New => None,
-        Target::NextVersionOf(reference) => Some(reference.to_string()),
+        Target::NextVersionOf(reference) | Target::ChangeOf(reference, _) => {
+            Some(reference.to_string())
+        }
     };
+    let opens_change = matches!(target, Target::ChangeOf(..));
     let draft_id = draft_id.map(str::to_string);
     let (submitter_id, submitter_email) = (admin.user_id().to_string(), admin.email().to_string());
     let job = crate::validation::on_pool(desk.limits, move || {
@@ -208,8 +286,14 @@ async fn store_version(
         if !report.valid {
             return Err(SubmitError::Invalid(Box::new(report)));
         }
+        if let Some((purpose, live)) = &change {
+            registration::change::check(*purpose, live, &request_owned, now)
+                .map_err(SubmitError::NotAChange)?;
+        }
         let mut job = VersionJob {
             target: target_owned,
+            purpose: change.map(|(purpose, _)| purpose),
+            opens_change,
             draft_id,
             risk: permission::risk(&request_owned),
             request: request_owned,
@@ -266,6 +350,11 @@ async fn store_version(
 struct VersionJob {
     /// `None` for a new reference; the reference to add a version to otherwise.
     target: Option<String>,
+    /// A renewal or change of the registered application `target`: which.
+    purpose: Option<Purpose>,
+    /// True when this version opens the renewal or change (false when it answers "changes
+    /// requested").
+    opens_change: bool,
     draft_id: Option<String>,
     request: RegistrationRequest,
     report: ValidationReport,
@@ -343,6 +432,7 @@ impl VersionJob {
                         &self.report,
                         self.risk,
                         submitter,
+                        None,
                         self.now,
                     )
                     .await
@@ -375,7 +465,10 @@ impl VersionJob {
                 let latest = registrations::latest_in(connection, reference)
                     .await?
                     .ok_or(SubmitError::NotFound)?;
-                if latest.status != Status::ChangesRequested {
+                if self.opens_change {
+                    let application = registrations::application_in(connection, reference).await?;
+                    may_open_change(application.as_ref(), &latest)?;
+                } else if latest.status != Status::ChangesRequested {
                     return Err(SubmitError::NotAwaitingChanges(latest.status));
                 }
                 let version = latest.version + 1;
@@ -387,6 +480,7 @@ impl VersionJob {
                     &self.report,
                     self.risk,
                     submitter,
+                    self.purpose,
                     self.now,
                 )
                 .await
@@ -536,6 +630,47 @@ pub async fn revision_draft(
         .map(|draft| draft.id))
 }
 
+/// The draft in which `admin` prepares a renewal or change (`purpose`) of the registered
+/// application `reference` (their organisation's, live, nothing else open): the one already
+/// started, or a new one holding the live version's request. Submitting it makes the next
+/// version ([`submit_draft`], as [`request_change`]).
+pub async fn start_change(
+    pool: &SqlitePool,
+    admin: &LocalAdminOf,
+    reference: &str,
+    purpose: Purpose,
+    now: OffsetDateTime,
+) -> Result<String, SubmitError> {
+    let latest = registrations::latest(pool, reference)
+        .await?
+        .filter(|latest| latest.ods_code.eq_ignore_ascii_case(admin.ods_code()))
+        .ok_or(SubmitError::NotFound)?;
+    let application = registrations::application(pool, reference).await?;
+    may_open_change(application.as_ref(), &latest)?;
+    let Some(live) = application else {
+        return Err(SubmitError::NotLive(latest.status));
+    };
+    if let Some(draft) = drafts::list_for(pool, admin.ods_code())
+        .await?
+        .into_iter()
+        .find(|draft| draft.reference.as_deref() == Some(reference))
+    {
+        // One draft per reference: a renewal already started is the one to finish (or delete).
+        return Ok(draft.id);
+    }
+    let mut draft = registration::RegistrationDraft::from_request(&live.request);
+    draft.ods_code = admin.ods_code().to_string();
+    let owner = drafts::DraftOwner {
+        ods_code: Some(admin.ods_code().to_string()),
+        created_by: Some(admin.user_id().to_string()),
+        reference: Some(live.reference.clone()),
+        purpose: Some(purpose),
+    };
+    drafts::create(pool, &draft, false, &owner, now)
+        .await?
+        .map_err(SubmitError::DraftRefused)
+}
+
 /// The draft in which `admin` changes `reference` (their organisation's, waiting for changes):
 /// the one already started, or a new one holding the latest version's request. Submitting it
 /// makes the next version ([`submit_draft`]).
@@ -561,6 +696,7 @@ pub async fn start_revision(
         ods_code: Some(admin.ods_code().to_string()),
         created_by: Some(admin.user_id().to_string()),
         reference: Some(latest.reference.clone()),
+        purpose: None,
     };
     drafts::create(pool, &draft, false, &owner, now)
         .await?

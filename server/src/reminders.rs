@@ -103,13 +103,16 @@ pub async fn send_due(
     .fetch_all(pool)
     .await?;
     for reference in live {
-        let Some(stored) = registrations::latest(pool, &reference).await? else {
+        // The application's live version (a renewal or change of it may be under review).
+        let Some(stored) = registrations::application(pool, &reference).await? else {
             continue;
         };
         let Some(facts) = crate::applications::live_facts(pool, &stored).await? else {
             continue;
         };
-        for credential in facts.credentials {
+        // A credential a renewal replaced is listed until it expires, but not reminded of: the
+        // organisation has its successor.
+        for credential in facts.credentials.into_iter().filter(|c| !c.replaced) {
             let expires_at = OffsetDateTime::parse(
                 &credential.expires_at,
                 &time::format_description::well_known::Rfc3339,

@@ -59,6 +59,8 @@ pub struct Revision {
     pub reference: String,
     /// The version submitting the draft makes.
     pub next_version: i64,
+    /// For a renewal or change of the registered application: which.
+    pub purpose: Option<registration::change::Purpose>,
 }
 
 /// What the confirmation page shows about a submitted request.
@@ -361,8 +363,15 @@ pub struct RequestPage {
     /// For the organisation's administrators while changes are requested: the CSRF token of
     /// the "Edit and resubmit" form.
     pub revise_csrf_token: Option<String>,
-    /// A revision draft already started for this request.
+    /// A revision draft already started for this request (answering changes requested, or a
+    /// renewal or change being prepared).
     pub revision_draft: Option<String>,
+    /// For the organisation's administrators while the application is live and no renewal or
+    /// change of it is open: the CSRF token of the "Request a renewal" and "Request a change"
+    /// forms.
+    pub change_csrf_token: Option<String>,
+    /// Why the latest version was asked for, when it is a renewal or change.
+    pub purpose: Option<registration::change::Purpose>,
     /// Once live: the registered application (never the secret's value).
     pub live: Option<LiveApplication>,
     /// Once live with a client secret, for the organisation's Local Administrators only: the
@@ -440,15 +449,20 @@ pub struct CredentialRow {
     pub id: String,
     /// When it expires (RFC 3339).
     pub expires_at: String,
+    /// Replaced by a renewal or change: still listed until it expires, so that it is removed
+    /// from the application's configuration once the new one is in use.
+    #[serde(default)]
+    pub replaced: bool,
 }
 
 impl CredentialRow {
-    /// "Certificate" or "Client secret".
+    /// "Certificate" or "Client secret" (", replaced" once a renewal replaced it).
     pub fn kind_text(&self) -> &'static str {
-        if self.kind == "secret" {
-            "Client secret"
-        } else {
-            "Certificate"
+        match (self.kind == "secret", self.replaced) {
+            (true, false) => "Client secret",
+            (true, true) => "Client secret (replaced: stop using it)",
+            (false, false) => "Certificate",
+            (false, true) => "Certificate (replaced: stop using it)",
         }
     }
 }
@@ -463,8 +477,13 @@ pub struct LiveApplication {
     pub object_id: String,
     /// The Directory (tenant) ID.
     pub tenant_id: String,
-    /// When it was recorded as created (RFC 3339).
+    /// When it was recorded as created, or its latest renewal or change as made (RFC 3339).
     pub implemented_at: String,
+    /// The request's version it was made from (the live version).
+    pub version: i64,
+    /// The application's status (its live version's): live while a renewal or change of it is
+    /// reviewed as a later version.
+    pub status: Status,
     /// Its certificates and client secrets, with their expiry.
     pub credentials: Vec<CredentialRow>,
 }

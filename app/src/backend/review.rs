@@ -228,8 +228,12 @@ pub struct ReviewDetail {
     /// Whether two reviewers must approve it.
     pub needs_second_approval: bool,
     /// The version [`ReviewDetail::changes`] are from: the one the reviewer last read when they
-    /// come back from a stale decision, else the previous version (none for version 1).
+    /// come back from a stale decision; for a renewal or change, the live version; else the
+    /// previous version (none for version 1).
     pub previous_version: Option<i64>,
+    /// For a renewal or change of a registered application: which (the changes are then against
+    /// its live version).
+    pub purpose: Option<registration::change::Purpose>,
     /// What changed since that version.
     pub changes: Vec<Change>,
     /// Every decision on every version, oldest first.
@@ -238,7 +242,8 @@ pub struct ReviewDetail {
     pub standing: Standing,
     /// The longest reason the desk keeps, in characters.
     pub max_reason_chars: usize,
-    /// While approved: the form that records the application as created.
+    /// While approved: the form that records the application as created (or, for a renewal or
+    /// change, as made).
     pub implementation_form: Option<ImplementationForm>,
     /// Once live: the registered application (never the secret's value).
     pub live: Option<super::LiveApplication>,
@@ -254,6 +259,12 @@ pub struct ImplementationForm {
     /// The client secret's lifetime the request asked for, in months (`None`: no secret, and
     /// the form has no secret fields).
     pub secret_lifetime_months: Option<i64>,
+    /// For a renewal or change of a live application: which. The IDs are the application's own
+    /// (the form shows them filled in).
+    pub purpose: Option<registration::change::Purpose>,
+    /// For a change that keeps the client secret settings: a new secret may be given but is not
+    /// needed.
+    pub secret_optional: bool,
 }
 
 /// Loads one page of the review queue.

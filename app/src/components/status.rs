@@ -17,6 +17,7 @@ const fn status_colour(status: Status) -> &'static str {
         Status::Deleted => "nhsuk-tag--grey",
         Status::RecoveryRequested => "nhsuk-tag--orange",
         Status::Purged => "nhsuk-tag--grey",
+        Status::Superseded => "nhsuk-tag--white",
     }
 }
 

@@ -90,6 +90,36 @@ pub async fn insert(
     Ok(())
 }
 
+/// Moves the implementation of `row.reference` to the renewal or change `row.version` was made
+/// from (its Application and object IDs and tenant stay), in the caller's transaction.
+pub async fn replace(
+    connection: &mut SqliteConnection,
+    row: &NewImplementation<'_>,
+) -> anyhow::Result<()> {
+    let result = sqlx::query(
+        "UPDATE implementation SET version = ?, implemented_by = ?, implemented_by_email = ?,
+            implemented_at = ?, log_seq = ?
+         WHERE reference = ? AND application_id = ? AND object_id = ? AND tenant_id = ?",
+    )
+    .bind(row.version)
+    .bind(row.implemented_by)
+    .bind(row.implemented_by_email)
+    .bind(row.implemented_at)
+    .bind(row.log_seq)
+    .bind(row.reference)
+    .bind(row.application_id)
+    .bind(row.object_id)
+    .bind(row.tenant_id)
+    .execute(connection)
+    .await?;
+    anyhow::ensure!(
+        result.rows_affected() == 1,
+        "{} has no implementation with those IDs to move on",
+        row.reference
+    );
+    Ok(())
+}
+
 /// Whether a client secret with `secret_id` is recorded (for any application), in the caller's
 /// transaction.
 pub async fn secret_recorded_in(
@@ -179,10 +209,11 @@ fn secret_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<StoredSecret
 const SECRET_COLUMNS: &str = "secret_id, reference, expires_at, issued_at, visible_until,
     (ciphertext IS NOT NULL) AS has_value, purged_at";
 
-/// The client secrets of `reference`, oldest first (without their values).
+/// The client secrets of `reference`, oldest first (without their values). Issued in the same
+/// second (timestamps are whole seconds), the one stored first is the older.
 pub async fn secrets(pool: &SqlitePool, reference: &str) -> anyhow::Result<Vec<StoredSecret>> {
     let rows = sqlx::query(&format!(
-        "SELECT {SECRET_COLUMNS} FROM client_secret WHERE reference = ? ORDER BY issued_at, secret_id"
+        "SELECT {SECRET_COLUMNS} FROM client_secret WHERE reference = ? ORDER BY issued_at, rowid"
     ))
     .bind(reference)
     .fetch_all(pool)
@@ -212,7 +243,7 @@ pub async fn all_of(
         }
         let query = format!(
             "SELECT {SECRET_COLUMNS} FROM client_secret WHERE reference IN ({marks})
-             ORDER BY reference, issued_at, secret_id"
+             ORDER BY reference, issued_at, rowid"
         );
         let mut rows = sqlx::query(&query);
         for reference in chunk {
@@ -232,7 +263,7 @@ pub async fn latest_sealed(
 ) -> anyhow::Result<Option<(StoredSecret, Option<Vec<u8>>)>> {
     let row = sqlx::query(&format!(
         "SELECT {SECRET_COLUMNS}, ciphertext FROM client_secret WHERE reference = ?
-         ORDER BY issued_at DESC, secret_id DESC LIMIT 1"
+         ORDER BY issued_at DESC, rowid DESC LIMIT 1"
     ))
     .bind(reference)
     .fetch_optional(pool)

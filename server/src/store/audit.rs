@@ -181,6 +181,14 @@ pub enum Finding {
         /// The entry it names.
         log_seq: i64,
     },
+    /// A renewal or change was made while the version it supersedes was not live, or its signed
+    /// entry names another version as superseded.
+    SupersededOutOfTurn {
+        /// The version that was live before (recomputed), if any.
+        live_version: Option<i64>,
+        /// Its status when the renewal or change was made (recomputed).
+        status: String,
+    },
     /// A version was stored while the one before it was not waiting for changes.
     VersionOutOfTurn {
         /// The previous version's status (recomputed).
@@ -300,8 +308,20 @@ impl fmt::Display for Finding {
             ),
             Finding::VersionOutOfTurn { previous } => write!(
                 f,
-                "this version was stored while the version before it was {previous}, not changes_requested"
+                "this version was stored while the version before it was {previous}, not changes_requested (and no version of it was live to renew or change)"
             ),
+            Finding::SupersededOutOfTurn {
+                live_version,
+                status,
+            } => match live_version {
+                Some(version) => write!(
+                    f,
+                    "this renewal or change was made while version {version}, which it supersedes, was {status}, not live (or its signed entry names another version)"
+                ),
+                None => f.write_str(
+                    "this renewal or change names a superseded version, but no earlier version was made in the tenant",
+                ),
+            },
             Finding::ImplementationOutOfTurn { before } => write!(
                 f,
                 "the application was recorded as implemented while the version was {before}, not approved"
@@ -391,6 +411,7 @@ impl Finding {
                 "the decision history the pages show is not the signed one: trust the signed decisions (GET …/decisions), and restore the decision table from a backup that verifies"
             }
             Finding::ImplementationOutOfTurn { .. }
+            | Finding::SupersededOutOfTurn { .. }
             | Finding::ImplementationRecordHash
             | Finding::ImplementationRowDiffers { .. } => {
                 "the registered application the pages show is not the signed one: trust the signed implementation entry (GET …/decisions and the log), restore the implementation table from a backup that verifies, and find out how it was changed"
@@ -989,15 +1010,29 @@ fn check_request(
     let mut step_matched = vec![false; steps.len()];
     let mut row_matched = vec![false; rows.len()];
     let mut previous_status: Option<String> = None;
-    for stored in versions {
+    // The recomputed status of each version so far: a renewal or change made later supersedes
+    // the live version before it, so each is compared with what is stored once all are known.
+    let mut recomputed: Vec<String> = Vec::with_capacity(versions.len());
+    // The version last made in the tenant (an implementation entry), as an index of `versions`.
+    let mut implemented: Option<usize> = None;
+    // The implementation row stands for the last implementation entry of the request.
+    let last_implementation = entries
+        .iter()
+        .filter(|e| e.kind == Kind::Implementation.as_str())
+        .map(|e| e.seq)
+        .max();
+    for (index, stored) in versions.iter().enumerate() {
         let about = |seq: Option<i64>, what: Finding| Problem {
             seq,
             reference: Some(stored.reference.clone()),
             version: Some(stored.version),
             what,
         };
+        // A next version answers "changes requested", or renews or changes the application
+        // once a version of it was made in the tenant.
         if let Some(previous) = previous_status.take()
             && previous != Status::ChangesRequested.as_str()
+            && implemented.is_none()
         {
             report.add(about(None, Finding::VersionOutOfTurn { previous }));
         }
@@ -1154,7 +1189,36 @@ fn check_request(
             }) {
                 report.add(about(Some(entry.seq), Finding::ImplementationRecordHash));
             }
+            // A renewal or change supersedes the version made before it, which must be live.
+            let supersedes = claims.get("supersedes_version").and_then(Value::as_i64);
+            match implemented {
+                Some(live) => {
+                    let live_version = versions[live].version;
+                    if recomputed[live] != Status::Live.as_str() || supersedes != Some(live_version)
+                    {
+                        report.add(about(
+                            Some(entry.seq),
+                            Finding::SupersededOutOfTurn {
+                                live_version: Some(live_version),
+                                status: recomputed[live].clone(),
+                            },
+                        ));
+                    }
+                    recomputed[live] = Status::Superseded.as_str().to_string();
+                }
+                None if supersedes.is_some() => report.add(about(
+                    Some(entry.seq),
+                    Finding::SupersededOutOfTurn {
+                        live_version: None,
+                        status: String::new(),
+                    },
+                )),
+                None => {}
+            }
+            implemented = Some(index);
             let fields = match implementation {
+                // An earlier implementation entry: the row moved on to a later one.
+                _ if Some(entry.seq) != last_implementation => Vec::new(),
                 None => vec!["row"],
                 Some(row) => {
                     let mut fields = Vec::new();
@@ -1192,16 +1256,21 @@ fn check_request(
             &mut status,
             report,
         );
-        if stored.status != status {
-            report.add(about(
-                None,
-                Finding::StatusMismatch {
-                    stored: stored.status.clone(),
-                    recomputed: status.clone(),
-                },
-            ));
-        }
+        recomputed.push(status.clone());
         previous_status = Some(status);
+    }
+    for (stored, status) in versions.iter().zip(recomputed) {
+        if stored.status != status {
+            report.add(Problem {
+                seq: None,
+                reference: Some(stored.reference.clone()),
+                version: Some(stored.version),
+                what: Finding::StatusMismatch {
+                    stored: stored.status.clone(),
+                    recomputed: status,
+                },
+            });
+        }
     }
     for (row, matched) in steps.iter().zip(step_matched) {
         if !matched {

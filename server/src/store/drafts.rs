@@ -67,8 +67,11 @@ pub struct DraftOwner {
     pub ods_code: Option<String>,
     /// The account that started it.
     pub created_by: Option<String>,
-    /// The submitted request whose next version this draft becomes (answering "changes requested").
+    /// The submitted request whose next version this draft becomes (answering "changes
+    /// requested", or a renewal or change of a registered application).
     pub reference: Option<String>,
+    /// For a renewal or change of the registered application `reference`: which.
+    pub purpose: Option<registration::change::Purpose>,
 }
 
 /// A draft as the organisation's list shows it.
@@ -120,8 +123,9 @@ pub async fn create(
     for _ in 0..3 {
         let id = new_id()?;
         let result = sqlx::query(
-            "INSERT INTO draft (id, body, checked, created_at, updated_at, ods_code, created_by, reference)
-             SELECT ?, ?, ?, ?, ?, ?, ?, ?
+            "INSERT INTO draft (id, body, checked, created_at, updated_at, ods_code, created_by, reference,
+                purpose)
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
              WHERE (SELECT COUNT(*) FROM draft WHERE ods_code IS ?) < ?",
         )
         .bind(&id)
@@ -132,6 +136,7 @@ pub async fn create(
         .bind(&owner.ods_code)
         .bind(&owner.created_by)
         .bind(&owner.reference)
+        .bind(owner.purpose.map(registration::change::Purpose::as_str))
         .bind(&owner.ods_code)
         .bind(MAX_DRAFTS_PER_ORGANISATION)
         .execute(pool)
@@ -153,7 +158,7 @@ pub async fn load(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<StoredDr
         return Ok(None);
     }
     let row = sqlx::query(
-        "SELECT id, body, checked, created_at, updated_at, ods_code, created_by, reference
+        "SELECT id, body, checked, created_at, updated_at, ods_code, created_by, reference, purpose
          FROM draft WHERE id = ?",
     )
     .bind(id)
@@ -171,6 +176,10 @@ pub async fn load(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<StoredDr
             ods_code: row.try_get("ods_code")?,
             created_by: row.try_get("created_by")?,
             reference: row.try_get("reference")?,
+            purpose: row
+                .try_get::<Option<String>, _>("purpose")?
+                .as_deref()
+                .and_then(registration::change::Purpose::parse),
         },
     }))
 }

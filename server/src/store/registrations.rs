@@ -13,6 +13,7 @@ pub const REFERENCE_ALPHABET: &[u8; 30] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// How many times a new reference is drawn when the one drawn is taken.
 const REFERENCE_ATTEMPTS: usize = 16;
 
+pub use registration::change::Purpose;
 pub use registration::lifecycle::Status;
 
 /// One stored version of a request.
@@ -42,6 +43,9 @@ pub struct StoredRegistration {
     pub submitted_by: Option<String>,
     /// That account's email at the time.
     pub submitted_by_email: Option<String>,
+    /// Why a registered application's next version was asked for (a renewal or a change);
+    /// `None` for a new request and its resubmissions.
+    pub purpose: Option<Purpose>,
 }
 
 /// Who submitted a version.
@@ -169,7 +173,7 @@ pub async fn insert_new(
     for _ in 0..REFERENCE_ATTEMPTS {
         let reference = new_reference()?;
         let result = insert_version(
-            connection, &reference, 1, request, report, risk, submitter, now,
+            connection, &reference, 1, request, report, risk, submitter, None, now,
         )
         .await;
         match result {
@@ -196,7 +200,8 @@ impl<E: Into<anyhow::Error>> From<E> for InsertError {
     }
 }
 
-/// Stores `version` of `reference` with status `submitted`, on the caller's connection.
+/// Stores `version` of `reference` with status `submitted` (a renewal or change of a
+/// registered application when `purpose` says so), on the caller's connection.
 #[expect(
     clippy::too_many_arguments,
     reason = "each is a distinct fact of the version"
@@ -209,6 +214,7 @@ pub async fn insert_version(
     report: &ValidationReport,
     risk: Risk,
     submitter: Submitter<'_>,
+    purpose: Option<Purpose>,
     now: OffsetDateTime,
 ) -> Result<(), InsertError> {
     let request_json = serde_json::to_string(request)?;
@@ -218,8 +224,8 @@ pub async fn insert_version(
     let result = sqlx::query(
         "INSERT INTO registration_request (reference, version, status, ods_code, organisation_name,
            application_name, risk, request_json, report_json, submitted_at, submitted_by,
-           submitted_by_email)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+           submitted_by_email, purpose)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(reference)
     .bind(version)
@@ -233,6 +239,7 @@ pub async fn insert_version(
     .bind(&submitted_at)
     .bind(submitter.user_id)
     .bind(submitter.email)
+    .bind(purpose.map(Purpose::as_str))
     .execute(&mut *connection)
     .await;
     match result {
@@ -265,13 +272,19 @@ pub async fn set_status(
 }
 
 const COLUMNS: &str = "reference, version, status, ods_code, organisation_name, application_name,
-    risk, request_json, report_json, submitted_at, submitted_by, submitted_by_email";
+    risk, request_json, report_json, submitted_at, submitted_by, submitted_by_email, purpose";
 
 fn stored_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<StoredRegistration> {
     let status: String = row.try_get("status")?;
     let risk: String = row.try_get("risk")?;
     let request_json: String = row.try_get("request_json")?;
     let report_json: String = row.try_get("report_json")?;
+    let purpose: Option<String> = row.try_get("purpose")?;
+    let purpose = purpose
+        .map(|text| {
+            Purpose::parse(&text).ok_or_else(|| anyhow::anyhow!("unknown stored purpose '{text}'"))
+        })
+        .transpose()?;
     Ok(StoredRegistration {
         reference: row.try_get("reference")?,
         version: row.try_get("version")?,
@@ -287,6 +300,7 @@ fn stored_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<StoredRegist
         submitted_at: row.try_get("submitted_at")?,
         submitted_by: row.try_get("submitted_by")?,
         submitted_by_email: row.try_get("submitted_by_email")?,
+        purpose,
     })
 }
 
@@ -307,7 +321,8 @@ pub async fn latest_in(
     row.as_ref().map(stored_from_row).transpose()
 }
 
-/// The latest version of every request whose latest status is one of `statuses`, of the
+/// The application version of every request (the implemented one once it was created in the
+/// tenant, the latest before: see [`application_in`]) whose status is one of `statuses`, of the
 /// organisation `ods_code` when given (every organisation otherwise), by application name: all
 /// of them (`page` `None`), or page `page` of [`PER_PAGE`] with the total.
 pub async fn latest_in_statuses(
@@ -323,7 +338,9 @@ pub async fn latest_in_statuses(
         .collect();
     let matching = format!(
         "FROM registration_request r
-         WHERE r.version = (SELECT MAX(v.version) FROM registration_request v WHERE v.reference = r.reference)
+         WHERE r.version = COALESCE(
+                 (SELECT i.version FROM implementation i WHERE i.reference = r.reference),
+                 (SELECT MAX(v.version) FROM registration_request v WHERE v.reference = r.reference))
            AND r.status IN ({})
            AND (?1 IS NULL OR r.ods_code = ?1)",
         statuses.join(", ")
@@ -363,6 +380,62 @@ pub async fn latest_in_statuses(
         },
         total: u64::try_from(total).unwrap_or(0),
     })
+}
+
+/// The registered application's version of `reference`: the version that was last made in the
+/// tenant (the implementation's), whose status is the application's (live, deleted, …) while a
+/// renewal or change of it is reviewed as a later version. `None` before it was implemented.
+/// Read on the caller's connection (inside its transaction).
+pub async fn application_in(
+    connection: &mut SqliteConnection,
+    reference: &str,
+) -> anyhow::Result<Option<StoredRegistration>> {
+    if !is_reference(reference) {
+        return Ok(None);
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM registration_request
+         WHERE reference = ?1
+           AND version = (SELECT version FROM implementation WHERE reference = ?1)"
+    ))
+    .bind(reference)
+    .fetch_optional(connection)
+    .await?;
+    row.as_ref().map(stored_from_row).transpose()
+}
+
+/// As [`application_in`], on a connection of the pool.
+pub async fn application(
+    pool: &SqlitePool,
+    reference: &str,
+) -> anyhow::Result<Option<StoredRegistration>> {
+    let mut connection = pool.acquire().await?;
+    application_in(&mut connection, reference).await
+}
+
+/// The superseded versions of `references` (the versions that were live before a renewal or
+/// change was made), oldest first: their credentials stay listed until they expire.
+pub async fn superseded_of(
+    pool: &SqlitePool,
+    references: &[String],
+) -> anyhow::Result<Vec<StoredRegistration>> {
+    let mut versions = Vec::new();
+    for chunk in references.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let query = format!(
+            "SELECT {COLUMNS} FROM registration_request
+             WHERE status = '{}' AND reference IN ({marks}) ORDER BY reference, version",
+            Status::Superseded.as_str()
+        );
+        let mut rows = sqlx::query(&query);
+        for reference in chunk {
+            rows = rows.bind(reference);
+        }
+        for row in rows.fetch_all(pool).await? {
+            versions.push(stored_from_row(&row)?);
+        }
+    }
+    Ok(versions)
 }
 
 /// Version `version` of `reference`.

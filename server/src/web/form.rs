@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use registration::change::ChangeRefusal;
 use registration::draft::{DraftList, FormAction, PostedForm, TooManyRows};
 use registration::limits::MAX_CERTIFICATES;
 use registration::rules::certificate::{self, RefusedUpload};
@@ -86,6 +87,61 @@ pub async fn revise(
             )
         }
     }
+}
+
+/// `POST /requests/{reference}/renewal` and `POST /requests/{reference}/change` with the
+/// session's `csrf_token`: opens the draft in which the administrator prepares a renewal or
+/// change of a live registered application (the one already started, or a new one holding the
+/// live version), at `/register/{draft}`.
+pub async fn start_change(
+    state: AppState,
+    reference: String,
+    purpose: registrations::Purpose,
+    post: FormPost<LocalAdminOf>,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    match registrations::start_change(&state.pool, &post.capability, &reference, purpose, now).await
+    {
+        Ok(id) => Redirect::to(&format!("/register/{id}")).into_response(),
+        Err(SubmitError::NotFound) => plain(StatusCode::NOT_FOUND, "There is no such request."),
+        Err(SubmitError::NotLive(_)) => plain(
+            StatusCode::CONFLICT,
+            "Only a live application can be renewed or changed. Go back and reload its page to see its status.",
+        ),
+        Err(SubmitError::ChangeOpen) => plain(
+            StatusCode::CONFLICT,
+            "A renewal or change of this application is already being reviewed or made: wait for it to be decided. Go back and reload its page to see where it is.",
+        ),
+        Err(SubmitError::DraftRefused(_)) => plain(
+            StatusCode::CONFLICT,
+            "The draft could not be started: your organisation keeps the most drafts allowed. Delete drafts you no longer need first.",
+        ),
+        Err(error) => {
+            tracing::error!(error = %error, "a renewal or change could not be started");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, the renewal or change could not be started. Please try again.",
+            )
+        }
+    }
+}
+
+/// `POST /requests/{reference}/renewal`: see [`start_change`].
+pub async fn start_renewal(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    post: FormPost<LocalAdminOf>,
+) -> Response {
+    start_change(state, reference, registrations::Purpose::Renewal, post).await
+}
+
+/// `POST /requests/{reference}/change`: see [`start_change`].
+pub async fn start_other_change(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    post: FormPost<LocalAdminOf>,
+) -> Response {
+    start_change(state, reference, registrations::Purpose::Change, post).await
 }
 
 /// `POST /register/{draft_id}/delete` with the session's `csrf_token`: deletes one of the
@@ -165,6 +221,7 @@ async fn handle(
     }
 
     let mut not_awaiting_changes = false;
+    let mut change_refused: Option<String> = None;
     if action == Some(FormAction::Submit)
         && refused.is_none()
         && !busy
@@ -188,6 +245,26 @@ async fn handle(
             Err(SubmitError::NotAwaitingChanges(_) | SubmitError::NotFound) => {
                 not_awaiting_changes = true;
             }
+            // A renewal or change that is not one, or that cannot be opened now: the draft is
+            // kept and its page says what to do.
+            Err(SubmitError::NotAChange(refusal)) => {
+                change_refused = Some(match &refusal {
+                    ChangeRefusal::NotARenewal { fields } => {
+                        format!(
+                            "change_refused={}&changed={}",
+                            refusal.as_str(),
+                            fields.join(",")
+                        )
+                    }
+                    _ => format!("change_refused={}", refusal.as_str()),
+                });
+            }
+            Err(SubmitError::NotLive(_)) => {
+                change_refused = Some("change_refused=not_live".to_string());
+            }
+            Err(SubmitError::ChangeOpen) => {
+                change_refused = Some("change_refused=change_in_review".to_string());
+            }
             // Every validation slot was busy: the draft is kept, the page asks to try again.
             Err(SubmitError::Busy) => busy = true,
             Err(SubmitError::WrongOrganisation) => {
@@ -209,6 +286,7 @@ async fn handle(
         reference: existing
             .as_ref()
             .and_then(|stored| stored.owner.reference.clone()),
+        purpose: existing.as_ref().and_then(|stored| stored.owner.purpose),
     };
     let mut saved = save(state, existing.as_ref(), &draft, checked, &owner, now).await?;
     if saved == Err(DraftRefused::TooLarge) && draft.certificates.len() > kept_before {
@@ -228,6 +306,7 @@ async fn handle(
         refused,
         Notice {
             not_awaiting_changes,
+            change_refused,
             busy,
         },
     )))
@@ -254,10 +333,13 @@ async fn save(
 }
 
 /// What the form page says besides its findings, after a post.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Notice {
     /// A revision could not be submitted because its request no longer waits for changes.
     not_awaiting_changes: bool,
+    /// A renewal or change was refused: the query that says why (`change_refused=code`, and
+    /// `changed=` with the fields a renewal may not change).
+    change_refused: Option<String>,
     /// Submit found every validation slot busy: nothing was checked, the draft was saved.
     busy: bool,
 }
@@ -295,6 +377,9 @@ fn location(
     }
     if notice.not_awaiting_changes {
         query.push("not_awaiting_changes=1");
+    }
+    if let Some(refused) = notice.change_refused.as_deref() {
+        query.push(refused);
     }
     if notice.busy {
         query.push("busy=1");

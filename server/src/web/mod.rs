@@ -108,6 +108,12 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-in", post(sign_in::sign_in))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/requests/{reference}/revise", post(form::revise))
+        // A live application's renewal or change: opens its draft (docs/lifecycle.md).
+        .route("/requests/{reference}/renewal", post(form::start_renewal))
+        .route(
+            "/requests/{reference}/change",
+            post(form::start_other_change),
+        )
         .route("/register/{draft_id}/delete", post(form::delete_draft))
         .route("/review/{reference}/decisions", post(review_pages::decide))
         .route(

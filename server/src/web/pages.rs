@@ -106,8 +106,8 @@ impl Backend for PagesBackend {
             let identity = &signed_in.identity;
             let pool = &self.state.pool;
             let now = OffsetDateTime::now_utc();
-            let (draft_id, mut draft, show_findings, reference) = match draft_id {
-                None => (None, RegistrationDraft::new_form(), false, None),
+            let (draft_id, mut draft, show_findings, (reference, purpose)) = match draft_id {
+                None => (None, RegistrationDraft::new_form(), false, (None, None)),
                 Some(id) => match drafts::load_for(pool, &admin, &id)
                     .await
                     .map_err(internal)?
@@ -118,7 +118,7 @@ impl Backend for PagesBackend {
                         Some(stored.id),
                         stored.draft,
                         checked || stored.checked,
-                        stored.owner.reference,
+                        (stored.owner.reference, stored.owner.purpose),
                     ),
                 },
             };
@@ -131,6 +131,9 @@ impl Backend for PagesBackend {
                     .map(|latest| Revision {
                         reference: latest.reference,
                         next_version: latest.version + 1,
+                        purpose: purpose.or(latest
+                            .purpose
+                            .filter(|_| latest.status == registrations::Status::ChangesRequested)),
                     }),
                 None => None,
             };
@@ -342,6 +345,7 @@ impl Backend for PagesBackend {
                             kind: row.kind.to_string(),
                             id: row.id,
                             expires_at: row.expires_at,
+                            replaced: false,
                         },
                         days_left: row.days_left,
                         reference: row.reference,
@@ -433,6 +437,12 @@ impl Backend for PagesBackend {
                     http::HeaderValue::from_static("no-store"),
                 );
             }
+            // The application's own status (its live version's) and whether a renewal or change
+            // of it is open (a later version, not rejected).
+            let application_status = live.as_ref().map(|live| live.status);
+            let change_open = live
+                .as_ref()
+                .is_some_and(|live| registrations::is_change_open(live.version, latest));
             let row = |stored: &registrations::StoredRegistration| VersionRow {
                 version: stored.version,
                 status: stored.status,
@@ -465,18 +475,25 @@ impl Backend for PagesBackend {
                     && latest.status == registrations::Status::ChangesRequested)
                     .then(|| signed_in.session.csrf_token().to_string()),
                 revision_draft,
-                life: match live.is_some() {
-                    true => {
-                        let history = crate::deletion::history(pool, &reference, latest.status)
-                            .await
-                            .map_err(internal)?;
+                change_csrf_token: (is_owner
+                    && application_status == Some(registrations::Status::Live)
+                    && !change_open)
+                    .then(|| signed_in.session.csrf_token().to_string()),
+                purpose: latest.purpose,
+                life: match application_status {
+                    Some(application_status) => {
+                        let history =
+                            crate::deletion::history(pool, &reference, application_status)
+                                .await
+                                .map_err(internal)?;
                         let csrf_token = signed_in.session.csrf_token().to_string();
                         let recoverable =
                             history.recoverable_until.as_deref().is_some_and(|until| {
                                 crate::store::timestamp(OffsetDateTime::now_utc()).as_str() < until
                             });
-                        let form = match latest.status {
-                            registrations::Status::Live if is_owner => {
+                        let form = match application_status {
+                            // A deletion waits until an open renewal or change is decided.
+                            registrations::Status::Live if is_owner && !change_open => {
                                 Some(StepForm::RequestDeletion { csrf_token })
                             }
                             registrations::Status::Deleted if is_owner && recoverable => {
@@ -498,7 +515,7 @@ impl Backend for PagesBackend {
                         };
                         Some(application_life(history, form))
                     }
-                    false => None,
+                    None => None,
                 },
                 live: live.map(crate::applications::LiveFacts::into_page),
                 secret,

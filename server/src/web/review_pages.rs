@@ -116,10 +116,22 @@ pub async fn detail(
         return Ok(Access::NotFound);
     };
     let now = OffsetDateTime::now_utc();
-    // The changes since the version the reviewer read (back from a stale decision), else since
+    // The application's live version, once it was made in the tenant.
+    let application = crate::store::registrations::application(pool, &reference)
+        .await
+        .map_err(internal)?;
+    // The changes since the version the reviewer read (back from a stale decision); for a
+    // renewal or change, against the live version (what would change in the tenant); else since
     // the previous one.
+    let live_version = application
+        .as_ref()
+        .filter(|_| latest.purpose.is_some())
+        .map(|application| application.version);
     let base = since
         .and_then(|read| versions.iter().find(|version| version.version == read))
+        .or_else(|| {
+            live_version.and_then(|live| versions.iter().find(|version| version.version == live))
+        })
         .or(versions.last());
     let changes = base
         .map(|base| registration::diff::diff(&base.request, &latest.request, now))
@@ -156,6 +168,22 @@ pub async fn detail(
         upload.content_base64.clear();
     }
     // While approved, the form that records the application as created; once live, what was.
+    // For a renewal or change: its purpose, and whether a new client secret is needed.
+    let change = application
+        .as_ref()
+        .filter(|application| application.version != latest.version)
+        .and_then(|application| {
+            latest.purpose.map(|purpose| {
+                (
+                    purpose,
+                    registration::change::needs_new_secret(
+                        purpose,
+                        &application.request,
+                        &latest.request,
+                    ),
+                )
+            })
+        });
     let implementation_form =
         (latest.status == registrations::Status::Approved).then(|| ImplementationForm {
             csrf_token: signed_in.session.csrf_token().to_string(),
@@ -163,14 +191,16 @@ pub async fn detail(
                 .request
                 .client_secret
                 .map(|secret| secret.lifetime_months),
+            purpose: change.map(|(purpose, _)| purpose),
+            secret_optional: change.is_some_and(|(_, needed)| !needed),
         });
     let live = applications::live_facts(pool, &latest)
         .await
         .map_err(internal)?
         .map(applications::LiveFacts::into_page);
-    let life = match live.is_some() {
-        true => {
-            let history = crate::deletion::history(pool, &reference, latest.status)
+    let life = match live.as_ref().map(|live| live.status) {
+        Some(application_status) => {
+            let history = crate::deletion::history(pool, &reference, application_status)
                 .await
                 .map_err(internal)?;
             let form = history.waiting.is_some().then(|| StepForm::Answer {
@@ -178,7 +208,7 @@ pub async fn detail(
             });
             Some(super::pages::application_life(history, form))
         }
-        false => None,
+        None => None,
     };
     let mut report = latest.report.clone();
     for summary in &mut report.certificates {
@@ -199,6 +229,7 @@ pub async fn detail(
         risk: risk_text(latest.risk).to_string(),
         needs_second_approval: permission::needs_second_approval(&latest.request),
         previous_version: base.map(|base| base.version),
+        purpose: latest.purpose,
         changes,
         decisions: decisions
             .into_iter()
@@ -439,6 +470,9 @@ pub async fn implement(
         }
         Err(ImplementError::NotApproved(_)) => {
             Redirect::to(&format!("{page}?implementation_refused=not_approved")).into_response()
+        }
+        Err(ImplementError::NotLive(_)) => {
+            Redirect::to(&format!("{page}?implementation_refused=not_live")).into_response()
         }
         Err(ImplementError::AlreadyImplemented) => Redirect::to(&format!(
             "{page}?implementation_refused=already_implemented"

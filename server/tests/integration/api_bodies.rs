@@ -38,7 +38,9 @@ async fn every_route_with_a_body_answers_json_errors_for_bad_bodies() {
                 (path.replace("{reference}", &to_change), Some(&admin))
             }
             "/api/v1/registrations/{reference}/deletion"
-            | "/api/v1/registrations/{reference}/recovery" => {
+            | "/api/v1/registrations/{reference}/recovery"
+            | "/api/v1/registrations/{reference}/renewals"
+            | "/api/v1/registrations/{reference}/changes" => {
                 (path.replace("{reference}", &submitted), Some(&admin))
             }
             "/api/v1/registrations/{reference}/decisions"
@@ -131,11 +133,13 @@ async fn every_route_with_a_body_answers_json_errors_for_bad_bodies() {
         [
             "POST /api/v1/registrations",
             "POST /api/v1/registrations/validate",
+            "POST /api/v1/registrations/{reference}/changes",
             "POST /api/v1/registrations/{reference}/decisions",
             "POST /api/v1/registrations/{reference}/deletion",
             "POST /api/v1/registrations/{reference}/implementation",
             "POST /api/v1/registrations/{reference}/lifecycle-decisions",
             "POST /api/v1/registrations/{reference}/recovery",
+            "POST /api/v1/registrations/{reference}/renewals",
             "POST /api/v1/registrations/{reference}/versions",
             "POST /api/v1/session",
         ]

@@ -170,7 +170,8 @@ async fn every_operation_documents_its_responses_and_every_error_its_json_body()
             "deletion_requested",
             "deleted",
             "recovery_requested",
-            "purged"
+            "purged",
+            "superseded"
         ])
     );
 }

@@ -141,7 +141,7 @@ async fn recording_the_implementation_makes_the_request_live_with_its_credential
     assert_eq!(detail["tenant_id"], "37c354b2-85b0-47f5-b222-07b48d774ee3");
     assert_eq!(
         detail["credentials"],
-        json!([{ "kind": "secret", "id": SECRET_ID, "expires_at": rfc3339(expires) }])
+        json!([{ "kind": "secret", "id": SECRET_ID, "expires_at": rfc3339(expires), "replaced": false }])
     );
 
     // The signed implementation: its claims, and never the secret's value.

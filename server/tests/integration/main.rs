@@ -31,6 +31,7 @@ mod pages_implementation;
 mod pages_review;
 mod records;
 mod reminders;
+mod renewal;
 mod review;
 mod server_functions;
 mod sessions;

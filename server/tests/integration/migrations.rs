@@ -1,6 +1,7 @@
 //! Upgrading a desk that already holds requests: the migrations that rebuild tables (0009 rebuilds
 //! `registration_request`, `decision` and `log_entry` to widen their CHECKs; 0011 rebuilds
-//! `registration_request` with `decision`, `implementation` and `client_secret`) keep every row, every
+//! `registration_request` with `decision`, `implementation` and `client_secret`; 0012 rebuilds
+//! them again with `application_step`) keep every row, every
 //! foreign key and the log's chain, on a database made by the migrations before them.
 
 use crate::common::{TestApp, approve, delegated_request, local_admin_of};
@@ -133,6 +134,93 @@ async fn a_desk_with_a_live_application_and_its_secret_upgrades_through_0011() {
         .await
         .unwrap();
     assert_eq!(steps, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_with_a_live_application_its_secret_and_its_steps_upgrades_through_0012() {
+    // A live application with a sealed client secret and a deletion asked for and withdrawn, as
+    // a desk at migration 0011 holds it.
+    let desk = crate::implementation::desk().await;
+    let reference =
+        crate::implementation::approved(&desk, &crate::implementation::request_with_secret()).await;
+    let expires =
+        server::store::timestamp(time::OffsetDateTime::now_utc() + time::Duration::days(200));
+    let answer = crate::api_support::call(
+        &desk.app,
+        Method::POST,
+        &format!("/api/v1/registrations/{reference}/implementation"),
+        Some(&desk.rita),
+        Some(&serde_json::json!({
+            "application_id": crate::implementation::APP_ID,
+            "object_id": crate::implementation::OBJECT_ID,
+            "client_secret": {
+                "value": "Zq8~MIGRATION.not-a-real-secret",
+                "secret_id": crate::implementation::SECRET_ID,
+                "expires_at": expires,
+            },
+        })),
+    )
+    .await;
+    assert_eq!(answer.status.as_u16(), 201, "{}", answer.text());
+    let reason = serde_json::json!({ "reason": "Checking the upgrade" });
+    for (method, body) in [(Method::POST, Some(&reason)), (Method::DELETE, None)] {
+        let answer = crate::api_support::call(
+            &desk.app,
+            method,
+            &format!("/api/v1/registrations/{reference}/deletion"),
+            Some(&desk.admin),
+            body,
+        )
+        .await;
+        assert!(answer.status.is_success(), "{}", answer.text());
+    }
+
+    let (_old, pool, before) = upgraded_from(&desk.app, 11).await;
+    for table in [
+        "implementation",
+        "client_secret",
+        "decision",
+        "application_step",
+    ] {
+        assert!(
+            before
+                .iter()
+                .any(|(name, rows)| name == table && *rows >= 1),
+            "{table}: {before:?}"
+        );
+    }
+    let report = server::store::audit::run(&pool, None).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.application_steps, 2);
+    let (secret, sealed) = server::store::applications::latest_sealed(&pool, &reference)
+        .await
+        .unwrap()
+        .unwrap();
+    let opened = desk
+        .app
+        .state
+        .applications
+        .secrets
+        .open_sealed(&reference, &secret.secret_id, &sealed.unwrap())
+        .unwrap();
+    assert_eq!(opened, "Zq8~MIGRATION.not-a-real-secret");
+    // The old versions have no purpose; the new status and columns are taken.
+    let stored = server::store::registrations::latest(&pool, &reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.purpose, None);
+    sqlx::query(
+        "UPDATE registration_request SET status = 'superseded', purpose = 'renewal' WHERE reference = ?",
+    )
+    .bind(&reference)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE draft SET purpose = 'change'")
+        .execute(&pool)
+        .await
+        .unwrap();
 }
 
 /// Copies what `app` holds (made by today's code) into a database the migrations up to `last`

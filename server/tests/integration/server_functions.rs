@@ -82,6 +82,7 @@ async fn world() -> World {
             ods_code: Some("RX1".into()),
             created_by: Some(own.user_id.clone()),
             reference: None,
+            purpose: None,
         },
         OffsetDateTime::now_utc(),
     )

@@ -11,6 +11,7 @@ mod state;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
+use registration::change::{ChangeRefusal, Purpose};
 use registration::draft::fields::names;
 use registration::rules::certificate::RefusedUpload;
 use registration::{Directory, EmbeddedDirectory, Finding, Severity, validate_draft};
@@ -40,6 +41,11 @@ pub fn RegisterPage() -> AnyView {
         |(draft_id, checked, here)| load_form(draft_id, checked, here),
     );
     let not_awaiting_changes = move || query.read().get("not_awaiting_changes").is_some();
+    let change_refused = move || {
+        query.read().get("change_refused").map(|code| {
+            change_refusal_text(&code, &query.read().get("changed").unwrap_or_default())
+        })
+    };
     let busy = move || query.read().get("busy").is_some();
     let saved = move || query.read().get("saved").is_some();
     let refused = move || {
@@ -53,7 +59,7 @@ pub fn RegisterPage() -> AnyView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(Access::Page(page)) => view! {
-                        <RegistrationForm page saved=saved() refused=refused() not_awaiting_changes=not_awaiting_changes() busy=busy() />
+                        <RegistrationForm page saved=saved() refused=refused() not_awaiting_changes=not_awaiting_changes() change_refused=change_refused() busy=busy() />
                     }.into_any(),
                     Ok(refused) => view! { <Refused access=refused /> }.into_any(),
                     Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
@@ -81,6 +87,7 @@ fn RegistrationForm(
     saved: bool,
     refused: Option<RefusedUpload>,
     not_awaiting_changes: bool,
+    change_refused: Option<String>,
     busy: bool,
 ) -> AnyView {
     let now = OffsetDateTime::from_unix_timestamp(page.now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
@@ -108,6 +115,15 @@ fn RegistrationForm(
         <div class="nhsuk-grid-row">
             <div class="nhsuk-grid-column-full">
                 {not_awaiting_changes.then(|| view! { <NotAwaitingChangesBanner revision=page.revision.clone() /> })}
+                {change_refused.map(|text| view! {
+                    <div class="nhsuk-error-summary" id="change-refused" aria-labelledby="change-refused-title" role="alert" tabindex="-1">
+                        <h2 class="nhsuk-error-summary__title" id="change-refused-title">"This could not be submitted"</h2>
+                        <div class="nhsuk-error-summary__body">
+                            <p>{text}</p>
+                            <p>"Your draft is kept."</p>
+                        </div>
+                    </div>
+                })}
                 {busy.then(|| view! { <BusyBanner /> })}
                 {saved.then(|| view! { <SavedBanner draft_id=page.draft_id.clone().unwrap_or_default() /> })}
                 <ErrorSummary refused=refused.clone() />
@@ -116,8 +132,12 @@ fn RegistrationForm(
                     <div class="nhsuk-inset-text" id="revision">
                         <span class="nhsuk-u-visually-hidden">"Information: "</span>
                         <p>
-                            {format!("You are changing {} — this will be version {}.", revision.reference, revision.next_version)}
-                            " "<a href=format!("/requests/{}", revision.reference)>"See the request and the reviewer's reasons"</a>
+                            {match revision.purpose {
+                                Some(Purpose::Renewal) => format!("You are asking for a renewal of {} — this will be version {}. Upload the new certificate, or keep the client secret to be issued a new one; leave everything else as it is.", revision.reference, revision.next_version),
+                                Some(Purpose::Change) => format!("You are asking for a change of {} — this will be version {}. The application keeps working as it is until NHSmail has made the change.", revision.reference, revision.next_version),
+                                None => format!("You are changing {} — this will be version {}.", revision.reference, revision.next_version),
+                            }}
+                            " "<a href=format!("/requests/{}", revision.reference)>{if revision.purpose.is_some() { "See the live application" } else { "See the request and the reviewer's reasons" }}</a>
                         </p>
                     </div>
                 })}
@@ -269,6 +289,24 @@ fn Organisation(value: String, label: String) -> AnyView {
         </section>
     }
     .into_any()
+}
+
+/// Why a renewal or change was not submitted, from the form's redirect (`change_refused=code`,
+/// and `changed=` with the fields a renewal may not change).
+fn change_refusal_text(code: &str, changed: &str) -> String {
+    let fields: Vec<String> = changed
+        .split(',')
+        .map(str::trim)
+        .filter(|field| !field.is_empty())
+        .map(str::to_string)
+        .collect();
+    match code {
+        "not_a_renewal" => ChangeRefusal::NotARenewal { fields }.message(),
+        "nothing_to_renew" => ChangeRefusal::NothingToRenew.message(),
+        "no_change" => ChangeRefusal::NoChange.message(),
+        "change_in_review" => "A renewal or change of this application is already being reviewed or made: wait for it to be decided.".to_string(),
+        _ => "The application is no longer live, so it cannot be renewed or changed.".to_string(),
+    }
 }
 
 /// The revision could not be submitted: the request was decided (or changed) meanwhile.

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use registration::change::Purpose;
 use registration::lifecycle::Status;
 use registration::{AccessType, PermissionType, Platform, RegistrationRequest};
 
@@ -91,9 +92,10 @@ fn Request(page: Page, outcome: StepOutcome) -> impl IntoView {
                 </dl>
                 {page.live.clone().map(|live| {
                     // In the tenant (live, or a deletion asked for): what to configure. Deleted:
-                    // what a recovery brings back. Purged: what it was.
-                    let in_tenant = matches!(page.status, Status::Live | Status::DeletionRequested);
-                    let intro = match page.status {
+                    // what a recovery brings back. Purged: what it was. The application's own
+                    // status (its live version's), whatever a renewal or change under review says.
+                    let in_tenant = matches!(live.status, Status::Live | Status::DeletionRequested);
+                    let intro = match live.status {
                         Status::Live | Status::DeletionRequested => "NHSmail created the application in its tenant. Configure your application with these:",
                         Status::Purged => "The application was deleted and purged. These were its details:",
                         _ => "The application was deleted: it can no longer sign in. A recovery brings it back with these details:",
@@ -112,10 +114,11 @@ fn Request(page: Page, outcome: StepOutcome) -> impl IntoView {
                     }
                 })}
                 {page.secret.clone().map(|secret| view! { <ClientSecret secret /> })}
+                <ChangeSection page=page.clone() />
                 {page.life.clone().map(|life| view! {
-                    <OrganisationSteps reference=reference.clone() status=page.status life outcome=outcome.clone() />
+                    <OrganisationSteps reference=reference.clone() status=page.live.as_ref().map_or(page.status, |live| live.status) life outcome=outcome.clone() />
                 })}
-                <WhatHappensNext status=page.status secret_asked=page.request.client_secret.is_some() />
+                <WhatHappensNext status=page.status secret_asked=page.request.client_secret.is_some() purpose=page.purpose />
                 {page.revise_csrf_token.clone().map(|csrf| view! {
                     <div class="nhsuk-warning-callout" id="changes-requested">
                         <h2 class="nhsuk-warning-callout__label">
@@ -181,31 +184,90 @@ fn Request(page: Page, outcome: StepOutcome) -> impl IntoView {
     }
 }
 
+/// A registered application's renewal and change: the buttons that start one (the organisation's
+/// Local Administrators, while it is live and nothing else is open), or where the open one is.
+#[component]
+fn ChangeSection(page: Page) -> impl IntoView {
+    let reference = page.reference.clone();
+    let live = page.live.clone()?;
+    let open = page.latest_version != live.version && page.status != Status::Rejected;
+    let open_text = open.then(|| {
+        let what = match page.purpose {
+            Some(Purpose::Renewal) => "A renewal",
+            _ => "A change",
+        };
+        format!(
+            "{what} of this application is version {} ({}). The application works as version {} until NHSmail has made it.",
+            page.latest_version,
+            page.status.text().to_lowercase(),
+            live.version
+        )
+    });
+    let forms = page.change_csrf_token.clone().map(|csrf| {
+        let started = page.revision_draft.is_some();
+        view! {
+            <p>"Ask for a renewal to get a new certificate or client secret before the old one expires (nothing else changes), or for a change of the permissions, mailboxes, addresses or details. The same form and checks as a new request are used, a reviewer compares it with the live application, and the application keeps working as it is until NHSmail has made it."</p>
+            {started.then(|| view! { <p id="change-draft">"You have started one: the buttons open your draft."</p> })}
+            <div class="appreg-button-row">
+                <form method="post" action=format!("/requests/{reference}/renewal") novalidate>
+                    <input type="hidden" name="csrf_token" value=csrf.clone() />
+                    <button class="nhsuk-button" type="submit" data-module="nhsuk-button" id="request-renewal">"Request a renewal"</button>
+                </form>
+                <form method="post" action=format!("/requests/{reference}/change") novalidate>
+                    <input type="hidden" name="csrf_token" value=csrf />
+                    <button class="nhsuk-button nhsuk-button--secondary" type="submit" data-module="nhsuk-button" id="request-change">"Request a change"</button>
+                </form>
+            </div>
+        }
+    });
+    if open_text.is_none() && forms.is_none() {
+        return None;
+    }
+    Some(view! {
+        <h2 id="renewal-heading">"Renewal and change"</h2>
+        {open_text.map(|text| view! { <p id="change-open">{text}</p> })}
+        {forms}
+    })
+}
+
 /// What happens next, as the desk does it.
 #[component]
-fn WhatHappensNext(status: Status, secret_asked: bool) -> impl IntoView {
+fn WhatHappensNext(status: Status, secret_asked: bool, purpose: Option<Purpose>) -> impl IntoView {
     let secret = if secret_asked {
         format!(", and the client secret for {SECRET_VISIBLE_HOURS} hours")
     } else {
         String::new()
     };
-    let text = match status {
-        Status::Submitted | Status::AwaitingSecondApproval => format!(
-            "A reviewer checks the request and approves it, rejects it or asks you to change something; the contacts are told of the decision. Once it is approved, NHSmail creates the application, and you and the contacts are emailed its Application (client) ID. This page then shows it, with the tenant and the endpoints{secret}."
+    let what = match purpose {
+        Some(Purpose::Renewal) => "renewal",
+        _ => "change",
+    };
+    let text = match (status, purpose) {
+        (Status::Submitted | Status::AwaitingSecondApproval, Some(_)) => format!(
+            "A reviewer checks the {what} against the live application and approves it, rejects it or asks you to change something. The application keeps working as it is meanwhile. Once NHSmail has made the {what}, this page shows the application's credentials as they are then{secret}."
         ),
-        Status::Approved => format!(
-            "NHSmail creates the application in its tenant. When it is recorded, you and the contacts are emailed its Application (client) ID, and this page shows it, with the tenant and the endpoints{secret}."
+        (Status::Approved, Some(_)) => format!(
+            "NHSmail makes the {what} in its tenant. When it is recorded, this page shows the application's credentials as they are then{secret}."
         ),
-        Status::Draft
-        | Status::ChangesRequested
-        | Status::Rejected
-        | Status::Live
-        | Status::DeletionRequested
-        | Status::Deleted
-        | Status::RecoveryRequested
-        | Status::Purged => {
-            return ().into_any();
-        }
+        (status, _) => match status {
+            Status::Submitted | Status::AwaitingSecondApproval => format!(
+                "A reviewer checks the request and approves it, rejects it or asks you to change something; the contacts are told of the decision. Once it is approved, NHSmail creates the application, and you and the contacts are emailed its Application (client) ID. This page then shows it, with the tenant and the endpoints{secret}."
+            ),
+            Status::Approved => format!(
+                "NHSmail creates the application in its tenant. When it is recorded, you and the contacts are emailed its Application (client) ID, and this page shows it, with the tenant and the endpoints{secret}."
+            ),
+            Status::Draft
+            | Status::ChangesRequested
+            | Status::Rejected
+            | Status::Live
+            | Status::DeletionRequested
+            | Status::Deleted
+            | Status::RecoveryRequested
+            | Status::Purged
+            | Status::Superseded => {
+                return ().into_any();
+            }
+        },
     };
     view! {
         <h2 id="what-happens-next">"What happens next"</h2>

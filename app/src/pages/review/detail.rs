@@ -144,7 +144,16 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
                     <Row key="Risk"><RiskTag risk=risk /></Row>
                     <Row key="Approvals needed"><span id="approvals-needed">{approvals}</span></Row>
                 </dl>
-                {detail.previous_version.map(|previous| view! { <Changes previous latest=detail.version changes=detail.changes.clone() /> })}
+                {detail.purpose.map(|purpose| view! {
+                    <div class="nhsuk-inset-text" id="change-purpose">
+                        <span class="nhsuk-u-visually-hidden">"Information: "</span>
+                        <p>{match purpose {
+                            registration::change::Purpose::Renewal => "A renewal of a live application: a new certificate or client secret, nothing else. The changes below are against the live version.",
+                            registration::change::Purpose::Change => "A change of a live application. The changes below are against the live version: only those would change in the tenant.",
+                        }}</p>
+                    </div>
+                })}
+                {detail.previous_version.map(|previous| view! { <Changes previous latest=detail.version changes=detail.changes.clone() against_live=detail.purpose.is_some() /> })}
                 <Findings findings=detail.report.findings.clone() />
                 <h2 id="permissions-heading">"Permissions"</h2>
                 <p>{access_text}</p>
@@ -234,7 +243,8 @@ fn Banner(outcome: Outcome) -> impl IntoView {
             | Status::DeletionRequested
             | Status::Deleted
             | Status::RecoveryRequested
-            | Status::Purged,
+            | Status::Purged
+            | Status::Superseded,
         )
         | None => return ().into_any(),
     };
@@ -301,8 +311,12 @@ const NEWER_VERSION_POLL: std::time::Duration = std::time::Duration::from_secs(1
 
 /// "Changed since version n-1" (or since the version the reviewer read).
 #[component]
-fn Changes(previous: i64, latest: i64, changes: Vec<Change>) -> impl IntoView {
-    let heading = format!("Changed since version {previous}");
+fn Changes(previous: i64, latest: i64, changes: Vec<Change>, against_live: bool) -> impl IntoView {
+    let heading = if against_live {
+        format!("Changed from the live application (version {previous})")
+    } else {
+        format!("Changed since version {previous}")
+    };
     view! {
         <h2 id="changes-heading">{heading.clone()}</h2>
         {if changes.is_empty() {
@@ -487,6 +501,7 @@ fn DecisionSection(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
             Status::DeletionRequested | Status::RecoveryRequested => "The application was approved and created in NHSmail; its organisation's request is answered below.".to_string(),
             Status::Deleted => "The application was deleted: no decision is needed.".to_string(),
             Status::Purged => "The application was deleted and purged: no decision is needed.".to_string(),
+            Status::Superseded => "This version was replaced by a later one that is live: no decision is needed.".to_string(),
             Status::Draft | Status::Submitted | Status::AwaitingSecondApproval => "The request is not awaiting a decision.".to_string(),
         }),
     };

@@ -42,9 +42,9 @@ impl ImplementationOutcome {
                 .split(',')
                 .filter_map(ImplementationRefusal::parse)
                 .collect(),
-            refused: query
-                .get("implementation_refused")
-                .filter(|code| code == "not_approved" || code == "already_implemented"),
+            refused: query.get("implementation_refused").filter(|code| {
+                code == "not_approved" || code == "already_implemented" || code == "not_live"
+            }),
             pasted: query.get("pasted").as_deref() == Some("true"),
             application_id: text("application_id"),
             object_id: text("object_id"),
@@ -95,6 +95,7 @@ pub fn ImplementationSection(
 ) -> impl IntoView {
     let refused = outcome.refused.as_deref().map(|code| match code {
         "already_implemented" => "It was recorded as created already: the application is live.",
+        "not_live" => "The application is no longer live (it was deleted meanwhile), so the renewal or change cannot be recorded as made.",
         _ => {
             "The request is not approved by signed decisions, so it cannot be recorded as created."
         }
@@ -106,6 +107,29 @@ pub fn ImplementationSection(
         </div>
     });
     match (form, live) {
+        // An approved renewal or change of the live application: what it is now, and the form
+        // that records the renewal or change as made.
+        (Some(form), Some(live)) if form.purpose.is_some() => {
+            let mut outcome = outcome;
+            if outcome.application_id.is_empty() {
+                outcome.application_id.clone_from(&live.application_id);
+            }
+            if outcome.object_id.is_empty() {
+                outcome.object_id.clone_from(&live.object_id);
+            }
+            let what = match form.purpose {
+                Some(registration::change::Purpose::Renewal) => "renewal",
+                _ => "change",
+            };
+            view! {
+                <h2 id="implementation-heading">"The registered application"</h2>
+                <LiveSummary live />
+                <h2 id="record-change-heading">{format!("Record the {what} as made")}</h2>
+                {refused}
+                <RecordForm reference form outcome />
+            }
+            .into_any()
+        }
         (_, Some(live)) => view! {
             <h2 id="implementation-heading">"The registered application"</h2>
             {refused}
@@ -200,8 +224,29 @@ fn RecordForm(
             )
         })
         .collect();
+    let intro = if form.purpose.is_some() {
+        "Once NHSmail's administrators have made the approved version in Entra (the same application: its IDs are filled in), record it here, with the new client secret if one was issued. This version becomes the live one; the one before is superseded, and its credentials stay listed until they expire."
+    } else {
+        "Once NHSmail's administrators have created the application in Entra from the approved export, record what Entra made: type the IDs, or paste the JSON Graph answered. The application becomes live, and the organisation is told its Application ID."
+    };
+    let secret_hint = move |months: i64| {
+        if form.secret_optional {
+            format!(
+                "The change keeps the client secret settings ({months} months): enter a secret only if NHSmail issued a new one. Its value is shown to the organisation's Local Administrators for {SECRET_VISIBLE_HOURS} hours, then destroyed."
+            )
+        } else {
+            format!(
+                "The request asked for a client secret lasting {months} months. Its value is shown to the organisation's Local Administrators for {SECRET_VISIBLE_HOURS} hours, then destroyed."
+            )
+        }
+    };
+    let button = if form.purpose.is_some() {
+        "Record as made"
+    } else {
+        "Record as created"
+    };
     view! {
-        <p>"Once NHSmail's administrators have created the application in Entra from the approved export, record what Entra made: type the IDs, or paste the JSON Graph answered. The application becomes live, and the organisation is told its Application ID."</p>
+        <p>{intro}</p>
         {has_errors.then(|| view! {
             <div class="nhsuk-error-summary" data-module="nhsuk-error-summary" id="implementation-error-summary">
                 <div role="alert">
@@ -223,7 +268,7 @@ fn RecordForm(
                 <fieldset class="nhsuk-fieldset" aria-describedby="client-secret-hint">
                     <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">"Client secret"</legend>
                     <div class="nhsuk-hint" id="client-secret-hint">
-                        {format!("The request asked for a client secret lasting {months} months. Its value is shown to the organisation's Local Administrators for {SECRET_VISIBLE_HOURS} hours, then destroyed.")}
+                        {secret_hint(months)}
                     </div>
                     {field("secret-value", "secret_value", "Value", "Entra shows it once, when it is issued.".to_string(), String::new(), true)}
                     {field("secret-id", "secret_id", "Secret ID", guid_hint.clone(), outcome.secret_id.clone(), false)}
@@ -248,7 +293,7 @@ fn RecordForm(
                     id="graph-response" name="graph_response" rows="8" spellcheck="false" autocomplete="off"
                     aria-describedby=if graph_has_error { "graph-response-hint graph-response-error" } else { "graph-response-hint" }></textarea>
             </div>
-            <button class="nhsuk-button" type="submit" data-module="nhsuk-button">"Record as created"</button>
+            <button class="nhsuk-button" type="submit" data-module="nhsuk-button">{button}</button>
         </form>
     }
 }

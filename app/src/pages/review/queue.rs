@@ -68,7 +68,7 @@ fn Queue(query: QueueQuery, page: QueuePage) -> impl IntoView {
                 <label class="nhsuk-label" for="status">"Status"</label>
                 <select class="nhsuk-select" id="status" name="status">
                     {status_option(AWAITING, "Awaiting a reviewer")}
-                    {Status::SUBMITTED.into_iter().map(|status| status_option(status.as_str(), status.text())).collect_view()}
+                    {Status::SUBMITTED.into_iter().filter(|status| *status != Status::Superseded /* never a request's latest */).map(|status| status_option(status.as_str(), status.text())).collect_view()}
                     {status_option(ANY_STATUS, "Any status")}
                 </select>
             </div>

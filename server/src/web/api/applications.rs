@@ -101,6 +101,14 @@ impl From<ImplementError> for ApiError {
                 "already_implemented",
                 "The application was recorded as created already: it is live.",
             ),
+            ImplementError::NotLive(status) => ApiError::new(
+                StatusCode::CONFLICT,
+                "not_live",
+                format!(
+                    "The application is {}: a renewal or change is made only to a live application.",
+                    status.text().to_lowercase()
+                ),
+            ),
             ImplementError::Invalid(_) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_implementation",
@@ -112,19 +120,20 @@ impl From<ImplementError> for ApiError {
 }
 
 /// `POST /api/v1/registrations/{reference}/implementation`: a reviewer records the application
-/// as created in the tenant; the request becomes `live`.
+/// as created in the tenant (the request becomes `live`), or an approved renewal or change of it
+/// as made (that version becomes `live`, the one before `superseded`).
 #[utoipa::path(post, path = "/api/v1/registrations/{reference}/implementation", tag = "applications",
     security(("session" = [], "csrf" = [])),
     params(("reference" = String, Path, description = "`AR-XXXX-XXXX`")),
     request_body(content = ImplementationBody, content_type = "application/json",
-        description = "`{ application_id, object_id, client_secret: { value, secret_id, expires_at } | null }` or `{ graph_response: {…} }`. A client secret exactly when the request asked for one; its expiry in the future and within the lifetime asked for plus a day."),
+        description = "`{ application_id, object_id, client_secret: { value, secret_id, expires_at } | null }` or `{ graph_response: {…} }`. A client secret exactly when the request asked for one; its expiry in the future and within the lifetime asked for plus a day. For an approved renewal or change of a live application: the IDs are its own (or empty); a secret is needed for a renewal that asks for one and for a change that asks for a new or different one, may be given for a change that keeps the secret settings."),
     responses(
-        (status = 201, description = "Recorded and signed (`appreg-implementation+jwt` in the log, without the secret's value); the request is `live`.", body = Implemented),
+        (status = 201, description = "Recorded and signed (`appreg-implementation+jwt` in the log, without the secret's value; for a renewal or change with `purpose` and `supersedes_version`); the version is `live`.", body = Implemented),
         (status = 400, description = "Not an implementation (malformed JSON, a missing or unknown field).", body = super::openapi::ErrorBody),
         (status = 401, description = "Not signed in.", body = super::openapi::ErrorBody),
         (status = 403, description = "No or wrong `X-CSRF-Token`, or not a reviewer.", body = super::openapi::ErrorBody),
         (status = 404, description = "No such reference.", body = super::openapi::ErrorBody),
-        (status = 409, description = "Not approved by signed decisions (`not_approved`), or already live (`already_implemented`).", body = super::openapi::ErrorBody),
+        (status = 409, description = "Not approved by signed decisions (`not_approved`), or already live (`already_implemented`), or for a renewal or change: the application is no longer live (`not_live`).", body = super::openapi::ErrorBody),
         (status = 422, description = "A field is wrong; each is named (the secret's value is never echoed).", body = InvalidImplementation),
     ))]
 pub async fn implement(

@@ -80,7 +80,8 @@ impl From<StepError> for ApiError {
                     | StepRefusal::ReasonTooLong => StatusCode::UNPROCESSABLE_ENTITY,
                     StepRefusal::NotAllowedNow
                     | StepRefusal::StaleRequest
-                    | StepRefusal::RecoveryWindowOver => StatusCode::CONFLICT,
+                    | StepRefusal::RecoveryWindowOver
+                    | StepRefusal::ChangeOpen => StatusCode::CONFLICT,
                 };
                 ApiError::new(
                     status,

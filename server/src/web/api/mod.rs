@@ -88,6 +88,16 @@ pub fn routes() -> Vec<ApiRoute> {
         ),
         route(
             Method::POST,
+            "/api/v1/registrations/{reference}/renewals",
+            r::renew,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/registrations/{reference}/changes",
+            r::change,
+        ),
+        route(
+            Method::POST,
             "/api/v1/registrations/{reference}/decisions",
             r::decide,
         ),
@@ -368,6 +378,24 @@ impl From<SubmitError> for ApiError {
                     "The request is {}: only a request a reviewer asked changes for can be resubmitted.",
                     status.as_str()
                 ),
+            ),
+            SubmitError::NotLive(status) => ApiError::new(
+                StatusCode::CONFLICT,
+                "not_live",
+                format!(
+                    "The application is {}: only a live registered application can be renewed or changed.",
+                    status.as_str()
+                ),
+            ),
+            SubmitError::ChangeOpen => ApiError::new(
+                StatusCode::CONFLICT,
+                "change_in_review",
+                "A renewal or change of this application is already being reviewed or made: wait for it to be decided, or answer what the reviewer asked.",
+            ),
+            SubmitError::NotAChange(refusal) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                refusal.as_str(),
+                refusal.message(),
             ),
             SubmitError::Invalid(report) => ApiError {
                 report: Some(report),

@@ -112,6 +112,8 @@ impl Modify for SecuritySchemes {
         super::registrations::detail,
         super::registrations::version,
         super::registrations::resubmit,
+        super::registrations::renew,
+        super::registrations::change,
         super::registrations::decide,
         super::registrations::decisions,
         super::registrations::record,
@@ -140,7 +142,7 @@ impl Modify for SecuritySchemes {
     modifiers(&SecuritySchemes),
     tags(
         (name = "session", description = "Sign in and out (cookie + CSRF token)."),
-        (name = "registrations", description = "Validate, submit, list, read and resubmit registration requests."),
+        (name = "registrations", description = "Validate, submit, list, read and resubmit registration requests; renew or change a registered application."),
         (name = "review", description = "Reviewers' decisions, with four-eyes rules."),
         (name = "records", description = "Signed records, their keys, and the exports made from them."),
         (name = "applications", description = "After approval: the application as created in the tenant (live), and its client secret for 72 hours."),

@@ -12,7 +12,9 @@ use time::OffsetDateTime;
 
 use super::{ApiError, ApiPath, json_body, parse_request};
 use crate::identity::{Identity, SignedIn, require_any_local_admin, require_reviewer};
-use crate::registrations::{self, Filter, Page, Status, StoredRegistration, Submitted, Summary};
+use crate::registrations::{
+    self, Filter, Page, Purpose, Status, StoredRegistration, Submitted, Summary,
+};
 use crate::review::{self, Decided, Decision, StoredDecision};
 use crate::store::registrations::parse_risk;
 use crate::validation::{self, Audience};
@@ -219,6 +221,18 @@ pub struct RegistrationDetail {
     /// notAfter) and client secrets (id = secret id), each with its expiry.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credentials: Option<Vec<crate::applications::Credential>>,
+    /// For a renewal or change of a registered application: `renewal` or `change` (absent for a
+    /// new request and its resubmissions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<Purpose>,
+    /// A registered application's live version (the one made in the tenant; the status of the
+    /// application is that version's): earlier than `version` while a renewal or change of it
+    /// is reviewed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_version: Option<i64>,
+    /// A registered application's status (its live version's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_status: Option<Status>,
 }
 
 async fn detail_of(
@@ -234,6 +248,10 @@ async fn detail_of(
     let decisions = review::decisions(&state.pool, identity, &stored.reference).await?;
     let record = registrations::signed_record(&state.pool, &stored).await?;
     let live = crate::applications::live_facts(&state.pool, &stored).await?;
+    let (live_version, application_status) = live
+        .as_ref()
+        .map(|live| (live.version, live.status))
+        .unzip();
     let (application_id, tenant_id, credentials) = match live {
         Some(live) => (
             Some(live.application_id),
@@ -243,6 +261,9 @@ async fn detail_of(
         None => (None, None, None),
     };
     Ok(RegistrationDetail {
+        purpose: stored.purpose,
+        live_version,
+        application_status,
         application_id,
         tenant_id,
         credentials,
@@ -343,6 +364,88 @@ pub async fn resubmit(
         state.desk(),
         &admin,
         &reference,
+        &registration_request,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(created(submitted))
+}
+
+/// `POST /api/v1/registrations/{reference}/renewals`: a renewal of a live registered application
+/// (a new certificate, or a new client secret), as its next version.
+#[utoipa::path(post, path = "/api/v1/registrations/{reference}/renewals", tag = "registrations",
+    security(("session" = [], "csrf" = [])),
+    params(("reference" = String, Path, description = "`AR-XXXX-XXXX`")),
+    request_body(content = RegistrationRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Stored as the next version, `submitted`, with `purpose: renewal`; the application stays live on its current version until the renewal is made.", body = Submitted,
+            headers(("Location" = String, description = "`/api/v1/registrations/{reference}`"))),
+        (status = 400, description = "Not a request.", body = super::openapi::ErrorBody),
+        (status = 401, description = "Not signed in.", body = super::openapi::ErrorBody),
+        (status = 403, description = "No or wrong `X-CSRF-Token`, not a Local Administrator, or an `ods_code` that is not theirs.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such reference, or another organisation's.", body = super::openapi::ErrorBody),
+        (status = 409, description = "The application is not live (`not_live`), or a renewal or change of it is already open (`change_in_review`).", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is over 1 MiB.", body = super::openapi::ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = super::openapi::ErrorBody),
+        (status = 422, description = "The report has errors (`invalid_request`), the request changes more than the credentials (`not_a_renewal`, the message names the fields) or renews nothing (`nothing_to_renew`); nothing was stored.", body = super::openapi::InvalidRequestBody),
+    ))]
+pub async fn renew(
+    State(state): State<AppState>,
+    CsrfChecked(signed_in): CsrfChecked,
+    ApiPath(reference): ApiPath<String>,
+    request: Request<Body>,
+) -> Result<Response, ApiError> {
+    open_change(state, signed_in, reference, Purpose::Renewal, request).await
+}
+
+/// `POST /api/v1/registrations/{reference}/changes`: a change of a live registered application
+/// (permissions, URIs, mailboxes, details), as its next version.
+#[utoipa::path(post, path = "/api/v1/registrations/{reference}/changes", tag = "registrations",
+    security(("session" = [], "csrf" = [])),
+    params(("reference" = String, Path, description = "`AR-XXXX-XXXX`")),
+    request_body(content = RegistrationRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Stored as the next version, `submitted`, with `purpose: change`; the application stays live on its current version until the change is made.", body = Submitted,
+            headers(("Location" = String, description = "`/api/v1/registrations/{reference}`"))),
+        (status = 400, description = "Not a request.", body = super::openapi::ErrorBody),
+        (status = 401, description = "Not signed in.", body = super::openapi::ErrorBody),
+        (status = 403, description = "No or wrong `X-CSRF-Token`, not a Local Administrator, or an `ods_code` that is not theirs.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such reference, or another organisation's.", body = super::openapi::ErrorBody),
+        (status = 409, description = "The application is not live (`not_live`), or a renewal or change of it is already open (`change_in_review`).", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is over 1 MiB.", body = super::openapi::ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = super::openapi::ErrorBody),
+        (status = 422, description = "The report has errors (`invalid_request`), or nothing differs from the live version (`no_change`); nothing was stored.", body = super::openapi::InvalidRequestBody),
+    ))]
+pub async fn change(
+    State(state): State<AppState>,
+    CsrfChecked(signed_in): CsrfChecked,
+    ApiPath(reference): ApiPath<String>,
+    request: Request<Body>,
+) -> Result<Response, ApiError> {
+    open_change(state, signed_in, reference, Purpose::Change, request).await
+}
+
+async fn open_change(
+    state: AppState,
+    signed_in: SignedIn,
+    reference: String,
+    purpose: Purpose,
+    request: Request<Body>,
+) -> Result<Response, ApiError> {
+    let admin = require_any_local_admin(&signed_in.identity)?;
+    // Whether the caller may see the reference is settled before the body is read.
+    if registrations::find(&state.pool, &signed_in.identity, &reference)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::registration_not_found());
+    }
+    let registration_request = parse_request(&json_body(request).await?)?;
+    let submitted = registrations::request_change(
+        state.desk(),
+        &admin,
+        &reference,
+        purpose,
         &registration_request,
         OffsetDateTime::now_utc(),
     )
