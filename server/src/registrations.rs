@@ -404,6 +404,7 @@ impl VersionJob {
                 report: &self.report,
                 submitted_at: self.now,
                 submitted_by: &self.submitter_email,
+                purpose: self.purpose,
             },
         )
     }

@@ -70,6 +70,8 @@ pub struct RecordInput<'a> {
     pub iat: i64,
     /// Who submitted it (the Local Administrator's email).
     pub submitted_by: &'a str,
+    /// For a renewal or change of a registered application: which (absent otherwise).
+    pub purpose: Option<crate::change::Purpose>,
 }
 
 /// The record's payload, field for field (serialised with [`build_claims`]).
@@ -132,6 +134,10 @@ pub struct RecordClaims {
     pub iat: i64,
     /// JWT `jti`: the request's reference.
     pub jti: String,
+    /// For a renewal or change of a registered application: `renewal` or `change` (absent for a
+    /// new request and its resubmissions, whose records are unchanged by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<crate::change::Purpose>,
 }
 
 /// Redirect URIs grouped by Entra platform, each in request order.
@@ -279,6 +285,7 @@ impl RecordClaims {
             iss: input.iss.to_owned(),
             iat: input.iat,
             jti: input.reference.to_owned(),
+            purpose: input.purpose,
         }
     }
 

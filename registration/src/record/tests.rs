@@ -273,6 +273,7 @@ fn claims_for(request: &RegistrationRequest) -> Value {
         iss: "https://appreg.example.nhs.uk",
         iat: 1_803_859_200,
         submitted_by: "jo.bloggs@nhs.net",
+        purpose: None,
     })
 }
 
@@ -423,6 +424,7 @@ fn the_same_input_always_gives_the_same_canonical_bytes() {
         iss: "https://appreg.example.nhs.uk",
         iat: 1_803_859_200,
         submitted_by: "jo.bloggs@nhs.net",
+        purpose: None,
     };
     let first = canonical_payload(&input);
     let again = canonical_payload(&input);
@@ -439,6 +441,17 @@ fn the_same_input_always_gives_the_same_canonical_bytes() {
     let typed: RecordClaims = serde_json::from_str(&first).unwrap();
     assert_eq!(typed, RecordClaims::new(&input));
     assert_eq!(to_canonical_json(&typed.to_value()), first);
+    // A new request's record has no purpose claim; a renewal's says so, and nothing else moves.
+    assert!(!first.contains("\"purpose\""), "{first}");
+    let renewal = canonical_payload(&RecordInput {
+        purpose: Some(crate::change::Purpose::Renewal),
+        ..input
+    });
+    assert_eq!(
+        renewal.replace(",\"purpose\":\"renewal\"", ""),
+        first,
+        "{renewal}"
+    );
 }
 
 // ---- Exports ----

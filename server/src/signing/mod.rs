@@ -28,6 +28,8 @@ pub struct RecordSource<'a> {
     pub submitted_at: OffsetDateTime,
     /// The email of the Local Administrator who submitted it.
     pub submitted_by: &'a str,
+    /// For a renewal or change: which.
+    pub purpose: Option<registration::change::Purpose>,
 }
 
 /// The record's payload: the canonical (RFC 8785) JSON of its claims, the exact bytes signed.
@@ -50,6 +52,7 @@ fn build_claims(source: &RecordSource<'_>) -> Value {
         iss: source.issuer,
         iat: source.submitted_at.unix_timestamp(),
         submitted_by: source.submitted_by,
+        purpose: source.purpose,
     })
 }
 

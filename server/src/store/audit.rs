@@ -839,6 +839,7 @@ struct StoredVersion {
     request_json: String,
     submitted_at: String,
     submitted_by_email: Option<String>,
+    purpose: Option<String>,
 }
 
 /// A stored decision row.
@@ -888,7 +889,7 @@ async fn check_requests(pool: &SqlitePool, report: &mut Report) -> anyhow::Resul
         };
         let versions = sqlx::query(
             "SELECT reference, version, status, ods_code, application_name, risk, request_json,
-                    submitted_at, submitted_by_email
+                    submitted_at, submitted_by_email, purpose
              FROM registration_request WHERE reference BETWEEN ? AND ? ORDER BY reference, version",
         )
         .bind(first)
@@ -907,6 +908,7 @@ async fn check_requests(pool: &SqlitePool, report: &mut Report) -> anyhow::Resul
                 request_json: row.try_get("request_json")?,
                 submitted_at: row.try_get("submitted_at")?,
                 submitted_by_email: row.try_get("submitted_by_email")?,
+                purpose: row.try_get("purpose")?,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -1452,6 +1454,7 @@ fn differing_fields(stored: &StoredVersion, claims: &Value) -> Vec<&'static str>
         json!(request.client_secret.map(|s| s.lifetime_months)),
     );
     compare("risk", json!(stored.risk));
+    compare("purpose", json!(stored.purpose));
     if let Some(email) = &stored.submitted_by_email {
         compare("submitted_by", json!(email));
     }

@@ -380,6 +380,8 @@ fn location(
     }
     if let Some(refused) = notice.change_refused.as_deref() {
         query.push(refused);
+        // The page says why at its top.
+        fragment = Some("change-refused".to_string());
     }
     if notice.busy {
         query.push("busy=1");

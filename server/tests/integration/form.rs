@@ -1183,3 +1183,95 @@ async fn a_description_that_closes_its_textarea_comes_back_as_text_not_markup() 
         "the text comes back as typed: {page}"
     );
 }
+
+/// A renewal prepared in the form: one that changes more than the credentials is not submitted,
+/// the draft is kept and the page names the fields; put back, it is submitted as the renewal.
+#[tokio::test]
+async fn a_renewal_in_the_form_that_changes_more_than_credentials_is_kept_and_says_why() {
+    let app = TestApp::as_local_admin_of("RX1").await;
+    let admin = app.session.clone().unwrap();
+    let (_, location) =
+        post_multipart(&app, &with(&valid_fields(), &[("action", "submit")]), None).await;
+    let reference = reference_in(&location);
+    crate::common::approve(&app, &reference).await;
+    let rita = app
+        .sign_in_as("rita@nhs.net", server::identity::Role::Reviewer, None)
+        .await;
+    let made = crate::api_support::call(
+        &app,
+        http::Method::POST,
+        &format!("/api/v1/registrations/{reference}/implementation"),
+        Some(&rita),
+        Some(&serde_json::json!({
+            "application_id": crate::implementation::APP_ID,
+            "object_id": crate::implementation::OBJECT_ID,
+        })),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+
+    let started = crate::api_support::post_page_form(
+        &app,
+        &admin,
+        &format!("/requests/{reference}/renewal"),
+        &[],
+    )
+    .await;
+    let id = draft_id(&started.location);
+    // A renamed application is not a renewal: nothing is stored, the draft keeps the new name.
+    let renamed = with(
+        &valid_fields(),
+        &[
+            ("action", "submit"),
+            ("draft_id", &id),
+            ("application_name", "Ward Mail Connector 2"),
+            ("client_secret_months", "12"),
+        ],
+    );
+    let (status, location) = post_multipart(&app, &renamed, None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        location,
+        format!(
+            "/register/{id}?checked=1&change_refused=not_a_renewal&changed=application.name#change-refused"
+        )
+    );
+    assert_eq!(
+        stored_draft(&app, &id).await.application_name,
+        "Ward Mail Connector 2"
+    );
+    let (_, page) = app.get(location.split('#').next().unwrap()).await;
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("id=\"change-refused\""), "{page}");
+    assert!(
+        page.contains("this also changes application.name"),
+        "{page}"
+    );
+    assert_eq!(
+        registrations::versions(&app.state.pool, &reference)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Named as before, with a new client secret asked for: submitted as the renewal.
+    let renewal = with(
+        &valid_fields(),
+        &[
+            ("action", "submit"),
+            ("draft_id", &id),
+            ("client_secret_months", "12"),
+        ],
+    );
+    let (status, location) = post_multipart(&app, &renewal, None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(reference_in(&location), reference);
+    let latest = registrations::latest(&app.state.pool, &reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.version, 2);
+    assert_eq!(latest.purpose, Some(registrations::Purpose::Renewal));
+    assert!(drafts::load(&app.state.pool, &id).await.unwrap().is_none());
+}

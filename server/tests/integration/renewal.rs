@@ -439,7 +439,7 @@ async fn a_rejected_change_leaves_the_application_live_and_a_change_sent_back_is
 }
 
 #[tokio::test]
-async fn a_status_set_in_the_database_alone_is_caught_by_the_audit() {
+async fn a_status_or_purpose_set_in_the_database_alone_is_caught_by_the_audit() {
     let desk = desk().await;
     let reference = live(&desk, &delegated_request(), Value::Null).await;
     let mut changed = delegated_request();
@@ -452,9 +452,11 @@ async fn a_status_set_in_the_database_alone_is_caught_by_the_audit() {
     )
     .await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
-    // Someone with the database marks the change live by hand: no signed entry says so.
+    // Someone with the database marks the change live by hand, and calls it a renewal: no
+    // signed entry says so (the record signed `purpose: change`).
     sqlx::query(
-        "UPDATE registration_request SET status = CASE version WHEN 1 THEN 'superseded' ELSE 'live' END
+        "UPDATE registration_request SET status = CASE version WHEN 1 THEN 'superseded' ELSE 'live' END,
+            purpose = CASE version WHEN 1 THEN NULL ELSE 'renewal' END
          WHERE reference = ?",
     )
     .bind(&reference)
