@@ -155,7 +155,7 @@ test("admin submits, a reviewer asks for changes, the admin resubmits, a second 
   // 7. The administrator sees the registered application: its IDs and endpoints.
   await admin.goto(`/requests/${reference}`);
   await expect(admin.locator("#status")).toHaveText("Live");
-  await expect(admin.locator("#application-id")).toHaveText(appId);
+  await expect(admin.locator("#live-application-id")).toHaveText(appId);
   await expect(admin.locator("#token-endpoint")).toContainText("/oauth2/v2.0/token");
   await expect(admin.locator("#client-secret-heading")).toHaveCount(0);
   await expectNoAxeViolations(admin);

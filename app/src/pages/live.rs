@@ -27,8 +27,8 @@ pub fn LiveSummary(
     let credentials = live.credentials.clone();
     view! {
         <dl class="nhsuk-summary-list" id="live-application">
-            {row("Application (client) ID", "application-id", live.application_id.clone())}
-            {row("Object ID", "object-id", live.object_id.clone())}
+            {row("Application (client) ID", "live-application-id", live.application_id.clone())}
+            {row("Object ID", "live-object-id", live.object_id.clone())}
             {row("Directory (tenant) ID", "tenant-id", live.tenant_id.clone())}
             {endpoints.then(|| view! {
                 {row("Authorisation endpoint", "authorize-endpoint", live.authorize_endpoint())}
