@@ -2,11 +2,13 @@
 // renewal on the request's page, uploads the new certificate in the same form and submits it; the
 // application stays live on its version meanwhile; a reviewer sees what changes against the live
 // version, the reviewers approve, and the renewal is recorded as made with the new client
-// secret; the page then shows the new credentials, and the old ones as replaced.
+// secret; the page then shows the new credentials, and the old ones as replaced. The pages are
+// axe clean.
 import { test, expect } from "@playwright/test";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { expectNoAxeViolations } from "../support/axe";
 import { ACCOUNTS, apiSession, approveAsReviewers, signIn } from "../support/session";
 
 const root = resolve(__dirname, "../..");
@@ -53,8 +55,10 @@ test("a renewal with a new certificate is asked on the request page, approved an
   const page = await (await browser.newContext()).newPage();
   await signIn(page, ACCOUNTS.adminRx1);
   await page.goto(`/requests/${reference}`);
+  await expectNoAxeViolations(page);
   await page.getByRole("button", { name: "Request a renewal" }).click();
   await expect(page.locator("#revision")).toContainText(`You are asking for a renewal of ${reference}`);
+  await expectNoAxeViolations(page);
   await page.getByRole("button", { name: "Remove certificate old.pem" }).click();
   await page.getByLabel("Certificate").setInputFiles(resolve(CERTIFICATES, "rsa2048.pem"));
   await page.getByRole("button", { name: "Submit" }).click();
@@ -64,6 +68,7 @@ test("a renewal with a new certificate is asked on the request page, approved an
   await page.goto(`/requests/${reference}`);
   await expect(page.locator("#change-open")).toContainText("A renewal of this application is version 2");
   await expect(page.locator("#registered-intro")).toContainText("Configure your application");
+  await expectNoAxeViolations(page);
 
   // The reviewer sees the renewal against the live version; the reviewers approve it.
   const reviewer = await (await browser.newContext()).newPage();
@@ -77,6 +82,7 @@ test("a renewal with a new certificate is asked on the request page, approved an
   await reviewer.goto(`/review/${reference}`);
   await expect(reviewer.locator("#record-change-heading")).toHaveText("Record the renewal as made");
   await expect(reviewer.getByLabel("Application (client) ID")).toHaveValue("6731de76-14a6-49ae-97bc-6eba6914391e");
+  await expectNoAxeViolations(reviewer);
   const newSecret = randomUUID();
   await reviewer.getByLabel("Value").fill("e2e~renewed.secret-not-real");
   await reviewer.getByLabel("Secret ID").fill(newSecret);
@@ -91,4 +97,5 @@ test("a renewal with a new certificate is asked on the request page, approved an
   await expect(page.locator("#secret-value")).toHaveText("e2e~renewed.secret-not-real");
   await expect(page.getByText(firstSecret).locator("xpath=ancestor::tr")).toContainText("replaced");
   await expect(page.getByText(newSecret).first()).toBeVisible();
+  await expectNoAxeViolations(page);
 });
