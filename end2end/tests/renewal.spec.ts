@@ -76,6 +76,8 @@ test("a renewal with a new certificate is asked on the request page, approved an
   await reviewer.goto(`/review/${reference}`);
   await expect(reviewer.locator("#changes-heading")).toHaveText("Changed from the live application (version 1)");
   await expect(reviewer.locator("#changes tr[data-path^='certificates']")).toHaveCount(2);
+  // The thumbprints wrap in their cells: the page does not scroll sideways.
+  expect(await reviewer.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
   await approveAsReviewers(browser, reference);
 
   // Made in Entra: recorded with the new secret; the IDs are filled in.

@@ -621,7 +621,7 @@ pub struct LiveFacts {
     pub object_id: String,
     /// The tenant.
     pub tenant_id: String,
-    /// When it was recorded, or its latest renewal or change (RFC 3339).
+    /// When it was recorded as created (RFC 3339; kept when a renewal or change is made).
     pub implemented_at: String,
     /// The live version (the implemented one).
     pub version: i64,

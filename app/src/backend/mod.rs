@@ -477,7 +477,7 @@ pub struct LiveApplication {
     pub object_id: String,
     /// The Directory (tenant) ID.
     pub tenant_id: String,
-    /// When it was recorded as created, or its latest renewal or change as made (RFC 3339).
+    /// When it was recorded as created (RFC 3339; a renewal or change made later keeps it).
     pub implemented_at: String,
     /// The request's version it was made from (the live version).
     pub version: i64,

@@ -91,20 +91,18 @@ pub async fn insert(
 }
 
 /// Moves the implementation of `row.reference` to the renewal or change `row.version` was made
-/// from (its Application and object IDs and tenant stay), in the caller's transaction.
+/// from and its signed entry, in the caller's transaction. The Application and object IDs and the
+/// tenant stay, and so do who created it and when (the pages' "Created in NHSmail"; each renewal
+/// or change made is its own signed entry in the log).
 pub async fn replace(
     connection: &mut SqliteConnection,
     row: &NewImplementation<'_>,
 ) -> anyhow::Result<()> {
     let result = sqlx::query(
-        "UPDATE implementation SET version = ?, implemented_by = ?, implemented_by_email = ?,
-            implemented_at = ?, log_seq = ?
+        "UPDATE implementation SET version = ?, log_seq = ?
          WHERE reference = ? AND application_id = ? AND object_id = ? AND tenant_id = ?",
     )
     .bind(row.version)
-    .bind(row.implemented_by)
-    .bind(row.implemented_by_email)
-    .bind(row.implemented_at)
     .bind(row.log_seq)
     .bind(row.reference)
     .bind(row.application_id)
