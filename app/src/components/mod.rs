@@ -6,6 +6,7 @@ mod pagination;
 mod status;
 mod table;
 mod textarea;
+mod warnings;
 
 pub use dates::{date_text, date_time_text, day_text};
 pub use ods_code_check::OdsCodeCheck;
@@ -13,3 +14,4 @@ pub use pagination::Pagination;
 pub use status::StatusTag;
 pub use table::{Header, Table, headers};
 pub use textarea::textarea_text;
+pub use warnings::SubmissionWarnings;

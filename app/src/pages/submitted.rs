@@ -1,9 +1,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use registration::Severity;
 
 use crate::PageTitle;
 use crate::backend::{Access, SubmissionPage, load_submission};
+use crate::components::SubmissionWarnings;
 use crate::pages::access::Refused;
 
 /// `/registrations/{reference}/submitted`: the confirmation after a valid submission.
@@ -29,13 +29,6 @@ pub fn SubmittedPage() -> impl IntoView {
 
 #[component]
 fn Confirmation(page: SubmissionPage) -> impl IntoView {
-    let warnings: Vec<_> = page
-        .report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Warning)
-        .cloned()
-        .collect();
     let organisation = page
         .organisation_name
         .clone()
@@ -66,13 +59,10 @@ fn Confirmation(page: SubmissionPage) -> impl IntoView {
                         <dd class="nhsuk-summary-list__value"><strong class="nhsuk-tag" id="status">{page.status.text()}</strong></dd>
                     </div>
                 </dl>
-                {(!warnings.is_empty()).then(|| view! {
-                    <h2>"What the reviewer will look at"</h2>
-                    <p>"Your request was accepted with these warnings. The reviewer will check them and may ask you about them."</p>
-                    <ul class="nhsuk-list nhsuk-list--bullet" id="warnings">
-                        {warnings.into_iter().map(|f| view! { <li data-code=f.code.code()>{f.message}</li> }).collect_view()}
-                    </ul>
-                })}
+                <SubmissionWarnings
+                    findings=page.report.findings.clone()
+                    intro="Your request was accepted with these warnings. The reviewer will check them and may ask you about them.".to_string()
+                />
                 <h2>"Downloads"</h2>
                 <ul class="nhsuk-list" id="downloads">
                     <li>

@@ -678,3 +678,47 @@ async fn every_page_post_from_another_site_is_refused_even_with_the_right_token(
     assert_eq!(response.status(), StatusCode::OK);
     assert!(!html.contains("/register/"), "no draft was saved: {html}");
 }
+
+/// The request's page shows the warnings the shown version was accepted with (as the
+/// confirmation page did after submitting), each with its stable code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_page_shows_the_warnings_the_version_was_accepted_with() {
+    let app = TestApp::new().await;
+    let people = people(&app).await;
+    let admin = require_local_admin(
+        &identity(&people.admin_a, Role::LocalAdmin, Some("RX1")),
+        "RX1",
+    )
+    .unwrap();
+    let request =
+        RegistrationRequest::from_json(&crate::common::app_only_mail_request().to_string())
+            .unwrap();
+    let submitted = registrations::submit(
+        app.state.desk(),
+        &admin,
+        &request,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
+    let warnings: Vec<String> = submitted
+        .report
+        .findings
+        .iter()
+        .filter(|finding| finding.severity == registration::Severity::Warning)
+        .map(|finding| finding.code.code().to_string())
+        .collect();
+    assert!(!warnings.is_empty(), "the fixture has warnings");
+    let (response, body) = get_page(
+        &app,
+        Some(&people.admin_a),
+        &format!("/requests/{}", submitted.reference),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(body.contains("id=\"warnings\""), "{body}");
+    assert!(body.contains("Version 1 was accepted with these warnings"));
+    for code in &warnings {
+        assert!(body.contains(&format!("data-code=\"{code}\"")), "{code}");
+    }
+}

@@ -12,7 +12,7 @@ use registration::implementation::SECRET_VISIBLE_HOURS;
 use crate::backend::{
     Access, DecisionRow, HandedBack, RequestPage as Page, VersionRow, load_request,
 };
-use crate::components::{StatusTag, Table, date_text, date_time_text, headers};
+use crate::components::{StatusTag, SubmissionWarnings, Table, date_text, date_time_text, headers};
 use crate::pages::access::Refused;
 use crate::pages::deletion::{OrganisationSteps, StepOutcome};
 use crate::pages::live::LiveSummary;
@@ -133,6 +133,10 @@ fn Request(page: Page, outcome: StepOutcome) -> impl IntoView {
                         </form>
                     </div>
                 })}
+                <SubmissionWarnings
+                    findings=page.report.findings.clone()
+                    intro=format!("Version {} was accepted with these warnings: the reviewer checks them and may ask you about them.", page.version.version)
+                />
                 <Decisions decisions=page.decisions.clone() />
                 <h2 id="application-heading">{format!("Application (version {})", page.version.version)}</h2>
                 <Application request=page.request.clone() />
