@@ -1,7 +1,9 @@
 import { test, expect } from "@playwright/test";
 import { expectNoAxeViolations } from "../support/axe";
 import { addPermission, expectSubmitted, fillDelegated, hydrated } from "../support/form";
-import { ACCOUNTS, signIn } from "../support/session";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { ACCOUNTS, apiSession, signIn } from "../support/session";
 
 test.describe("your requests", () => {
   test("lists the organisation's requests and drafts, each with its status", async ({ page }) => {
@@ -81,5 +83,35 @@ test.describe("your requests", () => {
     await row.getByRole("button", { name: "Delete draft Draft To Delete From The List" }).click();
     await expect(page).toHaveURL(/\/requests\?deleted=1$/);
     await expect(page.locator("#drafts tr", { hasText: "Draft To Delete From The List" })).toHaveCount(0);
+  });
+
+  test("a rejected request starts a new request holding it", async ({ page, browser }) => {
+    const request = JSON.parse(
+      readFileSync(resolve(__dirname, "../../registration/tests/data/delegated_request.json"), "utf8"),
+    );
+    request.application.name = "Rejected Connector";
+    const admin = await apiSession(browser, ACCOUNTS.adminRx1);
+    const submitted = await admin.page.request.post("/api/v1/registrations", {
+      headers: { "X-CSRF-Token": admin.csrf },
+      data: request,
+    });
+    expect(submitted.status(), await submitted.text()).toBe(201);
+    const reference: string = (await submitted.json()).reference;
+    const reviewer = await apiSession(browser, ACCOUNTS.reviewer1);
+    const read = await (await reviewer.page.request.get(`/api/v1/registrations/${reference}`)).json();
+    const rejected = await reviewer.page.request.post(`/api/v1/registrations/${reference}/decisions`, {
+      headers: { "X-CSRF-Token": reviewer.csrf },
+      data: { decision: "reject", reason: "Not assured", version: read.version, record_sha256: read.record_sha256 },
+    });
+    expect(rejected.status(), await rejected.text()).toBe(201);
+
+    await signIn(page, ACCOUNTS.adminRx1);
+    await page.goto(`/requests/${reference}`);
+    await expect(page.locator("#status")).toHaveText("Rejected");
+    await expectNoAxeViolations(page);
+    await page.getByRole("button", { name: "Start a new request from this one" }).click();
+    await expect(page).toHaveURL(/\/register\/[A-Za-z0-9_-]+$/);
+    await expect(page.getByLabel("Application name")).toHaveValue("Rejected Connector");
+    await expect(page.locator("#revision")).toHaveCount(0);
   });
 });

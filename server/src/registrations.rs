@@ -83,6 +83,9 @@ pub enum SubmitError {
     /// A resubmission of a request that is not waiting for changes (409).
     #[error("the request is {0:?}, not waiting for changes")]
     NotAwaitingChanges(Status),
+    /// A new request was asked to be started from one that is not rejected (409).
+    #[error("the request is {0:?}, not rejected")]
+    NotRejected(Status),
     /// A renewal or change of a request that is not a live registered application (409).
     #[error("the application is {0:?}, not live")]
     NotLive(Status),
@@ -666,6 +669,37 @@ pub async fn start_change(
         created_by: Some(admin.user_id().to_string()),
         reference: Some(live.reference.clone()),
         purpose: Some(purpose),
+    };
+    drafts::create(pool, &draft, false, &owner, now)
+        .await?
+        .map_err(SubmitError::DraftRefused)
+}
+
+/// A new draft for `admin`'s organisation holding the request of `reference` (their
+/// organisation's, rejected, never made in the tenant): "Start a new request from this one".
+/// Submitting it makes a new request under a new reference; the rejected one stays as it was.
+pub async fn start_from_rejected(
+    pool: &SqlitePool,
+    admin: &LocalAdminOf,
+    reference: &str,
+    now: OffsetDateTime,
+) -> Result<String, SubmitError> {
+    let latest = registrations::latest(pool, reference)
+        .await?
+        .filter(|latest| latest.ods_code.eq_ignore_ascii_case(admin.ods_code()))
+        .ok_or(SubmitError::NotFound)?;
+    // A rejected renewal or change of a registered application is asked again as one.
+    let registered = registrations::application(pool, reference).await?.is_some();
+    if latest.status != Status::Rejected || registered {
+        return Err(SubmitError::NotRejected(latest.status));
+    }
+    let mut draft = registration::RegistrationDraft::from_request(&latest.request);
+    draft.ods_code = admin.ods_code().to_string();
+    let owner = drafts::DraftOwner {
+        ods_code: Some(admin.ods_code().to_string()),
+        created_by: Some(admin.user_id().to_string()),
+        reference: None,
+        purpose: None,
     };
     drafts::create(pool, &draft, false, &owner, now)
         .await?

@@ -126,6 +126,36 @@ pub async fn start_change(
     }
 }
 
+/// `POST /requests/{reference}/copy` with the session's `csrf_token`: "Start a new request from
+/// this one" on a rejected request's page; opens a new draft holding its request, at
+/// `/register/{draft}`.
+pub async fn start_from_rejected(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    post: FormPost<LocalAdminOf>,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    match registrations::start_from_rejected(&state.pool, &post.capability, &reference, now).await {
+        Ok(id) => Redirect::to(&format!("/register/{id}")).into_response(),
+        Err(SubmitError::NotFound) => plain(StatusCode::NOT_FOUND, "There is no such request."),
+        Err(SubmitError::NotRejected(_)) => plain(
+            StatusCode::CONFLICT,
+            "A new request can be started only from a rejected one. Go back and reload its page to see its status.",
+        ),
+        Err(SubmitError::DraftRefused(_)) => plain(
+            StatusCode::CONFLICT,
+            "The draft could not be started: your organisation keeps the most drafts allowed. Delete drafts you no longer need first.",
+        ),
+        Err(error) => {
+            tracing::error!(error = %error, "a new request could not be started from a rejected one");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, the new request could not be started. Please try again.",
+            )
+        }
+    }
+}
+
 /// `POST /requests/{reference}/renewal`: see [`start_change`].
 pub async fn start_renewal(
     State(state): State<AppState>,
@@ -269,6 +299,9 @@ async fn handle(
             Err(SubmitError::Busy) => busy = true,
             Err(SubmitError::WrongOrganisation) => {
                 anyhow::bail!("a draft's ODS code was not its administrator's organisation")
+            }
+            Err(SubmitError::NotRejected(_)) => {
+                anyhow::bail!("submitting a draft answered as starting one from a rejected request")
             }
             Err(SubmitError::DraftRefused(refusal)) => {
                 anyhow::bail!("submitting a draft refused a draft: {refusal}")

@@ -172,13 +172,13 @@ impl<C, K> FormPost<C, K> {
 }
 
 /// The page a form post came from, where signing in leads back to: the post's own address for
-/// `POST /register`, its parent for the actions posted from a page (`…/revise`, `…/renewal`,
+/// `POST /register`, its parent for the actions posted from a page (`…/revise`, `…/copy`, `…/renewal`,
 /// `…/change`, `…/decisions`, `…/implementation`, `…/delete`).
 fn page_of_post(path: &str) -> String {
     match path.rsplit_once('/') {
         Some((
             page,
-            "revise" | "renewal" | "change" | "decisions" | "implementation" | "delete",
+            "revise" | "copy" | "renewal" | "change" | "decisions" | "implementation" | "delete",
         )) if !page.is_empty() => page.to_string(),
         _ => path.to_string(),
     }

@@ -108,6 +108,10 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-in", post(sign_in::sign_in))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/requests/{reference}/revise", post(form::revise))
+        .route(
+            "/requests/{reference}/copy",
+            post(form::start_from_rejected),
+        )
         // A live application's renewal or change: opens its draft (docs/lifecycle.md).
         .route("/requests/{reference}/renewal", post(form::start_renewal))
         .route(

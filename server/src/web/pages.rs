@@ -471,6 +471,10 @@ impl Backend for PagesBackend {
                         decided_at: decision.decided_at,
                     })
                     .collect(),
+                copy_csrf_token: (is_owner
+                    && latest.status == registrations::Status::Rejected
+                    && live.is_none())
+                .then(|| signed_in.session.csrf_token().to_string()),
                 revise_csrf_token: (is_owner
                     && latest.status == registrations::Status::ChangesRequested)
                     .then(|| signed_in.session.csrf_token().to_string()),

@@ -660,7 +660,14 @@ async fn every_page_post_from_another_site_is_refused_even_with_the_right_token(
     let app = TestApp::new().await;
     let people = people(&app).await;
     let me = &people.admin_a;
-    for path in ["/sign-out", "/register", "/requests/AR-AAAA-AAAA/revise"] {
+    for path in [
+        "/sign-out",
+        "/register",
+        "/requests/AR-AAAA-AAAA/revise",
+        "/requests/AR-AAAA-AAAA/copy",
+        "/requests/AR-AAAA-AAAA/renewal",
+        "/requests/AR-AAAA-AAAA/change",
+    ] {
         let request = Request::post(path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::COOKIE, &me.cookie)
@@ -721,4 +728,70 @@ async fn the_request_page_shows_the_warnings_the_version_was_accepted_with() {
     for code in &warnings {
         assert!(body.contains(&format!("data-code=\"{code}\"")), "{code}");
     }
+}
+
+/// "Start a new request from this one" on a rejected request's page: a new draft holding its
+/// request, for the organisation's administrators only, and only once it is rejected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_request_starts_a_new_draft_holding_it() {
+    let app = TestApp::new().await;
+    let people = people(&app).await;
+    let reference = submit_as_a(&app, &people).await;
+    let page = format!("/requests/{reference}");
+    let copy = format!("/requests/{reference}/copy");
+    let post_copy = |who: &Account| {
+        let body = form_body(&[("csrf_token", who.csrf.as_str())]);
+        let request = Request::post(copy.as_str())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &who.cookie)
+            .body(Body::from(body))
+            .unwrap();
+        app.send(request)
+    };
+    // Not rejected yet: no button, and the post is refused.
+    let (_, body) = get_page(&app, Some(&people.admin_a), &page).await;
+    assert!(!body.contains("id=\"start-from-rejected\""));
+    let (response, _) = post_copy(&people.admin_a).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+
+    let reviewer = require_reviewer(&identity(&people.reviewer, Role::Reviewer, None)).unwrap();
+    review::decide(
+        app.state.desk(),
+        &reviewer,
+        &reference,
+        crate::common::seen_latest(&app.state.pool, &reference).await,
+        Decision::Reject,
+        Some("The supplier is not assured"),
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
+    let (_, body) = get_page(&app, Some(&people.admin_a), &page).await;
+    assert!(body.contains("id=\"start-from-rejected\""), "{body}");
+    let (_, reviewers_page) = get_page(&app, Some(&people.reviewer), &page).await;
+    assert!(!reviewers_page.contains("id=\"start-from-rejected\""));
+
+    let (response, _) = post_copy(&people.admin_a).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let id = location(&response)
+        .strip_prefix("/register/")
+        .unwrap()
+        .to_string();
+    let draft = drafts::load(&app.state.pool, &id).await.unwrap().unwrap();
+    assert_eq!(draft.owner.reference, None, "a new request, not a version");
+    assert_eq!(draft.owner.ods_code.as_deref(), Some("RX1"));
+    assert_eq!(draft.draft.application_name, "Ward Mail Connector");
+    // Another organisation's administrator gets nothing; a reviewer is refused.
+    let (response, _) = post_copy(&people.admin_b).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let (response, _) = post_copy(&people.reviewer).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // The rejected request is unchanged.
+    assert_eq!(
+        server::store::registrations::versions(&app.state.pool, &reference)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -137,6 +137,16 @@ fn Request(page: Page, outcome: StepOutcome) -> impl IntoView {
                     findings=page.report.findings.clone()
                     intro=format!("Version {} was accepted with these warnings: the reviewer checks them and may ask you about them.", page.version.version)
                 />
+                {page.copy_csrf_token.clone().map(|csrf| view! {
+                    <div class="nhsuk-inset-text" id="rejected-start-again">
+                        <span class="nhsuk-u-visually-hidden">"Information: "</span>
+                        <p>"This request was rejected (see the reviewer's reason below), so it cannot be changed. You can start a new request from it: a draft with everything this one had, to change and submit under a new reference."</p>
+                        <form method="post" action=format!("/requests/{reference}/copy") novalidate>
+                            <input type="hidden" name="csrf_token" value=csrf />
+                            <button class="nhsuk-button nhsuk-button--secondary" type="submit" data-module="nhsuk-button" id="start-from-rejected">"Start a new request from this one"</button>
+                        </form>
+                    </div>
+                })}
                 <Decisions decisions=page.decisions.clone() />
                 <h2 id="application-heading">{format!("Application (version {})", page.version.version)}</h2>
                 <Application request=page.request.clone() />

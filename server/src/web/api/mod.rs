@@ -379,6 +379,14 @@ impl From<SubmitError> for ApiError {
                     status.as_str()
                 ),
             ),
+            SubmitError::NotRejected(status) => ApiError::new(
+                StatusCode::CONFLICT,
+                "not_rejected",
+                format!(
+                    "The request is {}: a new request is started from a rejected one only.",
+                    status.as_str()
+                ),
+            ),
             SubmitError::NotLive(status) => ApiError::new(
                 StatusCode::CONFLICT,
                 "not_live",
