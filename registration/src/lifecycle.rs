@@ -240,11 +240,14 @@ pub enum DecisionRefusal {
     /// version arrived while the reviewer had the request open (or the decision quoted no
     /// version at all, as a tab opened before decisions named one does).
     StaleVersion,
+    /// An approval of a version that no longer passes the checks (checked again at the time of
+    /// the decision: a certificate expired, an organisation closed, a permission retired).
+    NowInvalid,
 }
 
 impl DecisionRefusal {
     /// Every refusal.
-    pub const ALL: [DecisionRefusal; 7] = [
+    pub const ALL: [DecisionRefusal; 8] = [
         DecisionRefusal::DecisionRequired,
         DecisionRefusal::ReasonRequired,
         DecisionRefusal::ReasonTooLong,
@@ -252,6 +255,7 @@ impl DecisionRefusal {
         DecisionRefusal::SecondApprovalBySameReviewer,
         DecisionRefusal::NotAwaitingDecision,
         DecisionRefusal::StaleVersion,
+        DecisionRefusal::NowInvalid,
     ];
 
     /// The code: the API's `error`, and the page's `?error=`.
@@ -264,6 +268,7 @@ impl DecisionRefusal {
             DecisionRefusal::SecondApprovalBySameReviewer => "second_approval_by_same_reviewer",
             DecisionRefusal::NotAwaitingDecision => "not_awaiting_decision",
             DecisionRefusal::StaleVersion => "stale_version",
+            DecisionRefusal::NowInvalid => "now_invalid",
         }
     }
 
@@ -290,6 +295,7 @@ impl DecisionRefusal {
             }
             DecisionRefusal::NotAwaitingDecision => "The request is no longer awaiting a decision: another reviewer may have decided on it meanwhile.".to_string(),
             DecisionRefusal::StaleVersion => "Nothing was recorded: the request changed while you had it open (a newer version was submitted). Read what changed, then decide on the latest version.".to_string(),
+            DecisionRefusal::NowInvalid => "Nothing was recorded: the request no longer passes the checks today (see \"Findings today\"), so it cannot be approved. Ask the Local Administrator for changes, or reject it.".to_string(),
         }
     }
 
@@ -308,7 +314,8 @@ impl DecisionRefusal {
             DecisionRefusal::OwnSubmission
             | DecisionRefusal::SecondApprovalBySameReviewer
             | DecisionRefusal::NotAwaitingDecision
-            | DecisionRefusal::StaleVersion => None,
+            | DecisionRefusal::StaleVersion
+            | DecisionRefusal::NowInvalid => None,
         }
     }
 }

@@ -64,6 +64,13 @@ pub enum DecideError {
         /// Its status now.
         latest_status: Status,
     },
+    /// An approval of a version that no longer passes the checks at the time of the decision
+    /// (409); the report as of now says why.
+    #[error("the request no longer passes the checks")]
+    NowInvalid(Box<registration::ValidationReport>),
+    /// Every validation slot stayed busy; nothing was checked or recorded (503).
+    #[error("every validation slot is busy")]
+    Busy,
     /// The database failed; nothing was recorded (500).
     #[error("the decision could not be stored")]
     Store(#[from] anyhow::Error),
@@ -81,7 +88,8 @@ impl DecideError {
             DecideError::ReasonTooLong => Some(DecisionRefusal::ReasonTooLong),
             DecideError::NotAwaitingDecision(_) => Some(DecisionRefusal::NotAwaitingDecision),
             DecideError::StaleVersion { .. } => Some(DecisionRefusal::StaleVersion),
-            DecideError::NotFound | DecideError::Store(_) => None,
+            DecideError::NowInvalid(_) => Some(DecisionRefusal::NowInvalid),
+            DecideError::NotFound | DecideError::Busy | DecideError::Store(_) => None,
         }
     }
 }
@@ -155,6 +163,17 @@ pub async fn decide(
     reason: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<Decided, DecideError> {
+    // An approval is of a request that passes the checks today, not only at submission: the
+    // version the reviewer read is validated again with the same rules (a certificate may have
+    // expired, an organisation closed, a permission been retired since).
+    if decision == Decision::Approve
+        && let Some(stored) = registrations::version(desk.pool, reference, seen.version).await?
+    {
+        let report = revalidate(desk, &stored.request, now).await?;
+        if !report.valid {
+            return Err(DecideError::NowInvalid(Box::new(report)));
+        }
+    }
     let job = DecisionJob {
         reference: reference.to_string(),
         seen,
@@ -192,6 +211,25 @@ pub async fn decide(
             },
         }));
     Ok(decided)
+}
+
+/// `request` checked again with the desk's rules at `now`, on the blocking pool within the
+/// validation limits (as submissions are).
+///
+/// # Errors
+/// [`DecideError::Busy`] when every validation slot stayed busy.
+pub async fn revalidate(
+    desk: Desk<'_>,
+    request: &registration::RegistrationRequest,
+    now: OffsetDateTime,
+) -> Result<registration::ValidationReport, DecideError> {
+    let directory = std::sync::Arc::clone(desk.directory);
+    let request = request.clone();
+    crate::validation::on_pool(desk.limits, move || {
+        registration::validate(&request, directory.rules(), now)
+    })
+    .await
+    .map_err(|crate::validation::Busy| DecideError::Busy)
 }
 
 /// A decision waiting for the writer, owned (it may be stored after its caller has gone away).

@@ -236,6 +236,9 @@ pub struct ReviewDetail {
     pub purpose: Option<registration::change::Purpose>,
     /// What changed since that version.
     pub changes: Vec<Change>,
+    /// While a decision is awaited: the findings of the same version checked again today (`None`
+    /// when it could not be checked now, e.g. every validation slot busy).
+    pub findings_now: Option<Vec<registration::Finding>>,
     /// Every decision on every version, oldest first.
     pub decisions: Vec<DecisionRow>,
     /// Whether the viewer may decide now.

@@ -210,6 +210,16 @@ pub async fn detail(
         }
         None => None,
     };
+    // While a decision is awaited, the same version checked again today (an approval is refused
+    // when it no longer passes: `review::decide`).
+    let findings_now = if latest.status.is_awaiting_decision() {
+        review::revalidate(state.desk(), &latest.request, now)
+            .await
+            .ok()
+            .map(|report| report.findings)
+    } else {
+        None
+    };
     let mut report = latest.report.clone();
     for summary in &mut report.certificates {
         summary.der_base64.clear();
@@ -229,6 +239,7 @@ pub async fn detail(
         risk: risk_text(latest.risk).to_string(),
         needs_second_approval: permission::needs_second_approval(&latest.request),
         previous_version: base.map(|base| base.version),
+        findings_now,
         purpose: latest.purpose,
         changes,
         decisions: decisions
@@ -333,6 +344,10 @@ pub async fn decide(
                 refused(&page, refusal, decision, reason, since)
             }
             None if matches!(error, DecideError::NotFound) => not_found(),
+            None if matches!(error, DecideError::Busy) => plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service was too busy to check the request again before recording the approval. Nothing was recorded: go back and press the button again in a few seconds.",
+            ),
             None => {
                 tracing::error!(error = %format!("{error:#}"), "a decision could not be recorded");
                 plain(

@@ -613,3 +613,23 @@ async fn a_reviewer_who_submitted_a_version_cannot_decide_on_it() {
     );
     assert_eq!(whole_chain(&app).await, ChainCheck::Whole { entries: 1 });
 }
+
+/// The review page of a request awaiting a decision checks it again today and says whether the
+/// findings are the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_page_checks_the_request_again_today() {
+    let app = TestApp::new().await;
+    let admin = app
+        .sign_in_as("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
+        .await;
+    let rita = app.sign_in_as("rita@nhs.net", Role::Reviewer, None).await;
+    let reference = crate::api_support::submit(&app, &admin, &delegated_request()).await;
+    let page = crate::api_support::get_page(&app, &rita, &format!("/review/{reference}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("Checked again today with the same rules: the findings are the same."),
+        "{}",
+        page.body
+    );
+}

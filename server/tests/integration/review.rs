@@ -390,3 +390,71 @@ async fn receipts_and_decisions_are_emailed_to_the_submitter_and_contacts() {
         .expect("a rejection notice");
     assert!(notice.contains("Use the shared connector"));
 }
+
+/// An approval is of a request that passes the checks at the time of the decision: one whose
+/// certificate expired since it was submitted is refused with the report as of then (nothing is
+/// recorded), while it can still be sent back or rejected; the review page checks it again too.
+#[tokio::test]
+async fn an_approval_of_a_request_that_no_longer_passes_the_checks_is_refused() {
+    use base64::Engine as _;
+    let app = TestApp::new().await;
+    let mut request = request();
+    let pem = std::fs::read(format!("{}rsa4096.pem", crate::common::FIXTURES)).unwrap();
+    request.certificates = vec![registration::CertificateUpload {
+        file_name: "connector.pem".into(),
+        content_base64: base64::engine::general_purpose::STANDARD.encode(pem),
+    }];
+    let reference = submit(&app, &request).await;
+    // The certificate's notAfter is 2027-11-23: a reviewer deciding in 2028 cannot approve.
+    let later = time::macros::datetime!(2028-01-10 09:00 UTC);
+    let seen = crate::common::seen_latest(&app.state.pool, &reference).await;
+    let refused = review::decide(
+        app.state.desk(),
+        &reviewer("rita"),
+        &reference,
+        seen.clone(),
+        Decision::Approve,
+        None,
+        later,
+    )
+    .await
+    .unwrap_err();
+    let DecideError::NowInvalid(report) = &refused else {
+        panic!("{refused:?}");
+    };
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|finding| finding.severity == registration::Severity::Error
+                && finding.path.starts_with("certificates")),
+        "{report:?}"
+    );
+    assert_eq!(
+        refused.refusal(),
+        Some(registration::lifecycle::DecisionRefusal::NowInvalid)
+    );
+    assert_eq!(status(&app, &reference).await, Status::Submitted);
+    // Sending it back is still possible.
+    let sent_back = review::decide(
+        app.state.desk(),
+        &reviewer("rita"),
+        &reference,
+        seen,
+        Decision::RequestChanges,
+        Some("The certificate has expired: upload its successor"),
+        later,
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent_back.status, Status::ChangesRequested);
+
+    // Today it still passes: approved.
+    let valid = submit(&app, &request).await;
+    assert_eq!(
+        decide(&app, "rita", &valid, Decision::Approve, None)
+            .await
+            .unwrap(),
+        Status::Approved
+    );
+}

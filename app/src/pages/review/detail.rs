@@ -155,6 +155,7 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
                 })}
                 {detail.previous_version.map(|previous| view! { <Changes previous latest=detail.version changes=detail.changes.clone() against_live=detail.purpose.is_some() /> })}
                 <Findings findings=detail.report.findings.clone() />
+                {detail.findings_now.clone().map(|now| view! { <FindingsToday at_submission=detail.report.findings.clone() now /> })}
                 <h2 id="permissions-heading">"Permissions"</h2>
                 <p>{access_text}</p>
                 <Table id="permissions" caption="Requested permissions" headers=headers(["Permission", "Type", "Resource", "Risk", "Why"])>
@@ -345,6 +346,37 @@ fn Changes(previous: i64, latest: i64, changes: Vec<Change>, against_live: bool)
     }
 }
 
+/// The same version checked again today: said to be unchanged, or every finding of today's
+/// checks (an error among them refuses an approval).
+#[component]
+fn FindingsToday(at_submission: Vec<Finding>, now: Vec<Finding>) -> impl IntoView {
+    let key = |finding: &Finding| (finding.code.code(), finding.path.clone(), finding.severity);
+    let unchanged = at_submission.len() == now.len()
+        && at_submission
+            .iter()
+            .zip(&now)
+            .all(|(then, today)| key(then) == key(today));
+    if unchanged {
+        return view! {
+            <p id="findings-today">"Checked again today with the same rules: the findings are the same."</p>
+        }
+        .into_any();
+    }
+    let invalid = now
+        .iter()
+        .any(|finding| finding.severity == Severity::Error);
+    view! {
+        <h2 id="findings-today-heading">"Findings today"</h2>
+        <p id="findings-today-summary">{if invalid {
+            "Checked again today with the same rules, the request no longer passes: it cannot be approved. Ask the Local Administrator for changes, or reject it."
+        } else {
+            "Checked again today with the same rules, the findings differ from those at submission."
+        }}</p>
+        <FindingTable findings=now id="findings-today" caption="Findings of the checks today" />
+    }
+    .into_any()
+}
+
 /// Every finding of the stored report (a stored request has no errors).
 #[component]
 fn Findings(findings: Vec<Finding>) -> impl IntoView {
@@ -353,27 +385,33 @@ fn Findings(findings: Vec<Finding>) -> impl IntoView {
         {if findings.is_empty() {
             view! { <p id="findings">"The checks found nothing to point out."</p> }.into_any()
         } else {
-            view! {
-                <Table id="findings" caption="Findings of the checks at submission" headers=headers(["Severity", "Field", "Finding"])>
-                        {findings.into_iter().map(|finding| {
-                            let (text, colour) = match finding.severity {
-                                Severity::Error => ("Error", "nhsuk-tag--red"),
-                                Severity::Warning => ("Warning", "nhsuk-tag--orange"),
-                            };
-                            view! {
-                                <tr class="nhsuk-table__row" data-code=finding.code.code()>
-                                    <td class="nhsuk-table__cell"><strong class=format!("nhsuk-tag {colour}")>{text}</strong></td>
-                                    <td class="nhsuk-table__cell"><code>{finding.path}</code></td>
-                                    <td class="nhsuk-table__cell">
-                                        {finding.message}
-                                        <br /><span class="nhsuk-body-s appreg-finding-code">{finding.code.code()}</span>
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </Table>
-            }.into_any()
+            view! { <FindingTable findings id="findings" caption="Findings of the checks at submission" /> }.into_any()
         }}
+    }
+}
+
+/// Findings as a table: severity, field, message and stable code.
+#[component]
+fn FindingTable(findings: Vec<Finding>, id: &'static str, caption: &'static str) -> impl IntoView {
+    view! {
+        <Table id=id caption=caption headers=headers(["Severity", "Field", "Finding"])>
+            {findings.into_iter().map(|finding| {
+                let (text, colour) = match finding.severity {
+                    Severity::Error => ("Error", "nhsuk-tag--red"),
+                    Severity::Warning => ("Warning", "nhsuk-tag--orange"),
+                };
+                view! {
+                    <tr class="nhsuk-table__row" data-code=finding.code.code()>
+                        <td class="nhsuk-table__cell"><strong class=format!("nhsuk-tag {colour}")>{text}</strong></td>
+                        <td class="nhsuk-table__cell"><code>{finding.path}</code></td>
+                        <td class="nhsuk-table__cell">
+                            {finding.message}
+                            <br /><span class="nhsuk-body-s appreg-finding-code">{finding.code.code()}</span>
+                        </td>
+                    </tr>
+                }
+            }).collect_view()}
+        </Table>
     }
 }
 

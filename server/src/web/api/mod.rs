@@ -433,6 +433,7 @@ impl From<DecideError> for ApiError {
         let Some(refusal) = error.refusal() else {
             return match error {
                 DecideError::Store(error) => error.into(),
+                DecideError::Busy => crate::validation::Busy.into(),
                 _ => ApiError::registration_not_found(),
             };
         };
@@ -443,16 +444,24 @@ impl From<DecideError> for ApiError {
             DecisionRefusal::DecisionRequired
             | DecisionRefusal::ReasonRequired
             | DecisionRefusal::ReasonTooLong => StatusCode::UNPROCESSABLE_ENTITY,
-            DecisionRefusal::NotAwaitingDecision | DecisionRefusal::StaleVersion => {
-                StatusCode::CONFLICT
-            }
+            DecisionRefusal::NotAwaitingDecision
+            | DecisionRefusal::StaleVersion
+            | DecisionRefusal::NowInvalid => StatusCode::CONFLICT,
         };
-        // A stale decision is told which version it named and which is the latest.
+        // A stale decision is told which version it named and which is the latest; an approval
+        // of a request that no longer passes the checks gets the report as of now.
         let message = match error {
             DecideError::StaleVersion { .. } => error.to_string(),
             _ => refusal.message(),
         };
-        ApiError::new(status, refusal.as_str(), message)
+        let report = match error {
+            DecideError::NowInvalid(report) => Some(report),
+            _ => None,
+        };
+        ApiError {
+            report,
+            ..ApiError::new(status, refusal.as_str(), message)
+        }
     }
 }
 
