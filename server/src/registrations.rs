@@ -241,10 +241,7 @@ async fn store_version(
     // version's request it is checked against.
     let mut change: Option<(Purpose, RegistrationRequest)> = None;
     if let Target::NextVersionOf(reference) | Target::ChangeOf(reference, _) = target {
-        let latest = registrations::latest(desk.pool, reference)
-            .await?
-            .filter(|latest| latest.ods_code.eq_ignore_ascii_case(admin.ods_code()))
-            .ok_or(SubmitError::NotFound)?;
+        let latest = own_latest(desk.pool, admin, reference).await?;
         let application = registrations::application(desk.pool, reference).await?;
         match target {
             Target::ChangeOf(_, purpose) => {
@@ -634,6 +631,41 @@ pub async fn revision_draft(
         .map(|draft| draft.id))
 }
 
+/// The latest version of `reference` when it is `admin`'s organisation's; [`SubmitError::NotFound`]
+/// otherwise (another organisation's reference is answered as one that does not exist).
+async fn own_latest(
+    pool: &SqlitePool,
+    admin: &LocalAdminOf,
+    reference: &str,
+) -> Result<StoredRegistration, SubmitError> {
+    registrations::latest(pool, reference)
+        .await?
+        .filter(|latest| latest.ods_code.eq_ignore_ascii_case(admin.ods_code()))
+        .ok_or(SubmitError::NotFound)
+}
+
+/// A new draft of `admin`'s organisation holding `request`; with `revises`, the reference whose
+/// next version submitting it makes (and, for a renewal or change, which).
+async fn new_draft(
+    pool: &SqlitePool,
+    admin: &LocalAdminOf,
+    request: &RegistrationRequest,
+    revises: Option<(&str, Option<Purpose>)>,
+    now: OffsetDateTime,
+) -> Result<String, SubmitError> {
+    let mut draft = registration::RegistrationDraft::from_request(request);
+    draft.ods_code = admin.ods_code().to_string();
+    let owner = drafts::DraftOwner {
+        ods_code: Some(admin.ods_code().to_string()),
+        created_by: Some(admin.user_id().to_string()),
+        reference: revises.map(|(reference, _)| reference.to_string()),
+        purpose: revises.and_then(|(_, purpose)| purpose),
+    };
+    drafts::create(pool, &draft, false, &owner, now)
+        .await?
+        .map_err(SubmitError::DraftRefused)
+}
+
 /// The draft in which `admin` prepares a renewal or change (`purpose`) of the registered
 /// application `reference` (their organisation's, live, nothing else open): the one already
 /// started, or a new one holding the live version's request. Submitting it makes the next
@@ -645,34 +677,24 @@ pub async fn start_change(
     purpose: Purpose,
     now: OffsetDateTime,
 ) -> Result<String, SubmitError> {
-    let latest = registrations::latest(pool, reference)
-        .await?
-        .filter(|latest| latest.ods_code.eq_ignore_ascii_case(admin.ods_code()))
-        .ok_or(SubmitError::NotFound)?;
+    let latest = own_latest(pool, admin, reference).await?;
     let application = registrations::application(pool, reference).await?;
     may_open_change(application.as_ref(), &latest)?;
     let Some(live) = application else {
         return Err(SubmitError::NotLive(latest.status));
     };
-    if let Some(draft) = drafts::list_for(pool, admin.ods_code())
-        .await?
-        .into_iter()
-        .find(|draft| draft.reference.as_deref() == Some(reference))
-    {
-        // One draft per reference: a renewal already started is the one to finish (or delete).
-        return Ok(draft.id);
+    // One draft per reference: a renewal already started is the one to finish (or delete).
+    if let Some(id) = revision_draft(pool, admin.ods_code(), reference).await? {
+        return Ok(id);
     }
-    let mut draft = registration::RegistrationDraft::from_request(&live.request);
-    draft.ods_code = admin.ods_code().to_string();
-    let owner = drafts::DraftOwner {
-        ods_code: Some(admin.ods_code().to_string()),
-        created_by: Some(admin.user_id().to_string()),
-        reference: Some(live.reference.clone()),
-        purpose: Some(purpose),
-    };
-    drafts::create(pool, &draft, false, &owner, now)
-        .await?
-        .map_err(SubmitError::DraftRefused)
+    new_draft(
+        pool,
+        admin,
+        &live.request,
+        Some((reference, Some(purpose))),
+        now,
+    )
+    .await
 }
 
 /// A new draft for `admin`'s organisation holding the request of `reference` (their
@@ -684,26 +706,13 @@ pub async fn start_from_rejected(
     reference: &str,
     now: OffsetDateTime,
 ) -> Result<String, SubmitError> {
-    let latest = registrations::latest(pool, reference)
-        .await?
-        .filter(|latest| latest.ods_code.eq_ignore_ascii_case(admin.ods_code()))
-        .ok_or(SubmitError::NotFound)?;
+    let latest = own_latest(pool, admin, reference).await?;
     // A rejected renewal or change of a registered application is asked again as one.
     let registered = registrations::application(pool, reference).await?.is_some();
     if latest.status != Status::Rejected || registered {
         return Err(SubmitError::NotRejected(latest.status));
     }
-    let mut draft = registration::RegistrationDraft::from_request(&latest.request);
-    draft.ods_code = admin.ods_code().to_string();
-    let owner = drafts::DraftOwner {
-        ods_code: Some(admin.ods_code().to_string()),
-        created_by: Some(admin.user_id().to_string()),
-        reference: None,
-        purpose: None,
-    };
-    drafts::create(pool, &draft, false, &owner, now)
-        .await?
-        .map_err(SubmitError::DraftRefused)
+    new_draft(pool, admin, &latest.request, None, now).await
 }
 
 /// The draft in which `admin` changes `reference` (their organisation's, waiting for changes):
@@ -715,25 +724,12 @@ pub async fn start_revision(
     reference: &str,
     now: OffsetDateTime,
 ) -> Result<String, SubmitError> {
-    let latest = registrations::latest(pool, reference)
-        .await?
-        .filter(|latest| latest.ods_code.eq_ignore_ascii_case(admin.ods_code()))
-        .ok_or(SubmitError::NotFound)?;
+    let latest = own_latest(pool, admin, reference).await?;
     if latest.status != Status::ChangesRequested {
         return Err(SubmitError::NotAwaitingChanges(latest.status));
     }
-    if let Some(id) = revision_draft(pool, admin.ods_code(), &latest.reference).await? {
+    if let Some(id) = revision_draft(pool, admin.ods_code(), reference).await? {
         return Ok(id);
     }
-    let mut draft = registration::RegistrationDraft::from_request(&latest.request);
-    draft.ods_code = admin.ods_code().to_string();
-    let owner = drafts::DraftOwner {
-        ods_code: Some(admin.ods_code().to_string()),
-        created_by: Some(admin.user_id().to_string()),
-        reference: Some(latest.reference.clone()),
-        purpose: None,
-    };
-    drafts::create(pool, &draft, false, &owner, now)
-        .await?
-        .map_err(SubmitError::DraftRefused)
+    new_draft(pool, admin, &latest.request, Some((reference, None)), now).await
 }

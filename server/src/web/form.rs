@@ -72,38 +72,79 @@ pub async fn revise(
     post: FormPost<LocalAdminOf>,
 ) -> Response {
     let now = OffsetDateTime::now_utc();
-    match registrations::start_revision(&state.pool, &post.capability, &reference, now).await {
-        Ok(id) => Redirect::to(&format!("/register/{id}")).into_response(),
-        Err(SubmitError::NotFound) => plain(StatusCode::NOT_FOUND, "There is no such request."),
-        Err(SubmitError::NotAwaitingChanges(_)) => plain(
-            StatusCode::CONFLICT,
-            "This request is not waiting for changes, so it cannot be changed now. Go back and reload its page to see its status.",
-        ),
-        Err(error) => {
-            tracing::error!(error = %error, "a revision could not be started");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Sorry, the request could not be opened for changes. Please try again.",
-            )
-        }
-    }
+    let started = registrations::start_revision(&state.pool, &post.capability, &reference, now);
+    open_draft(
+        started.await,
+        "Sorry, the request could not be opened for changes. Please try again.",
+    )
 }
 
-/// `POST /requests/{reference}/renewal` and `POST /requests/{reference}/change` with the
-/// session's `csrf_token`: opens the draft in which the administrator prepares a renewal or
-/// change of a live registered application (the one already started, or a new one holding the
+/// `POST /requests/{reference}/copy` with the session's `csrf_token`: "Start a new request from
+/// this one" on a rejected request's page; opens a new draft holding its request, at
+/// `/register/{draft}`.
+pub async fn start_from_rejected(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    post: FormPost<LocalAdminOf>,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let started =
+        registrations::start_from_rejected(&state.pool, &post.capability, &reference, now);
+    open_draft(
+        started.await,
+        "Sorry, the new request could not be started. Please try again.",
+    )
+}
+
+/// `POST /requests/{reference}/renewal`: opens the draft in which the administrator prepares a
+/// renewal of a live registered application (the one already started, or a new one holding the
 /// live version), at `/register/{draft}`.
-pub async fn start_change(
+pub async fn start_renewal(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    post: FormPost<LocalAdminOf>,
+) -> Response {
+    start_change(state, reference, registrations::Purpose::Renewal, post).await
+}
+
+/// `POST /requests/{reference}/change`: as [`start_renewal`], for a change.
+pub async fn start_other_change(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    post: FormPost<LocalAdminOf>,
+) -> Response {
+    start_change(state, reference, registrations::Purpose::Change, post).await
+}
+
+async fn start_change(
     state: AppState,
     reference: String,
     purpose: registrations::Purpose,
     post: FormPost<LocalAdminOf>,
 ) -> Response {
     let now = OffsetDateTime::now_utc();
-    match registrations::start_change(&state.pool, &post.capability, &reference, purpose, now).await
-    {
+    let started =
+        registrations::start_change(&state.pool, &post.capability, &reference, purpose, now);
+    open_draft(
+        started.await,
+        "Sorry, the renewal or change could not be started. Please try again.",
+    )
+}
+
+/// The answer to a button that opens a draft from a request's page: the draft, or what stopped
+/// it in words for the person (`failed`: what they read when the desk failed).
+fn open_draft(started: Result<String, SubmitError>, failed: &'static str) -> Response {
+    match started {
         Ok(id) => Redirect::to(&format!("/register/{id}")).into_response(),
         Err(SubmitError::NotFound) => plain(StatusCode::NOT_FOUND, "There is no such request."),
+        Err(SubmitError::NotAwaitingChanges(_)) => plain(
+            StatusCode::CONFLICT,
+            "This request is not waiting for changes, so it cannot be changed now. Go back and reload its page to see its status.",
+        ),
+        Err(SubmitError::NotRejected(_)) => plain(
+            StatusCode::CONFLICT,
+            "A new request can be started only from a rejected one. Go back and reload its page to see its status.",
+        ),
         Err(SubmitError::NotLive(_)) => plain(
             StatusCode::CONFLICT,
             "Only a live application can be renewed or changed. Go back and reload its page to see its status.",
@@ -117,61 +158,10 @@ pub async fn start_change(
             "The draft could not be started: your organisation keeps the most drafts allowed. Delete drafts you no longer need first.",
         ),
         Err(error) => {
-            tracing::error!(error = %error, "a renewal or change could not be started");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Sorry, the renewal or change could not be started. Please try again.",
-            )
+            tracing::error!(error = %error, "a draft could not be opened from a request's page");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, failed)
         }
     }
-}
-
-/// `POST /requests/{reference}/copy` with the session's `csrf_token`: "Start a new request from
-/// this one" on a rejected request's page; opens a new draft holding its request, at
-/// `/register/{draft}`.
-pub async fn start_from_rejected(
-    State(state): State<AppState>,
-    Path(reference): Path<String>,
-    post: FormPost<LocalAdminOf>,
-) -> Response {
-    let now = OffsetDateTime::now_utc();
-    match registrations::start_from_rejected(&state.pool, &post.capability, &reference, now).await {
-        Ok(id) => Redirect::to(&format!("/register/{id}")).into_response(),
-        Err(SubmitError::NotFound) => plain(StatusCode::NOT_FOUND, "There is no such request."),
-        Err(SubmitError::NotRejected(_)) => plain(
-            StatusCode::CONFLICT,
-            "A new request can be started only from a rejected one. Go back and reload its page to see its status.",
-        ),
-        Err(SubmitError::DraftRefused(_)) => plain(
-            StatusCode::CONFLICT,
-            "The draft could not be started: your organisation keeps the most drafts allowed. Delete drafts you no longer need first.",
-        ),
-        Err(error) => {
-            tracing::error!(error = %error, "a new request could not be started from a rejected one");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Sorry, the new request could not be started. Please try again.",
-            )
-        }
-    }
-}
-
-/// `POST /requests/{reference}/renewal`: see [`start_change`].
-pub async fn start_renewal(
-    State(state): State<AppState>,
-    Path(reference): Path<String>,
-    post: FormPost<LocalAdminOf>,
-) -> Response {
-    start_change(state, reference, registrations::Purpose::Renewal, post).await
-}
-
-/// `POST /requests/{reference}/change`: see [`start_change`].
-pub async fn start_other_change(
-    State(state): State<AppState>,
-    Path(reference): Path<String>,
-    post: FormPost<LocalAdminOf>,
-) -> Response {
-    start_change(state, reference, registrations::Purpose::Change, post).await
 }
 
 /// `POST /register/{draft_id}/delete` with the session's `csrf_token`: deletes one of the

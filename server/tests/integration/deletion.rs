@@ -563,9 +563,8 @@ async fn log_verify_finds_a_status_or_a_step_changed_outside_the_desk() {
     let reference = live(&desk).await;
     let state = &desk.app.state;
     let now = OffsetDateTime::now_utc();
-    deletion::request(
-        state.desk(),
-        &local_admin_of("RX1"),
+    take(
+        &desk,
         &reference,
         Step::RequestDeletion,
         Some("Retired"),
@@ -977,9 +976,8 @@ async fn two_reviewers_answering_at_once_and_two_servers_purging_at_once_each_ac
     let reference = live(&desk).await;
     let state = &desk.app.state;
     let t0 = OffsetDateTime::now_utc();
-    deletion::request(
-        state.desk(),
-        &local_admin_of("RX1"),
+    take(
+        &desk,
         &reference,
         Step::RequestDeletion,
         Some("Retired"),

@@ -73,28 +73,7 @@ async fn a_desk_with_requests_decisions_and_a_log_upgrades_through_the_rebuildin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_desk_with_a_live_application_and_its_secret_upgrades_through_0011() {
     // A live application with a sealed client secret, as a desk at migration 0010 holds it.
-    let desk = crate::implementation::desk().await;
-    let reference =
-        crate::implementation::approved(&desk, &crate::implementation::request_with_secret()).await;
-    let expires =
-        server::store::timestamp(time::OffsetDateTime::now_utc() + time::Duration::days(200));
-    let answer = crate::api_support::call(
-        &desk.app,
-        Method::POST,
-        &format!("/api/v1/registrations/{reference}/implementation"),
-        Some(&desk.rita),
-        Some(&serde_json::json!({
-            "application_id": crate::implementation::APP_ID,
-            "object_id": crate::implementation::OBJECT_ID,
-            "client_secret": {
-                "value": "Zq8~MIGRATION.not-a-real-secret",
-                "secret_id": crate::implementation::SECRET_ID,
-                "expires_at": expires,
-            },
-        })),
-    )
-    .await;
-    assert_eq!(answer.status.as_u16(), 201, "{}", answer.text());
+    let (desk, reference) = live_with_secret().await;
 
     let (_old, pool, before) = upgraded_from(&desk.app, 10).await;
     for table in ["implementation", "client_secret", "decision"] {
@@ -109,18 +88,10 @@ async fn a_desk_with_a_live_application_and_its_secret_upgrades_through_0011() {
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(report.implementations, 1);
     // The sealed secret came through the rebuild byte for byte: it still opens.
-    let (secret, sealed) = server::store::applications::latest_sealed(&pool, &reference)
-        .await
-        .unwrap()
-        .unwrap();
-    let opened = desk
-        .app
-        .state
-        .applications
-        .secrets
-        .open_sealed(&reference, &secret.secret_id, &sealed.unwrap())
-        .unwrap();
-    assert_eq!(opened, "Zq8~MIGRATION.not-a-real-secret");
+    assert_eq!(
+        opened_secret(&desk, &pool, &reference).await,
+        "Zq8~MIGRATION.not-a-real-secret"
+    );
     // The new status and table are there.
     sqlx::query(
         "UPDATE registration_request SET status = 'recovery_requested' WHERE reference = ?",
@@ -140,28 +111,7 @@ async fn a_desk_with_a_live_application_and_its_secret_upgrades_through_0011() {
 async fn a_desk_with_a_live_application_its_secret_and_its_steps_upgrades_through_0012() {
     // A live application with a sealed client secret and a deletion asked for and withdrawn, as
     // a desk at migration 0011 holds it.
-    let desk = crate::implementation::desk().await;
-    let reference =
-        crate::implementation::approved(&desk, &crate::implementation::request_with_secret()).await;
-    let expires =
-        server::store::timestamp(time::OffsetDateTime::now_utc() + time::Duration::days(200));
-    let answer = crate::api_support::call(
-        &desk.app,
-        Method::POST,
-        &format!("/api/v1/registrations/{reference}/implementation"),
-        Some(&desk.rita),
-        Some(&serde_json::json!({
-            "application_id": crate::implementation::APP_ID,
-            "object_id": crate::implementation::OBJECT_ID,
-            "client_secret": {
-                "value": "Zq8~MIGRATION.not-a-real-secret",
-                "secret_id": crate::implementation::SECRET_ID,
-                "expires_at": expires,
-            },
-        })),
-    )
-    .await;
-    assert_eq!(answer.status.as_u16(), 201, "{}", answer.text());
+    let (desk, reference) = live_with_secret().await;
     let reason = serde_json::json!({ "reason": "Checking the upgrade" });
     for (method, body) in [(Method::POST, Some(&reason)), (Method::DELETE, None)] {
         let answer = crate::api_support::call(
@@ -192,18 +142,10 @@ async fn a_desk_with_a_live_application_its_secret_and_its_steps_upgrades_throug
     let report = server::store::audit::run(&pool, None).await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(report.application_steps, 2);
-    let (secret, sealed) = server::store::applications::latest_sealed(&pool, &reference)
-        .await
-        .unwrap()
-        .unwrap();
-    let opened = desk
-        .app
-        .state
-        .applications
-        .secrets
-        .open_sealed(&reference, &secret.secret_id, &sealed.unwrap())
-        .unwrap();
-    assert_eq!(opened, "Zq8~MIGRATION.not-a-real-secret");
+    assert_eq!(
+        opened_secret(&desk, &pool, &reference).await,
+        "Zq8~MIGRATION.not-a-real-secret"
+    );
     // The old versions have no purpose; the new status and columns are taken.
     let stored = server::store::registrations::latest(&pool, &reference)
         .await
@@ -221,6 +163,52 @@ async fn a_desk_with_a_live_application_its_secret_and_its_steps_upgrades_throug
         .execute(&pool)
         .await
         .unwrap();
+}
+
+/// A desk with RX1's live application recorded with a sealed client secret (made by today's
+/// code, through the API).
+async fn live_with_secret() -> (crate::implementation::Desk, String) {
+    let desk = crate::implementation::desk().await;
+    let reference =
+        crate::implementation::approved(&desk, &crate::implementation::request_with_secret()).await;
+    let expires =
+        server::store::timestamp(time::OffsetDateTime::now_utc() + time::Duration::days(200));
+    let answer = crate::api_support::call(
+        &desk.app,
+        Method::POST,
+        &format!("/api/v1/registrations/{reference}/implementation"),
+        Some(&desk.rita),
+        Some(&serde_json::json!({
+            "application_id": crate::implementation::APP_ID,
+            "object_id": crate::implementation::OBJECT_ID,
+            "client_secret": {
+                "value": "Zq8~MIGRATION.not-a-real-secret",
+                "secret_id": crate::implementation::SECRET_ID,
+                "expires_at": expires,
+            },
+        })),
+    )
+    .await;
+    assert_eq!(answer.status.as_u16(), 201, "{}", answer.text());
+    (desk, reference)
+}
+
+/// The client secret of `reference` stored in `pool`, opened with the desk's key.
+async fn opened_secret(
+    desk: &crate::implementation::Desk,
+    pool: &sqlx::SqlitePool,
+    reference: &str,
+) -> String {
+    let (secret, sealed) = server::store::applications::latest_sealed(pool, reference)
+        .await
+        .unwrap()
+        .unwrap();
+    desk.app
+        .state
+        .applications
+        .secrets
+        .open_sealed(reference, &secret.secret_id, &sealed.unwrap())
+        .unwrap()
 }
 
 /// Copies what `app` holds (made by today's code) into a database the migrations up to `last`

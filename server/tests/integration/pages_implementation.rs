@@ -5,12 +5,13 @@
 //! or a page after its 72 hours.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use serde_json::json;
 use server::applications::{self, Posted};
 use server::identity::{Identity, Role};
 use time::{Duration, OffsetDateTime};
 
+use crate::api_support::{Page, get_page, page_answer};
 use crate::common::{Account, delegated_request};
 use crate::implementation::{
     APP_ID, Desk, OBJECT_ID, SECRET_ID, approved, desk, request_with_secret,
@@ -20,34 +21,12 @@ use registration::implementation::NHSMAIL_TENANT_ID as TENANT_ID;
 /// A value nobody would type by chance: every leak check looks for it.
 const SECRET_VALUE: &str = "Zq8~PAGECANARY.x1y2z3-not-a-real-secret";
 
-struct Page {
-    status: StatusCode,
-    location: String,
-    headers: HeaderMap,
-    body: String,
-}
-
 async fn get(desk: &Desk, account: &Account, path: &str) -> Page {
-    let request = Request::get(path)
-        .header(header::ACCEPT, "text/html")
-        .header(header::COOKIE, &account.cookie)
-        .body(Body::empty())
-        .unwrap();
-    answer(desk, request).await
+    get_page(&desk.app, account, path).await
 }
 
 async fn answer(desk: &Desk, request: Request<Body>) -> Page {
-    let (response, body) = desk.app.send(request).await;
-    Page {
-        status: response.status(),
-        location: response
-            .headers()
-            .get(header::LOCATION)
-            .map(|value| value.to_str().unwrap().to_string())
-            .unwrap_or_default(),
-        headers: response.headers().clone(),
-        body: String::from_utf8(body).unwrap(),
-    }
+    page_answer(&desk.app, request).await
 }
 
 /// Posts the "Record the application as created" form as `account`, with its CSRF token.

@@ -351,24 +351,7 @@ pub async fn resubmit(
     ApiPath(reference): ApiPath<String>,
     request: Request<Body>,
 ) -> Result<Response, ApiError> {
-    let admin = require_any_local_admin(&signed_in.identity)?;
-    // Whether the caller may see the reference is settled before the body is read.
-    if registrations::find(&state.pool, &signed_in.identity, &reference)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::registration_not_found());
-    }
-    let registration_request = parse_request(&json_body(request).await?)?;
-    let submitted = registrations::resubmit(
-        state.desk(),
-        &admin,
-        &reference,
-        &registration_request,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
-    Ok(created(submitted))
+    next_version(state, signed_in, reference, None, request).await
 }
 
 /// `POST /api/v1/registrations/{reference}/renewals`: a renewal of a live registered application
@@ -395,7 +378,7 @@ pub async fn renew(
     ApiPath(reference): ApiPath<String>,
     request: Request<Body>,
 ) -> Result<Response, ApiError> {
-    open_change(state, signed_in, reference, Purpose::Renewal, request).await
+    next_version(state, signed_in, reference, Some(Purpose::Renewal), request).await
 }
 
 /// `POST /api/v1/registrations/{reference}/changes`: a change of a live registered application
@@ -422,14 +405,16 @@ pub async fn change(
     ApiPath(reference): ApiPath<String>,
     request: Request<Body>,
 ) -> Result<Response, ApiError> {
-    open_change(state, signed_in, reference, Purpose::Change, request).await
+    next_version(state, signed_in, reference, Some(Purpose::Change), request).await
 }
 
-async fn open_change(
+/// The next version of `reference` from the posted request: answering "changes requested"
+/// (`purpose` `None`), or a renewal or change of the live application.
+async fn next_version(
     state: AppState,
     signed_in: SignedIn,
     reference: String,
-    purpose: Purpose,
+    purpose: Option<Purpose>,
     request: Request<Body>,
 ) -> Result<Response, ApiError> {
     let admin = require_any_local_admin(&signed_in.identity)?;
@@ -441,15 +426,24 @@ async fn open_change(
         return Err(ApiError::registration_not_found());
     }
     let registration_request = parse_request(&json_body(request).await?)?;
-    let submitted = registrations::request_change(
-        state.desk(),
-        &admin,
-        &reference,
-        purpose,
-        &registration_request,
-        OffsetDateTime::now_utc(),
-    )
-    .await?;
+    let now = OffsetDateTime::now_utc();
+    let submitted = match purpose {
+        None => {
+            registrations::resubmit(state.desk(), &admin, &reference, &registration_request, now)
+                .await
+        }
+        Some(purpose) => {
+            registrations::request_change(
+                state.desk(),
+                &admin,
+                &reference,
+                purpose,
+                &registration_request,
+                now,
+            )
+            .await
+        }
+    }?;
     Ok(created(submitted))
 }
 

@@ -191,7 +191,8 @@ pub struct Page {
     pub body: String,
 }
 
-async fn page_answer(app: &TestApp, request: Request<Body>) -> Page {
+/// Sends `request` and returns the page as the browser gets it.
+pub async fn page_answer(app: &TestApp, request: Request<Body>) -> Page {
     let (response, body) = app.send(request).await;
     Page {
         status: response.status(),
