@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use p256::ecdsa::signature::{Signer as _, Verifier as _};
+use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::{Signature, VerifyingKey};
 use serde_json::Value;
 
@@ -42,9 +42,9 @@ pub fn sign_as(key: &PrivateKey, payload: &str, typ: &str) -> String {
     URL_SAFE_NO_PAD.encode_string(header.as_bytes(), &mut jws);
     jws.push('.');
     URL_SAFE_NO_PAD.encode_string(payload.as_bytes(), &mut jws);
-    let signature: Signature = key.signing_key().sign(jws.as_bytes());
+    let signature = key.sign_es256(jws.as_bytes());
     jws.push('.');
-    URL_SAFE_NO_PAD.encode_string(signature.to_bytes(), &mut jws);
+    URL_SAFE_NO_PAD.encode_string(signature, &mut jws);
     jws
 }
 
