@@ -2,7 +2,8 @@
 //! `registration_request`, `decision` and `log_entry` to widen their CHECKs; 0011 rebuilds
 //! `registration_request` with `decision`, `implementation` and `client_secret`; 0012 rebuilds
 //! them again with `application_step`) keep every row, every
-//! foreign key and the log's chain, on a database made by the migrations before them.
+//! foreign key and the log's chain, on a database made by the migrations before them; 0013 marks
+//! each request's latest version, for the lists.
 
 use crate::common::{TestApp, approve, delegated_request, local_admin_of};
 use axum::http::Method;
@@ -163,6 +164,72 @@ async fn a_desk_with_a_live_application_its_secret_and_its_steps_upgrades_throug
         .execute(&pool)
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_with_resubmitted_requests_upgrades_through_0013_with_each_latest_version_marked() {
+    // One request sent back and resubmitted (versions 1 and 2), one waiting (version 1).
+    let app = TestApp::new().await;
+    let request = RegistrationRequest::from_json(&delegated_request().to_string()).unwrap();
+    let admin = local_admin_of("RX1");
+    let now = time::OffsetDateTime::now_utc;
+    let mut references = Vec::new();
+    for _ in 0..2 {
+        let submitted = server::registrations::submit(app.state.desk(), &admin, &request, now())
+            .await
+            .unwrap();
+        references.push(submitted.reference);
+    }
+    let reviewer = server::identity::require_reviewer(&server::identity::Identity {
+        user_id: "rita".into(),
+        email: "rita@nhs.net".into(),
+        role: server::identity::Role::Reviewer,
+        ods_code: None,
+    })
+    .unwrap();
+    server::review::decide(
+        app.state.desk(),
+        &reviewer,
+        &references[0],
+        crate::common::seen_latest(&app.state.pool, &references[0]).await,
+        server::review::Decision::RequestChanges,
+        Some("Name the supplier's hosting"),
+        now(),
+    )
+    .await
+    .unwrap();
+    server::registrations::resubmit(app.state.desk(), &admin, &references[0], &request, now())
+        .await
+        .unwrap();
+
+    let (_old, pool, _before) = upgraded_from(&app, 12).await;
+    let marks: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT reference, version, is_latest FROM registration_request ORDER BY reference, version",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut expected = vec![
+        (references[0].clone(), 1, 0),
+        (references[0].clone(), 2, 1),
+        (references[1].clone(), 1, 1),
+    ];
+    expected.sort();
+    assert_eq!(marks, expected);
+    // The list shows each request once, at its latest version.
+    let page = server::store::registrations::list(&pool, &Default::default(), 1)
+        .await
+        .unwrap();
+    assert_eq!(page.total, 2);
+    let listed: Vec<(String, i64)> = page
+        .items
+        .iter()
+        .map(|item| (item.reference.clone(), item.version))
+        .collect();
+    assert!(listed.contains(&(references[0].clone(), 2)), "{listed:?}");
+    assert!(listed.contains(&(references[1].clone(), 1)), "{listed:?}");
+    let report = server::store::audit::run(&pool, None).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
 
 /// A desk with RX1's live application recorded with a sealed client secret (made by today's
