@@ -3,10 +3,19 @@
 //!
 //! The cost parameters travel inside each PHC string, so raising them later only affects new
 //! hashes; old ones still verify. Hashing is CPU-heavy: call these from `spawn_blocking`.
+//!
+//! Verification, which every sign-in makes, works in one buffer kept for the process and taken
+//! in turn. argon2 needs 19 MiB per hash; allocated afresh on whichever blocking thread signs
+//! the person in, glibc kept each thread's freed 19 MiB, and a desk's memory grew by about
+//! 20 MiB with each sign-in on a new thread (docs/performance.md, "Memory and sign-in"). Taking
+//! turns bounds it to one buffer; a sign-in costs about 20 ms of it, which the sign-in rate
+//! limits keep far from saturated.
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::Mutex;
+
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 /// The shortest password an account may have (NCSC and NIST SP 800-63B favour length over rules).
 pub const MIN_LENGTH: usize = 12;
@@ -67,15 +76,50 @@ pub fn hash(password: &Password) -> anyhow::Result<String> {
         .map_err(|error| anyhow::anyhow!("cannot hash the password: {error}"))
 }
 
-/// Whether `password` matches the PHC string `phc` (false for a malformed hash too).
+/// Whether `password` matches the PHC string `phc` (false for a malformed hash too). The
+/// comparison is in constant time (`Output`'s equality).
 pub fn verify(password: &Password, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(parsed) => argon2()
-            .verify_password(password.expose().as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(algorithm), Some(expected), Some(salt)) = (
+        Algorithm::try_from(parsed.algorithm),
+        parsed.hash,
+        parsed.salt,
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::V0x13,
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let blocks = params.block_count();
+    let hasher = Argon2::new(algorithm, version, params);
+    let mut memory = MEMORY.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
     }
+    let computed = hasher.hash_password_into_with_memory(
+        password.expose().as_bytes(),
+        salt,
+        &mut out,
+        &mut memory[..blocks],
+    );
+    drop(memory);
+    computed.is_ok() && Output::new(&out).is_ok_and(|out| out == expected)
 }
+
+/// The memory every verification works in, in turn (see the module comment).
+static MEMORY: Mutex<Vec<Block>> = Mutex::new(Vec::new());
 
 /// Verifies against a hash no password matches, with the same cost as real hashes: an unknown
 /// email then takes as long to refuse as a wrong password does.
@@ -103,6 +147,41 @@ mod tests {
             &phc
         ));
         assert!(!verify(&password, "not a hash"));
+    }
+
+    #[test]
+    fn hashes_made_with_other_costs_and_variants_still_verify_in_the_shared_buffer() {
+        // A desk's older (or later, costlier) hashes keep their own cost in the PHC string; the
+        // shared buffer grows to the largest and serves smaller ones from its start.
+        let password = Password::new("correct horse battery staple");
+        let salt = SaltString::generate(&mut OsRng);
+        for (algorithm, m_cost, t_cost) in [
+            (Algorithm::Argon2id, 8 * 1024, 1),
+            (Algorithm::Argon2id, 32 * 1024, 2),
+            (Algorithm::Argon2i, 4 * 1024, 3),
+        ] {
+            let params = Params::new(m_cost, t_cost, 1, None).unwrap();
+            let phc = Argon2::new(algorithm, Version::V0x13, params)
+                .hash_password(password.expose().as_bytes(), &salt)
+                .unwrap()
+                .to_string();
+            assert!(verify(&password, &phc), "{phc}");
+            assert!(!verify(&Password::new("wrong horse battery staple"), &phc), "{phc}");
+        }
+        // Each earlier default-cost hash still verifies after the buffer grew past it.
+        let phc = hash(&password).unwrap();
+        assert!(verify(&password, &phc));
+        // A hash whose output was tampered with does not verify.
+        let output_at = phc.rfind('$').unwrap() + 1;
+        let first = &phc[output_at..=output_at];
+        let tampered = format!(
+            "{}{}{}",
+            &phc[..output_at],
+            if first == "A" { "B" } else { "A" },
+            &phc[output_at + 1..]
+        );
+        assert!(PasswordHash::new(&tampered).is_ok());
+        assert!(!verify(&password, &tampered));
     }
 
     #[test]
