@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use leptos::config::{Env, LeptosOptions};
-use registration::OffsetDateTime;
+use registration::{OffsetDateTime, RegistrationRequest};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogFormat, Overrides};
@@ -45,6 +45,14 @@ enum Command {
     },
     /// Print the findings catalogue (every code the validator raises) as Markdown.
     Findings,
+    /// Fill this desk with many genuine requests (submitted, signed and partly decided through
+    /// the desk's own code) to measure the reviewer's queue at scale: `scripts/bench` uses it.
+    /// Use a data directory of its own: it adds accounts nobody can sign in as.
+    BenchData {
+        /// How many requests.
+        #[arg(long, default_value_t = 100_000)]
+        requests: u64,
+    },
     /// Manage the organisation and mailbox directory.
     #[command(subcommand)]
     Directory(DirectoryCommand),
@@ -193,6 +201,7 @@ pub fn run() -> ExitCode {
             revoked,
             file,
         } => verify_record(&config, jwks.as_deref(), revoked.as_deref(), &file),
+        Command::BenchData { requests } => report_failure(bench_data(config, requests)),
         Command::Findings => {
             print!("{}", registration::findings::catalogue_markdown());
             ExitCode::SUCCESS
@@ -317,7 +326,7 @@ fn validate(config: &Config, now: Option<&str>, file: &Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let request = match registration::RegistrationRequest::from_json(&input) {
+    let request = match RegistrationRequest::from_json(&input) {
         Ok(request) => request,
         Err(error) => {
             eprintln!(
@@ -457,6 +466,42 @@ fn schedule_run(config: &Config, now: Option<&str>) -> ExitCode {
         })
     }))
 }
+
+/// `appreg bench-data --requests N`: receipts and notices go to an outbox of its own under the
+/// data directory, removed at the end (nobody reads a benchmark's mail).
+fn bench_data(mut config: Config, requests: u64) -> anyhow::Result<()> {
+    config.outbox_dir = config.data_dir.join("bench-data-outbox");
+    runtime()?.block_on(async {
+        let pool = open_store(&config).await?;
+        let parts = crate::bench_data::DeskParts {
+            directory: Arc::new(ServerDirectory::load(&pool).await?.with_tenant(&config.tenant_id)),
+            keys: Arc::new(KeyRing::open(&pool, &keys_dir(&config), issuer(&config)).await?),
+            mailer: Arc::new(crate::notify::Mailer::from_config(&config)?),
+            writer: Arc::new(store::WriteLock::with_checkpoint_every(config.checkpoint_every)),
+            limits: Arc::new(crate::limits::Limits::default()),
+            pool,
+        };
+        let template = RegistrationRequest::from_json(BENCH_TEMPLATE)
+            .map_err(|error| anyhow::anyhow!("the built-in request does not parse: {error:?}"))?;
+        let started = std::time::Instant::now();
+        let generated = crate::bench_data::generate(parts, &template, requests).await?;
+        // Receipts are sent in the background: let the last ones finish before removing them.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let _ = std::fs::remove_dir_all(&config.outbox_dir);
+        println!(
+            "{} requests in {:.1} s: {} approved, {} sent back for changes, {} rejected, the rest waiting",
+            generated.submitted,
+            started.elapsed().as_secs_f64(),
+            generated.approved,
+            generated.changes_requested,
+            generated.rejected
+        );
+        Ok(())
+    })
+}
+
+/// The request `bench-data` varies: the contract's worked example (CONTRACTS.md §1).
+const BENCH_TEMPLATE: &str = include_str!("../../registration/tests/data/delegated_request.json");
 
 /// Where the private signing keys are kept.
 fn keys_dir(config: &Config) -> PathBuf {

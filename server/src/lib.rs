@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod applications;
+pub mod bench_data;
 pub mod cli;
 pub mod config;
 pub mod deletion;

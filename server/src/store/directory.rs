@@ -91,6 +91,11 @@ impl ServerDirectory {
         registration::Directory::organisations_only(self).with_tenant(&self.tenant_id)
     }
 
+    /// Every mailbox known, embedded or imported.
+    pub fn mailboxes(&self) -> impl Iterator<Item = &MailboxEntry> {
+        self.directory.mailboxes()
+    }
+
     /// The embedded data alone (no database).
     pub fn embedded() -> ServerDirectory {
         ServerDirectory {
