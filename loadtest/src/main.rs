@@ -5,7 +5,11 @@
 //!   signing and a durable insert into the hash-chained log, the desk's most expensive request;
 //! - `validate`: `POST /api/v1/registrations/validate` as a signed-in user — validation only, no
 //!   storage (anonymous validation is rate-limited per address);
-//! - `healthz`: `GET /healthz` — the server and database round trip, a floor for comparison.
+//! - `healthz`: `GET /healthz` — the server and database round trip, a floor for comparison;
+//! - `queue`: `GET /api/v1/registrations` (with `--query`, e.g. `status=submitted`) as a signed-in
+//!   reviewer — the review queue's first page, the read a reviewer makes most;
+//! - `reference`: `POST` of `--request` to `--url` itself (no sign-in, 201 expected): the peer the
+//!   desk is compared with, node `oidc-provider`'s dynamic client registration (`bench/reference`).
 //!
 //! Each client sends its next request as soon as the last is answered (closed loop). Latencies
 //! are measured per request from send to the last body byte; every non-expected status counts as
@@ -34,12 +38,17 @@ enum Scenario {
     Validate,
     /// GET /healthz.
     Healthz,
+    /// GET /api/v1/registrations as a reviewer (the queue's first page).
+    Queue,
+    /// POST the request body to --url as is, unauthenticated, expecting 201 (the reference peer).
+    Reference,
 }
 
 #[derive(Debug, Parser)]
 #[command(about = "Load generator for appreg's JSON API")]
 struct Args {
-    /// The server, e.g. http://127.0.0.1:3000.
+    /// The server, e.g. http://127.0.0.1:3000 (for `reference`, the full registration endpoint,
+    /// e.g. http://127.0.0.1:3900/reg).
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     url: String,
     /// What to send.
@@ -54,15 +63,22 @@ struct Args {
     /// Seconds of unmeasured warm-up load.
     #[arg(long, default_value_t = 3)]
     warm_up: u64,
-    /// A Local Administrator's email (submit), whose organisation matches the request's ODS code.
+    /// The account to sign in as: a Local Administrator whose organisation matches the request's
+    /// ODS code (submit, validate), or a reviewer (queue).
     #[arg(long, default_value = "load.admin@nhs.net")]
     email: String,
     /// That account's password (read from APPREG_LOAD_PASSWORD when not given).
     #[arg(long, env = "APPREG_LOAD_PASSWORD", hide_env_values = true)]
     password: Option<String>,
-    /// The request body (a RegistrationRequest as JSON).
+    /// The request body (a RegistrationRequest as JSON; for `reference`, the client metadata).
     #[arg(long)]
-    request: std::path::PathBuf,
+    request: Option<std::path::PathBuf>,
+    /// The query string of `queue` (without `?`), e.g. `status=submitted&risk=high`.
+    #[arg(long, default_value = "")]
+    query: String,
+    /// Also print the results as one JSON object on the last line (for scripts/bench).
+    #[arg(long)]
+    json: bool,
     /// The server's process id, to sample its memory from /proc.
     #[arg(long)]
     pid: Option<u32>,
@@ -78,10 +94,15 @@ struct Session {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let body = Bytes::from(
-        std::fs::read(&args.request)
-            .with_context(|| format!("cannot read {}", args.request.display()))?,
-    );
+    let body = match (&args.request, args.scenario) {
+        (Some(path), _) => Bytes::from(
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+        ),
+        (None, Scenario::Submit | Scenario::Validate | Scenario::Reference) => {
+            bail!("the {:?} scenario needs --request", args.scenario)
+        }
+        (None, Scenario::Healthz | Scenario::Queue) => Bytes::new(),
+    };
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     let client: HttpClient = Client::builder(TokioExecutor::new())
@@ -92,19 +113,30 @@ async fn main() -> anyhow::Result<()> {
     // Validation is measured as the form uses it, signed in: anonymous validation is
     // rate-limited per address (docs/security.md).
     let session = match args.scenario {
-        Scenario::Submit | Scenario::Validate => {
+        Scenario::Submit | Scenario::Validate | Scenario::Queue => {
             Some(Arc::new(sign_in(&client, &base, &args).await?))
         }
-        Scenario::Healthz => None,
+        Scenario::Healthz | Scenario::Reference => None,
+    };
+    let queue_path = if args.query.is_empty() {
+        "/api/v1/registrations".to_string()
+    } else {
+        format!("/api/v1/registrations?{}", args.query)
     };
     let (method, path, expected) = match args.scenario {
-        Scenario::Submit => (Method::POST, "/api/v1/registrations", StatusCode::CREATED),
+        Scenario::Submit => (
+            Method::POST,
+            "/api/v1/registrations".to_string(),
+            StatusCode::CREATED,
+        ),
         Scenario::Validate => (
             Method::POST,
-            "/api/v1/registrations/validate",
+            "/api/v1/registrations/validate".to_string(),
             StatusCode::OK,
         ),
-        Scenario::Healthz => (Method::GET, "/healthz", StatusCode::OK),
+        Scenario::Healthz => (Method::GET, "/healthz".to_string(), StatusCode::OK),
+        Scenario::Queue => (Method::GET, queue_path, StatusCode::OK),
+        Scenario::Reference => (Method::POST, String::new(), StatusCode::CREATED),
     };
     let target = Arc::new(Target {
         client,
@@ -230,7 +262,7 @@ async fn sign_in(client: &HttpClient, base: &str, args: &Args) -> anyhow::Result
     let password = args
         .password
         .clone()
-        .context("the submit and validate scenarios need --password or APPREG_LOAD_PASSWORD")?;
+        .context("the submit, validate and queue scenarios need --password or APPREG_LOAD_PASSWORD")?;
     let body = serde_json::json!({ "email": args.email, "password": password }).to_string();
     let request = Request::post(format!("{base}/api/v1/session"))
         .header(header::CONTENT_TYPE, "application/json")
@@ -354,5 +386,20 @@ fn report(args: &Args, results: &Results, elapsed: Duration, memory: Option<&Mem
     }
     if let Some(error) = &results.first_error {
         println!("first error:  {error}");
+    }
+    if args.json {
+        let summary = serde_json::json!({
+            "scenario": format!("{:?}", args.scenario).to_lowercase(),
+            "concurrency": args.concurrency,
+            "seconds": elapsed.as_secs_f64(),
+            "ok": ok,
+            "errors": results.errors,
+            "rps": ok as f64 / elapsed.as_secs_f64(),
+            "p50_ms": percentile(50.0),
+            "p99_ms": percentile(99.0),
+            "max_ms": percentile(100.0),
+            "peak_rss_mib": memory.map(|memory| memory.peak_hwm_kib as f64 / 1024.0),
+        });
+        println!("{summary}");
     }
 }
