@@ -20,8 +20,8 @@ use crate::identity::{Identity, LocalAdminOf, Role, may_read};
 use crate::notify::{self, Mailer};
 use crate::signing::{self, KeyRing, PrivateKey, RecordSource};
 use crate::store::directory::ServerDirectory;
-use crate::store::registrations::{InsertError, Submitter, new_reference};
-use crate::store::writer::Batch;
+use crate::store::registrations::{InsertError, Submitter, VersionRow, new_reference};
+use crate::store::writer::{Batch, NewRequest, SignedAhead};
 use crate::store::{drafts, log, registrations};
 
 pub use crate::store::registrations::{
@@ -310,17 +310,47 @@ async fn store_version(
     .await
     .map_err(|crate::validation::Busy| SubmitError::Busy)??;
     let risk = job.risk;
-    // One job of the writer's next batch (`store::writer`): it returns once the batch has
-    // committed, so the receipt below is for a stored version.
-    let (reference, version, report, entry) = desk
-        .writer
-        .write(desk.pool, desk.keys, move |connection, batch| {
-            Box::pin(async move {
-                let (reference, version, entry) = job.store(connection, batch).await?;
-                Ok::<_, SubmitError>((reference, version, job.report, entry))
-            })
-        })
-        .await?;
+    // Stored in the writer's next batch (`store::writer`), which returns once the batch has
+    // committed, so the receipt below is for a stored version: a new request with the other new
+    // requests of its batch, a next version as a job of its own.
+    let (reference, version, report, entry) = match job.target.clone() {
+        None => {
+            let mut job = job;
+            let new = NewRequest {
+                row: VersionRow::new(
+                    &job.request,
+                    &job.report,
+                    job.risk,
+                    Submitter {
+                        user_id: &job.submitter_id,
+                        email: &job.submitter_email,
+                    },
+                    None,
+                    job.now,
+                )?,
+                draft_id: job.draft_id.take(),
+                signed_ahead: job.signed_ahead.take(),
+                sign: Box::new({
+                    let job = Arc::new(job.unsigned());
+                    move |key, issuer, reference| job.sign(key, issuer, reference, 1)
+                }),
+                now: job.now,
+            };
+            let stored = desk.writer.insert_new(desk.pool, desk.keys, new).await?;
+            (stored.reference, 1, job.report, stored.entry)
+        }
+        Some(reference) => {
+            desk.writer
+                .write(desk.pool, desk.keys, move |connection, batch| {
+                    Box::pin(async move {
+                        let (version, entry) =
+                            job.store_next(connection, batch, &reference).await?;
+                        Ok::<_, SubmitError>((reference, version, job.report, entry))
+                    })
+                })
+                .await?
+        }
+    };
     desk.mailer
         .send_in_background(notify::receipt(&notify::Receipt {
             reference: &reference,
@@ -366,14 +396,6 @@ struct VersionJob {
     signed_ahead: Option<SignedAhead>,
 }
 
-/// A record signed off the writer's path (see [`crate::store::WriteLock::last_key`]).
-struct SignedAhead {
-    kid: String,
-    reference: String,
-    version: i64,
-    record: String,
-}
-
 impl VersionJob {
     /// Signs the record this job will store if, in its batch, it gets `reference` as `version`
     /// and `key` is still current.
@@ -409,92 +431,68 @@ impl VersionJob {
         )
     }
 
-    /// Inserts the version, signs its record and appends it to the log, deletes the draft; in
-    /// the batch's transaction (the writer rolls this job back to its savepoint on an error).
-    /// Returns the reference, the version and the record's log entry.
-    async fn store(
+    /// What [`VersionJob::sign`] needs, without the record signed ahead or the draft (a new
+    /// request's signer, kept until its batch).
+    fn unsigned(&self) -> VersionJob {
+        VersionJob {
+            target: None,
+            purpose: self.purpose,
+            opens_change: self.opens_change,
+            draft_id: None,
+            request: self.request.clone(),
+            report: self.report.clone(),
+            risk: self.risk,
+            submitter_id: self.submitter_id.clone(),
+            submitter_email: self.submitter_email.clone(),
+            now: self.now,
+            signed_ahead: None,
+        }
+    }
+
+    /// Inserts the next version of `reference`, signs its record and appends it to the log,
+    /// deletes the draft; in the batch's transaction (the writer rolls this job back to its
+    /// savepoint on an error). Returns the version and the record's log entry.
+    async fn store_next(
         &self,
         connection: &mut SqliteConnection,
         batch: &mut Batch,
-    ) -> Result<(String, i64, log::LogEntry), SubmitError> {
+        reference: &str,
+    ) -> Result<(i64, log::LogEntry), SubmitError> {
         let submitter = Submitter {
             user_id: &self.submitter_id,
             email: &self.submitter_email,
         };
-        let (reference, version) = match &self.target {
-            None => {
-                // The reference drawn when the record was signed ahead, unless it is taken.
-                let drawn = match &self.signed_ahead {
-                    Some(ahead) => match registrations::insert_version(
-                        connection,
-                        &ahead.reference,
-                        1,
-                        &self.request,
-                        &self.report,
-                        self.risk,
-                        submitter,
-                        None,
-                        self.now,
-                    )
-                    .await
-                    {
-                        Ok(()) => Some(ahead.reference.clone()),
-                        Err(InsertError::Taken) => None,
-                        Err(InsertError::Other(error)) => return Err(error.into()),
-                    },
-                    None => None,
-                };
-                let reference = match drawn {
-                    Some(reference) => reference,
-                    None => {
-                        registrations::insert_new(
-                            connection,
-                            &self.request,
-                            &self.report,
-                            self.risk,
-                            submitter,
-                            self.now,
-                        )
-                        .await?
-                    }
-                };
-                (reference, 1)
+        // Checked again under the writer: a reviewer may have decided meanwhile, or an earlier
+        // job of this batch resubmitted it.
+        let latest = registrations::latest_in(connection, reference)
+            .await?
+            .ok_or(SubmitError::NotFound)?;
+        if self.opens_change {
+            let application = registrations::application_in(connection, reference).await?;
+            may_open_change(application.as_ref(), &latest)?;
+        } else if latest.status != Status::ChangesRequested {
+            return Err(SubmitError::NotAwaitingChanges(latest.status));
+        }
+        let version = latest.version + 1;
+        match registrations::insert_version(
+            connection,
+            reference,
+            version,
+            &self.request,
+            &self.report,
+            self.risk,
+            submitter,
+            self.purpose,
+            self.now,
+        )
+        .await
+        {
+            Ok(()) => {}
+            Err(InsertError::Taken) => {
+                return Err(SubmitError::NotAwaitingChanges(Status::Submitted));
             }
-            Some(reference) => {
-                // Checked again under the writer: a reviewer may have decided meanwhile, or an
-                // earlier job of this batch resubmitted it.
-                let latest = registrations::latest_in(connection, reference)
-                    .await?
-                    .ok_or(SubmitError::NotFound)?;
-                if self.opens_change {
-                    let application = registrations::application_in(connection, reference).await?;
-                    may_open_change(application.as_ref(), &latest)?;
-                } else if latest.status != Status::ChangesRequested {
-                    return Err(SubmitError::NotAwaitingChanges(latest.status));
-                }
-                let version = latest.version + 1;
-                match registrations::insert_version(
-                    connection,
-                    reference,
-                    version,
-                    &self.request,
-                    &self.report,
-                    self.risk,
-                    submitter,
-                    self.purpose,
-                    self.now,
-                )
-                .await
-                {
-                    Ok(()) => {}
-                    Err(InsertError::Taken) => {
-                        return Err(SubmitError::NotAwaitingChanges(Status::Submitted));
-                    }
-                    Err(InsertError::Other(error)) => return Err(error.into()),
-                }
-                (reference.clone(), version)
-            }
-        };
+            Err(InsertError::Other(error)) => return Err(error.into()),
+        }
         let record = match &self.signed_ahead {
             Some(ahead)
                 if ahead.kid == batch.key().kid()
@@ -503,13 +501,13 @@ impl VersionJob {
             {
                 ahead.record.clone()
             }
-            _ => self.sign(batch.key(), batch.issuer(), &reference, version),
+            _ => self.sign(batch.key(), batch.issuer(), reference, version),
         };
         let entry = batch
             .append(
                 connection,
                 log::Kind::RegistrationRecord,
-                &reference,
+                reference,
                 version,
                 &record,
                 self.now,
@@ -518,7 +516,7 @@ impl VersionJob {
         if let Some(id) = &self.draft_id {
             drafts::delete_in(connection, id).await?;
         }
-        Ok((reference, version, entry))
+        Ok((version, entry))
     }
 }
 

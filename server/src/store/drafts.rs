@@ -277,6 +277,22 @@ pub async fn delete_in(connection: &mut SqliteConnection, id: &str) -> anyhow::R
     Ok(result.rows_affected() == 1)
 }
 
+/// Deletes the drafts `ids` (submitted in one batch) in one statement.
+pub async fn delete_many_in(connection: &mut SqliteConnection, ids: &[&str]) -> anyhow::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut delete = sqlx::QueryBuilder::new("DELETE FROM draft WHERE id IN (");
+    let mut list = delete.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    delete.push(")");
+    // Not cached: each batch's list has its own length (see `log::insert_entries`).
+    delete.build().persistent(false).execute(connection).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

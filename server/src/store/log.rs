@@ -166,11 +166,9 @@ pub async fn tail(connection: &mut SqliteConnection) -> anyhow::Result<Tail> {
     })
 }
 
-/// Appends an entry after `tail`, which must be the log's tail in the caller's write
-/// transaction (a batch keeps it in memory across its appends); moves `tail` on when stored.
-pub async fn append_after(
-    connection: &mut SqliteConnection,
-    tail: &mut Tail,
+/// The entry that follows `tail`: its seq, its link to `tail` and its hash (nothing stored).
+pub fn next_entry(
+    tail: &Tail,
     kind: Kind,
     reference: &str,
     version: i64,
@@ -188,25 +186,65 @@ pub async fn append_after(
         created_at: now.to_offset(time::UtcOffset::UTC).format(&Rfc3339)?,
     };
     entry.entry_hash = entry.computed_hash();
-    sqlx::query(
-        "INSERT INTO log_entry (seq, kind, reference, version, jws, prev_hash, entry_hash, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(entry.seq)
-    .bind(&entry.kind)
-    .bind(&entry.reference)
-    .bind(entry.version)
-    .bind(&entry.jws)
-    .bind(&entry.prev_hash)
-    .bind(&entry.entry_hash)
-    .bind(&entry.created_at)
-    .execute(&mut *connection)
-    .await?;
-    *tail = Tail {
-        seq: entry.seq,
-        hash: entry.entry_hash.clone(),
-    };
     Ok(entry)
+}
+
+impl LogEntry {
+    /// The tail once this entry is appended.
+    pub fn as_tail(&self) -> Tail {
+        Tail {
+            seq: self.seq,
+            hash: self.entry_hash.clone(),
+        }
+    }
+}
+
+/// Appends an entry after `tail`, which must be the log's tail in the caller's write
+/// transaction (a batch keeps it in memory across its appends); moves `tail` on when stored.
+pub async fn append_after(
+    connection: &mut SqliteConnection,
+    tail: &mut Tail,
+    kind: Kind,
+    reference: &str,
+    version: i64,
+    jws: &str,
+    now: OffsetDateTime,
+) -> anyhow::Result<LogEntry> {
+    let entry = next_entry(tail, kind, reference, version, jws, now)?;
+    insert_entries(connection, std::slice::from_ref(&entry)).await?;
+    *tail = entry.as_tail();
+    Ok(entry)
+}
+
+/// Stores `entries` (made by [`next_entry`], each after the one before) in one statement.
+pub async fn insert_entries(
+    connection: &mut SqliteConnection,
+    entries: &[LogEntry],
+) -> anyhow::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO log_entry (seq, kind, reference, version, jws, prev_hash, entry_hash, created_at) ",
+    );
+    insert.push_values(entries, |mut row, entry| {
+        row.push_bind(entry.seq)
+            .push_bind(&entry.kind)
+            .push_bind(&entry.reference)
+            .push_bind(entry.version)
+            .push_bind(&entry.jws)
+            .push_bind(&entry.prev_hash)
+            .push_bind(&entry.entry_hash)
+            .push_bind(&entry.created_at);
+    });
+    // Not kept in the connection's statement cache: a statement per group size (1 to 64 rows)
+    // would each stay prepared, tens of kilobytes apiece (docs/performance.md).
+    insert
+        .build()
+        .persistent(false)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
 }
 
 /// The signed record (JWS) of version `version` of `reference`, read on the caller's connection.

@@ -10,9 +10,6 @@ use time::OffsetDateTime;
 /// a reference read aloud on the phone cannot be misheard or mistyped.
 pub const REFERENCE_ALPHABET: &[u8; 30] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-/// How many times a new reference is drawn when the one drawn is taken.
-const REFERENCE_ATTEMPTS: usize = 16;
-
 pub use registration::change::Purpose;
 pub use registration::lifecycle::Status;
 
@@ -160,31 +157,6 @@ pub fn parse_risk(text: &str) -> Option<Risk> {
     }
 }
 
-/// Stores version 1 of a new request with status `submitted` under a fresh reference, on the
-/// caller's connection (inside its transaction); returns the reference.
-pub async fn insert_new(
-    connection: &mut SqliteConnection,
-    request: &RegistrationRequest,
-    report: &ValidationReport,
-    risk: Risk,
-    submitter: Submitter<'_>,
-    now: OffsetDateTime,
-) -> anyhow::Result<String> {
-    for _ in 0..REFERENCE_ATTEMPTS {
-        let reference = new_reference()?;
-        let result = insert_version(
-            connection, &reference, 1, request, report, risk, submitter, None, now,
-        )
-        .await;
-        match result {
-            Ok(()) => return Ok(reference),
-            Err(InsertError::Taken) => continue,
-            Err(InsertError::Other(error)) => return Err(error),
-        }
-    }
-    anyhow::bail!("no free reference after {REFERENCE_ATTEMPTS} attempts")
-}
-
 /// Why a version was not inserted.
 #[derive(Debug)]
 pub enum InsertError {
@@ -198,6 +170,89 @@ impl<E: Into<anyhow::Error>> From<E> for InsertError {
     fn from(error: E) -> Self {
         InsertError::Other(error.into())
     }
+}
+
+/// A version as stored, less its reference and number: what a submission inserts.
+#[derive(Debug, Clone)]
+pub struct VersionRow {
+    ods_code: String,
+    organisation_name: Option<String>,
+    application_name: String,
+    risk: Risk,
+    request_json: String,
+    report_json: String,
+    submitted_at: String,
+    submitted_by: String,
+    submitted_by_email: String,
+    purpose: Option<Purpose>,
+}
+
+impl VersionRow {
+    /// The row of `request` as validated (`report`), submitted by `submitter` at `now` (a
+    /// renewal or change of a registered application when `purpose` says so).
+    pub fn new(
+        request: &RegistrationRequest,
+        report: &ValidationReport,
+        risk: Risk,
+        submitter: Submitter<'_>,
+        purpose: Option<Purpose>,
+        now: OffsetDateTime,
+    ) -> anyhow::Result<VersionRow> {
+        Ok(VersionRow {
+            ods_code: request.ods_code.trim().to_ascii_uppercase(),
+            organisation_name: report.organisation.as_ref().map(|org| org.name.clone()),
+            application_name: request.application.name.clone(),
+            risk,
+            request_json: serde_json::to_string(request)?,
+            report_json: serde_json::to_string(report)?,
+            submitted_at: timestamp(now),
+            submitted_by: submitter.user_id.to_string(),
+            submitted_by_email: submitter.email.to_string(),
+            purpose,
+        })
+    }
+}
+
+/// Inserts `rows` as `submitted` versions (each a reference, a version number and its row) in
+/// one statement, skipping any whose reference and version are taken; returns the references
+/// inserted. The rest of the statement's rows are stored: the caller draws new references for
+/// those skipped.
+pub async fn insert_versions(
+    connection: &mut SqliteConnection,
+    rows: &[(&str, i64, &VersionRow)],
+) -> anyhow::Result<std::collections::HashSet<String>> {
+    if rows.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO registration_request (reference, version, status, ods_code, organisation_name,
+           application_name, risk, request_json, report_json, submitted_at, submitted_by,
+           submitted_by_email, purpose) ",
+    );
+    insert.push_values(rows, |mut values, (reference, version, row)| {
+        values
+            .push_bind(*reference)
+            .push_bind(*version)
+            .push_bind(Status::Submitted.as_str())
+            .push_bind(&row.ods_code)
+            .push_bind(&row.organisation_name)
+            .push_bind(&row.application_name)
+            .push_bind(risk_text(row.risk))
+            .push_bind(&row.request_json)
+            .push_bind(&row.report_json)
+            .push_bind(&row.submitted_at)
+            .push_bind(&row.submitted_by)
+            .push_bind(&row.submitted_by_email)
+            .push_bind(row.purpose.map(Purpose::as_str));
+    });
+    insert.push(" ON CONFLICT (reference, version) DO NOTHING RETURNING reference");
+    let inserted: Vec<String> = insert
+        .build_query_scalar()
+        // One statement per group size: not kept prepared (see `log::insert_entries`).
+        .persistent(false)
+        .fetch_all(&mut *connection)
+        .await?;
+    Ok(inserted.into_iter().collect())
 }
 
 /// Stores `version` of `reference` with status `submitted` (a renewal or change of a
@@ -217,35 +272,12 @@ pub async fn insert_version(
     purpose: Option<Purpose>,
     now: OffsetDateTime,
 ) -> Result<(), InsertError> {
-    let request_json = serde_json::to_string(request)?;
-    let report_json = serde_json::to_string(report)?;
-    let submitted_at = timestamp(now);
-    let organisation_name = report.organisation.as_ref().map(|org| org.name.as_str());
-    let result = sqlx::query(
-        "INSERT INTO registration_request (reference, version, status, ods_code, organisation_name,
-           application_name, risk, request_json, report_json, submitted_at, submitted_by,
-           submitted_by_email, purpose)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(reference)
-    .bind(version)
-    .bind(Status::Submitted.as_str())
-    .bind(request.ods_code.trim().to_ascii_uppercase())
-    .bind(organisation_name)
-    .bind(&request.application.name)
-    .bind(risk_text(risk))
-    .bind(&request_json)
-    .bind(&report_json)
-    .bind(&submitted_at)
-    .bind(submitter.user_id)
-    .bind(submitter.email)
-    .bind(purpose.map(Purpose::as_str))
-    .execute(&mut *connection)
-    .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Err(InsertError::Taken),
-        Err(error) => Err(error.into()),
+    let row = VersionRow::new(request, report, risk, submitter, purpose, now)?;
+    let inserted = insert_versions(connection, &[(reference, version, &row)]).await?;
+    if inserted.contains(reference) {
+        Ok(())
+    } else {
+        Err(InsertError::Taken)
     }
 }
 

@@ -2,7 +2,8 @@
 //! committed in one transaction (up to the batch limit), a job that fails in the middle of a
 //! batch is rolled back alone and answered with its own error, a batch whose commit fails stores
 //! nothing and answers every caller with an error, and decisions mixed with submissions leave a
-//! whole, gap-free chain.
+//! whole, gap-free chain; new requests queued together are stored as one group, drawing fresh
+//! references for any taken.
 //!
 //! To know exactly which jobs share a batch, tests hold the writer's turn (no batch starts),
 //! queue the jobs one by one (waiting until each is queued), then let the batch go.
@@ -11,11 +12,13 @@ use std::sync::Arc;
 
 use crate::common::{TestApp, delegated_request, local_admin_of};
 use registration::RegistrationRequest;
+use registration::rules::permission::Risk;
 use server::identity::{Identity, Reviewer, Role, require_reviewer};
 use server::registrations::{self, Status, SubmitError, Submitted};
 use server::review::{self, DecideError, Decision};
 use server::store::log::{self, ChainCheck};
-use server::store::writer::{MAX_BATCH, WriterStats};
+use server::store::registrations::VersionRow;
+use server::store::writer::{MAX_BATCH, NewRequest, SignedAhead, WriterStats};
 use time::OffsetDateTime;
 use tokio::task::JoinHandle;
 
@@ -450,5 +453,105 @@ async fn concurrent_decisions_and_submissions_leave_a_whole_chain_and_the_right_
         )
         .await,
         13
+    );
+}
+
+/// A new request as the writer takes it, signed ahead for `reference` (which may be taken), with
+/// a signer that signs its real record for whatever reference it is stored under.
+fn new_request(app: &TestApp, name: &str, ahead_as: &str) -> NewRequest {
+    let request = named(name);
+    let now = OffsetDateTime::now_utc();
+    let report = registration::validate(&request, app.state.directory.rules(), now);
+    assert!(report.valid, "{:?}", report.findings);
+    let admin = local_admin_of("RX1");
+    let submitter = server::store::registrations::Submitter {
+        user_id: admin.user_id(),
+        email: admin.email(),
+    };
+    let row = VersionRow::new(&request, &report, Risk::Low, submitter, None, now).unwrap();
+    let email = admin.email().to_string();
+    let sign = move |key: &server::signing::PrivateKey, issuer: &str, reference: &str| {
+        server::signing::sign_record(
+            key,
+            &server::signing::RecordSource {
+                issuer,
+                reference,
+                version: 1,
+                request: &request,
+                report: &report,
+                submitted_at: now,
+                submitted_by: &email,
+                purpose: None,
+            },
+        )
+    };
+    let key = app.state.writer.last_key().expect("a batch has run");
+    NewRequest {
+        signed_ahead: Some(SignedAhead {
+            kid: key.kid().to_string(),
+            reference: ahead_as.to_string(),
+            version: 1,
+            record: sign(&key, app.state.keys.issuer(), ahead_as),
+        }),
+        row,
+        draft_id: None,
+        sign: Box::new(sign),
+        now,
+    }
+}
+
+#[tokio::test]
+async fn new_requests_whose_reference_is_taken_are_stored_under_fresh_ones_and_signed_again() {
+    let app = Arc::new(TestApp::new().await);
+    let taken = submit(&app, &request()).await;
+    // Two new requests signed ahead for the taken reference, and a third for a free one,
+    // queued together: one group, one insert of versions and one of entries.
+    let turn = app.state.writer.turn().await;
+    let tasks: Vec<_> = [
+        ("Clash one", taken.clone()),
+        ("Clash two", taken.clone()),
+        ("Free", "AR-2222-2222".to_string()),
+    ]
+    .into_iter()
+    .map(|(name, ahead_as)| {
+        let app = app.clone();
+        let new = new_request(&app, name, &ahead_as);
+        tokio::spawn(async move {
+            app.state
+                .writer
+                .insert_new(&app.state.pool, &app.state.keys, new)
+                .await
+        })
+    })
+    .collect();
+    queued(&app, 3).await;
+    drop(turn);
+    let mut stored = Vec::new();
+    for task in tasks {
+        stored.push(task.await.unwrap().unwrap());
+    }
+    assert_ne!(stored[0].reference, taken);
+    assert_ne!(stored[1].reference, taken);
+    assert_ne!(stored[0].reference, stored[1].reference);
+    assert_eq!(stored[2].reference, "AR-2222-2222");
+    // In queue order in the chain, each entry after the one before.
+    assert_eq!(
+        stored.iter().map(|s| s.entry.seq).collect::<Vec<_>>(),
+        [2, 3, 4]
+    );
+    assert_eq!(whole_chain(&app).await, 4);
+    // Each stored record names the reference it was stored under (the audit compares them).
+    let report = server::store::audit::run(&app.state.pool, None)
+        .await
+        .unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.records, 4);
+    assert_eq!(
+        app.state.writer.stats(),
+        WriterStats {
+            batches: 2,
+            jobs: 4,
+            largest_batch: 3
+        }
     );
 }
