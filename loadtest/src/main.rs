@@ -259,10 +259,9 @@ async fn send(target: &Target) -> anyhow::Result<()> {
 }
 
 async fn sign_in(client: &HttpClient, base: &str, args: &Args) -> anyhow::Result<Session> {
-    let password = args
-        .password
-        .clone()
-        .context("the submit, validate and queue scenarios need --password or APPREG_LOAD_PASSWORD")?;
+    let password = args.password.clone().context(
+        "the submit, validate and queue scenarios need --password or APPREG_LOAD_PASSWORD",
+    )?;
     let body = serde_json::json!({ "email": args.email, "password": password }).to_string();
     let request = Request::post(format!("{base}/api/v1/session"))
         .header(header::CONTENT_TYPE, "application/json")

@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use registration::lifecycle::{Decision, Role};
-use registration::{AccessType, ClientSecret, MailboxKind, PermissionRequest, PermissionType, RegistrationRequest};
+use registration::{
+    AccessType, ClientSecret, MailboxKind, PermissionRequest, PermissionType, RegistrationRequest,
+};
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
@@ -52,7 +54,11 @@ struct Templates {
 
 /// The organisations of the directory whose requests are valid (the organisation is in the
 /// directory and open, and it has a shared mailbox), with their templates.
-fn templates(directory: &ServerDirectory, template: &RegistrationRequest, now: OffsetDateTime) -> Vec<Templates> {
+fn templates(
+    directory: &ServerDirectory,
+    template: &RegistrationRequest,
+    now: OffsetDateTime,
+) -> Vec<Templates> {
     let mailbox_of = |ods_code: &str, kind: MailboxKind| {
         directory
             .mailboxes()
@@ -60,10 +66,15 @@ fn templates(directory: &ServerDirectory, template: &RegistrationRequest, now: O
             .map(|entry| entry.address.clone())
             .min()
     };
-    let mut codes: Vec<String> = directory.mailboxes().map(|entry| entry.ods_code.clone()).collect();
+    let mut codes: Vec<String> = directory
+        .mailboxes()
+        .map(|entry| entry.ods_code.clone())
+        .collect();
     codes.sort();
     codes.dedup();
-    let valid = |request: &RegistrationRequest| registration::validate(request, directory.rules(), now).valid;
+    let valid = |request: &RegistrationRequest| {
+        registration::validate(request, directory.rules(), now).valid
+    };
     codes
         .into_iter()
         .filter_map(|ods_code| {
@@ -86,7 +97,11 @@ fn templates(directory: &ServerDirectory, template: &RegistrationRequest, now: O
                     ..low.clone()
                 })
                 .filter(valid);
-            valid(&low).then_some(Templates { ods_code, low, high })
+            valid(&low).then_some(Templates {
+                ods_code,
+                low,
+                high,
+            })
         })
         .collect()
 }
@@ -167,7 +182,14 @@ pub async fn generate(
     }
     let mut reviewers: Vec<Reviewer> = Vec::new();
     for n in 1..=2 {
-        let identity = account(desk.pool, &format!("bench.reviewer.{n}@nhs.net"), Role::Reviewer, None, now).await?;
+        let identity = account(
+            desk.pool,
+            &format!("bench.reviewer.{n}@nhs.net"),
+            Role::Reviewer,
+            None,
+            now,
+        )
+        .await?;
         reviewers.push(require_reviewer(&identity).map_err(|_| anyhow::anyhow!("not a reviewer"))?);
     }
     let admins = Arc::new(admins);
@@ -180,8 +202,11 @@ pub async fn generate(
         if tasks.len() >= IN_FLIGHT {
             tally(&mut generated, tasks.join_next().await)?;
         }
-        let (admins, reviewers, parts) =
-            (Arc::clone(&admins), Arc::clone(&reviewers), Arc::clone(&desk_parts));
+        let (admins, reviewers, parts) = (
+            Arc::clone(&admins),
+            Arc::clone(&reviewers),
+            Arc::clone(&desk_parts),
+        );
         tasks.spawn(async move {
             let desk = parts.desk();
             let (admin, templates) = &admins[(n % admins.len() as u64) as usize];
@@ -196,8 +221,11 @@ pub async fn generate(
                 8..=11 => Some(Decision::Reject),
                 _ => None,
             };
-            let Some(decision) = decision else { return Ok(None) };
-            let reason = (decision != Decision::Approve).then_some("Generated for the queue benchmark.");
+            let Some(decision) = decision else {
+                return Ok(None);
+            };
+            let reason =
+                (decision != Decision::Approve).then_some("Generated for the queue benchmark.");
             let approvals = if decision == Decision::Approve
                 && registration::rules::permission::needs_second_approval(&request)
             {
@@ -207,9 +235,19 @@ pub async fn generate(
             };
             for reviewer in reviewers.iter().take(approvals) {
                 let seen = seen_latest(desk.pool, &submitted.reference).await?;
-                review::decide(desk, reviewer, &submitted.reference, seen, decision, reason, OffsetDateTime::now_utc())
-                    .await
-                    .map_err(|error| anyhow::anyhow!("the decision on {} failed: {error:?}", submitted.reference))?;
+                review::decide(
+                    desk,
+                    reviewer,
+                    &submitted.reference,
+                    seen,
+                    decision,
+                    reason,
+                    OffsetDateTime::now_utc(),
+                )
+                .await
+                .map_err(|error| {
+                    anyhow::anyhow!("the decision on {} failed: {error:?}", submitted.reference)
+                })?;
             }
             Ok(Some(decision))
         });

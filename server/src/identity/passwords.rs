@@ -104,7 +104,9 @@ pub fn verify(password: &Password, phc: &str) -> bool {
     let mut out = vec![0u8; expected.len()];
     let blocks = params.block_count();
     let hasher = Argon2::new(algorithm, version, params);
-    let mut memory = MEMORY.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut memory = MEMORY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if memory.len() < blocks {
         memory.resize(blocks, Block::default());
     }
@@ -166,7 +168,10 @@ mod tests {
                 .unwrap()
                 .to_string();
             assert!(verify(&password, &phc), "{phc}");
-            assert!(!verify(&Password::new("wrong horse battery staple"), &phc), "{phc}");
+            assert!(
+                !verify(&Password::new("wrong horse battery staple"), &phc),
+                "{phc}"
+            );
         }
         // Each earlier default-cost hash still verifies after the buffer grew past it.
         let phc = hash(&password).unwrap();

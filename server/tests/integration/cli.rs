@@ -344,7 +344,9 @@ fn bench_data_fills_a_desk_with_genuine_requests_of_every_queue_status() {
         .await
         .unwrap();
         let distinct = |column: &str| {
-            format!("SELECT DISTINCT {column} FROM registration_request WHERE is_latest = 1 ORDER BY 1")
+            format!(
+                "SELECT DISTINCT {column} FROM registration_request WHERE is_latest = 1 ORDER BY 1"
+            )
         };
         let statuses: Vec<String> = sqlx::query_scalar(&distinct("status"))
             .fetch_all(&pool)
