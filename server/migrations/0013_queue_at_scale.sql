@@ -3,7 +3,8 @@
 -- 120 ms for the first page of 100,000 requests). Each row now says whether it is its request's
 -- latest version, kept by a trigger in the statement that inserts a version (no extra round
 -- trip for the writer), and partial indexes over the latest versions give each list its order
--- (oldest submission first) for every filter.
+-- (oldest submission first) for every filter. A later migration that rebuilds the table (as
+-- 0009, 0011 and 0012 did) must make the column, the trigger and these indexes again.
 
 ALTER TABLE registration_request ADD COLUMN is_latest INTEGER NOT NULL DEFAULT 1
     CHECK (is_latest IN (0, 1));
