@@ -109,6 +109,14 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
+    /// The tail once this entry is appended.
+    pub fn as_tail(&self) -> Tail {
+        Tail {
+            seq: self.seq,
+            hash: self.entry_hash.clone(),
+        }
+    }
+
     /// The hash this entry should have: hex SHA-256 of the canonical JSON of its fields.
     pub fn computed_hash(&self) -> String {
         let fields = json!({
@@ -187,16 +195,6 @@ pub fn next_entry(
     };
     entry.entry_hash = entry.computed_hash();
     Ok(entry)
-}
-
-impl LogEntry {
-    /// The tail once this entry is appended.
-    pub fn as_tail(&self) -> Tail {
-        Tail {
-            seq: self.seq,
-            hash: self.entry_hash.clone(),
-        }
-    }
 }
 
 /// Appends an entry after `tail`, which must be the log's tail in the caller's write
