@@ -22,8 +22,60 @@ pub struct Mailer {
 
 enum Transport {
     /// The outbox directory (0700); each message one `.eml` file (0600).
-    Outbox(PathBuf),
+    Outbox(Outbox),
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// A message for the outbox's writer, and where to say whether it was written.
+type OutboxMessage = (Vec<u8>, tokio::sync::oneshot::Sender<anyhow::Result<()>>);
+
+/// The outbox: one thread of its own writes the messages, one after another. Written from the
+/// blocking pool instead, a message each on whichever thread was free, concurrent file creations
+/// in the one directory contended for its lock (docs/performance.md, "The receipts' outbox").
+/// Its queue is short: when the thread falls behind, a message is written from the blocking
+/// pool as before, so a backlog never holds more than [`OUTBOX_QUEUE`] messages in memory. The
+/// thread ends when the mailer is dropped.
+struct Outbox {
+    dir: PathBuf,
+    messages: std::sync::mpsc::SyncSender<OutboxMessage>,
+}
+
+/// How many messages wait for the outbox's thread at most.
+const OUTBOX_QUEUE: usize = 64;
+
+impl Outbox {
+    fn start(dir: PathBuf) -> anyhow::Result<Outbox> {
+        let (messages, queue) = std::sync::mpsc::sync_channel::<OutboxMessage>(OUTBOX_QUEUE);
+        let thread_dir = dir.clone();
+        std::thread::Builder::new()
+            .name("appreg-outbox".to_string())
+            .spawn(move || {
+                for (bytes, written) in queue {
+                    // The sender may have gone away; the message is written all the same.
+                    let _ = written.send(write_to_outbox(&thread_dir, &bytes));
+                }
+            })
+            .context("cannot start the outbox writer")?;
+        Ok(Outbox { dir, messages })
+    }
+
+    async fn write(&self, bytes: Vec<u8>) -> anyhow::Result<()> {
+        let (written, answer) = tokio::sync::oneshot::channel();
+        match self.messages.try_send((bytes, written)) {
+            Ok(()) => answer
+                .await
+                .map_err(|_| anyhow::anyhow!("the outbox writer stopped before writing"))?,
+            Err(std::sync::mpsc::TrySendError::Full((bytes, _))) => {
+                let dir = self.dir.clone();
+                tokio::task::spawn_blocking(move || write_to_outbox(&dir, &bytes))
+                    .await
+                    .context("the outbox writer did not finish")?
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+                Err(anyhow::anyhow!("the outbox writer has stopped"))
+            }
+        }
+    }
 }
 
 impl Mailer {
@@ -43,7 +95,7 @@ impl Mailer {
         crate::files::private_dir(&dir)
             .with_context(|| format!("cannot create the outbox directory {}", dir.display()))?;
         Ok(Mailer {
-            transport: Transport::Outbox(dir),
+            transport: Transport::Outbox(Outbox::start(dir)?),
             from,
         })
     }
@@ -61,12 +113,10 @@ impl Mailer {
     pub async fn send(&self, notification: &Notification) -> anyhow::Result<()> {
         let message = self.message(notification)?;
         match &self.transport {
-            Transport::Outbox(dir) => {
-                let dir = dir.clone();
-                let bytes = message.formatted();
-                tokio::task::spawn_blocking(move || write_to_outbox(&dir, &bytes))
+            Transport::Outbox(outbox) => {
+                outbox
+                    .write(message.formatted())
                     .await
-                    .context("the outbox writer did not finish")?
                     .context("cannot write the message to the outbox")?;
             }
             Transport::Smtp(smtp) => {
@@ -786,6 +836,41 @@ mod tests {
             page_url: PAGE,
             log_entry: ENTRY,
         })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_message_reaches_the_outbox_even_when_its_writer_falls_behind() {
+        // Four times what the writer's queue holds, sent at once: those the queue cannot take
+        // are written from the blocking pool; none is lost and each is one whole file.
+        let dir = tempfile::tempdir().unwrap();
+        let mailer = Arc::new(Mailer::outbox(dir.path(), "appreg@nhs.net").unwrap());
+        let sends: Vec<_> = (0..OUTBOX_QUEUE * 4)
+            .map(|n| {
+                let mailer = Arc::clone(&mailer);
+                tokio::spawn(async move {
+                    mailer
+                        .send(&received(i64::try_from(n).unwrap() + 1, None))
+                        .await
+                })
+            })
+            .collect();
+        for send in sends {
+            send.await.unwrap().unwrap();
+        }
+        let files: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), OUTBOX_QUEUE * 4);
+        for file in files {
+            assert_eq!(
+                file.extension().and_then(|e| e.to_str()),
+                Some("eml"),
+                "{file:?}"
+            );
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert!(text.contains("AR-7K3M-Q9XD"), "{file:?}");
+        }
     }
 
     const ENTRY: LogPosition<'static> = LogPosition {
