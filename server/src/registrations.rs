@@ -316,28 +316,33 @@ async fn store_version(
     let (reference, version, report, entry) = match job.target.clone() {
         None => {
             let mut job = job;
+            let row = VersionRow::new(
+                &job.request,
+                &job.report,
+                job.risk,
+                Submitter {
+                    user_id: &job.submitter_id,
+                    email: &job.submitter_email,
+                },
+                None,
+                job.now,
+            )?;
+            let (draft_id, signed_ahead, now) =
+                (job.draft_id.take(), job.signed_ahead.take(), job.now);
+            // The job signs again if its batch must (a taken reference, another key).
+            let job = Arc::new(job);
+            let signer = Arc::clone(&job);
             let new = NewRequest {
-                row: VersionRow::new(
-                    &job.request,
-                    &job.report,
-                    job.risk,
-                    Submitter {
-                        user_id: &job.submitter_id,
-                        email: &job.submitter_email,
-                    },
-                    None,
-                    job.now,
-                )?,
-                draft_id: job.draft_id.take(),
-                signed_ahead: job.signed_ahead.take(),
-                sign: Box::new({
-                    let job = Arc::new(job.unsigned());
-                    move |key, issuer, reference| job.sign(key, issuer, reference, 1)
+                row,
+                draft_id,
+                signed_ahead,
+                sign: Box::new(move |key, issuer, reference| {
+                    signer.sign(key, issuer, reference, 1)
                 }),
-                now: job.now,
+                now,
             };
             let stored = desk.writer.insert_new(desk.pool, desk.keys, new).await?;
-            (stored.reference, 1, job.report, stored.entry)
+            (stored.reference, 1, job.report.clone(), stored.entry)
         }
         Some(reference) => {
             desk.writer
@@ -429,24 +434,6 @@ impl VersionJob {
                 purpose: self.purpose,
             },
         )
-    }
-
-    /// What [`VersionJob::sign`] needs, without the record signed ahead or the draft (a new
-    /// request's signer, kept until its batch).
-    fn unsigned(&self) -> VersionJob {
-        VersionJob {
-            target: None,
-            purpose: self.purpose,
-            opens_change: self.opens_change,
-            draft_id: None,
-            request: self.request.clone(),
-            report: self.report.clone(),
-            risk: self.risk,
-            submitter_id: self.submitter_id.clone(),
-            submitter_email: self.submitter_email.clone(),
-            now: self.now,
-            signed_ahead: None,
-        }
     }
 
     /// Inserts the next version of `reference`, signs its record and appends it to the log,
