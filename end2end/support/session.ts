@@ -44,6 +44,17 @@ export async function apiSession(browser: Browser, email: string): Promise<{ pag
   return { page, csrf: (await response.json()).csrf_token };
 }
 
+/** Submits `request` over the API in `session` (a Local Administrator's) and returns its
+ * reference; anything but 201 fails the test with the answer's text. */
+export async function submitOverApi(session: { page: Page; csrf: string }, request: unknown): Promise<string> {
+  const submitted = await session.page.request.post("/api/v1/registrations", {
+    headers: { "X-CSRF-Token": session.csrf },
+    data: request,
+  });
+  expect(submitted.status(), await submitted.text()).toBe(201);
+  return (await submitted.json()).reference;
+}
+
 /** Both reviewers approve the latest version of `reference` over the API, each naming the
  * version they read and its record's hash (the second approval is skipped when one is enough). */
 export async function approveAsReviewers(browser: Browser, reference: string) {

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ACCOUNTS, apiSession, approveAsReviewers, signIn } from "../support/session";
+import { ACCOUNTS, apiSession, approveAsReviewers, signIn, submitOverApi } from "../support/session";
 
 const root = resolve(__dirname, "../..");
 const SECRET = "e2e~Graph.pasted-secret-not-a-real-one-42";
@@ -44,12 +44,7 @@ test("a pasted Graph answer makes the application live; the secret is shown, des
   request.application.name = "Journey Connector";
   request.client_secret = { lifetime_months: 6 };
   const admin = await apiSession(browser, ACCOUNTS.adminRx1);
-  const submitted = await admin.page.request.post("/api/v1/registrations", {
-    headers: { "X-CSRF-Token": admin.csrf },
-    data: request,
-  });
-  expect(submitted.status(), await submitted.text()).toBe(201);
-  const reference: string = (await submitted.json()).reference;
+  const reference = await submitOverApi(admin, request);
   await approveAsReviewers(browser, reference);
 
   // The reviewer pastes what Graph answered (POST /applications, then addPassword).

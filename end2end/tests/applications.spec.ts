@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { expectNoAxeViolations } from "../support/axe";
-import { ACCOUNTS, apiSession, approveAsReviewers, signIn } from "../support/session";
+import { ACCOUNTS, apiSession, approveAsReviewers, signIn, submitOverApi } from "../support/session";
 
 test("an application's credentials are listed with their expiry and download as a calendar", async ({ browser }) => {
   test.setTimeout(90_000);
@@ -16,12 +16,7 @@ test("an application's credentials are listed with their expiry and download as 
   request.application.name = "Inventory Connector";
   request.client_secret = { lifetime_months: 12 };
   const admin = await apiSession(browser, ACCOUNTS.adminRx1);
-  const submitted = await admin.page.request.post("/api/v1/registrations", {
-    headers: { "X-CSRF-Token": admin.csrf },
-    data: request,
-  });
-  expect(submitted.status(), await submitted.text()).toBe(201);
-  const reference: string = (await submitted.json()).reference;
+  const reference = await submitOverApi(admin, request);
   await approveAsReviewers(browser, reference);
   const reviewer = await apiSession(browser, ACCOUNTS.reviewer1);
   const expires = new Date(Date.now() + 20 * 24 * 3600 * 1000).toISOString().replace(/\.\d+Z$/, "Z");

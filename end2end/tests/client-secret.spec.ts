@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { expectNoAxeViolations } from "../support/axe";
-import { ACCOUNTS, apiSession, approveAsReviewers, signIn } from "../support/session";
+import { ACCOUNTS, apiSession, approveAsReviewers, signIn, submitOverApi } from "../support/session";
 
 const SECRET = "e2e~Secret.value-not-a-real-one-0123456789";
 // Each attempt its own (a retry records another application: the desk refuses a secret id it holds).
@@ -20,12 +20,7 @@ test("a reviewer records the secret Entra issued and the Local Administrator see
   );
   request.client_secret = { lifetime_months: 12 };
   const api = await apiSession(browser, ACCOUNTS.adminRx1);
-  const submitted = await api.page.request.post("/api/v1/registrations", {
-    headers: { "X-CSRF-Token": api.csrf },
-    data: request,
-  });
-  expect(submitted.status(), await submitted.text()).toBe(201);
-  const reference: string = (await submitted.json()).reference;
+  const reference = await submitOverApi(api, request);
   await approveAsReviewers(browser, reference);
 
   const reviewer = await (await browser.newContext()).newPage();

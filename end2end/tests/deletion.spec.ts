@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { expectNoAxeViolations } from "../support/axe";
-import { ACCOUNTS, apiSession, approveAsReviewers, signIn } from "../support/session";
+import { ACCOUNTS, apiSession, approveAsReviewers, signIn, submitOverApi } from "../support/session";
 
 const root = resolve(__dirname, "../..");
 
@@ -19,12 +19,7 @@ async function liveApplication(browser: Browser): Promise<string> {
     readFileSync(resolve(root, "registration/tests/data/delegated_request.json"), "utf8"),
   );
   const admin = await apiSession(browser, ACCOUNTS.adminRx1);
-  const submitted = await admin.page.request.post("/api/v1/registrations", {
-    headers: { "X-CSRF-Token": admin.csrf },
-    data: request,
-  });
-  expect(submitted.status(), await submitted.text()).toBe(201);
-  const reference: string = (await submitted.json()).reference;
+  const reference = await submitOverApi(admin, request);
   await admin.page.context().close();
   await approveAsReviewers(browser, reference);
   const reviewer = await apiSession(browser, ACCOUNTS.reviewer1);

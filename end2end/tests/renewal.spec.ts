@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { expectNoAxeViolations } from "../support/axe";
-import { ACCOUNTS, apiSession, approveAsReviewers, signIn } from "../support/session";
+import { ACCOUNTS, apiSession, approveAsReviewers, signIn, submitOverApi } from "../support/session";
 
 const root = resolve(__dirname, "../..");
 const CERTIFICATES = resolve(root, "registration/tests/fixtures/certificates");
@@ -28,12 +28,7 @@ test("a renewal with a new certificate is asked on the request page, approved an
     content_base64: readFileSync(resolve(CERTIFICATES, "rsa4096.pem")).toString("base64"),
   }];
   const admin = await apiSession(browser, ACCOUNTS.adminRx1);
-  const submitted = await admin.page.request.post("/api/v1/registrations", {
-    headers: { "X-CSRF-Token": admin.csrf },
-    data: request,
-  });
-  expect(submitted.status(), await submitted.text()).toBe(201);
-  const reference: string = (await submitted.json()).reference;
+  const reference = await submitOverApi(admin, request);
   await approveAsReviewers(browser, reference);
   const reviewerApi = await apiSession(browser, ACCOUNTS.reviewer1);
   const firstSecret = randomUUID();

@@ -3,7 +3,7 @@ import { expectNoAxeViolations } from "../support/axe";
 import { addPermission, expectSubmitted, fillDelegated, hydrated } from "../support/form";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ACCOUNTS, apiSession, signIn } from "../support/session";
+import { ACCOUNTS, apiSession, signIn, submitOverApi } from "../support/session";
 
 test.describe("your requests", () => {
   test("lists the organisation's requests and drafts, each with its status", async ({ page }) => {
@@ -91,12 +91,7 @@ test.describe("your requests", () => {
     );
     request.application.name = "Rejected Connector";
     const admin = await apiSession(browser, ACCOUNTS.adminRx1);
-    const submitted = await admin.page.request.post("/api/v1/registrations", {
-      headers: { "X-CSRF-Token": admin.csrf },
-      data: request,
-    });
-    expect(submitted.status(), await submitted.text()).toBe(201);
-    const reference: string = (await submitted.json()).reference;
+    const reference = await submitOverApi(admin, request);
     const reviewer = await apiSession(browser, ACCOUNTS.reviewer1);
     const read = await (await reviewer.page.request.get(`/api/v1/registrations/${reference}`)).json();
     const rejected = await reviewer.page.request.post(`/api/v1/registrations/${reference}/decisions`, {
