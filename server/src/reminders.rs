@@ -97,7 +97,7 @@ pub async fn send_due(
     let mut due = Vec::new();
     let mut applications = std::collections::HashMap::new();
     let live: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT reference FROM registration_request WHERE status = ? ORDER BY reference",
+        "SELECT DISTINCT reference FROM registration_request WHERE status = $1 ORDER BY reference",
     )
     .bind(Status::Live.as_str())
     .fetch_all(pool)
@@ -220,13 +220,13 @@ async fn claim(
                     let changed = sqlx::query(
                         "INSERT INTO reminder (reference, credential_kind, credential_id, days_before,
                             expires_at, due_at, claimed_by, claimed_at)
-                         SELECT ?, ?, ?, ?, ?, ?, ?, ?
+                         SELECT $1, $2, $3, $4, $5, $6, $7, $8
                          WHERE EXISTS (SELECT 1 FROM registration_request
-                                       WHERE reference = ? AND status = 'live')
+                                       WHERE reference = $9 AND status = 'live')
                          ON CONFLICT (reference, credential_kind, credential_id, days_before)
                          DO UPDATE SET claimed_by = excluded.claimed_by,
                                        claimed_at = excluded.claimed_at
-                         WHERE reminder.sent_at IS NULL AND reminder.claimed_at <= ?",
+                         WHERE reminder.sent_at IS NULL AND reminder.claimed_at <= $10",
                     )
                     .bind(&due.reference)
                     .bind(due.kind)
@@ -269,9 +269,9 @@ async fn mark(
         .write(pool, keys, move |connection, _batch| {
             Box::pin(async move {
                 sqlx::query(
-                    "UPDATE reminder SET sent_at = ?, days_left = ?, recipients = ?
-                     WHERE reference = ? AND credential_kind = ? AND credential_id = ?
-                       AND days_before = ? AND claimed_by = ?",
+                    "UPDATE reminder SET sent_at = $1, days_left = $2, recipients = $3
+                     WHERE reference = $4 AND credential_kind = $5 AND credential_id = $6
+                       AND days_before = $7 AND claimed_by = $8",
                 )
                 .bind(timestamp(now))
                 .bind(days_left)
@@ -303,8 +303,8 @@ async fn release(
             Box::pin(async move {
                 sqlx::query(
                     "DELETE FROM reminder
-                     WHERE reference = ? AND credential_kind = ? AND credential_id = ?
-                       AND days_before = ? AND claimed_by = ? AND sent_at IS NULL",
+                     WHERE reference = $1 AND credential_kind = $2 AND credential_id = $3
+                       AND days_before = $4 AND claimed_by = $5 AND sent_at IS NULL",
                 )
                 .bind(&key.0)
                 .bind(key.1)

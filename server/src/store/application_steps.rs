@@ -101,7 +101,7 @@ pub async fn next_number_in(
     reference: &str,
 ) -> anyhow::Result<i64> {
     let last: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(n) FROM application_step WHERE reference = ?")
+        sqlx::query_scalar("SELECT MAX(n) FROM application_step WHERE reference = $1")
             .bind(reference)
             .fetch_one(connection)
             .await?;
@@ -117,7 +117,7 @@ pub async fn insert(
     sqlx::query(
         "INSERT INTO application_step (reference, n, version, step, reason, actor_id, actor_email,
             status_before, status_after, taken_at, log_seq)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(step.reference)
     .bind(n)
@@ -138,7 +138,7 @@ pub async fn insert(
 /// Every step of `reference`, oldest first.
 pub async fn list(pool: &SqlitePool, reference: &str) -> anyhow::Result<Vec<StoredStep>> {
     sqlx::query_as::<_, StepRow>(&format!(
-        "SELECT {COLUMNS} FROM application_step WHERE reference = ? ORDER BY n"
+        "SELECT {COLUMNS} FROM application_step WHERE reference = $1 ORDER BY n"
     ))
     .bind(reference)
     .fetch_all(pool)
@@ -154,7 +154,7 @@ pub async fn list_in(
     reference: &str,
 ) -> anyhow::Result<Vec<StoredStep>> {
     sqlx::query_as::<_, StepRow>(&format!(
-        "SELECT {COLUMNS} FROM application_step WHERE reference = ? ORDER BY n"
+        "SELECT {COLUMNS} FROM application_step WHERE reference = $1 ORDER BY n"
     ))
     .bind(reference)
     .fetch_all(connection)
@@ -171,7 +171,7 @@ pub async fn between(
     last: &str,
 ) -> anyhow::Result<Vec<StoredStep>> {
     sqlx::query_as::<_, StepRow>(&format!(
-        "SELECT {COLUMNS} FROM application_step WHERE reference BETWEEN ? AND ?
+        "SELECT {COLUMNS} FROM application_step WHERE reference BETWEEN $1 AND $2
          ORDER BY reference, n"
     ))
     .bind(first)
@@ -207,7 +207,7 @@ pub async fn due_for_purge_in(
                             WHERE v.reference = r.reference)
            AND (SELECT s.taken_at FROM application_step s
                 WHERE s.reference = r.reference AND s.step = 'confirm_deletion'
-                ORDER BY s.n DESC LIMIT 1) <= ?
+                ORDER BY s.n DESC LIMIT 1) <= $1
          ORDER BY r.reference",
     )
     .bind(cutoff)

@@ -74,7 +74,7 @@ pub async fn insert(
     sqlx::query(
         "INSERT INTO implementation (reference, version, application_id, object_id, tenant_id,
             implemented_by, implemented_by_email, implemented_at, log_seq)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(row.reference)
     .bind(row.version)
@@ -99,8 +99,8 @@ pub async fn replace(
     row: &NewImplementation<'_>,
 ) -> anyhow::Result<()> {
     let result = sqlx::query(
-        "UPDATE implementation SET version = ?, log_seq = ?
-         WHERE reference = ? AND application_id = ? AND object_id = ? AND tenant_id = ?",
+        "UPDATE implementation SET version = $1, log_seq = $2
+         WHERE reference = $3 AND application_id = $4 AND object_id = $5 AND tenant_id = $6",
     )
     .bind(row.version)
     .bind(row.log_seq)
@@ -125,7 +125,7 @@ pub async fn secret_recorded_in(
     secret_id: &str,
 ) -> anyhow::Result<bool> {
     let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM client_secret WHERE secret_id = ? COLLATE NOCASE")
+        sqlx::query_scalar("SELECT 1 FROM client_secret WHERE secret_id = $1 COLLATE NOCASE")
             .bind(secret_id)
             .fetch_optional(connection)
             .await?;
@@ -140,7 +140,7 @@ pub async fn insert_secret(
 ) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO client_secret (secret_id, reference, expires_at, issued_at, visible_until, ciphertext)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&secret.secret_id)
     .bind(&secret.reference)
@@ -175,7 +175,7 @@ pub async fn implementation_in(
     reference: &str,
 ) -> anyhow::Result<Option<StoredImplementation>> {
     let row = sqlx::query(&format!(
-        "SELECT {IMPLEMENTATION_COLUMNS} FROM implementation WHERE reference = ?"
+        "SELECT {IMPLEMENTATION_COLUMNS} FROM implementation WHERE reference = $1"
     ))
     .bind(reference)
     .fetch_optional(connection)
@@ -211,7 +211,7 @@ const SECRET_COLUMNS: &str = "secret_id, reference, expires_at, issued_at, visib
 /// second (timestamps are whole seconds), the one stored first is the older.
 pub async fn secrets(pool: &SqlitePool, reference: &str) -> anyhow::Result<Vec<StoredSecret>> {
     let rows = sqlx::query(&format!(
-        "SELECT {SECRET_COLUMNS} FROM client_secret WHERE reference = ? ORDER BY issued_at, rowid"
+        "SELECT {SECRET_COLUMNS} FROM client_secret WHERE reference = $1 ORDER BY issued_at, rowid"
     ))
     .bind(reference)
     .fetch_all(pool)
@@ -228,7 +228,7 @@ pub async fn all_of(
     let mut implementations = Vec::new();
     let mut secrets = Vec::new();
     for chunk in references.chunks(500) {
-        let marks = vec!["?"; chunk.len()].join(", ");
+        let marks = super::placeholders(1, chunk.len());
         let query = format!(
             "SELECT {IMPLEMENTATION_COLUMNS} FROM implementation WHERE reference IN ({marks})"
         );
@@ -260,7 +260,7 @@ pub async fn latest_sealed(
     reference: &str,
 ) -> anyhow::Result<Option<(StoredSecret, Option<Vec<u8>>)>> {
     let row = sqlx::query(&format!(
-        "SELECT {SECRET_COLUMNS}, ciphertext FROM client_secret WHERE reference = ?
+        "SELECT {SECRET_COLUMNS}, ciphertext FROM client_secret WHERE reference = $1
          ORDER BY issued_at DESC, rowid DESC LIMIT 1"
     ))
     .bind(reference)
@@ -278,7 +278,7 @@ pub async fn due_for_purge_in(
 ) -> anyhow::Result<Vec<StoredSecret>> {
     let rows = sqlx::query(&format!(
         "SELECT {SECRET_COLUMNS} FROM client_secret
-         WHERE ciphertext IS NOT NULL AND visible_until <= ? ORDER BY visible_until, secret_id"
+         WHERE ciphertext IS NOT NULL AND visible_until <= $1 ORDER BY visible_until, secret_id"
     ))
     .bind(now)
     .fetch_all(connection)
@@ -295,8 +295,8 @@ pub async fn purge_value(
     log_seq: i64,
 ) -> anyhow::Result<()> {
     let result = sqlx::query(
-        "UPDATE client_secret SET ciphertext = NULL, purged_at = ?, purge_log_seq = ?
-         WHERE secret_id = ? AND ciphertext IS NOT NULL",
+        "UPDATE client_secret SET ciphertext = NULL, purged_at = $1, purge_log_seq = $2
+         WHERE secret_id = $3 AND ciphertext IS NOT NULL",
     )
     .bind(purged_at)
     .bind(log_seq)

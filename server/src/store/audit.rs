@@ -877,8 +877,8 @@ async fn check_requests(pool: &SqlitePool, report: &mut Report) -> anyhow::Resul
     let mut after = String::new();
     loop {
         let references: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT reference FROM registration_request WHERE reference > ?
-             ORDER BY reference LIMIT ?",
+            "SELECT DISTINCT reference FROM registration_request WHERE reference > $1
+             ORDER BY reference LIMIT $2",
         )
         .bind(&after)
         .bind(REFERENCE_PAGE)
@@ -890,7 +890,7 @@ async fn check_requests(pool: &SqlitePool, report: &mut Report) -> anyhow::Resul
         let versions = sqlx::query(
             "SELECT reference, version, status, ods_code, application_name, risk, request_json,
                     submitted_at, submitted_by_email, purpose
-             FROM registration_request WHERE reference BETWEEN ? AND ? ORDER BY reference, version",
+             FROM registration_request WHERE reference BETWEEN $1 AND $2 ORDER BY reference, version",
         )
         .bind(first)
         .bind(last)
@@ -914,7 +914,7 @@ async fn check_requests(pool: &SqlitePool, report: &mut Report) -> anyhow::Resul
         .collect::<anyhow::Result<Vec<_>>>()?;
         let entries = sqlx::query(
             "SELECT seq, kind, reference, version, jws FROM log_entry
-             WHERE reference BETWEEN ? AND ? ORDER BY reference, seq",
+             WHERE reference BETWEEN $1 AND $2 ORDER BY reference, seq",
         )
         .bind(first)
         .bind(last)
@@ -933,7 +933,7 @@ async fn check_requests(pool: &SqlitePool, report: &mut Report) -> anyhow::Resul
         .collect::<anyhow::Result<Vec<_>>>()?;
         let rows = sqlx::query(
             "SELECT reference, version, n, decision, reason, reviewer_email, status_after, log_seq
-             FROM decision WHERE reference BETWEEN ? AND ? ORDER BY reference, version, n",
+             FROM decision WHERE reference BETWEEN $1 AND $2 ORDER BY reference, version, n",
         )
         .bind(first)
         .bind(last)
@@ -955,7 +955,7 @@ async fn check_requests(pool: &SqlitePool, report: &mut Report) -> anyhow::Resul
         .collect::<anyhow::Result<Vec<_>>>()?;
         let implementations = sqlx::query(
             "SELECT reference, version, application_id, object_id, tenant_id, log_seq
-             FROM implementation WHERE reference BETWEEN ? AND ?",
+             FROM implementation WHERE reference BETWEEN $1 AND $2",
         )
         .bind(first)
         .bind(last)
@@ -1484,7 +1484,7 @@ async fn check_entries_have_versions(pool: &SqlitePool, report: &mut Report) -> 
         "SELECT seq, reference, version FROM log_entry e
          WHERE NOT EXISTS (SELECT 1 FROM registration_request r
                            WHERE r.reference = e.reference AND r.version = e.version)
-         ORDER BY seq LIMIT ?",
+         ORDER BY seq LIMIT $1",
     )
     .bind(i64::try_from(MAX_PROBLEMS).unwrap_or(i64::MAX))
     .fetch_all(pool)

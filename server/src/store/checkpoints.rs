@@ -78,7 +78,7 @@ pub async fn insert(
     checkpoint: &Checkpoint,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO log_checkpoint (size, root, kid, jws, created_at) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO log_checkpoint (size, root, kid, jws, created_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (size) DO NOTHING",
     )
     .bind(checkpoint.size)
@@ -102,7 +102,7 @@ pub async fn make(
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
     let tail = log::tail(&mut transaction).await?;
     let existing = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM log_checkpoint WHERE size = ?"
+        "SELECT {COLUMNS} FROM log_checkpoint WHERE size = $1"
     ))
     .bind(tail.seq)
     .fetch_optional(&mut *transaction)
@@ -154,7 +154,7 @@ pub async fn latest(pool: &SqlitePool) -> anyhow::Result<Option<Checkpoint>> {
 /// Up to `limit` stored checkpoints with a size over `after`, smallest first.
 pub async fn page(pool: &SqlitePool, after: i64, limit: i64) -> anyhow::Result<Vec<Checkpoint>> {
     sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM log_checkpoint WHERE size > ? ORDER BY size LIMIT ?"
+        "SELECT {COLUMNS} FROM log_checkpoint WHERE size > $1 ORDER BY size LIMIT $2"
     ))
     .bind(after)
     .bind(limit)

@@ -69,7 +69,7 @@ pub async fn insert(
     sqlx::query(
         "INSERT INTO decision (reference, version, n, decision, reason, reviewer_id, reviewer_email,
            status_after, decided_at, log_seq)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(decision.reference)
     .bind(decision.version)
@@ -91,7 +91,7 @@ pub async fn list(pool: &SqlitePool, reference: &str) -> anyhow::Result<Vec<Stor
     let rows = sqlx::query(
         "SELECT reference, version, n, decision, reason, reviewer_email, status_after, decided_at,
                 log_seq
-         FROM decision WHERE reference = ? ORDER BY version, n",
+         FROM decision WHERE reference = $1 ORDER BY version, n",
     )
     .bind(reference)
     .fetch_all(pool)
@@ -151,7 +151,7 @@ pub async fn list_signed(
     let mut signed = Vec::with_capacity(decisions.len());
     for decision in decisions {
         let jws: String = sqlx::query_scalar(
-            "SELECT jws FROM log_entry WHERE seq = ? AND kind = 'decision' AND reference = ?",
+            "SELECT jws FROM log_entry WHERE seq = $1 AND kind = 'decision' AND reference = $2",
         )
         .bind(decision.log_seq)
         .bind(reference)
@@ -187,7 +187,7 @@ pub async fn on_version(
     version: i64,
 ) -> anyhow::Result<Vec<EarlierDecision>> {
     let rows = sqlx::query(
-        "SELECT decision, reviewer_id FROM decision WHERE reference = ? AND version = ? ORDER BY n",
+        "SELECT decision, reviewer_id FROM decision WHERE reference = $1 AND version = $2 ORDER BY n",
     )
     .bind(reference)
     .bind(version)

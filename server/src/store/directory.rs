@@ -121,7 +121,7 @@ pub async fn import(pool: &SqlitePool, file_name: &str, text: &str) -> anyhow::R
             for org in &organisations {
                 sqlx::query(
                     "INSERT INTO directory_organisation (ods_code, name, status, role_id, parent, successors, source, imported_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                      ON CONFLICT (ods_code) DO UPDATE SET name = excluded.name, status = excluded.status,
                        role_id = excluded.role_id, parent = excluded.parent, successors = excluded.successors,
                        source = excluded.source, imported_at = excluded.imported_at",
@@ -145,7 +145,7 @@ pub async fn import(pool: &SqlitePool, file_name: &str, text: &str) -> anyhow::R
         Import::Mailboxes(mailboxes) => {
             for mailbox in &mailboxes {
                 sqlx::query(
-                    "INSERT INTO directory_mailbox (address, ods_code, kind, source, imported_at) VALUES (?, ?, ?, ?, ?)
+                    "INSERT INTO directory_mailbox (address, ods_code, kind, source, imported_at) VALUES ($1, $2, $3, $4, $5)
                      ON CONFLICT (address) DO UPDATE SET ods_code = excluded.ods_code, kind = excluded.kind,
                        source = excluded.source, imported_at = excluded.imported_at",
                 )

@@ -125,8 +125,8 @@ pub async fn create(
         let result = sqlx::query(
             "INSERT INTO draft (id, body, checked, created_at, updated_at, ods_code, created_by, reference,
                 purpose)
-             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
-             WHERE (SELECT COUNT(*) FROM draft WHERE ods_code IS ?) < ?",
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+             WHERE (SELECT COUNT(*) FROM draft WHERE ods_code IS $10) < $11",
         )
         .bind(&id)
         .bind(&body)
@@ -159,7 +159,7 @@ pub async fn load(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<StoredDr
     }
     let row = sqlx::query(
         "SELECT id, body, checked, created_at, updated_at, ods_code, created_by, reference, purpose
-         FROM draft WHERE id = ?",
+         FROM draft WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -203,7 +203,7 @@ pub async fn load_for(
 /// The organisation's drafts, most recently saved first.
 pub async fn list_for(pool: &SqlitePool, ods_code: &str) -> anyhow::Result<Vec<DraftSummary>> {
     let rows = sqlx::query(
-        "SELECT id, body, reference, updated_at FROM draft WHERE ods_code = ?
+        "SELECT id, body, reference, updated_at FROM draft WHERE ods_code = $1
          ORDER BY updated_at DESC, id",
     )
     .bind(ods_code.to_ascii_uppercase())
@@ -238,13 +238,14 @@ pub async fn update(
         Ok(body) => body,
         Err(refused) => return Ok(Err(refused)),
     };
-    let result = sqlx::query("UPDATE draft SET body = ?, checked = ?, updated_at = ? WHERE id = ?")
-        .bind(body)
-        .bind(i64::from(checked))
-        .bind(timestamp(now))
-        .bind(id)
-        .execute(pool)
-        .await?;
+    let result =
+        sqlx::query("UPDATE draft SET body = $1, checked = $2, updated_at = $3 WHERE id = $4")
+            .bind(body)
+            .bind(i64::from(checked))
+            .bind(timestamp(now))
+            .bind(id)
+            .execute(pool)
+            .await?;
     Ok(Ok(result.rows_affected() == 1))
 }
 
@@ -254,7 +255,7 @@ pub async fn delete_for(pool: &SqlitePool, ods_code: &str, id: &str) -> anyhow::
     if !is_draft_id(id) {
         return Ok(false);
     }
-    let result = sqlx::query("DELETE FROM draft WHERE id = ? AND ods_code = ?")
+    let result = sqlx::query("DELETE FROM draft WHERE id = $1 AND ods_code = $2")
         .bind(id)
         .bind(ods_code.to_ascii_uppercase())
         .execute(pool)
@@ -270,7 +271,7 @@ pub async fn delete(pool: &SqlitePool, id: &str) -> anyhow::Result<bool> {
 
 /// Deletes a draft on a connection (inside the caller's transaction).
 pub async fn delete_in(connection: &mut SqliteConnection, id: &str) -> anyhow::Result<bool> {
-    let result = sqlx::query("DELETE FROM draft WHERE id = ?")
+    let result = sqlx::query("DELETE FROM draft WHERE id = $1")
         .bind(id)
         .execute(connection)
         .await?;

@@ -90,7 +90,7 @@ pub async fn state(
     connection: &mut SqliteConnection,
     kid: &str,
 ) -> anyhow::Result<Option<KeyState>> {
-    let state: Option<String> = sqlx::query_scalar("SELECT state FROM signing_key WHERE kid = ?")
+    let state: Option<String> = sqlx::query_scalar("SELECT state FROM signing_key WHERE kid = $1")
         .bind(kid)
         .fetch_optional(&mut *connection)
         .await?;
@@ -105,12 +105,14 @@ pub async fn insert_current(
     now: OffsetDateTime,
 ) -> anyhow::Result<()> {
     let at = timestamp(now)?;
-    sqlx::query("UPDATE signing_key SET state = 'retired', retired_at = ? WHERE state = 'current'")
-        .bind(&at)
-        .execute(&mut *connection)
-        .await?;
     sqlx::query(
-        "INSERT INTO signing_key (kid, state, public_jwk, created_at) VALUES (?, 'current', ?, ?)",
+        "UPDATE signing_key SET state = 'retired', retired_at = $1 WHERE state = 'current'",
+    )
+    .bind(&at)
+    .execute(&mut *connection)
+    .await?;
+    sqlx::query(
+        "INSERT INTO signing_key (kid, state, public_jwk, created_at) VALUES ($1, 'current', $2, $3)",
     )
     .bind(kid)
     .bind(public_jwk.to_string())
@@ -128,9 +130,9 @@ pub async fn mark_revoked(
 ) -> anyhow::Result<()> {
     let at = timestamp(now)?;
     sqlx::query(
-        "UPDATE signing_key SET state = 'revoked', revoked_at = ?,
-                retired_at = COALESCE(retired_at, ?)
-         WHERE kid = ? AND state <> 'revoked'",
+        "UPDATE signing_key SET state = 'revoked', revoked_at = $1,
+                retired_at = COALESCE(retired_at, $2)
+         WHERE kid = $3 AND state <> 'revoked'",
     )
     .bind(&at)
     .bind(&at)

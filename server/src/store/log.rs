@@ -222,26 +222,25 @@ pub async fn insert_entries(
     if entries.is_empty() {
         return Ok(());
     }
-    let mut insert = sqlx::QueryBuilder::new(
-        "INSERT INTO log_entry (seq, kind, reference, version, jws, prev_hash, entry_hash, created_at) ",
+    let statement = format!(
+        "INSERT INTO log_entry (seq, kind, reference, version, jws, prev_hash, entry_hash, created_at) VALUES {}",
+        super::value_rows(entries.len(), 8)
     );
-    insert.push_values(entries, |mut row, entry| {
-        row.push_bind(entry.seq)
-            .push_bind(&entry.kind)
-            .push_bind(&entry.reference)
-            .push_bind(entry.version)
-            .push_bind(&entry.jws)
-            .push_bind(&entry.prev_hash)
-            .push_bind(&entry.entry_hash)
-            .push_bind(&entry.created_at);
-    });
+    let mut insert = sqlx::query(&statement);
+    for entry in entries {
+        insert = insert
+            .bind(entry.seq)
+            .bind(&entry.kind)
+            .bind(&entry.reference)
+            .bind(entry.version)
+            .bind(&entry.jws)
+            .bind(&entry.prev_hash)
+            .bind(&entry.entry_hash)
+            .bind(&entry.created_at);
+    }
     // Not kept in the connection's statement cache: a statement per group size (1 to 64 rows)
     // would each stay prepared, tens of kilobytes apiece (docs/performance.md).
-    insert
-        .build()
-        .persistent(false)
-        .execute(&mut *connection)
-        .await?;
+    insert.persistent(false).execute(&mut *connection).await?;
     Ok(())
 }
 
@@ -252,7 +251,7 @@ pub async fn latest_record_in(
     version: i64,
 ) -> anyhow::Result<Option<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT jws FROM log_entry WHERE reference = ? AND version = ? AND kind = 'registration_record'
+        "SELECT jws FROM log_entry WHERE reference = $1 AND version = $2 AND kind = 'registration_record'
          ORDER BY seq DESC LIMIT 1",
     )
     .bind(reference)
@@ -274,7 +273,7 @@ pub async fn record_of(
 /// The signed record (JWS) of the latest version of `reference`, if it has one.
 pub async fn latest_record(pool: &SqlitePool, reference: &str) -> anyhow::Result<Option<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT jws FROM log_entry WHERE reference = ? AND kind = 'registration_record'
+        "SELECT jws FROM log_entry WHERE reference = $1 AND kind = 'registration_record'
          ORDER BY version DESC, seq DESC LIMIT 1",
     )
     .bind(reference)
@@ -295,7 +294,7 @@ pub(crate) async fn page(
 ) -> anyhow::Result<Vec<LogEntry>> {
     let rows = sqlx::query(
         "SELECT seq, kind, reference, version, jws, prev_hash, entry_hash, created_at
-         FROM log_entry WHERE seq > ? ORDER BY seq LIMIT ?",
+         FROM log_entry WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
     .bind(after)
     .bind(limit)
@@ -320,7 +319,7 @@ pub(crate) async fn page(
 /// The `entry_hash` of entry `seq`, if the log has it.
 pub async fn entry_hash(pool: &SqlitePool, seq: i64) -> anyhow::Result<Option<String>> {
     Ok(
-        sqlx::query_scalar("SELECT entry_hash FROM log_entry WHERE seq = ?")
+        sqlx::query_scalar("SELECT entry_hash FROM log_entry WHERE seq = $1")
             .bind(seq)
             .fetch_optional(pool)
             .await?,

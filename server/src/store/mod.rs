@@ -85,3 +85,30 @@ pub async fn is_healthy(pool: &SqlitePool) -> bool {
         .await
         .is_ok()
 }
+
+/// `$first, $first+1, …`: `count` numbered placeholders, which both stores read (SQLite takes
+/// `$N` as the N-th bound value, as PostgreSQL does).
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, …, $width), ($width+1, …), …`: the VALUES of a `rows`-row insert of `width` columns.
+pub fn value_rows(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|row| format!("({})", placeholders(row * width + 1, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_across_rows() {
+        assert_eq!(super::placeholders(3, 2), "$3, $4");
+        assert_eq!(super::value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::value_rows(0, 3), "");
+    }
+}

@@ -224,30 +224,31 @@ pub async fn insert_versions(
     if rows.is_empty() {
         return Ok(std::collections::HashSet::new());
     }
-    let mut insert = sqlx::QueryBuilder::new(
+    let statement = format!(
         "INSERT INTO registration_request (reference, version, status, ods_code, organisation_name,
            application_name, risk, request_json, report_json, submitted_at, submitted_by,
-           submitted_by_email, purpose) ",
+           submitted_by_email, purpose) VALUES {}
+         ON CONFLICT (reference, version) DO NOTHING RETURNING reference",
+        super::value_rows(rows.len(), 13)
     );
-    insert.push_values(rows, |mut values, (reference, version, row)| {
-        values
-            .push_bind(*reference)
-            .push_bind(*version)
-            .push_bind(Status::Submitted.as_str())
-            .push_bind(&row.ods_code)
-            .push_bind(&row.organisation_name)
-            .push_bind(&row.application_name)
-            .push_bind(risk_text(row.risk))
-            .push_bind(&row.request_json)
-            .push_bind(&row.report_json)
-            .push_bind(&row.submitted_at)
-            .push_bind(&row.submitted_by)
-            .push_bind(&row.submitted_by_email)
-            .push_bind(row.purpose.map(Purpose::as_str));
-    });
-    insert.push(" ON CONFLICT (reference, version) DO NOTHING RETURNING reference");
+    let mut insert = sqlx::query_scalar(&statement);
+    for (reference, version, row) in rows {
+        insert = insert
+            .bind(*reference)
+            .bind(*version)
+            .bind(Status::Submitted.as_str())
+            .bind(&row.ods_code)
+            .bind(&row.organisation_name)
+            .bind(&row.application_name)
+            .bind(risk_text(row.risk))
+            .bind(&row.request_json)
+            .bind(&row.report_json)
+            .bind(&row.submitted_at)
+            .bind(&row.submitted_by)
+            .bind(&row.submitted_by_email)
+            .bind(row.purpose.map(Purpose::as_str));
+    }
     let inserted: Vec<String> = insert
-        .build_query_scalar()
         // One statement per group size: not kept prepared (see `log::insert_entries`).
         .persistent(false)
         .fetch_all(&mut *connection)
@@ -289,7 +290,7 @@ pub async fn set_status(
     status: Status,
 ) -> anyhow::Result<()> {
     let result = sqlx::query(
-        "UPDATE registration_request SET status = ? WHERE reference = ? AND version = ?",
+        "UPDATE registration_request SET status = $1 WHERE reference = $2 AND version = $3",
     )
     .bind(status.as_str())
     .bind(reference)
@@ -345,7 +346,7 @@ pub async fn latest_in(
         return Ok(None);
     }
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM registration_request WHERE reference = ? ORDER BY version DESC LIMIT 1"
+        "SELECT {COLUMNS} FROM registration_request WHERE reference = $1 ORDER BY version DESC LIMIT 1"
     ))
     .bind(reference)
     .fetch_optional(connection)
@@ -374,7 +375,7 @@ pub async fn latest_in_statuses(
                  (SELECT i.version FROM implementation i WHERE i.reference = r.reference),
                  (SELECT MAX(v.version) FROM registration_request v WHERE v.reference = r.reference))
            AND r.status IN ({})
-           AND (?1 IS NULL OR r.ods_code = ?1)",
+           AND ($1 IS NULL OR r.ods_code = $1)",
         statuses.join(", ")
     );
     let ods_code = ods_code.map(str::to_ascii_uppercase);
@@ -387,12 +388,12 @@ pub async fn latest_in_statuses(
             i64::from(PER_PAGE),
             i64::from(page.max(1) - 1) * i64::from(PER_PAGE),
         ),
-        None => (-1, 0),
+        None => (i64::MAX, 0),
     };
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} {matching}
          ORDER BY r.application_name, r.reference
-         LIMIT ?2 OFFSET ?3"
+         LIMIT $2 OFFSET $3"
     ))
     .bind(&ods_code)
     .bind(limit)
@@ -427,8 +428,8 @@ pub async fn application_in(
     }
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM registration_request
-         WHERE reference = ?1
-           AND version = (SELECT version FROM implementation WHERE reference = ?1)"
+         WHERE reference = $1
+           AND version = (SELECT version FROM implementation WHERE reference = $1)"
     ))
     .bind(reference)
     .fetch_optional(connection)
@@ -453,7 +454,7 @@ pub async fn superseded_of(
 ) -> anyhow::Result<Vec<StoredRegistration>> {
     let mut versions = Vec::new();
     for chunk in references.chunks(500) {
-        let marks = vec!["?"; chunk.len()].join(", ");
+        let marks = super::placeholders(1, chunk.len());
         let query = format!(
             "SELECT {COLUMNS} FROM registration_request
              WHERE status = '{}' AND reference IN ({marks}) ORDER BY reference, version",
@@ -480,7 +481,7 @@ pub async fn version(
         return Ok(None);
     }
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM registration_request WHERE reference = ? AND version = ?"
+        "SELECT {COLUMNS} FROM registration_request WHERE reference = $1 AND version = $2"
     ))
     .bind(reference)
     .bind(version)
@@ -498,7 +499,7 @@ pub async fn versions(
         return Ok(Vec::new());
     }
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM registration_request WHERE reference = ? ORDER BY version"
+        "SELECT {COLUMNS} FROM registration_request WHERE reference = $1 ORDER BY version"
     ))
     .bind(reference)
     .fetch_all(pool)
@@ -517,15 +518,15 @@ pub async fn list(pool: &SqlitePool, filter: &Filter, page: u32) -> anyhow::Resu
     let mut terms = vec!["r.is_latest = 1".to_string()];
     let mut values: Vec<String> = Vec::new();
     if let Some(status) = filter.status {
-        terms.push("r.status = ?".to_string());
+        terms.push(format!("r.status = ${}", values.len() + 1));
         values.push(status.as_str().to_string());
     }
     if let Some(ods_code) = &filter.ods_code {
-        terms.push("r.ods_code = ?".to_string());
+        terms.push(format!("r.ods_code = ${}", values.len() + 1));
         values.push(ods_code.to_ascii_uppercase());
     }
     if let Some(risk) = filter.risk {
-        terms.push("r.risk = ?".to_string());
+        terms.push(format!("r.risk = ${}", values.len() + 1));
         values.push(risk_text(risk).to_string());
     }
     let awaiting: Vec<String> = Status::SUBMITTED
@@ -556,8 +557,10 @@ pub async fn list(pool: &SqlitePool, filter: &Filter, page: u32) -> anyhow::Resu
                 r.application_name, r.submitted_at, r.risk
          FROM registration_request r WHERE {}
          ORDER BY r.submitted_at, r.reference
-         LIMIT ? OFFSET ?",
-        terms.join(" AND ")
+         LIMIT ${} OFFSET ${}",
+        terms.join(" AND "),
+        values.len() + 1,
+        values.len() + 2
     );
     let mut rows = sqlx::query(&page_query);
     for value in &values {
@@ -611,7 +614,7 @@ pub async fn submitted_by(
     user_id: &str,
 ) -> anyhow::Result<bool> {
     let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM registration_request WHERE reference = ? AND submitted_by = ?",
+        "SELECT COUNT(*) FROM registration_request WHERE reference = $1 AND submitted_by = $2",
     )
     .bind(reference)
     .bind(user_id)

@@ -55,12 +55,12 @@ pub async fn insert(
     expires_at: OffsetDateTime,
 ) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(timestamp(now))
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "INSERT INTO sessions (id, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (id, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
     .bind(user_id)
@@ -79,7 +79,7 @@ pub async fn find(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<SessionR
     let row = sqlx::query(
         "SELECT s.id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,
                 u.id AS user_id, u.email, u.role, u.ods_code, u.created_at AS user_created_at, u.disabled_at
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -110,7 +110,7 @@ pub async fn find(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<SessionR
 
 /// Records that the session was used now.
 pub async fn touch(pool: &SqlitePool, id: &str, now: OffsetDateTime) -> anyhow::Result<()> {
-    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
         .bind(timestamp(now))
         .bind(id)
         .execute(pool)
@@ -120,7 +120,7 @@ pub async fn touch(pool: &SqlitePool, id: &str, now: OffsetDateTime) -> anyhow::
 
 /// Deletes a session (sign-out, or found expired).
 pub async fn delete(pool: &SqlitePool, id: &str) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id = ?")
+    sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(id)
         .execute(pool)
         .await?;

@@ -65,21 +65,21 @@ pub async fn reserve<E>(
 ) -> anyhow::Result<Result<String, E>> {
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
     let longest = windows.account.max(windows.client).max(windows.device);
-    sqlx::query("DELETE FROM sign_in_attempt WHERE started_at <= ?")
+    sqlx::query("DELETE FROM sign_in_attempt WHERE started_at <= $1")
         .bind(timestamp(attempt.at - longest))
         .execute(&mut *transaction)
         .await?;
     let history = History {
         account: count(
             &mut transaction,
-            "account = ? AND device IS NULL",
+            "account = $1 AND device IS NULL",
             attempt.account,
             attempt.at - windows.account,
         )
         .await?,
         client: count(
             &mut transaction,
-            "client = ? AND device IS NULL",
+            "client = $1 AND device IS NULL",
             attempt.client,
             attempt.at - windows.client,
         )
@@ -88,7 +88,7 @@ pub async fn reserve<E>(
             Some(device) => Some(
                 count(
                     &mut transaction,
-                    "device = ?",
+                    "device = $1",
                     device,
                     attempt.at - windows.device,
                 )
@@ -103,7 +103,7 @@ pub async fn reserve<E>(
     }
     let id = crate::random::random_hex(16);
     sqlx::query(
-        "INSERT INTO sign_in_attempt (id, account, client, device, started_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO sign_in_attempt (id, account, client, device, started_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&id)
     .bind(attempt.account)
@@ -124,7 +124,7 @@ async fn count(
 ) -> anyhow::Result<Counted> {
     let row = sqlx::query(&format!(
         "SELECT COUNT(*) AS n, MIN(started_at) AS oldest, MAX(started_at) AS newest
-         FROM sign_in_attempt WHERE {condition} AND started_at > ?"
+         FROM sign_in_attempt WHERE {condition} AND started_at > $2"
     ))
     .bind(key)
     .bind(timestamp(since))
@@ -143,7 +143,7 @@ async fn count(
 
 /// Forgets an attempt that proved right.
 pub async fn succeeded(pool: &SqlitePool, attempt_id: &str) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM sign_in_attempt WHERE id = ?")
+    sqlx::query("DELETE FROM sign_in_attempt WHERE id = $1")
         .bind(attempt_id)
         .execute(pool)
         .await?;
@@ -152,7 +152,7 @@ pub async fn succeeded(pool: &SqlitePool, attempt_id: &str) -> anyhow::Result<()
 
 /// Forgets every attempt made with a device cookie (after it signed in again).
 pub async fn forget_device_attempts(pool: &SqlitePool, device_id: &str) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM sign_in_attempt WHERE device = ?")
+    sqlx::query("DELETE FROM sign_in_attempt WHERE device = $1")
         .bind(device_id)
         .execute(pool)
         .await?;
@@ -166,11 +166,13 @@ pub async fn device_account(
     since: OffsetDateTime,
 ) -> anyhow::Result<Option<String>> {
     Ok(
-        sqlx::query_scalar("SELECT account FROM sign_in_device WHERE id = ? AND last_used_at > ?")
-            .bind(device_id)
-            .bind(timestamp(since))
-            .fetch_optional(pool)
-            .await?,
+        sqlx::query_scalar(
+            "SELECT account FROM sign_in_device WHERE id = $1 AND last_used_at > $2",
+        )
+        .bind(device_id)
+        .bind(timestamp(since))
+        .fetch_optional(pool)
+        .await?,
     )
 }
 
@@ -184,12 +186,12 @@ pub async fn device_signed_in(
     forget_before: OffsetDateTime,
 ) -> anyhow::Result<()> {
     let mut transaction = pool.begin().await?;
-    sqlx::query("DELETE FROM sign_in_device WHERE last_used_at <= ?")
+    sqlx::query("DELETE FROM sign_in_device WHERE last_used_at <= $1")
         .bind(timestamp(forget_before))
         .execute(&mut *transaction)
         .await?;
     sqlx::query(
-        "INSERT INTO sign_in_device (id, account, created_at, last_used_at) VALUES (?, ?, ?, ?)
+        "INSERT INTO sign_in_device (id, account, created_at, last_used_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (id) DO UPDATE SET account = excluded.account, last_used_at = excluded.last_used_at",
     )
     .bind(device_id)
@@ -205,7 +207,7 @@ pub async fn device_signed_in(
 /// How many attempts are recorded for `account` (tests and the CLI's diagnostics).
 pub async fn attempts_for(pool: &SqlitePool, account: &str) -> anyhow::Result<i64> {
     Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_attempt WHERE account = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_attempt WHERE account = $1")
             .bind(account)
             .fetch_one(pool)
             .await?,

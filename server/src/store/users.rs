@@ -54,7 +54,7 @@ pub async fn add(
     let id = crate::random::random_hex(16);
     let created_at = super::timestamp(now);
     let result = sqlx::query(
-        "INSERT INTO users (id, email, role, ods_code, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO users (id, email, role, ods_code, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&id)
     .bind(user.email)
@@ -102,7 +102,7 @@ pub async fn find_by_email(
     email: &str,
 ) -> anyhow::Result<Option<(User, String)>> {
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS}, password_hash FROM users WHERE email = ?"
+        "SELECT {COLUMNS}, password_hash FROM users WHERE email = $1"
     ))
     .bind(email)
     .fetch_optional(pool)
@@ -113,7 +113,7 @@ pub async fn find_by_email(
 
 /// The account with this id.
 pub async fn get(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<User>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_optional(pool)
         .await?;
@@ -123,7 +123,7 @@ pub async fn get(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<User>> {
 /// The stored password hash of an account (for tests and audits: never shown to anyone).
 pub async fn password_hash(pool: &SqlitePool, email: &str) -> anyhow::Result<Option<String>> {
     Ok(
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE email = ?")
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE email = $1")
             .bind(email)
             .fetch_optional(pool)
             .await?,
@@ -160,7 +160,7 @@ pub async fn set_role(
     role: Role,
     ods_code: Option<&str>,
 ) -> Result<User, SetRoleError> {
-    let result = sqlx::query("UPDATE users SET role = ?, ods_code = ? WHERE email = ?")
+    let result = sqlx::query("UPDATE users SET role = $1, ods_code = $2 WHERE email = $3")
         .bind(role.as_str())
         .bind(ods_code)
         .bind(email)
@@ -180,7 +180,7 @@ pub async fn set_role(
 /// (who is told of an application's reminders, deletion and recovery).
 pub async fn local_admin_emails(pool: &SqlitePool, ods_code: &str) -> anyhow::Result<Vec<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT email FROM users WHERE role = 'local_admin' AND ods_code = ?
+        "SELECT email FROM users WHERE role = 'local_admin' AND ods_code = $1
             AND disabled_at IS NULL ORDER BY email",
     )
     .bind(ods_code)

@@ -480,7 +480,7 @@ async fn exports_are_made_for_approved_requests_and_say_which_decisions_approved
 async fn a_status_set_to_approved_by_hand_exports_nothing_and_a_rejected_request_neither() {
     let desk = desk().await;
     let reference = submit(&desk.app, &desk.admin, &delegated_request()).await;
-    sqlx::query("UPDATE registration_request SET status = 'approved' WHERE reference = ?")
+    sqlx::query("UPDATE registration_request SET status = 'approved' WHERE reference = $1")
         .bind(&reference)
         .execute(&desk.app.state.pool)
         .await

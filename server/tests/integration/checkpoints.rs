@@ -111,7 +111,7 @@ async fn log_verify_against_a_checkpoint_detects_truncation_and_a_fork() {
     entries[3].entry_hash = entries[3].computed_hash();
     for entry in &entries[2..4] {
         sqlx::query(
-            "UPDATE log_entry SET created_at = ?, prev_hash = ?, entry_hash = ? WHERE seq = ?",
+            "UPDATE log_entry SET created_at = $1, prev_hash = $2, entry_hash = $3 WHERE seq = $4",
         )
         .bind(&entry.created_at)
         .bind(&entry.prev_hash)

@@ -584,12 +584,12 @@ async fn log_verify_finds_a_status_or_a_step_changed_outside_the_desk() {
     .await
     .unwrap();
     // Someone with the database brings it back to life, and rewrites why it was deleted.
-    sqlx::query("UPDATE registration_request SET status = 'live' WHERE reference = ?")
+    sqlx::query("UPDATE registration_request SET status = 'live' WHERE reference = $1")
         .bind(&reference)
         .execute(&state.pool)
         .await
         .unwrap();
-    sqlx::query("UPDATE application_step SET reason = 'Asked by the reviewer' WHERE reference = ? AND n = 1")
+    sqlx::query("UPDATE application_step SET reason = 'Asked by the reviewer' WHERE reference = $1 AND n = 1")
         .bind(&reference)
         .execute(&state.pool)
         .await
@@ -1060,7 +1060,7 @@ async fn two_reviewers_answering_at_once_and_two_servers_purging_at_once_each_ac
     );
     assert_eq!(here.unwrap().len() + there.unwrap().len(), 1);
     let purges: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM application_step WHERE reference = ? AND step = 'purge'",
+        "SELECT COUNT(*) FROM application_step WHERE reference = $1 AND step = 'purge'",
     )
     .bind(&reference)
     .fetch_one(&state.pool)

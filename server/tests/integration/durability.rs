@@ -235,14 +235,14 @@ fn submissions_answered_201_survive_sigkill_mid_load() {
         let pool = server::store::open(&url).await.unwrap();
         for reference in &answered {
             let stored: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM registration_request WHERE reference = ? AND version = 1",
+                "SELECT COUNT(*) FROM registration_request WHERE reference = $1 AND version = 1",
             )
             .bind(reference)
             .fetch_one(&pool)
             .await
             .unwrap();
             let logged: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM log_entry WHERE reference = ? AND kind = 'registration_record'",
+                "SELECT COUNT(*) FROM log_entry WHERE reference = $1 AND kind = 'registration_record'",
             )
             .bind(reference)
             .fetch_one(&pool)

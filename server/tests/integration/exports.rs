@@ -151,7 +151,7 @@ async fn no_export_is_made_from_a_record_that_no_longer_verifies() {
     let app = TestApp::as_local_admin_of("RX1").await;
     let reference = submit(&app, &app_only_request()).await;
     approve(&app, &reference).await;
-    sqlx::query("UPDATE log_entry SET jws = replace(jws, substr(jws, 40, 1), CASE substr(jws, 40, 1) WHEN 'A' THEN 'B' ELSE 'A' END) WHERE reference = ?")
+    sqlx::query("UPDATE log_entry SET jws = replace(jws, substr(jws, 40, 1), CASE substr(jws, 40, 1) WHEN 'A' THEN 'B' ELSE 'A' END) WHERE reference = $1")
         .bind(&reference)
         .execute(&app.state.pool)
         .await

@@ -205,7 +205,7 @@ async fn submitting_a_valid_form_stores_the_request_as_submitted() {
 
     let row = sqlx::query(
         "SELECT version, status, ods_code, organisation_name, application_name, risk, request_json, report_json
-         FROM registration_request WHERE reference = ?",
+         FROM registration_request WHERE reference = $1",
     )
     .bind(&reference)
     .fetch_one(&app.state.pool)
@@ -885,7 +885,7 @@ async fn another_organisations_draft_cannot_be_opened_or_overwritten() {
 
 /// The stored drafts of an organisation.
 async fn drafts_of(app: &TestApp, ods_code: &str) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM draft WHERE ods_code = ?")
+    sqlx::query_scalar("SELECT COUNT(*) FROM draft WHERE ods_code = $1")
         .bind(ods_code)
         .fetch_one(&app.state.pool)
         .await

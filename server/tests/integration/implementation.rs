@@ -252,7 +252,7 @@ async fn only_a_reviewer_records_it_and_only_for_an_approved_request() {
     );
 
     // Approved only in the database (no signed approval): still not approved.
-    sqlx::query("UPDATE registration_request SET status = 'approved' WHERE reference = ?")
+    sqlx::query("UPDATE registration_request SET status = 'approved' WHERE reference = $1")
         .bind(&reference)
         .execute(&desk.app.state.pool)
         .await
@@ -487,7 +487,7 @@ async fn the_secret_is_shown_for_72_hours_then_purged_with_a_signed_entry() {
     assert_eq!(purged[0].secret_id, SECRET_ID);
     assert!(purge(t + Duration::hours(73)).await.unwrap().is_empty());
     let (ciphertext, purged_at): (Option<Vec<u8>>, Option<String>) =
-        sqlx::query_as("SELECT ciphertext, purged_at FROM client_secret WHERE secret_id = ?")
+        sqlx::query_as("SELECT ciphertext, purged_at FROM client_secret WHERE secret_id = $1")
             .bind(SECRET_ID)
             .fetch_one(&state.pool)
             .await

@@ -396,7 +396,7 @@ async fn the_walk_goes_on_after_a_problem_and_reports_each_with_what_to_do() {
     };
     entry.jws.replace_range(middle..=middle, replacement);
     entry.entry_hash = entry.computed_hash();
-    sqlx::query("UPDATE log_entry SET jws = ?, entry_hash = ? WHERE seq = 4")
+    sqlx::query("UPDATE log_entry SET jws = $1, entry_hash = $2 WHERE seq = 4")
         .bind(&entry.jws)
         .bind(&entry.entry_hash)
         .execute(&data.pool)

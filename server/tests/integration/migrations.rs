@@ -64,7 +64,7 @@ async fn a_desk_with_requests_decisions_and_a_log_upgrades_through_the_rebuildin
     let report = server::store::audit::run(&pool, None).await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert!(report.decisions >= 2 && report.records == 3);
-    sqlx::query("UPDATE registration_request SET status = 'live' WHERE reference = ?")
+    sqlx::query("UPDATE registration_request SET status = 'live' WHERE reference = $1")
         .bind(&references[0])
         .execute(&pool)
         .await
@@ -95,7 +95,7 @@ async fn a_desk_with_a_live_application_and_its_secret_upgrades_through_0011() {
     );
     // The new status and table are there.
     sqlx::query(
-        "UPDATE registration_request SET status = 'recovery_requested' WHERE reference = ?",
+        "UPDATE registration_request SET status = 'recovery_requested' WHERE reference = $1",
     )
     .bind(&reference)
     .execute(&pool)
@@ -154,7 +154,7 @@ async fn a_desk_with_a_live_application_its_secret_and_its_steps_upgrades_throug
         .unwrap();
     assert_eq!(stored.purpose, None);
     sqlx::query(
-        "UPDATE registration_request SET status = 'superseded', purpose = 'renewal' WHERE reference = ?",
+        "UPDATE registration_request SET status = 'superseded', purpose = 'renewal' WHERE reference = $1",
     )
     .bind(&reference)
     .execute(&pool)

@@ -190,7 +190,7 @@ async fn a_fork_at_an_existing_sequence_number_is_refused() {
     submit(&app).await;
     let result = sqlx::query(
         "INSERT INTO log_entry (seq, kind, reference, version, jws, prev_hash, entry_hash, created_at)
-         VALUES (1, 'registration_record', 'AR-7K3M-Q9XD', 1, 'x', ?, 'y', 'z')",
+         VALUES (1, 'registration_record', 'AR-7K3M-Q9XD', 1, 'x', $1, 'y', 'z')",
     )
     .bind(GENESIS)
     .execute(&app.state.pool)
@@ -494,7 +494,7 @@ async fn log_verify_reports_the_entry_whose_byte_was_flipped() {
     let mut bytes = jws.into_bytes();
     let middle = bytes.len() / 2;
     bytes[middle] = if bytes[middle] == b'A' { b'B' } else { b'A' };
-    sqlx::query("UPDATE log_entry SET jws = ? WHERE seq = 2")
+    sqlx::query("UPDATE log_entry SET jws = $1 WHERE seq = 2")
         .bind(String::from_utf8(bytes).unwrap())
         .execute(&pool)
         .await
@@ -528,7 +528,7 @@ async fn log_verify_finds_a_re_hashed_forgery_by_its_signature_and_a_gap_by_its_
     };
     entry.jws.replace_range(middle..=middle, replacement);
     entry.entry_hash = entry.computed_hash();
-    sqlx::query("UPDATE log_entry SET jws = ?, entry_hash = ? WHERE seq = 3")
+    sqlx::query("UPDATE log_entry SET jws = $1, entry_hash = $2 WHERE seq = 3")
         .bind(&entry.jws)
         .bind(&entry.entry_hash)
         .execute(&pool)

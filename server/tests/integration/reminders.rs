@@ -249,7 +249,7 @@ async fn a_missed_reminder_is_sent_late_with_the_days_really_left_and_none_after
     assert!(!five.contains("in 7 days"), "{five}");
 
     // No longer live (deleted, say): nothing more, not even the expiry notice.
-    sqlx::query("UPDATE registration_request SET status = 'deleted' WHERE reference = ?")
+    sqlx::query("UPDATE registration_request SET status = 'deleted' WHERE reference = $1")
         .bind(&reference)
         .execute(&app.state.pool)
         .await

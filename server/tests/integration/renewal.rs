@@ -457,7 +457,7 @@ async fn a_status_or_purpose_set_in_the_database_alone_is_caught_by_the_audit() 
     sqlx::query(
         "UPDATE registration_request SET status = CASE version WHEN 1 THEN 'superseded' ELSE 'live' END,
             purpose = CASE version WHEN 1 THEN NULL ELSE 'renewal' END
-         WHERE reference = ?",
+         WHERE reference = $1",
     )
     .bind(&reference)
     .execute(&desk.app.state.pool)

@@ -258,7 +258,7 @@ async fn unknown_email_and_wrong_password_get_the_same_answer_in_comparable_time
 async fn a_disabled_account_cannot_sign_in_and_its_sessions_end() {
     let app = app_with_accounts().await;
     let (cookie, _) = signed_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    sqlx::query("UPDATE users SET disabled_at = '2026-01-01T00:00:00Z' WHERE email = ?")
+    sqlx::query("UPDATE users SET disabled_at = '2026-01-01T00:00:00Z' WHERE email = $1")
         .bind(ADMIN_EMAIL)
         .execute(&app.state.pool)
         .await
