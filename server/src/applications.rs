@@ -20,7 +20,7 @@ use registration::implementation::{
     SECRET_VISIBLE_HOURS,
 };
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use time::{Duration, OffsetDateTime};
 
 use crate::identity::{Identity, Reviewer, require_any_local_admin, require_reviewer};
@@ -255,7 +255,7 @@ struct ImplementationJob {
 impl ImplementationJob {
     async fn record(
         self,
-        connection: &mut SqliteConnection,
+        connection: &mut AnyConnection,
         batch: &mut Batch,
     ) -> Result<(Implemented, log::LogEntry), ImplementError> {
         let latest = registrations::latest_in(connection, &self.reference)
@@ -437,7 +437,7 @@ pub enum SecretError {
 
 /// The client secret of `reference` for `identity` at `now`.
 pub async fn secret(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     settings: &Settings,
     identity: &Identity,
     reference: &str,
@@ -497,7 +497,7 @@ pub struct Purged {
 /// Destroys the value of every client secret whose 72 hours are over at `now`, each with a
 /// signed `secret_purged` entry, in one transaction of the writer.
 pub async fn purge_due_secrets(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keys: &KeyRing,
     writer: &WriteLock,
     now: OffsetDateTime,
@@ -508,13 +508,16 @@ pub async fn purge_due_secrets(
         })
         .await?;
     if !purged.is_empty() {
-        // The value is gone from the table; also from the WAL's copies of its pages (best
-        // effort: a reader still on an old snapshot delays it to the next checkpoint).
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(pool)
-            .await
-        {
-            tracing::warn!(error = %error, "the WAL was not checkpointed after a secret purge");
+        // The value is gone from the table; also from the copies of its pages. On SQLite, the
+        // WAL's (best effort: a reader still on an old snapshot delays it to the next
+        // checkpoint). On PostgreSQL the old row version stays in the table's file until
+        // VACUUM frees it (docs/security.md says what that leaves).
+        let statement = match crate::store::Backend::of_pool(pool) {
+            crate::store::Backend::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)",
+            crate::store::Backend::Postgres => "VACUUM client_secret",
+        };
+        if let Err(error) = sqlx::query(statement).execute(pool).await {
+            tracing::warn!(error = %error, "the purged secret's old copies were not cleared");
         }
     }
     for purge in &purged {
@@ -529,7 +532,7 @@ pub async fn purge_due_secrets(
 }
 
 async fn purge_in(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     batch: &mut Batch,
     now: OffsetDateTime,
 ) -> anyhow::Result<Vec<Purged>> {
@@ -654,7 +657,7 @@ impl LiveFacts {
 /// (the implemented one), whichever version `stored` is: a renewal or change being reviewed does
 /// not hide the application it would change.
 pub async fn live_facts(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     stored: &registrations::StoredRegistration,
 ) -> anyhow::Result<Option<LiveFacts>> {
     let Some(application) = registrations::application(pool, &stored.reference).await? else {

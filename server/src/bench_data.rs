@@ -130,7 +130,7 @@ fn request_for(templates: &Templates, n: u64) -> RegistrationRequest {
 
 /// Makes an account nobody can sign in as (its password is random and dropped).
 async fn account(
-    pool: &sqlx::SqlitePool,
+    pool: &sqlx::AnyPool,
     email: &str,
     role: Role,
     ods_code: Option<&str>,
@@ -278,7 +278,7 @@ fn tally(
 }
 
 /// What a reviewer reading the latest version sees: its number and its record's SHA-256.
-async fn seen_latest(pool: &sqlx::SqlitePool, reference: &str) -> anyhow::Result<Seen> {
+async fn seen_latest(pool: &sqlx::AnyPool, reference: &str) -> anyhow::Result<Seen> {
     let latest = store::registrations::latest(pool, reference)
         .await?
         .with_context(|| format!("{reference} is not stored"))?;
@@ -295,7 +295,7 @@ async fn seen_latest(pool: &sqlx::SqlitePool, reference: &str) -> anyhow::Result
 #[derive(Clone)]
 pub struct DeskParts {
     /// The database.
-    pub pool: sqlx::SqlitePool,
+    pub pool: sqlx::AnyPool,
     /// The directory the requests are validated against.
     pub directory: Arc<ServerDirectory>,
     /// The bounds on work.

@@ -411,7 +411,8 @@ fn cli_directory(config: &Config) -> anyhow::Result<ServerDirectory> {
         .database_url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
-    if !Path::new(path).exists() {
+    let sqlite = store::Backend::of_url(&config.database_url) == Some(store::Backend::Sqlite);
+    if sqlite && !Path::new(path).exists() {
         return Ok(ServerDirectory::embedded().with_tenant(&config.tenant_id));
     }
     runtime()?.block_on(async {
@@ -424,7 +425,7 @@ fn cli_directory(config: &Config) -> anyhow::Result<ServerDirectory> {
 
 /// Opens the desk's database, first making the data directory private (0700): it holds the
 /// database, the outbox and the signing keys, whatever the process's umask would give them.
-async fn open_store(config: &Config) -> anyhow::Result<sqlx::SqlitePool> {
+async fn open_store(config: &Config) -> anyhow::Result<sqlx::AnyPool> {
     crate::files::private_dir(&config.data_dir)?;
     store::open(&config.database_url).await
 }

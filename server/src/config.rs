@@ -200,8 +200,12 @@ impl Config {
             .clone()
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("appreg.sqlite").display()));
-        if !database_url.starts_with("sqlite:") {
-            bail!("the database URL '{database_url}' is not supported: use sqlite://PATH");
+        if crate::store::Backend::of_url(&database_url).is_none() {
+            bail!(
+                "the database URL '{}' is not supported: {}",
+                crate::store::redacted(&database_url),
+                crate::store::SUPPORTED_URLS
+            );
         }
         let public_url = overrides
             .public_url

@@ -12,7 +12,7 @@
 
 use registration::lifecycle::{self, Actor, Status, Step, StepRefusal};
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -157,7 +157,7 @@ pub async fn answer(
 /// asked for and not confirmed in time included), each with a signed step; run by
 /// `appreg schedule run` and by the server every 10 minutes.
 pub async fn purge_due(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keys: &KeyRing,
     writer: &WriteLock,
     mailer: &std::sync::Arc<Mailer>,
@@ -209,7 +209,7 @@ struct Recorded {
 }
 
 async fn take(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keys: &KeyRing,
     writer: &WriteLock,
     mailer: &std::sync::Arc<Mailer>,
@@ -260,7 +260,7 @@ async fn take(
 impl StepJob {
     async fn record(
         self,
-        connection: &mut SqliteConnection,
+        connection: &mut AnyConnection,
         batch: &mut Batch,
     ) -> Result<Recorded, StepError> {
         let newest = registrations::latest_in(connection, &self.reference)
@@ -403,11 +403,7 @@ pub struct History {
 
 /// The history of `reference`, whose latest version has `status` (callers have checked who may
 /// read it).
-pub async fn history(
-    pool: &SqlitePool,
-    reference: &str,
-    status: Status,
-) -> anyhow::Result<History> {
+pub async fn history(pool: &AnyPool, reference: &str, status: Status) -> anyhow::Result<History> {
     let stored = store::list(pool, reference).await?;
     let deleted = matches!(
         status,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use registration::calendar::{self, ExpiryEvent};
 use registration::lifecycle::{Role, Status};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -68,7 +68,7 @@ pub struct ExpiringCredential {
 /// The registered applications `identity` may see (a Local Administrator's organisation's, or
 /// every organisation's for a reviewer), by application name.
 pub async fn registered(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     identity: &Identity,
 ) -> anyhow::Result<Vec<RegisteredApplication>> {
     Ok(registered_page(pool, identity, None, None).await?.items)
@@ -77,7 +77,7 @@ pub async fn registered(
 /// The registered applications `identity` may see, of the organisation `ods_code` when given
 /// (a Local Administrator sees their own whatever it says), all of them or page `page` of 50.
 pub async fn registered_page(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     identity: &Identity,
     ods_code: Option<&str>,
     page: Option<u32>,

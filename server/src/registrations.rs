@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use registration::rules::permission::{self, Risk};
 use registration::{RegistrationRequest, ValidationReport};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use time::OffsetDateTime;
 
 use crate::identity::{Identity, LocalAdminOf, Role, may_read};
@@ -32,7 +32,7 @@ pub use crate::store::registrations::{
 #[derive(Clone, Copy)]
 pub struct Desk<'a> {
     /// The database.
-    pub pool: &'a SqlitePool,
+    pub pool: &'a AnyPool,
     /// The organisation and mailbox directory.
     pub directory: &'a Arc<ServerDirectory>,
     /// The bounds on work (validation runs on the blocking pool within them).
@@ -441,7 +441,7 @@ impl VersionJob {
     /// savepoint on an error). Returns the version and the record's log entry.
     async fn store_next(
         &self,
-        connection: &mut SqliteConnection,
+        connection: &mut AnyConnection,
         batch: &mut Batch,
         reference: &str,
     ) -> Result<(i64, log::LogEntry), SubmitError> {
@@ -510,7 +510,7 @@ impl VersionJob {
 /// The latest version of `reference` when `identity` may read it; `None` when there is no such
 /// request **or** it is another organisation's (the caller answers both with 404).
 pub async fn find(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     identity: &Identity,
     reference: &str,
 ) -> anyhow::Result<Option<StoredRegistration>> {
@@ -521,7 +521,7 @@ pub async fn find(
 
 /// Version `version` of `reference` under the same rule as [`find`].
 pub async fn find_version(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     identity: &Identity,
     reference: &str,
     version: i64,
@@ -534,7 +534,7 @@ pub async fn find_version(
 /// Every version of `reference`, oldest first, under the same rule as [`find`] (empty when
 /// there is none the caller may read).
 pub async fn find_versions(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     identity: &Identity,
     reference: &str,
 ) -> anyhow::Result<Vec<StoredRegistration>> {
@@ -547,7 +547,7 @@ pub async fn find_versions(
 
 /// The signed record of the latest version of `reference`, under the same rule as [`find`].
 pub async fn find_record(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     identity: &Identity,
     reference: &str,
 ) -> anyhow::Result<Option<String>> {
@@ -559,10 +559,7 @@ pub async fn find_record(
 
 /// The signed record of the stored version `stored` (written in the same transaction as the
 /// version, so its absence is a broken store, not an answer).
-pub async fn signed_record(
-    pool: &SqlitePool,
-    stored: &StoredRegistration,
-) -> anyhow::Result<String> {
+pub async fn signed_record(pool: &AnyPool, stored: &StoredRegistration) -> anyhow::Result<String> {
     log::record_of(pool, &stored.reference, stored.version)
         .await?
         .ok_or_else(|| {
@@ -577,7 +574,7 @@ pub async fn signed_record(
 /// One page of the requests `identity` may see, oldest first: every organisation's for a
 /// reviewer, only their own for a Local Administrator (whatever `filter.ods_code` says).
 pub async fn list(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     identity: &Identity,
     filter: &Filter,
     page: u32,
@@ -605,7 +602,7 @@ pub async fn list(
 
 /// The id of the organisation's draft that revises `reference`, if one was started.
 pub async fn revision_draft(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     ods_code: &str,
     reference: &str,
 ) -> anyhow::Result<Option<String>> {
@@ -619,7 +616,7 @@ pub async fn revision_draft(
 /// The latest version of `reference` when it is `admin`'s organisation's; [`SubmitError::NotFound`]
 /// otherwise (another organisation's reference is answered as one that does not exist).
 async fn own_latest(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     admin: &LocalAdminOf,
     reference: &str,
 ) -> Result<StoredRegistration, SubmitError> {
@@ -632,7 +629,7 @@ async fn own_latest(
 /// A new draft of `admin`'s organisation holding `request`; with `revises`, the reference whose
 /// next version submitting it makes (and, for a renewal or change, which).
 async fn new_draft(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     admin: &LocalAdminOf,
     request: &RegistrationRequest,
     revises: Option<(&str, Option<Purpose>)>,
@@ -656,7 +653,7 @@ async fn new_draft(
 /// started, or a new one holding the live version's request. Submitting it makes the next
 /// version ([`submit_draft`], as [`request_change`]).
 pub async fn start_change(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     admin: &LocalAdminOf,
     reference: &str,
     purpose: Purpose,
@@ -686,7 +683,7 @@ pub async fn start_change(
 /// organisation's, rejected, never made in the tenant): "Start a new request from this one".
 /// Submitting it makes a new request under a new reference; the rejected one stays as it was.
 pub async fn start_from_rejected(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     admin: &LocalAdminOf,
     reference: &str,
     now: OffsetDateTime,
@@ -704,7 +701,7 @@ pub async fn start_from_rejected(
 /// the one already started, or a new one holding the latest version's request. Submitting it
 /// makes the next version ([`submit_draft`]).
 pub async fn start_revision(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     admin: &LocalAdminOf,
     reference: &str,
     now: OffsetDateTime,

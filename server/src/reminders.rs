@@ -21,7 +21,7 @@ use std::collections::HashSet;
 
 use lettre::message::Mailbox;
 use registration::reminders::{self as rules, Slot};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 use time::{Duration, OffsetDateTime};
 
 use crate::notify::{Mailer, Notification};
@@ -88,7 +88,7 @@ impl Reminder {
 
 /// Claims and sends every reminder due at `now`, each once (see the module comment).
 pub async fn send_due(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keys: &KeyRing,
     writer: &WriteLock,
     mailer: &Mailer,
@@ -200,7 +200,7 @@ pub async fn send_due(
 
 /// Claims each of `due` for `run` in one write transaction; returns those claimed.
 async fn claim(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keys: &KeyRing,
     writer: &WriteLock,
     due: Vec<Due>,
@@ -254,7 +254,7 @@ async fn claim(
 /// Marks `due` sent by `run`.
 #[expect(clippy::too_many_arguments, reason = "one statement's values")]
 async fn mark(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keys: &KeyRing,
     writer: &WriteLock,
     due: &Due,
@@ -291,7 +291,7 @@ async fn mark(
 
 /// Gives up `run`'s claim of `due` (its sending failed): the next run claims it again.
 async fn release(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keys: &KeyRing,
     writer: &WriteLock,
     due: &Due,
@@ -451,7 +451,7 @@ pub fn notice(facts: &Notice<'_>) -> Notification {
 /// The reminders already sent (for tests and audits): (reference, kind, credential, days
 /// before, days left, sent at).
 pub async fn sent(
-    pool: &SqlitePool,
+    pool: &AnyPool,
 ) -> anyhow::Result<Vec<(String, String, String, i64, i64, String)>> {
     let rows = sqlx::query(
         "SELECT reference, credential_kind, credential_id, days_before, days_left, sent_at

@@ -17,7 +17,7 @@
 
 use registration::rules::permission::needs_second_approval;
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use time::OffsetDateTime;
 
 use crate::identity::{Identity, Reviewer};
@@ -257,7 +257,7 @@ impl DecisionJob {
     /// job back to its savepoint on an error).
     async fn record(
         self,
-        connection: &mut SqliteConnection,
+        connection: &mut AnyConnection,
         batch: &mut Batch,
     ) -> Result<(Decided, NoticeFacts), DecideError> {
         let DecisionJob {
@@ -389,7 +389,7 @@ impl DecisionJob {
 /// Every decision on every version of `reference`, in order, when `identity` may read the
 /// request (empty otherwise, as for a request that does not exist).
 pub async fn decisions(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     identity: &Identity,
     reference: &str,
 ) -> anyhow::Result<Vec<StoredDecision>> {
@@ -409,7 +409,7 @@ pub async fn decisions(
 /// by what the database says (which exports never trust). A live application was approved
 /// first, so its approval is proved the same way.
 pub async fn approving_decisions(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keys: &signing::KeySet,
     stored: &registrations::StoredRegistration,
     record_jws: &str,
@@ -472,7 +472,7 @@ pub enum Standing {
 
 /// `reviewer`'s [`Standing`] on the latest version of `reference` (`None` when there is none).
 pub async fn standing(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     reviewer: &Reviewer,
     reference: &str,
 ) -> anyhow::Result<Option<Standing>> {

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use time::OffsetDateTime;
 
 use crate::notify::Mailer;
@@ -20,7 +20,7 @@ pub const EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// Runs every job due at `now` once; one line per action taken.
 pub async fn run_due(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keys: &KeyRing,
     writer: &WriteLock,
     mailer: &Arc<Mailer>,
@@ -51,7 +51,7 @@ pub async fn run_due(
 }
 
 /// Runs [`run_due`] now and then every [`EVERY`] in the background, logging failures.
-pub fn spawn(pool: SqlitePool, keys: Arc<KeyRing>, writer: Arc<WriteLock>, mailer: Arc<Mailer>) {
+pub fn spawn(pool: AnyPool, keys: Arc<KeyRing>, writer: Arc<WriteLock>, mailer: Arc<Mailer>) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

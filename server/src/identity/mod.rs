@@ -41,7 +41,7 @@ pub mod sessions;
 
 use std::future::Future;
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::store;
 use passwords::Password;
@@ -109,17 +109,14 @@ pub struct PasswordCredentials {
 /// Local accounts with argon2id password hashes.
 #[derive(Debug, Clone)]
 pub struct LocalPasswords {
-    pool: SqlitePool,
+    pool: AnyPool,
     /// The password-hashing pool's permits (`crate::limits::Limits::password_hashing`).
     hashing: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl LocalPasswords {
     /// The provider over the desk's database, hashing within the permits of `hashing`.
-    pub fn new(
-        pool: SqlitePool,
-        hashing: std::sync::Arc<tokio::sync::Semaphore>,
-    ) -> LocalPasswords {
+    pub fn new(pool: AnyPool, hashing: std::sync::Arc<tokio::sync::Semaphore>) -> LocalPasswords {
         LocalPasswords { pool, hashing }
     }
 }

@@ -27,7 +27,7 @@
 //! calling the router directly) every request shares the client key [`UNKNOWN_CLIENT`].
 //! Answering (429 and `Retry-After`) is the web layer's.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use time::{Duration, OffsetDateTime};
 
 use crate::store;
@@ -109,7 +109,7 @@ pub struct Reserved {
 /// Checks the limits for `attempt` at `now` and, if it may go ahead, records it before any
 /// password is checked.
 pub async fn reserve(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     attempt: &Attempt<'_>,
     now: OffsetDateTime,
 ) -> anyhow::Result<Result<Reserved, Limited>> {
@@ -129,7 +129,7 @@ pub async fn reserve(
 }
 
 /// Forgets an attempt that proved right (and, from a known browser, that browser's failures).
-pub async fn succeeded(pool: &SqlitePool, reserved: Reserved) -> anyhow::Result<()> {
+pub async fn succeeded(pool: &AnyPool, reserved: Reserved) -> anyhow::Result<()> {
     store::sign_in::succeeded(pool, &reserved.id).await?;
     if let Some(device) = &reserved.device {
         store::sign_in::forget_device_attempts(pool, device).await?;
@@ -140,7 +140,7 @@ pub async fn succeeded(pool: &SqlitePool, reserved: Reserved) -> anyhow::Result<
 /// Counts a failure for `account` from `client` without checking anything, as an attempt that
 /// was cut short would (for tests and drills that need a history).
 pub async fn record_failure(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     account: &str,
     client: &str,
     now: OffsetDateTime,

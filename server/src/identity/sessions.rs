@@ -12,7 +12,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use time::{Duration, OffsetDateTime};
 
 use super::{AuthError, Identity, IdentityError, LocalPasswords, PasswordCredentials, rate_limit};
@@ -92,7 +92,7 @@ impl std::fmt::Debug for Session {
 
 /// Starts a session for `identity`: stores it and returns the cookie's token and the session.
 pub async fn start(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     identity: &Identity,
     now: OffsetDateTime,
 ) -> Result<(SessionToken, Session), IdentityError> {
@@ -114,7 +114,7 @@ pub async fn start(
 /// The identity and session `token` names at `now`, or `None` when there is no such session,
 /// it has expired (then it is deleted), or the account is disabled.
 pub async fn resume(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     token: &SessionToken,
     now: OffsetDateTime,
 ) -> Result<Option<SignedIn>, IdentityError> {
@@ -140,7 +140,7 @@ pub async fn resume(
 }
 
 /// Ends a session.
-pub async fn end(pool: &SqlitePool, session: &Session) -> Result<(), IdentityError> {
+pub async fn end(pool: &AnyPool, session: &Session) -> Result<(), IdentityError> {
     Ok(store::sessions::delete(pool, &session.id).await?)
 }
 
@@ -193,7 +193,7 @@ pub enum PasswordSignIn {
 /// password-hashing pool is taken (none free: [`PasswordSignIn::Busy`]); the attempt is checked
 /// against the limits and recorded ([`rate_limit::reserve`]); only then is the password hashed.
 pub async fn sign_in_with_password(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     limits: &Limits,
     credentials: PasswordCredentials,
     from: &SignInFrom,

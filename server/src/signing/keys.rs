@@ -13,7 +13,7 @@ use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use time::OffsetDateTime;
 
 use crate::files;
@@ -129,7 +129,7 @@ fn key_file(dir: &Path, kid: &str) -> PathBuf {
 /// Destroys the private key files of revoked keys that are still on disk (revoked by a version
 /// that kept them, or a revocation interrupted between its commit and the file's removal): a
 /// revoked key must not be usable by anyone who later reads the data directory or a backup.
-async fn destroy_revoked_key_files(pool: &SqlitePool, dir: &Path) -> anyhow::Result<()> {
+async fn destroy_revoked_key_files(pool: &AnyPool, dir: &Path) -> anyhow::Result<()> {
     for key in key_store::list(pool).await? {
         if key.state == key_store::KeyState::Revoked {
             let path = key_file(dir, &key.kid);
@@ -218,7 +218,7 @@ impl KeyRing {
     /// Opens the ring over the key files in `dir`, generating and storing a first key when the
     /// database has no current one. `issuer` is the records' `iss`.
     pub async fn open(
-        pool: &SqlitePool,
+        pool: &AnyPool,
         dir: &Path,
         issuer: impl Into<String>,
     ) -> anyhow::Result<KeyRing> {
@@ -229,7 +229,7 @@ impl KeyRing {
         };
         files::private_dir(dir)?;
         destroy_revoked_key_files(pool, dir).await?;
-        let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut transaction = crate::store::begin_write(pool).await?;
         if key_store::current_kid(&mut transaction).await?.is_none() {
             let key = PrivateKey::generate();
             key.write(dir)?;
@@ -263,10 +263,7 @@ impl KeyRing {
 
     /// The current key, as the database says on `connection` (inside the caller's transaction,
     /// so a record is signed with the key that is current when it is appended).
-    pub async fn current(
-        &self,
-        connection: &mut SqliteConnection,
-    ) -> anyhow::Result<Arc<PrivateKey>> {
+    pub async fn current(&self, connection: &mut AnyConnection) -> anyhow::Result<Arc<PrivateKey>> {
         let kid = key_store::current_kid(connection)
             .await?
             .ok_or_else(|| anyhow::anyhow!("there is no current signing key"))?;
@@ -292,10 +289,10 @@ impl KeyRing {
 }
 
 /// Makes a new current key (the old one becomes retired) and returns its kid.
-pub async fn rotate(pool: &SqlitePool, dir: &Path, now: OffsetDateTime) -> anyhow::Result<String> {
+pub async fn rotate(pool: &AnyPool, dir: &Path, now: OffsetDateTime) -> anyhow::Result<String> {
     let key = PrivateKey::generate();
     key.write(dir)?;
-    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut transaction = crate::store::begin_write(pool).await?;
     key_store::insert_current(&mut transaction, key.kid(), &key.public_jwk(), now).await?;
     transaction.commit().await?;
     Ok(key.kid().to_string())
@@ -319,13 +316,13 @@ pub enum Revoked {
 /// Revokes `kid`: it moves to the revoked list and the records it signed no longer verify.
 /// Revoking the current key also makes a new current key, so that the desk can go on signing.
 pub async fn revoke(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     dir: &Path,
     kid: &str,
     now: OffsetDateTime,
 ) -> anyhow::Result<Revoked> {
     let replacement = PrivateKey::generate();
-    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut transaction = crate::store::begin_write(pool).await?;
     let Some(state) = key_store::state(&mut transaction, kid).await? else {
         return Ok(Revoked::Unknown);
     };

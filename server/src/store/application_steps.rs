@@ -2,7 +2,7 @@
 //! pages show its history. The rules are `crate::deletion`'s; this module only stores and reads.
 
 use registration::lifecycle::{RECOVERY_DAYS, Status, Step};
-use sqlx::{FromRow, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool, FromRow};
 
 use super::timestamp;
 
@@ -97,7 +97,7 @@ pub struct NewStep<'a> {
 
 /// The number the next step of `reference` gets (in the writer's transaction).
 pub async fn next_number_in(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     reference: &str,
 ) -> anyhow::Result<i64> {
     let last: Option<i64> =
@@ -110,7 +110,7 @@ pub async fn next_number_in(
 
 /// Stores a step numbered `n` in the caller's transaction.
 pub async fn insert(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     n: i64,
     step: &NewStep<'_>,
 ) -> anyhow::Result<()> {
@@ -136,7 +136,7 @@ pub async fn insert(
 }
 
 /// Every step of `reference`, oldest first.
-pub async fn list(pool: &SqlitePool, reference: &str) -> anyhow::Result<Vec<StoredStep>> {
+pub async fn list(pool: &AnyPool, reference: &str) -> anyhow::Result<Vec<StoredStep>> {
     sqlx::query_as::<_, StepRow>(&format!(
         "SELECT {COLUMNS} FROM application_step WHERE reference = $1 ORDER BY n"
     ))
@@ -150,7 +150,7 @@ pub async fn list(pool: &SqlitePool, reference: &str) -> anyhow::Result<Vec<Stor
 
 /// Every step of `reference`, oldest first, in the caller's transaction.
 pub async fn list_in(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     reference: &str,
 ) -> anyhow::Result<Vec<StoredStep>> {
     sqlx::query_as::<_, StepRow>(&format!(
@@ -165,11 +165,7 @@ pub async fn list_in(
 }
 
 /// Every step of the references from `first` to `last` (the audit reads them a page at a time).
-pub async fn between(
-    pool: &SqlitePool,
-    first: &str,
-    last: &str,
-) -> anyhow::Result<Vec<StoredStep>> {
+pub async fn between(pool: &AnyPool, first: &str, last: &str) -> anyhow::Result<Vec<StoredStep>> {
     sqlx::query_as::<_, StepRow>(&format!(
         "SELECT {COLUMNS} FROM application_step WHERE reference BETWEEN $1 AND $2
          ORDER BY reference, n"
@@ -196,7 +192,7 @@ pub fn deleted_at(steps: &[StoredStep]) -> Option<&str> {
 /// deletion was confirmed at least [`RECOVERY_DAYS`] days before `now`, in the caller's
 /// transaction.
 pub async fn due_for_purge_in(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     now: time::OffsetDateTime,
 ) -> anyhow::Result<Vec<String>> {
     let cutoff = timestamp(now - time::Duration::days(RECOVERY_DAYS));

@@ -2,7 +2,7 @@
 //! rules are `crate::applications`'s; this module only stores and reads. A secret's value is
 //! only ever here sealed (`crate::secrets`), and only until it is purged.
 
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool, Row};
 
 /// A registered application as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +68,7 @@ pub struct StoredSecret {
 
 /// Stores an implementation in the caller's transaction.
 pub async fn insert(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     row: &NewImplementation<'_>,
 ) -> anyhow::Result<()> {
     sqlx::query(
@@ -95,7 +95,7 @@ pub async fn insert(
 /// tenant stay, and so do who created it and when (the pages' "Created in NHSmail"; each renewal
 /// or change made is its own signed entry in the log).
 pub async fn replace(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     row: &NewImplementation<'_>,
 ) -> anyhow::Result<()> {
     let result = sqlx::query(
@@ -121,11 +121,11 @@ pub async fn replace(
 /// Whether a client secret with `secret_id` is recorded (for any application), in the caller's
 /// transaction.
 pub async fn secret_recorded_in(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     secret_id: &str,
 ) -> anyhow::Result<bool> {
     let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM client_secret WHERE secret_id = $1 COLLATE NOCASE")
+        sqlx::query_scalar("SELECT 1 FROM client_secret WHERE lower(secret_id) = lower($1)")
             .bind(secret_id)
             .fetch_optional(connection)
             .await?;
@@ -134,7 +134,7 @@ pub async fn secret_recorded_in(
 
 /// Stores a sealed client secret in the caller's transaction.
 pub async fn insert_secret(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     secret: &StoredSecret,
     sealed: &[u8],
 ) -> anyhow::Result<()> {
@@ -156,7 +156,7 @@ pub async fn insert_secret(
 const IMPLEMENTATION_COLUMNS: &str = "reference, version, application_id, object_id, tenant_id,
     implemented_by_email, implemented_at, log_seq";
 
-fn implementation_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<StoredImplementation> {
+fn implementation_from_row(row: &sqlx::any::AnyRow) -> anyhow::Result<StoredImplementation> {
     Ok(StoredImplementation {
         reference: row.try_get("reference")?,
         version: row.try_get("version")?,
@@ -171,7 +171,7 @@ fn implementation_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Stor
 
 /// The implementation of `reference`, read on the caller's connection.
 pub async fn implementation_in(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     reference: &str,
 ) -> anyhow::Result<Option<StoredImplementation>> {
     let row = sqlx::query(&format!(
@@ -185,14 +185,14 @@ pub async fn implementation_in(
 
 /// The implementation of `reference`.
 pub async fn implementation(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     reference: &str,
 ) -> anyhow::Result<Option<StoredImplementation>> {
     let mut connection = pool.acquire().await?;
     implementation_in(&mut connection, reference).await
 }
 
-fn secret_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<StoredSecret> {
+fn secret_from_row(row: &sqlx::any::AnyRow) -> anyhow::Result<StoredSecret> {
     Ok(StoredSecret {
         secret_id: row.try_get("secret_id")?,
         reference: row.try_get("reference")?,
@@ -205,11 +205,11 @@ fn secret_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<StoredSecret
 }
 
 const SECRET_COLUMNS: &str = "secret_id, reference, expires_at, issued_at, visible_until,
-    (ciphertext IS NOT NULL) AS has_value, purged_at";
+    CASE WHEN ciphertext IS NULL THEN 0 ELSE 1 END AS has_value, purged_at";
 
 /// The client secrets of `reference`, oldest first (without their values). Issued in the same
 /// second (timestamps are whole seconds), the one stored first is the older.
-pub async fn secrets(pool: &SqlitePool, reference: &str) -> anyhow::Result<Vec<StoredSecret>> {
+pub async fn secrets(pool: &AnyPool, reference: &str) -> anyhow::Result<Vec<StoredSecret>> {
     let rows = sqlx::query(&format!(
         "SELECT {SECRET_COLUMNS} FROM client_secret WHERE reference = $1 ORDER BY issued_at, rowid"
     ))
@@ -222,7 +222,7 @@ pub async fn secrets(pool: &SqlitePool, reference: &str) -> anyhow::Result<Vec<S
 /// The implementations and the client secrets (oldest first) of `references`: the inventory
 /// reads them in a few queries (one per 500 references), whatever the number of applications.
 pub async fn all_of(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     references: &[String],
 ) -> anyhow::Result<(Vec<StoredImplementation>, Vec<StoredSecret>)> {
     let mut implementations = Vec::new();
@@ -256,7 +256,7 @@ pub async fn all_of(
 
 /// The newest client secret of `reference` with its sealed value (`None` once purged).
 pub async fn latest_sealed(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     reference: &str,
 ) -> anyhow::Result<Option<(StoredSecret, Option<Vec<u8>>)>> {
     let row = sqlx::query(&format!(
@@ -273,7 +273,7 @@ pub async fn latest_sealed(
 /// The secrets whose value is still stored and whose visibility ended at or before `now`
 /// (RFC 3339, as stored), read on the caller's connection (inside the purge's transaction).
 pub async fn due_for_purge_in(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     now: &str,
 ) -> anyhow::Result<Vec<StoredSecret>> {
     let rows = sqlx::query(&format!(
@@ -289,7 +289,7 @@ pub async fn due_for_purge_in(
 /// Destroys the stored value of `secret_id` (in the caller's transaction), noting when and the
 /// signed entry that says so.
 pub async fn purge_value(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     secret_id: &str,
     purged_at: &str,
     log_seq: i64,

@@ -29,7 +29,7 @@ use std::fmt;
 
 use registration::lifecycle::{Decision, Status, Step};
 use serde_json::{Value, json};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -618,7 +618,7 @@ pub struct DeskKeys {
 
 impl DeskKeys {
     /// Reads the keys from the database.
-    pub async fn load(pool: &SqlitePool) -> anyhow::Result<DeskKeys> {
+    pub async fn load(pool: &AnyPool) -> anyhow::Result<DeskKeys> {
         let mut keys = Vec::new();
         let mut revoked_at = HashMap::new();
         for key in key_store::list(pool).await? {
@@ -663,7 +663,7 @@ impl DeskKeys {
 }
 
 /// Runs every check; `outside` is a checkpoint given with `--checkpoint` (its JWS).
-pub async fn run(pool: &SqlitePool, outside: Option<&str>) -> anyhow::Result<Report> {
+pub async fn run(pool: &AnyPool, outside: Option<&str>) -> anyhow::Result<Report> {
     let keys = DeskKeys::load(pool).await?;
     let mut report = Report::default();
     walk_chain(pool, &keys, &mut report).await?;
@@ -676,7 +676,7 @@ pub async fn run(pool: &SqlitePool, outside: Option<&str>) -> anyhow::Result<Rep
     Ok(report)
 }
 
-async fn walk_chain(pool: &SqlitePool, keys: &DeskKeys, report: &mut Report) -> anyhow::Result<()> {
+async fn walk_chain(pool: &AnyPool, keys: &DeskKeys, report: &mut Report) -> anyhow::Result<()> {
     let mut previous_hash = GENESIS.to_string();
     let mut expected = 1;
     let mut after = 0;
@@ -873,7 +873,7 @@ struct RefEntry {
     jws: String,
 }
 
-async fn check_requests(pool: &SqlitePool, report: &mut Report) -> anyhow::Result<()> {
+async fn check_requests(pool: &AnyPool, report: &mut Report) -> anyhow::Result<()> {
     let mut after = String::new();
     loop {
         let references: Vec<String> = sqlx::query_scalar(
@@ -1479,7 +1479,7 @@ fn normalised(value: Option<&Value>) -> Value {
 }
 
 /// Entries that name a version that is not stored (bounded: the first [`MAX_PROBLEMS`]).
-async fn check_entries_have_versions(pool: &SqlitePool, report: &mut Report) -> anyhow::Result<()> {
+async fn check_entries_have_versions(pool: &AnyPool, report: &mut Report) -> anyhow::Result<()> {
     let rows = sqlx::query(
         "SELECT seq, reference, version FROM log_entry e
          WHERE NOT EXISTS (SELECT 1 FROM registration_request r
@@ -1501,7 +1501,7 @@ async fn check_entries_have_versions(pool: &SqlitePool, report: &mut Report) -> 
 }
 
 async fn check_stored_checkpoints(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keys: &DeskKeys,
     report: &mut Report,
 ) -> anyhow::Result<()> {
@@ -1529,7 +1529,7 @@ async fn check_stored_checkpoints(
 }
 
 async fn check_outside_checkpoint(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keys: &DeskKeys,
     jws: &str,
     report: &mut Report,
@@ -1548,7 +1548,7 @@ async fn check_outside_checkpoint(
 
 /// Checks one checkpoint against the desk's keys and the log (whose length is `entries`).
 async fn check_checkpoint(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keys: &DeskKeys,
     jws: &str,
     entries: i64,

@@ -13,7 +13,7 @@
 
 use anyhow::Context;
 use serde_json::{Value, json};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool, Row};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -73,10 +73,7 @@ pub fn sign(key: &PrivateKey, issuer: &str, tail: &log::Tail, now: OffsetDateTim
 
 /// Stores `checkpoint` in the caller's transaction; a checkpoint already stored at the same size
 /// is kept (the first one made stands).
-pub async fn insert(
-    connection: &mut SqliteConnection,
-    checkpoint: &Checkpoint,
-) -> anyhow::Result<()> {
+pub async fn insert(connection: &mut AnyConnection, checkpoint: &Checkpoint) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO log_checkpoint (size, root, kid, jws, created_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (size) DO NOTHING",
@@ -95,11 +92,11 @@ pub async fn insert(
 /// the one already stored at this size. Taken under the writer lock (`BEGIN IMMEDIATE`), so the
 /// head cannot move meanwhile.
 pub async fn make(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keys: &KeyRing,
     now: OffsetDateTime,
 ) -> anyhow::Result<Checkpoint> {
-    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut transaction = crate::store::begin_write(pool).await?;
     let tail = log::tail(&mut transaction).await?;
     let existing = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM log_checkpoint WHERE size = $1"
@@ -129,7 +126,7 @@ pub async fn make(
 
 const COLUMNS: &str = "size, root, kid, jws, created_at";
 
-fn from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Checkpoint> {
+fn from_row(row: &sqlx::any::AnyRow) -> anyhow::Result<Checkpoint> {
     Ok(Checkpoint {
         size: row.try_get("size")?,
         root: row.try_get("root")?,
@@ -140,7 +137,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Checkpoint> {
 }
 
 /// The latest stored checkpoint (the largest size).
-pub async fn latest(pool: &SqlitePool) -> anyhow::Result<Option<Checkpoint>> {
+pub async fn latest(pool: &AnyPool) -> anyhow::Result<Option<Checkpoint>> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM log_checkpoint ORDER BY size DESC LIMIT 1"
     ))
@@ -152,7 +149,7 @@ pub async fn latest(pool: &SqlitePool) -> anyhow::Result<Option<Checkpoint>> {
 }
 
 /// Up to `limit` stored checkpoints with a size over `after`, smallest first.
-pub async fn page(pool: &SqlitePool, after: i64, limit: i64) -> anyhow::Result<Vec<Checkpoint>> {
+pub async fn page(pool: &AnyPool, after: i64, limit: i64) -> anyhow::Result<Vec<Checkpoint>> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM log_checkpoint WHERE size > $1 ORDER BY size LIMIT $2"
     ))

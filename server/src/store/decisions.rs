@@ -2,7 +2,7 @@
 //! about who may decide what are `crate::review`'s; this module only stores and reads.
 
 use registration::lifecycle::{Decision, Status};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool, Row};
 
 /// A decision as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -63,7 +63,7 @@ pub struct EarlierDecision {
 
 /// Stores a decision in the caller's transaction.
 pub async fn insert(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     decision: &NewDecision<'_>,
 ) -> anyhow::Result<()> {
     sqlx::query(
@@ -87,7 +87,7 @@ pub async fn insert(
 }
 
 /// Every decision on every version of `reference`, in order (whoever asks: callers check).
-pub async fn list(pool: &SqlitePool, reference: &str) -> anyhow::Result<Vec<StoredDecision>> {
+pub async fn list(pool: &AnyPool, reference: &str) -> anyhow::Result<Vec<StoredDecision>> {
     let rows = sqlx::query(
         "SELECT reference, version, n, decision, reason, reviewer_email, status_after, decided_at,
                 log_seq
@@ -143,10 +143,7 @@ pub struct SignedDecision {
 }
 
 /// Every decision on every version of `reference`, in order, each with its signed form.
-pub async fn list_signed(
-    pool: &SqlitePool,
-    reference: &str,
-) -> anyhow::Result<Vec<SignedDecision>> {
+pub async fn list_signed(pool: &AnyPool, reference: &str) -> anyhow::Result<Vec<SignedDecision>> {
     let decisions = list(pool, reference).await?;
     let mut signed = Vec::with_capacity(decisions.len());
     for decision in decisions {
@@ -182,7 +179,7 @@ pub async fn list_signed(
 
 /// The decisions on one version of `reference`, in order, in the caller's transaction.
 pub async fn on_version(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     reference: &str,
     version: i64,
 ) -> anyhow::Result<Vec<EarlierDecision>> {

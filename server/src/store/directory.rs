@@ -9,7 +9,7 @@ use registration::{
     EmbeddedDirectory, MailboxDirectory, MailboxEntry, MailboxKind, Organisation,
     OrganisationDirectory, OrganisationStatus,
 };
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -31,7 +31,7 @@ pub struct ImportCount {
 
 impl ServerDirectory {
     /// Loads the embedded data and every imported row.
-    pub async fn load(pool: &SqlitePool) -> anyhow::Result<ServerDirectory> {
+    pub async fn load(pool: &AnyPool) -> anyhow::Result<ServerDirectory> {
         let mut directory = EmbeddedDirectory::load();
         let rows = sqlx::query("SELECT ods_code, name, status, role_id, parent, successors FROM directory_organisation")
             .fetch_all(pool)
@@ -106,7 +106,7 @@ impl ServerDirectory {
 }
 
 /// Parses an import file (by its name and contents) and stores its rows in one transaction.
-pub async fn import(pool: &SqlitePool, file_name: &str, text: &str) -> anyhow::Result<ImportCount> {
+pub async fn import(pool: &AnyPool, file_name: &str, text: &str) -> anyhow::Result<ImportCount> {
     let parsed = ods_csv::parse_import(file_name, text)
         .map_err(|error| anyhow::anyhow!("{file_name}: {error}"))?;
     let imported_at = OffsetDateTime::now_utc().format(&Rfc3339)?;
@@ -218,7 +218,7 @@ impl MailboxDirectory for ServerDirectory {
 mod tests {
     use super::*;
 
-    async fn pool() -> (tempfile::TempDir, SqlitePool) {
+    async fn pool() -> (tempfile::TempDir, AnyPool) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.sqlite").display());
         let pool = crate::store::open(&url).await.unwrap();

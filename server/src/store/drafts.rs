@@ -8,7 +8,7 @@ use crate::store::timestamp;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use registration::RegistrationDraft;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool, Row};
 use time::OffsetDateTime;
 
 /// The length of a draft id: 16 random bytes in URL-safe base64 without padding.
@@ -107,7 +107,7 @@ pub fn is_draft_id(id: &str) -> bool {
 /// organisation already keeps the most drafts allowed (checked in the same statement as the
 /// insert, so two tabs at once cannot both pass).
 pub async fn create(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     draft: &RegistrationDraft,
     checked: bool,
     owner: &DraftOwner,
@@ -126,7 +126,7 @@ pub async fn create(
             "INSERT INTO draft (id, body, checked, created_at, updated_at, ods_code, created_by, reference,
                 purpose)
              SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
-             WHERE (SELECT COUNT(*) FROM draft WHERE ods_code IS $10) < $11",
+             WHERE (SELECT COUNT(*) FROM draft WHERE ods_code IS NOT DISTINCT FROM $10) < $11",
         )
         .bind(&id)
         .bind(&body)
@@ -153,7 +153,7 @@ pub async fn create(
 
 /// The draft with this id, if there is one, whoever it belongs to (for the server's own use;
 /// people reach drafts through [`load_for`]).
-pub async fn load(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<StoredDraft>> {
+pub async fn load(pool: &AnyPool, id: &str) -> anyhow::Result<Option<StoredDraft>> {
     if !is_draft_id(id) {
         return Ok(None);
     }
@@ -187,7 +187,7 @@ pub async fn load(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<StoredDr
 /// The draft with this id when it belongs to `ods_code`'s organisation; `None` otherwise, exactly
 /// as for a draft that does not exist (no one learns another organisation's draft exists).
 pub async fn load_for(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     ods_code: &str,
     id: &str,
 ) -> anyhow::Result<Option<StoredDraft>> {
@@ -201,7 +201,7 @@ pub async fn load_for(
 }
 
 /// The organisation's drafts, most recently saved first.
-pub async fn list_for(pool: &SqlitePool, ods_code: &str) -> anyhow::Result<Vec<DraftSummary>> {
+pub async fn list_for(pool: &AnyPool, ods_code: &str) -> anyhow::Result<Vec<DraftSummary>> {
     let rows = sqlx::query(
         "SELECT id, body, reference, updated_at FROM draft WHERE ods_code = $1
          ORDER BY updated_at DESC, id",
@@ -225,7 +225,7 @@ pub async fn list_for(pool: &SqlitePool, ods_code: &str) -> anyhow::Result<Vec<D
 
 /// Replaces a draft's content; `Ok(false)` when there is no draft with this id.
 pub async fn update(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: &str,
     draft: &RegistrationDraft,
     checked: bool,
@@ -251,7 +251,7 @@ pub async fn update(
 
 /// Deletes the draft `id` if it belongs to `ods_code`'s organisation; false otherwise (no such
 /// draft, or another organisation's: answered alike).
-pub async fn delete_for(pool: &SqlitePool, ods_code: &str, id: &str) -> anyhow::Result<bool> {
+pub async fn delete_for(pool: &AnyPool, ods_code: &str, id: &str) -> anyhow::Result<bool> {
     if !is_draft_id(id) {
         return Ok(false);
     }
@@ -264,13 +264,13 @@ pub async fn delete_for(pool: &SqlitePool, ods_code: &str, id: &str) -> anyhow::
 }
 
 /// Deletes a draft; false when there was none.
-pub async fn delete(pool: &SqlitePool, id: &str) -> anyhow::Result<bool> {
+pub async fn delete(pool: &AnyPool, id: &str) -> anyhow::Result<bool> {
     let mut connection = pool.acquire().await?;
     delete_in(&mut connection, id).await
 }
 
 /// Deletes a draft on a connection (inside the caller's transaction).
-pub async fn delete_in(connection: &mut SqliteConnection, id: &str) -> anyhow::Result<bool> {
+pub async fn delete_in(connection: &mut AnyConnection, id: &str) -> anyhow::Result<bool> {
     let result = sqlx::query("DELETE FROM draft WHERE id = $1")
         .bind(id)
         .execute(connection)
@@ -279,18 +279,20 @@ pub async fn delete_in(connection: &mut SqliteConnection, id: &str) -> anyhow::R
 }
 
 /// Deletes the drafts `ids` (submitted in one batch) in one statement.
-pub async fn delete_many_in(connection: &mut SqliteConnection, ids: &[&str]) -> anyhow::Result<()> {
+pub async fn delete_many_in(connection: &mut AnyConnection, ids: &[&str]) -> anyhow::Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
-    let mut delete = sqlx::QueryBuilder::new("DELETE FROM draft WHERE id IN (");
-    let mut list = delete.separated(", ");
+    let statement = format!(
+        "DELETE FROM draft WHERE id IN ({})",
+        super::placeholders(1, ids.len())
+    );
+    let mut delete = sqlx::query(&statement);
     for id in ids {
-        list.push_bind(*id);
+        delete = delete.bind(*id);
     }
-    delete.push(")");
     // Not cached: each batch's list has its own length (see `log::insert_entries`).
-    delete.build().persistent(false).execute(connection).await?;
+    delete.persistent(false).execute(connection).await?;
     Ok(())
 }
 

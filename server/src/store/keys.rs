@@ -3,7 +3,7 @@
 //! Private keys are never in the database (they are files, see `signing::keys`).
 
 use serde_json::{Value, json};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool, Row};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -77,7 +77,7 @@ fn timestamp(now: OffsetDateTime) -> anyhow::Result<String> {
 }
 
 /// The current key's id.
-pub async fn current_kid(connection: &mut SqliteConnection) -> anyhow::Result<Option<String>> {
+pub async fn current_kid(connection: &mut AnyConnection) -> anyhow::Result<Option<String>> {
     Ok(
         sqlx::query_scalar("SELECT kid FROM signing_key WHERE state = 'current'")
             .fetch_optional(&mut *connection)
@@ -86,10 +86,7 @@ pub async fn current_kid(connection: &mut SqliteConnection) -> anyhow::Result<Op
 }
 
 /// The state of `kid`, if the key exists.
-pub async fn state(
-    connection: &mut SqliteConnection,
-    kid: &str,
-) -> anyhow::Result<Option<KeyState>> {
+pub async fn state(connection: &mut AnyConnection, kid: &str) -> anyhow::Result<Option<KeyState>> {
     let state: Option<String> = sqlx::query_scalar("SELECT state FROM signing_key WHERE kid = $1")
         .bind(kid)
         .fetch_optional(&mut *connection)
@@ -99,7 +96,7 @@ pub async fn state(
 
 /// Retires the current key (if any) and stores `kid` as the new current key.
 pub async fn insert_current(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     kid: &str,
     public_jwk: &Value,
     now: OffsetDateTime,
@@ -124,7 +121,7 @@ pub async fn insert_current(
 
 /// Marks `kid` revoked (a current key is also marked retired at the same instant).
 pub async fn mark_revoked(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     kid: &str,
     now: OffsetDateTime,
 ) -> anyhow::Result<()> {
@@ -143,7 +140,7 @@ pub async fn mark_revoked(
 }
 
 /// Every key, oldest first.
-pub async fn list(pool: &SqlitePool) -> anyhow::Result<Vec<KeyInfo>> {
+pub async fn list(pool: &AnyPool) -> anyhow::Result<Vec<KeyInfo>> {
     let rows = sqlx::query(
         "SELECT kid, state, public_jwk, created_at, retired_at, revoked_at
          FROM signing_key ORDER BY created_at, kid",
@@ -167,7 +164,7 @@ pub async fn list(pool: &SqlitePool) -> anyhow::Result<Vec<KeyInfo>> {
 }
 
 /// `{ "keys": [...] }` of the current and retired keys (`/.well-known/jwks.json`).
-pub async fn jwks(pool: &SqlitePool) -> anyhow::Result<Value> {
+pub async fn jwks(pool: &AnyPool) -> anyhow::Result<Value> {
     let keys: Vec<Value> = list(pool)
         .await?
         .iter()
@@ -179,7 +176,7 @@ pub async fn jwks(pool: &SqlitePool) -> anyhow::Result<Value> {
 
 /// `{ "keys": [...] }` of the revoked keys, each with `revoked_at`
 /// (`/.well-known/jwks-revoked.json`).
-pub async fn revoked_jwks(pool: &SqlitePool) -> anyhow::Result<Value> {
+pub async fn revoked_jwks(pool: &AnyPool) -> anyhow::Result<Value> {
     let keys: Vec<Value> = list(pool)
         .await?
         .iter()

@@ -15,7 +15,7 @@
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool, Row};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -158,7 +158,7 @@ pub struct Tail {
 
 /// The log's tail, read on the caller's connection (inside a write transaction begun with
 /// `BEGIN IMMEDIATE`, so that it stays the tail until the transaction ends).
-pub async fn tail(connection: &mut SqliteConnection) -> anyhow::Result<Tail> {
+pub async fn tail(connection: &mut AnyConnection) -> anyhow::Result<Tail> {
     let row = sqlx::query("SELECT seq, entry_hash FROM log_entry ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut *connection)
         .await?;
@@ -200,7 +200,7 @@ pub fn next_entry(
 /// Appends an entry after `tail`, which must be the log's tail in the caller's write
 /// transaction (a batch keeps it in memory across its appends); moves `tail` on when stored.
 pub async fn append_after(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     tail: &mut Tail,
     kind: Kind,
     reference: &str,
@@ -216,7 +216,7 @@ pub async fn append_after(
 
 /// Stores `entries` (made by [`next_entry`], each after the one before) in one statement.
 pub async fn insert_entries(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     entries: &[LogEntry],
 ) -> anyhow::Result<()> {
     if entries.is_empty() {
@@ -246,7 +246,7 @@ pub async fn insert_entries(
 
 /// The signed record (JWS) of version `version` of `reference`, read on the caller's connection.
 pub async fn latest_record_in(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     reference: &str,
     version: i64,
 ) -> anyhow::Result<Option<String>> {
@@ -262,7 +262,7 @@ pub async fn latest_record_in(
 
 /// The signed record (JWS) of version `version` of `reference`, read from the pool.
 pub async fn record_of(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     reference: &str,
     version: i64,
 ) -> anyhow::Result<Option<String>> {
@@ -271,7 +271,7 @@ pub async fn record_of(
 }
 
 /// The signed record (JWS) of the latest version of `reference`, if it has one.
-pub async fn latest_record(pool: &SqlitePool, reference: &str) -> anyhow::Result<Option<String>> {
+pub async fn latest_record(pool: &AnyPool, reference: &str) -> anyhow::Result<Option<String>> {
     Ok(sqlx::query_scalar(
         "SELECT jws FROM log_entry WHERE reference = $1 AND kind = 'registration_record'
          ORDER BY version DESC, seq DESC LIMIT 1",
@@ -282,16 +282,12 @@ pub async fn latest_record(pool: &SqlitePool, reference: &str) -> anyhow::Result
 }
 
 /// Every entry in order (for tests and small logs; `verify_chain` pages instead).
-pub async fn entries(pool: &SqlitePool) -> anyhow::Result<Vec<LogEntry>> {
+pub async fn entries(pool: &AnyPool) -> anyhow::Result<Vec<LogEntry>> {
     page(pool, 0, i64::MAX).await
 }
 
 /// Up to `limit` entries after `after`, in order.
-pub(crate) async fn page(
-    pool: &SqlitePool,
-    after: i64,
-    limit: i64,
-) -> anyhow::Result<Vec<LogEntry>> {
+pub(crate) async fn page(pool: &AnyPool, after: i64, limit: i64) -> anyhow::Result<Vec<LogEntry>> {
     let rows = sqlx::query(
         "SELECT seq, kind, reference, version, jws, prev_hash, entry_hash, created_at
          FROM log_entry WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -317,7 +313,7 @@ pub(crate) async fn page(
 }
 
 /// The `entry_hash` of entry `seq`, if the log has it.
-pub async fn entry_hash(pool: &SqlitePool, seq: i64) -> anyhow::Result<Option<String>> {
+pub async fn entry_hash(pool: &AnyPool, seq: i64) -> anyhow::Result<Option<String>> {
     Ok(
         sqlx::query_scalar("SELECT entry_hash FROM log_entry WHERE seq = $1")
             .bind(seq)
@@ -383,7 +379,7 @@ pub enum ChainCheck {
 
 /// The keys the log is checked against: the database's current and retired keys, with its
 /// revoked keys marked revoked.
-pub async fn key_set(pool: &SqlitePool) -> anyhow::Result<KeySet> {
+pub async fn key_set(pool: &AnyPool) -> anyhow::Result<KeySet> {
     let mut keys = KeySet::from_jwks(&crate::store::keys::jwks(pool).await?);
     keys.add_revoked(&crate::store::keys::revoked_jwks(pool).await?);
     Ok(keys)
@@ -392,7 +388,7 @@ pub async fn key_set(pool: &SqlitePool) -> anyhow::Result<KeySet> {
 /// Walks the whole chain from entry 1 and reports the first broken link: a missing entry, a
 /// `prev_hash` that does not match, an altered entry, a signature that does not verify against
 /// `keys` (a revoked key included), or a record for another reference.
-pub async fn verify_chain(pool: &SqlitePool, keys: &KeySet) -> anyhow::Result<ChainCheck> {
+pub async fn verify_chain(pool: &AnyPool, keys: &KeySet) -> anyhow::Result<ChainCheck> {
     let mut previous_hash = GENESIS.to_string();
     let mut expected = 1;
     loop {

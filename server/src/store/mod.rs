@@ -1,4 +1,6 @@
-//! Persistence: SQLite through sqlx (plain SQL, checked by tests against a real database file).
+//! Persistence through sqlx's `Any` driver: an embedded SQLite file by default, or PostgreSQL
+//! for several desks on one database. Plain SQL, the same text on both (placeholders `$N`),
+//! checked by tests against a real SQLite file and a real PostgreSQL server.
 
 pub mod application_steps;
 pub mod applications;
@@ -21,27 +23,79 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 
-/// The migrations in `server/migrations/`, embedded in the binary.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The migrations in `server/migrations/` (SQLite) and `server/migrations-postgres/`
+/// (PostgreSQL), embedded in the binary. The two sets have the same versions and make the same
+/// tables, columns and indexes; most files are the same text (a test keeps them in step).
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-postgres");
 
-/// Opens (creating if missing) the database and applies pending migrations.
-///
+/// The database behind a pool: the statements are the same text on both, but for the few
+/// places named here (taking the writer lock, a planner hint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file: the default, one desk.
+    Sqlite,
+    /// A PostgreSQL server: one database for several desks.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, if it is one the desk supports.
+    pub fn of_url(database_url: &str) -> Option<Backend> {
+        let scheme = database_url.split(':').next()?;
+        match scheme {
+            "sqlite" => Some(Backend::Sqlite),
+            "postgres" | "postgresql" => Some(Backend::Postgres),
+            _ => None,
+        }
+    }
+
+    /// The backend of an open connection.
+    pub fn of(connection: &AnyConnection) -> Backend {
+        if connection.backend_name().eq_ignore_ascii_case("PostgreSQL") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// The backend of a pool's connections.
+    pub fn of_pool(pool: &AnyPool) -> Backend {
+        Backend::of_url(pool.connect_options().database_url.as_str()).unwrap_or(Backend::Sqlite)
+    }
+}
+
+/// What to write for a database URL the desk does not support.
+pub const SUPPORTED_URLS: &str =
+    "use sqlite://PATH (the embedded default) or postgres://USER@HOST/DATABASE";
+
+/// Opens the database (creating an SQLite file if missing) and applies pending migrations.
+pub async fn open(database_url: &str) -> anyhow::Result<AnyPool> {
+    sqlx::any::install_default_drivers();
+    match Backend::of_url(database_url) {
+        Some(Backend::Sqlite) => open_sqlite(database_url).await,
+        Some(Backend::Postgres) => open_postgres(database_url).await,
+        None => {
+            anyhow::bail!("the database URL '{database_url}' is not supported: {SUPPORTED_URLS}")
+        }
+    }
+}
+
 /// WAL with `synchronous = FULL`: every commit syncs the WAL before it returns, so a request
 /// answered as stored survives a power cut as well as a crash (group commit in [`writer`] makes
 /// that one sync per batch, not per request; docs/performance.md has the cost). Readers never
 /// block the writer.
-pub async fn open(database_url: &str) -> anyhow::Result<SqlitePool> {
+async fn open_sqlite(database_url: &str) -> anyhow::Result<AnyPool> {
     let options = SqliteConnectOptions::from_str(database_url)
         .with_context(|| format!("the database URL '{database_url}' is not valid"))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        // A purged client secret's bytes are overwritten, not left in free pages.
-        .pragma("secure_delete", "ON")
         .busy_timeout(Duration::from_secs(5));
     let file = options.get_filename().to_path_buf();
     let on_disk = !file.as_os_str().is_empty() && file.as_os_str() != ":memory:";
@@ -56,17 +110,99 @@ pub async fn open(database_url: &str) -> anyhow::Result<SqlitePool> {
             crate::files::restrict(std::path::Path::new(&side))?;
         }
     }
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
+    // One connection of its own creates the file and puts it in WAL mode (a setting of the
+    // file); the pool's connections then set what is per connection.
+    options
+        .connect()
+        .await
+        .with_context(|| format!("cannot open the database {database_url}"))?
+        .close()
+        .await?;
+    let pool = AnyPoolOptions::new()
+        // An in-memory database is one per connection.
+        .max_connections(if on_disk { 8 } else { 1 })
+        .after_connect(|connection, _| {
+            Box::pin(async move {
+                // A purged client secret's bytes are overwritten, not left in free pages.
+                connection
+                    .execute(
+                        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                         PRAGMA secure_delete = ON; PRAGMA busy_timeout = 5000",
+                    )
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect(database_url)
         .await
         .with_context(|| format!("cannot open the database {database_url}"))?;
-    MIGRATOR
+    SQLITE_MIGRATOR
         .run(&pool)
         .await
         .context("cannot apply the database migrations")?;
     Ok(pool)
 }
+
+/// A PostgreSQL database shared by any number of desks. Its collation must order text by code
+/// point, as SQLite does: times are stored as RFC 3339 text and compared as text.
+async fn open_postgres(database_url: &str) -> anyhow::Result<AnyPool> {
+    let pool = AnyPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(database_url)
+        .await
+        .with_context(|| format!("cannot connect to the database {}", redacted(database_url)))?;
+    let collation: String = sqlx::query_scalar(
+        "SELECT datcollate::text FROM pg_database WHERE datname = current_database()",
+    )
+    .fetch_one(&pool)
+    .await?;
+    if !matches!(collation.as_str(), "C" | "POSIX" | "C.UTF-8" | "C.utf8") {
+        anyhow::bail!(
+            "the database {} has collation '{collation}': the desk compares times stored as text \
+             and needs code-point order. Make it with: createdb --template=template0 \
+             --locale=C --encoding=UTF8 NAME",
+            redacted(database_url)
+        );
+    }
+    POSTGRES_MIGRATOR
+        .run(&pool)
+        .await
+        .context("cannot apply the database migrations")?;
+    Ok(pool)
+}
+
+/// A database URL without its password, for messages and logs.
+pub fn redacted(database_url: &str) -> String {
+    match url::Url::parse(database_url) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => database_url.to_string(),
+    }
+}
+
+/// Begins a transaction that holds the store's one writer lock until it ends, so that what it
+/// reads (the log's tail, the current key, counts) stays true until it commits. On SQLite that
+/// is `BEGIN IMMEDIATE`; on PostgreSQL, shared by several desks, a transaction-scoped advisory
+/// lock taken first thing (released by COMMIT or ROLLBACK, or when the connection drops).
+pub async fn begin_write(pool: &AnyPool) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    match Backend::of_pool(pool) {
+        Backend::Sqlite => Ok(pool.begin_with("BEGIN IMMEDIATE").await?),
+        Backend::Postgres => {
+            let mut transaction = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITER_LOCK)
+                .execute(&mut *transaction)
+                .await?;
+            Ok(transaction)
+        }
+    }
+}
+
+/// The advisory lock key of the writer lock on PostgreSQL ("appreg" in ASCII).
+const WRITER_LOCK: i64 = 0x0000_6170_7072_6567;
 
 /// An instant as stored: RFC 3339 in UTC to the whole second, so text order is time order.
 pub fn timestamp(at: time::OffsetDateTime) -> String {
@@ -79,7 +215,7 @@ pub fn timestamp(at: time::OffsetDateTime) -> String {
 }
 
 /// True when the database answers a query.
-pub async fn is_healthy(pool: &SqlitePool) -> bool {
+pub async fn is_healthy(pool: &AnyPool) -> bool {
     sqlx::query_scalar::<_, i64>("SELECT 1")
         .fetch_one(pool)
         .await

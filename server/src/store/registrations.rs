@@ -3,7 +3,7 @@
 use crate::store::timestamp;
 use registration::rules::permission::Risk;
 use registration::{RegistrationRequest, ValidationReport};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool, Row};
 use time::OffsetDateTime;
 
 /// The characters of a reference: digits and capitals without 0, 1, I, L, O and U, so that
@@ -218,7 +218,7 @@ impl VersionRow {
 /// inserted. The rest of the statement's rows are stored: the caller draws new references for
 /// those skipped.
 pub async fn insert_versions(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     rows: &[(&str, i64, &VersionRow)],
 ) -> anyhow::Result<std::collections::HashSet<String>> {
     if rows.is_empty() {
@@ -263,7 +263,7 @@ pub async fn insert_versions(
     reason = "each is a distinct fact of the version"
 )]
 pub async fn insert_version(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     reference: &str,
     version: i64,
     request: &RegistrationRequest,
@@ -284,7 +284,7 @@ pub async fn insert_version(
 
 /// Sets the status of one version, on the caller's connection.
 pub async fn set_status(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     reference: &str,
     version: i64,
     status: Status,
@@ -307,7 +307,7 @@ pub async fn set_status(
 const COLUMNS: &str = "reference, version, status, ods_code, organisation_name, application_name,
     risk, request_json, report_json, submitted_at, submitted_by, submitted_by_email, purpose";
 
-fn stored_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<StoredRegistration> {
+fn stored_from_row(row: &sqlx::any::AnyRow) -> anyhow::Result<StoredRegistration> {
     let status: String = row.try_get("status")?;
     let risk: String = row.try_get("risk")?;
     let request_json: String = row.try_get("request_json")?;
@@ -339,7 +339,7 @@ fn stored_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<StoredRegist
 
 /// The latest version of `reference`, read on the caller's connection (inside its transaction).
 pub async fn latest_in(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     reference: &str,
 ) -> anyhow::Result<Option<StoredRegistration>> {
     if !is_reference(reference) {
@@ -359,7 +359,7 @@ pub async fn latest_in(
 /// organisation `ods_code` when given (every organisation otherwise), by application name: all
 /// of them (`page` `None`), or page `page` of [`PER_PAGE`] with the total.
 pub async fn latest_in_statuses(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     statuses: &[Status],
     ods_code: Option<&str>,
     page: Option<u32>,
@@ -420,7 +420,7 @@ pub async fn latest_in_statuses(
 /// renewal or change of it is reviewed as a later version. `None` before it was implemented.
 /// Read on the caller's connection (inside its transaction).
 pub async fn application_in(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     reference: &str,
 ) -> anyhow::Result<Option<StoredRegistration>> {
     if !is_reference(reference) {
@@ -439,7 +439,7 @@ pub async fn application_in(
 
 /// As [`application_in`], on a connection of the pool.
 pub async fn application(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     reference: &str,
 ) -> anyhow::Result<Option<StoredRegistration>> {
     let mut connection = pool.acquire().await?;
@@ -449,7 +449,7 @@ pub async fn application(
 /// The superseded versions of `references` (the versions that were live before a renewal or
 /// change was made), oldest first: their credentials stay listed until they expire.
 pub async fn superseded_of(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     references: &[String],
 ) -> anyhow::Result<Vec<StoredRegistration>> {
     let mut versions = Vec::new();
@@ -473,7 +473,7 @@ pub async fn superseded_of(
 
 /// Version `version` of `reference`.
 pub async fn version(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     reference: &str,
     version: i64,
 ) -> anyhow::Result<Option<StoredRegistration>> {
@@ -491,10 +491,7 @@ pub async fn version(
 }
 
 /// Every version of `reference`, oldest first (empty when there is no such request).
-pub async fn versions(
-    pool: &SqlitePool,
-    reference: &str,
-) -> anyhow::Result<Vec<StoredRegistration>> {
+pub async fn versions(pool: &AnyPool, reference: &str) -> anyhow::Result<Vec<StoredRegistration>> {
     if !is_reference(reference) {
         return Ok(Vec::new());
     }
@@ -509,7 +506,7 @@ pub async fn versions(
 
 /// One page of requests (each at its latest version) matching `filter`, oldest submission first
 /// (the queue is worked in the order requests arrived).
-pub async fn list(pool: &SqlitePool, filter: &Filter, page: u32) -> anyhow::Result<Page<Summary>> {
+pub async fn list(pool: &AnyPool, filter: &Filter, page: u32) -> anyhow::Result<Page<Summary>> {
     let page = page.max(1);
     // Only the filters given become terms, so that SQLite picks the index that serves them
     // (migration 0013): an ordered scan of the latest versions for the page, an index alone for
@@ -541,7 +538,11 @@ pub async fn list(pool: &SqlitePool, filter: &Filter, page: u32) -> anyhow::Resu
         // Unary `+` keeps SQLite from answering the page through the status index and sorting
         // every awaiting request: it reads the latest versions in order instead and stops at
         // the page's end (SQLite's documented way to disqualify a term from index use).
-        terms.push(format!("+r.status IN ({awaiting})"));
+        // PostgreSQL has no `+` for text and its planner costs the two ways itself.
+        terms.push(match super::Backend::of_pool(pool) {
+            super::Backend::Sqlite => format!("+r.status IN ({awaiting})"),
+            super::Backend::Postgres => format!("r.status IN ({awaiting})"),
+        });
     }
     let count_query = format!(
         "SELECT COUNT(*) FROM registration_request r WHERE {}",
@@ -599,17 +600,14 @@ pub async fn list(pool: &SqlitePool, filter: &Filter, page: u32) -> anyhow::Resu
 }
 
 /// The latest version of the request with this reference.
-pub async fn latest(
-    pool: &SqlitePool,
-    reference: &str,
-) -> anyhow::Result<Option<StoredRegistration>> {
+pub async fn latest(pool: &AnyPool, reference: &str) -> anyhow::Result<Option<StoredRegistration>> {
     let mut connection = pool.acquire().await?;
     latest_in(&mut connection, reference).await
 }
 
 /// Whether the account `user_id` submitted any version of `reference` (the four-eyes rule).
 pub async fn submitted_by(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     reference: &str,
     user_id: &str,
 ) -> anyhow::Result<bool> {

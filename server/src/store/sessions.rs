@@ -2,7 +2,7 @@
 //!
 //! A session row is found by the SHA-256 of the cookie's token; the token itself is never stored.
 
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -47,7 +47,7 @@ impl std::fmt::Debug for SessionRow {
 
 /// Stores a new session; deletes the sessions that have run past their absolute end while at it.
 pub async fn insert(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: &str,
     user_id: &str,
     csrf_token: &str,
@@ -75,7 +75,7 @@ pub async fn insert(
 }
 
 /// The session with this id (the token's hash) and its account, expired or not.
-pub async fn find(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<SessionRow>> {
+pub async fn find(pool: &AnyPool, id: &str) -> anyhow::Result<Option<SessionRow>> {
     let row = sqlx::query(
         "SELECT s.id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,
                 u.id AS user_id, u.email, u.role, u.ods_code, u.created_at AS user_created_at, u.disabled_at
@@ -109,7 +109,7 @@ pub async fn find(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<SessionR
 }
 
 /// Records that the session was used now.
-pub async fn touch(pool: &SqlitePool, id: &str, now: OffsetDateTime) -> anyhow::Result<()> {
+pub async fn touch(pool: &AnyPool, id: &str, now: OffsetDateTime) -> anyhow::Result<()> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
         .bind(timestamp(now))
         .bind(id)
@@ -119,7 +119,7 @@ pub async fn touch(pool: &SqlitePool, id: &str, now: OffsetDateTime) -> anyhow::
 }
 
 /// Deletes a session (sign-out, or found expired).
-pub async fn delete(pool: &SqlitePool, id: &str) -> anyhow::Result<()> {
+pub async fn delete(pool: &AnyPool, id: &str) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(id)
         .execute(pool)

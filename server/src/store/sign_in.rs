@@ -1,7 +1,7 @@
 //! Sign-in attempts (`sign_in_attempt`) and the browsers that signed in before (`sign_in_device`).
 //! The throttling policy that reads them is `identity::rate_limit`.
 
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool, Row};
 use time::{Duration, OffsetDateTime};
 
 use super::sessions::parse_timestamp;
@@ -58,12 +58,12 @@ pub struct NewAttempt<'a> {
 /// another and none slips past the limit. Returns the recorded attempt's id, or what `allow`
 /// refused with.
 pub async fn reserve<E>(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     attempt: &NewAttempt<'_>,
     windows: Windows,
     allow: impl FnOnce(&History) -> Result<(), E>,
 ) -> anyhow::Result<Result<String, E>> {
-    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut transaction = crate::store::begin_write(pool).await?;
     let longest = windows.account.max(windows.client).max(windows.device);
     sqlx::query("DELETE FROM sign_in_attempt WHERE started_at <= $1")
         .bind(timestamp(attempt.at - longest))
@@ -117,7 +117,7 @@ pub async fn reserve<E>(
 }
 
 async fn count(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     condition: &str,
     key: &str,
     since: OffsetDateTime,
@@ -142,7 +142,7 @@ async fn count(
 }
 
 /// Forgets an attempt that proved right.
-pub async fn succeeded(pool: &SqlitePool, attempt_id: &str) -> anyhow::Result<()> {
+pub async fn succeeded(pool: &AnyPool, attempt_id: &str) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM sign_in_attempt WHERE id = $1")
         .bind(attempt_id)
         .execute(pool)
@@ -151,7 +151,7 @@ pub async fn succeeded(pool: &SqlitePool, attempt_id: &str) -> anyhow::Result<()
 }
 
 /// Forgets every attempt made with a device cookie (after it signed in again).
-pub async fn forget_device_attempts(pool: &SqlitePool, device_id: &str) -> anyhow::Result<()> {
+pub async fn forget_device_attempts(pool: &AnyPool, device_id: &str) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM sign_in_attempt WHERE device = $1")
         .bind(device_id)
         .execute(pool)
@@ -161,7 +161,7 @@ pub async fn forget_device_attempts(pool: &SqlitePool, device_id: &str) -> anyho
 
 /// The account a device cookie was issued to, if it is known and was used since `since`.
 pub async fn device_account(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     device_id: &str,
     since: OffsetDateTime,
 ) -> anyhow::Result<Option<String>> {
@@ -179,7 +179,7 @@ pub async fn device_account(
 /// Records that a browser signed in to `account` with the device cookie `device_id` (new or
 /// known), and drops devices unused since `forget_before`.
 pub async fn device_signed_in(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     device_id: &str,
     account: &str,
     now: OffsetDateTime,
@@ -205,7 +205,7 @@ pub async fn device_signed_in(
 }
 
 /// How many attempts are recorded for `account` (tests and the CLI's diagnostics).
-pub async fn attempts_for(pool: &SqlitePool, account: &str) -> anyhow::Result<i64> {
+pub async fn attempts_for(pool: &AnyPool, account: &str) -> anyhow::Result<i64> {
     Ok(
         sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_attempt WHERE account = $1")
             .bind(account)

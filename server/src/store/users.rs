@@ -1,6 +1,6 @@
 //! Local accounts (`users`): who may sign in, with which role and for which organisation.
 
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 use time::OffsetDateTime;
 
 use registration::lifecycle::Role;
@@ -46,11 +46,7 @@ pub struct NewUser<'a> {
 }
 
 /// Adds an account and returns it.
-pub async fn add(
-    pool: &SqlitePool,
-    user: NewUser<'_>,
-    now: OffsetDateTime,
-) -> Result<User, AddError> {
+pub async fn add(pool: &AnyPool, user: NewUser<'_>, now: OffsetDateTime) -> Result<User, AddError> {
     let id = crate::random::random_hex(16);
     let created_at = super::timestamp(now);
     let result = sqlx::query(
@@ -82,7 +78,7 @@ pub async fn add(
     }
 }
 
-fn from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<User> {
+fn from_row(row: &sqlx::any::AnyRow) -> anyhow::Result<User> {
     let role: String = row.try_get("role")?;
     Ok(User {
         id: row.try_get("id")?,
@@ -97,10 +93,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<User> {
 const COLUMNS: &str = "id, email, role, ods_code, created_at, disabled_at";
 
 /// The account with this (lower-case) email and its password hash.
-pub async fn find_by_email(
-    pool: &SqlitePool,
-    email: &str,
-) -> anyhow::Result<Option<(User, String)>> {
+pub async fn find_by_email(pool: &AnyPool, email: &str) -> anyhow::Result<Option<(User, String)>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS}, password_hash FROM users WHERE email = $1"
     ))
@@ -112,7 +105,7 @@ pub async fn find_by_email(
 }
 
 /// The account with this id.
-pub async fn get(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<User>> {
+pub async fn get(pool: &AnyPool, id: &str) -> anyhow::Result<Option<User>> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_optional(pool)
@@ -121,7 +114,7 @@ pub async fn get(pool: &SqlitePool, id: &str) -> anyhow::Result<Option<User>> {
 }
 
 /// The stored password hash of an account (for tests and audits: never shown to anyone).
-pub async fn password_hash(pool: &SqlitePool, email: &str) -> anyhow::Result<Option<String>> {
+pub async fn password_hash(pool: &AnyPool, email: &str) -> anyhow::Result<Option<String>> {
     Ok(
         sqlx::query_scalar("SELECT password_hash FROM users WHERE email = $1")
             .bind(email)
@@ -131,7 +124,7 @@ pub async fn password_hash(pool: &SqlitePool, email: &str) -> anyhow::Result<Opt
 }
 
 /// Every account, by email.
-pub async fn list(pool: &SqlitePool) -> anyhow::Result<Vec<User>> {
+pub async fn list(pool: &AnyPool) -> anyhow::Result<Vec<User>> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM users ORDER BY email"))
         .fetch_all(pool)
         .await?;
@@ -155,7 +148,7 @@ pub enum SetRoleError {
 /// submitted by it, so a Local Administrator who becomes a reviewer still cannot decide on
 /// their own requests.
 pub async fn set_role(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     email: &str,
     role: Role,
     ods_code: Option<&str>,
@@ -178,7 +171,7 @@ pub async fn set_role(
 
 /// The addresses of `ods_code`'s Local Administrators whose accounts are not disabled, in order
 /// (who is told of an application's reminders, deletion and recovery).
-pub async fn local_admin_emails(pool: &SqlitePool, ods_code: &str) -> anyhow::Result<Vec<String>> {
+pub async fn local_admin_emails(pool: &AnyPool, ods_code: &str) -> anyhow::Result<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT email FROM users WHERE role = 'local_admin' AND ods_code = $1
             AND disabled_at IS NULL ORDER BY email",

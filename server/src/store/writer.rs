@@ -39,7 +39,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
@@ -76,7 +76,7 @@ impl Batch {
     /// Appends an entry to the log after the batch's tail and moves the tail on.
     pub async fn append(
         &mut self,
-        connection: &mut SqliteConnection,
+        connection: &mut AnyConnection,
         kind: log::Kind,
         reference: &str,
         version: i64,
@@ -239,11 +239,11 @@ impl WriteLock {
     ///
     /// `pool` and `keys` are the database and keys this writer belongs to (every desk sharing a
     /// writer shares them).
-    pub async fn write<T, E, F>(&self, pool: &SqlitePool, keys: &KeyRing, work: F) -> Result<T, E>
+    pub async fn write<T, E, F>(&self, pool: &AnyPool, keys: &KeyRing, work: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<anyhow::Error> + Send + 'static,
-        F: for<'a> FnOnce(&'a mut SqliteConnection, &'a mut Batch) -> JobFuture<'a, Result<T, E>>
+        F: for<'a> FnOnce(&'a mut AnyConnection, &'a mut Batch) -> JobFuture<'a, Result<T, E>>
             + Send
             + 'static,
     {
@@ -266,7 +266,7 @@ impl WriteLock {
     /// and log entry once the batch has committed. `pool` and `keys` as for [`WriteLock::write`].
     pub async fn insert_new(
         &self,
-        pool: &SqlitePool,
+        pool: &AnyPool,
         keys: &KeyRing,
         request: NewRequest,
     ) -> anyhow::Result<StoredNew> {
@@ -283,7 +283,7 @@ impl WriteLock {
     }
 
     /// Queues `work` and starts the appender if none is running.
-    fn enqueue(&self, work: Queued, pool: &SqlitePool, keys: &KeyRing) {
+    fn enqueue(&self, work: Queued, pool: &AnyPool, keys: &KeyRing) {
         let start_appender = {
             let mut queue = self.queue();
             queue.jobs.push_back(work);
@@ -343,7 +343,7 @@ impl WriteLock {
     }
 
     /// The appender: batches until the queue is empty.
-    async fn append_batches(self, pool: SqlitePool, keys: KeyRing) {
+    async fn append_batches(self, pool: AnyPool, keys: KeyRing) {
         let mut stopped = AppenderStopped {
             writer: &self,
             abnormally: true,
@@ -385,13 +385,14 @@ impl WriteLock {
 /// Runs `jobs` in one transaction: each in its own savepoint, then one commit.
 async fn run_batch(
     writer: &WriteLock,
-    pool: &SqlitePool,
+    pool: &AnyPool,
     keys: &KeyRing,
     jobs: &mut [Queued],
 ) -> anyhow::Result<()> {
-    // BEGIN IMMEDIATE takes SQLite's writer lock first, so neither the key id nor the log's tail
-    // read here can change before this transaction commits.
-    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    // The store's writer lock comes first (BEGIN IMMEDIATE on SQLite, an advisory lock shared by
+    // every desk on PostgreSQL), so neither the key id nor the log's tail read here can change
+    // before this transaction commits.
+    let mut transaction = crate::store::begin_write(pool).await?;
     let key = keys.current(&mut transaction).await?;
     *writer
         .0
@@ -454,7 +455,7 @@ const REFERENCE_ATTEMPTS: usize = 8;
 /// after the batch's tail in one insert, their drafts deleted in one statement. Any failure
 /// fails the batch (a taken reference is not a failure).
 async fn store_new(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     batch: &mut Batch,
     group: &mut [&mut NewPending],
 ) -> anyhow::Result<()> {
@@ -554,7 +555,7 @@ trait Job: Send {
     /// Runs the job on the batch's connection; true when it succeeded.
     fn run<'a>(
         &'a mut self,
-        connection: &'a mut SqliteConnection,
+        connection: &'a mut AnyConnection,
         batch: &'a mut Batch,
     ) -> JobFuture<'a, bool>;
 
@@ -572,13 +573,13 @@ impl<T, E, F> Job for Pending<T, E, F>
 where
     T: Send + 'static,
     E: From<anyhow::Error> + Send + 'static,
-    F: for<'a> FnOnce(&'a mut SqliteConnection, &'a mut Batch) -> JobFuture<'a, Result<T, E>>
+    F: for<'a> FnOnce(&'a mut AnyConnection, &'a mut Batch) -> JobFuture<'a, Result<T, E>>
         + Send
         + 'static,
 {
     fn run<'a>(
         &'a mut self,
-        connection: &'a mut SqliteConnection,
+        connection: &'a mut AnyConnection,
         batch: &'a mut Batch,
     ) -> JobFuture<'a, bool> {
         Box::pin(async move {

@@ -24,7 +24,7 @@ use axum::extract::FromRef;
 use axum::routing::post;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -38,7 +38,7 @@ const PAGE_BODY_LIMIT: usize = 2 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     /// The database.
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
     /// The organisation and mailbox directory.
     pub directory: Arc<ServerDirectory>,
     /// The record-signing keys.
