@@ -198,14 +198,12 @@ async fn log_verify_reads_the_checkpoint_from_the_well_known_url() {
     let (address, _stop, _server) = app.serve().await;
     let url = format!("http://{address}/.well-known/appreg-checkpoint");
     let dir = app.dir.path().to_path_buf();
+    let database_url = app.database_url.clone();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_appreg"))
             .env_remove("APPREG_CONFIG")
             .env("APPREG_DATA_DIR", &dir)
-            .env(
-                "APPREG_DATABASE_URL",
-                format!("sqlite://{}", dir.join("appreg.sqlite").display()),
-            )
+            .env("APPREG_DATABASE_URL", database_url)
             .args(["log", "verify", "--checkpoint", &url])
             .output()
             .unwrap()

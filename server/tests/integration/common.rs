@@ -21,6 +21,9 @@ pub struct TestApp {
     pub router: Router,
     pub state: AppState,
     pub dir: tempfile::TempDir,
+    /// Its database: a new SQLite file in `dir`, or a new PostgreSQL database (see
+    /// [`database_url`]).
+    pub database_url: String,
     /// When set, `send` adds this account's session cookie to requests that carry none.
     pub session: Option<Account>,
 }
@@ -41,6 +44,75 @@ pub struct Account {
     pub csrf: String,
 }
 
+/// The PostgreSQL server the store tests run against as well, when set (`scripts/test` starts
+/// a throwaway cluster and sets it for a second run): a URL of its maintenance database.
+pub const POSTGRES_VARIABLE: &str = "APPREG_TEST_POSTGRES";
+
+/// A new, empty database for one test: an SQLite file in `dir`, or, when [`POSTGRES_VARIABLE`]
+/// names a PostgreSQL server, a new database there (made from a template that the migrations
+/// already brought up to date, once per test run; the cluster is thrown away afterwards).
+pub async fn database_url(dir: &std::path::Path) -> String {
+    match std::env::var(POSTGRES_VARIABLE) {
+        Ok(server) if !server.is_empty() => postgres_database(&server).await,
+        _ => format!("sqlite://{}", dir.join("appreg.sqlite").display()),
+    }
+}
+
+/// True when this run's test databases are PostgreSQL's.
+pub fn on_postgres() -> bool {
+    std::env::var(POSTGRES_VARIABLE).is_ok_and(|server| !server.is_empty())
+}
+
+async fn postgres_database(server: &str) -> String {
+    use sqlx::{Connection, Executor};
+    static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    let with_database = |name: &str| {
+        let mut url = url::Url::parse(server).unwrap();
+        url.set_path(&format!("/{name}"));
+        url.to_string()
+    };
+    let template = TEMPLATE
+        .get_or_init(|| async {
+            let name = format!("appreg_template_{}", std::process::id());
+            // Made on a thread of its own: the tests' runtimes come and go, the template stays.
+            let server = server.to_string();
+            let url = with_database(&name);
+            let made = name.clone();
+            std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(async {
+                        let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+                        admin
+                            .execute(
+                                format!(
+                                    "CREATE DATABASE {made} TEMPLATE template0 LOCALE 'C' ENCODING 'UTF8'"
+                                )
+                                .as_str(),
+                            )
+                            .await
+                            .unwrap();
+                        admin.close().await.unwrap();
+                        store::open(&url).await.unwrap().close().await;
+                    });
+            })
+            .join()
+            .unwrap();
+            name
+        })
+        .await;
+    let name = format!("appreg_test_{}", server::random::random_hex(8));
+    let mut admin = sqlx::PgConnection::connect(server).await.unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {name} TEMPLATE {template}").as_str())
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    with_database(&name)
+}
+
 impl TestApp {
     pub async fn new() -> TestApp {
         TestApp::with_limits(server::limits::LimitSettings::default()).await
@@ -49,11 +121,34 @@ impl TestApp {
     /// A new app whose limits (timeouts, concurrency, rates) are `limits`.
     pub async fn with_limits(limits: server::limits::LimitSettings) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("appreg.sqlite").display());
+        let url = database_url(dir.path()).await;
+        let keys = dir.path().join("keys");
+        TestApp::desk(dir, url, &keys, limits).await
+    }
+
+    /// Another desk on this one's database and signing keys (as several servers behind a load
+    /// balancer are): its own pool, writer, outbox and limits, the same accounts and sessions.
+    pub async fn another_desk(&self) -> TestApp {
+        TestApp::desk(
+            tempfile::tempdir().unwrap(),
+            self.database_url.clone(),
+            &self.dir.path().join("keys"),
+            self.state.limits.settings.clone(),
+        )
+        .await
+    }
+
+    async fn desk(
+        dir: tempfile::TempDir,
+        url: String,
+        keys: &std::path::Path,
+        limits: server::limits::LimitSettings,
+    ) -> TestApp {
         let pool = store::open(&url).await.unwrap();
         let directory = Arc::new(ServerDirectory::load(&pool).await.unwrap());
+        let secrets = server::secrets::SecretBox::open(keys).unwrap();
         let keys = Arc::new(
-            KeyRing::open(&pool, &dir.path().join("keys"), "http://127.0.0.1:3000")
+            KeyRing::open(&pool, keys, "http://127.0.0.1:3000")
                 .await
                 .unwrap(),
         );
@@ -77,13 +172,14 @@ impl TestApp {
             leptos_options,
             applications: Arc::new(server::applications::Settings {
                 tenant_id: registration::implementation::NHSMAIL_TENANT_ID.to_string(),
-                secrets: server::secrets::SecretBox::open(&dir.path().join("keys")).unwrap(),
+                secrets,
             }),
         };
         TestApp {
             router: web::router(state.clone()),
             state,
             dir,
+            database_url: url,
             session: None,
         }
     }
@@ -267,7 +363,7 @@ pub fn local_admin_of(ods_code: &str) -> server::identity::LocalAdminOf {
 
 /// What a reviewer reading the latest version of `reference` sees: its version and the
 /// SHA-256 of its signed record (what a decision must name).
-pub async fn seen_latest(pool: &sqlx::SqlitePool, reference: &str) -> server::review::Seen {
+pub async fn seen_latest(pool: &sqlx::AnyPool, reference: &str) -> server::review::Seen {
     let Some(latest) = store::registrations::latest(pool, reference).await.unwrap() else {
         // No such request: what a decision on it names does not matter.
         return server::review::Seen {

@@ -589,6 +589,11 @@ async fn a_private_key_or_pkcs12_upload_is_refused_and_never_stored() {
             assert!(!body.contains(piece.as_str()), "a draft holds key material");
         }
     }
+    // The database file itself, on the embedded store (PostgreSQL's files are its server's: the
+    // rows read above are what the desk stored there).
+    if crate::common::on_postgres() {
+        return;
+    }
     // The control: an accepted certificate's pieces are found by the same scan.
     let pem = fixture("rsa2048.pem");
     let kept = secret_pieces(&pem);
@@ -600,12 +605,7 @@ async fn a_private_key_or_pkcs12_upload_is_refused_and_never_stored() {
     )
     .await;
     let files = || {
-        let filename = app
-            .state
-            .pool
-            .connect_options()
-            .get_filename()
-            .to_path_buf();
+        let filename = app.dir.path().join("appreg.sqlite");
         let mut files = vec![std::fs::read(&filename).unwrap()];
         if let Ok(wal) = std::fs::read(format!("{}-wal", filename.display())) {
             files.push(wal);

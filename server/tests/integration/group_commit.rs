@@ -284,13 +284,28 @@ async fn a_job_failing_after_its_log_append_gives_back_its_place_in_the_chain() 
     let app = Arc::new(TestApp::new().await);
     let decided_on = submit(&app, &request()).await;
     // The decision job appends its signed decision to the log, then this refuses its row.
-    sqlx::query(
-        "CREATE TRIGGER refuse_doomed_decision BEFORE INSERT ON decision
-         WHEN NEW.reason = 'doomed' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
-    )
-    .execute(&app.state.pool)
-    .await
-    .unwrap();
+    let statements: &[&str] = if crate::common::on_postgres() {
+        &[
+            "CREATE FUNCTION refuse_doomed_decision() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF NEW.reason = 'doomed' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+                 RETURN NEW;
+             END; $$",
+            "CREATE TRIGGER refuse_doomed_decision BEFORE INSERT ON decision
+             FOR EACH ROW EXECUTE FUNCTION refuse_doomed_decision()",
+        ]
+    } else {
+        &[
+            "CREATE TRIGGER refuse_doomed_decision BEFORE INSERT ON decision
+           WHEN NEW.reason = 'doomed' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        ]
+    };
+    for statement in statements {
+        sqlx::query(statement)
+            .execute(&app.state.pool)
+            .await
+            .unwrap();
+    }
     let before = app.state.writer.stats();
 
     let turn = app.state.writer.turn().await;
@@ -335,13 +350,28 @@ async fn a_job_failing_after_its_log_append_gives_back_its_place_in_the_chain() 
 async fn a_batch_whose_commit_fails_stores_nothing_and_answers_every_caller_with_an_error() {
     let app = Arc::new(TestApp::new().await);
     // A deferred foreign key is checked at COMMIT: a "Doomed" request makes the commit fail.
+    let doom: &[&str] = if crate::common::on_postgres() {
+        &[
+            "CREATE FUNCTION doom() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF NEW.application_name = 'Doomed' THEN INSERT INTO doom_child VALUES (42); END IF;
+                 RETURN NULL;
+             END; $$",
+            "CREATE TRIGGER doom AFTER INSERT ON registration_request
+             FOR EACH ROW EXECUTE FUNCTION doom()",
+        ]
+    } else {
+        &["CREATE TRIGGER doom AFTER INSERT ON registration_request
+           WHEN NEW.application_name = 'Doomed' BEGIN INSERT INTO doom_child VALUES (42); END"]
+    };
     for statement in [
         "CREATE TABLE doom_parent (id INTEGER PRIMARY KEY)",
         "CREATE TABLE doom_child (parent INTEGER REFERENCES doom_parent (id)
            DEFERRABLE INITIALLY DEFERRED)",
-        "CREATE TRIGGER doom AFTER INSERT ON registration_request
-         WHEN NEW.application_name = 'Doomed' BEGIN INSERT INTO doom_child VALUES (42); END",
-    ] {
+    ]
+    .iter()
+    .chain(doom)
+    {
         sqlx::query(statement)
             .execute(&app.state.pool)
             .await

@@ -136,7 +136,7 @@ async fn recording_the_implementation_makes_the_request_live_with_its_credential
     )
     .await
     .json();
-    assert_eq!(detail["status"], "live");
+    assert_eq!(detail["status"], "live", "{detail}");
     assert_eq!(detail["application_id"], APP_ID);
     assert_eq!(detail["tenant_id"], "37c354b2-85b0-47f5-b222-07b48d774ee3");
     assert_eq!(
@@ -548,7 +548,7 @@ async fn appreg_schedule_run_purges_what_is_due_and_prints_a_line_each() {
         std::process::Command::new(env!("CARGO_BIN_EXE_appreg"))
             .current_dir(desk.app.dir.path())
             .env_remove("APPREG_CONFIG")
-            .env_remove("APPREG_DATABASE_URL")
+            .env("APPREG_DATABASE_URL", &desk.app.database_url)
             .env("APPREG_DATA_DIR", desk.app.dir.path())
             .args(["schedule", "run", "--now", &rfc3339(at)])
             .output()

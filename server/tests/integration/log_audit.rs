@@ -16,13 +16,13 @@ use server::registrations::{self, Desk};
 use server::review::{self, Decision};
 use server::signing::{self, PrivateKey, jws};
 use server::store::log;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use time::OffsetDateTime;
 
 /// A desk's data directory (`<dir>/data`) with its database open, as the server would have it.
 pub struct DataDir {
     pub dir: tempfile::TempDir,
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
     directory: Arc<server::store::directory::ServerDirectory>,
     limits: server::limits::Limits,
     keys: signing::KeyRing,

@@ -25,6 +25,7 @@ mod implementation;
 mod inventory;
 mod log_audit;
 mod migrations;
+mod migrations_in_step;
 mod notify;
 mod pages_admin;
 mod pages_implementation;

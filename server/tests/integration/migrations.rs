@@ -35,6 +35,13 @@ async fn count(connection: &mut sqlx::SqliteConnection, table: &str) -> i64 {
         .unwrap()
 }
 
+async fn count_opened(connection: &mut sqlx::AnyConnection, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(connection)
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_desk_with_requests_decisions_and_a_log_upgrades_through_the_rebuilding_migrations() {
     // A desk's life so far, made by today's code: requests approved, sent back and pending.
@@ -263,7 +270,7 @@ async fn live_with_secret() -> (crate::implementation::Desk, String) {
 /// The client secret of `reference` stored in `pool`, opened with the desk's key.
 async fn opened_secret(
     desk: &crate::implementation::Desk,
-    pool: &sqlx::SqlitePool,
+    pool: &sqlx::AnyPool,
     reference: &str,
 ) -> String {
     let (secret, sealed) = server::store::applications::latest_sealed(pool, reference)
@@ -285,7 +292,7 @@ async fn opened_secret(
 async fn upgraded_from(
     app: &TestApp,
     last: i64,
-) -> (tempfile::TempDir, sqlx::SqlitePool, Vec<(String, i64)>) {
+) -> (tempfile::TempDir, sqlx::AnyPool, Vec<(String, i64)>) {
     let source = app.dir.path().join("appreg.sqlite");
 
     let old = tempfile::tempdir().unwrap();
@@ -365,7 +372,7 @@ async fn upgraded_from(
         .unwrap();
     let mut connection = pool.acquire().await.unwrap();
     for (table, rows) in &before {
-        assert_eq!(count(&mut connection, table).await, *rows, "{table}");
+        assert_eq!(count_opened(&mut connection, table).await, *rows, "{table}");
     }
     let versions_after: Vec<(String, i64, String)> =
         sqlx::query_as("SELECT reference, version, status FROM registration_request ORDER BY 1, 2")

@@ -130,16 +130,12 @@ async fn sent(app: &TestApp) -> Vec<(i64, i64)> {
 pub(crate) async fn another_server(
     app: &TestApp,
 ) -> (
-    sqlx::SqlitePool,
+    sqlx::AnyPool,
     KeyRing,
     WriteLock,
     Arc<server::notify::Mailer>,
 ) {
-    let url = format!(
-        "sqlite://{}",
-        app.dir.path().join("appreg.sqlite").display()
-    );
-    let pool = store::open(&url).await.unwrap();
+    let pool = store::open(&app.database_url).await.unwrap();
     let keys = KeyRing::open(&pool, &app.dir.path().join("keys"), "http://127.0.0.1:3000")
         .await
         .unwrap();
@@ -304,7 +300,7 @@ async fn two_servers_running_at_once_and_a_restart_send_each_reminder_once() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_appreg"))
         .current_dir(app.dir.path())
         .env_remove("APPREG_CONFIG")
-        .env_remove("APPREG_DATABASE_URL")
+        .env("APPREG_DATABASE_URL", &app.database_url)
         .env_remove("APPREG_SMTP_URL")
         .env("APPREG_DATA_DIR", app.dir.path())
         .args([
@@ -326,7 +322,7 @@ async fn two_servers_running_at_once_and_a_restart_send_each_reminder_once() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_appreg"))
         .current_dir(app.dir.path())
         .env_remove("APPREG_CONFIG")
-        .env_remove("APPREG_DATABASE_URL")
+        .env("APPREG_DATABASE_URL", &app.database_url)
         .env_remove("APPREG_SMTP_URL")
         .env("APPREG_DATA_DIR", app.dir.path())
         .args([
