@@ -36,3 +36,4 @@ mod renewal;
 mod review;
 mod server_functions;
 mod sessions;
+mod several_desks;
