@@ -485,7 +485,9 @@ fn bench_data(mut config: Config, requests: u64) -> anyhow::Result<()> {
         let template = RegistrationRequest::from_json(BENCH_TEMPLATE)
             .map_err(|error| anyhow::anyhow!("the built-in request does not parse: {error:?}"))?;
         let started = std::time::Instant::now();
+        let pool = parts.pool.clone();
         let generated = crate::bench_data::generate(parts, &template, requests).await?;
+        store::after_bulk_load(&pool).await?;
         // Receipts are sent in the background: let the last ones finish before removing them.
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         let _ = std::fs::remove_dir_all(&config.outbox_dir);

@@ -204,6 +204,18 @@ pub async fn begin_write(pool: &AnyPool) -> anyhow::Result<sqlx::Transaction<'st
 /// The advisory lock key of the writer lock on PostgreSQL ("appreg" in ASCII).
 const WRITER_LOCK: i64 = 0x0000_6170_7072_6567;
 
+/// After a bulk load (`appreg bench-data`): the planner's statistics brought up to date and, on
+/// PostgreSQL, the new rows' pages marked all-visible, as autovacuum would do a minute or more
+/// later, so that counts are answered from the indexes alone (docs/performance.md).
+pub async fn after_bulk_load(pool: &AnyPool) -> anyhow::Result<()> {
+    let statement = match Backend::of_pool(pool) {
+        Backend::Sqlite => "ANALYZE",
+        Backend::Postgres => "VACUUM (ANALYZE)",
+    };
+    sqlx::query(statement).execute(pool).await?;
+    Ok(())
+}
+
 /// An instant as stored: RFC 3339 in UTC to the whole second, so text order is time order.
 pub fn timestamp(at: time::OffsetDateTime) -> String {
     let at = at
