@@ -243,7 +243,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let pool = open_store(&config).await.with_context(|| {
             format!(
                 "cannot use the database at {} (set APPREG_DATA_DIR or APPREG_DATABASE_URL to a writable place)",
-                config.database_url
+                store::redacted(&config.database_url)
             )
         })?;
         let directory =
@@ -277,7 +277,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
                 config.address
             )
         })?;
-        tracing::info!(address = %config.address, database = %config.database_url, "appreg is serving on http://{}", config.address);
+        tracing::info!(address = %config.address, database = %store::redacted(&config.database_url), "appreg is serving on http://{}", config.address);
         // Connections, timeouts and shutdown: web::serve (the peer address it records feeds
         // the per-client rate limits).
         web::serve::serve(listener, web::router(state), &settings, shutdown_signal()).await;

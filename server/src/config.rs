@@ -145,8 +145,9 @@ struct FileConfig {
     tenant_id: Option<String>,
 }
 
-/// The settings in force.
-#[derive(Debug, Clone)]
+/// The settings in force. Its `Debug` shows the database URL without its password (as the SMTP
+/// URL's own `Debug` does).
+#[derive(Clone)]
 pub struct Config {
     /// Address to listen on.
     pub address: SocketAddr,
@@ -172,6 +173,25 @@ pub struct Config {
     pub checkpoint_every: u64,
     /// The Entra tenant of the registered applications (lower-case GUID).
     pub tenant_id: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("address", &self.address)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &crate::store::redacted(&self.database_url))
+            .field("site_root", &self.site_root)
+            .field("log_format", &self.log_format)
+            .field("log_filter", &self.log_filter)
+            .field("public_url", &self.public_url)
+            .field("mail_from", &self.mail_from)
+            .field("smtp_url", &self.smtp_url)
+            .field("outbox_dir", &self.outbox_dir)
+            .field("checkpoint_every", &self.checkpoint_every)
+            .field("tenant_id", &self.tenant_id)
+            .finish()
+    }
 }
 
 impl Config {
@@ -483,7 +503,7 @@ mod tests {
     }
 
     #[test]
-    fn the_smtp_password_never_shows_in_debug_or_display() {
+    fn the_smtp_and_database_passwords_never_show_in_debug_or_display() {
         let url: SmtpUrl = "smtps://desk%40trust:p%40ss@smtp.example.nhs.uk:465/ehlo?x=1"
             .parse()
             .unwrap();
@@ -498,6 +518,17 @@ mod tests {
         .unwrap();
         let debug = format!("{config:?}");
         assert!(!debug.contains("p%40ss"), "{debug}");
+        let config = Config::load(&Overrides {
+            database_url: Some("postgres://appreg:s3cret@db.internal/appreg".into()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://appreg:***@db.internal/appreg"),
+            "{shown}"
+        );
         assert!(
             debug.contains("smtps://desk%40trust:***@smtp.example.nhs.uk:465"),
             "{debug}"
