@@ -10,7 +10,21 @@ use axum::http::{Method, StatusCode};
 use server::identity::Role;
 
 use crate::api_support::call;
-use crate::common::{TestApp, approve, delegated_request};
+use crate::common::{Account, TestApp, approve, delegated_request};
+
+/// Submits `request` over the API at `desk` as `admin`; its reference.
+async fn submit(desk: &TestApp, admin: &Account, request: &serde_json::Value) -> String {
+    let answer = call(
+        desk,
+        Method::POST,
+        "/api/v1/registrations",
+        Some(admin),
+        Some(request),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    answer.json()["reference"].as_str().unwrap().to_string()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_desks_on_one_database_submit_and_decide_at_once_into_one_unbroken_chain() {
@@ -27,16 +41,7 @@ async fn two_desks_on_one_database_submit_and_decide_at_once_into_one_unbroken_c
     for n in 0..6 {
         request["application"]["name"] = format!("Earlier {n}").into();
         let desk = if n % 2 == 0 { &first } else { &second };
-        let answer = call(
-            desk,
-            Method::POST,
-            "/api/v1/registrations",
-            Some(&admin),
-            Some(&request),
-        )
-        .await;
-        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
-        earlier.push(answer.json()["reference"].as_str().unwrap().to_string());
+        earlier.push(submit(desk, &admin, &request).await);
     }
 
     // 60 submissions, half to each desk, all at once, while each desk approves requests the
@@ -48,16 +53,7 @@ async fn two_desks_on_one_database_submit_and_decide_at_once_into_one_unbroken_c
         let mut request = request.clone();
         request["application"]["name"] = format!("At once {n}").into();
         tasks.push(tokio::spawn(async move {
-            let answer = call(
-                &desk,
-                Method::POST,
-                "/api/v1/registrations",
-                Some(&admin),
-                Some(&request),
-            )
-            .await;
-            assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
-            answer.json()["reference"].as_str().unwrap().to_string()
+            submit(&desk, &admin, &request).await
         }));
     }
     let mut decisions = Vec::new();
