@@ -80,7 +80,10 @@ pub async fn open(database_url: &str) -> anyhow::Result<AnyPool> {
         Some(Backend::Sqlite) => open_sqlite(database_url).await,
         Some(Backend::Postgres) => open_postgres(database_url).await,
         None => {
-            anyhow::bail!("the database URL '{database_url}' is not supported: {SUPPORTED_URLS}")
+            anyhow::bail!(
+                "the database URL '{}' is not supported: {SUPPORTED_URLS}",
+                redacted(database_url)
+            )
         }
     }
 }
@@ -146,6 +149,12 @@ async fn open_sqlite(database_url: &str) -> anyhow::Result<AnyPool> {
 /// A PostgreSQL database shared by any number of desks. Its collation must order text by code
 /// point, as SQLite does: times are stored as RFC 3339 text and compared as text.
 async fn open_postgres(database_url: &str) -> anyhow::Result<AnyPool> {
+    // One connection first, for its own error: the pool's would only say it timed out.
+    AnyConnection::connect(database_url)
+        .await
+        .with_context(|| format!("cannot connect to the database {}", redacted(database_url)))?
+        .close()
+        .await?;
     let pool = AnyPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))
@@ -253,6 +262,25 @@ pub fn value_rows(rows: usize, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn a_database_that_does_not_answer_is_named_without_its_password() {
+        let error = super::open("postgres://appreg:s3cret@127.0.0.1:1/appreg")
+            .await
+            .unwrap_err();
+        let message = format!("{error:#}");
+        assert!(
+            message.starts_with(
+                "cannot connect to the database postgres://appreg:***@127.0.0.1:1/appreg: "
+            ),
+            "{message}"
+        );
+        assert!(!message.contains("s3cret"), "{message}");
+        let error = super::open("mysql://appreg:s3cret@db/appreg")
+            .await
+            .unwrap_err();
+        assert!(!format!("{error:#}").contains("s3cret"), "{error:#}");
+    }
+
     #[test]
     fn placeholders_are_numbered_across_rows() {
         assert_eq!(super::placeholders(3, 2), "$3, $4");
