@@ -220,7 +220,15 @@ fn report_failure(result: anyhow::Result<()>) -> ExitCode {
 }
 
 fn init_logging(config: &Config) {
-    let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let mut filter =
+        EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // PostgreSQL's notices (`relation "_sqlx_migrations" already exists, skipping` at every
+    // start) are not the desk's news, unless the filter asks for sqlx's own logs.
+    if !config.log_filter.contains("sqlx")
+        && let Ok(quiet) = "sqlx::postgres::notice=warn".parse()
+    {
+        filter = filter.add_directive(quiet);
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
