@@ -508,15 +508,8 @@ pub async fn purge_due_secrets(
         })
         .await?;
     if !purged.is_empty() {
-        // The value is gone from the table; also from the copies of its pages. On SQLite, the
-        // WAL's (best effort: a reader still on an old snapshot delays it to the next
-        // checkpoint). On PostgreSQL the old row version stays in the table's file until
-        // VACUUM frees it (docs/security.md says what that leaves).
-        let statement = match crate::store::Backend::of_pool(pool) {
-            crate::store::Backend::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)",
-            crate::store::Backend::Postgres => "VACUUM client_secret",
-        };
-        if let Err(error) = sqlx::query(statement).execute(pool).await {
+        // The value is gone from the table; also from the copies of its pages (best effort).
+        if let Err(error) = store::clear_purged_copies(pool).await {
             tracing::warn!(error = %error, "the purged secret's old copies were not cleared");
         }
     }

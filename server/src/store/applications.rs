@@ -309,3 +309,16 @@ pub async fn purge_value(
     );
     Ok(())
 }
+
+/// After secrets were purged: clears the copies of their pages the store still keeps. On SQLite,
+/// the WAL's (best effort: a reader still on an old snapshot delays it to the next checkpoint;
+/// `secure_delete` already overwrote the freed bytes). On PostgreSQL, VACUUM frees the old row
+/// versions, which stay in the table's file until reused (docs/security.md says what that leaves).
+pub async fn clear_purged_copies(pool: &AnyPool) -> anyhow::Result<()> {
+    let statement = match super::Backend::of_pool(pool) {
+        super::Backend::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)",
+        super::Backend::Postgres => "VACUUM client_secret",
+    };
+    sqlx::query(statement).execute(pool).await?;
+    Ok(())
+}

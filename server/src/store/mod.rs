@@ -54,15 +54,6 @@ impl Backend {
         }
     }
 
-    /// The backend of an open connection.
-    pub fn of(connection: &AnyConnection) -> Backend {
-        if connection.backend_name().eq_ignore_ascii_case("PostgreSQL") {
-            Backend::Postgres
-        } else {
-            Backend::Sqlite
-        }
-    }
-
     /// The backend of a pool's connections.
     pub fn of_pool(pool: &AnyPool) -> Backend {
         Backend::of_url(pool.connect_options().database_url.as_str()).unwrap_or(Backend::Sqlite)
