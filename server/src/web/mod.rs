@@ -99,9 +99,20 @@ async fn edge_of_the_desk(
     response
 }
 
+/// The pages' route list, generated once per process. Leptos generates it by running the app
+/// with resource loading suppressed through a process-wide flag; a page whose resource is first
+/// polled while that flag is up waits for ever (leptos-rs/leptos#4773, open upstream). Generated
+/// once, before any router exists, no page can be rendering meanwhile: a second router (another
+/// desk in this process, a test) reuses the list.
+fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 /// The whole application as a router (tests call it without a socket).
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = page_routes();
     let pages = Router::<AppState>::new()
         .route("/register", post(form::register))
         // Local Administrator pages: the sign-in page's and the request page's form posts.

@@ -346,3 +346,47 @@ async fn unknown_drafts_and_references_are_404() {
     let (response, _) = app.get("/registrations/AR-2222-2222/submitted").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+/// Building a router while another request renders a page must not stall that page. Leptos
+/// generates the route list by running the app once with resource loading suppressed through a
+/// process-wide flag (leptos_server's `SuppressResourceLoad`); a resource first polled while the
+/// flag is up waits for ever (leptos-rs/leptos#4773). In this test binary routers are built
+/// while other tests render (the page tests' rare 503s); in a process that builds a second desk,
+/// the same. On a current-thread runtime, as the hang was first seen.
+#[tokio::test]
+async fn a_page_renders_while_another_router_is_built() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let app = TestApp::with_limits(server::limits::LimitSettings {
+        request_timeout: std::time::Duration::from_secs(5),
+        ..server::limits::LimitSettings::default()
+    })
+    .await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let building = tokio::task::spawn_blocking({
+        let (state, stop) = (app.state.clone(), Arc::clone(&stop));
+        move || {
+            let mut built = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                drop(server::web::router(state.clone()));
+                built += 1;
+            }
+            built
+        }
+    });
+    let mut statuses = Vec::new();
+    for _ in 0..30 {
+        let (response, _) = app.get("/sign-in").await;
+        statuses.push(response.status().as_u16());
+        if response.status() != StatusCode::OK {
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let built = building.await.unwrap();
+    assert!(built > 0, "no router was built meanwhile");
+    assert!(
+        statuses.iter().all(|status| *status == 200),
+        "{statuses:?} with {built} routers built meanwhile"
+    );
+}
