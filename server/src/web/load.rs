@@ -30,10 +30,17 @@ pub async fn guarded(limits: &Limits, request: Request, next: Next) -> Response 
     let Ok(permit) = limits.in_flight.clone().try_acquire_owned() else {
         return busy(api);
     };
+    // Named in the log line when the answer is too slow (the path only: a query may hold a
+    // secret).
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let answered = tokio::time::timeout(limits.settings.request_timeout, next.run(request)).await;
     drop(permit);
     answered.unwrap_or_else(|_| {
-        tracing::warn!("a request took longer than the request timeout and was answered 503");
+        tracing::warn!(
+            %method,
+            path,
+            "a request took longer than the request timeout and was answered 503"
+        );
         too_slow(api)
     })
 }

@@ -525,3 +525,32 @@ async fn validation_past_its_slots_is_answered_503_not_queued_without_end() {
         .await;
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn a_request_past_the_request_timeout_is_answered_503_and_logged_with_its_path() {
+    let app = TestApp::with_limits(LimitSettings {
+        request_timeout: Duration::from_millis(300),
+        validation_wait: Duration::from_secs(30),
+        ..LimitSettings::default()
+    })
+    .await;
+    let held = app.hold_every_validation_slot();
+    let (logs, _capturing) = crate::log_capture::capture_logs();
+    let (response, error) = app
+        .post_json(
+            "/api/v1/registrations/validate",
+            delegated_request().to_string(),
+        )
+        .await;
+    drop(held);
+    assert_eq!(response.status(), 503);
+    assert_eq!(error["error"], "timeout");
+    assert_eq!(response.headers()["retry-after"], "2");
+    let logs = logs.text();
+    assert!(
+        logs.contains("longer than the request timeout")
+            && logs.contains("POST")
+            && logs.contains("/api/v1/registrations/validate"),
+        "{logs}"
+    );
+}
