@@ -78,6 +78,11 @@ impl Session {
     pub fn csrf_token(&self) -> &str {
         &self.csrf_token
     }
+
+    /// The CSRF token as a page carries it: [`super::csrf::masked`] afresh for each response.
+    pub fn csrf_token_for_page(&self) -> String {
+        super::csrf::masked(&self.csrf_token)
+    }
 }
 
 impl std::fmt::Debug for Session {

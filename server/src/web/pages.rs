@@ -70,7 +70,7 @@ impl Backend for PagesBackend {
                 email: signed_in.identity.email.clone(),
                 role: signed_in.identity.role,
                 ods_code: signed_in.identity.ods_code.clone(),
-                csrf_token: signed_in.session.csrf_token().to_string(),
+                csrf_token: signed_in.session.csrf_token_for_page(),
             }))
         })
     }
@@ -81,8 +81,9 @@ impl Backend for PagesBackend {
             let present = leptos::prelude::use_context::<http::request::Parts>()
                 .and_then(|parts| cookies.read(&parts.headers, Cookie::SignInForm))
                 .filter(|token| csrf::is_token_shaped(token));
+            // The page carries the cookie's token masked (identity::csrf: pages are compressed).
             if let Some(token) = present {
-                return Ok(token);
+                return Ok(csrf::masked(&token));
             }
             let token = csrf::new_token();
             if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
@@ -91,7 +92,7 @@ impl Backend for PagesBackend {
                     cookies.set(Cookie::SignInForm, &token),
                 );
             }
-            Ok(token)
+            Ok(csrf::masked(&token))
         })
     }
 
@@ -166,7 +167,7 @@ impl Backend for PagesBackend {
                 now: now.unix_timestamp(),
                 organisation: self.organisation(&admin),
                 revision,
-                csrf_token: signed_in.session.csrf_token().to_string(),
+                csrf_token: signed_in.session.csrf_token_for_page(),
                 tenant_id: self.state.directory.tenant_id().to_string(),
             }))
         })
@@ -244,7 +245,7 @@ impl Backend for PagesBackend {
                         updated_at: draft.updated_at,
                     })
                     .collect(),
-                csrf_token: signed_in.session.csrf_token().to_string(),
+                csrf_token: signed_in.session.csrf_token_for_page(),
             }))
         })
     }
@@ -474,15 +475,15 @@ impl Backend for PagesBackend {
                 copy_csrf_token: (is_owner
                     && latest.status == registrations::Status::Rejected
                     && live.is_none())
-                .then(|| signed_in.session.csrf_token().to_string()),
+                .then(|| signed_in.session.csrf_token_for_page()),
                 revise_csrf_token: (is_owner
                     && latest.status == registrations::Status::ChangesRequested)
-                    .then(|| signed_in.session.csrf_token().to_string()),
+                    .then(|| signed_in.session.csrf_token_for_page()),
                 revision_draft,
                 change_csrf_token: (is_owner
                     && application_status == Some(registrations::Status::Live)
                     && !change_open)
-                    .then(|| signed_in.session.csrf_token().to_string()),
+                    .then(|| signed_in.session.csrf_token_for_page()),
                 purpose: latest.purpose,
                 life: match application_status {
                     Some(application_status) => {
@@ -490,7 +491,7 @@ impl Backend for PagesBackend {
                             crate::deletion::history(pool, &reference, application_status)
                                 .await
                                 .map_err(internal)?;
-                        let csrf_token = signed_in.session.csrf_token().to_string();
+                        let csrf_token = signed_in.session.csrf_token_for_page();
                         let recoverable =
                             history.recoverable_until.as_deref().is_some_and(|until| {
                                 crate::store::timestamp(OffsetDateTime::now_utc()).as_str() < until

@@ -148,7 +148,7 @@ pub async fn detail(
     let standing = match standing {
         None => return Ok(Access::NotFound),
         Some(review::Standing::MayDecide) => Standing::MayDecide {
-            csrf_token: signed_in.session.csrf_token().to_string(),
+            csrf_token: signed_in.session.csrf_token_for_page(),
         },
         Some(review::Standing::OwnSubmission) => Standing::OwnSubmission,
         Some(review::Standing::GaveFirstApproval) => Standing::GaveFirstApproval,
@@ -186,7 +186,7 @@ pub async fn detail(
         });
     let implementation_form =
         (latest.status == registrations::Status::Approved).then(|| ImplementationForm {
-            csrf_token: signed_in.session.csrf_token().to_string(),
+            csrf_token: signed_in.session.csrf_token_for_page(),
             secret_lifetime_months: latest
                 .request
                 .client_secret
@@ -204,7 +204,7 @@ pub async fn detail(
                 .await
                 .map_err(internal)?;
             let form = history.waiting.is_some().then(|| StepForm::Answer {
-                csrf_token: signed_in.session.csrf_token().to_string(),
+                csrf_token: signed_in.session.csrf_token_for_page(),
             });
             Some(super::pages::application_life(history, form))
         }

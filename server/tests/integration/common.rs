@@ -434,3 +434,16 @@ pub fn app_only_mail_request() -> serde_json::Value {
     }]);
     request
 }
+
+/// The value of a page's first hidden `csrf_token` field.
+pub fn hidden_csrf_token(html: &str) -> String {
+    let start = "name=\"csrf_token\" value=\"";
+    let at = html.find(start).expect("a csrf_token field") + start.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+/// Whether a page's forms carry `token`, masked as pages carry it, and never `token` itself.
+pub fn carries_csrf_token(html: &str, token: &str) -> bool {
+    server::identity::csrf::same_token(hidden_csrf_token(html).as_bytes(), token.as_bytes())
+        && !html.contains(token)
+}

@@ -2,11 +2,11 @@
 //! database file: sign-in and sign-out without JavaScript, who may open which page (exact
 //! statuses and redirects), and a request sent back for changes revised into version 2.
 
-use crate::common::{Account, PASSWORD, TestApp, delegated_request};
+use crate::common::{Account, PASSWORD, TestApp, delegated_request, hidden_csrf_token};
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use registration::RegistrationRequest;
-use server::identity::{Identity, Role, require_local_admin, require_reviewer};
+use server::identity::{Identity, Role, csrf, require_local_admin, require_reviewer};
 use server::registrations;
 use server::review::{self, Decision};
 use server::store::drafts;
@@ -73,10 +73,12 @@ async fn sign_in_form(app: &TestApp) -> (String, String) {
         "{cookie}"
     );
     let pair = cookie.split(';').next().unwrap().to_string();
-    let token = pair.trim_start_matches("appreg_sign_in=").to_string();
+    let cookie_token = pair.trim_start_matches("appreg_sign_in=").to_string();
+    let token = hidden_csrf_token(&html);
     assert!(
-        html.contains(&format!("name=\"csrf_token\" value=\"{token}\"")),
-        "the form carries the cookie's token: {html}"
+        csrf::same_token(token.as_bytes(), cookie_token.as_bytes())
+            && !html.contains(&cookie_token),
+        "the form carries the cookie's token, masked: {html}"
     );
     (pair, token)
 }
@@ -427,10 +429,15 @@ async fn each_page_answers_each_person_as_their_role_allows() {
     let (_, html) = get_page(&app, Some(&people.admin_a), "/register").await;
     assert!(html.contains("NOTTINGHAM UNIVERSITY HOSPITALS NHS TRUST (RX1)"));
     assert!(html.contains("type=\"hidden\" name=\"ods_code\" value=\"RX1\""));
-    assert!(html.contains(&format!(
-        "type=\"hidden\" name=\"csrf_token\" value=\"{}\"",
-        people.admin_a.csrf
-    )));
+    // Masked afresh in every response (pages are compressed: BREACH), never the token itself.
+    let token = hidden_csrf_token(&html);
+    assert!(csrf::same_token(
+        token.as_bytes(),
+        people.admin_a.csrf.as_bytes()
+    ));
+    assert!(!html.contains(&people.admin_a.csrf), "{html}");
+    let (_, again) = get_page(&app, Some(&people.admin_a), "/register").await;
+    assert_ne!(hidden_csrf_token(&again), token);
 
     // Revising: only A may, and only while changes are requested.
     let revise = format!("/requests/{reference}/revise");

@@ -79,10 +79,10 @@ async fn the_review_page_of_an_approved_request_records_it_as_created_and_then_s
         "the secret's value is a password input"
     );
     assert!(page.body.contains("name=\"graph_response\""));
-    assert!(
-        page.body
-            .contains(&format!("name=\"csrf_token\" value=\"{}\"", desk.rita.csrf))
-    );
+    assert!(crate::common::carries_csrf_token(
+        &page.body,
+        &desk.rita.csrf
+    ));
 
     let expires = in_days(300);
     let recorded = post_form(

@@ -327,7 +327,7 @@ async fn a_request_page_shows_findings_certificate_permissions_with_their_risk_a
     assert!(body.contains("data-risk=\"high\""));
     // The decision form, with the session's CSRF token and the reason's limit.
     assert!(body.contains(&format!("action=\"/review/{reference}/decisions\"")));
-    assert!(body.contains(&format!("name=\"csrf_token\" value=\"{}\"", rita.csrf)));
+    assert!(crate::common::carries_csrf_token(&body, &rita.csrf));
     assert!(body.contains(&format!("maxlength=\"{}\"", review::MAX_REASON_CHARS)));
     assert!(body.contains("Record decision"));
     assert!(body.contains("first of two approvals"));
