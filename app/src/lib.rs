@@ -11,7 +11,7 @@ pub mod pages;
 mod security;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
@@ -32,7 +32,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="stylesheet" href="/nhsuk/nhsuk-frontend.min.css" />
-                <link rel="stylesheet" href="/pkg/appreg.css" />
+                <HashedStylesheet options=options.clone() />
                 <link rel="icon" href="/assets/images/favicon.ico" sizes="48x48" />
                 <HydrationScripts options />
                 <MetaTags />

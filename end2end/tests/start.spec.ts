@@ -77,6 +77,27 @@ test.describe("hydration", () => {
   });
 });
 
+test("the page comes compressed and its script, WASM and styles by hashed names cached for a year", async ({ page }) => {
+  const site = new Map<string, { cacheControl?: string; encoding?: string }>();
+  page.on("response", (response) => {
+    const path = new URL(response.url()).pathname;
+    if (path.startsWith("/pkg/")) {
+      const headers = response.headers();
+      site.set(path, { cacheControl: headers["cache-control"], encoding: headers["content-encoding"] });
+    }
+  });
+  const response = await page.goto("/");
+  expect(response!.headers()["content-encoding"]).toBe("br");
+  await hydrated(page);
+  const names = [...site.keys()];
+  for (const kind of [".js", ".wasm", ".css"]) {
+    expect(names.some((name) => new RegExp(`^/pkg/appreg\\.[A-Za-z0-9_-]{22}\\${kind}$`).test(name)), `${kind} in ${names}`).toBe(true);
+  }
+  for (const [name, { cacheControl }] of site) {
+    expect(cacheControl, name).toBe("public, max-age=31536000, immutable");
+  }
+});
+
 test("an unknown page says so with status 404", async ({ page }) => {
   const response = await page.goto("/no-such-page");
   expect(response!.status()).toBe(404);

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use leptos::config::{Env, LeptosOptions};
 use registration::{OffsetDateTime, RegistrationRequest};
 use tracing_subscriber::EnvFilter;
 
@@ -259,13 +258,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
         if !config.site_root.join("pkg").exists() {
             tracing::warn!(site_root = %config.site_root.display(), "the site has not been built: pages will load without styles or scripts (build with `cargo leptos build`)");
         }
-        let leptos_options = LeptosOptions::builder()
-            .output_name("appreg")
-            .site_root(config.site_root.display().to_string())
-            .site_pkg_dir("pkg")
-            .site_addr(config.address)
-            .env(Env::PROD)
-            .build();
+        let leptos_options = web::assets::site_options(&config.site_root, config.address);
         let keys = Arc::new(KeyRing::open(&pool, &keys_dir(&config), issuer(&config)).await?);
         let mailer = Arc::new(crate::notify::Mailer::from_config(&config)?);
         let writer = Arc::new(store::WriteLock::with_checkpoint_every(config.checkpoint_every));

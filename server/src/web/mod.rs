@@ -2,6 +2,7 @@
 //! It holds no rules.
 
 pub mod api;
+pub mod assets;
 pub mod body;
 pub mod checkpoint;
 pub mod cookies;
@@ -85,17 +86,20 @@ struct Edge {
 
 /// Every request, in one layer (one boxed future a request, not one per concern): refused if it
 /// changes state from another site ([`origin`]), run within the limits ([`load`]), and its
-/// answer given the security headers ([`headers`]).
+/// answer given the security headers ([`headers`]) and, for the site's files, its caching
+/// ([`assets`]).
 async fn edge_of_the_desk(
     axum::extract::State(edge): axum::extract::State<Edge>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    let path = request.uri().path().to_owned();
     let mut response = match origin::refusal(&request, &edge.origin) {
         Some(refused) => refused,
         None => load::guarded(&edge.limits, request, next).await,
     };
     headers::add(&mut response, edge.https);
+    assets::cache(&path, &mut response);
     response
 }
 
@@ -184,6 +188,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
         .merge(pages)
+        .merge(assets::site_files(&state.leptos_options.site_root))
+        .layer(assets::compression())
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             state.limits.settings.body_read_timeout,
         ))

@@ -8,7 +8,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, header};
 use http_body_util::BodyExt;
-use leptos::config::{Env, LeptosOptions};
 use server::identity::Role;
 use server::identity::passwords::{self, Password};
 use server::signing::KeyRing;
@@ -152,13 +151,8 @@ impl TestApp {
                 .await
                 .unwrap(),
         );
-        let leptos_options = LeptosOptions::builder()
-            .output_name("appreg")
-            .site_root(dir.path().join("site").display().to_string())
-            .site_pkg_dir("pkg")
-            .site_addr("127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap())
-            .env(Env::PROD)
-            .build();
+        let leptos_options =
+            web::assets::site_options(&dir.path().join("site"), "127.0.0.1:0".parse().unwrap());
         let mailer = Arc::new(
             server::notify::Mailer::outbox(dir.path().join("outbox"), "appreg@localhost").unwrap(),
         );

@@ -11,6 +11,7 @@ mod api_curl_session;
 mod api_decisions;
 mod api_openapi;
 mod approval;
+mod assets;
 mod checkpoints;
 mod cli;
 mod deletion;

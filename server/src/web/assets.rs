@@ -1,0 +1,175 @@
+//! What the site's files cost a browser: responses compressed (brotli or gzip, as the browser
+//! accepts), and the site's files cached by what their names say.
+//!
+//! - **Compression.** Pages and JSON are compressed as they are sent (brotli at quality 4, as
+//!   nginx does on the fly; gzip for browsers without brotli). The site's static files are
+//!   compressed once, at build time (`cargo leptos build --release --precompress` writes `.br`
+//!   and `.gz` beside each file, and the file handler serves those as they are); the WASM is left
+//!   out of on-the-fly compression, as compressing megabytes for every download would cost more
+//!   than it saves on a desk's own network — a release build has it precompressed. Pages carry
+//!   their CSRF token masked per response, so compressing them leaks nothing (BREACH:
+//!   `identity::csrf`).
+//! - **Caching.** A file whose name holds its content's hash (`/pkg/appreg.<hash>.wasm`, as
+//!   cargo-leptos names them with `hash-files`) never changes: cached for a year, `immutable`. Any
+//!   other site file (the design system's CSS and images, an unhashed debug build's files) is
+//!   cached but checked each time (`no-cache`: a `304 Not Modified` answers when it is unchanged).
+//!   Pages and API answers set their own.
+
+use std::path::Path;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use leptos::config::{Env, LeptosOptions};
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate};
+
+/// The name cargo-leptos gives the site's script, WASM and stylesheet (`appreg.js`, …).
+const OUTPUT_NAME: &str = "appreg";
+
+/// The file in which the build lists the hashes in the site's file names. The workspace's
+/// `hash-file-name` puts it in the site root, so it always describes the site beside it,
+/// whichever build (debug or release) made that site last.
+const HASH_FILE: &str = "hash.txt";
+
+/// The site settings pages render with: the site under `site_root`, its files' hashed names when
+/// the build left a [`HASH_FILE`] there.
+pub fn site_options(site_root: &Path, address: std::net::SocketAddr) -> LeptosOptions {
+    let hash_file = std::path::absolute(site_root.join(HASH_FILE))
+        .unwrap_or_else(|_| site_root.join(HASH_FILE));
+    LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
+        .site_root(site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(address)
+        .env(Env::PROD)
+        // Leptos reads this path joined to the executable's folder: an absolute path replaces it.
+        .hash_files(hash_file.is_file())
+        .hash_file(std::sync::Arc::from(hash_file.display().to_string()))
+        .build()
+}
+
+/// The layer that compresses answers for the browsers that accept it.
+pub fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new().br(true).gzip(true).compress_when(
+        tower_http::compression::DefaultPredicate::new()
+            .and(NotForContentType::const_new("application/wasm")),
+    )
+}
+
+/// The folders the site's files are served from (`site-root`: cargo-leptos's `pkg` and the
+/// `public` folder's copy).
+const SITE_FILES: [&str; 3] = ["/pkg/", "/nhsuk/", "/assets/"];
+
+/// The site's folders under `site_root`, each served as files: the build's `.br` and `.gz`
+/// copies when the browser accepts them, `Last-Modified` and `304 Not Modified` (Leptos's own
+/// file handler passes a request's `Accept-Encoding` on and nothing else, so it never answers
+/// 304).
+pub fn site_files<S: Clone + Send + Sync + 'static>(site_root: &str) -> axum::Router<S> {
+    SITE_FILES
+        .iter()
+        .fold(axum::Router::new(), |router, folder| {
+            let folder = folder.trim_end_matches('/');
+            let files = tower_http::services::ServeDir::new(
+                Path::new(site_root).join(folder.trim_start_matches('/')),
+            )
+            .precompressed_br()
+            .precompressed_gzip();
+            router.nest_service(folder, files)
+        })
+}
+
+/// A year: as long as a cache is asked to keep anything.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Kept, but asked about each time.
+const REVALIDATE: &str = "no-cache";
+
+/// Gives a site file's answer (`path` was asked for) the caching its name allows.
+pub fn cache(path: &str, response: &mut Response) {
+    if !SITE_FILES.iter().any(|folder| path.starts_with(folder))
+        || !matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED)
+        || response.headers().contains_key(header::CACHE_CONTROL)
+    {
+        return;
+    }
+    let file_name = path.rsplit('/').next().unwrap_or_default();
+    let policy = if is_content_hashed(file_name) {
+        IMMUTABLE
+    } else {
+        REVALIDATE
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+}
+
+/// Whether `file_name` holds a content hash as cargo-leptos writes it: between its stem and its
+/// extension, an MD5 in unpadded base64url (22 characters), e.g. `appreg.Zm9v….wasm`.
+fn is_content_hashed(file_name: &str) -> bool {
+    let parts: Vec<&str> = file_name.split('.').collect();
+    parts.len() >= 3
+        && parts[1..parts.len() - 1].iter().any(|part| {
+            part.len() == 22
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_site_built_with_hashes_is_rendered_with_them() {
+        let address = "127.0.0.1:3000".parse().unwrap();
+        let site = tempfile::tempdir().unwrap();
+        let unhashed = site_options(site.path(), address);
+        assert!(!unhashed.hash_files);
+        std::fs::write(site.path().join(HASH_FILE), "js: a\nwasm: b\ncss: c\n").unwrap();
+        let hashed = site_options(site.path(), address);
+        assert!(hashed.hash_files);
+        assert!(Path::new(hashed.hash_file.as_ref()).is_absolute());
+        assert_eq!(
+            std::fs::read_to_string(hashed.hash_file.as_ref()).unwrap(),
+            "js: a\nwasm: b\ncss: c\n"
+        );
+    }
+
+    #[test]
+    fn only_names_holding_a_content_hash_are_immutable() {
+        assert!(is_content_hashed("appreg.dGhpcyBpcyBhIGhhc2g-_A.wasm"));
+        assert!(is_content_hashed("appreg.dGhpcyBpcyBhIGhhc2g-_A.js"));
+        assert!(!is_content_hashed("appreg.wasm"));
+        assert!(!is_content_hashed("nhsuk-frontend.min.css"));
+        assert!(!is_content_hashed("dGhpcyBpcyBhIGhhc2g-_A.wasm"));
+        assert!(!is_content_hashed("appreg.dGhpcyBpcyBhIGhhc2g!_A.wasm"));
+    }
+
+    #[test]
+    fn site_files_are_cached_by_their_names_and_nothing_else_is() {
+        let cached = |path: &str, status: StatusCode| {
+            let mut response = Response::new(axum::body::Body::empty());
+            *response.status_mut() = status;
+            cache(path, &mut response);
+            response
+                .headers()
+                .get(header::CACHE_CONTROL)
+                .map(|value| value.to_str().unwrap().to_string())
+        };
+        assert_eq!(
+            cached("/pkg/appreg.dGhpcyBpcyBhIGhhc2g-_A.wasm", StatusCode::OK).as_deref(),
+            Some(IMMUTABLE)
+        );
+        assert_eq!(
+            cached("/pkg/appreg.wasm", StatusCode::OK).as_deref(),
+            Some(REVALIDATE)
+        );
+        assert_eq!(
+            cached("/nhsuk/nhsuk-frontend.min.css", StatusCode::NOT_MODIFIED).as_deref(),
+            Some(REVALIDATE)
+        );
+        assert_eq!(cached("/pkg/missing.js", StatusCode::NOT_FOUND), None);
+        assert_eq!(cached("/register", StatusCode::OK), None);
+        assert_eq!(cached("/api/v1/registrations", StatusCode::OK), None);
+    }
+}
