@@ -258,7 +258,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
         if !config.site_root.join("pkg").exists() {
             tracing::warn!(site_root = %config.site_root.display(), "the site has not been built: pages will load without styles or scripts (build with `cargo leptos build`)");
         }
-        let leptos_options = web::assets::site_options(&config.site_root, config.address);
+        let leptos_options = crate::site::options(&config.site, &config.site_root, config.address);
         let keys = Arc::new(KeyRing::open(&pool, &keys_dir(&config), issuer(&config)).await?);
         let mailer = Arc::new(crate::notify::Mailer::from_config(&config)?);
         let writer = Arc::new(store::WriteLock::with_checkpoint_every(config.checkpoint_every));

@@ -2,10 +2,10 @@
 //!
 //! | setting      | flag             | environment          | file key       | default                              |
 //! |--------------|------------------|----------------------|----------------|--------------------------------------|
-//! | address      | `--address`      | `APPREG_ADDRESS`     | `address`      | `127.0.0.1:3000`                     |
+//! | address      | `--address`      | `APPREG_ADDRESS`     | `address`      | `Leptos.toml`'s `site-addr`: `127.0.0.1:3000` |
 //! | data dir     | `--data-dir`     | `APPREG_DATA_DIR`    | `data_dir`     | `data`                               |
 //! | database URL | `--database-url` | `APPREG_DATABASE_URL`| `database_url` | `sqlite://<data dir>/appreg.sqlite`  |
-//! | site root    | `--site-root`    | `APPREG_SITE_ROOT`   | `site_root`    | `target/site`                        |
+//! | site root    | `--site-root`    | `APPREG_SITE_ROOT`   | `site_root`    | `Leptos.toml`'s `site-root`: `target/site` |
 //! | log format   | `--log-format`   | `APPREG_LOG_FORMAT`  | `log_format`   | `text` (or `json`)                   |
 //! | log filter   |                  | `APPREG_LOG`         | `log`          | `info`                               |
 //! | public URL   | `--public-url`   | `APPREG_PUBLIC_URL`  | `public_url`   | `http://<address>` (the records' `iss`) |
@@ -16,7 +16,9 @@
 //! | tenant       | `--tenant-id`    | `APPREG_TENANT_ID`   | `tenant_id`    | NHSmail's (`37c354b2-…-07b48d774ee3`) |
 //!
 //! The config file is `appreg.toml` in the working directory, or the file named by
-//! `--config` / `APPREG_CONFIG` (which must then exist).
+//! `--config` / `APPREG_CONFIG` (which must then exist). The site's own settings (the names of
+//! its files, its defaults for the two settings above) are in `Leptos.toml` in the working
+//! directory, read by [`crate::site`].
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -157,6 +159,8 @@ pub struct Config {
     pub database_url: String,
     /// The built site.
     pub site_root: PathBuf,
+    /// The site's settings from `Leptos.toml` (the names of its files).
+    pub site: leptos::config::LeptosOptions,
     /// Log format.
     pub log_format: LogFormat,
     /// Log filter (tracing EnvFilter syntax).
@@ -182,6 +186,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("database_url", &crate::store::redacted(&self.database_url))
             .field("site_root", &self.site_root)
+            .field("site", &self.site.output_name)
             .field("log_format", &self.log_format)
             .field("log_filter", &self.log_filter)
             .field("public_url", &self.public_url)
@@ -202,11 +207,12 @@ impl Config {
             None if Path::new("appreg.toml").exists() => read_file(Path::new("appreg.toml"))?,
             None => FileConfig::default(),
         };
+        let site = crate::site::settings()?;
         let address_text = overrides
             .address
             .clone()
             .or(file.address)
-            .unwrap_or_else(|| "127.0.0.1:3000".into());
+            .unwrap_or_else(|| site.site_addr.to_string());
         let address: SocketAddr = address_text.parse().with_context(|| {
             format!("the address '{address_text}' is not IP:port (for example 127.0.0.1:3000)")
         })?;
@@ -264,7 +270,8 @@ impl Config {
                 .site_root
                 .clone()
                 .or(file.site_root)
-                .unwrap_or_else(|| PathBuf::from("target/site")),
+                .unwrap_or_else(|| PathBuf::from(site.site_root.as_ref())),
+            site,
             log_format: overrides.log_format.or(file.log_format).unwrap_or_default(),
             log_filter: std::env::var("APPREG_LOG")
                 .ok()

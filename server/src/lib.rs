@@ -19,6 +19,7 @@ pub mod review;
 pub mod schedule;
 pub mod secrets;
 pub mod signing;
+pub mod site;
 pub mod store;
 pub mod validation;
 pub mod web;

@@ -19,34 +19,8 @@ use std::path::Path;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use leptos::config::{Env, LeptosOptions};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate};
-
-/// The name cargo-leptos gives the site's script, WASM and stylesheet (`appreg.js`, …).
-const OUTPUT_NAME: &str = "appreg";
-
-/// The file in which the build lists the hashes in the site's file names. The workspace's
-/// `hash-file-name` puts it in the site root, so it always describes the site beside it,
-/// whichever build (debug or release) made that site last.
-const HASH_FILE: &str = "hash.txt";
-
-/// The site settings pages render with: the site under `site_root`, its files' hashed names when
-/// the build left a [`HASH_FILE`] there.
-pub fn site_options(site_root: &Path, address: std::net::SocketAddr) -> LeptosOptions {
-    let hash_file = std::path::absolute(site_root.join(HASH_FILE))
-        .unwrap_or_else(|_| site_root.join(HASH_FILE));
-    LeptosOptions::builder()
-        .output_name(OUTPUT_NAME)
-        .site_root(site_root.display().to_string())
-        .site_pkg_dir("pkg")
-        .site_addr(address)
-        .env(Env::PROD)
-        // Leptos reads this path joined to the executable's folder: an absolute path replaces it.
-        .hash_files(hash_file.is_file())
-        .hash_file(std::sync::Arc::from(hash_file.display().to_string()))
-        .build()
-}
 
 /// The layer that compresses answers for the browsers that accept it.
 pub fn compression() -> CompressionLayer<impl Predicate> {
@@ -118,22 +92,6 @@ fn is_content_hashed(file_name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_site_built_with_hashes_is_rendered_with_them() {
-        let address = "127.0.0.1:3000".parse().unwrap();
-        let site = tempfile::tempdir().unwrap();
-        let unhashed = site_options(site.path(), address);
-        assert!(!unhashed.hash_files);
-        std::fs::write(site.path().join(HASH_FILE), "js: a\nwasm: b\ncss: c\n").unwrap();
-        let hashed = site_options(site.path(), address);
-        assert!(hashed.hash_files);
-        assert!(Path::new(hashed.hash_file.as_ref()).is_absolute());
-        assert_eq!(
-            std::fs::read_to_string(hashed.hash_file.as_ref()).unwrap(),
-            "js: a\nwasm: b\ncss: c\n"
-        );
-    }
 
     #[test]
     fn only_names_holding_a_content_hash_are_immutable() {

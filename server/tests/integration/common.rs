@@ -151,8 +151,11 @@ impl TestApp {
                 .await
                 .unwrap(),
         );
-        let leptos_options =
-            web::assets::site_options(&dir.path().join("site"), "127.0.0.1:0".parse().unwrap());
+        let leptos_options = server::site::options(
+            &server::site::settings().unwrap(),
+            &dir.path().join("site"),
+            "127.0.0.1:0".parse().unwrap(),
+        );
         let mailer = Arc::new(
             server::notify::Mailer::outbox(dir.path().join("outbox"), "appreg@localhost").unwrap(),
         );
