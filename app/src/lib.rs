@@ -34,6 +34,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" href="/nhsuk/nhsuk-frontend.min.css" />
                 <HashedStylesheet options=options.clone() />
                 <link rel="icon" href="/assets/images/favicon.ico" sizes="48x48" />
+                <link rel="icon" href="/assets/images/favicon.svg" type="image/svg+xml" />
+                <link rel="apple-touch-icon" href="/assets/images/nhsuk-icon-180.png" />
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <meta name="theme-color" content="#005eb8" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>

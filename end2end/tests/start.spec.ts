@@ -98,6 +98,21 @@ test("the page comes compressed and its script, WASM and styles by hashed names 
   }
 });
 
+test("the site's own files: robots.txt keeps search engines out, the manifest names the service", async ({ page }) => {
+  const robots = await page.request.get("/robots.txt");
+  expect(robots.status()).toBe(200);
+  expect(await robots.text()).toContain("Disallow: /");
+  await page.goto("/");
+  const href = await page.locator('link[rel="manifest"]').getAttribute("href");
+  const manifest = await page.request.get(href!);
+  expect(manifest.status()).toBe(200);
+  const body = await manifest.json();
+  expect(body.name).toBe("Application registration – NHS");
+  for (const icon of body.icons) {
+    expect((await page.request.get(icon.src)).status(), icon.src).toBe(200);
+  }
+});
+
 test("an unknown page says so with status 404", async ({ page }) => {
   const response = await page.goto("/no-such-page");
   expect(response!.status()).toBe(404);
