@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bounds;
 pub mod calendar;
 pub mod catalogue;
 pub mod change;
@@ -54,13 +55,16 @@ pub fn validate(
     let requester = rules::ods::check(&request.ods_code, directory.organisations, &mut findings);
     let required_resource_access = rules::permission::check(request, now, &mut findings);
     rules::mailbox::check(request, &requester, directory, &mut findings);
+    rules::redirect_uri::check_count(request, &mut findings);
     rules::redirect_uri::check(&request.redirect_uris, &mut findings);
+    rules::token_endpoint::check_count(request, &mut findings);
     rules::token_endpoint::check(
         &request.token_endpoint_uris,
         request.access_type,
         directory.tenant_id,
         &mut findings,
     );
+    rules::certificate::check_count(request, &mut findings);
     let certificates = rules::certificate::check(&request.certificates, now, &mut findings);
     rules::cross_field::check(request, &requester, directory, &mut findings);
     findings.sort_by_key(|finding| field_order(&finding.path));

@@ -23,6 +23,10 @@ pub const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
 /// The largest RSA key (modulus bits) the desk accepts, and so the most RSA work one certificate
 /// can cost: a 16384-bit key takes about eight times as long to check as an 8192-bit one.
 pub const MAX_RSA_BITS: usize = 8192;
+/// The shortest and longest client secret lifetime, in months (NHSmail issues 1 to 24).
+pub const MIN_SECRET_MONTHS: i64 = 1;
+/// See [`MIN_SECRET_MONTHS`].
+pub const MAX_SECRET_MONTHS: i64 = 24;
 /// Contacts per request.
 pub const MAX_CONTACTS: usize = 20;
 /// Application name, supplier, contact name, file name.

@@ -5,9 +5,27 @@
 //! strings, empty lists, bad values) is a request, and the report says what is wrong.
 
 use serde::{Deserialize, Serialize};
+use validator::Validate;
 
-/// One request to register an application in the NHSmail tenant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+use crate::limits::{MAX_SECRET_MONTHS, MIN_SECRET_MONTHS};
+
+/// The bounds of `limits.rs` as `validator`'s length check takes them (`u64`).
+mod bound {
+    use crate::limits;
+    pub const MAX_CERTIFICATES: u64 = limits::MAX_CERTIFICATES as u64;
+    pub const MAX_CONTACTS: u64 = limits::MAX_CONTACTS as u64;
+    pub const MAX_DESCRIPTION_CHARS: u64 = limits::MAX_DESCRIPTION_CHARS as u64;
+    pub const MAX_MAILBOXES: u64 = limits::MAX_MAILBOXES as u64;
+    pub const MAX_NAME_CHARS: u64 = limits::MAX_NAME_CHARS as u64;
+    pub const MAX_PERMISSIONS: u64 = limits::MAX_PERMISSIONS as u64;
+    pub const MAX_PERMISSION_VALUE_CHARS: u64 = limits::MAX_PERMISSION_VALUE_CHARS as u64;
+    pub const MAX_REDIRECT_URIS: u64 = limits::MAX_REDIRECT_URIS as u64;
+    pub const MAX_TOKEN_ENDPOINT_URIS: u64 = limits::MAX_TOKEN_ENDPOINT_URIS as u64;
+}
+
+/// One request to register an application in the NHSmail tenant. Its field-level bounds are
+/// declared here (`#[validate]`) and read by the rules through [`crate::bounds`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationRequest {
@@ -18,17 +36,22 @@ pub struct RegistrationRequest {
     /// Delegated (a user signs in) or application (app-only) access.
     pub access_type: AccessType,
     /// The Entra permissions the application asks for.
+    #[validate(length(max = bound::MAX_PERMISSIONS))]
     pub permissions: Vec<PermissionRequest>,
     /// Mailboxes the application will use; they must belong to the organisation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[validate(length(max = bound::MAX_MAILBOXES))]
     pub mailboxes: Vec<String>,
     /// Redirect (reply) URIs with their Entra platform.
+    #[validate(length(max = bound::MAX_REDIRECT_URIS))]
     pub redirect_uris: Vec<RedirectUri>,
     /// Token endpoint URIs the application will call.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[validate(length(max = bound::MAX_TOKEN_ENDPOINT_URIS))]
     pub token_endpoint_uris: Vec<String>,
     /// Uploaded public certificates for certificate-based client authentication.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[validate(length(max = bound::MAX_CERTIFICATES))]
     pub certificates: Vec<CertificateUpload>,
     /// Present when the application asks for a client secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,19 +60,23 @@ pub struct RegistrationRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_policy_group: Option<String>,
     /// People to contact about this registration.
+    #[validate(length(max = bound::MAX_CONTACTS))]
     pub contacts: Vec<Contact>,
 }
 
 /// The application's name, description and supplier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Application {
     /// Display name in Entra.
+    #[validate(length(max = bound::MAX_NAME_CHARS))]
     pub name: String,
     /// What the application does with NHSmail.
+    #[validate(length(max = bound::MAX_DESCRIPTION_CHARS))]
     pub description: String,
     /// Who builds or sells the application.
+    #[validate(length(max = bound::MAX_NAME_CHARS))]
     pub supplier: String,
 }
 
@@ -76,7 +103,7 @@ pub enum PermissionType {
 }
 
 /// One requested permission.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PermissionRequest {
@@ -84,6 +111,7 @@ pub struct PermissionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
     /// The permission's value, e.g. `Mail.Send`.
+    #[validate(length(max = bound::MAX_PERMISSION_VALUE_CHARS))]
     pub value: String,
     /// Delegated scope or application role.
     #[serde(rename = "type")]
@@ -115,31 +143,35 @@ pub struct RedirectUri {
 }
 
 /// An uploaded certificate file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CertificateUpload {
     /// The file name as uploaded (informational only: the bytes decide what it is).
+    #[validate(length(max = bound::MAX_NAME_CHARS))]
     pub file_name: String,
     /// The file's raw bytes, base64 (standard alphabet, padded).
     pub content_base64: String,
 }
 
 /// A client secret request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClientSecret {
     /// How long the secret lives, 1–24 months.
+    #[validate(range(min = MIN_SECRET_MONTHS, max = MAX_SECRET_MONTHS))]
     pub lifetime_months: i64,
 }
 
-/// A person to contact about the registration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// A person to contact about the registration. The email address is checked by the mailbox
+/// syntax rules (RULES.md), which say what is wrong, not by a generic email check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     /// Full name.
+    #[validate(length(max = bound::MAX_NAME_CHARS))]
     pub name: String,
     /// Email address.
     pub email: String,

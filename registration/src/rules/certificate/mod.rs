@@ -19,7 +19,7 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::prelude::FromDer;
 
 use crate::limits::{MAX_CERTIFICATE_BYTES, MAX_CERTIFICATES, MAX_NAME_CHARS};
-use crate::{CertificateSummary, CertificateUpload, Finding, Severity};
+use crate::{CertificateSummary, CertificateUpload, Finding, RegistrationRequest, Severity};
 use rsa_check::{Exponent, KeyInfo, Verdict};
 use sniff::{Item, Nothing};
 
@@ -73,23 +73,28 @@ const REQUEST_BASE64: GeneralPurpose = GeneralPurpose::new(
 /// NHSmail's renewal reminder points, nearest first.
 const REMINDER_DAYS: [i64; 5] = [7, 14, 30, 45, 60];
 
-/// Checks `certificates[i]` and summarises each accepted or warned certificate.
-pub fn check(
-    certificates: &[CertificateUpload],
-    now: OffsetDateTime,
-    out: &mut Vec<Finding>,
-) -> Vec<CertificateSummary> {
-    if certificates.len() > MAX_CERTIFICATES {
+/// Checks the request's number of certificates against the bound its type declares.
+pub fn check_count(request: &RegistrationRequest, out: &mut Vec<Finding>) {
+    if crate::bounds::over(request, "certificates") {
         out.push(Finding::new(
             CertificateCode::TooMany,
             "certificates",
             format!(
                 "{} certificates were uploaded; the most is {MAX_CERTIFICATES}.",
-                certificates.len()
+                request.certificates.len()
             ),
             "Upload only the certificate the application uses (two while it changes to a new one).",
         ));
     }
+}
+
+/// Checks `certificates[i]` (the first [`MAX_CERTIFICATES`]) and summarises each accepted or
+/// warned certificate.
+pub fn check(
+    certificates: &[CertificateUpload],
+    now: OffsetDateTime,
+    out: &mut Vec<Finding>,
+) -> Vec<CertificateSummary> {
     let mut summaries = Vec::new();
     for (index, upload) in certificates.iter().take(MAX_CERTIFICATES).enumerate() {
         let path = format!("certificates[{index}]");
@@ -112,8 +117,8 @@ fn check_upload(
     now: OffsetDateTime,
     out: &mut Vec<Finding>,
 ) -> Option<CertificateSummary> {
-    let name_chars = upload.file_name.chars().count();
-    if name_chars > MAX_NAME_CHARS {
+    if crate::bounds::over(upload, "file_name") {
+        let name_chars = upload.file_name.chars().count();
         out.push(Finding::new(
             CertificateCode::FileNameTooLong,
             format!("{path}.file_name"),

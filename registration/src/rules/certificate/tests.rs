@@ -815,10 +815,14 @@ fn refuses_an_rsa_key_over_8192_bits_without_verifying_its_signature() {
 
 #[test]
 fn bounds_the_list_and_the_file_name() {
-    let mut uploads = vec![upload(fixture!("rsa2048.pem")); MAX_CERTIFICATES + 1];
-    uploads[0].file_name = "x".repeat(MAX_NAME_CHARS + 1);
+    let mut request =
+        RegistrationRequest::from_json(include_str!("../../../tests/data/delegated_request.json"))
+            .unwrap();
+    request.certificates = vec![upload(fixture!("rsa2048.pem")); MAX_CERTIFICATES + 1];
+    request.certificates[0].file_name = "x".repeat(MAX_NAME_CHARS + 1);
     let mut findings = Vec::new();
-    let summaries = check(&uploads, now(), &mut findings);
+    check_count(&request, &mut findings);
+    let summaries = check(&request.certificates, now(), &mut findings);
     assert_eq!(
         codes(&findings),
         vec![

@@ -66,12 +66,21 @@ fn check_application(request: &RegistrationRequest, out: &mut Vec<Finding>) {
         ),
     ];
     for (path, label, value, max) in fields {
-        check_text(path, label, value, max, out);
+        let field = path.trim_start_matches("application.");
+        let too_long = crate::bounds::over(&request.application, field);
+        check_text(path, label, value, (too_long, max), out);
     }
 }
 
-/// A required free-text field: present, bounded, and free of characters that hide text.
-fn check_text(path: &str, label: &str, value: &str, max: usize, out: &mut Vec<Finding>) {
+/// A required free-text field: present, bounded (`too_long`, against `max` characters, as its
+/// type declares), and free of characters that hide text.
+fn check_text(
+    path: &str,
+    label: &str,
+    value: &str,
+    (too_long, max): (bool, usize),
+    out: &mut Vec<Finding>,
+) {
     if value.trim().is_empty() {
         out.push(Finding::new(
             RequestCode::ApplicationFieldRequired,
@@ -81,8 +90,8 @@ fn check_text(path: &str, label: &str, value: &str, max: usize, out: &mut Vec<Fi
         ));
         return;
     }
-    let length = value.chars().count();
-    if length > max {
+    if too_long {
+        let length = value.chars().count();
         out.push(Finding::new(
             RequestCode::ApplicationFieldTooLong,
             path,
@@ -126,7 +135,7 @@ fn check_access_type(request: &RegistrationRequest, out: &mut Vec<Finding>) {
         _ => {}
     }
     if let Some(secret) = request.client_secret
-        && !(1..=24).contains(&secret.lifetime_months)
+        && crate::bounds::over(&secret, "lifetime_months")
     {
         out.push(Finding::new(
             RequestCode::ClientSecretLifetime,
@@ -147,7 +156,7 @@ fn check_contacts(request: &RegistrationRequest, out: &mut Vec<Finding>) {
         ));
         return;
     }
-    if request.contacts.len() > MAX_CONTACTS {
+    if crate::bounds::over(request, "contacts") {
         out.push(Finding::new(
             RequestCode::ContactTooMany,
             "contacts",
@@ -157,7 +166,7 @@ fn check_contacts(request: &RegistrationRequest, out: &mut Vec<Finding>) {
     }
     for (index, contact) in request.contacts.iter().take(MAX_CONTACTS).enumerate() {
         let name = contact.name.trim();
-        if name.is_empty() || contact.name.chars().count() > MAX_NAME_CHARS {
+        if name.is_empty() || crate::bounds::over(contact, "name") {
             out.push(Finding::new(
                 RequestCode::ContactName,
                 format!("contacts[{index}].name"),

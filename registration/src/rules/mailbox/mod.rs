@@ -67,7 +67,7 @@ pub fn check(
         }
         return;
     }
-    if list.len() > MAX_MAILBOXES {
+    if crate::bounds::over(request, "mailboxes") {
         out.push(Finding::new(
             MailboxCode::TooMany,
             "mailboxes",

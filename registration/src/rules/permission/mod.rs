@@ -154,7 +154,7 @@ pub fn check(
     out: &mut Vec<Finding>,
 ) -> Vec<RequiredResourceAccess> {
     let permissions = &request.permissions;
-    if permissions.len() > MAX_PERMISSIONS {
+    if crate::bounds::over(request, "permissions") {
         out.push(Finding::new(
             PermissionCode::TooMany,
             "permissions",
@@ -227,7 +227,7 @@ pub fn risk(request: &RegistrationRequest) -> Risk {
         .permissions
         .iter()
         .take(MAX_PERMISSIONS)
-        .filter(|p| p.value.chars().count() <= MAX_PERMISSION_VALUE_CHARS)
+        .filter(|p| !crate::bounds::over(*p, "value"))
         .filter_map(|p| catalogue.resolve(given_resource(p), &p.value, p.permission_type))
         .any(|entry| permission_risk(entry) == Risk::High);
     if high { Risk::High } else { Risk::Low }
@@ -251,7 +251,7 @@ pub fn first_app_only_mail(request: &RegistrationRequest) -> Option<&'static Per
         .permissions
         .iter()
         .take(MAX_PERMISSIONS)
-        .filter(|p| p.value.chars().count() <= MAX_PERMISSION_VALUE_CHARS)
+        .filter(|p| !crate::bounds::over(*p, "value"))
         .filter_map(|p| catalogue.resolve(given_resource(p), &p.value, p.permission_type))
         .find(|entry| grants_app_only_mail(entry))
 }
@@ -307,7 +307,7 @@ pub fn risk_reason(entry: &Permission) -> &'static str {
 /// The catalogue entry a requested permission resolves to, as [`risk`] resolves it (`None`
 /// when the resource is unsupported or the catalogue has no such permission).
 pub fn resolve(requested: &PermissionRequest) -> Option<&'static Permission> {
-    if requested.value.chars().count() > MAX_PERMISSION_VALUE_CHARS {
+    if crate::bounds::over(requested, "value") {
         return None;
     }
     PermissionCatalogue::get().resolve(
@@ -352,8 +352,8 @@ impl Context {
             ));
             return None;
         }
-        let length = value.chars().count();
-        if length > MAX_PERMISSION_VALUE_CHARS {
+        if crate::bounds::over(requested, "value") {
+            let length = value.chars().count();
             out.push(Finding::new(
                 PermissionCode::TooLong,
                 path(index),

@@ -12,7 +12,7 @@ mod tests;
 use std::collections::HashMap;
 
 use crate::limits::{MAX_REDIRECT_URIS, MAX_URI_CHARS};
-use crate::{Finding, Platform, RedirectUri};
+use crate::{Finding, Platform, RedirectUri, RegistrationRequest};
 use host::{HostInfo, HostKind};
 use native::{NativeForm, Recognised};
 use syntax::{Issue, IssueKind, Uri, shown};
@@ -76,19 +76,23 @@ const OPTIONS: syntax::Options = syntax::Options {
     reports_loopback_lookalikes: true,
 };
 
-/// Checks `redirect_uris[i].uri` and the list as a whole.
-pub fn check(uris: &[RedirectUri], out: &mut Vec<Finding>) {
-    if uris.len() > MAX_REDIRECT_URIS {
+/// Checks the request's number of redirect URIs against the bound its type declares.
+pub fn check_count(request: &RegistrationRequest, out: &mut Vec<Finding>) {
+    if crate::bounds::over(request, "redirect_uris") {
         out.push(Finding::new(
             RedirectUriCode::TooMany,
             "redirect_uris",
             format!(
                 "There are {} redirect URIs; Microsoft Entra ID accepts at most {MAX_REDIRECT_URIS} for one application.",
-                uris.len()
+                request.redirect_uris.len()
             ),
             format!("Remove the ones the application does not use. Only the first {MAX_REDIRECT_URIS} were checked."),
         ));
     }
+}
+
+/// Checks `redirect_uris[i].uri` (the first [`MAX_REDIRECT_URIS`]) and the list as a whole.
+pub fn check(uris: &[RedirectUri], out: &mut Vec<Finding>) {
     let examined: Vec<Examined<'_>> = uris
         .iter()
         .take(MAX_REDIRECT_URIS)

@@ -10,9 +10,15 @@ fn entry(uri: &str, platform: Platform) -> RedirectUri {
     }
 }
 
+/// What `validate` finds about a request's redirect URIs: their number, then each.
 fn findings(uris: &[RedirectUri]) -> Vec<Finding> {
+    let mut request =
+        RegistrationRequest::from_json(include_str!("../../../tests/data/delegated_request.json"))
+            .unwrap();
+    request.redirect_uris = uris.to_vec();
     let mut out = Vec::new();
-    check(uris, &mut out);
+    check_count(&request, &mut out);
+    check(&request.redirect_uris, &mut out);
     out
 }
 
@@ -1087,10 +1093,9 @@ fn duplicate_message_names_both_entries() {
 
 #[test]
 fn one_erroneous_entry_makes_the_request_invalid() {
-    let mut request = crate::RegistrationRequest::from_json(include_str!(
-        "../../../tests/data/delegated_request.json"
-    ))
-    .unwrap();
+    let mut request =
+        RegistrationRequest::from_json(include_str!("../../../tests/data/delegated_request.json"))
+            .unwrap();
     let directory = crate::Directory::new(crate::EmbeddedDirectory::get());
     let now = time::macros::datetime!(2026-06-01 00:00 UTC);
     let before = crate::validate(&request, directory, now);

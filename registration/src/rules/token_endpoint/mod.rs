@@ -8,7 +8,7 @@ mod tests;
 
 use crate::limits::{MAX_TOKEN_ENDPOINT_URIS, MAX_URI_CHARS};
 use crate::rules::redirect_uri::syntax::{self, Issue, IssueKind, shown};
-use crate::{AccessType, Finding};
+use crate::{AccessType, Finding, RegistrationRequest};
 
 crate::finding_codes! {
     /// Codes raised by the token endpoint rules.
@@ -63,20 +63,24 @@ const MULTI_TENANT: [&str; 3] = ["common", "organizations", "consumers"];
 /// NHSmail's tenant by its domain.
 const NHSMAIL_DOMAIN: &str = "nhs.net";
 
-/// Checks `token_endpoint_uris[i]` of a request for `access` against the desk's tenant
-/// (`tenant_id`, a lower-case GUID).
-pub fn check(uris: &[String], access: AccessType, tenant_id: &str, out: &mut Vec<Finding>) {
-    if uris.len() > MAX_TOKEN_ENDPOINT_URIS {
+/// Checks the request's number of token endpoint URIs against the bound its type declares.
+pub fn check_count(request: &RegistrationRequest, out: &mut Vec<Finding>) {
+    if crate::bounds::over(request, "token_endpoint_uris") {
         out.push(Finding::new(
             TokenEndpointCode::TooMany,
             "token_endpoint_uris",
             format!(
                 "There are {} token endpoint URIs; the most is {MAX_TOKEN_ENDPOINT_URIS}.",
-                uris.len()
+                request.token_endpoint_uris.len()
             ),
             format!("List only the token endpoints the application calls. Only the first {MAX_TOKEN_ENDPOINT_URIS} were checked."),
         ));
     }
+}
+
+/// Checks `token_endpoint_uris[i]` (the first [`MAX_TOKEN_ENDPOINT_URIS`]) of a request for
+/// `access` against the desk's tenant (`tenant_id`, a lower-case GUID).
+pub fn check(uris: &[String], access: AccessType, tenant_id: &str, out: &mut Vec<Finding>) {
     for (index, raw) in uris.iter().take(MAX_TOKEN_ENDPOINT_URIS).enumerate() {
         check_one(
             &format!("token_endpoint_uris[{index}]"),

@@ -5,11 +5,16 @@ use proptest::prelude::*;
 const ENTRA: &str =
     "https://login.microsoftonline.com/37c354b2-85b0-47f5-b222-07b48d774ee3/oauth2/v2.0/token";
 
+/// What `validate` finds about a request's token endpoint URIs: their number, then each.
 fn findings(uris: &[&str]) -> Vec<Finding> {
-    let uris: Vec<String> = uris.iter().map(ToString::to_string).collect();
+    let mut request =
+        RegistrationRequest::from_json(include_str!("../../../tests/data/delegated_request.json"))
+            .unwrap();
+    request.token_endpoint_uris = uris.iter().map(ToString::to_string).collect();
     let mut out = Vec::new();
+    check_count(&request, &mut out);
     check(
-        &uris,
+        &request.token_endpoint_uris,
         AccessType::Delegated,
         crate::implementation::NHSMAIL_TENANT_ID,
         &mut out,
