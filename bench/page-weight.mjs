@@ -8,6 +8,7 @@
 // encodedDataLength: compressed bodies and headers), everything the page asked for until the
 // network was idle; a page with a WASM is counted once it has hydrated. Prints one JSON line per
 // page and visit, then exits non-zero if a page exceeds its budget (when --check is given).
+import { readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 
 const [url, email] = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
@@ -28,17 +29,11 @@ const budgets = {
   repeat: 10 * KB,
 };
 
+// Started as the Playwright tests start it.
+const launch = JSON.parse(readFileSync(new URL("../end2end/support/chromium.json", import.meta.url), "utf8"));
 const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-  ],
+  executablePath: process.env.CHROMIUM_PATH ?? launch.executablePath,
+  args: launch.args,
 });
 
 /** Loads `path` in a new tab of `context` and returns what came over the network. */

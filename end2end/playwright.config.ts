@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PASSWORD } from "./support/session";
@@ -8,6 +8,8 @@ import { PASSWORD } from "./support/session";
 // database holding the test accounts (end2end/serve.sh), in Debian's Chromium (Playwright's own
 // browser download is not used).
 const root = resolve(__dirname, "..");
+// How Debian's Chromium is started here (also by bench/page-weight.mjs).
+const chromium = JSON.parse(readFileSync(join(__dirname, "support/chromium.json"), "utf8"));
 const port = Number(process.env.APPREG_E2E_PORT ?? 3100);
 // Made once, by the runner (the config is loaded again in each worker, which inherits the
 // runner's environment and so finds the same directory), and removed by the runner only.
@@ -49,16 +51,8 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${port}`,
     trace: "off",
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--no-first-run",
-      ],
+      executablePath: process.env.CHROMIUM_PATH ?? chromium.executablePath,
+      args: chromium.args,
     },
   },
   webServer: {
