@@ -22,9 +22,30 @@ pub use security::content_security_policy;
 /// The service's name, as the header shows it.
 pub const SERVICE_NAME: &str = "Application registration";
 
-/// The HTML document around every page: head, hydration scripts, CSP for this response.
+/// The pages with nothing that runs in the browser: served without the WASM (whose first load
+/// is most of any page's weight: docs/performance.md, "Page weight"). Their forms post and their
+/// links navigate as plain HTML does.
+pub const PAGES_WITHOUT_WASM: [&str; 1] = ["/sign-in"];
+
+/// Whether the page being rendered loads the WASM (every page not in [`PAGES_WITHOUT_WASM`]).
+fn loads_wasm() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use leptos::prelude::use_context;
+        use_context::<http::request::Parts>()
+            .is_none_or(|parts| !PAGES_WITHOUT_WASM.contains(&parts.uri.path()))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        true
+    }
+}
+
+/// The HTML document around every page: head, hydration scripts (for the pages that have
+/// anything to hydrate), CSP for this response.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     security::set_page_csp();
+    let hydration = loads_wasm().then(|| view! { <HydrationScripts options=options.clone() /> });
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -38,7 +59,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="apple-touch-icon" href="/assets/images/nhsuk-icon-180.png" />
                 <link rel="manifest" href="/manifest.webmanifest" />
                 <meta name="theme-color" content="#005eb8" />
-                <HydrationScripts options />
+                {hydration}
                 <MetaTags />
             </head>
             <body>

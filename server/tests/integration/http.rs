@@ -390,3 +390,22 @@ async fn a_page_renders_while_another_router_is_built() {
         "{statuses:?} with {built} routers built meanwhile"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_with_nothing_to_hydrate_loads_no_wasm_and_the_others_do() {
+    let app = TestApp::new().await;
+    let (response, body) = app.get("/sign-in").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = String::from_utf8(body).unwrap();
+    assert!(page.contains("Sign in"), "{page}");
+    assert!(
+        !page.contains(".wasm") && !page.contains("modulepreload"),
+        "{page}"
+    );
+    let (_, body) = app.get("/").await;
+    let page = String::from_utf8(body).unwrap();
+    assert!(
+        page.contains(".wasm") && page.contains("modulepreload"),
+        "{page}"
+    );
+}
