@@ -31,16 +31,16 @@ mod tests {
         type Grow = fn(&mut RegistrationRequest, usize);
         let lists: [(&str, usize, Grow); 6] = [
             ("permissions", MAX_PERMISSIONS, |r, n| {
-                r.permissions = vec![r.permissions[0].clone(); n]
+                r.permissions = vec![r.permissions[0].clone(); n];
             }),
             ("mailboxes", MAX_MAILBOXES, |r, n| {
-                r.mailboxes = vec!["a@nhs.net".into(); n]
+                r.mailboxes = vec!["a@nhs.net".into(); n];
             }),
             ("redirect_uris", MAX_REDIRECT_URIS, |r, n| {
-                r.redirect_uris = vec![r.redirect_uris[0].clone(); n]
+                r.redirect_uris = vec![r.redirect_uris[0].clone(); n];
             }),
             ("token_endpoint_uris", MAX_TOKEN_ENDPOINT_URIS, |r, n| {
-                r.token_endpoint_uris = vec![String::new(); n]
+                r.token_endpoint_uris = vec![String::new(); n];
             }),
             ("certificates", MAX_CERTIFICATES, |r, n| {
                 r.certificates = vec![
@@ -52,7 +52,7 @@ mod tests {
                 ];
             }),
             ("contacts", MAX_CONTACTS, |r, n| {
-                r.contacts = vec![r.contacts[0].clone(); n]
+                r.contacts = vec![r.contacts[0].clone(); n];
             }),
         ];
         for (field, max, grow) in lists {
