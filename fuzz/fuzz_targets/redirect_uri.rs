@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use registration::{Platform, RedirectUri};
+use registration::{AccessType, Platform, RedirectUri};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(s) = std::str::from_utf8(data) {
@@ -20,6 +20,14 @@ fuzz_target!(|data: &[u8]| {
         }
         // As a list too, so the duplicate and near-duplicate rules see it.
         registration::rules::redirect_uri::check(&uris, &mut findings);
-        registration::rules::token_endpoint::check(&[s.to_string()], &mut findings);
+        // For both kinds of access: app-only access adds the multi-tenant rules.
+        for access in [AccessType::Delegated, AccessType::Application] {
+            registration::rules::token_endpoint::check(
+                &[s.to_string()],
+                access,
+                registration::implementation::NHSMAIL_TENANT_ID,
+                &mut findings,
+            );
+        }
     }
 });
