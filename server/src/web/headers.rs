@@ -13,7 +13,8 @@ const DEFAULT_CSP: &str =
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 /// Adds CSP (unless the page set one), nosniff, referrer, framing, opener and permissions
-/// policies, and HSTS when the desk is reached over `https`.
+/// policies, HSTS when the desk is reached over `https`, and `no-store` on pages that did not
+/// say how they may be cached.
 pub fn add(response: &mut Response, https: bool) {
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
@@ -42,5 +43,13 @@ pub fn add(response: &mut Response, https: bool) {
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static(HSTS),
         );
+    }
+    // A page holds personal data and the session's CSRF token: no cache may keep it (a shared
+    // proxy, or the browser's history showing it again after sign-out on a shared machine).
+    let is_page = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|kind| kind.as_bytes().starts_with(b"text/html"));
+    if is_page && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }

@@ -802,3 +802,18 @@ async fn a_rejected_request_starts_a_new_draft_holding_it() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_in_pages_are_never_kept_by_a_cache() {
+    let app = TestApp::new().await;
+    let people = people(&app).await;
+    for path in ["/register", "/requests", "/"] {
+        let (response, _) = get_page(&app, Some(&people.admin_a), path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            response.headers()[header::CACHE_CONTROL],
+            "no-store",
+            "{path}"
+        );
+    }
+}
