@@ -22,18 +22,26 @@ pub use security::content_security_policy;
 /// The service's name, as the header shows it.
 pub const SERVICE_NAME: &str = "Application registration";
 
-/// The pages with nothing that runs in the browser: served without the WASM (whose first load
-/// is most of any page's weight: docs/performance.md, "Page weight"). Their forms post and their
-/// links navigate as plain HTML does.
-pub const PAGES_WITHOUT_WASM: [&str; 1] = ["/sign-in"];
+/// Whether the page at `path` has parts that run in the browser (Leptos islands: the form's live
+/// checks, picker and certificate inspector; a review's "newer version" notice; the client
+/// secret's copy button). Only these pages load the WASM, and only their islands hydrate; every
+/// other page is HTML and CSS, whose forms post and links navigate as plain HTML does
+/// (docs/performance.md, "Page weight").
+pub fn page_has_islands(path: &str) -> bool {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    matches!(
+        segments.as_slice(),
+        ["register"] | ["register", _] | ["review", _] | ["requests", _]
+    )
+}
 
-/// Whether the page being rendered loads the WASM (every page not in [`PAGES_WITHOUT_WASM`]).
+/// Whether the page being rendered loads the WASM.
 fn loads_wasm() -> bool {
     #[cfg(feature = "ssr")]
     {
         use leptos::prelude::use_context;
         use_context::<http::request::Parts>()
-            .is_none_or(|parts| !PAGES_WITHOUT_WASM.contains(&parts.uri.path()))
+            .is_some_and(|parts| page_has_islands(parts.uri.path()))
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -41,11 +49,29 @@ fn loads_wasm() -> bool {
     }
 }
 
+/// Starts the browser side (called by the frontend crate's `hydrate`). The island script
+/// hydrates each island right after this returns; once it has, the body is marked
+/// `data-hydrated`, so tests (and CSS) can tell a hydrated page from server-rendered HTML.
+#[cfg(feature = "hydrate")]
+pub fn hydrate_islands() {
+    leptos::mount::hydrate_islands();
+    // A task after the island script's (microtask) pass over the page's islands.
+    set_timeout(
+        || {
+            if let Some(body) = document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
 /// The HTML document around every page: head, hydration scripts (for the pages that have
 /// anything to hydrate), CSP for this response.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     security::set_page_csp();
-    let hydration = loads_wasm().then(|| view! { <HydrationScripts options=options.clone() /> });
+    let hydration =
+        loads_wasm().then(|| view! { <HydrationScripts options=options.clone() islands=true /> });
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -104,4 +130,34 @@ pub fn App() -> impl IntoView {
 #[component]
 pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
     view! { <Title text=format!("{text} – {SERVICE_NAME} – NHS") /> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_has_islands;
+
+    #[test]
+    fn only_the_form_a_review_and_a_request_have_islands() {
+        for path in [
+            "/register",
+            "/register/",
+            "/register/d-1",
+            "/review/AR-7K3M-Q9XD",
+            "/requests/AR-7K3M-Q9XD",
+        ] {
+            assert!(page_has_islands(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/sign-in",
+            "/requests",
+            "/review",
+            "/applications",
+            "/applications/expiring",
+            "/registrations/AR-1/submitted",
+            "/register/d-1/extra",
+        ] {
+            assert!(!page_has_islands(path), "{path}");
+        }
+    }
 }

@@ -33,35 +33,45 @@ test.describe("start page", () => {
     expect(results.violations).toEqual([]);
   });
 
-  test("sends security headers with a nonce the hydration script satisfies", async ({ page }) => {
+  test("sends security headers with a nonce the island script satisfies", async ({ page }) => {
     const violations: string[] = [];
     page.on("console", (message) => {
       if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
     });
-    const response = await page.goto("/");
+    await signIn(page, "admin@rx1.nhs.net");
+    // The form is a page with islands: its inline island script must carry the response's nonce.
+    const response = await page.goto("/register");
     const headers = response!.headers();
     expect(headers["content-security-policy"]).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]+' 'wasm-unsafe-eval'/);
     expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
     expect(headers["x-content-type-options"]).toBe("nosniff");
     expect(headers["referrer-policy"]).toBe("no-referrer");
-    await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
-    await page.getByLabel("ODS code").fill("RX1");
-    await expect(page.locator("#ods-code-check-result")).toHaveAttribute("data-state", "found");
+    await hydrated(page);
+    // A live check (only the hydrated island can show it without a form post).
+    await page.getByLabel("Redirect URIs").first().fill("http://example.com/callback");
+    await expect(page.locator('[data-code="redirect_uri.http"]').first()).toBeVisible();
+    await expect(page).toHaveURL(/\/register$/);
     expect(violations).toEqual([]);
   });
 });
 
-test.describe("hydration", () => {
-  test("the ODS code check answers as you type once the WASM has loaded", async ({ page }) => {
+test.describe("the ODS code check", () => {
+  test("answers on Check, from the server, on a page that loads no WASM", async ({ page }) => {
+    const wasm: string[] = [];
+    page.on("response", (response) => {
+      if (response.url().endsWith(".wasm")) wasm.push(response.url());
+    });
     await page.goto("/");
-    await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
     const result = page.locator("#ods-code-check-result");
-    // No form submission: only the hydrated component can produce this answer.
-    await page.getByLabel("ODS code").pressSequentially("rx1");
+    await page.getByLabel("ODS code").fill("rx1");
+    await page.getByRole("button", { name: "Check" }).click();
     await expect(result).toHaveText(/RX1 is NOTTINGHAM UNIVERSITY HOSPITALS NHS TRUST \(open\)/);
+    await expect(page).toHaveURL(/ods_code=rx1#check-ods-code$/);
     await page.getByLabel("ODS code").fill("RX");
+    await page.getByRole("button", { name: "Check" }).click();
     await expect(result).toHaveAttribute("data-state", "error");
-    await expect(page).toHaveURL(/\/$/);
+    await page.waitForLoadState("networkidle");
+    expect(wasm).toEqual([]);
   });
 
   test("without JavaScript the same check works as a form", async ({ browser }) => {
@@ -77,7 +87,7 @@ test.describe("hydration", () => {
   });
 });
 
-test("the page comes compressed and its script, WASM and styles by hashed names cached for a year", async ({ page }) => {
+test("a page with islands comes compressed and its script, WASM and styles by hashed names cached for a year", async ({ page }) => {
   const site = new Map<string, { cacheControl?: string; encoding?: string }>();
   page.on("response", (response) => {
     const path = new URL(response.url()).pathname;
@@ -86,7 +96,9 @@ test("the page comes compressed and its script, WASM and styles by hashed names 
       site.set(path, { cacheControl: headers["cache-control"], encoding: headers["content-encoding"] });
     }
   });
-  const response = await page.goto("/");
+  await signIn(page, "admin@rx1.nhs.net");
+  site.clear();
+  const response = await page.goto("/register");
   expect(response!.headers()["content-encoding"]).toBe("br");
   await hydrated(page);
   const names = [...site.keys()];
@@ -122,14 +134,15 @@ test("an unknown page says so with status 404", async ({ page }) => {
 test.describe("every page loads cleanly", () => {
   // No request for anything the site does not serve (the design system's Frutiger fonts among
   // them) and no console error, on the pages people open first and on the pages behind sign-in.
-  for (const [path, account] of [
-    ["/", null],
-    ["/sign-in", null],
-    ["/register", "admin@rx1.nhs.net"],
-    ["/requests", "admin@rx1.nhs.net"],
-    ["/review", "reviewer1@nhs.net"],
-    ["/applications", "admin@rx1.nhs.net"],
-    ["/applications/expiring", "reviewer1@nhs.net"],
+  // Only pages with islands load the WASM (app::page_has_islands); the others must not.
+  for (const [path, account, islands] of [
+    ["/", null, false],
+    ["/sign-in", null, false],
+    ["/register", "admin@rx1.nhs.net", true],
+    ["/requests", "admin@rx1.nhs.net", false],
+    ["/review", "reviewer1@nhs.net", false],
+    ["/applications", "admin@rx1.nhs.net", false],
+    ["/applications/expiring", "reviewer1@nhs.net", false],
   ] as const) {
     test(`${path}${account ? ` as ${account}` : ""}: no failed request and no console error`, async ({ page }) => {
       if (account) await signIn(page, account);
@@ -144,13 +157,10 @@ test.describe("every page loads cleanly", () => {
         if (response.url().endsWith(".wasm")) wasm.push(response.url());
       });
       await page.goto(path);
-      // The sign-in page has nothing to hydrate and loads no WASM (app::PAGES_WITHOUT_WASM).
-      if (path !== "/sign-in") await hydrated(page);
+      if (islands) await hydrated(page);
       await page.waitForLoadState("networkidle");
       expect(problems).toEqual([]);
-      // (Other pages hydrated above; a signed-in test may still see the WASM of the page it
-      // landed on after signing in, so only its absence here is counted.)
-      if (path === "/sign-in") expect(wasm).toEqual([]);
+      if (!islands) expect(wasm).toEqual([]);
     });
   }
 });

@@ -2,13 +2,15 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use registration::{EmbeddedDirectory, Finding, Severity, rules::ods};
 
-/// "Check your ODS code": answers as you type once the page has hydrated, and as a plain
-/// GET form without JavaScript. Both run the same `registration` rule.
+/// "Check your ODS code": a plain GET form answered by the server with the `registration` rule
+/// the form's live check runs. The start page loads no WASM (its weight budget is 60 kB; the
+/// rules and the organisation directory are most of the WASM), so the check answers on "Check",
+/// not as you type: docs/performance.md, "Page weight".
 #[component]
 pub fn OdsCodeCheck() -> impl IntoView {
     let query = use_query_map();
-    let code = RwSignal::new(query.with_untracked(|q| q.get("ods_code").unwrap_or_default()));
-    let answer = Memo::new(move |_| code.with(|raw| describe(raw)));
+    let code = query.with_untracked(|q| q.get("ods_code").unwrap_or_default());
+    let (state, sentence) = describe(&code);
 
     view! {
         <form class="nhsuk-form-group" method="get" action="/#check-ods-code" id="check-ods-code">
@@ -24,17 +26,14 @@ pub fn OdsCodeCheck() -> impl IntoView {
                 spellcheck="false"
                 autocomplete="off"
                 aria-describedby="ods-code-check-hint ods-code-check-result"
-                // The attribute only: a property binding would reset, on hydration, what was
-                // typed before the WASM loaded.
-                value=code.get_untracked()
-                on:input=move |event| code.set(event_target_value(&event))
+                value=code
             />
             <button class="nhsuk-button nhsuk-button--secondary" type="submit" data-module="nhsuk-button">
                 "Check"
             </button>
             </div>
-            <p class="nhsuk-body" id="ods-code-check-result" aria-live="polite" data-state=move || answer.get().0>
-                {move || answer.get().1}
+            <p class="nhsuk-body" id="ods-code-check-result" aria-live="polite" data-state=state>
+                {sentence}
             </p>
         </form>
     }

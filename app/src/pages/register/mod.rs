@@ -48,17 +48,13 @@ pub fn RegisterPage() -> AnyView {
     };
     let busy = move || query.read().get("busy").is_some();
     let saved = move || query.read().get("saved").is_some();
-    let refused = move || {
-        query
-            .read()
-            .get("refused")
-            .and_then(|r| RefusedUpload::parse(&r))
-    };
+    let refused = move || query.read().get("refused");
     view! {
         <Suspense fallback=|| view! { <p>"Loading the form…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(Access::Page(page)) => view! {
+                        <PageTitle text=if page.report.is_some() { "Check your request" } else { "Request an application registration" } />
                         <RegistrationForm page saved=saved() refused=refused() not_awaiting_changes=not_awaiting_changes() change_refused=change_refused() busy=busy() />
                     }.into_any(),
                     Ok(refused) => view! { <Refused access=refused /> }.into_any(),
@@ -80,16 +76,17 @@ pub(crate) fn here(pathname: &str, search: &str) -> String {
     }
 }
 
-/// The form itself, for one page load.
-#[component]
+/// The form itself, for one page load: an island (it runs in the browser; the rest of the page
+/// does not). Its props travel in the page as JSON, so `refused` is the query's code.
+#[island]
 fn RegistrationForm(
     page: FormPage,
     saved: bool,
-    refused: Option<RefusedUpload>,
+    refused: Option<String>,
     not_awaiting_changes: bool,
     change_refused: Option<String>,
     busy: bool,
-) -> AnyView {
+) -> impl IntoView {
     let now = OffsetDateTime::from_unix_timestamp(page.now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let tenant_id = page.tenant_id.clone();
     let state = FormState::new(
@@ -107,11 +104,13 @@ fn RegistrationForm(
     );
     provide_context(state);
     Effect::new(move |_| state.hydrated.set(true));
-    let refused = refused.map(|r| r.finding("certificates"));
+    let refused = refused
+        .as_deref()
+        .and_then(RefusedUpload::parse)
+        .map(|r| r.finding("certificates"));
     let draft = state.draft.get_untracked();
 
     view! {
-        <PageTitle text=if state.checked { "Check your request" } else { "Request an application registration" } />
         <div class="nhsuk-grid-row">
             <div class="nhsuk-grid-column-full">
                 {not_awaiting_changes.then(|| view! { <NotAwaitingChangesBanner revision=page.revision.clone() /> })}

@@ -302,9 +302,6 @@ fn ClientSecret(secret: HandedBack) -> impl IntoView {
             expires_at,
             visible_until,
         } => {
-            let hydrated = RwSignal::new(false);
-            Effect::new(move |_| hydrated.set(true));
-            let copied = RwSignal::new(false);
             let text = value.clone();
             view! {
                 <p id="secret-visible-until">
@@ -320,23 +317,7 @@ fn ClientSecret(secret: HandedBack) -> impl IntoView {
                                 <dt class="nhsuk-summary-list__key">"Value"</dt>
                                 <dd class="nhsuk-summary-list__value">
                                     <span class="appreg-thumbprint" id="secret-value">{value}</span>
-                                    <Show when=move || hydrated.get()>
-                                        {
-                                            let text = text.clone();
-                                            view! {
-                                                " "
-                                                <button type="button" id="copy-secret"
-                                                    class="nhsuk-button nhsuk-button--secondary nhsuk-button--small appreg-copy"
-                                                    on:click=move |_| {
-                                                        copy_to_clipboard(&text);
-                                                        copied.set(true);
-                                                    }>
-                                                    {move || if copied.get() { "Copied" } else { "Copy" }}
-                                                    <span class="nhsuk-u-visually-hidden">" the client secret"</span>
-                                                </button>
-                                            }
-                                        }
-                                    </Show>
+                                    <CopySecret text />
                                 </dd>
                             </div>
                             <div class="nhsuk-summary-list__row">
@@ -361,6 +342,34 @@ fn ClientSecret(secret: HandedBack) -> impl IntoView {
     view! {
         <h2 id="client-secret-heading">"Client secret"</h2>
         {body}
+    }
+}
+
+/// The client secret's copy button: an island, shown once the page has hydrated (it needs the
+/// browser's clipboard). The secret is already on the page beside it.
+#[island]
+fn CopySecret(text: String) -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let copied = RwSignal::new(false);
+    view! {
+        <Show when=move || hydrated.get()>
+            {
+                let text = text.clone();
+                view! {
+                    " "
+                    <button type="button" id="copy-secret"
+                        class="nhsuk-button nhsuk-button--secondary nhsuk-button--small appreg-copy"
+                        on:click=move |_| {
+                            copy_to_clipboard(&text);
+                            copied.set(true);
+                        }>
+                        {move || if copied.get() { "Copied" } else { "Copy" }}
+                        <span class="nhsuk-u-visually-hidden">" the client secret"</span>
+                    </button>
+                }
+            }
+        </Show>
     }
 }
 

@@ -265,8 +265,8 @@ fn Banner(outcome: Outcome) -> impl IntoView {
 
 /// A warning when a newer version of the request arrives while the page is open: the browser
 /// asks every [`NEWER_VERSION_POLL`] (a decision on the version shown would be refused as
-/// stale; the link shows what changed).
-#[component]
+/// stale; the link shows what changed). An island: the rest of the page does not run in the browser.
+#[island]
 fn NewerVersion(reference: String, shown: i64) -> impl IntoView {
     let newer = RwSignal::new(None::<i64>);
     #[cfg(feature = "hydrate")]
