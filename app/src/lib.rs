@@ -31,7 +31,7 @@ pub fn page_has_islands(path: &str) -> bool {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     matches!(
         segments.as_slice(),
-        ["register"] | ["register", _] | ["review", _] | ["requests", _]
+        ["register"] | ["register" | "review" | "requests", _]
     )
 }
 
