@@ -24,8 +24,8 @@ pub mod request;
 pub mod rules;
 
 pub use directory::{
-    Directory, EmbeddedDirectory, MailboxDirectory, MailboxEntry, MailboxKind, Organisation,
-    OrganisationDirectory, OrganisationStatus,
+    Directory, DirectorySlice, EmbeddedDirectory, MailboxDirectory, MailboxEntry, MailboxKind,
+    Organisation, OrganisationDirectory, OrganisationStatus,
 };
 pub use draft::{
     DraftConversion, DraftList, DraftPermission, DraftRedirectUri, FormAction, RegistrationDraft,

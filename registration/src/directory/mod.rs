@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 mod embedded;
 pub mod ods_csv;
 pub mod roles;
+mod slice;
 pub use embedded::EmbeddedDirectory;
 pub use ods_csv::ImportError;
+pub use slice::{DirectorySlice, SliceIndex};
 
 /// Whether an organisation is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
