@@ -147,6 +147,32 @@ test.describe("the registration form", () => {
     await expect(page).toHaveURL(/\/register$/);
   });
 
+  test("checks mailboxes as you type as the server does: an imported one is known, another organisation's is left to the server", async ({ page }) => {
+    // imported.ward9@nhs.net is RX1's by the desk's import (end2end/serve.sh), not in the embedded data.
+    await page.goto("/register");
+    await hydrated(page);
+    const mailbox = page.getByLabel("Mailbox addresses").first();
+    const group = mailbox.locator("xpath=ancestor::div[contains(@class,'nhsuk-form-group')][1]");
+    await mailbox.fill("imported.ward9@nhs.net");
+    await page.getByLabel("Application name").fill("Ward Mail Connector");
+    await expect(group.locator(".nhsuk-error-message")).toHaveCount(0);
+    // Another organisation's mailbox: the browser cannot tell it from an unknown one, so it says
+    // nothing while you type…
+    await mailbox.fill("demo.outpatients.rj1@nhs.net");
+    await page.getByLabel("Application name").fill("Ward Mail Connector 2");
+    await expect(group.locator(".nhsuk-error-message")).toHaveCount(0);
+    await expect(page).toHaveURL(/\/register$/);
+    // …the server's answer on Check says whose it is, and it stays while the address does.
+    await page.getByRole("button", { name: "Check" }).click();
+    await expect(page.locator('#error-summary [data-code="mailbox.other_organisation"]')).toBeVisible();
+    await hydrated(page);
+    await page.getByLabel("Application name").fill("Ward Mail Connector 3");
+    const checked = page.getByLabel("Mailbox addresses").first().locator("xpath=ancestor::div[contains(@class,'nhsuk-form-group')][1]");
+    await expect(checked.locator('[data-code="mailbox.other_organisation"]')).toBeVisible();
+    await page.getByLabel("Mailbox addresses").first().fill("imported.ward9@nhs.net");
+    await expect(checked.locator(".nhsuk-error-message")).toHaveCount(0);
+  });
+
   test("keeps everything typed after an error", async ({ page }) => {
     await page.goto("/register");
     await fillDelegated(page);

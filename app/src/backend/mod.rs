@@ -31,6 +31,10 @@ pub struct FormPage {
     /// The desk's tenant, which token endpoints must name: the browser's checks use the same as
     /// the server's.
     pub tenant_id: String,
+    /// The administrator's organisation's part of the directory (its mailboxes, never another
+    /// organisation's): what the browser's checks consult, so that they answer as the server's
+    /// do for every mailbox that is the organisation's.
+    pub directory: registration::DirectorySlice,
 }
 
 /// An organisation as a page names it.

@@ -14,9 +14,27 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{MailboxDirectory, MailboxEntry, Organisation, OrganisationDirectory};
+use super::{Directory, MailboxDirectory, MailboxEntry, Organisation, OrganisationDirectory};
 use crate::rules::mailbox::belongs_to;
 use crate::rules::ods::implied_parent;
+use crate::{Finding, RegistrationDraft, ValidationReport, validate_draft};
+
+/// What the rules say of an address the directory they are given does not hold. Through a
+/// slice that means only "not this organisation's": the server's answer says which.
+const NOT_IN_THE_SLICE: [&str; 2] = ["mailbox.unknown", "access_policy_group.not_in_directory"];
+
+/// The server's findings about one mailbox or the access policy group that come from the
+/// directory and not from the access type or the rest of the form: kept for an address outside
+/// the slice while it stays in the form.
+const FROM_THE_DIRECTORY: [&str; 7] = [
+    "mailbox.unknown",
+    "mailbox.other_organisation",
+    "mailbox.closed_organisation",
+    "mailbox.is_a_group",
+    "access_policy_group.not_in_directory",
+    "access_policy_group.not_a_group",
+    "access_policy_group.other_organisation",
+];
 
 /// How far the rules follow parents (`belongs_to` stops a cycle in the data after four links).
 const CHAIN: usize = 5;
@@ -89,6 +107,69 @@ impl DirectorySlice {
     /// Whether the browser can judge `address` as the server does: it is in the slice.
     pub fn holds_mailbox(&self, address: &str) -> bool {
         self.mailbox(address).is_some()
+    }
+
+    /// The form's live check: `validate_draft` through this slice (with the desk's tenant), where
+    /// an address outside the slice gets no "not in the directory" finding (the browser cannot
+    /// tell another organisation's mailbox from an unknown one) and keeps, while it stays in the
+    /// form, what the server's last report (`server`: the draft it checked and its report) said
+    /// of it from the directory.
+    pub fn validate_draft(
+        &self,
+        draft: &RegistrationDraft,
+        tenant_id: &str,
+        now: time::OffsetDateTime,
+        server: Option<(&RegistrationDraft, &ValidationReport)>,
+    ) -> ValidationReport {
+        let report = validate_draft(draft, Directory::new(self).with_tenant(tenant_id), now);
+        let mut findings: Vec<Finding> = report
+            .findings
+            .into_iter()
+            .filter(|finding| !NOT_IN_THE_SLICE.contains(&finding.code.code()))
+            .collect();
+        if let Some((checked, server_report)) = server {
+            let from_directory = |path: String| {
+                server_report.findings.iter().filter(move |finding| {
+                    finding.path == path && FROM_THE_DIRECTORY.contains(&finding.code.code())
+                })
+            };
+            let outside = |address: &str| {
+                let address = address.trim();
+                !address.is_empty() && !self.holds_mailbox(address)
+            };
+            for (row, address) in draft.mailboxes.iter().enumerate() {
+                if !outside(address) {
+                    continue;
+                }
+                let same = |other: &String| other.trim().eq_ignore_ascii_case(address.trim());
+                for checked_row in (0..checked.mailboxes.len())
+                    .filter(|&k| checked.mailboxes.get(k).is_some_and(same))
+                {
+                    for finding in from_directory(format!("mailboxes[{checked_row}]")) {
+                        findings.push(Finding {
+                            path: format!("mailboxes[{row}]"),
+                            ..finding.clone()
+                        });
+                    }
+                }
+            }
+            let group = draft.access_policy_group.trim();
+            if outside(group)
+                && checked
+                    .access_policy_group
+                    .trim()
+                    .eq_ignore_ascii_case(group)
+            {
+                findings.extend(from_directory("access_policy_group".to_string()).cloned());
+            }
+        }
+        findings.sort_by_key(|finding| crate::field_order(&finding.path));
+        ValidationReport::new(
+            findings,
+            report.certificates,
+            report.organisation,
+            report.required_resource_access,
+        )
     }
 }
 

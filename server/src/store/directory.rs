@@ -4,9 +4,10 @@
 //! upgrades of the embedded data; at start the server reads them once into memory, because the
 //! rules are synchronous and must answer without I/O.
 
+use registration::directory::SliceIndex;
 use registration::directory::ods_csv::{self, Import};
 use registration::{
-    EmbeddedDirectory, MailboxDirectory, MailboxEntry, MailboxKind, Organisation,
+    DirectorySlice, EmbeddedDirectory, MailboxDirectory, MailboxEntry, MailboxKind, Organisation,
     OrganisationDirectory, OrganisationStatus,
 };
 use sqlx::{AnyPool, Row};
@@ -17,6 +18,9 @@ use time::format_description::well_known::Rfc3339;
 /// tenant (what token endpoints must name).
 pub struct ServerDirectory {
     directory: EmbeddedDirectory,
+    /// Which mailboxes are whose, for the form's slices (built once: the directory does not
+    /// change while the server runs; an import takes effect at the next start).
+    slices: SliceIndex,
     tenant_id: String,
 }
 
@@ -61,10 +65,7 @@ impl ServerDirectory {
                 kind: parse_kind(row.try_get::<String, _>("kind")?.as_str()),
             });
         }
-        Ok(ServerDirectory {
-            directory,
-            tenant_id: registration::implementation::NHSMAIL_TENANT_ID.to_string(),
-        })
+        Ok(ServerDirectory::from_directory(directory))
     }
 
     /// The same directory for a desk whose tenant is `tenant_id` (the `tenant_id` setting).
@@ -98,10 +99,23 @@ impl ServerDirectory {
 
     /// The embedded data alone (no database).
     pub fn embedded() -> ServerDirectory {
+        ServerDirectory::from_directory(EmbeddedDirectory::load())
+    }
+
+    fn from_directory(directory: EmbeddedDirectory) -> ServerDirectory {
+        let slices = SliceIndex::new(&directory, directory.organisations(), directory.mailboxes());
         ServerDirectory {
-            directory: EmbeddedDirectory::load(),
+            directory,
+            slices,
             tenant_id: registration::implementation::NHSMAIL_TENANT_ID.to_string(),
         }
+    }
+
+    /// The part of the directory the form's live checks get for `ods_code`'s Local
+    /// Administrator: that organisation and every mailbox that is its own, never another's
+    /// (`registration::DirectorySlice`).
+    pub fn slice_for(&self, ods_code: &str) -> DirectorySlice {
+        self.slices.slice_for(ods_code, &self.directory)
     }
 }
 

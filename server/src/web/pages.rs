@@ -169,6 +169,7 @@ impl Backend for PagesBackend {
                 revision,
                 csrf_token: signed_in.session.csrf_token_for_page(),
                 tenant_id: self.state.directory.tenant_id().to_string(),
+                directory: self.state.directory.slice_for(&admin),
             }))
         })
     }

@@ -1275,3 +1275,52 @@ async fn a_renewal_in_the_form_that_changes_more_than_credentials_is_kept_and_sa
     assert_eq!(latest.purpose, Some(registrations::Purpose::Renewal));
     assert!(drafts::load(&app.state.pool, &id).await.unwrap().is_none());
 }
+
+/// The form's live checks get the organisation's slice of the directory, imports included, and
+/// never another organisation's mailboxes (issue 18, part 1: an imported mailbox was unknown in
+/// the browser, which checked against the embedded data only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_form_carries_its_organisations_mailboxes_imported_ones_too_and_no_others() {
+    let first = TestApp::new().await;
+    server::store::directory::import(
+        &first.state.pool,
+        "mailboxes.csv",
+        "address,ods_code,kind\nimported.ward@nhs.net,RX1,shared\nimported.elsewhere@nhs.net,RJ1,shared\n",
+    )
+    .await
+    .unwrap();
+    // Imports are read when a desk starts.
+    let mut desk = first.another_desk().await;
+    desk.session = Some(
+        desk.sign_in_as(
+            "admin@rx1.nhs.net",
+            server::identity::Role::LocalAdmin,
+            Some("RX1"),
+        )
+        .await,
+    );
+    let (response, body) = desk.get("/register").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = String::from_utf8(body).unwrap();
+    let island = page
+        .split("<leptos-island")
+        .nth(1)
+        .expect("the form is an island");
+    for own in [
+        "imported.ward@nhs.net",
+        "ward7.referrals@nhs.net",
+        "demo.site.rx1ra@nhs.net",
+    ] {
+        assert!(
+            island.contains(own),
+            "{own} missing from the form's directory"
+        );
+    }
+    for others in [
+        "imported.elsewhere@nhs.net",
+        "demo.outpatients.rj1@nhs.net",
+        "demo.reception.a81001@nhs.net",
+    ] {
+        assert!(!page.contains(others), "{others} is another organisation's");
+    }
+}

@@ -14,7 +14,7 @@ use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 use registration::change::{ChangeRefusal, Purpose};
 use registration::draft::fields::names;
 use registration::rules::certificate::RefusedUpload;
-use registration::{Directory, EmbeddedDirectory, Finding, Severity, validate_draft};
+use registration::{Finding, Severity};
 use time::OffsetDateTime;
 
 use crate::PageTitle;
@@ -88,17 +88,27 @@ fn RegistrationForm(
     busy: bool,
 ) -> impl IntoView {
     let now = OffsetDateTime::from_unix_timestamp(page.now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    // The browser checks against the organisation's slice of the directory (never another
+    // organisation's mailboxes); for an address outside it, the server's last answer stands.
     let tenant_id = page.tenant_id.clone();
+    let directory = page.directory.clone();
+    let server_answer = page
+        .report
+        .clone()
+        .map(|report| (page.draft.clone(), report));
     let state = FormState::new(
         page.draft,
         page.report,
         page.certificates,
         now,
         move |draft, now| {
-            validate_draft(
+            directory.validate_draft(
                 draft,
-                Directory::new(EmbeddedDirectory::get()).with_tenant(&tenant_id),
+                &tenant_id,
                 now,
+                server_answer
+                    .as_ref()
+                    .map(|(checked, report)| (checked, report)),
             )
         },
     );

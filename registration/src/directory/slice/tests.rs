@@ -171,3 +171,85 @@ fn an_unknown_requester_gets_no_mailboxes() {
     assert!(slice.mailboxes().is_empty());
     assert!(slice.organisations().is_empty());
 }
+
+fn draft(mailboxes: &[&str], group: &str) -> RegistrationDraft {
+    let mut draft = RegistrationDraft::new_form();
+    draft.ods_code = "RX1".into();
+    draft.mailboxes = mailboxes.iter().map(ToString::to_string).collect();
+    draft.access_policy_group = group.into();
+    draft
+}
+
+fn codes_at(report: &ValidationReport, path: &str) -> Vec<&'static str> {
+    report
+        .findings
+        .iter()
+        .filter(|finding| finding.path == path)
+        .map(|finding| finding.code.code())
+        .collect()
+}
+
+fn now() -> time::OffsetDateTime {
+    time::macros::datetime!(2026-06-01 12:00 UTC)
+}
+
+const TENANT: &str = crate::implementation::NHSMAIL_TENANT_ID;
+
+#[test]
+fn an_imported_mailbox_of_the_organisation_is_known_in_the_browser_as_on_the_server() {
+    let mut directory = directory();
+    directory.insert_mailbox(MailboxEntry {
+        address: "imported.ward@nhs.net".into(),
+        ods_code: "RX1".into(),
+        kind: MailboxKind::Shared,
+    });
+    let slice = index(&directory).slice_for("RX1", &directory);
+    let draft = draft(&["imported.ward@nhs.net"], "");
+    let live = slice.validate_draft(&draft, TENANT, now(), None);
+    let server = validate_draft(&draft, Directory::new(&directory), now());
+    assert_eq!(codes_at(&live, "mailboxes[0]"), Vec::<&str>::new());
+    assert_eq!(codes_at(&server, "mailboxes[0]"), Vec::<&str>::new());
+    // Through the embedded data alone (what the browser used before), it was unknown.
+    let embedded = validate_draft(&draft, Directory::new(EmbeddedDirectory::get()), now());
+    assert_eq!(codes_at(&embedded, "mailboxes[0]"), vec!["mailbox.unknown"]);
+}
+
+#[test]
+fn another_organisations_mailbox_is_left_to_the_server_and_its_answer_kept_while_it_stays() {
+    let directory = directory();
+    let slice = index(&directory).slice_for("RX1", &directory);
+    let other = "demo.outpatients.rj1@nhs.net";
+    let unknown = "nobody.here@nhs.net";
+    let checked = draft(&[other, unknown], "demo.scope.rj1@nhs.net");
+    let server = validate_draft(&checked, Directory::new(&directory), now());
+    assert_eq!(
+        codes_at(&server, "mailboxes[0]"),
+        vec!["mailbox.other_organisation"]
+    );
+    assert_eq!(codes_at(&server, "mailboxes[1]"), vec!["mailbox.unknown"]);
+    assert_eq!(
+        codes_at(&server, "access_policy_group"),
+        vec!["access_policy_group.other_organisation"]
+    );
+
+    // Before any Check: the browser says nothing it cannot know.
+    let live = slice.validate_draft(&checked, TENANT, now(), None);
+    assert_eq!(codes_at(&live, "mailboxes[0]"), Vec::<&str>::new());
+    assert_eq!(codes_at(&live, "mailboxes[1]"), Vec::<&str>::new());
+    assert_eq!(codes_at(&live, "access_policy_group"), Vec::<&str>::new());
+
+    // After a Check, the same form gets the server's answer…
+    let live = slice.validate_draft(&checked, TENANT, now(), Some((&checked, &server)));
+    assert_eq!(live.findings, server.findings);
+    assert!(!live.valid);
+
+    // …where the address has moved (a row added above it), and not once it is changed.
+    let edited = draft(&["", other, "ward7.referrals@nhs.net"], "");
+    let live = slice.validate_draft(&edited, TENANT, now(), Some((&checked, &server)));
+    assert_eq!(
+        codes_at(&live, "mailboxes[1]"),
+        vec!["mailbox.other_organisation"]
+    );
+    assert_eq!(codes_at(&live, "mailboxes[2]"), Vec::<&str>::new());
+    assert_eq!(codes_at(&live, "access_policy_group"), Vec::<&str>::new());
+}
