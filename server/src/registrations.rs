@@ -579,6 +579,34 @@ pub async fn list(
     filter: &Filter,
     page: u32,
 ) -> anyhow::Result<Page<Summary>> {
+    match visible(identity, filter) {
+        Some(filter) => registrations::list(pool, &filter, page).await,
+        // Another organisation's list is empty for them, not an error.
+        None => Ok(Page {
+            items: Vec::new(),
+            page: page.max(1),
+            per_page: PER_PAGE,
+            total: 0,
+        }),
+    }
+}
+
+/// Every request of [`list`] at once, for an export: `Err(how many match)` when that is over
+/// `store::registrations::EXPORT_MAX`.
+pub async fn export(
+    pool: &AnyPool,
+    identity: &Identity,
+    filter: &Filter,
+) -> anyhow::Result<Result<Vec<Summary>, u64>> {
+    match visible(identity, filter) {
+        Some(filter) => registrations::export(pool, &filter, registrations::EXPORT_MAX).await,
+        None => Ok(Ok(Vec::new())),
+    }
+}
+
+/// The filter as `identity` may apply it: a Local Administrator's narrowed to their own
+/// organisation; `None` when they asked for another's.
+fn visible(identity: &Identity, filter: &Filter) -> Option<Filter> {
     let mut filter = filter.clone();
     if identity.role == Role::LocalAdmin {
         let own = identity.ods_code.clone().unwrap_or_default();
@@ -587,17 +615,11 @@ pub async fn list(
             .as_deref()
             .is_some_and(|asked| !asked.eq_ignore_ascii_case(&own))
         {
-            // Another organisation's list is empty for them, not an error.
-            return Ok(Page {
-                items: Vec::new(),
-                page: page.max(1),
-                per_page: PER_PAGE,
-                total: 0,
-            });
+            return None;
         }
         filter.ods_code = Some(own);
     }
-    registrations::list(pool, &filter, page).await
+    Some(filter)
 }
 
 /// The id of the organisation's draft that revises `reference`, if one was started.

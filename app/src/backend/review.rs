@@ -80,6 +80,16 @@ impl QueueQuery {
 
     /// The address of any page with the same filters, up to `page=`.
     pub fn page_base(&self) -> String {
+        format!("/review?{}&", self.filters())
+    }
+
+    /// Every request these filters match (not one page), as CSV: the list route's export.
+    pub fn csv_href(&self) -> String {
+        format!("/api/v1/registrations?format=csv&{}", self.filters())
+    }
+
+    /// The filters in effect as a query string (`status=…&ods_code=…&risk=…`).
+    fn filters(&self) -> String {
         let mut query = vec![format!("status={}", self.status())];
         if let Some(code) = self.ods_code() {
             query.push(format!("ods_code={}", encode(&code)));
@@ -87,7 +97,7 @@ impl QueueQuery {
         if let Some(risk) = self.risk() {
             query.push(format!("risk={risk}"));
         }
-        format!("/review?{}&", query.join("&"))
+        query.join("&")
     }
 }
 
@@ -147,6 +157,8 @@ pub struct QueuePage {
     pub per_page: u32,
     /// Rows on all pages.
     pub total: u64,
+    /// The server's clock (Unix seconds): how long each request has waited is counted to it.
+    pub now: i64,
 }
 
 /// One requested permission and what the reviewer should make of it.

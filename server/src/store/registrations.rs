@@ -507,6 +507,34 @@ pub async fn versions(pool: &AnyPool, reference: &str) -> anyhow::Result<Vec<Sto
 /// One page of requests (each at its latest version) matching `filter`, oldest submission first
 /// (the queue is worked in the order requests arrived).
 pub async fn list(pool: &AnyPool, filter: &Filter, page: u32) -> anyhow::Result<Page<Summary>> {
+    list_sized(pool, filter, page, PER_PAGE).await
+}
+
+/// The most requests one export (`GET /api/v1/registrations` as CSV) holds: beyond, the filters
+/// must narrow it (about 10 MB of CSV).
+pub const EXPORT_MAX: u32 = 100_000;
+
+/// Every request the filter matches, oldest first, when there are at most `max` (the desk's
+/// export uses [`EXPORT_MAX`]); otherwise `Err(how many match)`.
+pub async fn export(
+    pool: &AnyPool,
+    filter: &Filter,
+    max: u32,
+) -> anyhow::Result<Result<Vec<Summary>, u64>> {
+    let all = list_sized(pool, filter, 1, max).await?;
+    if all.total > u64::from(max) {
+        return Ok(Err(all.total));
+    }
+    Ok(Ok(all.items))
+}
+
+/// Page `page` of the filter's requests, `per_page` a page.
+async fn list_sized(
+    pool: &AnyPool,
+    filter: &Filter,
+    page: u32,
+    per_page: u32,
+) -> anyhow::Result<Page<Summary>> {
     let page = page.max(1);
     // Only the filters given become terms, so that SQLite picks the index that serves them
     // (migration 0013): an ordered scan of the latest versions for the page, an index alone for
@@ -573,8 +601,8 @@ pub async fn list(pool: &AnyPool, filter: &Filter, page: u32) -> anyhow::Result<
         rows = rows.bind(value);
     }
     let rows = rows
-        .bind(i64::from(PER_PAGE))
-        .bind(i64::from(page - 1) * i64::from(PER_PAGE))
+        .bind(i64::from(per_page))
+        .bind(i64::from(page - 1) * i64::from(per_page))
         .fetch_all(pool)
         .await?;
     let items = rows
@@ -599,7 +627,7 @@ pub async fn list(pool: &AnyPool, filter: &Filter, page: u32) -> anyhow::Result<
     Ok(Page {
         items,
         page,
-        per_page: PER_PAGE,
+        per_page,
         total: u64::try_from(total).unwrap_or(0),
     })
 }

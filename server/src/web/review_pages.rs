@@ -76,6 +76,7 @@ pub async fn queue(state: &AppState, query: QueueQuery) -> Result<Access<QueuePa
         page: page.page,
         per_page: page.per_page,
         total: page.total,
+        now: OffsetDateTime::now_utc().unix_timestamp(),
     }))
 }
 

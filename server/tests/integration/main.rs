@@ -31,6 +31,7 @@ mod notify;
 mod pages_admin;
 mod pages_implementation;
 mod pages_review;
+mod queue_export;
 mod records;
 mod reminders;
 mod renewal;

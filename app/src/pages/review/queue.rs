@@ -94,7 +94,8 @@ fn Queue(query: QueueQuery, page: QueuePage) -> impl IntoView {
         } else {
             view! {
                 <p id="queue-summary">{summary}</p>
-                <Table id="queue" caption="Registration requests" headers=headers(["Reference", "Organisation", "Application", "Status", "Risk", "Submitted"])>
+                <p><a id="queue-csv" href=query.csv_href() download>"Download these requests as a spreadsheet (CSV)"</a></p>
+                <Table id="queue" caption="Registration requests" headers=headers(["Reference", "Organisation", "Application", "Status", "Risk", "Submitted", "Waiting"])>
                         {page.rows.into_iter().map(|row| {
                             let organisation = match &row.organisation_name {
                                 Some(name) => format!("{name} ({})", row.ods_code),
@@ -111,6 +112,7 @@ fn Queue(query: QueueQuery, page: QueuePage) -> impl IntoView {
                                     <td class="nhsuk-table__cell"><StatusTag status=row.status /></td>
                                     <td class="nhsuk-table__cell"><RiskTag risk=row.risk /></td>
                                     <td class="nhsuk-table__cell">{date_text(&row.submitted_at)}</td>
+                                    <td class="nhsuk-table__cell appreg-waiting">{waiting_text(&row.submitted_at, page.now)}</td>
                                 </tr>
                             }
                         }).collect_view()}
@@ -118,5 +120,33 @@ fn Queue(query: QueueQuery, page: QueuePage) -> impl IntoView {
             }.into_any()
         }}
         {(last_page > 1).then(|| view! { <Pagination base=query.page_base() current=page.page last=last_page as u32 /> })}
+    }
+}
+
+/// How long a request has waited since its latest version was submitted, in whole days.
+fn waiting_text(submitted_at: &str, now: i64) -> String {
+    let Ok(submitted) =
+        time::OffsetDateTime::parse(submitted_at, &time::format_description::well_known::Rfc3339)
+    else {
+        return String::new();
+    };
+    match (now - submitted.unix_timestamp()).max(0) / 86_400 {
+        0 => "Under a day".to_string(),
+        1 => "1 day".to_string(),
+        days => format!("{days} days"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::waiting_text;
+
+    #[test]
+    fn waiting_is_counted_in_whole_days() {
+        let now = time::macros::datetime!(2026-12-05 12:00 UTC).unix_timestamp();
+        assert_eq!(waiting_text("2026-12-05T09:00:00Z", now), "Under a day");
+        assert_eq!(waiting_text("2026-12-04T11:00:00Z", now), "1 day");
+        assert_eq!(waiting_text("2026-11-20T12:00:00Z", now), "15 days");
+        assert_eq!(waiting_text("not a date", now), "");
     }
 }

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{RawQuery, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use registration::record::exports::{self, Approval};
 use registration::rules::permission::Risk;
@@ -113,21 +113,34 @@ pub async fn submit(
     Ok(created(submitted))
 }
 
+/// What the list route answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListFormat {
+    /// One page as JSON (the default).
+    Json,
+    /// Every matching request as CSV (`format=csv`, or `Accept: text/csv`).
+    Csv,
+}
+
 /// The query of the list route: every name optional, an empty value is no filter.
-fn list_query(query: Option<&str>) -> Result<(Filter, u32), ApiError> {
+fn list_query(query: Option<&str>) -> Result<(Filter, u32, Option<ListFormat>), ApiError> {
     let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message);
     let mut filter = Filter::default();
     let mut page = 1;
+    let mut format = None;
     for (name, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         let value = value.trim();
         if value.is_empty() {
             continue;
         }
         match name.as_ref() {
+            // The review queue's own two (its link to the CSV passes its filters on).
+            "status" if value == "awaiting" => filter.awaiting_decision = true,
+            "status" if value == "all" => {}
             "status" => {
                 filter.status = Some(Status::parse(value).ok_or_else(|| {
                     bad(format!(
-                        "status={value} is not a status: use submitted, changes_requested, awaiting_second_approval, approved, live or rejected."
+                        "status={value} is not a status: use submitted, changes_requested, awaiting_second_approval, approved, live, rejected, awaiting (anything awaiting a reviewer) or all."
                     ))
                 })?);
             }
@@ -147,14 +160,25 @@ fn list_query(query: Option<&str>) -> Result<(Filter, u32), ApiError> {
                         bad(format!("page={value} is not a page number: use 1, 2, …"))
                     })?;
             }
+            "format" => {
+                format = Some(match value {
+                    "json" => ListFormat::Json,
+                    "csv" => ListFormat::Csv,
+                    _ => {
+                        return Err(bad(format!(
+                            "format={value} is not a format: use json or csv."
+                        )));
+                    }
+                });
+            }
             other => {
                 return Err(bad(format!(
-                    "{other} is not a filter: use status, ods_code, risk or page."
+                    "{other} is not a filter: use status, ods_code, risk, page or format."
                 )));
             }
         }
     }
-    Ok((filter, page))
+    Ok((filter, page, format))
 }
 
 /// `GET /api/v1/registrations`: one page of the requests the caller may see, oldest first.
@@ -165,20 +189,104 @@ fn list_query(query: Option<&str>) -> Result<(Filter, u32), ApiError> {
         ("ods_code" = Option<String>, Query, description = "Only this organisation's (a Local Administrator sees only their own anyway)."),
         ("risk" = Option<String>, Query, description = "`low` or `high`."),
         ("page" = Option<u32>, Query, description = "From 1; 50 requests a page."),
+        ("format" = Option<String>, Query, description = "`json` (the default) or `csv`: every matching request (not one page) as CSV, as `Accept: text/csv` asks too. `status` also takes `awaiting` (what awaits a reviewer) and `all`."),
     ),
     responses(
-        (status = 200, description = "Reviewers: every organisation's requests; Local Administrators: their own organisation's.", body = Page<Summary>),
-        (status = 400, description = "An unknown filter or a value it cannot take.", body = super::openapi::ErrorBody),
+        (status = 200, description = "Reviewers: every organisation's requests; Local Administrators: their own organisation's. As CSV (`text/csv`, a download): a header row, then one row a request, oldest first: reference, version, status, ods_code, organisation_name, application_name, risk, submitted_at, waiting_days.", body = Page<Summary>),
+        (status = 400, description = "An unknown filter or a value it cannot take; for CSV, more than 100,000 requests match (`too_many`: narrow the filters).", body = super::openapi::ErrorBody),
         (status = 401, description = "Not signed in.", body = super::openapi::ErrorBody),
     ))]
 pub async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
     RawQuery(query): RawQuery,
-) -> Result<Json<Page<Summary>>, ApiError> {
-    let (filter, page) = list_query(query.as_deref())?;
-    let page = registrations::list(&state.pool, &signed_in.identity, &filter, page).await?;
-    Ok(Json(page))
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (filter, page, format) = list_query(query.as_deref())?;
+    let wants_csv = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv"));
+    if format.unwrap_or(if wants_csv {
+        ListFormat::Csv
+    } else {
+        ListFormat::Json
+    }) == ListFormat::Json
+    {
+        let page = registrations::list(&state.pool, &signed_in.identity, &filter, page).await?;
+        return Ok(Json(page).into_response());
+    }
+    let now = OffsetDateTime::now_utc();
+    let rows = match registrations::export(&state.pool, &signed_in.identity, &filter).await? {
+        Ok(rows) => rows,
+        Err(total) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "too_many",
+                format!(
+                    "{total} requests match; an export holds at most {}. Narrow the filters (status, organisation or risk).",
+                    crate::store::registrations::EXPORT_MAX
+                ),
+            ));
+        }
+    };
+    let file_name = format!("registration-requests-{}.csv", now.date());
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        summaries_csv(&rows, now),
+    )
+        .into_response())
+}
+
+/// The CSV of an export (RFC 4180, CRLF line ends): a header row, then one row a request.
+fn summaries_csv(rows: &[Summary], now: OffsetDateTime) -> String {
+    let mut out = String::with_capacity(64 + rows.len() * 128);
+    out.push_str("reference,version,status,ods_code,organisation_name,application_name,risk,submitted_at,waiting_days\r\n");
+    for row in rows {
+        let waiting = OffsetDateTime::parse(
+            &row.submitted_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map(|submitted| (now - submitted).whole_days().max(0).to_string())
+        .unwrap_or_default();
+        let fields = [
+            row.reference.clone(),
+            row.version.to_string(),
+            row.status.as_str().to_string(),
+            row.ods_code.clone(),
+            row.organisation_name.clone().unwrap_or_default(),
+            row.application_name.clone(),
+            crate::store::registrations::risk_text(row.risk).to_string(),
+            row.submitted_at.clone(),
+            waiting,
+        ];
+        let line: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// One CSV field: quoted when it holds a comma, quote or line break (quotes doubled); text a
+/// spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) is kept
+/// as text by a leading `'` (OWASP, "CSV injection"): application names are typed by others.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
 }
 
 /// One version of a request with the request's version numbers and decisions.
