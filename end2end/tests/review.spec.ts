@@ -4,6 +4,7 @@
 // reviewer1@nhs.net and reviewer2@nhs.net, all with the password in APPREG_E2E_PASSWORD. The
 // sign-in helper below uses the JSON API, which sets the same session cookie as the sign-in page.
 import { test, expect, Browser, Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
 import { expectNoAxeViolations } from "../support/axe";
 import { apiSession, PASSWORD } from "../support/session";
 import { addPermission, expectSubmitted, fillDelegated, hydrated } from "../support/form";
@@ -54,6 +55,24 @@ test.describe("the reviewer's pages", () => {
     await expect(reviewer.locator("#decided")).toContainText("Approved");
     await expect(reviewer.locator("#decisions")).toContainText("reviewer1@nhs.net");
     await expect(reviewer.getByRole("button", { name: "Record decision" })).toHaveCount(0);
+  });
+
+  test("the queue says how long each request has waited and downloads as a spreadsheet with its filters", async ({ browser }) => {
+    const reference = await submitDelegatedRequest(browser);
+    const reviewer = await signedInPage(browser, "reviewer1@nhs.net");
+    await reviewer.goto("/review?status=all&ods_code=RX1");
+    const row = reviewer.locator(`tr[data-reference="${reference}"]`);
+    await expect(row.locator(".appreg-waiting")).toHaveText("Under a day");
+    const download = reviewer.waitForEvent("download");
+    await reviewer.getByRole("link", { name: "Download these requests as a spreadsheet (CSV)" }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/^registration-requests-\d{4}-\d{2}-\d{2}\.csv$/);
+    const text = readFileSync((await file.path())!, "utf8");
+    const lines = text.split("\r\n");
+    expect(lines[0]).toBe("reference,version,status,ods_code,organisation_name,application_name,risk,submitted_at,waiting_days");
+    expect(lines.some((line) => line.startsWith(`${reference},1,submitted,RX1,`))).toBe(true);
+    // Only RX1's, as the queue's filter said.
+    expect(lines.filter((line) => line && !line.startsWith("reference,")).every((line) => line.split(",")[3] === "RX1")).toBe(true);
   });
 
   test("an open review page warns when a newer version arrives, and a decision on the old one is not recorded", async ({ browser }) => {
