@@ -19,9 +19,15 @@ pub struct QueueQuery {
     pub ods_code: Option<String>,
     /// `low` or `high` (blank: either).
     pub risk: Option<String>,
+    /// Text to find in the reference, application name, supplier, a mailbox or the organisation
+    /// (blank: no search).
+    pub q: Option<String>,
     /// From 1.
     pub page: Option<u32>,
 }
+
+/// The longest search the queue's field takes (the server's `SEARCH_MAX_CHARS`).
+pub const SEARCH_MAX_CHARS: usize = 100;
 
 /// The status filter that shows what awaits a decision (the queue's default).
 pub const AWAITING: &str = "awaiting";
@@ -68,6 +74,15 @@ impl QueueQuery {
         }
     }
 
+    /// The search in effect (trimmed, at most [`SEARCH_MAX_CHARS`] characters), if any.
+    pub fn text(&self) -> Option<String> {
+        self.q
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(|text| text.chars().take(SEARCH_MAX_CHARS).collect())
+    }
+
     /// The page asked for (1 when none).
     pub fn page(&self) -> u32 {
         self.page.unwrap_or(1).max(1)
@@ -96,6 +111,9 @@ impl QueueQuery {
         }
         if let Some(risk) = self.risk() {
             query.push(format!("risk={risk}"));
+        }
+        if let Some(text) = self.text() {
+            query.push(format!("q={}", encode(&text)));
         }
         query.join("&")
     }
@@ -323,6 +341,7 @@ mod tests {
             status: status.map(str::to_string),
             ods_code: ods.map(str::to_string),
             risk: risk.map(str::to_string),
+            q: None,
             page: None,
         };
         assert_eq!(query(None, None, None).status(), AWAITING);
@@ -338,6 +357,24 @@ mod tests {
         assert_eq!(
             query(None, Some("R&D"), None).href(1),
             "/review?status=awaiting&ods_code=R%26D&page=1"
+        );
+        let search = QueueQuery {
+            q: Some(format!("  ward 7&{}", "x".repeat(200))),
+            ..QueueQuery::default()
+        };
+        assert_eq!(
+            search.text().map(|text| text.chars().count()),
+            Some(SEARCH_MAX_CHARS)
+        );
+        assert!(
+            search
+                .href(2)
+                .starts_with("/review?status=awaiting&q=ward%207%26xxx")
+        );
+        assert!(
+            search
+                .csv_href()
+                .starts_with("/api/v1/registrations?format=csv&status=awaiting&q=ward%207%26")
         );
         assert_eq!(
             QueueQuery {

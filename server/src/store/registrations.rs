@@ -84,6 +84,10 @@ pub struct Filter {
     pub ods_code: Option<String>,
     /// Only this risk.
     pub risk: Option<Risk>,
+    /// Only requests where this text appears (any letter case) in the reference, the
+    /// application's name or supplier, a mailbox, the organisation's ODS code or name: the
+    /// queue's search (`q=`). At most [`SEARCH_MAX_CHARS`] characters.
+    pub text: Option<String>,
     /// Only requests awaiting a reviewer (`Status::is_awaiting_reviewer`: a decision on a
     /// version, or the answer to a deletion or recovery the organisation asked for): the review
     /// queue's default.
@@ -105,6 +109,50 @@ pub struct Page<T> {
 
 /// How many requests a page of a list holds.
 pub const PER_PAGE: u32 = 50;
+
+/// The longest search text a list takes: the API refuses longer (docs/api.md); the queue's
+/// search field holds no more.
+pub const SEARCH_MAX_CHARS: usize = 100;
+
+/// The LIKE pattern that finds `text` anywhere, in lower case, its `%`, `_` and `\` matched as
+/// themselves (`ESCAPE '\'`).
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The search term over one request row `r` for the pattern bound as `$n`: the columns, the
+/// supplier and every mailbox from the stored request (each dialect reads JSON its own way).
+fn search_term(backend: super::Backend, n: usize) -> String {
+    let like = |expression: &str| format!("lower({expression}) LIKE ${n} ESCAPE '\\'");
+    let (supplier, mailboxes) = match backend {
+        super::Backend::Sqlite => (
+            "json_extract(r.request_json, '$.application.supplier')",
+            "SELECT m.value FROM json_each(r.request_json, '$.mailboxes') m",
+        ),
+        super::Backend::Postgres => (
+            "(r.request_json::jsonb #>> '{application,supplier}')",
+            "SELECT m.value FROM jsonb_array_elements_text(r.request_json::jsonb -> 'mailboxes') m(value)",
+        ),
+    };
+    format!(
+        "({} OR {} OR {} OR {} OR {} OR EXISTS (SELECT 1 FROM ({mailboxes}) mailbox WHERE {}))",
+        like("r.reference"),
+        like("r.application_name"),
+        like("r.ods_code"),
+        like("coalesce(r.organisation_name, '')"),
+        like(&format!("coalesce({supplier}, '')")),
+        like("mailbox.value"),
+    )
+}
 
 /// A new random reference `AR-XXXX-XXXX` (8 characters of 30: about 39 bits).
 pub fn new_reference() -> anyhow::Result<String> {
@@ -553,6 +601,14 @@ async fn list_sized(
     if let Some(risk) = filter.risk {
         terms.push(format!("r.risk = ${}", values.len() + 1));
         values.push(risk_text(risk).to_string());
+    }
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .filter(|text| !text.trim().is_empty())
+    {
+        terms.push(search_term(super::Backend::of_pool(pool), values.len() + 1));
+        values.push(contains_pattern(text));
     }
     let awaiting: Vec<String> = Status::SUBMITTED
         .into_iter()

@@ -38,6 +38,7 @@ fn filter_of(query: &QueueQuery) -> Filter {
         },
         ods_code: query.ods_code(),
         risk: query.risk().and_then(parse_risk),
+        text: query.text(),
         awaiting_decision: status == StatusFilter::AwaitingDecision,
     }
 }

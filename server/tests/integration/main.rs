@@ -32,6 +32,7 @@ mod pages_admin;
 mod pages_implementation;
 mod pages_review;
 mod queue_export;
+mod queue_search;
 mod records;
 mod reminders;
 mod renewal;

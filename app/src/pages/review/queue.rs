@@ -4,7 +4,7 @@ use registration::lifecycle::Status;
 
 use super::RiskTag;
 use crate::PageTitle;
-use crate::backend::review::{ANY_STATUS, AWAITING, load_review_queue};
+use crate::backend::review::{ANY_STATUS, AWAITING, SEARCH_MAX_CHARS, load_review_queue};
 use crate::backend::{Access, QueuePage, QueueQuery};
 use crate::components::{Pagination, StatusTag, Table, date_text, headers};
 use crate::pages::access::Refused;
@@ -20,6 +20,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
             status: map.get("status"),
             ods_code: map.get("ods_code"),
             risk: map.get("risk"),
+            q: map.get("q"),
             page: map.get("page").and_then(|page| page.trim().parse().ok()),
         }
     };
@@ -64,6 +65,12 @@ fn Queue(query: QueueQuery, page: QueuePage) -> impl IntoView {
         <PageTitle text="Review queue" />
         <h1>"Review queue"</h1>
         <form method="get" action="/review" class="appreg-queue-filters" id="filters">
+            <div class="nhsuk-form-group appreg-queue-search">
+                <label class="nhsuk-label" for="q">"Search"</label>
+                <div class="nhsuk-hint" id="q-hint">"Reference, application, supplier, mailbox or organisation"</div>
+                <input class="nhsuk-input" id="q" name="q" type="search" spellcheck="false" autocomplete="off"
+                    maxlength=SEARCH_MAX_CHARS.to_string() aria-describedby="q-hint" value=query.text().unwrap_or_default() />
+            </div>
             <div class="nhsuk-form-group">
                 <label class="nhsuk-label" for="status">"Status"</label>
                 <select class="nhsuk-select" id="status" name="status">

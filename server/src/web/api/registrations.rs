@@ -160,6 +160,16 @@ fn list_query(query: Option<&str>) -> Result<(Filter, u32, Option<ListFormat>), 
                         bad(format!("page={value} is not a page number: use 1, 2, …"))
                     })?;
             }
+            "q" => {
+                if value.chars().count() > crate::store::registrations::SEARCH_MAX_CHARS {
+                    return Err(bad(format!(
+                        "q is {} characters long; search for at most {}.",
+                        value.chars().count(),
+                        crate::store::registrations::SEARCH_MAX_CHARS
+                    )));
+                }
+                filter.text = Some(value.to_string());
+            }
             "format" => {
                 format = Some(match value {
                     "json" => ListFormat::Json,
@@ -173,7 +183,7 @@ fn list_query(query: Option<&str>) -> Result<(Filter, u32, Option<ListFormat>), 
             }
             other => {
                 return Err(bad(format!(
-                    "{other} is not a filter: use status, ods_code, risk, page or format."
+                    "{other} is not a filter: use status, ods_code, risk, q, page or format."
                 )));
             }
         }
@@ -189,6 +199,7 @@ fn list_query(query: Option<&str>) -> Result<(Filter, u32, Option<ListFormat>), 
         ("ods_code" = Option<String>, Query, description = "Only this organisation's (a Local Administrator sees only their own anyway)."),
         ("risk" = Option<String>, Query, description = "`low` or `high`."),
         ("page" = Option<u32>, Query, description = "From 1; 50 requests a page."),
+        ("q" = Option<String>, Query, description = "Text to find (any letter case, at most 100 characters) in the reference, the application's name or supplier, a mailbox, or the organisation's ODS code or name."),
         ("format" = Option<String>, Query, description = "`json` (the default) or `csv`: every matching request (not one page) as CSV, as `Accept: text/csv` asks too. `status` also takes `awaiting` (what awaits a reviewer) and `all`."),
     ),
     responses(
