@@ -57,7 +57,7 @@ test.describe("the reviewer's pages", () => {
     await expect(reviewer.getByRole("button", { name: "Record decision" })).toHaveCount(0);
   });
 
-  test("the queue says how long each request has waited and downloads as a spreadsheet with its filters", async ({ browser }) => {
+  test("the queue says how long each request has waited, downloads as a spreadsheet with its filters, and searches", async ({ browser }) => {
     const reference = await submitDelegatedRequest(browser);
     const reviewer = await signedInPage(browser, "reviewer1@nhs.net");
     await reviewer.goto("/review?status=all&ods_code=RX1");
@@ -73,6 +73,15 @@ test.describe("the reviewer's pages", () => {
     expect(lines.some((line) => line.startsWith(`${reference},1,submitted,RX1,`))).toBe(true);
     // Only RX1's, as the queue's filter said.
     expect(lines.filter((line) => line && !line.startsWith("reference,")).every((line) => line.split(",")[3] === "RX1")).toBe(true);
+ 
+    // The search finds it by its reference in lower case, and keeps what was typed.
+    await reviewer.goto("/review?status=all");
+    await reviewer.getByLabel("Search").fill(reference.toLowerCase());
+    await reviewer.getByRole("button", { name: "Apply filters" }).click();
+    await expect(reviewer.locator("#queue tbody tr")).toHaveCount(1);
+    await expect(reviewer.locator(`tr[data-reference="${reference}"]`)).toBeVisible();
+    await expect(reviewer.getByLabel("Search")).toHaveValue(reference.toLowerCase());
+    await expectNoAxeViolations(reviewer);
   });
 
   test("an open review page warns when a newer version arrives, and a decision on the old one is not recorded", async ({ browser }) => {
