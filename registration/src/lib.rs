@@ -13,6 +13,7 @@ pub mod change;
 pub mod diff;
 pub mod directory;
 pub mod draft;
+pub mod duplicate;
 pub mod findings;
 pub mod implementation;
 pub mod lifecycle;

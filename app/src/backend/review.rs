@@ -282,6 +282,32 @@ pub struct ReviewDetail {
     pub live: Option<super::LiveApplication>,
     /// Once registered: its deletion and recovery, and the answer form while a request waits.
     pub life: Option<super::ApplicationLife>,
+    /// The organisation's other requests and registered applications, newest first (at most
+    /// [`SIBLINGS_SHOWN`]), each with what makes it look like the same application.
+    pub siblings: Vec<SiblingRow>,
+    /// How many other requests the organisation has in all.
+    pub siblings_total: u64,
+}
+
+/// How many of the organisation's other requests a review page lists.
+pub const SIBLINGS_SHOWN: u32 = 50;
+
+/// One of the organisation's other requests, on a review page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiblingRow {
+    /// `AR-XXXX-XXXX`.
+    pub reference: String,
+    /// Its latest version.
+    pub version: i64,
+    /// Its status (`live`: a registered application).
+    pub status: Status,
+    /// The application's name.
+    pub application_name: String,
+    /// When its latest version was submitted (RFC 3339).
+    pub submitted_at: String,
+    /// Why it looks like the same application as the one reviewed ("the same application
+    /// name", "the same redirect URI, …"); empty when it does not.
+    pub likeness: Vec<String>,
 }
 
 /// What the "Record the application as created" form needs.

@@ -688,6 +688,72 @@ async fn list_sized(
     })
 }
 
+/// One of an organisation's other requests, with what it asks for (for the reviewer's
+/// "likely duplicate" flags).
+#[derive(Debug, Clone)]
+pub struct Sibling {
+    /// Its list row (latest version).
+    pub summary: Summary,
+    /// The latest version's request.
+    pub request: RegistrationRequest,
+}
+
+/// The `limit` most recently submitted requests of `ods_code` other than `except` (each at its
+/// latest version, newest first), and how many there are in all.
+pub async fn siblings(
+    pool: &AnyPool,
+    ods_code: &str,
+    except: &str,
+    limit: u32,
+) -> anyhow::Result<(Vec<Sibling>, u64)> {
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM registration_request r
+         WHERE r.is_latest = 1 AND r.ods_code = $1 AND r.reference <> $2",
+    )
+    .bind(ods_code)
+    .bind(except)
+    .fetch_one(pool)
+    .await?;
+    let rows = sqlx::query(
+        "SELECT r.reference, r.version, r.status, r.ods_code, r.organisation_name,
+                r.application_name, r.submitted_at, r.risk, r.request_json
+         FROM registration_request r
+         WHERE r.is_latest = 1 AND r.ods_code = $1 AND r.reference <> $2
+         ORDER BY r.submitted_at DESC, r.reference DESC
+         LIMIT $3",
+    )
+    .bind(ods_code)
+    .bind(except)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    let siblings = rows
+        .into_iter()
+        .map(|row| {
+            let status: String = row.try_get("status")?;
+            let risk: String = row.try_get("risk")?;
+            let request_json: String = row.try_get("request_json")?;
+            Ok(Sibling {
+                summary: Summary {
+                    reference: row.try_get("reference")?,
+                    version: row.try_get("version")?,
+                    status: Status::parse(&status)
+                        .ok_or_else(|| anyhow::anyhow!("unknown stored status '{status}'"))?,
+                    ods_code: row.try_get("ods_code")?,
+                    organisation_name: row.try_get("organisation_name")?,
+                    application_name: row.try_get("application_name")?,
+                    submitted_at: row.try_get("submitted_at")?,
+                    risk: parse_risk(&risk)
+                        .ok_or_else(|| anyhow::anyhow!("unknown stored risk '{risk}'"))?,
+                },
+                request: RegistrationRequest::from_json(&request_json)
+                    .map_err(|error| anyhow::anyhow!("a stored request does not read: {error}"))?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((siblings, u64::try_from(total).unwrap_or(0)))
+}
+
 /// The latest version of the request with this reference.
 pub async fn latest(pool: &AnyPool, reference: &str) -> anyhow::Result<Option<StoredRegistration>> {
     let mut connection = pool.acquire().await?;

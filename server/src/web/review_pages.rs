@@ -9,6 +9,7 @@
 //! [`review::standing`] for whether the form is shown, [`applications::implement`] for the
 //! implementation.
 
+use app::backend::review::SiblingRow;
 use app::backend::review::{
     DecisionRow, ImplementationForm, PermissionRow, QueueRow, Standing, StatusFilter,
 };
@@ -222,6 +223,29 @@ pub async fn detail(
     } else {
         None
     };
+    // The organisation's other requests, each checked for looking like the same application.
+    let (siblings, siblings_total) = crate::store::registrations::siblings(
+        pool,
+        &latest.ods_code,
+        &latest.reference,
+        app::backend::review::SIBLINGS_SHOWN,
+    )
+    .await
+    .map_err(internal)?;
+    let siblings = siblings
+        .into_iter()
+        .map(|sibling| SiblingRow {
+            likeness: registration::duplicate::likeness(&latest.request, &sibling.request)
+                .iter()
+                .map(registration::duplicate::Likeness::text)
+                .collect(),
+            reference: sibling.summary.reference,
+            version: sibling.summary.version,
+            status: sibling.summary.status,
+            application_name: sibling.summary.application_name,
+            submitted_at: sibling.summary.submitted_at,
+        })
+        .collect();
     let mut report = latest.report.clone();
     for summary in &mut report.certificates {
         summary.der_base64.clear();
@@ -260,6 +284,8 @@ pub async fn detail(
         implementation_form,
         live,
         life,
+        siblings,
+        siblings_total,
     }))
 }
 

@@ -633,3 +633,75 @@ async fn the_review_page_checks_the_request_again_today() {
         page.body
     );
 }
+
+/// A review page lists the organisation's other requests and flags those that look like the
+/// same application (issue 18, part 4): the same name, or a shared redirect URI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_page_lists_the_organisations_other_requests_and_flags_likely_duplicates() {
+    let app = TestApp::new().await;
+    let reviewer = reviewer(&app, "reviewer1").await;
+    let mut first = low_risk_request();
+    first.application.name = "Ward Mail Connector".into();
+    let earlier = submit(&app, &first, 0).await;
+    let (_, _, alone) = get_as(&app, Some(&reviewer), &format!("/review/{earlier}")).await;
+    assert!(alone.contains("id=\"no-siblings\""), "{alone}");
+    assert!(!alone.contains("id=\"likely-duplicates\""), "{alone}");
+
+    let mut unrelated = low_risk_request();
+    unrelated.application.name = "Pathology results".into();
+    unrelated.redirect_uris[0].uri = "https://pathology.nuh.nhs.uk/callback".into();
+    let other = submit(&app, &unrelated, 1).await;
+    let mut same_uri = low_risk_request();
+    same_uri.application.name = "Referrals bot".into();
+    let sharing = submit(&app, &same_uri, 2).await;
+    let mut elsewhere = low_risk_request();
+    elsewhere.ods_code = "RTH".into();
+    elsewhere.mailboxes.clear();
+    let theirs = submit_as(&app, &local_admin_of("RTH"), &elsewhere, 3).await;
+
+    // The reviewed request: the same name as `earlier`, the same redirect URI as it and `sharing`.
+    let reviewed = submit(&app, &first, 4).await;
+    let (status, _, page) = get_as(&app, Some(&reviewer), &format!("/review/{reviewed}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let uri = &first.redirect_uris[0].uri;
+    let warning = page
+        .split("id=\"likely-duplicates\"")
+        .nth(1)
+        .expect("a duplicate warning")
+        .split("</div>")
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        warning.contains(&format!(
+            "{earlier}</a> (Ward Mail Connector, submitted), with the same application name and the same redirect URI, {uri}"
+        )),
+        "{warning}"
+    );
+    assert!(warning.contains(&sharing), "{warning}");
+    assert!(!warning.contains(&other), "{warning}");
+    let table = page
+        .split("id=\"siblings\"")
+        .nth(1)
+        .expect("the siblings table");
+    for reference in [&earlier, &other, &sharing] {
+        assert!(
+            table.contains(&format!("data-reference=\"{reference}\"")),
+            "{reference}"
+        );
+    }
+    assert!(
+        !page.contains(&theirs),
+        "another organisation's request is listed"
+    );
+    assert!(
+        !table.contains(&format!("data-reference=\"{reviewed}\"")),
+        "itself is listed"
+    );
+    // Newest first.
+    let order: Vec<usize> = [&sharing, &other, &earlier]
+        .iter()
+        .map(|reference| table.find(reference.as_str()).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "{order:?}");
+}

@@ -7,9 +7,9 @@ use registration::{AccessType, CertificateSummary, Finding, Platform, Severity};
 use super::RiskTag;
 use super::implementation::{ImplementationOutcome, ImplementationSection, ImplementedBanner};
 use crate::PageTitle;
-use crate::backend::review::{DecisionRow, Standing, load_review_detail};
+use crate::backend::review::{DecisionRow, SiblingRow, Standing, load_review_detail};
 use crate::backend::{Access, ReviewDetail};
-use crate::components::{Header, StatusTag, Table, date_time_text, day_text, headers};
+use crate::components::{Header, StatusTag, Table, date_text, date_time_text, day_text, headers};
 use crate::pages::access::Refused;
 use crate::pages::deletion::{ReviewerSteps, StepOutcome};
 
@@ -130,6 +130,7 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
                 <Banner outcome=outcome.clone() />
                 <ImplementedBanner outcome=outcome.implementation.clone() />
                 <NewerVersion reference=detail.reference.clone() shown=detail.version />
+                <LikelyDuplicates rows=detail.siblings.clone() />
                 <span class="nhsuk-caption-l">{detail.reference.clone()}</span>
                 <h1>{application_name}</h1>
                 <dl class="nhsuk-summary-list" id="summary">
@@ -179,6 +180,7 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
                     <Row key="Contacts"><Lines items=contacts /></Row>
                 </dl>
                 <Certificates summaries=detail.report.certificates.clone() file_names />
+                <Siblings rows=detail.siblings.clone() total=detail.siblings_total ods_code=detail.ods_code.clone() />
                 <Decisions decisions=detail.decisions.clone() />
                 <Exports reference=detail.reference.clone() approved=detail.status.is_approved() />
                 <ImplementationSection reference=detail.reference.clone() form=detail.implementation_form.clone() live=detail.live.clone() outcome=outcome.implementation.clone() />
@@ -188,6 +190,59 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
                 <DecisionSection detail=detail.clone() outcome />
             </div>
         </div>
+    }
+}
+
+/// A warning when another request of the organisation looks like the same application.
+#[component]
+fn LikelyDuplicates(rows: Vec<SiblingRow>) -> impl IntoView {
+    let alike: Vec<SiblingRow> = rows
+        .into_iter()
+        .filter(|row| !row.likeness.is_empty())
+        .collect();
+    (!alike.is_empty()).then(|| view! {
+        <div class="nhsuk-warning-callout" id="likely-duplicates">
+            <h2 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">"Important: "</span>"This may be a duplicate"</span></h2>
+            <p>"The organisation already has:"</p>
+            <ul class="nhsuk-list nhsuk-list--bullet">
+                {alike.into_iter().map(|row| view! {
+                    <li>
+                        <a href=format!("/review/{}", row.reference)>{row.reference.clone()}</a>
+                        {format!(" ({}, {}), with {}", row.application_name, row.status.text().to_lowercase(), row.likeness.join(" and "))}
+                    </li>
+                }).collect_view()}
+            </ul>
+            <p>"Ask the Local Administrator whether this is a second copy or a replacement before approving."</p>
+        </div>
+    })
+}
+
+/// The organisation's other requests and registered applications.
+#[component]
+fn Siblings(rows: Vec<SiblingRow>, total: u64, ods_code: String) -> impl IntoView {
+    let shown = rows.len() as u64;
+    view! {
+        <h2 id="siblings-heading">"The organisation's other requests"</h2>
+        {if rows.is_empty() {
+            view! { <p id="no-siblings">"This organisation has no other requests or registered applications."</p> }.into_any()
+        } else {
+            view! {
+                {(total > shown).then(|| view! {
+                    <p id="siblings-count">{format!("The {shown} most recent of {total}. ")}<a href=format!("/review?status=all&ods_code={ods_code}")>"See them all in the queue"</a></p>
+                })}
+                <Table id="siblings" caption="The organisation's other requests and registered applications" headers=headers(["Reference", "Application", "Status", "Submitted", "Likely duplicate"])>
+                    {rows.into_iter().map(|row| view! {
+                        <tr class="nhsuk-table__row" data-reference=row.reference.clone() data-likely-duplicate=(!row.likeness.is_empty()).then_some("true")>
+                            <td class="nhsuk-table__cell"><a href=format!("/review/{}", row.reference)>{row.reference.clone()}</a></td>
+                            <td class="nhsuk-table__cell">{row.application_name.clone()}</td>
+                            <td class="nhsuk-table__cell"><StatusTag status=row.status /></td>
+                            <td class="nhsuk-table__cell">{date_text(&row.submitted_at)}</td>
+                            <td class="nhsuk-table__cell">{if row.likeness.is_empty() { String::new() } else { format!("Yes: {}", row.likeness.join(" and ")) }}</td>
+                        </tr>
+                    }).collect_view()}
+                </Table>
+            }.into_any()
+        }}
     }
 }
 

@@ -904,16 +904,26 @@ mod tests {
 
     #[test]
     fn the_list_query_reads_filters_and_ignores_empty_values() {
-        let (filter, page) =
-            list_query(Some("status=approved&ods_code=rx1&risk=high&page=3")).unwrap();
+        let (filter, page, format) = list_query(Some(
+            "status=approved&ods_code=rx1&risk=high&page=3&q=Ward%207",
+        ))
+        .unwrap();
         assert_eq!(filter.status, Some(Status::Approved));
         assert_eq!(filter.ods_code.as_deref(), Some("RX1"));
         assert_eq!(filter.risk, Some(Risk::High));
+        assert_eq!(filter.text.as_deref(), Some("Ward 7"));
         assert_eq!(page, 3);
+        assert_eq!(format, None);
         assert_eq!(
-            list_query(Some("status=&ods_code=&page=")).unwrap(),
-            (Filter::default(), 1)
+            list_query(Some("status=&ods_code=&page=&q=&format=")).unwrap(),
+            (Filter::default(), 1, None)
         );
+        let (filter, _, format) = list_query(Some("status=awaiting&format=csv")).unwrap();
+        assert!(filter.awaiting_decision && filter.status.is_none());
+        assert_eq!(format, Some(ListFormat::Csv));
+        let (filter, _, format) = list_query(Some("status=all&format=json")).unwrap();
+        assert_eq!(filter, Filter::default());
+        assert_eq!(format, Some(ListFormat::Json));
     }
 
     #[test]
@@ -924,6 +934,7 @@ mod tests {
             "risk=medium",
             "page=0",
             "page=x",
+            "format=xlsx",
         ] {
             let error = list_query(Some(query)).unwrap_err();
             assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{query}");
