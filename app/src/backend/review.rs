@@ -162,6 +162,8 @@ pub struct QueueRow {
     pub submitted_at: String,
     /// `low` or `high`.
     pub risk: String,
+    /// The reviewer who has claimed it, if any (their email).
+    pub claimed_by: Option<String>,
 }
 
 /// One page of the queue.
@@ -287,6 +289,19 @@ pub struct ReviewDetail {
     pub siblings: Vec<SiblingRow>,
     /// How many other requests the organisation has in all.
     pub siblings_total: u64,
+    /// Who is working on it, and the forms to claim or release it.
+    pub claim: ClaimState,
+}
+
+/// Whether a reviewer has claimed the request (so that two do not review it at once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimState {
+    /// The holder's email and since when (RFC 3339); `None` when no one has it.
+    pub holder: Option<(String, String)>,
+    /// Whether the viewer holds it.
+    pub mine: bool,
+    /// The session's CSRF token, for the claim and release forms.
+    pub csrf_token: String,
 }
 
 /// How many of the organisation's other requests a review page lists.

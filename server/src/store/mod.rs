@@ -6,6 +6,7 @@ pub mod application_steps;
 pub mod applications;
 pub mod audit;
 pub mod checkpoints;
+pub mod claims;
 pub mod decisions;
 pub mod directory;
 pub mod drafts;

@@ -135,6 +135,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/register/{draft_id}/delete", post(form::delete_draft))
         .route("/review/{reference}/decisions", post(review_pages::decide))
+        .route("/review/{reference}/claim", post(review_pages::claim))
+        .route("/review/{reference}/release", post(review_pages::release))
         .route(
             "/review/{reference}/implementation",
             post(review_pages::implement),

@@ -9,7 +9,7 @@
 //! [`review::standing`] for whether the form is shown, [`applications::implement`] for the
 //! implementation.
 
-use app::backend::review::SiblingRow;
+use app::backend::review::{ClaimState, SiblingRow};
 use app::backend::review::{
     DecisionRow, ImplementationForm, PermissionRow, QueueRow, Standing, StatusFilter,
 };
@@ -27,6 +27,7 @@ use crate::applications::{self, ImplementError, Posted};
 use crate::identity::{Reviewer, Role, require_reviewer};
 use crate::registrations::{self, Filter};
 use crate::review::{self, DecideError, Decision, DecisionRefusal};
+use crate::store::claims;
 use crate::store::registrations::{is_reference, parse_risk, risk_text};
 
 /// The filter a queue query asks for.
@@ -60,11 +61,19 @@ pub async fn queue(state: &AppState, query: QueueQuery) -> Result<Access<QueuePa
     )
     .await
     .map_err(internal)?;
+    let references: Vec<String> = page.items.iter().map(|s| s.reference.clone()).collect();
+    let claims = claims::for_references(&state.pool, &references)
+        .await
+        .map_err(internal)?;
     Ok(Access::Page(QueuePage {
         rows: page
             .items
             .into_iter()
             .map(|summary| QueueRow {
+                claimed_by: claims
+                    .iter()
+                    .find(|claim| claim.reference == summary.reference)
+                    .map(|claim| claim.reviewer_email.clone()),
                 reference: summary.reference,
                 version: summary.version,
                 status: summary.status,
@@ -246,6 +255,16 @@ pub async fn detail(
             submitted_at: sibling.summary.submitted_at,
         })
         .collect();
+    let held = claims::find(pool, &latest.reference)
+        .await
+        .map_err(internal)?;
+    let claim = ClaimState {
+        mine: held
+            .as_ref()
+            .is_some_and(|held| held.reviewer_id == reviewer.user_id()),
+        holder: held.map(|held| (held.reviewer_email, held.claimed_at)),
+        csrf_token: signed_in.session.csrf_token_for_page(),
+    };
     let mut report = latest.report.clone();
     for summary in &mut report.certificates {
         summary.der_base64.clear();
@@ -286,6 +305,7 @@ pub async fn detail(
         life,
         siblings,
         siblings_total,
+        claim,
     }))
 }
 
@@ -527,6 +547,74 @@ pub async fn implement(
             plain(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Sorry, the application could not be recorded as created. Please go back and try again.",
+            )
+        }
+    }
+}
+
+/// `POST /review/{reference}/claim`: the reviewer claims the request (taking it over from
+/// whoever had it), then sees its page.
+pub async fn claim(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    post: FormPost<Reviewer, DecisionForm>,
+) -> Response {
+    if !is_reference(&reference) {
+        return not_found();
+    }
+    let answer = async {
+        if crate::store::registrations::latest(&state.pool, &reference)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let now =
+            OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)?;
+        let reviewer = &post.capability;
+        let taken_from = claims::claim(
+            &state.pool,
+            &reference,
+            reviewer.user_id(),
+            reviewer.email(),
+            &now,
+        )
+        .await?;
+        anyhow::Ok(Some(taken_from))
+    }
+    .await;
+    match answer {
+        Ok(Some(taken_from)) => {
+            tracing::info!(%reference, taken_from = taken_from.as_ref().map(|claim| claim.reviewer_email.as_str()), "request claimed");
+            Redirect::to(&format!("/review/{reference}#claim")).into_response()
+        }
+        Ok(None) => not_found(),
+        Err(error) => {
+            tracing::error!(%reference, "claiming a request failed: {error:#}");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The request could not be claimed. Nothing changed: go back and try again.",
+            )
+        }
+    }
+}
+
+/// `POST /review/{reference}/release`: the reviewer gives their claim up.
+pub async fn release(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    post: FormPost<Reviewer, DecisionForm>,
+) -> Response {
+    if !is_reference(&reference) {
+        return not_found();
+    }
+    match claims::release(&state.pool, &reference, post.capability.user_id()).await {
+        Ok(_) => Redirect::to(&format!("/review/{reference}#claim")).into_response(),
+        Err(error) => {
+            tracing::error!(%reference, "releasing a claim failed: {error:#}");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The claim could not be released. Nothing changed: go back and try again.",
             )
         }
     }

@@ -705,3 +705,105 @@ async fn a_review_page_lists_the_organisations_other_requests_and_flags_likely_d
         .collect();
     assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "{order:?}");
 }
+
+/// Posts the claim or release form (`action`) as `account`, with its CSRF token unless `csrf`
+/// says otherwise; returns the status and the Location.
+async fn post_claim(
+    app: &TestApp,
+    account: &Account,
+    reference: &str,
+    action: &str,
+    csrf: Option<&str>,
+) -> (StatusCode, String) {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("csrf_token", csrf.unwrap_or(&account.csrf))
+        .finish();
+    let request = Request::post(format!("/review/{reference}/{action}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, &account.cookie)
+        .body(Body::from(body))
+        .unwrap();
+    let (response, _) = app.send(request).await;
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .map(|value| value.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (response.status(), location)
+}
+
+/// The claim section's state on the reviewer's page: "" (no one), "mine" or "other".
+async fn claimed(app: &TestApp, account: &Account, reference: &str) -> (String, String) {
+    let (_, _, page) = get_as(app, Some(account), &format!("/review/{reference}")).await;
+    let section = page
+        .split("id=\"claim\"")
+        .nth(1)
+        .expect("a claim section")
+        .split("</div>")
+        .next()
+        .unwrap()
+        .to_string();
+    let state = section
+        .split("data-claimed=\"")
+        .nth(1)
+        .map(|rest| rest.split('"').next().unwrap().to_string())
+        .unwrap_or_default();
+    (state, section)
+}
+
+/// Two reviewers do not review one request unknowingly (issue 18, part 4): a claim shows on the
+/// page and in the queue; another reviewer can take it over; only the holder releases it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_claims_a_request_others_see_it_and_can_take_it_over() {
+    let app = TestApp::new().await;
+    let first = reviewer(&app, "reviewer1").await;
+    let second = reviewer(&app, "reviewer2").await;
+    let reference = submit(&app, &low_risk_request(), 0).await;
+
+    let (state, section) = claimed(&app, &first, &reference).await;
+    assert_eq!(state, "", "{section}");
+    assert!(
+        section.contains("No reviewer has claimed this request"),
+        "{section}"
+    );
+    assert!(section.contains(">Claim it<"), "{section}");
+
+    // Without the session's CSRF token nothing is claimed.
+    let (status, _) = post_claim(&app, &first, &reference, "claim", Some("forged")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(claimed(&app, &first, &reference).await.0, "");
+
+    let (status, location) = post_claim(&app, &first, &reference, "claim", None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("/review/{reference}#claim"));
+    let (state, section) = claimed(&app, &first, &reference).await;
+    assert_eq!(state, "mine");
+    assert!(section.contains(">Release it<"), "{section}");
+    let (state, section) = claimed(&app, &second, &reference).await;
+    assert_eq!(state, "other");
+    assert!(
+        section.contains("reviewer1@nhs.net claimed this request on"),
+        "{section}"
+    );
+    assert!(section.contains(">Take it over<"), "{section}");
+    let (_, _, queue) = get_as(&app, Some(&second), "/review").await;
+    assert!(
+        queue.contains("class=\"nhsuk-table__cell appreg-claimed-by\">reviewer1@nhs.net<"),
+        "{queue}"
+    );
+
+    // Taken over; the first reviewer's release no longer touches it; its holder's does.
+    post_claim(&app, &second, &reference, "claim", None).await;
+    assert_eq!(claimed(&app, &first, &reference).await.0, "other");
+    post_claim(&app, &first, &reference, "release", None).await;
+    assert_eq!(claimed(&app, &second, &reference).await.0, "mine");
+    post_claim(&app, &second, &reference, "release", None).await;
+    assert_eq!(claimed(&app, &first, &reference).await.0, "");
+
+    // Only reviewers claim; an unknown request is not found.
+    let admin = admin(&app).await;
+    let (status, _) = post_claim(&app, &admin, &reference, "claim", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = post_claim(&app, &first, "AR-2222-2222", "claim", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

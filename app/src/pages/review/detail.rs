@@ -7,7 +7,7 @@ use registration::{AccessType, CertificateSummary, Finding, Platform, Severity};
 use super::RiskTag;
 use super::implementation::{ImplementationOutcome, ImplementationSection, ImplementedBanner};
 use crate::PageTitle;
-use crate::backend::review::{DecisionRow, SiblingRow, Standing, load_review_detail};
+use crate::backend::review::{ClaimState, DecisionRow, SiblingRow, Standing, load_review_detail};
 use crate::backend::{Access, ReviewDetail};
 use crate::components::{Header, StatusTag, Table, date_text, date_time_text, day_text, headers};
 use crate::pages::access::Refused;
@@ -145,6 +145,7 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
                     <Row key="Risk"><RiskTag risk=risk /></Row>
                     <Row key="Approvals needed"><span id="approvals-needed">{approvals}</span></Row>
                 </dl>
+                {detail.status.is_awaiting_reviewer().then(|| view! { <ClaimSection reference=detail.reference.clone() claim=detail.claim.clone() /> })}
                 {detail.purpose.map(|purpose| view! {
                     <div class="nhsuk-inset-text" id="change-purpose">
                         <span class="nhsuk-u-visually-hidden">"Information: "</span>
@@ -189,6 +190,38 @@ fn Detail(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
                 })}
                 <DecisionSection detail=detail.clone() outcome />
             </div>
+        </div>
+    }
+}
+
+/// Who is reviewing the request, with the form to claim it, take it over or release it.
+#[component]
+fn ClaimSection(reference: String, claim: ClaimState) -> impl IntoView {
+    let (text, action, button) = match (&claim.holder, claim.mine) {
+        (Some((_, since)), true) => (
+            format!("You claimed this request on {}: other reviewers see that you are reviewing it.", date_time_text(since)),
+            "release",
+            "Release it",
+        ),
+        (Some((email, since)), false) => (
+            format!("{email} claimed this request on {}. Ask them before you review it too.", date_time_text(since)),
+            "claim",
+            "Take it over",
+        ),
+        (None, _) => (
+            "No reviewer has claimed this request. Claim it so that others see you are reviewing it.".to_string(),
+            "claim",
+            "Claim it",
+        ),
+    };
+    view! {
+        <div class="nhsuk-inset-text" id="claim" data-claimed=claim.holder.is_some().then_some(if claim.mine { "mine" } else { "other" })>
+            <span class="nhsuk-u-visually-hidden">"Information: "</span>
+            <p>{text}</p>
+            <form method="post" action=format!("/review/{reference}/{action}")>
+                <input type="hidden" name="csrf_token" value=claim.csrf_token />
+                <button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit" data-module="nhsuk-button">{button}</button>
+            </form>
         </div>
     }
 }

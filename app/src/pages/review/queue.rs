@@ -102,7 +102,7 @@ fn Queue(query: QueueQuery, page: QueuePage) -> impl IntoView {
             view! {
                 <p id="queue-summary">{summary}</p>
                 <p><a id="queue-csv" href=query.csv_href() download>"Download these requests as a spreadsheet (CSV)"</a></p>
-                <Table id="queue" caption="Registration requests" headers=headers(["Reference", "Organisation", "Application", "Status", "Risk", "Submitted", "Waiting"])>
+                <Table id="queue" caption="Registration requests" headers=headers(["Reference", "Organisation", "Application", "Status", "Risk", "Submitted", "Waiting", "Claimed by"])>
                         {page.rows.into_iter().map(|row| {
                             let organisation = match &row.organisation_name {
                                 Some(name) => format!("{name} ({})", row.ods_code),
@@ -120,6 +120,7 @@ fn Queue(query: QueueQuery, page: QueuePage) -> impl IntoView {
                                     <td class="nhsuk-table__cell"><RiskTag risk=row.risk /></td>
                                     <td class="nhsuk-table__cell">{date_text(&row.submitted_at)}</td>
                                     <td class="nhsuk-table__cell appreg-waiting">{waiting_text(&row.submitted_at, page.now)}</td>
+                                    <td class="nhsuk-table__cell appreg-claimed-by">{row.claimed_by.clone().unwrap_or_default()}</td>
                                 </tr>
                             }
                         }).collect_view()}
