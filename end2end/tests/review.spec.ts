@@ -84,6 +84,27 @@ test.describe("the reviewer's pages", () => {
     await expectNoAxeViolations(reviewer);
   });
 
+  test("a reviewer claims a request; another sees who has it in the queue and on the page", async ({ browser }) => {
+    const reference = await submitDelegatedRequest(browser);
+    const first = await signedInPage(browser, "reviewer1@nhs.net");
+    await first.goto(`/review/${reference}`);
+    await expect(first.locator("#claim")).toContainText("No reviewer has claimed this request");
+    await first.locator("#claim").getByRole("button", { name: "Claim it" }).click();
+    await expect(first).toHaveURL(new RegExp(`/review/${reference}#claim$`));
+    await expect(first.locator("#claim")).toContainText("You claimed this request on");
+    await expectNoAxeViolations(first);
+
+    const second = await signedInPage(browser, "reviewer2@nhs.net");
+    await second.goto("/review?status=all&ods_code=RX1");
+    await expect(second.locator(`tr[data-reference="${reference}"] .appreg-claimed-by`)).toHaveText("reviewer1@nhs.net");
+    await second.getByRole("link", { name: reference }).click();
+    await expect(second.locator("#claim")).toContainText("reviewer1@nhs.net claimed this request on");
+    await expect(second.locator("#claim").getByRole("button", { name: "Take it over" })).toBeVisible();
+
+    await first.locator("#claim").getByRole("button", { name: "Release it" }).click();
+    await expect(first.locator("#claim")).toContainText("No reviewer has claimed this request");
+  });
+
   test("an open review page warns when a newer version arrives, and a decision on the old one is not recorded", async ({ browser }) => {
     test.setTimeout(120_000);
     const reference = await submitDelegatedRequest(browser);
