@@ -662,23 +662,8 @@ async fn list_sized(
         .fetch_all(pool)
         .await?;
     let items = rows
-        .into_iter()
-        .map(|row| {
-            let status: String = row.try_get("status")?;
-            let risk: String = row.try_get("risk")?;
-            Ok(Summary {
-                reference: row.try_get("reference")?,
-                version: row.try_get("version")?,
-                status: Status::parse(&status)
-                    .ok_or_else(|| anyhow::anyhow!("unknown stored status '{status}'"))?,
-                ods_code: row.try_get("ods_code")?,
-                organisation_name: row.try_get("organisation_name")?,
-                application_name: row.try_get("application_name")?,
-                submitted_at: row.try_get("submitted_at")?,
-                risk: parse_risk(&risk)
-                    .ok_or_else(|| anyhow::anyhow!("unknown stored risk '{risk}'"))?,
-            })
-        })
+        .iter()
+        .map(summary_of)
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Page {
         items,
@@ -730,28 +715,32 @@ pub async fn siblings(
     let siblings = rows
         .into_iter()
         .map(|row| {
-            let status: String = row.try_get("status")?;
-            let risk: String = row.try_get("risk")?;
             let request_json: String = row.try_get("request_json")?;
             Ok(Sibling {
-                summary: Summary {
-                    reference: row.try_get("reference")?,
-                    version: row.try_get("version")?,
-                    status: Status::parse(&status)
-                        .ok_or_else(|| anyhow::anyhow!("unknown stored status '{status}'"))?,
-                    ods_code: row.try_get("ods_code")?,
-                    organisation_name: row.try_get("organisation_name")?,
-                    application_name: row.try_get("application_name")?,
-                    submitted_at: row.try_get("submitted_at")?,
-                    risk: parse_risk(&risk)
-                        .ok_or_else(|| anyhow::anyhow!("unknown stored risk '{risk}'"))?,
-                },
+                summary: summary_of(&row)?,
                 request: RegistrationRequest::from_json(&request_json)
                     .map_err(|error| anyhow::anyhow!("a stored request does not read: {error}"))?,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok((siblings, u64::try_from(total).unwrap_or(0)))
+}
+
+/// A list row read from a query that selects the [`Summary`] columns.
+fn summary_of(row: &sqlx::any::AnyRow) -> anyhow::Result<Summary> {
+    let status: String = row.try_get("status")?;
+    let risk: String = row.try_get("risk")?;
+    Ok(Summary {
+        reference: row.try_get("reference")?,
+        version: row.try_get("version")?,
+        status: Status::parse(&status)
+            .ok_or_else(|| anyhow::anyhow!("unknown stored status '{status}'"))?,
+        ods_code: row.try_get("ods_code")?,
+        organisation_name: row.try_get("organisation_name")?,
+        application_name: row.try_get("application_name")?,
+        submitted_at: row.try_get("submitted_at")?,
+        risk: parse_risk(&risk).ok_or_else(|| anyhow::anyhow!("unknown stored risk '{risk}'"))?,
+    })
 }
 
 /// The latest version of the request with this reference.
