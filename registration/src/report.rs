@@ -38,6 +38,19 @@ impl ValidationReport {
         }
     }
 
+    /// The same report with these findings instead, in the order of the request's fields
+    /// (`valid` follows from them).
+    #[must_use]
+    pub fn with_findings(self, mut findings: Vec<Finding>) -> Self {
+        findings.sort_by_key(|finding| crate::field_order(&finding.path));
+        ValidationReport::new(
+            findings,
+            self.certificates,
+            self.organisation,
+            self.required_resource_access,
+        )
+    }
+
     /// The findings at one path.
     pub fn findings_at<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
         self.findings.iter().filter(move |f| f.path == path)

@@ -121,9 +121,8 @@ impl DirectorySlice {
         now: time::OffsetDateTime,
         server: Option<(&RegistrationDraft, &ValidationReport)>,
     ) -> ValidationReport {
-        let report = validate_draft(draft, Directory::new(self).with_tenant(tenant_id), now);
-        let mut findings: Vec<Finding> = report
-            .findings
+        let mut report = validate_draft(draft, Directory::new(self).with_tenant(tenant_id), now);
+        let mut findings: Vec<Finding> = std::mem::take(&mut report.findings)
             .into_iter()
             .filter(|finding| !NOT_IN_THE_SLICE.contains(&finding.code.code()))
             .collect();
@@ -163,13 +162,7 @@ impl DirectorySlice {
                 findings.extend(from_directory("access_policy_group".to_string()).cloned());
             }
         }
-        findings.sort_by_key(|finding| crate::field_order(&finding.path));
-        ValidationReport::new(
-            findings,
-            report.certificates,
-            report.organisation,
-            report.required_resource_access,
-        )
+        report.with_findings(findings)
     }
 }
 

@@ -308,23 +308,16 @@ pub fn validate_draft(
     now: OffsetDateTime,
 ) -> ValidationReport {
     let converted = draft.convert();
-    let report = crate::validate(&converted.request, directory, now);
+    let mut report = crate::validate(&converted.request, directory, now);
     let mut findings = Vec::with_capacity(converted.findings.len() + report.findings.len());
     findings.extend(converted.findings.iter().cloned());
     findings.extend(
-        report
-            .findings
+        std::mem::take(&mut report.findings)
             .into_iter()
             .filter(|finding| converted.keeps(finding))
             .map(|finding| converted.rows.repath_finding(finding)),
     );
-    findings.sort_by_key(|finding| crate::field_order(&finding.path));
-    ValidationReport::new(
-        findings,
-        report.certificates,
-        report.organisation,
-        report.required_resource_access,
-    )
+    report.with_findings(findings)
 }
 
 impl RegistrationDraft {
