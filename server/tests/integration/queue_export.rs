@@ -1,23 +1,13 @@
 //! The review queue as a spreadsheet: `GET /api/v1/registrations` as CSV (issue 18, part 4).
 
-use crate::api_support::{Answer, call, submit};
+use crate::api_support::{Answer, call, call_accepting, submit};
 use crate::common::{Account, TestApp, delegated_request};
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use server::identity::Role;
 use server::store::registrations::{self, Filter};
 
 async fn get(app: &TestApp, path: &str, account: &Account, accept: Option<&str>) -> Answer {
-    let mut request = Request::get(path).header(header::COOKIE, &account.cookie);
-    if let Some(accept) = accept {
-        request = request.header(header::ACCEPT, accept);
-    }
-    let (response, bytes) = app.send(request.body(Body::empty()).unwrap()).await;
-    Answer {
-        status: response.status(),
-        headers: response.headers().clone(),
-        bytes,
-    }
+    call_accepting(app, Method::GET, path, Some(account), None, accept).await
 }
 
 fn named(name: &str) -> serde_json::Value {

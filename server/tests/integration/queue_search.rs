@@ -1,22 +1,12 @@
 //! The review queue's search (`q=`): issue 18, part 4.
 
-use crate::api_support::{Answer, submit};
+use crate::api_support::{Answer, call, submit};
 use crate::common::{Account, TestApp, delegated_request};
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use server::identity::Role;
 
 async fn get(app: &TestApp, path: &str, account: &Account) -> Answer {
-    let request = Request::get(path)
-        .header(header::COOKIE, &account.cookie)
-        .body(Body::empty())
-        .unwrap();
-    let (response, bytes) = app.send(request).await;
-    Answer {
-        status: response.status(),
-        headers: response.headers().clone(),
-        bytes,
-    }
+    call(app, Method::GET, path, Some(account), None).await
 }
 
 /// The references the API's list answers for this search (every status).

@@ -59,7 +59,22 @@ pub async fn call_raw(
     account: Option<&Account>,
     content: Option<(&str, Vec<u8>)>,
 ) -> Answer {
+    call_accepting(app, method, path, account, content, None).await
+}
+
+/// As [`call_raw`], asking for the `accept` media type when given.
+pub async fn call_accepting(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    account: Option<&Account>,
+    content: Option<(&str, Vec<u8>)>,
+    accept: Option<&str>,
+) -> Answer {
     let mut request = Request::builder().method(method.clone()).uri(path);
+    if let Some(accept) = accept {
+        request = request.header(header::ACCEPT, accept);
+    }
     if let Some(account) = account {
         request = request.header(header::COOKIE, &account.cookie);
         if method != Method::GET {
