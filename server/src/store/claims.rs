@@ -15,24 +15,14 @@ pub struct Claim {
     pub claimed_at: String,
 }
 
-/// Claims `reference` for the reviewer, taking it over from whoever held it; returns the claim
-/// it replaced, if any (and not the reviewer's own).
+/// Claims `reference` for the reviewer, taking it over from whoever held it.
 pub async fn claim(
     pool: &AnyPool,
     reference: &str,
     reviewer_id: &str,
     reviewer_email: &str,
     claimed_at: &str,
-) -> anyhow::Result<Option<Claim>> {
-    let mut transaction = pool.begin().await?;
-    let before = sqlx::query(
-        "SELECT reference, reviewer_id, reviewer_email, claimed_at FROM review_claim WHERE reference = $1",
-    )
-    .bind(reference)
-    .fetch_optional(&mut *transaction)
-    .await?
-    .map(|row| claim_of(&row))
-    .transpose()?;
+) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO review_claim (reference, reviewer_id, reviewer_email, claimed_at)
          VALUES ($1, $2, $3, $4)
@@ -43,10 +33,9 @@ pub async fn claim(
     .bind(reviewer_id)
     .bind(reviewer_email)
     .bind(claimed_at)
-    .execute(&mut *transaction)
+    .execute(pool)
     .await?;
-    transaction.commit().await?;
-    Ok(before.filter(|claim| claim.reviewer_id != reviewer_id))
+    Ok(())
 }
 
 /// Releases the reviewer's claim on `reference`; false when they did not hold it.

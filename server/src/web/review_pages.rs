@@ -559,44 +559,7 @@ pub async fn claim(
     Path(reference): Path<String>,
     post: FormPost<Reviewer, DecisionForm>,
 ) -> Response {
-    if !is_reference(&reference) {
-        return not_found();
-    }
-    let answer = async {
-        if crate::store::registrations::latest(&state.pool, &reference)
-            .await?
-            .is_none()
-        {
-            return Ok(None);
-        }
-        let now =
-            OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)?;
-        let reviewer = &post.capability;
-        let taken_from = claims::claim(
-            &state.pool,
-            &reference,
-            reviewer.user_id(),
-            reviewer.email(),
-            &now,
-        )
-        .await?;
-        anyhow::Ok(Some(taken_from))
-    }
-    .await;
-    match answer {
-        Ok(Some(taken_from)) => {
-            tracing::info!(%reference, taken_from = taken_from.as_ref().map(|claim| claim.reviewer_email.as_str()), "request claimed");
-            Redirect::to(&format!("/review/{reference}#claim")).into_response()
-        }
-        Ok(None) => not_found(),
-        Err(error) => {
-            tracing::error!(%reference, "claiming a request failed: {error:#}");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The request could not be claimed. Nothing changed: go back and try again.",
-            )
-        }
-    }
+    change_claim(&state, &reference, &post.capability, true).await
 }
 
 /// `POST /review/{reference}/release`: the reviewer gives their claim up.
@@ -605,16 +568,51 @@ pub async fn release(
     Path(reference): Path<String>,
     post: FormPost<Reviewer, DecisionForm>,
 ) -> Response {
-    if !is_reference(&reference) {
+    change_claim(&state, &reference, &post.capability, false).await
+}
+
+/// Claims (`claim`) or releases the request for `reviewer`; answers with its page.
+async fn change_claim(
+    state: &AppState,
+    reference: &str,
+    reviewer: &Reviewer,
+    claim: bool,
+) -> Response {
+    if !is_reference(reference) {
         return not_found();
     }
-    match claims::release(&state.pool, &reference, post.capability.user_id()).await {
-        Ok(_) => Redirect::to(&format!("/review/{reference}#claim")).into_response(),
+    let changed = async {
+        if crate::store::registrations::latest(&state.pool, reference)
+            .await?
+            .is_none()
+        {
+            return anyhow::Ok(false);
+        }
+        if claim {
+            let now =
+                OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)?;
+            claims::claim(
+                &state.pool,
+                reference,
+                reviewer.user_id(),
+                reviewer.email(),
+                &now,
+            )
+            .await?;
+        } else {
+            claims::release(&state.pool, reference, reviewer.user_id()).await?;
+        }
+        Ok(true)
+    }
+    .await;
+    match changed {
+        Ok(true) => Redirect::to(&format!("/review/{reference}#claim")).into_response(),
+        Ok(false) => not_found(),
         Err(error) => {
-            tracing::error!(%reference, "releasing a claim failed: {error:#}");
+            tracing::error!(%reference, claim, "a claim could not be changed: {error:#}");
             plain(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "The claim could not be released. Nothing changed: go back and try again.",
+                "The claim could not be changed. Nothing changed: go back and try again.",
             )
         }
     }
