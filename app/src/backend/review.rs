@@ -26,7 +26,8 @@ pub struct QueueQuery {
     pub page: Option<u32>,
 }
 
-/// The longest search the queue's field takes (the server's `SEARCH_MAX_CHARS`).
+/// The longest search the queue takes: its field holds no more, and the list route refuses
+/// longer (docs/api.md).
 pub const SEARCH_MAX_CHARS: usize = 100;
 
 /// The status filter that shows what awaits a decision (the queue's default).

@@ -86,7 +86,7 @@ pub struct Filter {
     pub risk: Option<Risk>,
     /// Only requests where this text appears (any letter case) in the reference, the
     /// application's name or supplier, a mailbox, the organisation's ODS code or name: the
-    /// queue's search (`q=`). At most [`SEARCH_MAX_CHARS`] characters.
+    /// queue's search (`q=`), bounded by `app::backend::review::SEARCH_MAX_CHARS`.
     pub text: Option<String>,
     /// Only requests awaiting a reviewer (`Status::is_awaiting_reviewer`: a decision on a
     /// version, or the answer to a deletion or recovery the organisation asked for): the review
@@ -109,10 +109,6 @@ pub struct Page<T> {
 
 /// How many requests a page of a list holds.
 pub const PER_PAGE: u32 = 50;
-
-/// The longest search text a list takes: the API refuses longer (docs/api.md); the queue's
-/// search field holds no more.
-pub const SEARCH_MAX_CHARS: usize = 100;
 
 /// The LIKE pattern that finds `text` anywhere, in lower case, its `%`, `_` and `\` matched as
 /// themselves (`ESCAPE '\'`).

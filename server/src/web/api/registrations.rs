@@ -20,6 +20,7 @@ use crate::store::registrations::parse_risk;
 use crate::validation::{self, Audience};
 use crate::web::AppState;
 use crate::web::session::CsrfChecked;
+use app::backend::review::SEARCH_MAX_CHARS;
 
 /// `POST /api/v1/registrations/validate`: the report, with no side effects.
 ///
@@ -161,11 +162,11 @@ fn list_query(query: Option<&str>) -> Result<(Filter, u32, Option<ListFormat>), 
                     })?;
             }
             "q" => {
-                if value.chars().count() > crate::store::registrations::SEARCH_MAX_CHARS {
+                if value.chars().count() > SEARCH_MAX_CHARS {
                     return Err(bad(format!(
                         "q is {} characters long; search for at most {}.",
                         value.chars().count(),
-                        crate::store::registrations::SEARCH_MAX_CHARS
+                        SEARCH_MAX_CHARS
                     )));
                 }
                 filter.text = Some(value.to_string());
