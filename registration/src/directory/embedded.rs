@@ -19,9 +19,9 @@
 //! surgeries from their parents' codes: [`crate::rules::ods::implied_parent`] reads the
 //! coding frame, and the rules use it to explain an unknown site code. A deployment makes
 //! its own instance ([`EmbeddedDirectory::load`]) and adds what the administrator imports
-//! (ODS `etr.csv`, `ets.csv`, `epraccur.csv`, `ebranchs.csv`, the NHSmail mailbox list; see
-//! [`super::ods_csv`]) with [`EmbeddedDirectory::insert_organisation`] and
-//! [`EmbeddedDirectory::insert_mailbox`].
+//! (ODS `etr.csv`, `ets.csv`, `epraccur.csv`, `ebranchs.csv`, `edispensary.csv`,
+//! `egdpprac.csv`, the NHSmail mailbox list; see [`super::ods_csv`]) with
+//! [`EmbeddedDirectory::insert_organisation`] and [`EmbeddedDirectory::insert_mailbox`].
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -10,11 +10,37 @@
 //! | `ets.csv` | NHS trust sites | 1 code, 2 name, 12 close date, 15 parent (the trust) |
 //! | `epraccur.csv` | GP practices and other prescribing cost centres | 1 code, 2 name, 12 close date, 13 status code (`A` active, `C` closed, `D` dormant, `P` proposed), 15 commissioner (the sub-ICB location) |
 //! | `ebranchs.csv` | GP branch surgeries | 1 code, 2 name, 12 close date, 15 parent (the practice) |
+//! | `edispensary.csv` | pharmacies (community pharmacies and other dispensaries) | 1 code, 2 name, 12 close date |
+//! | `egdpprac.csv` | general dental practices | 1 code, 2 name, 12 close date |
 //!
 //! Dates are `YYYYMMDD`. A record is closed when it has a close date (and, in `epraccur.csv`,
 //! when its status code is `C`); dormant and proposed practices are kept as active, because
 //! ODS has not closed them. Every record of `epraccur.csv` gets the prescribing cost centre
 //! role (`RO177`), the primary role of GP practices, whatever its prescribing setting (field 26).
+//!
+//! `edispensary.csv` and `egdpprac.csv` use the same 27 fields. Their names come from
+//! data.gov.uk's schemas for the ODS files (<https://github.com/datagovuk/health-schemas>,
+//! `edispensary.json` and `egdpprac.json`: 1 Organisation Code, 2 Name, 12 Close Date,
+//! 13 Status Code, 14 Organisation Sub-Type Code, 15 Parent Organisation Code), and published
+//! copies of both files have 27 fields with the code, name and close date in those places.
+//! Fields 13 to 15 are not read. The sources found do not document the values of the status and
+//! sub-type codes in these files, so a record is closed only when it has a close date. Field 15
+//! of `edispensary.csv` is the pharmacy headquarters that operates the pharmacy (its owner, not a
+//! parent whose registration covers it; often a 4-character legacy code such as `P79D`). In
+//! `egdpprac.csv` it is a commissioner (for old records a primary care trust, such as `5P6`).
+//! Every record of `edispensary.csv` gets the pharmacy role (`RO182`). ODS's Reference Data
+//! Catalogue notes that the file also lists appliance contractors (`RO94`); they get the pharmacy
+//! role too, since no documented field tells them apart, and neither role is in the desk's
+//! policy lists, so the ODS rules treat them alike. Every record of `egdpprac.csv` gets the
+//! general dental practice role (`RO110`).
+//!
+//! Every code must be well-formed by RULES.md §1 ([`ods::is_well_formed`]), nothing stricter: the
+//! generic coding frame issued since October 2020 cuts across every type, so a file's codes are
+//! not tied to one shape (though pharmacies have 5 characters, `FVR79`, and dental practices a
+//! letter and five digits, `V03462`). A 7-character dental code (NHS Dental Services' own form,
+//! `V003462`) is refused; ODS publishes the 6-character code. ODS's `epharmacyhq.csv` (pharmacy
+//! headquarters) is not importable: its legacy codes have 4 characters (`P001`), which RULES.md
+//! §1 does not accept.
 //!
 //! The mailbox list is the desk's own format, `address,ods_code,kind` with a header row
 //! (see `data/mailboxes/README.md`), converted from the NHSmail Portal's organisation reports.
@@ -61,6 +87,10 @@ pub enum OdsFile {
     GpPractices,
     /// `ebranchs.csv`: branch surgeries.
     BranchSurgeries,
+    /// `edispensary.csv`: pharmacies (community pharmacies and other dispensaries).
+    Pharmacies,
+    /// `egdpprac.csv`: general dental practices.
+    DentalPractices,
 }
 
 impl OdsFile {
@@ -72,6 +102,8 @@ impl OdsFile {
             "ets.csv" => Some(OdsFile::TrustSites),
             "epraccur.csv" => Some(OdsFile::GpPractices),
             "ebranchs.csv" => Some(OdsFile::BranchSurgeries),
+            "edispensary.csv" => Some(OdsFile::Pharmacies),
+            "egdpprac.csv" => Some(OdsFile::DentalPractices),
             _ => None,
         }
     }
@@ -83,6 +115,8 @@ impl OdsFile {
             OdsFile::TrustSites => parse_ets(text),
             OdsFile::GpPractices => parse_epraccur(text),
             OdsFile::BranchSurgeries => parse_ebranchs(text),
+            OdsFile::Pharmacies => parse_edispensary(text),
+            OdsFile::DentalPractices => parse_egdpprac(text),
         }
     }
 }
@@ -109,19 +143,38 @@ pub fn parse_import(file_name: &str, text: &str) -> Result<Import, ImportError> 
     Err(ImportError {
         line: 0,
         message: format!(
-            "'{file_name}' is not a file the directory can import: give an ODS file under its published name (etr.csv, ets.csv, epraccur.csv, ebranchs.csv) or a mailbox list whose first line is 'address,ods_code,kind'."
+            "'{file_name}' is not a file the directory can import: give an ODS file under its published name (etr.csv, ets.csv, epraccur.csv, ebranchs.csv, edispensary.csv, egdpprac.csv) or a mailbox list whose first line is 'address,ods_code,kind'."
         ),
     })
 }
 
 /// Parses ODS `etr.csv` (NHS trusts).
 pub fn parse_etr(text: &str) -> Result<Vec<Organisation>, ImportError> {
-    parse_ods("etr.csv", text, 12, |row| {
+    parse_without_parent("etr.csv", roles::NHS_TRUST, text)
+}
+
+/// Parses ODS `edispensary.csv` (pharmacies; fields 1, 2 and 12 only, see the module notes).
+pub fn parse_edispensary(text: &str) -> Result<Vec<Organisation>, ImportError> {
+    parse_without_parent("edispensary.csv", roles::PHARMACY, text)
+}
+
+/// Parses ODS `egdpprac.csv` (general dental practices; fields 1, 2 and 12 only).
+pub fn parse_egdpprac(text: &str) -> Result<Vec<Organisation>, ImportError> {
+    parse_without_parent("egdpprac.csv", roles::GENERAL_DENTAL_PRACTICE, text)
+}
+
+/// Reads code, name and close date (fields 1, 2 and 12) and gives every record `role_id`.
+fn parse_without_parent(
+    file: &str,
+    role_id: &str,
+    text: &str,
+) -> Result<Vec<Organisation>, ImportError> {
+    parse_ods(file, text, 12, |row| {
         Ok(Organisation {
             ods_code: row.code()?,
             name: row.name()?,
             status: row.status_by_close_date()?,
-            role_id: roles::NHS_TRUST.to_string(),
+            role_id: role_id.to_string(),
             parent: None,
             successors: Vec::new(),
         })
@@ -474,4 +527,4 @@ fn parse_ods(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -20,6 +20,15 @@ pub const SPECIAL_HEALTH_AUTHORITY_SITE: &str = "RO191";
 pub const PRESCRIBING_COST_CENTRE: &str = "RO177";
 /// Branch surgery of a GP practice (`ebranchs.csv`).
 pub const BRANCH_SURGERY: &str = "RO96";
+/// Pharmacy: a community pharmacy or other dispensary (`edispensary.csv`). A pharmacy is an
+/// organisation in its own right, with its own NHSmail organisation and shared mailbox
+/// (`pharmacy.<ods>@nhs.net`), so it is in neither [`PART_OF_PARENT`] nor
+/// [`NOT_AN_NHSMAIL_ORGANISATION`]; the pharmacy headquarters that operates it is its owner,
+/// not a parent whose registration covers it.
+pub const PHARMACY: &str = "RO182";
+/// General dental practice (`egdpprac.csv`). An organisation in its own right that holds its
+/// own NHSmail organisation, so it is in neither policy list either.
+pub const GENERAL_DENTAL_PRACTICE: &str = "RO110";
 /// Primary care network.
 pub const PRIMARY_CARE_NETWORK: &str = "RO272";
 /// Clinical commissioning group site.
@@ -177,8 +186,34 @@ mod tests {
         for role in PART_OF_PARENT.iter().chain(NOT_AN_NHSMAIL_ORGANISATION) {
             assert!(role_name(role).is_some(), "{role}");
         }
-        for role in [NHS_TRUST, PRESCRIBING_COST_CENTRE, INTEGRATED_CARE_BOARD] {
+        for role in [
+            NHS_TRUST,
+            PRESCRIBING_COST_CENTRE,
+            INTEGRATED_CARE_BOARD,
+            PHARMACY,
+            GENERAL_DENTAL_PRACTICE,
+        ] {
             assert!(role_name(role).is_some(), "{role}");
         }
+    }
+
+    #[test]
+    fn pharmacies_and_dental_practices_hold_their_own_nhsmail_organisation() {
+        assert_eq!(role_name(PHARMACY), Some("PHARMACY"));
+        assert_eq!(
+            role_name(GENERAL_DENTAL_PRACTICE),
+            Some("GENERAL DENTAL PRACTICE")
+        );
+        assert_eq!(describe_role(PHARMACY), "a pharmacy");
+        assert_eq!(
+            describe_role(GENERAL_DENTAL_PRACTICE),
+            "a general dental practice"
+        );
+        for role in [PHARMACY, GENERAL_DENTAL_PRACTICE] {
+            assert!(!PART_OF_PARENT.contains(&role), "{role}");
+            assert!(!NOT_AN_NHSMAIL_ORGANISATION.contains(&role), "{role}");
+        }
+        // Only the pharmacy *site* role is part of a parent.
+        assert!(PART_OF_PARENT.contains(&PHARMACY_SITE));
     }
 }

@@ -251,6 +251,95 @@ fn an_imported_group_is_accepted_as_the_access_policy_group() {
 }
 
 #[test]
+fn an_imported_pharmacy_file_lets_a_pharmacy_register() {
+    let dir = tempfile::tempdir().unwrap();
+    // ODS's edispensary.csv layout (27 fields; illustrative values): one open pharmacy, one closed.
+    let pharmacies = dir.path().join("EDISPENSARY.CSV");
+    std::fs::write(
+        &pharmacies,
+        "\"FVR79\",\"EXAMPLE PHARMACY\",\"Y60\",\"QT1\",\"12 HIGH STREET\",\"\",\"\",\"NOTTINGHAM\",\"\",\"NG1 2AB\",\"20060401\",\"\",\"A\",\"1\",\"P79D\",\"20060401\",\"\",\"\",\"\",\"\",\"\",\"0\",\"\",\"\",\"\",\"\",\"\"\n\
+         \"FK421\",\"EXAMPLE CLOSED PHARMACY\",\"Y61\",\"QM7\",\"7 CHURCH LANE\",\"\",\"\",\"BEDFORD\",\"\",\"MK40 1AA\",\"20060401\",\"20240331\",\"C\",\"1\",\"P08F\",\"20060401\",\"20240331\",\"\",\"\",\"\",\"\",\"0\",\"\",\"\",\"\",\"\",\"\"\n",
+    )
+    .unwrap();
+    let mailboxes = dir.path().join("mailboxes.csv");
+    std::fs::write(
+        &mailboxes,
+        "address,ods_code,kind\npharmacy.fvr79@nhs.net,FVR79,shared\npharmacy.fk421@nhs.net,FK421,shared\n",
+    )
+    .unwrap();
+    let output = appreg(dir.path())
+        .args(["directory", "import"])
+        .arg(&pharmacies)
+        .arg(&mailboxes)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("2 organisations, 0 mailboxes imported"),
+        "{stdout}"
+    );
+    let validate = |code: &str, mailbox: &str| {
+        let file = request_file(
+            dir.path(),
+            &REQUEST
+                .replace("\"RX1\"", &format!("\"{code}\""))
+                .replace("ward7.referrals@nhs.net", mailbox),
+        );
+        appreg(dir.path())
+            .args(["validate", "--now", "2026-12-01T00:00:00Z"])
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let output = validate("FVR79", "pharmacy.fvr79@nhs.net");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["organisation"]["ods_code"], "FVR79", "{stdout}");
+    for finding in report["findings"].as_array().unwrap() {
+        let path = finding["path"].as_str().unwrap();
+        assert!(
+            path != "ods_code" && !path.starts_with("mailboxes"),
+            "{stdout}"
+        );
+    }
+    // The closed pharmacy is closed; a malformed code in the file refuses the whole file.
+    let output = validate("FK421", "pharmacy.fk421@nhs.net");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("ods_code.closed")
+    );
+    std::fs::create_dir(dir.path().join("broken")).unwrap();
+    let broken = dir.path().join("broken").join("edispensary.csv");
+    std::fs::write(
+        &broken,
+        std::fs::read_to_string(&pharmacies)
+            .unwrap()
+            .replace("\"FK421\"", "\"FK-421\""),
+    )
+    .unwrap();
+    let output = appreg(dir.path())
+        .args(["directory", "import"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_ne!(output.status.code(), Some(0));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("line 2: field 1 (organisation code) is 'FK-421'"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn findings_prints_the_catalogue() {
     let dir = tempfile::tempdir().unwrap();
     let output = appreg(dir.path()).arg("findings").output().unwrap();

@@ -21,6 +21,21 @@ const EBRANCHS: &str = "\
 \"A81001001\",\"DENSHAM BRANCH SURGERY\",\"Y63\",\"QHM\",\"\",\"\",\"\",\"\",\"\",\"TS18 1HU\",\"20010101\",\"\",\"\",\"\",\"A81001\",\"20010101\",\"\",\"\",\"\",\"\",\"\",\"0\",\"\",\"\",\"\",\"\",\"\"
 ";
 
+/// Pharmacies in `edispensary.csv`'s layout: field 13 status, 14 sub-type, 15 the pharmacy
+/// headquarters (4-character legacy codes, which the importer does not read).
+pub(crate) const EDISPENSARY: &str = "\
+\"FVR79\",\"EXAMPLE PHARMACY\",\"Y60\",\"QT1\",\"12 HIGH STREET\",\"\",\"\",\"NOTTINGHAM\",\"\",\"NG1 2AB\",\"20060401\",\"\",\"A\",\"1\",\"P79D\",\"20060401\",\"\",\"\",\"\",\"\",\"\",\"0\",\"\",\"\",\"\",\"\",\"\"
+\"FA002\",\"EXAMPLE CHEMIST\",\"Y56\",\"QMJ\",\"3 MARKET PLACE\",\"\",\"\",\"LONDON\",\"\",\"N1 1AA\",\"19980101\",\"\",\"A\",\"1\",\"P1EK\",\"20040401\",\"\",\"\",\"\",\"\",\"\",\"0\",\"\",\"\",\"\",\"\",\"\"
+\"FK421\",\"EXAMPLE CLOSED PHARMACY\",\"Y61\",\"QM7\",\"7 CHURCH LANE\",\"\",\"\",\"BEDFORD\",\"\",\"MK40 1AA\",\"20060401\",\"20240331\",\"C\",\"1\",\"P08F\",\"20060401\",\"20240331\",\"\",\"\",\"\",\"\",\"0\",\"\",\"\",\"\",\"\",\"\"
+";
+
+/// Dental practices in `egdpprac.csv`'s layout: field 15 a commissioner (for the closed record
+/// a primary care trust code, as in ODS's file), which the importer does not read.
+pub(crate) const EGDPPRAC: &str = "\
+\"V03462\",\"EXAMPLE DENTAL PRACTICE\",\"Y60\",\"QT1\",\"1 STATION ROAD\",\"\",\"\",\"NOTTINGHAM\",\"\",\"NG1 3CD\",\"20060401\",\"\",\"A\",\"D\",\"52R\",\"20150401\",\"\",\"\",\"\",\"\",\"\",\"0\",\"\",\"\",\"\",\"\",\"\"
+\"V00012\",\"EXAMPLE DENTAL SURGERY\",\"Y52\",\"Q37\",\"4 DELLING LANE\",\"\",\"\",\"CHICHESTER\",\"\",\"PO18 8AA\",\"20060601\",\"20080331\",\"C\",\"D\",\"5P6\",\"20061001\",\"20080331\",\"\",\"\",\"\",\"\",\"0\",\"\",\"\",\"\",\"\",\"\"
+";
+
 fn org(
     code: &str,
     name: &str,
@@ -111,6 +126,209 @@ fn reads_branch_surgeries_with_their_practice_from_ebranchs() {
             roles::BRANCH_SURGERY,
             Some("A81001")
         )]
+    );
+}
+
+#[test]
+fn reads_pharmacies_from_edispensary() {
+    use OrganisationStatus::*;
+    assert_eq!(
+        parse_edispensary(EDISPENSARY).unwrap(),
+        vec![
+            org("FVR79", "EXAMPLE PHARMACY", Active, roles::PHARMACY, None),
+            org("FA002", "EXAMPLE CHEMIST", Active, roles::PHARMACY, None),
+            org(
+                "FK421",
+                "EXAMPLE CLOSED PHARMACY",
+                Closed,
+                roles::PHARMACY,
+                None
+            ),
+        ]
+    );
+}
+
+#[test]
+fn reads_dental_practices_from_egdpprac() {
+    use OrganisationStatus::*;
+    assert_eq!(
+        parse_egdpprac(EGDPPRAC).unwrap(),
+        vec![
+            org(
+                "V03462",
+                "EXAMPLE DENTAL PRACTICE",
+                Active,
+                roles::GENERAL_DENTAL_PRACTICE,
+                None
+            ),
+            org(
+                "V00012",
+                "EXAMPLE DENTAL SURGERY",
+                Closed,
+                roles::GENERAL_DENTAL_PRACTICE,
+                None
+            ),
+        ]
+    );
+}
+
+#[test]
+fn pharmacy_and_dental_codes_fit_the_rules_coding_frames() {
+    let organisations = parse_edispensary(EDISPENSARY)
+        .unwrap()
+        .into_iter()
+        .chain(parse_egdpprac(EGDPPRAC).unwrap());
+    for org in organisations {
+        assert!(ods::is_well_formed(&org.ods_code), "{}", org.ods_code);
+    }
+    // Lower case in the file is canonicalised, as RULES.md §1 does for a typed code.
+    let lower = EDISPENSARY.replacen("\"FVR79\"", "\"fvr79\"", 1);
+    assert_eq!(parse_edispensary(&lower).unwrap()[0].ods_code, "FVR79");
+    // A generic-frame code (issued since October 2020 for every type) is well-formed in either.
+    let generic = EGDPPRAC.replacen("\"V03462\"", "\"G6V2S\"", 1);
+    assert_eq!(parse_egdpprac(&generic).unwrap()[0].ods_code, "G6V2S");
+}
+
+#[test]
+fn closes_a_record_by_its_close_date_only() {
+    // Field 13 (status) is not read: a close date closes a record, whatever field 13 says.
+    let no_status = EDISPENSARY.replacen("\"20240331\",\"C\"", "\"20240331\",\"\"", 1);
+    assert_eq!(
+        parse_edispensary(&no_status).unwrap()[2].status,
+        OrganisationStatus::Closed
+    );
+    let other_status = EDISPENSARY.replacen("\"\",\"A\",\"1\"", "\"\",\"ACTIVE\",\"1\"", 1);
+    assert_eq!(
+        parse_edispensary(&other_status).unwrap()[0].status,
+        OrganisationStatus::Active
+    );
+    // A close date not written as ODS writes dates is refused, naming the line and field.
+    let bad_date = EGDPPRAC.replacen("\"20080331\",\"C\"", "\"31/03/2008\",\"C\"", 1);
+    let error = parse_egdpprac(&bad_date).unwrap_err();
+    assert_eq!(error.line, 2, "{error}");
+    assert!(
+        error
+            .message
+            .starts_with("field 12 (close date) is '31/03/2008'"),
+        "{error}"
+    );
+}
+
+#[test]
+fn refuses_malformed_pharmacy_and_dental_codes_naming_the_line_and_field() {
+    for (file, text, from, to, line, shown) in [
+        (
+            "edispensary.csv",
+            EDISPENSARY,
+            "\"FA002\"",
+            "\"FA-002\"",
+            2,
+            "FA-002",
+        ),
+        // The letter O for the digit 0: any letters and digits make a well-formed 5-character
+        // code, but a 6-character code is a letter and five digits.
+        (
+            "egdpprac.csv",
+            EGDPPRAC,
+            "\"V03462\"",
+            "\"VO3462\"",
+            1,
+            "VO3462",
+        ),
+        // NHS Dental Services' 7-character form of the same practice; ODS publishes 6.
+        (
+            "egdpprac.csv",
+            EGDPPRAC,
+            "\"V00012\"",
+            "\"V000012\"",
+            2,
+            "V000012",
+        ),
+        // A 4-character pharmacy headquarters code in field 1: not one of RULES.md §1's shapes.
+        (
+            "edispensary.csv",
+            EDISPENSARY,
+            "\"FK421\"",
+            "\"P79D\"",
+            3,
+            "P79D",
+        ),
+    ] {
+        let changed = text.replacen(from, to, 1);
+        assert_ne!(changed, text, "{from}");
+        let error = parse_import(file, &changed).unwrap_err();
+        assert_eq!(error.line, line, "{to}: {error}");
+        assert_eq!(
+            error.message,
+            format!(
+                "field 1 (organisation code) is '{shown}', which is not a well-formed ODS code; is this really {file}?"
+            )
+        );
+        assert!(
+            error.to_string().starts_with(&format!("line {line}: ")),
+            "{error}"
+        );
+    }
+    let short = format!("{EGDPPRAC}\"V03463\",\"EXAMPLE\"\n");
+    let error = parse_egdpprac(&short).unwrap_err();
+    assert_eq!(error.line, 3);
+    assert!(
+        error.message.contains("egdpprac.csv records have 27"),
+        "{error}"
+    );
+    let no_name = EDISPENSARY.replacen("\"EXAMPLE CHEMIST\"", "\"\"", 1);
+    let error = parse_edispensary(&no_name).unwrap_err();
+    assert_eq!(
+        (error.line, error.message.as_str()),
+        (2, "field 2 (name) is empty.")
+    );
+}
+
+#[test]
+fn recognises_pharmacy_and_dental_files_in_any_letter_case() {
+    for name in [
+        "edispensary.csv",
+        "EDISPENSARY.CSV",
+        "downloads/Edispensary.Csv",
+        "C:\\ods\\eDispensary.csv",
+    ] {
+        assert_eq!(
+            OdsFile::from_file_name(name),
+            Some(OdsFile::Pharmacies),
+            "{name}"
+        );
+        assert!(
+            matches!(parse_import(name, EDISPENSARY), Ok(Import::Organisations(list)) if list.len() == 3),
+            "{name}"
+        );
+    }
+    for name in ["egdpprac.csv", "EGDPPRAC.CSV", "/srv/ods/EgdpPrac.csv"] {
+        assert_eq!(
+            OdsFile::from_file_name(name),
+            Some(OdsFile::DentalPractices),
+            "{name}"
+        );
+        assert!(
+            matches!(parse_import(name, EGDPPRAC), Ok(Import::Organisations(list)) if list.len() == 2),
+            "{name}"
+        );
+    }
+    // Only the published name counts, not a name that merely contains it.
+    assert_eq!(OdsFile::from_file_name("edispensary.csv.bak"), None);
+    assert_eq!(OdsFile::from_file_name("my-egdpprac.csv"), None);
+}
+
+#[test]
+fn pharmacy_headquarters_are_not_importable_and_the_error_lists_what_is() {
+    let hq = "\"P001\",\"EXAMPLE PHARMACY GROUP\",\"\",\"\",\"1 HIGH STREET\",\"\",\"\",\"LEEDS\",\"\",\"LS1 1AA\",\"20040401\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"0\",\"\",\"\",\"\",\"\",\"\"\n";
+    assert_eq!(OdsFile::from_file_name("epharmacyhq.csv"), None);
+    let error = parse_import("epharmacyhq.csv", hq).unwrap_err();
+    assert_eq!(error.line, 0);
+    assert!(
+        error.message.contains(
+            "(etr.csv, ets.csv, epraccur.csv, ebranchs.csv, edispensary.csv, egdpprac.csv)"
+        ),
+        "{error}"
     );
 }
 
@@ -280,6 +498,8 @@ proptest! {
         let _ = parse_ets(&text);
         let _ = parse_epraccur(&text);
         let _ = parse_ebranchs(&text);
+        let _ = parse_edispensary(&text);
+        let _ = parse_egdpprac(&text);
         let _ = parse_mailboxes(&text);
         let _ = parse_mailboxes(&format!("address,ods_code,kind\n{text}"));
     }
@@ -287,6 +507,7 @@ proptest! {
     #[test]
     fn parsers_never_panic_on_csv_like_text(text in "[A-Z0-9a-z@.,\"\n ]{0,200}") {
         let _ = parse_epraccur(&text);
+        let _ = parse_edispensary(&text);
         let _ = parse_mailboxes(&format!("address,ods_code,kind\n{text}"));
     }
 }

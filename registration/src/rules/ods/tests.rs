@@ -29,9 +29,14 @@ fn build_full_directory() -> EmbeddedDirectory {
             r::NHS_TRUST_SITE,
             Some("RX1"),
         ),
-        org("FVR79", "EXAMPLE PHARMACY", "RO182", None),
+        org("FVR79", "EXAMPLE PHARMACY", r::PHARMACY, None),
         org("VLAXL", "EXAMPLE CARE HOME", "RO104", None),
-        org("V03462", "EXAMPLE DENTAL PRACTICE", "RO110", None),
+        org(
+            "V03462",
+            "EXAMPLE DENTAL PRACTICE",
+            r::GENERAL_DENTAL_PRACTICE,
+            None,
+        ),
         org("U59980", "EXAMPLE PCN", r::PRIMARY_CARE_NETWORK, None),
         org("JER001", "EXAMPLE JERSEY PRACTICE", "RO177", None),
         org(
@@ -103,6 +108,116 @@ fn accepts_every_published_shape_with_real_examples() {
             Some(code)
         );
     }
+}
+
+/// The shipped data plus what an administrator imports: ODS `edispensary.csv` and
+/// `egdpprac.csv` (the importer's own samples) and a mailbox list for them.
+fn with_imported_pharmacies_and_dental_practices() -> EmbeddedDirectory {
+    use crate::directory::ods_csv::{self, Import};
+    let mailboxes = "address,ods_code,kind
+pharmacy.fvr79@nhs.net,FVR79,shared
+pharmacy.fa002@nhs.net,FA002,shared
+reception.v03462@nhs.net,V03462,shared
+";
+    let mut directory = EmbeddedDirectory::load();
+    for (file, text) in [
+        ("edispensary.csv", ods_csv::tests::EDISPENSARY),
+        ("EGDPPRAC.CSV", ods_csv::tests::EGDPPRAC),
+        ("mailboxes.csv", mailboxes),
+    ] {
+        match ods_csv::parse_import(file, text).unwrap() {
+            Import::Organisations(list) => {
+                for org in list {
+                    directory.insert_organisation(org);
+                }
+            }
+            Import::Mailboxes(list) => {
+                for entry in list {
+                    directory.insert_mailbox(entry);
+                }
+            }
+        }
+    }
+    directory
+}
+
+#[test]
+fn imported_pharmacies_and_dental_practices_validate_cleanly() {
+    let directory = with_imported_pharmacies_and_dental_practices();
+    // Each is an organisation of its own: no site, no "not an NHSmail organisation" finding.
+    for (code, role) in [
+        ("FVR79", r::PHARMACY),
+        ("fa002", r::PHARMACY),
+        (" V03462 ", r::GENERAL_DENTAL_PRACTICE),
+    ] {
+        let (findings, outcome) = run_with(code, &directory);
+        assert_eq!(findings, vec![], "{code}");
+        let org = outcome.organisation.expect(code);
+        assert_eq!(
+            (org.ods_code.as_str(), org.role_id.as_str()),
+            (code.trim().to_ascii_uppercase().as_str(), role)
+        );
+        assert_eq!(org.status, OrganisationStatus::Active, "{code}");
+    }
+    // A closed one is closed, and nothing else.
+    for code in ["FK421", "V00012"] {
+        assert_eq!(
+            codes_with(code, &directory),
+            vec!["ods_code.closed"],
+            "{code}"
+        );
+    }
+    // The whole request, with the organisation's own mailbox, is valid; another pharmacy's
+    // mailbox is not the requester's (pharmacies are not parts of one another).
+    let now = crate::OffsetDateTime::parse(
+        "2026-12-01T00:00:00Z",
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let request = |code: &str, mailbox: &str| {
+        crate::RegistrationRequest::from_json(
+            &include_str!("../../../tests/data/delegated_request.json")
+                .replace("\"RX1\"", &format!("\"{code}\""))
+                .replace("ward7.referrals@nhs.net", mailbox),
+        )
+        .unwrap()
+    };
+    for (code, mailbox) in [
+        ("FVR79", "pharmacy.fvr79@nhs.net"),
+        ("V03462", "reception.v03462@nhs.net"),
+    ] {
+        let report = crate::validate(
+            &request(code, mailbox),
+            crate::Directory::new(&directory),
+            now,
+        );
+        assert!(report.valid, "{code}: {:?}", report.findings);
+        assert!(
+            report
+                .findings
+                .iter()
+                .all(|f| f.path != "ods_code" && !f.path.starts_with("mailboxes")),
+            "{code}: {:?}",
+            report.findings
+        );
+        assert_eq!(
+            report.organisation.map(|o| o.ods_code).as_deref(),
+            Some(code)
+        );
+    }
+    let report = crate::validate(
+        &request("FVR79", "pharmacy.fa002@nhs.net"),
+        crate::Directory::new(&directory),
+        now,
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.code.code() == "mailbox.other_organisation"),
+        "{:?}",
+        report.findings
+    );
 }
 
 #[test]
