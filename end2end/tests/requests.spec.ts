@@ -109,4 +109,39 @@ test.describe("your requests", () => {
     await expect(page.getByLabel("Application name")).toHaveValue("Rejected Connector");
     await expect(page.locator("#revision")).toHaveCount(0);
   });
+
+  test("a submitted request is withdrawn, leaves the reviewers' queue, and starts a new one", async ({ page, browser }) => {
+    const request = JSON.parse(
+      readFileSync(resolve(__dirname, "../../registration/tests/data/delegated_request.json"), "utf8"),
+    );
+    request.application.name = "Withdrawn Connector";
+    const admin = await apiSession(browser, ACCOUNTS.adminRx1);
+    const reference = await submitOverApi(admin, request);
+
+    await signIn(page, ACCOUNTS.adminRx1);
+    await page.goto(`/requests/${reference}`);
+    await page.getByText("Withdraw this request").click();
+    await page.getByLabel("Why are you withdrawing it? (optional)").fill("The supplier pulled out");
+    await expectNoAxeViolations(page);
+    await page.getByRole("button", { name: "Withdraw request" }).click();
+    await expect(page).toHaveURL(new RegExp(`/requests/${reference}\\?step_taken=withdraw_request$`));
+    await expect(page.locator("#status")).toHaveText("Withdrawn");
+    await expect(page.locator("#withdrawn")).toContainText(`Withdrawn by ${ACCOUNTS.adminRx1}`);
+    await expect(page.locator("#withdrawn-reason")).toHaveText("Why: The supplier pulled out");
+    await expect(page.getByRole("button", { name: "Withdraw request" })).toHaveCount(0);
+    await expectNoAxeViolations(page);
+
+    // The reviewers no longer see it waiting; its page says why.
+    const reviewer = await browser.newPage();
+    await signIn(reviewer, ACCOUNTS.reviewer1);
+    await reviewer.goto(`/review?q=${reference}`);
+    await expect(reviewer.locator(`tr[data-reference="${reference}"]`)).toHaveCount(0);
+    await reviewer.goto(`/review/${reference}`);
+    await expect(reviewer.getByText("The organisation withdrew the request: no decision is needed.")).toBeVisible();
+    await reviewer.close();
+
+    await page.getByRole("button", { name: "Start a new request from this one" }).click();
+    await expect(page).toHaveURL(/\/register\/[A-Za-z0-9_-]+$/);
+    await expect(page.getByLabel("Application name")).toHaveValue("Withdrawn Connector");
+  });
 });

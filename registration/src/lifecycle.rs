@@ -38,11 +38,14 @@ pub enum Status {
     /// Was live, until a renewal or change of the application was made: a later version is the
     /// live one (docs/lifecycle.md).
     Superseded,
+    /// The organisation withdrew it before a reviewer decided (or while it waited for their
+    /// changes): no decision is needed any more.
+    Withdrawn,
 }
 
 impl Status {
     /// Every status a submitted request can have, in the order the pages list them.
-    pub const SUBMITTED: [Status; 11] = [
+    pub const SUBMITTED: [Status; 12] = [
         Status::Submitted,
         Status::AwaitingSecondApproval,
         Status::ChangesRequested,
@@ -54,6 +57,7 @@ impl Status {
         Status::Purged,
         Status::Superseded,
         Status::Rejected,
+        Status::Withdrawn,
     ];
 
     /// The stored and JSON name.
@@ -71,6 +75,7 @@ impl Status {
             Status::RecoveryRequested => "recovery_requested",
             Status::Purged => "purged",
             Status::Superseded => "superseded",
+            Status::Withdrawn => "withdrawn",
         }
     }
 
@@ -121,7 +126,24 @@ impl Status {
             Status::RecoveryRequested => "Recovery requested",
             Status::Purged => "Purged",
             Status::Superseded => "Superseded",
+            Status::Withdrawn => "Withdrawn",
         }
+    }
+
+    /// True when the request ended without an approval: rejected, or withdrawn by the
+    /// organisation. Nothing more happens to it; a new request can be started from it, and a
+    /// renewal or change that ended so leaves the live application as it was.
+    pub const fn is_ended_unapproved(self) -> bool {
+        matches!(self, Status::Rejected | Status::Withdrawn)
+    }
+
+    /// True while the organisation can still withdraw the version: it waits for a reviewer's
+    /// decision, or for the organisation's own changes.
+    pub const fn is_withdrawable(self) -> bool {
+        matches!(
+            self,
+            Status::Submitted | Status::AwaitingSecondApproval | Status::ChangesRequested
+        )
     }
 
     /// Whether a reviewer's decision on a version is awaited.
@@ -343,10 +365,11 @@ pub enum Actor {
     Scheduler,
 }
 
-/// A step of a registered application's life after it went live (docs/lifecycle.md): the
-/// organisation asks for a deletion or a recovery, a reviewer confirms or declines it, and the
-/// scheduler purges what stayed deleted for [`RECOVERY_DAYS`] days. Each step is a signed
-/// `application_step` entry of the log.
+/// A step of a request's life that is not a reviewer's decision on a version
+/// (docs/lifecycle.md): the organisation withdraws a request before it is decided; and, once
+/// the application is live, the organisation asks for a deletion or a recovery, a reviewer
+/// confirms or declines it, and the scheduler purges what stayed deleted for [`RECOVERY_DAYS`]
+/// days. Each step is a signed `application_step` entry of the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -370,11 +393,15 @@ pub enum Step {
     WithdrawRecovery,
     /// The scheduler purges an application deleted [`RECOVERY_DAYS`] days ago.
     Purge,
+    /// The organisation withdraws its request (its latest version) before a reviewer decided
+    /// it, or while it waits for the organisation's changes: it is `withdrawn`, and no reviewer
+    /// acts on it any more. A withdrawn renewal or change leaves the live application as it was.
+    WithdrawRequest,
 }
 
 impl Step {
     /// Every step.
-    pub const ALL: [Step; 9] = [
+    pub const ALL: [Step; 10] = [
         Step::RequestDeletion,
         Step::ConfirmDeletion,
         Step::DeclineDeletion,
@@ -384,6 +411,7 @@ impl Step {
         Step::WithdrawDeletion,
         Step::WithdrawRecovery,
         Step::Purge,
+        Step::WithdrawRequest,
     ];
 
     /// The reviewer's steps: the answers to what the organisation asked.
@@ -406,6 +434,7 @@ impl Step {
             Step::WithdrawDeletion => "withdraw_deletion",
             Step::WithdrawRecovery => "withdraw_recovery",
             Step::Purge => "purge",
+            Step::WithdrawRequest => "withdraw_request",
         }
     }
 
@@ -422,7 +451,8 @@ impl Step {
             Step::RequestDeletion
             | Step::RequestRecovery
             | Step::WithdrawDeletion
-            | Step::WithdrawRecovery => Actor::LocalAdmin,
+            | Step::WithdrawRecovery
+            | Step::WithdrawRequest => Actor::LocalAdmin,
             Step::ConfirmDeletion
             | Step::DeclineDeletion
             | Step::ConfirmRecovery
@@ -444,6 +474,7 @@ impl Step {
             | (Step::ConfirmRecovery, Status::RecoveryRequested) => Some(Status::Live),
             (Step::RequestRecovery, Status::Deleted) => Some(Status::RecoveryRequested),
             (Step::Purge, Status::Deleted | Status::RecoveryRequested) => Some(Status::Purged),
+            (Step::WithdrawRequest, before) if before.is_withdrawable() => Some(Status::Withdrawn),
             _ => None,
         }
     }
@@ -460,6 +491,7 @@ impl Step {
             Step::WithdrawDeletion => "withdraw the deletion request",
             Step::WithdrawRecovery => "withdraw the recovery request",
             Step::Purge => "purge the application",
+            Step::WithdrawRequest => "withdraw the request",
         }
     }
 
@@ -467,6 +499,7 @@ impl Step {
     pub const fn taken_from(self) -> Status {
         match self {
             Step::RequestDeletion => Status::Live,
+            Step::WithdrawRequest => Status::Submitted,
             Step::ConfirmDeletion | Step::DeclineDeletion | Step::WithdrawDeletion => {
                 Status::DeletionRequested
             }
@@ -503,6 +536,7 @@ impl Step {
             Step::WithdrawDeletion => "Deletion request withdrawn",
             Step::WithdrawRecovery => "Recovery request withdrawn",
             Step::Purge => "Purged",
+            Step::WithdrawRequest => "Request withdrawn",
         }
     }
 }
@@ -573,6 +607,7 @@ impl StepRefusal {
             StepRefusal::ReasonTooLong => format!(
                 "The reason is too long: shorten it to at most {MAX_REASON_CHARS} characters and send it again"
             ),
+            StepRefusal::NotAllowedNow if step == Step::WithdrawRequest => "Nothing was recorded: a request can be withdrawn only while it waits for a reviewer's decision or for your changes. A reviewer may have decided on it meanwhile: read its page again".to_string(),
             StepRefusal::NotAllowedNow => format!(
                 "Nothing was recorded: you can {} only while it is {}. Someone may have acted on it meanwhile: read its page again",
                 step.action(),
@@ -643,6 +678,9 @@ mod tests {
                 (Step::WithdrawRecovery, RecoveryRequested, Deleted),
                 (Step::Purge, Deleted, Purged),
                 (Step::Purge, RecoveryRequested, Purged),
+                (Step::WithdrawRequest, Submitted, Withdrawn),
+                (Step::WithdrawRequest, AwaitingSecondApproval, Withdrawn),
+                (Step::WithdrawRequest, ChangesRequested, Withdrawn),
             ]
         );
         for step in Step::ALL {
@@ -680,6 +718,33 @@ mod tests {
         assert_eq!(
             StepRefusal::NotAllowedNow.message(Step::RequestRecovery),
             "Nothing was recorded: you can ask for the application to be recovered only while it is deleted. Someone may have acted on it meanwhile: read its page again"
+        );
+    }
+
+    #[test]
+    fn a_request_is_withdrawn_by_its_organisation_with_or_without_a_reason() {
+        assert_eq!(Step::WithdrawRequest.actor(), Actor::LocalAdmin);
+        assert_eq!(step_reason(Step::WithdrawRequest, None), Ok(None));
+        assert_eq!(
+            step_reason(Step::WithdrawRequest, Some(" Supplier changed ")),
+            Ok(Some("Supplier changed".to_string()))
+        );
+        assert!(Status::Withdrawn.is_ended_unapproved());
+        assert!(Status::Rejected.is_ended_unapproved());
+        assert!(!Status::Withdrawn.is_awaiting_reviewer());
+        // Once decided (approved, rejected) or withdrawn, nothing is left to withdraw.
+        for before in [
+            Status::Approved,
+            Status::Rejected,
+            Status::Withdrawn,
+            Status::Live,
+        ] {
+            assert_eq!(Step::WithdrawRequest.after(before), None, "{before:?}");
+        }
+        assert!(
+            StepRefusal::NotAllowedNow
+                .message(Step::WithdrawRequest)
+                .contains("only while it waits for a reviewer's decision or for your changes")
         );
     }
 

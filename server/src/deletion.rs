@@ -223,12 +223,18 @@ async fn take(
     let taken = recorded.taken;
     let admins = crate::store::users::local_admin_emails(pool, &recorded.ods_code).await?;
     let recipients = crate::reminders::recipients(&admins, &recorded.contacts);
+    let reviewers = if taken.step == Step::WithdrawRequest {
+        crate::store::users::reviewer_emails(pool).await?
+    } else {
+        Vec::new()
+    };
     let until = taken
         .recoverable_until
         .as_deref()
         .and_then(|until| OffsetDateTime::parse(until, &Rfc3339).ok())
         .map(crate::reminders::long_date);
-    mailer.send_in_background(notify::application_step(&notify::StepNotice {
+    let origin = keys.issuer().trim_end_matches('/');
+    let notice = notify::StepNotice {
         reference: &taken.reference,
         application_name: &recorded.application_name,
         ods_code: &recorded.ods_code,
@@ -237,16 +243,22 @@ async fn take(
         reason: taken.reason.as_deref(),
         recoverable_until: until.as_deref(),
         recipients: &recipients,
-        page_url: &format!(
-            "{}/requests/{}",
-            keys.issuer().trim_end_matches('/'),
-            taken.reference
-        ),
+        page_url: &format!("{origin}/requests/{}", taken.reference),
         log_entry: notify::LogPosition {
             seq: recorded.entry.seq,
             hash: &recorded.entry.entry_hash,
         },
-    }));
+    };
+    mailer.send_in_background(notify::application_step(&notice));
+    if !reviewers.is_empty() {
+        mailer.send_in_background(notify::withdrawal_to_reviewers(
+            &notify::StepNotice {
+                recipients: &reviewers,
+                ..notice
+            },
+            &format!("{origin}/review/{}", taken.reference),
+        ));
+    }
     tracing::info!(
         reference = %taken.reference,
         step = taken.step.as_str(),
@@ -266,12 +278,15 @@ impl StepJob {
         let newest = registrations::latest_in(connection, &self.reference)
             .await?
             .ok_or(StepError::NotFound)?;
-        // The steps move the application (its implemented version), not a renewal or change of
-        // it under review; before it was implemented, the latest version (no step follows).
-        let latest = match registrations::application_in(connection, &self.reference).await? {
-            Some(application) => application,
-            None => newest.clone(),
+        // A withdrawal moves the latest version (a request, or a renewal or change of a live
+        // application, under review). The other steps move the application (its implemented
+        // version), not a renewal or change of it under review; before it was implemented, the
+        // latest version (no step follows).
+        let application = match self.step {
+            Step::WithdrawRequest => None,
+            _ => registrations::application_in(connection, &self.reference).await?,
         };
+        let latest = application.unwrap_or_else(|| newest.clone());
         let refused = |refusal| StepError::Refused(refusal, self.step);
         if self.step == Step::RequestDeletion
             && crate::registrations::is_change_open(latest.version, &newest)

@@ -746,6 +746,16 @@ pub fn application_step(facts: &StepNotice<'_>) -> Notification {
                  {recoverable}"
             ),
         ),
+        Step::WithdrawRequest => (
+            "request withdrawn",
+            format!(
+                "{who} withdrew the registration request for {name}. No reviewer will decide on it, and nothing changes in NHSmail.\n\
+                 {reason}\
+                 \n\
+                 If your organisation still needs the application, start a new request from this one on its page.\n",
+                reason = reason.map_or(String::new(), |reason| format!("\nWhy:\n\n{reason}\n")),
+            ),
+        ),
         Step::Purge => (
             "application purged",
             format!(
@@ -781,6 +791,47 @@ pub fn application_step(facts: &StepNotice<'_>) -> Notification {
     Notification {
         to: facts.recipients.to_vec(),
         subject: format!("{}: {headline}", facts.reference),
+        body,
+        reference: facts.reference.to_string(),
+    }
+}
+
+/// The notice to the desk's reviewers that an organisation withdrew a request: nobody needs to
+/// decide on it any more (a reviewer who claimed it, or gave its first approval, stops there).
+pub fn withdrawal_to_reviewers(facts: &StepNotice<'_>, review_url: &str) -> Notification {
+    let who = facts.actor_email.unwrap_or("A Local Administrator");
+    let reason = facts
+        .reason
+        .map(str::trim)
+        .filter(|reason| !reason.is_empty())
+        .map_or(String::new(), |reason| {
+            format!("\nWhy:\n\n{}\n", quoted(reason))
+        });
+    let body = format!(
+        "{who} ({ods_code}) withdrew the registration request for {name}. It needs no decision any more: it has left the review queue.\n\
+         {reason}\
+         \n\
+         Application: {name}\n\
+         Reference: {reference}\n\
+         \n\
+         The request's page:\n\
+         {review_url}\n\
+         \n\
+         Log entry: {seq}\n\
+         Entry hash: {hash}\n\
+         \n\
+         You are getting this email because you are a reviewer on the desk.\n\
+         \n\
+         {SIGNATURE}\n",
+        name = facts.application_name,
+        ods_code = facts.ods_code,
+        reference = facts.reference,
+        seq = facts.log_entry.seq,
+        hash = facts.log_entry.hash,
+    );
+    Notification {
+        to: facts.recipients.to_vec(),
+        subject: format!("{}: request withdrawn, no decision needed", facts.reference),
         body,
         reference: facts.reference.to_string(),
     }

@@ -83,8 +83,8 @@ pub enum SubmitError {
     /// A resubmission of a request that is not waiting for changes (409).
     #[error("the request is {0:?}, not waiting for changes")]
     NotAwaitingChanges(Status),
-    /// A new request was asked to be started from one that is not rejected (409).
-    #[error("the request is {0:?}, not rejected")]
+    /// A new request was asked to be started from one that is not rejected or withdrawn (409).
+    #[error("the request is {0:?}, not rejected or withdrawn")]
     NotRejected(Status),
     /// A renewal or change of a request that is not a live registered application (409).
     #[error("the application is {0:?}, not live")]
@@ -220,10 +220,10 @@ fn may_open_change(
 }
 
 /// Whether a renewal or change of the application whose live version is `live_version` is open:
-/// its `latest` version is a later one that was not rejected (being reviewed, sent back, or
-/// approved and not yet made).
+/// its `latest` version is a later one that was not rejected or withdrawn (being reviewed, sent
+/// back, or approved and not yet made).
 pub fn is_change_open(live_version: i64, latest: &StoredRegistration) -> bool {
-    latest.version != live_version && latest.status != Status::Rejected
+    latest.version != live_version && !latest.status.is_ended_unapproved()
 }
 
 async fn store_version(
@@ -702,8 +702,9 @@ pub async fn start_change(
 }
 
 /// A new draft for `admin`'s organisation holding the request of `reference` (their
-/// organisation's, rejected, never made in the tenant): "Start a new request from this one".
-/// Submitting it makes a new request under a new reference; the rejected one stays as it was.
+/// organisation's, rejected or withdrawn, never made in the tenant): "Start a new request from
+/// this one". Submitting it makes a new request under a new reference; the old one stays as it
+/// was.
 pub async fn start_from_rejected(
     pool: &AnyPool,
     admin: &LocalAdminOf,
@@ -713,7 +714,7 @@ pub async fn start_from_rejected(
     let latest = own_latest(pool, admin, reference).await?;
     // A rejected renewal or change of a registered application is asked again as one.
     let registered = registrations::application(pool, reference).await?.is_some();
-    if latest.status != Status::Rejected || registered {
+    if !latest.status.is_ended_unapproved() || registered {
         return Err(SubmitError::NotRejected(latest.status));
     }
     new_draft(pool, admin, &latest.request, None, now).await

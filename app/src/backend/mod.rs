@@ -367,9 +367,14 @@ pub struct RequestPage {
     /// For the organisation's administrators while changes are requested: the CSRF token of
     /// the "Edit and resubmit" form.
     pub revise_csrf_token: Option<String>,
-    /// For the organisation's administrators when the request was rejected (and never made in
-    /// the tenant): the CSRF token of "Start a new request from this one".
+    /// For the organisation's administrators when the request was rejected or withdrawn (and
+    /// never made in the tenant): the CSRF token of "Start a new request from this one".
     pub copy_csrf_token: Option<String>,
+    /// For the organisation's administrators while the request waits for a decision or for
+    /// their changes: the CSRF token of "Withdraw this request".
+    pub withdraw_csrf_token: Option<String>,
+    /// Once withdrawn: who withdrew it, when and why.
+    pub withdrawal: Option<StepRow>,
     /// A revision draft already started for this request (answering changes requested, or a
     /// renewal or change being prepared).
     pub revision_draft: Option<String>,

@@ -18,6 +18,7 @@ const fn status_colour(status: Status) -> &'static str {
         Status::RecoveryRequested => "nhsuk-tag--orange",
         Status::Purged => "nhsuk-tag--grey",
         Status::Superseded => "nhsuk-tag--white",
+        Status::Withdrawn => "nhsuk-tag--grey",
     }
 }
 

@@ -25,6 +25,25 @@ pub struct StepOutcome {
 }
 
 impl StepOutcome {
+    /// This outcome if it is about `step` (taken or refused), else none: two sections of one
+    /// page each show only their own.
+    pub fn about(&self, step: Step) -> StepOutcome {
+        if self.taken == Some(step) || (self.error.is_some() && self.step == Some(step)) {
+            self.clone()
+        } else {
+            StepOutcome::default()
+        }
+    }
+
+    /// This outcome unless it is about `step`.
+    pub fn not_about(&self, step: Step) -> StepOutcome {
+        if self.about(step) == StepOutcome::default() {
+            self.clone()
+        } else {
+            StepOutcome::default()
+        }
+    }
+
     /// Reads the page's query.
     pub fn from_query(query: &ParamsMap) -> StepOutcome {
         let step_error = query.get("step_error");
@@ -42,7 +61,7 @@ impl StepOutcome {
     }
 
     /// The message beside the reason box, for a refusal about the reason.
-    fn reason_error(&self) -> Option<String> {
+    pub(crate) fn reason_error(&self) -> Option<String> {
         match self.error {
             Some(refusal @ (StepRefusal::ReasonRequired | StepRefusal::ReasonTooLong)) => {
                 Some(refusal.message(self.step.unwrap_or(Step::RequestDeletion)))
@@ -52,7 +71,7 @@ impl StepOutcome {
     }
 
     /// The message for a refusal that is not about a field.
-    fn not_recorded(&self) -> Option<String> {
+    pub(crate) fn not_recorded(&self) -> Option<String> {
         match self.error {
             Some(
                 StepRefusal::AnswerRequired
@@ -93,7 +112,8 @@ fn TakenBanner(taken: Option<Step>) -> impl IntoView {
         Step::WithdrawRecovery => {
             "Recovery request withdrawn: the application stays deleted. The contacts are emailed."
         }
-        Step::Purge => return None,
+        // The request page's own withdrawal section says it (`requests::request`).
+        Step::Purge | Step::WithdrawRequest => return None,
     };
     Some(view! {
         <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="step-taken-title" data-module="nhsuk-notification-banner" id="step-taken">
@@ -110,7 +130,7 @@ fn TakenBanner(taken: Option<Step>) -> impl IntoView {
 
 /// Nothing was recorded, and why (a refusal not about a field).
 #[component]
-fn NotRecorded(outcome: StepOutcome) -> impl IntoView {
+pub(crate) fn NotRecorded(outcome: StepOutcome) -> impl IntoView {
     outcome.not_recorded().map(|text| {
         view! {
             <div class="nhsuk-warning-callout" id="step-refused">
@@ -141,7 +161,7 @@ fn FieldErrors(answer_error: Option<String>, reason_error: Option<String>) -> im
 
 /// The reason box, with its error and what was typed kept.
 #[component]
-fn ReasonBox(
+pub(crate) fn ReasonBox(
     label: &'static str,
     hint: String,
     error: Option<String>,

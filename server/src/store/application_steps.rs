@@ -13,7 +13,8 @@ pub struct StoredStep {
     pub reference: String,
     /// 1, 2, 3… per application.
     pub n: i64,
-    /// The version that is live (the implemented one).
+    /// The version the step moved: the implemented one, or, for a withdrawal, the version
+    /// withdrawn.
     pub version: i64,
     /// What was done.
     pub step: Step,

@@ -180,3 +180,13 @@ pub async fn local_admin_emails(pool: &AnyPool, ods_code: &str) -> anyhow::Resul
     .fetch_all(pool)
     .await?)
 }
+
+/// The addresses of the reviewers whose accounts are not disabled, in order (who is told that a
+/// request arrived or was withdrawn).
+pub async fn reviewer_emails(pool: &AnyPool) -> anyhow::Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT email FROM users WHERE role = 'reviewer' AND disabled_at IS NULL ORDER BY email",
+    )
+    .fetch_all(pool)
+    .await?)
+}

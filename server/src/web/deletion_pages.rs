@@ -64,17 +64,20 @@ async fn request(
     back(&page, step, reason, result)
 }
 
-/// `POST /requests/{reference}/withdrawal`: `step` is `withdraw_deletion` or
-/// `withdraw_recovery` (the organisation's own waiting request).
+/// `POST /requests/{reference}/withdrawal`: `step` is `withdraw_request` (the request itself,
+/// before it is decided, with an optional `reason`), `withdraw_deletion` or `withdraw_recovery`
+/// (the organisation's own waiting request).
 pub async fn withdraw(
     State(state): State<AppState>,
     Path(reference): Path<String>,
     post: FormPost<LocalAdminOf, DecisionForm>,
 ) -> Response {
-    let step = post
-        .field("step")
-        .and_then(Step::parse)
-        .filter(|step| matches!(step, Step::WithdrawDeletion | Step::WithdrawRecovery));
+    let step = post.field("step").and_then(Step::parse).filter(|step| {
+        matches!(
+            step,
+            Step::WithdrawRequest | Step::WithdrawDeletion | Step::WithdrawRecovery
+        )
+    });
     match step {
         Some(step) => request(state, reference, post, step).await,
         None => plain(
@@ -167,6 +170,6 @@ fn refused(page: &str, refusal: StepRefusal, step: Step, reason: Option<&str>) -
 fn not_found() -> Response {
     plain(
         StatusCode::NOT_FOUND,
-        "There is no registered application with this reference.",
+        "There is no registration request or application with this reference that you can see.",
     )
 }

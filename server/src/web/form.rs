@@ -143,7 +143,7 @@ fn open_draft(started: Result<String, SubmitError>, failed: &'static str) -> Res
         ),
         Err(SubmitError::NotRejected(_)) => plain(
             StatusCode::CONFLICT,
-            "A new request can be started only from a rejected one. Go back and reload its page to see its status.",
+            "A new request can be started only from a rejected or withdrawn one. Go back and reload its page to see its status.",
         ),
         Err(SubmitError::NotLive(_)) => plain(
             StatusCode::CONFLICT,

@@ -395,6 +395,27 @@ impl Backend for PagesBackend {
             let live = crate::applications::live_facts(pool, latest)
                 .await
                 .map_err(internal)?;
+            // Who withdrew the latest version, when and why.
+            let withdrawal = if latest.status == registrations::Status::Withdrawn {
+                crate::store::application_steps::list(pool, &reference)
+                    .await
+                    .map_err(internal)?
+                    .into_iter()
+                    .rev()
+                    .find(|step| {
+                        step.step == registration::lifecycle::Step::WithdrawRequest
+                            && step.version == latest.version
+                    })
+                    .map(|step| StepRow {
+                        n: step.n,
+                        step: step.step,
+                        reason: step.reason,
+                        actor_email: step.actor_email,
+                        taken_at: step.taken_at,
+                    })
+            } else {
+                None
+            };
             // The client secret, for the organisation's Local Administrators only (reviewers
             // are refused by the same function as the API's `GET …/secret`).
             let has_secret = live.as_ref().is_some_and(|live| {
@@ -474,9 +495,12 @@ impl Backend for PagesBackend {
                     })
                     .collect(),
                 copy_csrf_token: (is_owner
-                    && latest.status == registrations::Status::Rejected
+                    && latest.status.is_ended_unapproved()
                     && live.is_none())
                 .then(|| signed_in.session.csrf_token_for_page()),
+                withdraw_csrf_token: (is_owner && latest.status.is_withdrawable())
+                    .then(|| signed_in.session.csrf_token_for_page()),
+                withdrawal,
                 revise_csrf_token: (is_owner
                     && latest.status == registrations::Status::ChangesRequested)
                     .then(|| signed_in.session.csrf_token_for_page()),
@@ -575,7 +599,13 @@ pub fn application_life(
         taken_at: taken.taken_at,
     };
     ApplicationLife {
-        steps: history.steps.into_iter().map(row).collect(),
+        // A withdrawn renewal or change is the request page's to show, not the application's.
+        steps: history
+            .steps
+            .into_iter()
+            .filter(|taken| taken.step != registration::lifecycle::Step::WithdrawRequest)
+            .map(row)
+            .collect(),
         waiting: history.waiting.map(row),
         deleted_at: history.deleted_at,
         recoverable_until: history.recoverable_until,

@@ -38,6 +38,7 @@ async fn every_route_with_a_body_answers_json_errors_for_bad_bodies() {
                 (path.replace("{reference}", &to_change), Some(&admin))
             }
             "/api/v1/registrations/{reference}/deletion"
+            | "/api/v1/registrations/{reference}/withdrawal"
             | "/api/v1/registrations/{reference}/recovery"
             | "/api/v1/registrations/{reference}/renewals"
             | "/api/v1/registrations/{reference}/changes" => {
@@ -110,6 +111,7 @@ async fn every_route_with_a_body_answers_json_errors_for_bad_bodies() {
                     (
                         _,
                         "/api/v1/registrations/{reference}/deletion"
+                        | "/api/v1/registrations/{reference}/withdrawal"
                         | "/api/v1/registrations/{reference}/recovery",
                     ) => "not_a_step",
                     (_, "/api/v1/registrations/{reference}/lifecycle-decisions") => "not_an_answer",
@@ -141,6 +143,7 @@ async fn every_route_with_a_body_answers_json_errors_for_bad_bodies() {
             "POST /api/v1/registrations/{reference}/recovery",
             "POST /api/v1/registrations/{reference}/renewals",
             "POST /api/v1/registrations/{reference}/versions",
+            "POST /api/v1/registrations/{reference}/withdrawal",
             "POST /api/v1/session",
         ]
     );

@@ -171,7 +171,8 @@ async fn every_operation_documents_its_responses_and_every_error_its_json_body()
             "deleted",
             "recovery_requested",
             "purged",
-            "superseded"
+            "superseded",
+            "withdrawn"
         ])
     );
 }

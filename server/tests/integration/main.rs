@@ -40,3 +40,4 @@ mod review;
 mod server_functions;
 mod sessions;
 mod several_desks;
+mod withdrawal;

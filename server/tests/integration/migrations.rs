@@ -3,7 +3,8 @@
 //! `registration_request` with `decision`, `implementation` and `client_secret`; 0012 rebuilds
 //! them again with `application_step`) keep every row, every
 //! foreign key and the log's chain, on a database made by the migrations before them; 0013 marks
-//! each request's latest version, for the lists.
+//! each request's latest version, for the lists; 0015 rebuilds them again for the `withdrawn`
+//! status, with application_step referring to a version rather than to an implementation.
 
 use crate::common::{TestApp, approve, delegated_request, local_admin_of};
 use axum::http::Method;
@@ -237,6 +238,106 @@ async fn a_desk_with_resubmitted_requests_upgrades_through_0013_with_each_latest
     assert!(listed.contains(&(references[1].clone(), 1)), "{listed:?}");
     let report = server::store::audit::run(&pool, None).await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_with_a_live_application_a_change_under_review_and_steps_upgrades_through_0015() {
+    // A live application with its secret, a deletion asked for and withdrawn (steps of the
+    // implemented version), and a change of it under review, as a desk at 0014 holds them.
+    let (desk, reference) = live_with_secret().await;
+    let reason = serde_json::json!({ "reason": "Checking the upgrade" });
+    for (method, body) in [(Method::POST, Some(&reason)), (Method::DELETE, None)] {
+        let answer = crate::api_support::call(
+            &desk.app,
+            method,
+            &format!("/api/v1/registrations/{reference}/deletion"),
+            Some(&desk.admin),
+            body,
+        )
+        .await;
+        assert!(answer.status.is_success(), "{}", answer.text());
+    }
+    let mut changed = crate::implementation::request_with_secret();
+    changed["application"]["description"] = serde_json::json!("Reads the clinic inbox too");
+    let answer = crate::api_support::call(
+        &desk.app,
+        Method::POST,
+        &format!("/api/v1/registrations/{reference}/changes"),
+        Some(&desk.admin),
+        Some(&changed),
+    )
+    .await;
+    assert_eq!(answer.status.as_u16(), 201, "{}", answer.text());
+
+    let (_old, pool, _before) = upgraded_from(&desk.app, 14).await;
+    let report = server::store::audit::run(&pool, None).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.application_steps, 2);
+    // The rebuilt table kept each version's latest mark, and its trigger marks a new version.
+    let marks: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT version, is_latest FROM registration_request WHERE reference = $1 ORDER BY version",
+    )
+    .bind(&reference)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(marks, [(1, 0), (2, 1)]);
+    // The new status, and a step of a version that was never implemented, are taken; a step
+    // of a version that does not exist is not.
+    sqlx::query(
+        "UPDATE registration_request SET status = 'withdrawn' WHERE reference = $1 AND version = 2",
+    )
+    .bind(&reference)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let step = "INSERT INTO application_step (reference, n, version, step, status_before,
+            status_after, taken_at, log_seq)
+         VALUES ($1, $2, $3, 'withdraw_request', 'submitted', 'withdrawn', '2026-12-05T10:00:00Z', 1)";
+    sqlx::query(step)
+        .bind(&reference)
+        .bind(3_i64)
+        .bind(2_i64)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(
+        sqlx::query(step)
+            .bind(&reference)
+            .bind(4_i64)
+            .bind(7_i64)
+            .execute(&pool)
+            .await
+            .is_err(),
+        "a step must be of a version that exists"
+    );
+    sqlx::query(
+        "INSERT INTO registration_request (reference, version, status, ods_code, application_name,
+                risk, request_json, report_json, submitted_at)
+         SELECT reference, 3, 'submitted', ods_code, application_name, risk, request_json,
+                report_json, submitted_at
+         FROM registration_request WHERE reference = $1 AND version = 2",
+    )
+    .bind(&reference)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let marks: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT version, is_latest FROM registration_request WHERE reference = $1 ORDER BY version",
+    )
+    .bind(&reference)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        marks,
+        [(1, 0), (2, 0), (3, 1)],
+        "the trigger was made again"
+    );
+    assert_eq!(
+        opened_secret(&desk, &pool, &reference).await,
+        "Zq8~MIGRATION.not-a-real-secret"
+    );
 }
 
 /// A desk with RX1's live application recorded with a sealed client secret (made by today's

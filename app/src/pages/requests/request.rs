@@ -14,7 +14,7 @@ use crate::backend::{
 };
 use crate::components::{StatusTag, SubmissionWarnings, Table, date_text, date_time_text, headers};
 use crate::pages::access::Refused;
-use crate::pages::deletion::{OrganisationSteps, StepOutcome};
+use crate::pages::deletion::{NotRecorded, OrganisationSteps, ReasonBox, StepOutcome};
 use crate::pages::live::LiveSummary;
 
 /// The request's page.
@@ -116,7 +116,7 @@ fn Request(page: Page, outcome: StepOutcome) -> impl IntoView {
                 {page.secret.clone().map(|secret| view! { <ClientSecret secret /> })}
                 <ChangeSection page=page.clone() />
                 {page.life.clone().map(|life| view! {
-                    <OrganisationSteps reference=reference.clone() status=page.live.as_ref().map_or(page.status, |live| live.status) life outcome=outcome.clone() />
+                    <OrganisationSteps reference=reference.clone() status=page.live.as_ref().map_or(page.status, |live| live.status) life outcome=outcome.not_about(registration::lifecycle::Step::WithdrawRequest) />
                 })}
                 <WhatHappensNext status=page.status secret_asked=page.request.client_secret.is_some() purpose=page.purpose />
                 {page.revise_csrf_token.clone().map(|csrf| view! {
@@ -137,10 +137,15 @@ fn Request(page: Page, outcome: StepOutcome) -> impl IntoView {
                     findings=page.report.findings.clone()
                     intro=format!("Version {} was accepted with these warnings: the reviewer checks them and may ask you about them.", page.version.version)
                 />
+                <Withdrawal reference=reference.clone() withdrawal=page.withdrawal.clone() csrf_token=page.withdraw_csrf_token.clone() outcome=outcome.clone() />
                 {page.copy_csrf_token.clone().map(|csrf| view! {
                     <div class="nhsuk-inset-text" id="rejected-start-again">
                         <span class="nhsuk-u-visually-hidden">"Information: "</span>
-                        <p>"This request was rejected (see the reviewer's reason below), so it cannot be changed. You can start a new request from it: a draft with everything this one had, to change and submit under a new reference."</p>
+                        <p>{if page.status == Status::Withdrawn {
+                            "This request was withdrawn, so it cannot be changed. You can start a new request from it: a draft with everything this one had, to change and submit under a new reference."
+                        } else {
+                            "This request was rejected (see the reviewer's reason below), so it cannot be changed. You can start a new request from it: a draft with everything this one had, to change and submit under a new reference."
+                        }}</p>
                         <form method="post" action=format!("/requests/{reference}/copy") novalidate>
                             <input type="hidden" name="csrf_token" value=csrf />
                             <button class="nhsuk-button nhsuk-button--secondary" type="submit" data-module="nhsuk-button" id="start-from-rejected">"Start a new request from this one"</button>
@@ -204,7 +209,7 @@ fn Request(page: Page, outcome: StepOutcome) -> impl IntoView {
 fn ChangeSection(page: Page) -> impl IntoView {
     let reference = page.reference.clone();
     let live = page.live.clone()?;
-    let open = page.latest_version != live.version && page.status != Status::Rejected;
+    let open = page.latest_version != live.version && !page.status.is_ended_unapproved();
     let open_text = open.then(|| {
         let what = match page.purpose {
             Some(Purpose::Renewal) => "A renewal",
@@ -244,6 +249,65 @@ fn ChangeSection(page: Page) -> impl IntoView {
     })
 }
 
+/// Withdrawing the request: while it waits for a decision or for the organisation's changes, a
+/// form for its Local Administrators (a reason is optional; the reviewers read it); once
+/// withdrawn, who did it, when and why. The form is a plain post (it works without JavaScript);
+/// the server sends the page back with `?step_taken=withdraw_request` or `?step_error=`.
+#[component]
+fn Withdrawal(
+    reference: String,
+    withdrawal: Option<crate::backend::StepRow>,
+    csrf_token: Option<String>,
+    outcome: StepOutcome,
+) -> impl IntoView {
+    use registration::lifecycle::{MAX_REASON_CHARS, Step};
+    let outcome = outcome.about(Step::WithdrawRequest);
+    let done = withdrawal.map(|row| {
+        let who = row.actor_email.clone().unwrap_or_else(|| "A Local Administrator".to_string());
+        view! {
+            {(outcome.taken == Some(Step::WithdrawRequest)).then(|| view! {
+                <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="withdrawn-title" data-module="nhsuk-notification-banner" id="step-taken">
+                    <div class="nhsuk-notification-banner__header">
+                        <h2 class="nhsuk-notification-banner__title" id="withdrawn-title">"Success"</h2>
+                    </div>
+                    <div class="nhsuk-notification-banner__content">
+                        <p class="nhsuk-notification-banner__heading">"Request withdrawn: no reviewer will decide on it. The reviewers, you and the contacts are emailed."</p>
+                        <p class="nhsuk-body">"It is signed and recorded in the desk's log."</p>
+                    </div>
+                </div>
+            })}
+            <div class="nhsuk-inset-text" id="withdrawn">
+                <span class="nhsuk-u-visually-hidden">"Information: "</span>
+                <p>{format!("Withdrawn by {who} on {}.", date_time_text(&row.taken_at))}</p>
+                {row.reason.map(|reason| view! { <p id="withdrawn-reason">{format!("Why: {reason}")}</p> })}
+            </div>
+        }
+    });
+    let form = csrf_token.map(|csrf| {
+        let reason_error = outcome.reason_error();
+        view! {
+            <details class="nhsuk-details" id="withdraw-request" open=outcome.error.is_some()>
+                <summary class="nhsuk-details__summary">
+                    <span class="nhsuk-details__summary-text">"Withdraw this request"</span>
+                </summary>
+                <div class="nhsuk-details__text">
+                    <p>"Withdraw the request if your organisation no longer needs it, or asked for it by mistake. No reviewer will decide on it, and nothing is made in NHSmail. It cannot be undone, but you can start a new request from it afterwards."</p>
+                    <form method="post" action=format!("/requests/{reference}/withdrawal") novalidate id="withdraw-request-form">
+                        <input type="hidden" name="csrf_token" value=csrf />
+                        <input type="hidden" name="step" value=Step::WithdrawRequest.as_str() />
+                        <ReasonBox label="Why are you withdrawing it? (optional)"
+                            hint=format!("The reviewers read it. At most {MAX_REASON_CHARS} characters.")
+                            error=reason_error kept=outcome.reason.clone() />
+                        <button class="nhsuk-button nhsuk-button--warning" type="submit" data-module="nhsuk-button" id="withdraw-request-button">"Withdraw request"</button>
+                    </form>
+                </div>
+            </details>
+        }
+    });
+    // A refusal shows whether or not the form still does (a tab opened before a decision).
+    view! { <NotRecorded outcome=outcome.clone() /> {done} {form} }
+}
+
 /// What happens next, as the desk does it.
 #[component]
 fn WhatHappensNext(status: Status, secret_asked: bool, purpose: Option<Purpose>) -> impl IntoView {
@@ -278,7 +342,8 @@ fn WhatHappensNext(status: Status, secret_asked: bool, purpose: Option<Purpose>)
             | Status::Deleted
             | Status::RecoveryRequested
             | Status::Purged
-            | Status::Superseded => {
+            | Status::Superseded
+            | Status::Withdrawn => {
                 return ().into_any();
             }
         },

@@ -333,7 +333,8 @@ fn Banner(outcome: Outcome) -> impl IntoView {
             | Status::Deleted
             | Status::RecoveryRequested
             | Status::Purged
-            | Status::Superseded,
+            | Status::Superseded
+            | Status::Withdrawn,
         )
         | None => return ().into_any(),
     };
@@ -623,6 +624,7 @@ fn DecisionSection(detail: ReviewDetail, outcome: Outcome) -> impl IntoView {
             Status::ChangesRequested => "The request is waiting for the Local Administrator to change and resubmit it; no decision is needed until then.".to_string(),
             Status::Approved => "The request is approved: no further decision is needed.".to_string(),
             Status::Rejected => "The request is rejected: no further decision is needed.".to_string(),
+            Status::Withdrawn => "The organisation withdrew the request: no decision is needed.".to_string(),
             Status::Live => "The application is live: it was approved and created in NHSmail.".to_string(),
             Status::DeletionRequested | Status::RecoveryRequested => "The application was approved and created in NHSmail; its organisation's request is answered below.".to_string(),
             Status::Deleted => "The application was deleted: no decision is needed.".to_string(),

@@ -61,7 +61,7 @@ impl From<StepError> for ApiError {
             StepError::NotFound => ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
-                "There is no registered application with this reference that you can see.",
+                "There is no registration request or application with this reference that you can see.",
             ),
             StepError::Forbidden(step) => ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -169,6 +169,39 @@ pub async fn request_deletion(
         &signed_in,
         &reference,
         Step::RequestDeletion,
+        request,
+    )
+    .await
+}
+
+/// `POST /api/v1/registrations/{reference}/withdrawal`: the organisation withdraws its request
+/// (its latest version) before a reviewer decides it, or while it waits for the organisation's
+/// changes.
+#[utoipa::path(post, path = "/api/v1/registrations/{reference}/withdrawal", tag = "registrations",
+    security(("session" = [], "csrf" = [])),
+    params(("reference" = String, Path, description = "`AR-XXXX-XXXX`")),
+    request_body(content = StepRequestBody, content_type = "application/json",
+        description = "`{ \"reason\": \"…\" }` (optional; the reviewers read it), or `{}`."),
+    responses(
+        (status = 201, description = "Withdrawn and signed (`withdraw_request`, `appreg-application-step+jwt`); the request is `withdrawn` and has left the review queue; the reviewers are told. A withdrawn renewal or change leaves the live application as it was.", body = Taken),
+        (status = 400, description = "Not `{ \"reason\" }`.", body = super::openapi::ErrorBody),
+        (status = 401, description = "Not signed in.", body = super::openapi::ErrorBody),
+        (status = 403, description = "No or wrong `X-CSRF-Token`, or not a Local Administrator.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such reference, or another organisation's.", body = super::openapi::ErrorBody),
+        (status = 409, description = "The request is not waiting for a decision or for changes (`not_allowed_now`: decided, or withdrawn, meanwhile).", body = super::openapi::ErrorBody),
+        (status = 422, description = "A reason over 4,000 characters (`reason_too_long`).", body = super::openapi::ErrorBody),
+    ))]
+pub async fn withdraw_request(
+    State(state): State<AppState>,
+    CsrfChecked(signed_in): CsrfChecked,
+    ApiPath(reference): ApiPath<String>,
+    request: Request<Body>,
+) -> Result<Response, ApiError> {
+    request_step(
+        &state,
+        &signed_in,
+        &reference,
+        Step::WithdrawRequest,
         request,
     )
     .await

@@ -138,6 +138,11 @@ pub fn routes() -> Vec<ApiRoute> {
         ),
         route(
             Method::POST,
+            "/api/v1/registrations/{reference}/withdrawal",
+            deletion::withdraw_request,
+        ),
+        route(
+            Method::POST,
             "/api/v1/registrations/{reference}/deletion",
             deletion::request_deletion,
         ),
@@ -383,7 +388,7 @@ impl From<SubmitError> for ApiError {
                 StatusCode::CONFLICT,
                 "not_rejected",
                 format!(
-                    "The request is {}: a new request is started from a rejected one only.",
+                    "The request is {}: a new request is started from a rejected or withdrawn one only.",
                     status.as_str()
                 ),
             ),

@@ -124,6 +124,7 @@ impl Modify for SecuritySchemes {
         super::applications::secret,
         super::deletion::request_deletion,
         super::deletion::request_recovery,
+        super::deletion::withdraw_request,
         super::deletion::withdraw_deletion,
         super::deletion::withdraw_recovery,
         super::deletion::answer,
