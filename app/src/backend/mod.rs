@@ -35,6 +35,8 @@ pub struct FormPage {
     /// organisation's): what the browser's checks consult, so that they answer as the server's
     /// do for every mailbox that is the organisation's.
     pub directory: registration::DirectorySlice,
+    /// The session's idle timeout, seconds: the form warns five minutes before it ends.
+    pub session_idle_seconds: i64,
 }
 
 /// An organisation as a page names it.

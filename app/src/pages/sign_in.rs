@@ -24,12 +24,15 @@ pub fn SignInPage() -> impl IntoView {
     );
     let next = move || query.read().get("next").unwrap_or_default();
     let signed_out = move || query.read().get("signed_out").is_some();
+    // `kept=1`: a registration form posted after the session ended was kept for this browser
+    // (`kept=0`: it could not be).
+    let kept = move || query.read().get("kept").map(|kept| kept == "1");
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let (problem, csrf_token) = form.await;
                 let next = problem.as_ref().map(|problem| problem.next.clone()).unwrap_or_else(next);
-                view! { <SignInForm problem next csrf_token signed_out=signed_out() /> }
+                view! { <SignInForm problem next csrf_token signed_out=signed_out() kept=kept() /> }
             })}
         </Suspense>
     }
@@ -41,6 +44,7 @@ fn SignInForm(
     next: String,
     csrf_token: String,
     signed_out: bool,
+    kept: Option<bool>,
 ) -> impl IntoView {
     let email = problem
         .as_ref()
@@ -64,6 +68,16 @@ fn SignInForm(
                         <div class="nhsuk-notification-banner__content">
                             <p class="nhsuk-notification-banner__heading">"You have signed out"</p>
                         </div>
+                    </div>
+                })}
+                {kept.map(|kept| view! {
+                    <div class="nhsuk-warning-callout" id="form-kept">
+                        <h2 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">"Important: "</span>"You were signed out"</span></h2>
+                        {if kept {
+                            view! { <p>"Your session ended (after 30 minutes without activity, or you signed out in another tab), so your form could not be saved. What you sent has been kept in this browser for a day: sign in again and your request opens with it, as a draft."</p> }.into_any()
+                        } else {
+                            view! { <p>"Your session ended, and what you sent could not be kept. Sign in again, then open your draft from Your requests: it has your answers up to when it was last saved."</p> }.into_any()
+                        }}
                     </div>
                 })}
                 {problem.clone().map(|problem| view! {

@@ -35,7 +35,7 @@ pub struct SessionToken(String);
 
 impl SessionToken {
     /// A fresh random token (256 bits).
-    fn generate() -> SessionToken {
+    pub fn generate() -> SessionToken {
         SessionToken(URL_SAFE_NO_PAD.encode(crate::random::random_bytes(32)))
     }
 

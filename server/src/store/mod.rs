@@ -12,6 +12,7 @@ pub mod directory;
 pub mod drafts;
 pub mod keys;
 pub mod log;
+pub mod parked_forms;
 pub mod registrations;
 pub mod sessions;
 pub mod sign_in;

@@ -23,6 +23,9 @@ pub enum Cookie {
     Device,
     /// The sign-in form's CSRF token before there is a session (`appreg_sign_in`).
     SignInForm,
+    /// A registration form posted after its session ended, kept until this browser signs in
+    /// again (`appreg_parked`; `store::parked_forms`): a day.
+    ParkedForm,
 }
 
 impl Cookie {
@@ -32,6 +35,7 @@ impl Cookie {
             Cookie::Session => "appreg_session",
             Cookie::Device => "appreg_device",
             Cookie::SignInForm => "appreg_sign_in",
+            Cookie::ParkedForm => "appreg_parked",
         }
     }
 
@@ -40,6 +44,7 @@ impl Cookie {
             Cookie::Session => "__Host-appreg_session",
             Cookie::Device => "__Host-appreg_device",
             Cookie::SignInForm => "__Host-appreg_sign_in",
+            Cookie::ParkedForm => "__Host-appreg_parked",
         }
     }
 
@@ -49,16 +54,17 @@ impl Cookie {
             Cookie::Session => None,
             Cookie::Device => Some(365 * 24 * 60 * 60),
             Cookie::SignInForm => Some(2 * 60 * 60),
+            Cookie::ParkedForm => Some(24 * 60 * 60),
         }
     }
 
-    /// Which cross-site requests carry it. The device and sign-in form cookies are only ever
-    /// needed by the sign-in form's own same-origin post, so they are `Strict`; the session is
-    /// `Lax`, so that a link to a request page from an email opens it signed in.
+    /// Which cross-site requests carry it. The device, sign-in form and parked form cookies are
+    /// only ever needed by the sign-in form's own same-origin post, so they are `Strict`; the
+    /// session is `Lax`, so that a link to a request page from an email opens it signed in.
     const fn same_site(self) -> &'static str {
         match self {
             Cookie::Session => "Lax",
-            Cookie::Device | Cookie::SignInForm => "Strict",
+            Cookie::Device | Cookie::SignInForm | Cookie::ParkedForm => "Strict",
         }
     }
 }

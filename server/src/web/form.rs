@@ -10,7 +10,7 @@
 //! bundle is dropped here, before anything is stored: the redirect only says what was refused.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -22,16 +22,21 @@ use registration::{CertificateUpload, RegistrationDraft};
 use time::OffsetDateTime;
 
 use super::AppState;
-use super::form_post::{FormPost, RegistrationForm, Upload, plain};
+use super::cookies::Cookie;
+use super::form_post::{FormInput, FormPost, RegistrationPost, Upload, plain};
 use crate::identity::LocalAdminOf;
 use crate::registrations::{self, SubmitError};
 use crate::store::drafts::{self, DraftOwner, DraftRefused};
 
-/// `POST /register`.
-pub async fn register(
-    State(state): State<AppState>,
-    post: FormPost<LocalAdminOf, RegistrationForm>,
-) -> Response {
+/// `POST /register`. A post whose session ended is kept ([`park`]) and becomes a draft when
+/// this browser signs in again ([`restore_parked`]).
+pub async fn register(State(state): State<AppState>, post: RegistrationPost) -> Response {
+    let post = match post {
+        RegistrationPost::SignedIn(post) => post,
+        RegistrationPost::SignedOut { form, page } => {
+            return park(&state, form, &page, OffsetDateTime::now_utc()).await.0;
+        }
+    };
     let now = OffsetDateTime::now_utc();
     let posted = match PostedForm::read(&post.form.fields) {
         Ok(posted) => posted,
@@ -185,6 +190,185 @@ pub async fn delete_draft(
             )
         }
     }
+}
+
+/// `POST /register/autosave`: the form's fields as the page would post them (URL-encoded, no
+/// files, no button), sent by the form's script a few seconds after the person stops typing.
+/// The draft is saved as "Save draft" saves it (nothing is checked or submitted): 200
+/// `{ "draft_id", "saved_at" }`. With no session (it ended), the fields are kept as a
+/// signed-out form post's are and the answer is 401 `{ "error": "signed_out", "kept", "sign_in" }`
+/// (`kept`: whether they were; `sign_in`: the page to sign in on, which leads back to the form).
+pub async fn autosave(State(state): State<AppState>, post: RegistrationPost) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let post = match post {
+        RegistrationPost::SignedIn(post) => post,
+        RegistrationPost::SignedOut { form, page } => {
+            let (response, kept, sign_in) = park(&state, form, &page, now).await;
+            let mut answer = (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(serde_json::json!({
+                    "error": "signed_out",
+                    "kept": kept,
+                    "sign_in": sign_in,
+                })),
+            )
+                .into_response();
+            // The parked form's cookie, when it was kept.
+            for cookie in response.headers().get_all(header::SET_COOKIE) {
+                answer
+                    .headers_mut()
+                    .append(header::SET_COOKIE, cookie.clone());
+            }
+            return answer;
+        }
+    };
+    let mut posted = match PostedForm::read(&post.form.fields) {
+        Ok(posted) => posted,
+        Err(TooManyRows) => {
+            return autosave_refused(StatusCode::PAYLOAD_TOO_LARGE, "too_many_rows");
+        }
+    };
+    // Autosave only saves: a button's action (there is none in what the script sends) is not
+    // applied, and no file is read.
+    posted.action = None;
+    match handle(&state, &post.capability, posted, Vec::new(), now).await {
+        Ok(Ok(location)) => {
+            let draft_id = location
+                .trim_start_matches("/register/")
+                .split(['?', '#'])
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            (
+                StatusCode::OK,
+                [(header::CACHE_CONTROL, "no-store")],
+                axum::Json(serde_json::json!({
+                    "draft_id": draft_id,
+                    "saved_at": crate::store::timestamp(now),
+                })),
+            )
+                .into_response()
+        }
+        Ok(Err(Unsaved::TooManyDrafts)) => {
+            autosave_refused(StatusCode::CONFLICT, "too_many_drafts")
+        }
+        Ok(Err(Unsaved::TooLarge)) => autosave_refused(StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        Err(error) => {
+            tracing::error!(error = %error, "the registration form could not be autosaved");
+            autosave_refused(StatusCode::INTERNAL_SERVER_ERROR, "not_saved")
+        }
+    }
+}
+
+fn autosave_refused(status: StatusCode, code: &'static str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": code }))).into_response()
+}
+
+/// Keeps a registration form posted with no session (`store::parked_forms`: its text fields; its
+/// files are not kept) under a fresh token set in this browser's `appreg_parked` cookie, and
+/// sends the browser to sign in, coming back to the form. Returns that answer, whether the form
+/// was kept, and the sign-in page's address.
+async fn park(
+    state: &AppState,
+    form: FormInput,
+    page: &str,
+    now: OffsetDateTime,
+) -> (Response, bool, String) {
+    // Back to the draft the form was on, when it says which.
+    let page = form
+        .fields
+        .iter()
+        .find(|(name, _)| name == registration::draft::fields::names::DRAFT_ID)
+        .map(|(_, id)| id.trim())
+        .filter(|id| {
+            !id.is_empty()
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map_or_else(|| page.to_string(), |id| format!("/register/{id}"));
+    let had_files = !form.uploads.is_empty();
+    let fields: Vec<(String, String)> = form
+        .fields
+        .into_iter()
+        .filter(|(name, _)| {
+            name != registration::draft::fields::names::CSRF_TOKEN
+                && name != registration::draft::fields::names::ACTION
+        })
+        .collect();
+    let token = crate::identity::sessions::SessionToken::generate();
+    let kept = match serde_json::to_string(&fields) {
+        Ok(json) => {
+            match crate::store::parked_forms::park(&state.pool, &token.id(), &json, had_files, now)
+                .await
+            {
+                Ok(kept) => kept,
+                Err(error) => {
+                    tracing::error!(error = %format!("{error:#}"), "a signed-out form post could not be kept");
+                    false
+                }
+            }
+        }
+        Err(_) => false,
+    };
+    let sign_in = format!(
+        "{}&kept={}",
+        app::backend::sign_in_path(&page),
+        if kept { "1" } else { "0" }
+    );
+    let mut response = Redirect::to(&sign_in).into_response();
+    if kept {
+        let cookies = super::session::cookie_policy(state);
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            cookies.set(Cookie::ParkedForm, token.expose()),
+        );
+    }
+    (response, kept, sign_in)
+}
+
+/// After `admin` signed in in a browser holding a parked form's cookie (`token`): the form as a
+/// draft of their organisation — the draft it was on, when that is theirs, else a new one; its
+/// button is not pressed again (it may have been Submit: they check it first) — and the form
+/// page to go to. `None` when nothing is kept under the token (taken already, or over a day
+/// old), or the form was for another organisation (it is dropped: a shared computer's next
+/// user never sees another organisation's form).
+pub async fn restore_parked(
+    state: &AppState,
+    admin: &LocalAdminOf,
+    token: &str,
+    now: OffsetDateTime,
+) -> anyhow::Result<Option<String>> {
+    let id = crate::identity::sessions::SessionToken::new(token).id();
+    let Some((json, had_files)) = crate::store::parked_forms::take(&state.pool, &id, now).await?
+    else {
+        return Ok(None);
+    };
+    let fields: Vec<(String, String)> = serde_json::from_str(&json)?;
+    let Ok(mut posted) = PostedForm::read(&fields) else {
+        return Ok(None);
+    };
+    // Only for someone of the organisation the form was for (its hidden ODS code): on a shared
+    // computer, another organisation's administrator signing in next never sees it.
+    if !posted
+        .draft
+        .ods_code
+        .trim()
+        .eq_ignore_ascii_case(admin.ods_code())
+    {
+        return Ok(None);
+    }
+    posted.action = None;
+    let restored = if had_files { "files" } else { "1" };
+    Ok(match handle(state, admin, posted, Vec::new(), now).await? {
+        Ok(location) => {
+            let (path, _) = location.split_once(['?', '#']).unwrap_or((&location, ""));
+            Some(format!("{path}?restored={restored}"))
+        }
+        // Nothing could be saved (the organisation keeps 50 drafts, or it is too large): the
+        // form page as usual; the person still has what they typed in their other tab.
+        Err(_) => None,
+    })
 }
 
 /// What became of a post that could not end in a redirect to the form.

@@ -134,10 +134,68 @@ where
             let page = page_of_post(parts.uri.path());
             return Err(Redirect::to(&app::backend::sign_in_path(&page)).into_response());
         };
+        FormPost::read(Request::from_parts(parts, body), state, signed_in).await
+    }
+}
+
+/// A registration form post (`POST /register`, `POST /register/autosave`): a [`FormPost`] while
+/// its session lasts; when there is none (it ended while the person was typing, or they signed
+/// out in another tab), the form as it was posted, for the handler to keep until they sign in
+/// again (`web::form`) instead of losing it. The cross-site check has been made (`web::origin`);
+/// there is no session to check a CSRF token against, and nothing is done with the fields but
+/// keeping them for whoever signs in next in this browser as a Local Administrator.
+pub enum RegistrationPost {
+    /// Signed in, with the capability and the session's token.
+    SignedIn(FormPost<LocalAdminOf, RegistrationForm>),
+    /// No session: the form as posted, and the page it came from.
+    SignedOut {
+        /// The fields and files posted.
+        form: FormInput,
+        /// The form's page (where signing in leads back to).
+        page: String,
+    },
+}
+
+impl FromRequest<AppState> for RegistrationPost {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let signed_in =
+            <SignedIn as OptionalFromRequestParts<AppState>>::from_request_parts(&mut parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let request = Request::from_parts(parts, body);
+        match signed_in {
+            Some(signed_in) => FormPost::read(request, state, signed_in)
+                .await
+                .map(RegistrationPost::SignedIn),
+            None => {
+                let page = page_of_post(request.uri().path());
+                let form = read_form(state, request)
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+                Ok(RegistrationPost::SignedOut { form, page })
+            }
+        }
+    }
+}
+
+impl<C, K> FormPost<C, K>
+where
+    C: PostCapability + Send,
+    K: FormKind + Send,
+{
+    /// The post of `signed_in`: refused without the capability (before the body is read) or
+    /// with the wrong token.
+    async fn read(
+        request: Request,
+        state: &AppState,
+        signed_in: SignedIn,
+    ) -> Result<Self, Response> {
         let Some(capability) = C::of(&signed_in.identity) else {
             return Err(plain(StatusCode::FORBIDDEN, C::REFUSAL));
         };
-        let request = Request::from_parts(parts, body);
         let form = if K::FILES {
             read_form(state, request)
                 .await
@@ -175,6 +233,9 @@ impl<C, K> FormPost<C, K> {
 /// `POST /register`, its parent for the actions posted from a page (`…/revise`, `…/copy`, `…/renewal`,
 /// `…/change`, `…/decisions`, `…/implementation`, `…/delete`).
 fn page_of_post(path: &str) -> String {
+    if path == "/register/autosave" {
+        return "/register".to_string();
+    }
     match path.rsplit_once('/') {
         Some((
             page,

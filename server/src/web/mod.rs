@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
     let routes = page_routes();
     let pages = Router::<AppState>::new()
         .route("/register", post(form::register))
+        .route("/register/autosave", post(form::autosave))
         // Local Administrator pages: the sign-in page's and the request page's form posts.
         .route("/sign-in", post(sign_in::sign_in))
         .route("/sign-out", post(sign_in::sign_out))

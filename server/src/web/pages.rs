@@ -170,6 +170,7 @@ impl Backend for PagesBackend {
                 csrf_token: signed_in.session.csrf_token_for_page(),
                 tenant_id: self.state.directory.tenant_id().to_string(),
                 directory: self.state.directory.slice_for(&admin),
+                session_idle_seconds: sessions::IDLE_TIMEOUT.whole_seconds(),
             }))
         })
     }

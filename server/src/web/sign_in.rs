@@ -108,9 +108,28 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
             device,
             ..
         } => {
-            let to = local_path(&next).unwrap_or(home(identity.role));
-            let mut response = Redirect::to(to).into_response();
+            let mut to = local_path(&next).unwrap_or(home(identity.role)).to_string();
+            // A registration form posted after the last session ended, kept in this browser:
+            // a Local Administrator goes back to it as a draft of their organisation.
+            let parked = cookies.read(&parts.headers, Cookie::ParkedForm);
+            let mut restored = false;
+            if let (Some(token), Ok(admin)) =
+                (parked, crate::identity::require_any_local_admin(&identity))
+            {
+                match super::form::restore_parked(&state, &admin, &token, now).await {
+                    Ok(Some(form)) => to = form,
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::error!(error = %format!("{error:#}"), "a kept form could not be restored");
+                    }
+                }
+                restored = true;
+            }
+            let mut response = Redirect::to(&to).into_response();
             let headers = response.headers_mut();
+            if restored {
+                headers.append(header::SET_COOKIE, cookies.clear(Cookie::ParkedForm));
+            }
             headers.append(header::SET_COOKIE, session::session_cookie(&token, cookies));
             headers.append(
                 header::SET_COOKIE,

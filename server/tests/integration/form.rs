@@ -15,7 +15,7 @@ use registration::{
 use server::store::{drafts, registrations};
 use sqlx::Row;
 
-const BOUNDARY: &str = "----appreg-test-boundary-7MA4YWxkTrZu0gW";
+pub(crate) const BOUNDARY: &str = "----appreg-test-boundary-7MA4YWxkTrZu0gW";
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -105,7 +105,7 @@ fn with(fields: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, Str
     all
 }
 
-fn multipart_body(fields: &[(String, String)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+pub(crate) fn multipart_body(fields: &[(String, String)], file: Option<(&str, &[u8])>) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
@@ -794,7 +794,8 @@ async fn only_a_signed_in_local_administrator_with_the_csrf_token_may_post() {
             .unwrap()
     };
 
-    // Anonymous: sent to sign in (the cookie jar is empty, so no default session either).
+    // Anonymous: sent to sign in (the cookie jar is empty, so no default session either); what
+    // was posted is kept for this browser's next sign-in (`signed_out_forms.rs`).
     let anonymous = Request::post("/register")
         .header(header::COOKIE, "appreg_session=none")
         .header(
@@ -807,7 +808,13 @@ async fn only_a_signed_in_local_administrator_with_the_csrf_token_may_post() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         response.headers()[header::LOCATION],
-        "/sign-in?next=/register"
+        "/sign-in?next=/register&kept=1"
+    );
+    assert!(
+        response.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .starts_with("appreg_parked=")
     );
 
     // A reviewer may not make requests.

@@ -40,4 +40,5 @@ mod review;
 mod server_functions;
 mod sessions;
 mod several_desks;
+mod signed_out_forms;
 mod withdrawal;

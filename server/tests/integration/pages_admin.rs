@@ -32,7 +32,7 @@ async fn people(app: &TestApp) -> People {
     }
 }
 
-fn form_body(fields: &[(&str, &str)]) -> String {
+pub(crate) fn form_body(fields: &[(&str, &str)]) -> String {
     form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
         .finish()
@@ -58,7 +58,7 @@ async fn post_form(
 
 /// The sign-in page as a browser first loads it: the sign-in form cookie it sets (`name=value`)
 /// and the token its form carries, which must be the same.
-async fn sign_in_form(app: &TestApp) -> (String, String) {
+pub(crate) async fn sign_in_form(app: &TestApp) -> (String, String) {
     let (response, html) = get_page(app, None, "/sign-in").await;
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = response

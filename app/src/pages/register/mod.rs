@@ -3,6 +3,7 @@
 //! One well-sectioned page. It works as plain HTML form posts (see docs/form.md) and, once
 //! hydrated, runs the same `registration` rules in the browser as the person types.
 
+mod autosave;
 mod certificates;
 mod fields;
 mod lists;
@@ -48,6 +49,8 @@ pub fn RegisterPage() -> AnyView {
     };
     let busy = move || query.read().get("busy").is_some();
     let saved = move || query.read().get("saved").is_some();
+    // After signing in again, a form that was posted (or autosaved) once the session had ended.
+    let restored = move || query.read().get("restored");
     let refused = move || query.read().get("refused");
     view! {
         <Suspense fallback=|| view! { <p>"Loading the form…"</p> }>
@@ -55,7 +58,7 @@ pub fn RegisterPage() -> AnyView {
                 match page.await {
                     Ok(Access::Page(page)) => view! {
                         <PageTitle text=if page.report.is_some() { "Check your request" } else { "Request an application registration" } />
-                        <RegistrationForm page saved=saved() refused=refused() not_awaiting_changes=not_awaiting_changes() change_refused=change_refused() busy=busy() />
+                        <RegistrationForm page saved=saved() refused=refused() not_awaiting_changes=not_awaiting_changes() change_refused=change_refused() busy=busy() restored=restored() />
                     }.into_any(),
                     Ok(refused) => view! { <Refused access=refused /> }.into_any(),
                     Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
@@ -86,6 +89,7 @@ fn RegistrationForm(
     not_awaiting_changes: bool,
     change_refused: Option<String>,
     busy: bool,
+    restored: Option<String>,
 ) -> impl IntoView {
     let now = OffsetDateTime::from_unix_timestamp(page.now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     // The browser checks against the organisation's slice of the directory (never another
@@ -114,6 +118,9 @@ fn RegistrationForm(
     );
     provide_context(state);
     Effect::new(move |_| state.hydrated.set(true));
+    let autosave = autosave::Autosave::new(page.draft_id.clone(), page.session_idle_seconds);
+    provide_context(autosave);
+    autosave.start(move || state.draft.track());
     let refused = refused
         .as_deref()
         .and_then(RefusedUpload::parse)
@@ -135,6 +142,7 @@ fn RegistrationForm(
                 })}
                 {busy.then(|| view! { <BusyBanner /> })}
                 {saved.then(|| view! { <SavedBanner draft_id=page.draft_id.clone().unwrap_or_default() /> })}
+                {restored.map(|restored| view! { <RestoredBanner files=restored == "files" /> })}
                 <ErrorSummary refused=refused.clone() />
                 <h1>"Request an application registration"</h1>
                 {page.revision.clone().map(|revision| view! {
@@ -151,10 +159,10 @@ fn RegistrationForm(
                     </div>
                 })}
                 <p class="nhsuk-lede-text">"Tell us about the application and what it needs from NHSmail. We check each answer as you go."</p>
-                <form method="post" action="/register" enctype="multipart/form-data" novalidate>
+                <form method="post" action="/register" enctype="multipart/form-data" novalidate id="registration-form" on:submit=move |_| autosave.leave()>
                     // Pressing Enter in a field checks the form (the first submit button is the default).
                     <button type="submit" name=names::ACTION value="check" class="appreg-default-action" tabindex="-1" aria-hidden="true">"Check"</button>
-                    <input type="hidden" name=names::DRAFT_ID value=page.draft_id.clone().unwrap_or_default() />
+                    <input type="hidden" name=names::DRAFT_ID value=move || autosave.draft_id.get() />
                     <input type="hidden" name=names::CSRF_TOKEN value=page.csrf_token.clone() />
                     <Organisation value=draft.ods_code.clone() label=page.organisation.text() />
                     <section class="appreg-section">
@@ -187,9 +195,31 @@ fn RegistrationForm(
                         " "
                         <ActionButton action="save" secondary=true>"Save draft"</ActionButton>
                     </div>
+                    <autosave::AutosaveStatus />
                 </form>
                 {page.draft_id.clone().map(|draft_id| view! {
                     <DeleteDraft draft_id csrf_token=page.csrf_token.clone() />
+                })}
+                <autosave::SessionDialog csrf_token=page.csrf_token.clone() />
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// After signing in again: the form posted once the session had ended is this draft now.
+#[component]
+fn RestoredBanner(files: bool) -> AnyView {
+    view! {
+        <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="restored-title" data-module="nhsuk-notification-banner" id="restored">
+            <div class="nhsuk-notification-banner__header">
+                <h2 class="nhsuk-notification-banner__title" id="restored-title">"Success"</h2>
+            </div>
+            <div class="nhsuk-notification-banner__content">
+                <p class="nhsuk-notification-banner__heading">"Your answers were kept"</p>
+                <p class="nhsuk-body">"You were signed out before the form was saved. What you sent is in this draft now: check your answers, then carry on. Nothing was submitted."</p>
+                {files.then(|| view! {
+                    <p class="nhsuk-body" id="restored-files">"The certificate file you were uploading could not be kept: choose it again."</p>
                 })}
             </div>
         </div>
