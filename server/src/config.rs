@@ -14,6 +14,7 @@
 //! | outbox       | `--outbox-dir`   | `APPREG_OUTBOX_DIR`  | `outbox_dir`   | `<data dir>/outbox`                  |
 //! | checkpoints  | `--checkpoint-every` | `APPREG_CHECKPOINT_EVERY` | `checkpoint_every` | `100` entries (0: only on demand) |
 //! | tenant       | `--tenant-id`    | `APPREG_TENANT_ID`   | `tenant_id`    | NHSmail's (`37c354b2-…-07b48d774ee3`) |
+//! | reviewers' notices | `--reviewer-notices` | `APPREG_REVIEWER_NOTICES` | `reviewer_notices` | `each` (an email per arrival and withdrawal; `daily`: one digest a day at 07:00 UTC; `off`) |
 //!
 //! The config file is `appreg.toml` in the working directory, or the file named by
 //! `--config` / `APPREG_CONFIG` (which must then exist). The site's own settings (the names of
@@ -65,6 +66,10 @@ pub struct Overrides {
     /// The Entra tenant the registered applications live in (a GUID; default NHSmail's).
     #[arg(long, env = "APPREG_TENANT_ID", global = true)]
     pub tenant_id: Option<String>,
+    /// How reviewers hear of requests that arrive or are withdrawn: each (an email each), daily
+    /// (one digest a day at 07:00 UTC) or off.
+    #[arg(long, env = "APPREG_REVIEWER_NOTICES", global = true)]
+    pub reviewer_notices: Option<crate::reviewer_notices::ReviewerNotices>,
 }
 
 /// An SMTP connection URL; its Debug and Display hide the password so it never reaches a log.
@@ -145,6 +150,7 @@ struct FileConfig {
     outbox_dir: Option<PathBuf>,
     checkpoint_every: Option<u64>,
     tenant_id: Option<String>,
+    reviewer_notices: Option<crate::reviewer_notices::ReviewerNotices>,
 }
 
 /// The settings in force. Its `Debug` shows the database URL without its password (as the SMTP
@@ -177,6 +183,8 @@ pub struct Config {
     pub checkpoint_every: u64,
     /// The Entra tenant of the registered applications (lower-case GUID).
     pub tenant_id: String,
+    /// How reviewers hear of arrivals and withdrawals.
+    pub reviewer_notices: crate::reviewer_notices::ReviewerNotices,
 }
 
 impl std::fmt::Debug for Config {
@@ -195,6 +203,7 @@ impl std::fmt::Debug for Config {
             .field("outbox_dir", &self.outbox_dir)
             .field("checkpoint_every", &self.checkpoint_every)
             .field("tenant_id", &self.tenant_id)
+            .field("reviewer_notices", &self.reviewer_notices)
             .finish()
     }
 }
@@ -285,6 +294,10 @@ impl Config {
                 .checkpoint_every
                 .or(file.checkpoint_every)
                 .unwrap_or(crate::store::checkpoints::DEFAULT_EVERY),
+            reviewer_notices: overrides
+                .reviewer_notices
+                .or(file.reviewer_notices)
+                .unwrap_or_default(),
         })
     }
 }
@@ -365,6 +378,32 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Json);
         overrides.address = Some("127.0.0.1:5000".into());
         assert_eq!(Config::load(&overrides).unwrap().address.port(), 5000);
+    }
+
+    #[test]
+    fn reviewers_are_told_of_each_arrival_unless_the_desk_sends_a_digest_or_nothing() {
+        assert_eq!(
+            Config::load(&Overrides::default())
+                .unwrap()
+                .reviewer_notices,
+            crate::reviewer_notices::ReviewerNotices::Each
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("appreg.toml");
+        std::fs::write(&path, "reviewer_notices = \"daily\"\n").unwrap();
+        let mut overrides = Overrides {
+            config: Some(path),
+            ..Overrides::default()
+        };
+        assert_eq!(
+            Config::load(&overrides).unwrap().reviewer_notices,
+            crate::reviewer_notices::ReviewerNotices::Daily
+        );
+        overrides.reviewer_notices = Some(crate::reviewer_notices::ReviewerNotices::Off);
+        assert_eq!(
+            Config::load(&overrides).unwrap().reviewer_notices,
+            crate::reviewer_notices::ReviewerNotices::Off
+        );
     }
 
     #[test]

@@ -223,7 +223,10 @@ async fn take(
     let taken = recorded.taken;
     let admins = crate::store::users::local_admin_emails(pool, &recorded.ods_code).await?;
     let recipients = crate::reminders::recipients(&admins, &recorded.contacts);
-    let reviewers = if taken.step == Step::WithdrawRequest {
+    // Reviewers hear of a withdrawal now with `each`, in the day's digest with `daily`.
+    let reviewers = if taken.step == Step::WithdrawRequest
+        && mailer.reviewer_notices() == crate::reviewer_notices::ReviewerNotices::Each
+    {
         crate::store::users::reviewer_emails(pool).await?
     } else {
         Vec::new()

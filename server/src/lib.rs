@@ -16,6 +16,7 @@ pub mod random;
 pub mod registrations;
 pub mod reminders;
 pub mod review;
+pub mod reviewer_notices;
 pub mod schedule;
 pub mod secrets;
 pub mod signing;

@@ -18,6 +18,7 @@ use crate::config::{Config, SmtpUrl};
 pub struct Mailer {
     transport: Transport,
     from: Mailbox,
+    reviewer_notices: crate::reviewer_notices::ReviewerNotices,
 }
 
 enum Transport {
@@ -81,10 +82,25 @@ impl Outbox {
 impl Mailer {
     /// From the configuration (outbox dir by default: <data_dir>/outbox, created if missing).
     pub fn from_config(config: &Config) -> anyhow::Result<Mailer> {
-        match &config.smtp_url {
+        let mailer = match &config.smtp_url {
             Some(url) => Mailer::smtp(url, &config.mail_from),
             None => Mailer::outbox(&config.outbox_dir, &config.mail_from),
-        }
+        }?;
+        Ok(mailer.with_reviewer_notices(config.reviewer_notices))
+    }
+
+    /// The same mailer, telling reviewers of arrivals and withdrawals as `notices` says.
+    pub fn with_reviewer_notices(
+        mut self,
+        notices: crate::reviewer_notices::ReviewerNotices,
+    ) -> Mailer {
+        self.reviewer_notices = notices;
+        self
+    }
+
+    /// How reviewers are told of arrivals and withdrawals.
+    pub fn reviewer_notices(&self) -> crate::reviewer_notices::ReviewerNotices {
+        self.reviewer_notices
     }
 
     /// An outbox mailer writing to `dir` (tests use this).
@@ -97,6 +113,7 @@ impl Mailer {
         Ok(Mailer {
             transport: Transport::Outbox(Outbox::start(dir)?),
             from,
+            reviewer_notices: crate::reviewer_notices::ReviewerNotices::default(),
         })
     }
 
@@ -106,6 +123,7 @@ impl Mailer {
         Ok(Mailer {
             transport: Transport::Smtp(transport),
             from,
+            reviewer_notices: crate::reviewer_notices::ReviewerNotices::default(),
         })
     }
 
@@ -385,7 +403,7 @@ fn footer(reference: &str, page_url: &str, entry: LogPosition<'_>) -> String {
 }
 
 /// Quotes a reviewer's reason as an indented block, so it stands apart from the desk's own words.
-fn quoted(reason: &str) -> String {
+pub(crate) fn quoted(reason: &str) -> String {
     let lines: Vec<String> = reason
         .trim()
         .lines()

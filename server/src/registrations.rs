@@ -279,6 +279,7 @@ async fn store_version(
         }
     };
     let opens_change = matches!(target, Target::ChangeOf(..));
+    let purpose = change.as_ref().map(|(purpose, _)| *purpose);
     let draft_id = draft_id.map(str::to_string);
     let (submitter_id, submitter_email) = (admin.user_id().to_string(), admin.email().to_string());
     let job = crate::validation::on_pool(desk.limits, move || {
@@ -371,6 +372,20 @@ async fn store_version(
                 hash: &entry.entry_hash,
             },
         }));
+    crate::reviewer_notices::arrived(
+        desk.pool,
+        desk.mailer,
+        desk.keys.issuer(),
+        crate::reviewer_notices::Arrival {
+            reference: reference.clone(),
+            version,
+            application_name: request.application.name.clone(),
+            ods_code: admin.ods_code().to_string(),
+            organisation_name: report.organisation.as_ref().map(|org| org.name.clone()),
+            risk,
+            purpose,
+        },
+    );
     Ok(Submitted {
         reference,
         version,

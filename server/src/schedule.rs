@@ -2,7 +2,8 @@
 //! and by the server itself every [`EVERY`]. The jobs: destroying client secrets past their 72
 //! hours ([`crate::applications::purge_due_secrets`]) and the expiry reminders
 //! ([`crate::reminders::send_due`], each claimed in the database before it is sent), and purging
-//! applications deleted 30 days ago ([`crate::deletion::purge_due`]). Every job decides from the
+//! applications deleted 30 days ago ([`crate::deletion::purge_due`]), and the reviewers' daily
+//! digest when the desk sends one ([`crate::reviewer_notices::send_digest_due`]). Every job decides from the
 //! database in a write transaction, so two servers (or a server and a cron run) never act twice.
 
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub async fn run_due(
         .collect();
     let reminders = crate::reminders::send_due(pool, keys, writer, mailer, now).await?;
     lines.extend(reminders.iter().map(crate::reminders::Reminder::line));
+    let digest = crate::reviewer_notices::send_digest_due(pool, mailer, keys.issuer(), now).await?;
+    lines.extend(digest);
     let purged = crate::deletion::purge_due(pool, keys, writer, mailer, now).await?;
     lines.extend(purged.iter().map(|purge| {
         format!(

@@ -181,6 +181,21 @@ impl TestApp {
         }
     }
 
+    /// This app with its reviewers told of arrivals and withdrawals as `notices` says (its
+    /// mailer made again, on the same outbox).
+    pub fn with_reviewer_notices(
+        mut self,
+        notices: server::reviewer_notices::ReviewerNotices,
+    ) -> TestApp {
+        let mailer =
+            server::notify::Mailer::outbox(self.dir.path().join("outbox"), "appreg@localhost")
+                .unwrap()
+                .with_reviewer_notices(notices);
+        self.state.mailer = Arc::new(mailer);
+        self.router = web::router(self.state.clone());
+        self
+    }
+
     /// A new app whose requests are made, unless they say otherwise, by a signed-in Local
     /// Administrator of `ods_code` (email `admin@<ods>.nhs.net`).
     pub async fn as_local_admin_of(ods_code: &str) -> TestApp {
@@ -443,4 +458,25 @@ pub fn hidden_csrf_token(html: &str) -> String {
 pub fn carries_csrf_token(html: &str, token: &str) -> bool {
     server::identity::csrf::same_token(hidden_csrf_token(html).as_bytes(), token.as_bytes())
         && !html.contains(token)
+}
+
+/// The message with quoted-printable soft line breaks and `=XX` escapes undone.
+pub fn decoded(mail: &str) -> String {
+    let joined = mail.replace("=\r\n", "").replace("=\n", "");
+    let mut bytes = Vec::new();
+    let mut rest = joined.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        let hex = tail.get(..2).and_then(|hex| std::str::from_utf8(hex).ok());
+        match hex.and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
+            Some(value) if byte == b'=' => {
+                bytes.push(value);
+                rest = &tail[2..];
+            }
+            _ => {
+                bytes.push(byte);
+                rest = tail;
+            }
+        }
+    }
+    String::from_utf8(bytes).unwrap()
 }

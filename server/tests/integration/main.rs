@@ -37,6 +37,7 @@ mod records;
 mod reminders;
 mod renewal;
 mod review;
+mod reviewer_notices;
 mod server_functions;
 mod sessions;
 mod several_desks;

@@ -13,7 +13,7 @@ use server::store::{self, WriteLock};
 use time::{Duration, OffsetDateTime};
 
 use crate::api_support::submit;
-use crate::common::{FIXTURES, TestApp, approve, delegated_request};
+use crate::common::{FIXTURES, TestApp, approve, decoded, delegated_request};
 
 const APP_ID: &str = "6731de76-14a6-49ae-97bc-6eba6914391e";
 const OBJECT_ID: &str = "03ef14b0-ca33-4840-8f4f-d6e91916010e";
@@ -93,27 +93,6 @@ fn reminder_mails(app: &TestApp) -> Vec<String> {
         .map(|mail| decoded(mail))
         .filter(|mail| mail.contains("client secret expire"))
         .collect()
-}
-
-/// The message with quoted-printable soft line breaks and `=XX` escapes undone.
-fn decoded(mail: &str) -> String {
-    let joined = mail.replace("=\r\n", "").replace("=\n", "");
-    let mut bytes = Vec::new();
-    let mut rest = joined.as_bytes();
-    while let Some((&byte, tail)) = rest.split_first() {
-        let hex = tail.get(..2).and_then(|hex| std::str::from_utf8(hex).ok());
-        match hex.and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
-            Some(value) if byte == b'=' => {
-                bytes.push(value);
-                rest = &tail[2..];
-            }
-            _ => {
-                bytes.push(byte);
-                rest = tail;
-            }
-        }
-    }
-    String::from_utf8(bytes).unwrap()
 }
 
 /// (days_before, days_left) of every reminder sent.

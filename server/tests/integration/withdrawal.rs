@@ -51,6 +51,7 @@ async fn mails_about(desk: &Desk, subject: &str) -> Vec<String> {
                 mail.lines()
                     .any(|line| line.starts_with("Subject:") && line.contains(subject))
             })
+            .map(|mail| crate::common::decoded(&mail))
             .collect();
         if !found.is_empty() {
             return found;

@@ -1,0 +1,263 @@
+//! Reviewers told of what arrives and what is withdrawn (issue 18, part 4), as the
+//! `reviewer_notices` setting says: an email each (`each`, the default), one digest a day
+//! (`daily`, sent once however many schedulers run), or nothing (`off`).
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+use server::identity::Role;
+use server::reviewer_notices::ReviewerNotices;
+use time::{Duration, OffsetDateTime};
+
+use crate::api_support::{call, decide, submit};
+use crate::common::{Account, TestApp, delegated_request};
+
+struct Desk {
+    app: TestApp,
+    admin: Account,
+    rita: Account,
+}
+
+async fn desk(notices: ReviewerNotices) -> Desk {
+    let app = TestApp::new().await.with_reviewer_notices(notices);
+    let admin = app
+        .sign_in_as("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
+        .await;
+    let rita = app.sign_in_as("rita@nhs.net", Role::Reviewer, None).await;
+    app.add_account("raj@nhs.net", Role::Reviewer, None).await;
+    // A reviewer who left is never told.
+    app.add_account("gone@nhs.net", Role::Reviewer, None).await;
+    sqlx::query("UPDATE users SET disabled_at = $1 WHERE email = 'gone@nhs.net'")
+        .bind(server::store::timestamp(OffsetDateTime::now_utc()))
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    Desk { app, admin, rita }
+}
+
+/// The outbox's messages whose Subject holds `subject`, after waiting a little for the
+/// background sender (`expected` of them; fewer after a second means fewer were sent).
+async fn mails(app: &TestApp, subject: &str, expected: usize) -> Vec<String> {
+    let mut found = Vec::new();
+    for _ in 0..50 {
+        found = app
+            .outbox()
+            .into_iter()
+            .filter(|mail| {
+                mail.lines()
+                    .any(|line| line.starts_with("Subject:") && line.contains(subject))
+            })
+            .map(|mail| crate::common::decoded(&mail))
+            .collect();
+        if found.len() >= expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    found
+}
+
+/// True when no message whose Subject holds `subject` was sent (after giving the background
+/// sender time to have sent one).
+async fn none_sent(app: &TestApp, subject: &str) -> bool {
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    mails(app, subject, 0).await.is_empty()
+}
+
+/// The next digest time after `now`, plus five minutes (its window holds `now`).
+fn next_digest_run(now: OffsetDateTime) -> OffsetDateTime {
+    let today = now
+        .date()
+        .with_time(server::reviewer_notices::DIGEST_AT)
+        .assume_utc();
+    let due = if now < today {
+        today
+    } else {
+        today + Duration::days(1)
+    };
+    due + Duration::minutes(5)
+}
+
+async fn schedule(app: &TestApp, at: OffsetDateTime) -> Vec<String> {
+    server::schedule::run_due(
+        &app.state.pool,
+        &app.state.keys,
+        &app.state.writer,
+        &app.state.mailer,
+        at,
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn with_each_every_active_reviewer_is_emailed_when_a_version_arrives() {
+    let desk = desk(ReviewerNotices::Each).await;
+    let reference = submit(&desk.app, &desk.admin, &delegated_request()).await;
+    let arrived = mails(&desk.app, &format!("{reference}: new request to review"), 1).await;
+    assert_eq!(arrived.len(), 1, "one email, to every reviewer");
+    let mail = &arrived[0];
+    for reviewer in ["rita@nhs.net", "raj@nhs.net"] {
+        assert!(mail.contains(reviewer), "{mail}");
+    }
+    assert!(!mail.contains("gone@nhs.net"), "{mail}");
+    assert!(
+        !mail.contains("admin@rx1.nhs.net>"),
+        "the submitter is not a reviewer: {mail}"
+    );
+    assert!(
+        mail.contains(&format!("http://127.0.0.1:3000/review/{reference}")),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("sent a new request for Ward Mail Connector"),
+        "{mail}"
+    );
+
+    // Sent back and resubmitted: version 2 is announced as such.
+    let answer = decide(
+        &desk.app,
+        &desk.rita,
+        &reference,
+        "request_changes",
+        Some("Say more"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    let mut changed = delegated_request();
+    changed["application"]["description"] = json!("Reads the referrals inbox, as asked");
+    let answer = call(
+        &desk.app,
+        Method::POST,
+        &format!("/api/v1/registrations/{reference}/versions"),
+        Some(&desk.admin),
+        Some(&changed),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    let again = mails(&desk.app, &format!("{reference}: version 2 to review"), 1).await;
+    assert_eq!(again.len(), 1);
+    assert!(again[0].contains("version 2, changed as a reviewer asked"));
+    // No digest is sent with `each`.
+    assert!(
+        schedule(&desk.app, next_digest_run(OffsetDateTime::now_utc()))
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn with_daily_one_digest_a_day_lists_arrivals_and_withdrawals_and_is_sent_once() {
+    let desk = desk(ReviewerNotices::Daily).await;
+    let kept = submit(&desk.app, &desk.admin, &delegated_request()).await;
+    let mut other = delegated_request();
+    other["application"]["name"] = json!("Changed Mind Connector");
+    let gone = submit(&desk.app, &desk.admin, &other).await;
+    let answer = call(
+        &desk.app,
+        Method::POST,
+        &format!("/api/v1/registrations/{gone}/withdrawal"),
+        Some(&desk.admin),
+        Some(&json!({ "reason": "Bought another product" })),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    // Nothing is sent to reviewers as it happens.
+    assert!(none_sent(&desk.app, "to review").await);
+    assert!(none_sent(&desk.app, "no decision needed").await);
+
+    let at = next_digest_run(OffsetDateTime::now_utc());
+    // Not before its time.
+    assert!(
+        schedule(&desk.app, at - Duration::minutes(10))
+            .await
+            .iter()
+            .all(|line| !line.contains("digest"))
+    );
+    let lines = schedule(&desk.app, at).await;
+    assert_eq!(
+        lines,
+        [format!(
+            "reviewers' digest for {}: 2 arrived, 1 withdrawn, 1 waiting, to 2 reviewer(s)",
+            at.date()
+        )]
+    );
+    let digest = mails(&desk.app, "Registration requests: 2 arrived, 1 waiting", 1).await;
+    assert_eq!(digest.len(), 1);
+    let mail = &digest[0];
+    assert!(mail.contains(&format!("/review/{kept}")), "{mail}");
+    assert!(mail.contains("Changed Mind Connector"), "{mail}");
+    assert!(mail.contains("Bought another product"), "{mail}");
+    assert!(mail.contains("rita@nhs.net") && mail.contains("raj@nhs.net"));
+    assert!(!mail.contains("gone@nhs.net"));
+
+    // Once a day: a second run, or a second desk on the same database, sends nothing more.
+    assert!(
+        schedule(&desk.app, at + Duration::hours(1))
+            .await
+            .is_empty()
+    );
+    let another = desk
+        .app
+        .another_desk()
+        .await
+        .with_reviewer_notices(ReviewerNotices::Daily);
+    assert!(schedule(&another, at + Duration::hours(2)).await.is_empty());
+    assert_eq!(mails(&desk.app, "Registration requests:", 1).await.len(), 1);
+
+    // The next day: nothing arrived, one still waits — it says so.
+    let lines = schedule(&desk.app, at + Duration::days(1)).await;
+    assert_eq!(
+        lines,
+        [format!(
+            "reviewers' digest for {}: 0 arrived, 0 withdrawn, 1 waiting, to 2 reviewer(s)",
+            (at + Duration::days(1)).date()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn two_desks_running_the_days_digest_at_once_send_it_once() {
+    let first = desk(ReviewerNotices::Daily).await;
+    submit(&first.app, &first.admin, &delegated_request()).await;
+    let second = first
+        .app
+        .another_desk()
+        .await
+        .with_reviewer_notices(ReviewerNotices::Daily);
+    let at = next_digest_run(OffsetDateTime::now_utc());
+    let (one, two) = tokio::join!(schedule(&first.app, at), schedule(&second, at));
+    let digests: Vec<&String> = one
+        .iter()
+        .chain(&two)
+        .filter(|line| line.contains("digest"))
+        .collect();
+    assert_eq!(digests.len(), 1, "{digests:?}");
+}
+
+#[tokio::test]
+async fn with_off_reviewers_get_no_email() {
+    let desk = desk(ReviewerNotices::Off).await;
+    let reference = submit(&desk.app, &desk.admin, &delegated_request()).await;
+    let answer = call(
+        &desk.app,
+        Method::POST,
+        &format!("/api/v1/registrations/{reference}/withdrawal"),
+        Some(&desk.admin),
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    // The organisation's own notices still go; nothing to reviewers.
+    assert!(
+        !mails(&desk.app, &format!("{reference}: request withdrawn"), 1)
+            .await
+            .is_empty()
+    );
+    assert!(none_sent(&desk.app, "to review").await);
+    assert!(none_sent(&desk.app, "no decision needed").await);
+    assert!(
+        schedule(&desk.app, next_digest_run(OffsetDateTime::now_utc()))
+            .await
+            .is_empty()
+    );
+}
