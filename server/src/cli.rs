@@ -164,8 +164,8 @@ enum ScheduleCommand {
 #[derive(Debug, Subcommand)]
 enum DirectoryCommand {
     /// Import ODS files (etr.csv, ets.csv, epraccur.csv, ebranchs.csv, edispensary.csv,
-    /// egdpprac.csv, as published) or a mailbox list (address,ods_code,kind); imported rows
-    /// replace embedded ones with the same key.
+    /// egdpprac.csv, ecarehomesite.csv, as published) or a mailbox list (address,ods_code,kind);
+    /// imported rows replace embedded ones with the same key.
     Import {
         /// The files to import, each in one transaction.
         #[arg(required = true)]

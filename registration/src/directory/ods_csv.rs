@@ -12,6 +12,7 @@
 //! | `ebranchs.csv` | GP branch surgeries | 1 code, 2 name, 12 close date, 15 parent (the practice) |
 //! | `edispensary.csv` | pharmacies (community pharmacies and other dispensaries) | 1 code, 2 name, 12 close date |
 //! | `egdpprac.csv` | general dental practices | 1 code, 2 name, 12 close date |
+//! | `ecarehomesite.csv` | social care sites (care homes and domiciliary care services) | 1 code, 2 name, 12 close date |
 //!
 //! Dates are `YYYYMMDD`. A record is closed when it has a close date (and, in `epraccur.csv`,
 //! when its status code is `C`); dormant and proposed practices are kept as active, because
@@ -34,13 +35,28 @@
 //! policy lists, so the ODS rules treat them alike. Every record of `egdpprac.csv` gets the
 //! general dental practice role (`RO110`).
 //!
+//! `ecarehomesite.csv` lists social care sites: the care homes and domiciliary care services
+//! registered with the CQC (England) or CSSIW (Wales), described in ODS's Reference Data
+//! Catalogue (<https://odsdatasearchandexport.dc4h.link/referenceDataCatalogue/Social-Care-Providers-and-Sites_587371757.html>).
+//! ODS publishes it under that name, with `ecarehomehq.csv` for the sites' providers (the report
+//! names of ODS Data Search and Export, <https://www.odsdatasearchandexport.nhs.uk>, and of
+//! data.gov.uk's schemas). It uses the same 27 fields: 1 Organisation Code, 2 Name, 12 Close
+//! Date, 15 Parent Organisation Code (the site's provider), 16 Join Parent Date, 24 Current Care
+//! Organisation (data.gov.uk's `ecarehomesite.json` with the blank columns in place,
+//! <https://github.com/datagovuk/health-schemas/pull/1>). Only fields 1, 2 and 12 are read, and
+//! a record is closed only when it has a close date. Every record gets the social care site role
+//! (`RO101`), which the ODS rules treat as part of its provider. The provider in field 15 is not
+//! recorded as the parent: providers have 4-character codes (`A…` or `C…`; a site has 5, mostly
+//! starting with `V`), which RULES.md §1 does not accept, so the directory could not hold it.
+//!
 //! Every code must be well-formed by RULES.md §1 ([`ods::is_well_formed`]), nothing stricter: the
 //! generic coding frame issued since October 2020 cuts across every type, so a file's codes are
 //! not tied to one shape (though pharmacies have 5 characters, `FVR79`, and dental practices a
 //! letter and five digits, `V03462`). A 7-character dental code (NHS Dental Services' own form,
 //! `V003462`) is refused; ODS publishes the 6-character code. ODS's `epharmacyhq.csv` (pharmacy
 //! headquarters) is not importable: its legacy codes have 4 characters (`P001`), which RULES.md
-//! §1 does not accept.
+//! §1 does not accept. Nor, for the same reason, is `ecarehomehq.csv` (social care providers,
+//! role `RO104`, with 4-character codes starting `A` or `C`).
 //!
 //! The mailbox list is the desk's own format, `address,ods_code,kind` with a header row
 //! (see `data/mailboxes/README.md`), converted from the NHSmail Portal's organisation reports.
@@ -91,6 +107,8 @@ pub enum OdsFile {
     Pharmacies,
     /// `egdpprac.csv`: general dental practices.
     DentalPractices,
+    /// `ecarehomesite.csv`: social care sites (care homes and domiciliary care services).
+    SocialCareSites,
 }
 
 impl OdsFile {
@@ -104,6 +122,7 @@ impl OdsFile {
             "ebranchs.csv" => Some(OdsFile::BranchSurgeries),
             "edispensary.csv" => Some(OdsFile::Pharmacies),
             "egdpprac.csv" => Some(OdsFile::DentalPractices),
+            "ecarehomesite.csv" => Some(OdsFile::SocialCareSites),
             _ => None,
         }
     }
@@ -117,6 +136,7 @@ impl OdsFile {
             OdsFile::BranchSurgeries => parse_ebranchs(text),
             OdsFile::Pharmacies => parse_edispensary(text),
             OdsFile::DentalPractices => parse_egdpprac(text),
+            OdsFile::SocialCareSites => parse_ecarehomesite(text),
         }
     }
 }
@@ -143,7 +163,7 @@ pub fn parse_import(file_name: &str, text: &str) -> Result<Import, ImportError> 
     Err(ImportError {
         line: 0,
         message: format!(
-            "'{file_name}' is not a file the directory can import: give an ODS file under its published name (etr.csv, ets.csv, epraccur.csv, ebranchs.csv, edispensary.csv, egdpprac.csv) or a mailbox list whose first line is 'address,ods_code,kind'."
+            "'{file_name}' is not a file the directory can import: give an ODS file under its published name (etr.csv, ets.csv, epraccur.csv, ebranchs.csv, edispensary.csv, egdpprac.csv, ecarehomesite.csv) or a mailbox list whose first line is 'address,ods_code,kind'."
         ),
     })
 }
@@ -161,6 +181,12 @@ pub fn parse_edispensary(text: &str) -> Result<Vec<Organisation>, ImportError> {
 /// Parses ODS `egdpprac.csv` (general dental practices; fields 1, 2 and 12 only).
 pub fn parse_egdpprac(text: &str) -> Result<Vec<Organisation>, ImportError> {
     parse_without_parent("egdpprac.csv", roles::GENERAL_DENTAL_PRACTICE, text)
+}
+
+/// Parses ODS `ecarehomesite.csv` (social care sites; fields 1, 2 and 12 only: the provider in
+/// field 15 has a 4-character code, which RULES.md §1 does not accept, see the module notes).
+pub fn parse_ecarehomesite(text: &str) -> Result<Vec<Organisation>, ImportError> {
+    parse_without_parent("ecarehomesite.csv", roles::SOCIAL_CARE_SITE, text)
 }
 
 /// Reads code, name and close date (fields 1, 2 and 12) and gives every record `role_id`.

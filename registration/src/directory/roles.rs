@@ -53,7 +53,13 @@ pub const PHARMACY_SITE: &str = "RO280";
 pub const OPTICAL_SITE: &str = "RO167";
 /// Independent sector healthcare provider site.
 pub const INDEPENDENT_SECTOR_SITE: &str = "RO176";
-/// Social care site.
+/// Social care provider: the organisation that owns social care sites (ODS's "HQ", listed in
+/// `ecarehomehq.csv`). An organisation in its own right, so it is in neither [`PART_OF_PARENT`]
+/// nor [`NOT_AN_NHSMAIL_ORGANISATION`]. Providers have 4-character codes (`A…` or `C…`), which
+/// RULES.md §1 does not accept, so `ecarehomehq.csv` is not importable.
+pub const SOCIAL_CARE_PROVIDER: &str = "RO104";
+/// Social care site: a care home or domiciliary care service (`ecarehomesite.csv`), part of its
+/// [`SOCIAL_CARE_PROVIDER`], so it is in [`PART_OF_PARENT`].
 pub const SOCIAL_CARE_SITE: &str = "RO101";
 /// Other statutory authority site.
 pub const OTHER_STATUTORY_AUTHORITY_SITE: &str = "RO168";
@@ -192,6 +198,7 @@ mod tests {
             INTEGRATED_CARE_BOARD,
             PHARMACY,
             GENERAL_DENTAL_PRACTICE,
+            SOCIAL_CARE_PROVIDER,
         ] {
             assert!(role_name(role).is_some(), "{role}");
         }
@@ -215,5 +222,18 @@ mod tests {
         }
         // Only the pharmacy *site* role is part of a parent.
         assert!(PART_OF_PARENT.contains(&PHARMACY_SITE));
+    }
+
+    #[test]
+    fn a_social_care_site_is_part_of_its_provider() {
+        assert_eq!(
+            role_name(SOCIAL_CARE_PROVIDER),
+            Some("SOCIAL CARE PROVIDER")
+        );
+        assert_eq!(role_name(SOCIAL_CARE_SITE), Some("SOCIAL CARE SITE"));
+        assert_eq!(describe_role(SOCIAL_CARE_SITE), "a social care site");
+        assert!(!PART_OF_PARENT.contains(&SOCIAL_CARE_PROVIDER));
+        assert!(!NOT_AN_NHSMAIL_ORGANISATION.contains(&SOCIAL_CARE_PROVIDER));
+        assert!(PART_OF_PARENT.contains(&SOCIAL_CARE_SITE));
     }
 }

@@ -36,6 +36,15 @@ pub(crate) const EGDPPRAC: &str = "\
 \"V00012\",\"EXAMPLE DENTAL SURGERY\",\"Y52\",\"Q37\",\"4 DELLING LANE\",\"\",\"\",\"CHICHESTER\",\"\",\"PO18 8AA\",\"20060601\",\"20080331\",\"C\",\"D\",\"5P6\",\"20061001\",\"20080331\",\"\",\"\",\"\",\"\",\"0\",\"\",\"\",\"\",\"\",\"\"
 ";
 
+/// Social care sites in `ecarehomesite.csv`'s layout: a care home, a domiciliary care service and
+/// a closed care home; field 15 is the site's provider (4-character codes, which the importer
+/// does not read).
+pub(crate) const ECAREHOMESITE: &str = "\
+\"VP2C1\",\"EXAMPLE CARE HOME\",\"Y60\",\"QT1\",\"1 CRESCENT ROAD\",\"\",\"\",\"NOTTINGHAM\",\"\",\"NG5 1AA\",\"20100401\",\"\",\"\",\"\",\"AB12\",\"20100401\",\"\",\"\",\"\",\"\",\"\",\"0\",\"\",\"\",\"\",\"\",\"\"
+\"VR8TX\",\"EXAMPLE HOME CARE SERVICE\",\"Y56\",\"QMJ\",\"UNIT 2\",\"3 MARKET PLACE\",\"\",\"LONDON\",\"\",\"N1 1AB\",\"20150601\",\"\",\"\",\"\",\"C0X3\",\"20150601\",\"\",\"\",\"\",\"\",\"\",\"0\",\"\",\"\",\"\",\"\",\"\"
+\"VK3N2\",\"EXAMPLE CLOSED CARE HOME\",\"Y61\",\"QM7\",\"7 CHURCH LANE\",\"\",\"\",\"BEDFORD\",\"\",\"MK40 1AB\",\"20100401\",\"20230930\",\"\",\"\",\"AB12\",\"20100401\",\"20230930\",\"\",\"\",\"\",\"\",\"0\",\"\",\"\",\"\",\"\",\"\"
+";
+
 fn org(
     code: &str,
     name: &str,
@@ -326,10 +335,143 @@ fn pharmacy_headquarters_are_not_importable_and_the_error_lists_what_is() {
     assert_eq!(error.line, 0);
     assert!(
         error.message.contains(
-            "(etr.csv, ets.csv, epraccur.csv, ebranchs.csv, edispensary.csv, egdpprac.csv)"
+            "(etr.csv, ets.csv, epraccur.csv, ebranchs.csv, edispensary.csv, egdpprac.csv, ecarehomesite.csv)"
         ),
         "{error}"
     );
+}
+
+#[test]
+fn reads_social_care_sites_from_ecarehomesite() {
+    use OrganisationStatus::*;
+    let sites = parse_ecarehomesite(ECAREHOMESITE).unwrap();
+    assert_eq!(
+        sites,
+        vec![
+            org(
+                "VP2C1",
+                "EXAMPLE CARE HOME",
+                Active,
+                roles::SOCIAL_CARE_SITE,
+                None
+            ),
+            org(
+                "VR8TX",
+                "EXAMPLE HOME CARE SERVICE",
+                Active,
+                roles::SOCIAL_CARE_SITE,
+                None
+            ),
+            org(
+                "VK3N2",
+                "EXAMPLE CLOSED CARE HOME",
+                Closed,
+                roles::SOCIAL_CARE_SITE,
+                None
+            ),
+        ]
+    );
+    for site in &sites {
+        assert!(ods::is_well_formed(&site.ods_code), "{}", site.ods_code);
+    }
+    // Field 15 is not read, whatever it holds: blank, or a well-formed code.
+    let blank = ECAREHOMESITE.replacen("\"AB12\"", "\"\"", 1);
+    assert_eq!(parse_ecarehomesite(&blank).unwrap(), sites);
+    let five = ECAREHOMESITE.replacen("\"AB12\"", "\"A1B2C\"", 1);
+    assert_eq!(parse_ecarehomesite(&five).unwrap(), sites);
+}
+
+#[test]
+fn closes_a_social_care_site_by_its_close_date() {
+    let reopened = ECAREHOMESITE.replacen("\"20230930\",\"\"", "\"\",\"\"", 1);
+    assert_eq!(
+        parse_ecarehomesite(&reopened).unwrap()[2].status,
+        OrganisationStatus::Active
+    );
+    let bad_date = ECAREHOMESITE.replacen("\"20230930\",\"\"", "\"30/09/2023\",\"\"", 1);
+    let error = parse_ecarehomesite(&bad_date).unwrap_err();
+    assert_eq!(error.line, 3, "{error}");
+    assert!(
+        error
+            .message
+            .starts_with("field 12 (close date) is '30/09/2023'"),
+        "{error}"
+    );
+}
+
+#[test]
+fn refuses_malformed_social_care_site_codes_naming_the_line_and_field() {
+    for (from, to, line, shown) in [
+        // A provider's 4-character code in field 1: not one of RULES.md §1's shapes.
+        ("\"VR8TX\"", "\"C0X3\"", 2, "C0X3"),
+        ("\"VK3N2\"", "\"VK3-N2\"", 3, "VK3-N2"),
+    ] {
+        let changed = ECAREHOMESITE.replacen(from, to, 1);
+        assert_ne!(changed, ECAREHOMESITE, "{from}");
+        let error = parse_import("ecarehomesite.csv", &changed).unwrap_err();
+        assert_eq!(error.line, line, "{to}: {error}");
+        assert_eq!(
+            error.message,
+            format!(
+                "field 1 (organisation code) is '{shown}', which is not a well-formed ODS code; is this really ecarehomesite.csv?"
+            )
+        );
+        assert!(
+            error.to_string().starts_with(&format!("line {line}: ")),
+            "{error}"
+        );
+    }
+    let short = format!("{ECAREHOMESITE}\"VP2C2\",\"EXAMPLE\"\n");
+    let error = parse_ecarehomesite(&short).unwrap_err();
+    assert_eq!(error.line, 4);
+    assert!(
+        error.message.contains("ecarehomesite.csv records have 27"),
+        "{error}"
+    );
+    let no_name = ECAREHOMESITE.replacen("\"EXAMPLE HOME CARE SERVICE\"", "\"\"", 1);
+    let error = parse_ecarehomesite(&no_name).unwrap_err();
+    assert_eq!(
+        (error.line, error.message.as_str()),
+        (2, "field 2 (name) is empty.")
+    );
+}
+
+#[test]
+fn recognises_social_care_site_files_in_any_letter_case() {
+    for name in [
+        "ecarehomesite.csv",
+        "ECAREHOMESITE.CSV",
+        "downloads/eCareHomeSite.csv",
+        "C:\\ods\\ECareHomeSite.Csv",
+    ] {
+        assert_eq!(
+            OdsFile::from_file_name(name),
+            Some(OdsFile::SocialCareSites),
+            "{name}"
+        );
+        assert!(
+            matches!(parse_import(name, ECAREHOMESITE), Ok(Import::Organisations(list)) if list.len() == 3),
+            "{name}"
+        );
+    }
+    assert_eq!(OdsFile::from_file_name("ecarehomesite.csv.bak"), None);
+    assert_eq!(OdsFile::from_file_name("ecarehomesucc.csv"), None);
+}
+
+#[test]
+fn social_care_providers_are_not_importable_and_the_error_lists_what_is() {
+    let hq = "\"AB12\",\"EXAMPLE CARE GROUP LTD\",\"\",\"\",\"1 HIGH STREET\",\"\",\"\",\"LEEDS\",\"\",\"LS1 1AB\",\"20100401\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"0\",\"\",\"\",\"\",\"\",\"\"\n";
+    assert_eq!(OdsFile::from_file_name("ecarehomehq.csv"), None);
+    let error = parse_import("ecarehomehq.csv", hq).unwrap_err();
+    assert_eq!(error.line, 0);
+    assert!(
+        error
+            .message
+            .contains("edispensary.csv, egdpprac.csv, ecarehomesite.csv)"),
+        "{error}"
+    );
+    // Providers' 4-character codes are not one of RULES.md §1's shapes.
+    assert!(!ods::is_well_formed("AB12"));
 }
 
 #[test]
@@ -500,6 +642,7 @@ proptest! {
         let _ = parse_ebranchs(&text);
         let _ = parse_edispensary(&text);
         let _ = parse_egdpprac(&text);
+        let _ = parse_ecarehomesite(&text);
         let _ = parse_mailboxes(&text);
         let _ = parse_mailboxes(&format!("address,ods_code,kind\n{text}"));
     }

@@ -293,7 +293,7 @@ fn unknown(code: &str, organisations: &dyn OrganisationDirectory) -> Finding {
             label(&near)
         );
     } else {
-        hint = "Check the code on ODS Data Search and Export (odsdatasearchandexport.nhs.uk). The desk's directory holds NHS trusts, ICBs, sub-ICB locations, NHS England regions and what its administrator has imported from ODS (GP practices, branch surgeries, trust sites, pharmacies, dental practices); if your organisation is missing, ask the desk's administrator to import the current ODS file.".to_string();
+        hint = "Check the code on ODS Data Search and Export (odsdatasearchandexport.nhs.uk). The desk's directory holds NHS trusts, ICBs, sub-ICB locations, NHS England regions and what its administrator has imported from ODS (GP practices, branch surgeries, trust sites, pharmacies, dental practices, social care sites); if your organisation is missing, ask the desk's administrator to import the current ODS file.".to_string();
     }
     Finding::new(OdsCode::Unknown, PATH, message, hint)
 }

@@ -220,6 +220,85 @@ fn imported_pharmacies_and_dental_practices_validate_cleanly() {
     );
 }
 
+/// The shipped data plus what an administrator imports: ODS `ecarehomesite.csv` (the importer's
+/// own sample) and a mailbox list with a care home's shared mailbox.
+fn with_imported_social_care_sites() -> EmbeddedDirectory {
+    use crate::directory::ods_csv::{self, Import};
+    let mailboxes = "address,ods_code,kind
+care.vp2c1@nhs.net,VP2C1,shared
+";
+    let mut directory = EmbeddedDirectory::load();
+    for (file, text) in [
+        ("ecarehomesite.csv", ods_csv::tests::ECAREHOMESITE),
+        ("mailboxes.csv", mailboxes),
+    ] {
+        match ods_csv::parse_import(file, text).unwrap() {
+            Import::Organisations(list) => {
+                for org in list {
+                    directory.insert_organisation(org);
+                }
+            }
+            Import::Mailboxes(list) => {
+                for entry in list {
+                    directory.insert_mailbox(entry);
+                }
+            }
+        }
+    }
+    directory
+}
+
+#[test]
+fn an_imported_social_care_site_is_part_of_its_provider() {
+    // Not shipped: unknown until ecarehomesite.csv is imported.
+    assert_eq!(codes("VP2C1"), vec!["ods_code.unknown"]);
+    let directory = with_imported_social_care_sites();
+    let finding = only(" vp2c1 ", &directory);
+    assert_eq!(finding.code.code(), "ods_code.site");
+    assert_eq!(finding.severity, crate::Severity::Warning);
+    // The import does not record the provider (its 4-character code is not one of RULES.md §1's
+    // shapes), so the finding cannot name it.
+    assert_eq!(
+        finding.message,
+        "EXAMPLE CARE HOME (VP2C1) is a social care site; the directory does not record which organisation it belongs to."
+    );
+    let (_, outcome) = run_with("VP2C1", &directory);
+    let org = outcome.organisation.expect("VP2C1");
+    assert_eq!(
+        (org.role_id.as_str(), org.status, org.parent),
+        (r::SOCIAL_CARE_SITE, OrganisationStatus::Active, None)
+    );
+    // A closed site is closed, and a site.
+    assert_eq!(
+        codes_with("VK3N2", &directory),
+        vec!["ods_code.closed", "ods_code.site"]
+    );
+    // The provider's own code (field 15 of the file) is refused by its shape.
+    assert_eq!(codes_with("AB12", &directory), vec!["ods_code.format"]);
+    // The whole request, with the care home's own mailbox, is valid: the site finding is a
+    // warning, and the mailbox is the requester's.
+    let now = crate::OffsetDateTime::parse(
+        "2026-12-01T00:00:00Z",
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let request = crate::RegistrationRequest::from_json(
+        &include_str!("../../../tests/data/delegated_request.json")
+            .replace("\"RX1\"", "\"VP2C1\"")
+            .replace("ward7.referrals@nhs.net", "care.vp2c1@nhs.net"),
+    )
+    .unwrap();
+    let report = crate::validate(&request, crate::Directory::new(&directory), now);
+    assert!(report.valid, "{:?}", report.findings);
+    let flagged: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.path == "ods_code" || f.path.starts_with("mailboxes"))
+        .map(|f| f.code.code())
+        .collect();
+    assert_eq!(flagged, vec!["ods_code.site"], "{:?}", report.findings);
+}
+
 #[test]
 fn well_formed_codes_missing_from_the_shipped_data_are_unknown_not_format() {
     for code in [
