@@ -102,7 +102,7 @@ enum KeysCommand {
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
-    /// Add an account; the password is read from standard input (one line, at least 12 characters).
+    /// Add an account (signed in the log); the password is read from standard input (one line, at least 12 characters).
     Add {
         /// The account's email address (compared case-insensitively).
         #[arg(long)]
@@ -114,8 +114,9 @@ enum UserCommand {
         #[arg(long)]
         ods: Option<String>,
     },
-    /// Move an account to another role (staff change jobs). What it submitted stays submitted by
-    /// it: as a reviewer it still cannot decide on those requests.
+    /// Move an account to another role (staff change jobs); its sessions end at once, and the
+    /// change is signed in the log. What it submitted stays submitted by it: as a reviewer it still
+    /// cannot decide on those requests.
     SetRole {
         /// The account's email address.
         #[arg(long)]
@@ -126,6 +127,18 @@ enum UserCommand {
         /// The organisation (ODS code) for local_admin; not for reviewers.
         #[arg(long)]
         ods: Option<String>,
+    },
+    /// Disable an account: it can no longer sign in, and its sessions end at once. Signed in the log.
+    Disable {
+        /// The account's email address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again. Signed in the log.
+    Enable {
+        /// The account's email address.
+        #[arg(long)]
+        email: String,
     },
     /// List the accounts.
     List,
@@ -582,22 +595,25 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                 .map_err(|message| anyhow::anyhow!("{message}"))?;
             let hash = passwords::hash(&password)?;
             runtime()?.block_on(async {
-                let pool = open_store(config).await?;
-                let user = store::users::add(
-                    &pool,
-                    store::users::NewUser {
-                        email: &email,
-                        role,
-                        ods_code: organisation.as_ref().map(|(code, _)| code.as_str()),
-                        password_hash: &hash,
+                let (pool, keys, writer) = open_for_changes(config).await?;
+                let user = identity::accounts::add(
+                    identity::accounts::ChangeLog {
+                        pool: &pool,
+                        keys: &keys,
+                        writer: &writer,
                     },
+                    identity::accounts::OwnedNewUser {
+                        email: email.clone(),
+                        role,
+                        ods_code: organisation.as_ref().map(|(code, _)| code.clone()),
+                        password_hash: hash,
+                    },
+                    identity::accounts::By("cli"),
                     OffsetDateTime::now_utc(),
                 )
                 .await
-                .map_err(|error| match error {
-                    store::users::AddError::Duplicate(_) => anyhow::anyhow!("{error}"),
-                    store::users::AddError::Database(error) => error,
-                })?;
+                .map_err(account_error)?
+                .user;
                 match organisation {
                     Some((code, name)) => {
                         println!("added local_admin {} for {code} ({name})", user.email);
@@ -611,19 +627,62 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             let email = identity::normalise_email(&email);
             let (role, organisation) = role_and_organisation(config, &role, ods.as_deref())?;
             runtime()?.block_on(async {
-                let pool = open_store(config).await?;
+                let (pool, keys, writer) = open_for_changes(config).await?;
                 let ods_code = organisation.as_ref().map(|(code, _)| code.as_str());
-                let user = store::users::set_role(&pool, &email, role, ods_code)
-                    .await
-                    .map_err(|error| match error {
-                        store::users::SetRoleError::NoSuchAccount(_) => anyhow::anyhow!("{error}"),
-                        store::users::SetRoleError::Database(error) => error,
-                    })?;
+                let changed = identity::accounts::set_role(
+                    identity::accounts::ChangeLog {
+                        pool: &pool,
+                        keys: &keys,
+                        writer: &writer,
+                    },
+                    &email,
+                    role,
+                    ods_code,
+                    identity::accounts::By("cli"),
+                    OffsetDateTime::now_utc(),
+                )
+                .await
+                .map_err(account_error)?;
+                let ended = sessions_ended(changed.sessions_ended);
                 match organisation {
-                    Some((code, name)) => {
-                        println!("{} is now local_admin for {code} ({name})", user.email);
+                    Some((code, name)) => println!(
+                        "{} is now local_admin for {code} ({name}); {ended}",
+                        changed.user.email
+                    ),
+                    None => println!("{} is now reviewer; {ended}", changed.user.email),
+                }
+                Ok(())
+            })
+        }
+        UserCommand::Disable { ref email } | UserCommand::Enable { ref email } => {
+            let disable = matches!(command, UserCommand::Disable { .. });
+            let email = identity::normalise_email(email);
+            runtime()?.block_on(async {
+                let (pool, keys, writer) = open_for_changes(config).await?;
+                let changed = identity::accounts::set_disabled(
+                    identity::accounts::ChangeLog {
+                        pool: &pool,
+                        keys: &keys,
+                        writer: &writer,
+                    },
+                    &email,
+                    disable,
+                    identity::accounts::By("cli"),
+                    OffsetDateTime::now_utc(),
+                )
+                .await
+                .map_err(account_error)?;
+                match (changed, disable) {
+                    (Some(changed), true) => println!(
+                        "{} is disabled: it can no longer sign in; {}",
+                        changed.user.email,
+                        sessions_ended(changed.sessions_ended)
+                    ),
+                    (Some(changed), false) => {
+                        println!("{} is enabled: it can sign in again", changed.user.email);
                     }
-                    None => println!("{} is now reviewer", user.email),
+                    (None, true) => println!("{email} was already disabled: nothing changed"),
+                    (None, false) => println!("{email} was not disabled: nothing changed"),
                 }
                 Ok(())
             })
@@ -644,6 +703,33 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }),
+    }
+}
+
+/// The store, the signing keys and a writer, for a command that signs a change in the log.
+async fn open_for_changes(
+    config: &Config,
+) -> anyhow::Result<(sqlx::AnyPool, KeyRing, store::WriteLock)> {
+    let pool = open_store(config).await?;
+    let keys = KeyRing::open(&pool, &keys_dir(config), issuer(config)).await?;
+    let writer = store::WriteLock::with_checkpoint_every(config.checkpoint_every);
+    Ok((pool, keys, writer))
+}
+
+/// An account change's refusal as the command says it.
+fn account_error(error: crate::identity::accounts::AccountError) -> anyhow::Error {
+    match error {
+        crate::identity::accounts::AccountError::Store(error) => error,
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// "its sessions ended (2)" or "it had no session".
+fn sessions_ended(count: u64) -> String {
+    match count {
+        0 => "it had no session".to_string(),
+        1 => "its session ended".to_string(),
+        n => format!("its {n} sessions ended"),
     }
 }
 

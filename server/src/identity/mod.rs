@@ -34,6 +34,7 @@
 //!
 //! Local accounts remain the embedded default (no tenant needed to run the desk).
 
+pub mod accounts;
 pub mod csrf;
 pub mod passwords;
 pub mod rate_limit;

@@ -26,6 +26,10 @@ pub const SECRET_PURGED_TYP: &str = "appreg-secret-purged+jwt";
 /// The `typ` of a step of a registered application's deletion or recovery.
 pub const APPLICATION_STEP_TYP: &str = "appreg-application-step+jwt";
 
+/// The `typ` of a signed change of an account (added, role changed, disabled, enabled):
+/// `crate::identity::accounts`.
+pub const ACCOUNT_CHANGE_TYP: &str = "appreg-account-change+jwt";
+
 /// Signs a registration request record: `payload` (canonical JSON) with `key`.
 pub fn sign(key: &PrivateKey, payload: &str) -> String {
     sign_as(key, payload, TYP)

@@ -174,6 +174,14 @@ pub enum Finding {
         /// The columns that differ (`row` when there is none).
         fields: Vec<&'static str>,
     },
+    /// An account's row does not say what its last signed change says (role, organisation,
+    /// disabled): it was changed outside the desk.
+    AccountDiffers {
+        /// The account's email.
+        email: String,
+        /// What differs.
+        fields: Vec<&'static str>,
+    },
     /// An `application_step` row has no signed entry.
     StepRowWithoutEntry {
         /// Its number.
@@ -347,6 +355,11 @@ impl fmt::Display for Finding {
                 f,
                 "step row {n} names log entry {log_seq}, which does not hold that signed step"
             ),
+            Finding::AccountDiffers { email, fields } => write!(
+                f,
+                "the account {email} is not what its last signed change says ({})",
+                fields.join(", ")
+            ),
             Finding::Checkpoint(problem) => write!(f, "{problem}"),
         }
     }
@@ -421,6 +434,9 @@ impl Finding {
             | Finding::StepRowWithoutEntry { .. } => {
                 "the deletion and recovery history the pages show is not the signed one: trust the signed steps in the log, restore the application_step table from a backup that verifies, and find out how it was changed"
             }
+            Finding::AccountDiffers { .. } => {
+                "someone changed who may do what without the desk (directly in the database): disable the account (`appreg user disable`), set it back with `appreg user set-role` or `enable` (which signs the change), and find out who changed it"
+            }
             Finding::StatusMismatch { .. } | Finding::VersionOutOfTurn { .. } => {
                 "the status the pages show is not the signed one: do not act on it (no export, no implementation); set it back to the recomputed status from a backup that verifies, and find out who changed it"
             }
@@ -484,6 +500,12 @@ pub struct Report {
     pub secret_purges: i64,
     /// Deletion and recovery steps among them.
     pub application_steps: i64,
+    /// Account changes among them.
+    pub account_changes: i64,
+    /// Accounts checked against their last signed change.
+    pub accounts: i64,
+    /// Accounts with no signed change (made before account changes were signed).
+    pub accounts_unrecorded: i64,
     /// Requests (references) checked.
     pub requests: i64,
     /// Stored versions checked.
@@ -587,6 +609,9 @@ impl Report {
                 self.application_steps
             ));
         }
+        if self.account_changes > 0 {
+            after_approval.push_str(&format!(", {} account changes", self.account_changes));
+        }
         let checked = format!(
             "{} entries ({} records, {} decisions{after_approval}), {} requests ({} versions), {} stored checkpoints",
             self.entries,
@@ -669,6 +694,7 @@ pub async fn run(pool: &AnyPool, outside: Option<&str>) -> anyhow::Result<Report
     walk_chain(pool, &keys, &mut report).await?;
     check_requests(pool, &mut report).await?;
     check_entries_have_versions(pool, &mut report).await?;
+    check_accounts(pool, &mut report).await?;
     check_stored_checkpoints(pool, &keys, &mut report).await?;
     if let Some(jws) = outside {
         check_outside_checkpoint(pool, &keys, jws, &mut report).await?;
@@ -719,6 +745,7 @@ async fn walk_chain(pool: &AnyPool, keys: &DeskKeys, report: &mut Report) -> any
                 Some(Kind::Implementation) => report.implementations += 1,
                 Some(Kind::SecretPurged) => report.secret_purges += 1,
                 Some(Kind::ApplicationStep) => report.application_steps += 1,
+                Some(Kind::AccountChange) => report.account_changes += 1,
                 Some(Kind::RegistrationRecord) => report.records += 1,
                 None => {
                     report.at_entry(
@@ -784,6 +811,7 @@ fn check_claims(entry: &LogEntry, claims: &Value) -> Vec<Finding> {
     } else if entry.kind == Kind::Implementation.as_str()
         || entry.kind == Kind::SecretPurged.as_str()
         || entry.kind == Kind::ApplicationStep.as_str()
+        || entry.kind == Kind::AccountChange.as_str()
     {
         if let Some(what) =
             Kind::parse(&entry.kind).and_then(|kind| log::target_problem(entry, kind, claims))
@@ -1479,10 +1507,56 @@ fn normalised(value: Option<&Value>) -> Value {
 }
 
 /// Entries that name a version that is not stored (bounded: the first [`MAX_PROBLEMS`]).
+/// Every account against its last signed change: role, organisation and whether it is
+/// disabled. An account with no signed change was made before changes were signed (a notice).
+async fn check_accounts(pool: &AnyPool, report: &mut Report) -> anyhow::Result<()> {
+    for user in crate::store::users::list(pool).await? {
+        report.accounts += 1;
+        let last: Option<String> = sqlx::query_scalar(
+            "SELECT jws FROM log_entry WHERE kind = 'account_change' AND reference = $1
+             ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(format!("{}{}", log::ACCOUNT_PREFIX, user.id))
+        .fetch_optional(pool)
+        .await?;
+        let Some(claims) = last.as_deref().and_then(claims_of) else {
+            report.accounts_unrecorded += 1;
+            continue;
+        };
+        let text = |name: &str| claims.get(name).and_then(Value::as_str);
+        let mut fields = Vec::new();
+        if text("role") != Some(user.role.as_str()) {
+            fields.push("role");
+        }
+        if text("ods_code") != user.ods_code.as_deref() {
+            fields.push("ods_code");
+        }
+        if claims.get("disabled").and_then(Value::as_bool) != Some(user.disabled_at.is_some()) {
+            fields.push("disabled");
+        }
+        if text("email") != Some(user.email.as_str()) {
+            fields.push("email");
+        }
+        if !fields.is_empty() {
+            report.add(Problem {
+                seq: None,
+                reference: Some(format!("{}{}", log::ACCOUNT_PREFIX, user.id)),
+                version: None,
+                what: Finding::AccountDiffers {
+                    email: user.email,
+                    fields,
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
 async fn check_entries_have_versions(pool: &AnyPool, report: &mut Report) -> anyhow::Result<()> {
     let rows = sqlx::query(
         "SELECT seq, reference, version FROM log_entry e
-         WHERE NOT EXISTS (SELECT 1 FROM registration_request r
+         WHERE e.kind <> 'account_change'
+           AND NOT EXISTS (SELECT 1 FROM registration_request r
                            WHERE r.reference = e.reference AND r.version = e.version)
          ORDER BY seq LIMIT $1",
     )

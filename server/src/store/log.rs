@@ -24,6 +24,9 @@ use crate::signing::{self, KeySet, VerifyError};
 /// The `prev_hash` of entry 1.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// The reference of an account's change entries: `account/<account id>`.
+pub const ACCOUNT_PREFIX: &str = "account/";
+
 /// How many entries `verify_chain` reads at a time (memory stays bounded for any log length).
 const VERIFY_PAGE: i64 = 512;
 
@@ -41,16 +44,21 @@ pub enum Kind {
     /// A step of a registered application's deletion or recovery
     /// (`registration::lifecycle::Step`): `REF/application_step/<n>`.
     ApplicationStep,
+    /// A change of an account (`crate::identity::accounts`): its entry's reference is
+    /// `account/<account id>` and its version the change's number for that account (1, 2, …);
+    /// `jti` is `account/<account id>/<n>`.
+    AccountChange,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::RegistrationRecord,
         Kind::Decision,
         Kind::Implementation,
         Kind::SecretPurged,
         Kind::ApplicationStep,
+        Kind::AccountChange,
     ];
 
     /// The stored name.
@@ -61,6 +69,7 @@ impl Kind {
             Kind::Implementation => "implementation",
             Kind::SecretPurged => "secret_purged",
             Kind::ApplicationStep => "application_step",
+            Kind::AccountChange => "account_change",
         }
     }
 
@@ -77,6 +86,7 @@ impl Kind {
             Kind::Implementation => signing::jws::IMPLEMENTATION_TYP,
             Kind::SecretPurged => signing::jws::SECRET_PURGED_TYP,
             Kind::ApplicationStep => signing::jws::APPLICATION_STEP_TYP,
+            Kind::AccountChange => signing::jws::ACCOUNT_CHANGE_TYP,
         }
     }
 
@@ -453,6 +463,14 @@ pub fn target_problem(entry: &LogEntry, kind: Kind, claims: &Value) -> Option<Br
         }),
         Kind::Implementation | Kind::SecretPurged | Kind::ApplicationStep
             if !names_entry || !jti.starts_with(&kind.jti_prefix(&entry.reference)) =>
+        {
+            Some(Broken::Target(kind.as_str()))
+        }
+        Kind::AccountChange
+            if !entry.reference.starts_with(ACCOUNT_PREFIX)
+                || claims.get("account").and_then(Value::as_str)
+                    != entry.reference.strip_prefix(ACCOUNT_PREFIX)
+                || jti != format!("{}/{}", entry.reference, entry.version) =>
         {
             Some(Broken::Target(kind.as_str()))
         }

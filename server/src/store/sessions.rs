@@ -118,6 +118,18 @@ pub async fn touch(pool: &AnyPool, id: &str, now: OffsetDateTime) -> anyhow::Res
     Ok(())
 }
 
+/// Ends every session of the account `user_id` (its role changed, or it was disabled).
+pub async fn delete_all_of_in(
+    connection: &mut sqlx::AnyConnection,
+    user_id: &str,
+) -> anyhow::Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *connection)
+        .await?
+        .rows_affected())
+}
+
 /// Deletes a session (sign-out, or found expired).
 pub async fn delete(pool: &AnyPool, id: &str) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM sessions WHERE id = $1")

@@ -47,6 +47,19 @@ pub struct NewUser<'a> {
 
 /// Adds an account and returns it.
 pub async fn add(pool: &AnyPool, user: NewUser<'_>, now: OffsetDateTime) -> Result<User, AddError> {
+    let mut connection = pool
+        .acquire()
+        .await
+        .map_err(|error| AddError::Database(error.into()))?;
+    add_in(&mut connection, user, now).await
+}
+
+/// [`add`] on `connection` (in a transaction of the caller's).
+pub async fn add_in(
+    connection: &mut sqlx::AnyConnection,
+    user: NewUser<'_>,
+    now: OffsetDateTime,
+) -> Result<User, AddError> {
     let id = crate::random::random_hex(16);
     let created_at = super::timestamp(now);
     let result = sqlx::query(
@@ -58,7 +71,7 @@ pub async fn add(pool: &AnyPool, user: NewUser<'_>, now: OffsetDateTime) -> Resu
     .bind(user.ods_code)
     .bind(user.password_hash)
     .bind(&created_at)
-    .execute(pool)
+    .execute(&mut *connection)
     .await;
     match result {
         Ok(_) => Ok(User {
@@ -143,12 +156,26 @@ pub enum SetRoleError {
 }
 
 /// Moves the account with this (lower-case) email to `role`, for `ods_code` (a Local
-/// Administrator's organisation; `None` for a reviewer), and returns it. Its sessions carry on
-/// with the new role, since a session stores only the account's id; what it submitted stays
-/// submitted by it, so a Local Administrator who becomes a reviewer still cannot decide on
-/// their own requests.
+/// Administrator's organisation; `None` for a reviewer), and returns it. What it submitted
+/// stays submitted by it, so a Local Administrator who becomes a reviewer still cannot decide on
+/// their own requests. (`crate::identity::accounts` also ends its sessions and signs the change
+/// in the log; this is the row alone.)
 pub async fn set_role(
     pool: &AnyPool,
+    email: &str,
+    role: Role,
+    ods_code: Option<&str>,
+) -> Result<User, SetRoleError> {
+    let mut connection = pool
+        .acquire()
+        .await
+        .map_err(|error| SetRoleError::Database(error.into()))?;
+    set_role_in(&mut connection, email, role, ods_code).await
+}
+
+/// [`set_role`] on `connection` (in a transaction of the caller's).
+pub async fn set_role_in(
+    connection: &mut sqlx::AnyConnection,
     email: &str,
     role: Role,
     ods_code: Option<&str>,
@@ -157,16 +184,50 @@ pub async fn set_role(
         .bind(role.as_str())
         .bind(ods_code)
         .bind(email)
-        .execute(pool)
+        .execute(&mut *connection)
         .await
         .map_err(|error| anyhow::Error::new(error).context("cannot change the account's role"))?;
     if result.rows_affected() == 0 {
         return Err(SetRoleError::NoSuchAccount(email.to_string()));
     }
-    let (user, _) = find_by_email(pool, email)
+    find_in(connection, email)
         .await?
-        .ok_or_else(|| SetRoleError::NoSuchAccount(email.to_string()))?;
-    Ok(user)
+        .ok_or_else(|| SetRoleError::NoSuchAccount(email.to_string()))
+}
+
+/// Disables the account with this (lower-case) email as of `at` (RFC 3339), or enables it again
+/// (`None`), on `connection`; returns it.
+pub async fn set_disabled_in(
+    connection: &mut sqlx::AnyConnection,
+    email: &str,
+    at: Option<&str>,
+) -> Result<User, SetRoleError> {
+    let result = sqlx::query("UPDATE users SET disabled_at = $1 WHERE email = $2")
+        .bind(at)
+        .bind(email)
+        .execute(&mut *connection)
+        .await
+        .map_err(|error| {
+            anyhow::Error::new(error).context("cannot disable or enable the account")
+        })?;
+    if result.rows_affected() == 0 {
+        return Err(SetRoleError::NoSuchAccount(email.to_string()));
+    }
+    find_in(connection, email)
+        .await?
+        .ok_or_else(|| SetRoleError::NoSuchAccount(email.to_string()))
+}
+
+/// The account with this (lower-case) email, on `connection`.
+pub async fn find_in(
+    connection: &mut sqlx::AnyConnection,
+    email: &str,
+) -> anyhow::Result<Option<User>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+        .bind(email)
+        .fetch_optional(&mut *connection)
+        .await?;
+    row.as_ref().map(from_row).transpose()
 }
 
 /// The addresses of `ods_code`'s Local Administrators whose accounts are not disabled, in order

@@ -302,7 +302,10 @@ fn appreg_user_set_role_moves_an_account_between_roles() {
         "",
     );
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(stdout.trim(), "jo.bloggs@nhs.net is now reviewer");
+    assert_eq!(
+        stdout.trim(),
+        "jo.bloggs@nhs.net is now reviewer; it had no session"
+    );
     let (_, listed, _) = run(appreg(&data).args(["user", "list"]), "");
     assert!(listed.contains("jo.bloggs@nhs.net  reviewer"), "{listed}");
 

@@ -5,6 +5,7 @@ mod api_support;
 mod common;
 mod log_capture;
 
+mod accounts;
 mod api_authorisation;
 mod api_bodies;
 mod api_curl_session;

@@ -714,6 +714,54 @@ fn user_add_reads_the_password_from_stdin_and_stores_an_argon2id_hash() {
 }
 
 #[test]
+fn user_disable_and_enable_are_signed_and_say_what_they_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = user_add(
+        dir.path(),
+        &["--email", "leaver@nhs.net", "--role", "reviewer"],
+        "a reviewer's long passphrase\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let run = |args: &[&str]| {
+        let output = appreg(dir.path()).args(args).output().unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&["user", "disable", "--email", "Leaver@NHS.net"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out.trim(),
+        "leaver@nhs.net is disabled: it can no longer sign in; it had no session"
+    );
+    let (_, out, _) = run(&["user", "disable", "--email", "leaver@nhs.net"]);
+    assert_eq!(
+        out.trim(),
+        "leaver@nhs.net was already disabled: nothing changed"
+    );
+    let (_, out, _) = run(&["user", "list"]);
+    assert!(out.contains("  disabled 20"), "{out}");
+    let (code, out, err) = run(&["user", "enable", "--email", "leaver@nhs.net"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out.trim(),
+        "leaver@nhs.net is enabled: it can sign in again"
+    );
+    let (code, _, err) = run(&["user", "disable", "--email", "nobody@nhs.net"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("there is no account with the email nobody@nhs.net"),
+        "{err}"
+    );
+    // Added, disabled, enabled: three signed changes, and the account matches the last.
+    let (code, out, err) = run(&["log", "verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 account changes"), "{out}");
+}
+
+#[test]
 fn user_add_refuses_a_duplicate_email_whatever_its_case() {
     let dir = tempfile::tempdir().unwrap();
     let args = ["--email", "rita.reviewer@nhs.net", "--role", "reviewer"];

@@ -1,0 +1,277 @@
+//! Changes of accounts (issue 17, part 3): adding one, changing its role or organisation,
+//! disabling and enabling it. One code path for every door (today `appreg user …`).
+//!
+//! Each change is made under the desk's writer, in one transaction with a signed entry of the
+//! log (`account_change`, JWS `typ` `appreg-account-change+jwt`): who the account is, what it is
+//! now (role, organisation, disabled or not), what changed, who changed it and when. A change of
+//! role or organisation, and disabling, **end the account's sessions at once**: the person signs
+//! in again and gets what they may do now. `appreg log verify` checks that each account's row
+//! says what its last signed change says.
+
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::Role;
+use crate::signing::{self, KeyRing, jws};
+use crate::store::log::{ACCOUNT_PREFIX, Kind};
+use crate::store::users::{self, NewUser, SetRoleError, User};
+use crate::store::{WriteLock, timestamp};
+
+/// What happened to an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// It was made.
+    Added,
+    /// Its role or organisation changed.
+    RoleChanged,
+    /// It may no longer sign in.
+    Disabled,
+    /// It may sign in again.
+    Enabled,
+}
+
+impl Change {
+    /// The signed name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::RoleChanged => "role_changed",
+            Change::Disabled => "disabled",
+            Change::Enabled => "enabled",
+        }
+    }
+}
+
+/// Why an account was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// No account has this email.
+    #[error("there is no account with the email {0}")]
+    NoSuchAccount(String),
+    /// Another account has this email.
+    #[error("there is already an account with the email {0}")]
+    Duplicate(String),
+    /// The database failed; nothing changed.
+    #[error(transparent)]
+    Store(#[from] anyhow::Error),
+}
+
+impl From<SetRoleError> for AccountError {
+    fn from(error: SetRoleError) -> Self {
+        match error {
+            SetRoleError::NoSuchAccount(email) => AccountError::NoSuchAccount(email),
+            SetRoleError::Database(error) => AccountError::Store(error),
+        }
+    }
+}
+
+/// A change made: the account as it is now, the sessions it ended, its log entry.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    /// The account now.
+    pub user: User,
+    /// Sessions ended by the change.
+    pub sessions_ended: u64,
+    /// The signed change's log entry.
+    pub log_seq: i64,
+}
+
+/// Where a change is made and signed: the database, the signing keys and the desk's writer.
+#[derive(Clone, Copy)]
+pub struct ChangeLog<'a> {
+    /// The database.
+    pub pool: &'a sqlx::AnyPool,
+    /// The signing keys.
+    pub keys: &'a KeyRing,
+    /// The desk's single writer (changes are appended to the log in its batches).
+    pub writer: &'a WriteLock,
+}
+
+/// Who makes a change: `cli` for `appreg user …` on the desk's machine, or an account's email.
+#[derive(Debug, Clone, Copy)]
+pub struct By<'a>(pub &'a str);
+
+/// Adds an account (`new.email` lower-case, `new.password_hash` a PHC string).
+///
+/// # Errors
+/// [`AccountError::Duplicate`], or the database.
+pub async fn add(
+    log: ChangeLog<'_>,
+    new: OwnedNewUser,
+    by: By<'_>,
+    now: OffsetDateTime,
+) -> Result<Changed, AccountError> {
+    let by = by.0.to_string();
+    log.writer
+        .write(log.pool, log.keys, move |connection, batch| {
+            Box::pin(async move {
+                let user = users::add_in(
+                    connection,
+                    NewUser {
+                        email: &new.email,
+                        role: new.role,
+                        ods_code: new.ods_code.as_deref(),
+                        password_hash: &new.password_hash,
+                    },
+                    now,
+                )
+                .await
+                .map_err(|error| match error {
+                    users::AddError::Duplicate(email) => AccountError::Duplicate(email),
+                    users::AddError::Database(error) => AccountError::Store(error),
+                })?;
+                sign(connection, batch, user, Change::Added, 0, &by, now).await
+            })
+        })
+        .await
+}
+
+/// An account to add, owned (it is stored in the writer's batch, after its caller returned).
+#[derive(Debug, Clone)]
+pub struct OwnedNewUser {
+    /// Lower-case email address.
+    pub email: String,
+    /// The role.
+    pub role: Role,
+    /// The organisation (Local Administrators only).
+    pub ods_code: Option<String>,
+    /// The argon2id PHC string.
+    pub password_hash: String,
+}
+
+/// Moves the account with this (lower-case) email to `role` for `ods_code`, and ends its
+/// sessions.
+///
+/// # Errors
+/// [`AccountError::NoSuchAccount`], or the database.
+pub async fn set_role(
+    log: ChangeLog<'_>,
+    email: &str,
+    role: Role,
+    ods_code: Option<&str>,
+    by: By<'_>,
+    now: OffsetDateTime,
+) -> Result<Changed, AccountError> {
+    let (email, ods_code, by) = (
+        email.to_string(),
+        ods_code.map(str::to_string),
+        by.0.to_string(),
+    );
+    log.writer
+        .write(log.pool, log.keys, move |connection, batch| {
+            Box::pin(async move {
+                let user =
+                    users::set_role_in(connection, &email, role, ods_code.as_deref()).await?;
+                let ended = crate::store::sessions::delete_all_of_in(connection, &user.id).await?;
+                sign(
+                    connection,
+                    batch,
+                    user,
+                    Change::RoleChanged,
+                    ended,
+                    &by,
+                    now,
+                )
+                .await
+            })
+        })
+        .await
+}
+
+/// Disables (`disabled`) or enables the account with this (lower-case) email; disabling ends
+/// its sessions. Disabling a disabled account (or enabling an enabled one) changes nothing and
+/// signs nothing: `Ok(None)`.
+///
+/// # Errors
+/// [`AccountError::NoSuchAccount`], or the database.
+pub async fn set_disabled(
+    log: ChangeLog<'_>,
+    email: &str,
+    disabled: bool,
+    by: By<'_>,
+    now: OffsetDateTime,
+) -> Result<Option<Changed>, AccountError> {
+    let (email, by) = (email.to_string(), by.0.to_string());
+    log.writer
+        .write(log.pool, log.keys, move |connection, batch| {
+            Box::pin(async move {
+                let before = users::find_in(connection, &email)
+                    .await?
+                    .ok_or_else(|| AccountError::NoSuchAccount(email.clone()))?;
+                if before.disabled_at.is_some() == disabled {
+                    return Ok(None);
+                }
+                let at = disabled.then(|| timestamp(now));
+                let user = users::set_disabled_in(connection, &email, at.as_deref()).await?;
+                let (change, ended) = if disabled {
+                    let ended =
+                        crate::store::sessions::delete_all_of_in(connection, &user.id).await?;
+                    (Change::Disabled, ended)
+                } else {
+                    (Change::Enabled, 0)
+                };
+                sign(connection, batch, user, change, ended, &by, now)
+                    .await
+                    .map(Some)
+            })
+        })
+        .await
+}
+
+/// The claims of an account's change: the account as it is now, and the change.
+fn claims(
+    issuer: &str,
+    user: &User,
+    change: Change,
+    n: i64,
+    by: &str,
+    now: OffsetDateTime,
+) -> serde_json::Value {
+    json!({
+        "iss": issuer,
+        "iat": now.unix_timestamp(),
+        "jti": format!("{ACCOUNT_PREFIX}{}/{n}", user.id),
+        "account": user.id,
+        "email": user.email,
+        "change": change.as_str(),
+        "role": user.role.as_str(),
+        "ods_code": user.ods_code,
+        "disabled": user.disabled_at.is_some(),
+        "by": by,
+        "at": timestamp(now),
+    })
+}
+
+/// Signs `change` of `user` and appends it to the log, in the writer's transaction.
+async fn sign(
+    connection: &mut sqlx::AnyConnection,
+    batch: &mut crate::store::writer::Batch,
+    user: User,
+    change: Change,
+    sessions_ended: u64,
+    by: &str,
+    now: OffsetDateTime,
+) -> Result<Changed, AccountError> {
+    let reference = format!("{ACCOUNT_PREFIX}{}", user.id);
+    let n: i64 = sqlx::query_scalar::<_, i64>(
+        "SELECT COALESCE(MAX(version), 0) FROM log_entry WHERE reference = $1",
+    )
+    .bind(&reference)
+    .fetch_one(&mut *connection)
+    .await
+    .map_err(anyhow::Error::from)?
+        + 1;
+    let signed = jws::sign_as(
+        batch.key(),
+        &signing::canonical_json(&claims(batch.issuer(), &user, change, n, by, now)),
+        jws::ACCOUNT_CHANGE_TYP,
+    );
+    let entry = batch
+        .append(connection, Kind::AccountChange, &reference, n, &signed, now)
+        .await?;
+    Ok(Changed {
+        user,
+        sessions_ended,
+        log_seq: entry.seq,
+    })
+}
