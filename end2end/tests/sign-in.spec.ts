@@ -123,3 +123,41 @@ test.describe("signing in and out", () => {
     await expectNoAxeViolations(page);
   });
 });
+
+test("a forgotten password: the one-time link the desk emails sets a new one", async ({ page }) => {
+  // The desk's administrator runs `appreg user reset-password` on the server's database.
+  const { execFileSync } = await import("node:child_process");
+  const { readdirSync, readFileSync } = await import("node:fs");
+  const { join, resolve } = await import("node:path");
+  const email = "forgetful@rx1.nhs.net";
+  const printed = execFileSync(resolve(__dirname, "../../target/debug/appreg"), ["user", "reset-password", "--email", email], {
+    env: { ...process.env, APPREG_DATA_DIR: process.env.APPREG_E2E_DATA_DIR, APPREG_LOG: "warn" },
+    encoding: "utf8",
+  });
+  expect(printed).toContain(`emailed to ${email}`);
+  const outbox = join(process.env.APPREG_E2E_DATA_DIR ?? "", "outbox");
+  const mail = readdirSync(outbox)
+    .filter((name) => name.endsWith(".eml"))
+    .map((name) => readFileSync(join(outbox, name), "utf8").replace(/=\r?\n/g, ""))
+    .find((text) => text.includes(`To: ${email}`) && text.includes("/reset-password/"));
+  const link = mail!.match(/https?:\/\/[^\s]+\/reset-password\/[A-Za-z0-9_-]+/)![0];
+
+  await page.goto(new URL(link).pathname);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Set a new password");
+  await expect(page.locator("#reset-for")).toContainText(email);
+  await expectNoAxeViolations(page);
+  await page.getByLabel("New password", { exact: true }).fill("a brand new passphrase");
+  await page.getByLabel("Enter the new password again").fill("a brand new passphrasf");
+  await page.getByRole("button", { name: "Set the password" }).click();
+  await expect(page.locator("#error-summary")).toContainText("The two passwords are not the same");
+  await page.getByLabel("New password", { exact: true }).fill("a brand new passphrase");
+  await page.getByLabel("Enter the new password again").fill("a brand new passphrase");
+  await page.getByRole("button", { name: "Set the password" }).click();
+  await expect(page).toHaveURL(/\/sign-in\?password_set=1$/);
+  await expect(page.locator("#password-set")).toContainText("Your new password is set");
+  await submitSignIn(page, email, "a brand new passphrase");
+  await expect(page.locator("#signed-in-as")).toContainText(email);
+  // The link works once.
+  await page.goto(new URL(link).pathname);
+  await expect(page.locator("#link-not-valid")).toBeVisible();
+});

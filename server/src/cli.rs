@@ -140,6 +140,13 @@ enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Email the account a one-time link to set a new local password (it works once, for 24
+    /// hours; earlier links stop working). The link is in the email only, never printed.
+    ResetPassword {
+        /// The account's email address.
+        #[arg(long)]
+        email: String,
+    },
     /// List the accounts.
     List,
 }
@@ -684,6 +691,36 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                     (None, true) => println!("{email} was already disabled: nothing changed"),
                     (None, false) => println!("{email} was not disabled: nothing changed"),
                 }
+                Ok(())
+            })
+        }
+        UserCommand::ResetPassword { email } => {
+            let email = identity::normalise_email(&email);
+            runtime()?.block_on(async {
+                let pool = open_store(config).await?;
+                let (user, token, until) = identity::accounts::start_password_reset(
+                    &pool,
+                    &email,
+                    OffsetDateTime::now_utc(),
+                )
+                .await
+                .map_err(|error| match error {
+                    identity::accounts::ResetError::Store(error) => error,
+                    other => anyhow::anyhow!("{other}"),
+                })?;
+                let link = format!(
+                    "{}/reset-password/{}",
+                    issuer(config).trim_end_matches('/'),
+                    token.expose()
+                );
+                let until = crate::reminders::long_date(until);
+                crate::notify::Mailer::from_config(config)?
+                    .send(&crate::notify::password_reset_link(&user.email, &link, &until))
+                    .await?;
+                println!(
+                    "a one-time link to set a new password was emailed to {} (it works once, until {until})",
+                    user.email
+                );
                 Ok(())
             })
         }

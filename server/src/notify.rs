@@ -814,6 +814,29 @@ pub fn application_step(facts: &StepNotice<'_>) -> Notification {
     }
 }
 
+/// The one-time link to set a new local password (`appreg user reset-password`), to the account's
+/// own address only. `until` is when it stops working ("6 December 2026 at 14:30 UTC").
+pub fn password_reset_link(email: &str, link: &str, until: &str) -> Notification {
+    let body = format!(
+        "Someone running the application registration desk asked for you to set a new password for your account, {email}.\n\
+         \n\
+         Set a new password:\n\
+         {link}\n\
+         \n\
+         The link works once, until {until}. When you have set the password, every place you were signed in is signed out: sign in again with the new password.\n\
+         \n\
+         If you did not expect this, do not use the link, and tell the desk's administrators.\n\
+         \n\
+         {SIGNATURE}\n"
+    );
+    Notification {
+        to: vec![email.to_string()],
+        subject: "Set a new password for the application registration desk".to_string(),
+        body,
+        reference: "password reset".to_string(),
+    }
+}
+
 /// The notice to the desk's reviewers that an organisation withdrew a request: nobody needs to
 /// decide on it any more (a reviewer who claimed it, or gave its first approval, stops there).
 pub fn withdrawal_to_reviewers(facts: &StepNotice<'_>, review_url: &str) -> Notification {

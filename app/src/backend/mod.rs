@@ -196,6 +196,13 @@ mod ssr {
         /// (then the response sets the cookie).
         fn sign_in_form_token(&self) -> BoxFuture<'_, Result<String, PageError>>;
 
+        /// A one-time link to set a new password: whose it is, while it works (`None`: used,
+        /// expired, or never made).
+        fn password_reset(
+            &self,
+            token: String,
+        ) -> BoxFuture<'_, Result<Option<super::PasswordReset>, PageError>>;
+
         // Local Administrator pages
         /// The form page for a stored draft of the viewer's organisation, or a new form.
         fn form_page(&self, draft_id: Option<String>, checked: bool) -> PageFuture<'_, FormPage>;
@@ -254,6 +261,21 @@ use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 #[cfg(feature = "ssr")]
 fn backend() -> Result<BackendHandle, PageError> {
     use_context::<BackendHandle>().ok_or(PageError::OutsideRequest)
+}
+
+/// A one-time link to set a new password, as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordReset {
+    /// The account's email.
+    pub email: String,
+    /// The fewest characters a password may have.
+    pub min_length: usize,
+}
+
+/// Loads the one-time password link `token` (`None` when it does not work).
+#[server(prefix = "/_fn", endpoint = "load_password_reset")]
+pub async fn load_password_reset(token: String) -> Result<Option<PasswordReset>, PageError> {
+    backend()?.0.password_reset(token).await
 }
 
 /// Who is signed in (`None` when no one is).

@@ -5,6 +5,7 @@ mod applications;
 mod deletion;
 mod live;
 mod not_found;
+mod password;
 pub mod register;
 pub mod requests;
 pub mod review;
@@ -16,6 +17,7 @@ use leptos::prelude::*;
 
 pub use applications::{ApplicationsListPage, ExpiringListPage};
 pub use not_found::NotFound;
+pub use password::ResetPasswordPage;
 pub use register::RegisterPage;
 pub use requests::{RequestPage, RequestsListPage};
 pub use review::{ReviewDetailPage, ReviewQueuePage};

@@ -27,12 +27,14 @@ pub fn SignInPage() -> impl IntoView {
     // `kept=1`: a registration form posted after the session ended was kept for this browser
     // (`kept=0`: it could not be).
     let kept = move || query.read().get("kept").map(|kept| kept == "1");
+    // `password_set=1`: a new password was just set through a one-time link.
+    let password_set = move || query.read().get("password_set").is_some();
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let (problem, csrf_token) = form.await;
                 let next = problem.as_ref().map(|problem| problem.next.clone()).unwrap_or_else(next);
-                view! { <SignInForm problem next csrf_token signed_out=signed_out() kept=kept() /> }
+                view! { <SignInForm problem next csrf_token signed_out=signed_out() kept=kept() password_set=password_set() /> }
             })}
         </Suspense>
     }
@@ -45,6 +47,7 @@ fn SignInForm(
     csrf_token: String,
     signed_out: bool,
     kept: Option<bool>,
+    password_set: bool,
 ) -> impl IntoView {
     let email = problem
         .as_ref()
@@ -67,6 +70,16 @@ fn SignInForm(
                         </div>
                         <div class="nhsuk-notification-banner__content">
                             <p class="nhsuk-notification-banner__heading">"You have signed out"</p>
+                        </div>
+                    </div>
+                })}
+                {(password_set && !has_error).then(|| view! {
+                    <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="password-set-title" data-module="nhsuk-notification-banner" id="password-set">
+                        <div class="nhsuk-notification-banner__header">
+                            <h2 class="nhsuk-notification-banner__title" id="password-set-title">"Success"</h2>
+                        </div>
+                        <div class="nhsuk-notification-banner__content">
+                            <p class="nhsuk-notification-banner__heading">"Your new password is set: sign in with it"</p>
                         </div>
                     </div>
                 })}

@@ -28,6 +28,8 @@ pub enum Change {
     Disabled,
     /// It may sign in again.
     Enabled,
+    /// Its local password was set anew through a one-time link.
+    PasswordReset,
 }
 
 impl Change {
@@ -38,6 +40,7 @@ impl Change {
             Change::RoleChanged => "role_changed",
             Change::Disabled => "disabled",
             Change::Enabled => "enabled",
+            Change::PasswordReset => "password_reset",
         }
     }
 }
@@ -213,6 +216,117 @@ pub async fn set_disabled(
                 sign(connection, batch, user, change, ended, &by, now)
                     .await
                     .map(Some)
+            })
+        })
+        .await
+}
+
+/// How long a one-time link to set a new password works.
+pub const RESET_LINK_LASTS: time::Duration = time::Duration::hours(24);
+
+/// Why a one-time password link was not made or not used.
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    /// No account has this email.
+    #[error("there is no account with the email {0}")]
+    NoSuchAccount(String),
+    /// The account is disabled: enable it first.
+    #[error("the account {0} is disabled: enable it first (appreg user enable)")]
+    Disabled(String),
+    /// The link is unknown, was used, or has expired.
+    #[error("the link is not valid: it was used, it has expired, or it never existed")]
+    LinkNotValid,
+    /// The database failed; nothing changed.
+    #[error(transparent)]
+    Store(#[from] anyhow::Error),
+}
+
+/// Makes a one-time link for the account with this (lower-case) email to set a new local
+/// password, valid for [`RESET_LINK_LASTS`]: the account, the link's token (to put in the email,
+/// and nowhere else) and until when it works. Earlier links of the account stop working.
+///
+/// # Errors
+/// [`ResetError::NoSuchAccount`], [`ResetError::Disabled`], or the database.
+pub async fn start_password_reset(
+    pool: &sqlx::AnyPool,
+    email: &str,
+    now: OffsetDateTime,
+) -> Result<(User, super::sessions::SessionToken, OffsetDateTime), ResetError> {
+    let mut connection = pool.acquire().await.map_err(anyhow::Error::from)?;
+    let user = users::find_in(&mut connection, email)
+        .await?
+        .ok_or_else(|| ResetError::NoSuchAccount(email.to_string()))?;
+    if user.disabled_at.is_some() {
+        return Err(ResetError::Disabled(user.email));
+    }
+    let token = super::sessions::SessionToken::generate();
+    let until = now + RESET_LINK_LASTS;
+    crate::store::password_resets::replace_in(&mut connection, &token.id(), &user.id, now, until)
+        .await?;
+    Ok((user, token, until))
+}
+
+/// The email of the account whose one-time link `token` is, while it works.
+///
+/// # Errors
+/// The database.
+pub async fn password_reset_for(
+    pool: &sqlx::AnyPool,
+    token: &str,
+    now: OffsetDateTime,
+) -> anyhow::Result<Option<String>> {
+    let mut connection = pool.acquire().await?;
+    let id = super::sessions::SessionToken::new(token).id();
+    let Some(user_id) = crate::store::password_resets::peek_in(&mut connection, &id, now).await?
+    else {
+        return Ok(None);
+    };
+    Ok(users::get(pool, &user_id)
+        .await?
+        .filter(|user| user.disabled_at.is_none())
+        .map(|user| user.email))
+}
+
+/// Uses the one-time link `token` to set the account's password hash (`password_hash`, already
+/// hashed from a password that passed the strength check): once, before it expires. The
+/// account's sessions end (whoever held one must sign in with the new password) and the change
+/// is signed.
+///
+/// # Errors
+/// [`ResetError::LinkNotValid`], or the database.
+pub async fn reset_password(
+    log: ChangeLog<'_>,
+    token: &str,
+    password_hash: String,
+    now: OffsetDateTime,
+) -> Result<Changed, ResetError> {
+    let id = super::sessions::SessionToken::new(token).id();
+    log.writer
+        .write(log.pool, log.keys, move |connection, batch| {
+            Box::pin(async move {
+                let user_id = crate::store::password_resets::take_in(connection, &id, now)
+                    .await?
+                    .ok_or(ResetError::LinkNotValid)?;
+                let user = users::set_password_hash_in(connection, &user_id, &password_hash)
+                    .await?
+                    .filter(|user| user.disabled_at.is_none())
+                    .ok_or(ResetError::LinkNotValid)?;
+                let ended = crate::store::sessions::delete_all_of_in(connection, &user.id).await?;
+                let by = user.email.clone();
+                sign(
+                    connection,
+                    batch,
+                    user,
+                    Change::PasswordReset,
+                    ended,
+                    &by,
+                    now,
+                )
+                .await
+                .map_err(|error| match error {
+                    AccountError::Store(error) => ResetError::Store(error),
+                    other => ResetError::Store(anyhow::anyhow!("{other}")),
+                })
             })
         })
         .await

@@ -13,6 +13,7 @@ pub mod drafts;
 pub mod keys;
 pub mod log;
 pub mod parked_forms;
+pub mod password_resets;
 pub mod registrations;
 pub mod sessions;
 pub mod sign_in;

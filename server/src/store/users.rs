@@ -218,6 +218,25 @@ pub async fn set_disabled_in(
         .ok_or_else(|| SetRoleError::NoSuchAccount(email.to_string()))
 }
 
+/// Stores a new password hash (a PHC string) for the account `id`, on `connection`; returns the
+/// account.
+pub async fn set_password_hash_in(
+    connection: &mut sqlx::AnyConnection,
+    id: &str,
+    password_hash: &str,
+) -> anyhow::Result<Option<User>> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(id)
+        .execute(&mut *connection)
+        .await?;
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *connection)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// The account with this (lower-case) email, on `connection`.
 pub async fn find_in(
     connection: &mut sqlx::AnyConnection,

@@ -123,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         // Local Administrator pages: the sign-in page's and the request page's form posts.
         .route("/sign-in", post(sign_in::sign_in))
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/reset-password/{token}", post(sign_in::reset_password))
         .route("/requests/{reference}/revise", post(form::revise))
         .route(
             "/requests/{reference}/copy",

@@ -96,6 +96,25 @@ impl Backend for PagesBackend {
         })
     }
 
+    fn password_reset(
+        &self,
+        token: String,
+    ) -> BoxFuture<'_, Result<Option<app::backend::PasswordReset>, PageError>> {
+        Box::pin(async move {
+            let email = crate::identity::accounts::password_reset_for(
+                &self.state.pool,
+                &token,
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .map_err(internal)?;
+            Ok(email.map(|email| app::backend::PasswordReset {
+                email,
+                min_length: crate::identity::passwords::MIN_LENGTH,
+            }))
+        })
+    }
+
     // Local Administrator pages
 
     fn form_page(&self, draft_id: Option<String>, checked: bool) -> PageFuture<'_, FormPage> {

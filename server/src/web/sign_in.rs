@@ -258,6 +258,91 @@ pub async fn sign_out(
     response
 }
 
+/// `POST /reset-password/{token}` with `password` and `confirm`: sets the account's new local
+/// password through its one-time link ([`crate::identity::accounts::reset_password`]) and sends
+/// the browser to sign in with it (`/sign-in?password_set=1`); back to the link's page with
+/// `?error=too_short|too_long|mismatch` when the password will not do (nothing is used up), or
+/// to the page saying the link does not work. No session is involved: the link's token is the
+/// authority, and the cross-site check (`web::origin`) applies as to every post.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    request: Request<Body>,
+) -> Response {
+    let fields =
+        match urlencoded_fields(request, SIGN_IN_BODY_LIMIT, "The form is too large.").await {
+            Ok(fields) => fields,
+            Err(refusal) => return refusal,
+        };
+    // The token is base64url (SessionToken); anything else cannot be one.
+    if token.is_empty()
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Redirect::to("/sign-in").into_response();
+    }
+    let page = format!("/reset-password/{token}");
+    let password = Password::new(field(&fields, "password"));
+    let error = if let Err(message) = password.check_strength() {
+        Some(if message.contains("too long") {
+            "too_long"
+        } else {
+            "too_short"
+        })
+    } else if field(&fields, "password") != field(&fields, "confirm") {
+        Some("mismatch")
+    } else {
+        None
+    };
+    drop(fields);
+    if let Some(code) = error {
+        return Redirect::to(&format!("{page}?error={code}")).into_response();
+    }
+    let hashed =
+        tokio::task::spawn_blocking(move || crate::identity::passwords::hash(&password)).await;
+    let Ok(Ok(hash)) = hashed else {
+        tracing::error!("a new password could not be hashed");
+        return plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Sorry, the password could not be set. Please go back and try again.",
+        );
+    };
+    let changed = crate::identity::accounts::reset_password(
+        crate::identity::accounts::ChangeLog {
+            pool: &state.pool,
+            keys: &state.keys,
+            writer: &state.writer,
+        },
+        &token,
+        hash,
+        OffsetDateTime::now_utc(),
+    )
+    .await;
+    match changed {
+        Ok(changed) => {
+            tracing::info!(account = %changed.user.id, seq = changed.log_seq, "a password was set through its one-time link");
+            let mut response = Redirect::to("/sign-in?password_set=1").into_response();
+            // Whatever session this browser had is over (all the account's ended).
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                cookie_policy(&state).clear(Cookie::Session),
+            );
+            response
+        }
+        Err(crate::identity::accounts::ResetError::LinkNotValid) => {
+            Redirect::to(&page).into_response()
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "a password could not be set");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, the password could not be set. Please go back and try again.",
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

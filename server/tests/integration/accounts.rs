@@ -2,7 +2,8 @@
 //! sessions at once, and every change is a signed `account_change` entry of the log that
 //! `appreg log verify` checks the accounts against.
 
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
 use server::identity::Role;
 use server::identity::accounts::{self, AccountError, By, ChangeLog};
 use time::OffsetDateTime;
@@ -179,4 +180,185 @@ async fn log_verify_finds_an_account_changed_outside_the_desk() {
         "{summary}"
     );
     assert!(summary.contains("appreg user set-role"), "{summary}");
+}
+
+/// Posts the reset page's form for `token` (URL-encoded, no session).
+async fn post_reset(
+    app: &TestApp,
+    token: &str,
+    password: &str,
+    confirm: &str,
+) -> crate::api_support::Page {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("password", password)
+        .append_pair("confirm", confirm)
+        .finish();
+    crate::api_support::page_answer(
+        app,
+        Request::post(format!("/reset-password/{token}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn get(app: &TestApp, path: &str) -> crate::api_support::Page {
+    crate::api_support::page_answer(
+        app,
+        Request::get(path)
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+async fn password_sign_in(app: &TestApp, email: &str, password: &str) -> StatusCode {
+    call(
+        app,
+        Method::POST,
+        "/api/v1/session",
+        None,
+        Some(&serde_json::json!({ "email": email, "password": password })),
+    )
+    .await
+    .status
+}
+
+#[tokio::test]
+async fn a_one_time_link_sets_a_new_password_once_and_ends_the_sessions() {
+    let app = TestApp::new().await;
+    let admin = app
+        .sign_in_as("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
+        .await;
+    let now = OffsetDateTime::now_utc();
+    let (user, token, until) =
+        accounts::start_password_reset(&app.state.pool, "admin@rx1.nhs.net", now)
+            .await
+            .unwrap();
+    assert_eq!(user.email, "admin@rx1.nhs.net");
+    assert_eq!(until, now + accounts::RESET_LINK_LASTS);
+    let token = token.expose().to_string();
+    let page = get(&app, &format!("/reset-password/{token}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("For your account, admin@rx1.nhs.net."),
+        "{}",
+        page.body
+    );
+
+    // What will not do is said, and uses nothing up.
+    let refused = post_reset(&app, &token, "short", "short").await;
+    assert_eq!(
+        refused.location,
+        format!("/reset-password/{token}?error=too_short")
+    );
+    let page = get(&app, &refused.location).await;
+    assert!(
+        page.body
+            .contains("Enter a password of at least 12 characters"),
+        "{}",
+        page.body
+    );
+    let refused = post_reset(
+        &app,
+        &token,
+        "a new long passphrase",
+        "a new long passphrasf",
+    )
+    .await;
+    assert_eq!(
+        refused.location,
+        format!("/reset-password/{token}?error=mismatch")
+    );
+
+    let done = post_reset(
+        &app,
+        &token,
+        "a new long passphrase",
+        "a new long passphrase",
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(done.location, "/sign-in?password_set=1");
+    let page = get(&app, &done.location).await;
+    assert!(
+        page.body
+            .contains("Your new password is set: sign in with it")
+    );
+    // Every session of the account ended; the new password works, the old one does not.
+    assert_eq!(signed_in(&app, &admin).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        password_sign_in(&app, "admin@rx1.nhs.net", crate::common::PASSWORD).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        password_sign_in(&app, "admin@rx1.nhs.net", "a new long passphrase").await,
+        StatusCode::OK
+    );
+    // Once only.
+    let page = get(&app, &format!("/reset-password/{token}")).await;
+    assert!(page.body.contains("id=\"link-not-valid\""), "{}", page.body);
+    let again = post_reset(
+        &app,
+        &token,
+        "another long passphrase",
+        "another long passphrase",
+    )
+    .await;
+    assert_eq!(again.location, format!("/reset-password/{token}"));
+    assert_eq!(
+        password_sign_in(&app, "admin@rx1.nhs.net", "another long passphrase").await,
+        StatusCode::UNAUTHORIZED
+    );
+    let report = audit(&app).await;
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.account_changes, 1);
+}
+
+#[tokio::test]
+async fn a_link_expires_a_newer_one_replaces_it_and_a_disabled_account_gets_none() {
+    let app = TestApp::new().await;
+    app.add_account("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
+        .await;
+    let long_ago =
+        OffsetDateTime::now_utc() - accounts::RESET_LINK_LASTS - time::Duration::minutes(1);
+    let (_, expired, _) =
+        accounts::start_password_reset(&app.state.pool, "admin@rx1.nhs.net", long_ago)
+            .await
+            .unwrap();
+    let page = get(&app, &format!("/reset-password/{}", expired.expose())).await;
+    assert!(page.body.contains("id=\"link-not-valid\""), "{}", page.body);
+
+    let now = OffsetDateTime::now_utc();
+    let (_, first, _) = accounts::start_password_reset(&app.state.pool, "admin@rx1.nhs.net", now)
+        .await
+        .unwrap();
+    let (_, second, _) = accounts::start_password_reset(&app.state.pool, "admin@rx1.nhs.net", now)
+        .await
+        .unwrap();
+    let page = get(&app, &format!("/reset-password/{}", first.expose())).await;
+    assert!(
+        page.body.contains("id=\"link-not-valid\""),
+        "the newer link replaced it"
+    );
+    let page = get(&app, &format!("/reset-password/{}", second.expose())).await;
+    assert!(page.body.contains("id=\"reset-for\""), "{}", page.body);
+
+    accounts::set_disabled(change_log(&app), "admin@rx1.nhs.net", true, By("cli"), now)
+        .await
+        .unwrap();
+    let error = accounts::start_password_reset(&app.state.pool, "admin@rx1.nhs.net", now)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, accounts::ResetError::Disabled(_)),
+        "{error}"
+    );
+    let page = get(&app, &format!("/reset-password/{}", second.expose())).await;
+    assert!(
+        page.body.contains("id=\"link-not-valid\""),
+        "a disabled account's link does not work"
+    );
 }

@@ -1136,3 +1136,47 @@ async fn a_sign_in_from_another_site_is_refused() {
     assert_eq!(json_of(&body)["error"], "cross_site");
     assert!(response.headers().get(header::SET_COOKIE).is_none());
 }
+
+#[test]
+fn user_reset_password_emails_a_one_time_link_and_never_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = user_add(
+        dir.path(),
+        &["--email", "forgetful@nhs.net", "--role", "reviewer"],
+        "a reviewer's long passphrase\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let output = appreg(dir.path())
+        .args(["user", "reset-password", "--email", "Forgetful@NHS.net"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(
+        out.starts_with("a one-time link to set a new password was emailed to forgetful@nhs.net (it works once, until "),
+        "{out}"
+    );
+    assert!(
+        !out.contains("/reset-password/"),
+        "the link is in the email only: {out}"
+    );
+    let mails: Vec<String> = std::fs::read_dir(dir.path().join("data/outbox"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|entry| std::fs::read_to_string(entry.path()).unwrap())
+        .collect();
+    assert_eq!(mails.len(), 1);
+    let mail = crate::common::decoded(&mails[0]);
+    assert!(mail.contains("To: forgetful@nhs.net"), "{mail}");
+    assert!(mail.contains("/reset-password/"), "{mail}");
+    // Unknown and disabled accounts get nothing.
+    let output = appreg(dir.path())
+        .args(["user", "reset-password", "--email", "nobody@nhs.net"])
+        .output()
+        .unwrap();
+    assert_ne!(output.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("there is no account with the email nobody@nhs.net")
+    );
+}
