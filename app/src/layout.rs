@@ -57,6 +57,9 @@ fn Header(viewer: Option<Viewer>, known: bool) -> impl IntoView {
                         <span class="nhsuk-u-visually-hidden">"Signed in as "</span>{viewer.email.clone()}
                     </li>
                     <li class="nhsuk-header__account-item">
+                        <a class="nhsuk-header__account-link" href="/account/password">"Change password"</a>
+                    </li>
+                    <li class="nhsuk-header__account-item">
                         <form class="nhsuk-header__account-form" action="/sign-out" method="post" novalidate>
                             <input type="hidden" name="csrf_token" value=viewer.csrf_token.clone() />
                             <button class="nhsuk-header__account-button" type="submit">"Sign out"</button>

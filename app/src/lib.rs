@@ -117,6 +117,7 @@ pub fn App() -> impl IntoView {
                     // Local Administrator pages (every page renders whole: the header knows who is signed in).
                     <Route path=StaticSegment("sign-in") view=pages::SignInPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("reset-password"), ParamSegment("token")) view=pages::ResetPasswordPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("account"), StaticSegment("password")) view=pages::ChangePasswordPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("requests") view=pages::RequestsListPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("applications") view=pages::ApplicationsListPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("applications"), StaticSegment("expiring")) view=pages::ExpiringListPage ssr=SsrMode::Async />

@@ -161,3 +161,28 @@ test("a forgotten password: the one-time link the desk emails sets a new one", a
   await page.goto(new URL(link).pathname);
   await expect(page.locator("#link-not-valid")).toBeVisible();
 });
+
+test("a signed-in person changes their own password from the header", async ({ page }) => {
+  const email = "changer@rx1.nhs.net";
+  await signIn(page, email);
+  await page.getByRole("link", { name: "Change password" }).click();
+  await expect(page).toHaveURL(/\/account\/password$/);
+  await expect(page.locator("#account-email")).toContainText(email);
+  await expectNoAxeViolations(page);
+  await page.getByLabel("Current password").fill("not the password");
+  await page.getByLabel("New password", { exact: true }).fill("my changed passphrase");
+  await page.getByLabel("Enter the new password again").fill("my changed passphrase");
+  await page.getByRole("button", { name: "Change the password" }).click();
+  await expect(page.locator("#error-summary")).toContainText("Your current password is not right");
+  await expectNoAxeViolations(page);
+  await page.getByLabel("Current password").fill(process.env.APPREG_E2E_PASSWORD!);
+  await page.getByLabel("New password", { exact: true }).fill("my changed passphrase");
+  await page.getByLabel("Enter the new password again").fill("my changed passphrase");
+  await page.getByRole("button", { name: "Change the password" }).click();
+  await expect(page.locator("#password-changed")).toContainText("Your password is changed");
+  // Signed out and in again with the new one.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.goto("/sign-in");
+  await submitSignIn(page, email, "my changed passphrase");
+  await expect(page.locator("#signed-in-as")).toContainText(email);
+});

@@ -196,6 +196,9 @@ mod ssr {
         /// (then the response sets the cookie).
         fn sign_in_form_token(&self) -> BoxFuture<'_, Result<String, PageError>>;
 
+        /// The signed-in account's "Change your password" page.
+        fn account_page(&self) -> PageFuture<'_, super::AccountPage>;
+
         /// A one-time link to set a new password: whose it is, while it works (`None`: used,
         /// expired, or never made).
         fn password_reset(
@@ -270,6 +273,26 @@ pub struct PasswordReset {
     pub email: String,
     /// The fewest characters a password may have.
     pub min_length: usize,
+}
+
+/// The signed-in account's "Change your password" page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountPage {
+    /// The account's email.
+    pub email: String,
+    /// The session's CSRF token, for the form.
+    pub csrf_token: String,
+    /// The fewest characters a password may have.
+    pub min_length: usize,
+}
+
+/// Loads the "Change your password" page (anyone signed in).
+#[server(prefix = "/_fn", endpoint = "load_account_page")]
+pub async fn load_account_page() -> Result<Access<AccountPage>, PageError> {
+    let backend = backend()?;
+    let access = backend.0.account_page().await?;
+    follow(&access, "/account/password");
+    Ok(access)
 }
 
 /// Loads the one-time password link `token` (`None` when it does not work).

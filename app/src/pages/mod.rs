@@ -17,7 +17,7 @@ use leptos::prelude::*;
 
 pub use applications::{ApplicationsListPage, ExpiringListPage};
 pub use not_found::NotFound;
-pub use password::ResetPasswordPage;
+pub use password::{ChangePasswordPage, ResetPasswordPage};
 pub use register::RegisterPage;
 pub use requests::{RequestPage, RequestsListPage};
 pub use review::{ReviewDetailPage, ReviewQueuePage};

@@ -93,3 +93,110 @@ fn LinkNotValid() -> impl IntoView {
         </div>
     }
 }
+
+/// `/account/password`: the signed-in account changes its own local password.
+#[component]
+pub fn ChangePasswordPage() -> impl IntoView {
+    let query = use_query_map();
+    let page = Resource::new_blocking(|| (), |()| crate::backend::load_account_page());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let (changed, error) = (query.read().get("changed").is_some(), query.read().get("error"));
+                match page.await {
+                    Ok(crate::backend::Access::Page(page)) => view! { <ChangeForm page changed error /> }.into_any(),
+                    Ok(refused) => view! { <crate::pages::access::Refused access=refused /> }.into_any(),
+                    Err(_) => view! { <crate::pages::ServiceProblem /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ChangeForm(
+    page: crate::backend::AccountPage,
+    changed: bool,
+    error: Option<String>,
+) -> impl IntoView {
+    let (field, message) = match error.as_deref() {
+        Some("wrong_current") => (
+            "current",
+            Some("Your current password is not right: enter it again".to_string()),
+        ),
+        Some("mismatch") => (
+            "password",
+            Some(
+                "The two new passwords are not the same: enter the new password twice".to_string(),
+            ),
+        ),
+        Some("too_long") => (
+            "password",
+            Some("The new password is too long: use at most 1024 characters".to_string()),
+        ),
+        Some(_) => (
+            "password",
+            Some(format!(
+                "Enter a new password of at least {} characters",
+                page.min_length
+            )),
+        ),
+        None => ("password", None),
+    };
+    let current_error = (field == "current").then(|| message.clone()).flatten();
+    let new_error = (field == "password").then(|| message.clone()).flatten();
+    let (current_has_error, new_has_error) = (current_error.is_some(), new_error.is_some());
+    view! {
+        <PageTitle text=if message.is_some() { "Error: Change your password" } else { "Change your password" } />
+        <div class="nhsuk-grid-row">
+            <div class="nhsuk-grid-column-two-thirds">
+                {changed.then(|| view! {
+                    <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="password-changed-title" data-module="nhsuk-notification-banner" id="password-changed">
+                        <div class="nhsuk-notification-banner__header">
+                            <h2 class="nhsuk-notification-banner__title" id="password-changed-title">"Success"</h2>
+                        </div>
+                        <div class="nhsuk-notification-banner__content">
+                            <p class="nhsuk-notification-banner__heading">"Your password is changed"</p>
+                            <p class="nhsuk-body">"Anywhere else you were signed in has been signed out."</p>
+                        </div>
+                    </div>
+                })}
+                {message.clone().map(|message| view! {
+                    <div class="nhsuk-error-summary" id="error-summary" aria-labelledby="error-summary-title" role="alert" tabindex="-1" autofocus=true>
+                        <h2 class="nhsuk-error-summary__title" id="error-summary-title">"There is a problem"</h2>
+                        <div class="nhsuk-error-summary__body">
+                            <ul class="nhsuk-list nhsuk-error-summary__list">
+                                <li><a href=format!("#{field}")>{message}</a></li>
+                            </ul>
+                        </div>
+                    </div>
+                })}
+                <h1>"Change your password"</h1>
+                <p id="account-email">{format!("For your account, {}.", page.email)}</p>
+                <form method="post" action="/account/password" novalidate>
+                    <input type="hidden" name="csrf_token" value=page.csrf_token.clone() />
+                    <div class="nhsuk-form-group" class:nhsuk-form-group--error=current_has_error>
+                        <label class="nhsuk-label" for="current">"Current password"</label>
+                        {current_error.map(|message| view! {
+                            <span class="nhsuk-error-message" id="current-error"><span class="nhsuk-u-visually-hidden">"Error: "</span>{message}</span>
+                        })}
+                        <input class="nhsuk-input nhsuk-u-width-two-thirds" id="current" name="current" type="password" autocomplete="current-password" />
+                    </div>
+                    <div class="nhsuk-form-group" class:nhsuk-form-group--error=new_has_error>
+                        <label class="nhsuk-label" for="password">"New password"</label>
+                        <div class="nhsuk-hint" id="password-hint">{format!("At least {} characters. A few unrelated words make a long password that is easy to remember.", page.min_length)}</div>
+                        {new_error.map(|message| view! {
+                            <span class="nhsuk-error-message" id="password-error"><span class="nhsuk-u-visually-hidden">"Error: "</span>{message}</span>
+                        })}
+                        <input class="nhsuk-input nhsuk-u-width-two-thirds" id="password" name="password" type="password" autocomplete="new-password" aria-describedby="password-hint" />
+                    </div>
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for="confirm">"Enter the new password again"</label>
+                        <input class="nhsuk-input nhsuk-u-width-two-thirds" id="confirm" name="confirm" type="password" autocomplete="new-password" />
+                    </div>
+                    <button class="nhsuk-button" type="submit" data-module="nhsuk-button">"Change the password"</button>
+                </form>
+            </div>
+        </div>
+    }
+}

@@ -30,6 +30,8 @@ pub enum Change {
     Enabled,
     /// Its local password was set anew through a one-time link.
     PasswordReset,
+    /// Its holder changed its local password (knowing the current one).
+    PasswordChanged,
 }
 
 impl Change {
@@ -41,6 +43,7 @@ impl Change {
             Change::Disabled => "disabled",
             Change::Enabled => "enabled",
             Change::PasswordReset => "password_reset",
+            Change::PasswordChanged => "password_changed",
         }
     }
 }
@@ -327,6 +330,50 @@ pub async fn reset_password(
                     AccountError::Store(error) => ResetError::Store(error),
                     other => ResetError::Store(anyhow::anyhow!("{other}")),
                 })
+            })
+        })
+        .await
+}
+
+/// The account `user_id`'s holder, signed in with session `keep_session`, sets its password
+/// hash (`password_hash`, from a password that passed the strength check, after the current one
+/// was checked): its other sessions end (a session someone else may hold on another machine),
+/// this one stays, and the change is signed.
+///
+/// # Errors
+/// [`AccountError::NoSuchAccount`], or the database.
+pub async fn change_password(
+    log: ChangeLog<'_>,
+    user_id: &str,
+    keep_session: &str,
+    password_hash: String,
+    now: OffsetDateTime,
+) -> Result<Changed, AccountError> {
+    let (user_id, keep_session) = (user_id.to_string(), keep_session.to_string());
+    log.writer
+        .write(log.pool, log.keys, move |connection, batch| {
+            Box::pin(async move {
+                let user = users::set_password_hash_in(connection, &user_id, &password_hash)
+                    .await?
+                    .ok_or_else(|| AccountError::NoSuchAccount(user_id.clone()))?;
+                let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+                    .bind(&user.id)
+                    .bind(&keep_session)
+                    .execute(&mut *connection)
+                    .await
+                    .map_err(anyhow::Error::from)?
+                    .rows_affected();
+                let by = user.email.clone();
+                sign(
+                    connection,
+                    batch,
+                    user,
+                    Change::PasswordChanged,
+                    ended,
+                    &by,
+                    now,
+                )
+                .await
             })
         })
         .await

@@ -74,6 +74,12 @@ pub struct Session {
 }
 
 impl Session {
+    /// Its id in the database (the hash of its cookie's token): which session to keep when the
+    /// account's others end.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     /// The synchronizer token that `X-CSRF-Token` must repeat.
     pub fn csrf_token(&self) -> &str {
         &self.csrf_token

@@ -44,6 +44,15 @@ impl PostCapability for LocalAdminOf {
     }
 }
 
+/// Any signed-in account (changing its own password).
+impl PostCapability for Identity {
+    const REFUSAL: &'static str = "Sign in to do this.";
+
+    fn of(identity: &Identity) -> Option<Self> {
+        Some(identity.clone())
+    }
+}
+
 impl PostCapability for Reviewer {
     const REFUSAL: &'static str = "Only a reviewer can do this: decide on registration requests, record them as created in NHSmail, and confirm or decline deletions and recoveries.";
 

@@ -124,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-in", post(sign_in::sign_in))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/reset-password/{token}", post(sign_in::reset_password))
+        .route("/account/password", post(sign_in::change_password))
         .route("/requests/{reference}/revise", post(form::revise))
         .route(
             "/requests/{reference}/copy",

@@ -96,6 +96,22 @@ impl Backend for PagesBackend {
         })
     }
 
+    fn account_page(&self) -> PageFuture<'_, app::backend::AccountPage> {
+        Box::pin(async move {
+            let Some(signed_in) = signed_in_from_context(&self.state)
+                .await
+                .map_err(internal)?
+            else {
+                return Ok(Access::SignIn);
+            };
+            Ok(Access::Page(app::backend::AccountPage {
+                email: signed_in.identity.email.clone(),
+                csrf_token: signed_in.session.csrf_token_for_page(),
+                min_length: crate::identity::passwords::MIN_LENGTH,
+            }))
+        })
+    }
+
     fn password_reset(
         &self,
         token: String,

@@ -258,6 +258,85 @@ pub async fn sign_out(
     response
 }
 
+/// What a new password is refused for, as the pages' `?error=` code: `too_short`, `too_long` or
+/// `mismatch` (the two entries differ).
+fn new_password_refusal(password: &Password, confirm: &str) -> Option<&'static str> {
+    match password.check_strength() {
+        Err(message) if message.contains("too long") => Some("too_long"),
+        Err(_) => Some("too_short"),
+        Ok(()) if password.expose() != confirm => Some("mismatch"),
+        Ok(()) => None,
+    }
+}
+
+/// `POST /account/password` with `current`, `password`, `confirm` and the session's
+/// `csrf_token`: the signed-in account sets a new local password, knowing its current one
+/// ([`crate::identity::accounts::change_password`]: its other sessions end, this one stays, the
+/// change is signed). Back to the page with `?changed=1`, or `?error=wrong_current|too_short|
+/// too_long|mismatch`.
+pub async fn change_password(
+    State(state): State<AppState>,
+    post: super::form_post::FormPost<crate::identity::Identity>,
+) -> Response {
+    let page = "/account/password";
+    let current = Password::new(post.field("current").unwrap_or(""));
+    let password = Password::new(post.field("password").unwrap_or(""));
+    if let Some(code) = new_password_refusal(&password, post.field("confirm").unwrap_or("")) {
+        return Redirect::to(&format!("{page}?error={code}")).into_response();
+    }
+    let stored = match crate::store::users::password_hash(&state.pool, &post.capability.email).await
+    {
+        Ok(stored) => stored.unwrap_or_default(),
+        Err(error) => {
+            tracing::error!(error = %format!("{error:#}"), "a password could not be changed");
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, the password could not be changed. Please go back and try again.",
+            );
+        }
+    };
+    // Checking the current password and hashing the new one are slow on purpose: off the
+    // async threads.
+    let hashed = tokio::task::spawn_blocking(move || {
+        crate::identity::passwords::verify(&current, &stored)
+            .then(|| crate::identity::passwords::hash(&password))
+    })
+    .await;
+    let hash = match hashed {
+        Ok(None) => return Redirect::to(&format!("{page}?error=wrong_current")).into_response(),
+        Ok(Some(Ok(hash))) => hash,
+        _ => {
+            tracing::error!("a new password could not be hashed");
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, the password could not be changed. Please go back and try again.",
+            );
+        }
+    };
+    let changed = crate::identity::accounts::change_password(
+        crate::identity::accounts::ChangeLog {
+            pool: &state.pool,
+            keys: &state.keys,
+            writer: &state.writer,
+        },
+        &post.capability.user_id,
+        post.signed_in.session.id(),
+        hash,
+        OffsetDateTime::now_utc(),
+    )
+    .await;
+    match changed {
+        Ok(_) => Redirect::to(&format!("{page}?changed=1")).into_response(),
+        Err(error) => {
+            tracing::error!(error = %error, "a password could not be changed");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, the password could not be changed. Please go back and try again.",
+            )
+        }
+    }
+}
+
 /// `POST /reset-password/{token}` with `password` and `confirm`: sets the account's new local
 /// password through its one-time link ([`crate::identity::accounts::reset_password`]) and sends
 /// the browser to sign in with it (`/sign-in?password_set=1`); back to the link's page with
@@ -284,17 +363,7 @@ pub async fn reset_password(
     }
     let page = format!("/reset-password/{token}");
     let password = Password::new(field(&fields, "password"));
-    let error = if let Err(message) = password.check_strength() {
-        Some(if message.contains("too long") {
-            "too_long"
-        } else {
-            "too_short"
-        })
-    } else if field(&fields, "password") != field(&fields, "confirm") {
-        Some("mismatch")
-    } else {
-        None
-    };
+    let error = new_password_refusal(&password, field(&fields, "confirm"));
     drop(fields);
     if let Some(code) = error {
         return Redirect::to(&format!("{page}?error={code}")).into_response();

@@ -362,3 +362,68 @@ async fn a_link_expires_a_newer_one_replaces_it_and_a_disabled_account_gets_none
         "a disabled account's link does not work"
     );
 }
+
+#[tokio::test]
+async fn a_signed_in_account_changes_its_own_password_and_its_other_sessions_end() {
+    let app = TestApp::new().await;
+    let here = app.sign_in_as("rita@nhs.net", Role::Reviewer, None).await;
+    let elsewhere = app.sign_in("rita@nhs.net", &here.user_id).await;
+    let page = crate::api_support::get_page(&app, &here, "/account/password").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("For your account, rita@nhs.net."),
+        "{}",
+        page.body
+    );
+    // Not signed in: sent to sign in, back here after.
+    let anonymous = get(&app, "/account/password").await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    assert_eq!(anonymous.location, "/sign-in?next=/account/password");
+
+    let post = |fields: Vec<(&'static str, &'static str)>| {
+        let here = here.clone();
+        let app = &app;
+        async move { crate::api_support::post_page_form(app, &here, "/account/password", &fields).await }
+    };
+    let wrong = post(vec![
+        ("current", "not my password at all"),
+        ("password", "a fresh long passphrase"),
+        ("confirm", "a fresh long passphrase"),
+    ])
+    .await;
+    assert_eq!(wrong.location, "/account/password?error=wrong_current");
+    let page = crate::api_support::get_page(&app, &here, &wrong.location).await;
+    assert!(
+        page.body.contains("Your current password is not right"),
+        "{}",
+        page.body
+    );
+    let mismatch = post(vec![
+        ("current", crate::common::PASSWORD),
+        ("password", "a fresh long passphrase"),
+        ("confirm", "a fresh long passphrasE"),
+    ])
+    .await;
+    assert_eq!(mismatch.location, "/account/password?error=mismatch");
+    let done = post(vec![
+        ("current", crate::common::PASSWORD),
+        ("password", "a fresh long passphrase"),
+        ("confirm", "a fresh long passphrase"),
+    ])
+    .await;
+    assert_eq!(done.location, "/account/password?changed=1");
+    // This session stays; the other one ended; only the new password signs in.
+    assert_eq!(signed_in(&app, &here).await, StatusCode::OK);
+    assert_eq!(signed_in(&app, &elsewhere).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        password_sign_in(&app, "rita@nhs.net", crate::common::PASSWORD).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        password_sign_in(&app, "rita@nhs.net", "a fresh long passphrase").await,
+        StatusCode::OK
+    );
+    let report = audit(&app).await;
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.account_changes, 1);
+}
