@@ -1,5 +1,6 @@
 //! Reusable parts of pages.
 
+mod banner;
 mod dates;
 mod ods_code_check;
 mod pagination;
@@ -8,6 +9,7 @@ mod table;
 mod textarea;
 mod warnings;
 
+pub use banner::SuccessBanner;
 pub use dates::{date_text, date_time_text, day_text};
 pub use ods_code_check::OdsCodeCheck;
 pub use pagination::Pagination;

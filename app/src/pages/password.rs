@@ -124,6 +124,12 @@ fn ChangeForm(
             "current",
             Some("Your current password is not right: enter it again".to_string()),
         ),
+        Some("too_many") => (
+            "current",
+            Some(
+                "Too many wrong current passwords: wait a few minutes, then try again".to_string(),
+            ),
+        ),
         Some("mismatch") => (
             "password",
             Some(
@@ -151,15 +157,9 @@ fn ChangeForm(
         <div class="nhsuk-grid-row">
             <div class="nhsuk-grid-column-two-thirds">
                 {changed.then(|| view! {
-                    <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="password-changed-title" data-module="nhsuk-notification-banner" id="password-changed">
-                        <div class="nhsuk-notification-banner__header">
-                            <h2 class="nhsuk-notification-banner__title" id="password-changed-title">"Success"</h2>
-                        </div>
-                        <div class="nhsuk-notification-banner__content">
-                            <p class="nhsuk-notification-banner__heading">"Your password is changed"</p>
-                            <p class="nhsuk-body">"Anywhere else you were signed in has been signed out."</p>
-                        </div>
-                    </div>
+                    <crate::components::SuccessBanner id="password-changed" heading="Your password is changed">
+                        <p class="nhsuk-body">"Anywhere else you were signed in has been signed out."</p>
+                    </crate::components::SuccessBanner>
                 })}
                 {message.clone().map(|message| view! {
                     <div class="nhsuk-error-summary" id="error-summary" aria-labelledby="error-summary-title" role="alert" tabindex="-1" autofocus=true>

@@ -74,14 +74,7 @@ fn SignInForm(
                     </div>
                 })}
                 {(password_set && !has_error).then(|| view! {
-                    <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="password-set-title" data-module="nhsuk-notification-banner" id="password-set">
-                        <div class="nhsuk-notification-banner__header">
-                            <h2 class="nhsuk-notification-banner__title" id="password-set-title">"Success"</h2>
-                        </div>
-                        <div class="nhsuk-notification-banner__content">
-                            <p class="nhsuk-notification-banner__heading">"Your new password is set: sign in with it"</p>
-                        </div>
-                    </div>
+                    <crate::components::SuccessBanner id="password-set" heading="Your new password is set: sign in with it" />
                 })}
                 {kept.map(|kept| view! {
                     <div class="nhsuk-warning-callout" id="form-kept">

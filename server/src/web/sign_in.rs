@@ -284,6 +284,28 @@ pub async fn change_password(
     if let Some(code) = new_password_refusal(&password, post.field("confirm").unwrap_or("")) {
         return Redirect::to(&format!("{page}?error={code}")).into_response();
     }
+    // Guessing the current password from a session someone left open counts as guessing at
+    // sign-in does (the same per-account limits and history).
+    let now = OffsetDateTime::now_utc();
+    let client = format!("session:{}", post.signed_in.session.id());
+    let attempt = crate::identity::rate_limit::Attempt {
+        account: &post.capability.email,
+        client: &client,
+        trusted_device: None,
+    };
+    let reserved = match crate::identity::rate_limit::reserve(&state.pool, &attempt, now).await {
+        Ok(Ok(reserved)) => reserved,
+        Ok(Err(_limited)) => {
+            return Redirect::to(&format!("{page}?error=too_many")).into_response();
+        }
+        Err(error) => {
+            tracing::error!(error = %format!("{error:#}"), "a password could not be changed");
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, the password could not be changed. Please go back and try again.",
+            );
+        }
+    };
     let stored = match crate::store::users::password_hash(&state.pool, &post.capability.email).await
     {
         Ok(stored) => stored.unwrap_or_default(),
@@ -304,7 +326,13 @@ pub async fn change_password(
     .await;
     let hash = match hashed {
         Ok(None) => return Redirect::to(&format!("{page}?error=wrong_current")).into_response(),
-        Ok(Some(Ok(hash))) => hash,
+        Ok(Some(Ok(hash))) => {
+            if let Err(error) = crate::identity::rate_limit::succeeded(&state.pool, reserved).await
+            {
+                tracing::warn!(error = %format!("{error:#}"), "a right current password's attempt was not forgotten");
+            }
+            hash
+        }
         _ => {
             tracing::error!("a new password could not be hashed");
             return plain(
@@ -322,7 +350,7 @@ pub async fn change_password(
         &post.capability.user_id,
         post.signed_in.session.id(),
         hash,
-        OffsetDateTime::now_utc(),
+        now,
     )
     .await;
     match changed {

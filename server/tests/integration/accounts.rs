@@ -427,3 +427,43 @@ async fn a_signed_in_account_changes_its_own_password_and_its_other_sessions_end
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(report.account_changes, 1);
 }
+
+#[tokio::test]
+async fn guessing_the_current_password_from_an_open_session_is_limited_as_sign_in_is() {
+    let app = TestApp::new().await;
+    let here = app.sign_in_as("rita@nhs.net", Role::Reviewer, None).await;
+    let mut limited = false;
+    for _ in 0..10 {
+        let answer = crate::api_support::post_page_form(
+            &app,
+            &here,
+            "/account/password",
+            &[
+                ("current", "a guess at the password"),
+                ("password", "a fresh long passphrase"),
+                ("confirm", "a fresh long passphrase"),
+            ],
+        )
+        .await;
+        if answer.location == "/account/password?error=too_many" {
+            limited = true;
+            break;
+        }
+        assert_eq!(answer.location, "/account/password?error=wrong_current");
+    }
+    assert!(limited, "the guesses were never limited");
+    // Limited, even the right password waits; nothing changed.
+    let answer = crate::api_support::post_page_form(
+        &app,
+        &here,
+        "/account/password",
+        &[
+            ("current", crate::common::PASSWORD),
+            ("password", "a fresh long passphrase"),
+            ("confirm", "a fresh long passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(answer.location, "/account/password?error=too_many");
+    assert_eq!(audit(&app).await.account_changes, 0);
+}

@@ -480,3 +480,25 @@ pub fn decoded(mail: &str) -> String {
     }
     String::from_utf8(bytes).unwrap()
 }
+
+/// The outbox's messages whose Subject holds `subject`, after waiting a little for the
+/// background sender (`expected` of them; fewer after a second means fewer were sent).
+pub async fn mails_with_subject(app: &TestApp, subject: &str, expected: usize) -> Vec<String> {
+    let mut found = Vec::new();
+    for _ in 0..50 {
+        found = app
+            .outbox()
+            .into_iter()
+            .filter(|mail| {
+                mail.lines()
+                    .any(|line| line.starts_with("Subject:") && line.contains(subject))
+            })
+            .map(|mail| decoded(&mail))
+            .collect();
+        if found.len() >= expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    found
+}

@@ -9,7 +9,7 @@ use server::reviewer_notices::ReviewerNotices;
 use time::{Duration, OffsetDateTime};
 
 use crate::api_support::{call, decide, submit};
-use crate::common::{Account, TestApp, delegated_request};
+use crate::common::{Account, TestApp, delegated_request, mails_with_subject as mails};
 
 struct Desk {
     app: TestApp,
@@ -32,28 +32,6 @@ async fn desk(notices: ReviewerNotices) -> Desk {
         .await
         .unwrap();
     Desk { app, admin, rita }
-}
-
-/// The outbox's messages whose Subject holds `subject`, after waiting a little for the
-/// background sender (`expected` of them; fewer after a second means fewer were sent).
-async fn mails(app: &TestApp, subject: &str, expected: usize) -> Vec<String> {
-    let mut found = Vec::new();
-    for _ in 0..50 {
-        found = app
-            .outbox()
-            .into_iter()
-            .filter(|mail| {
-                mail.lines()
-                    .any(|line| line.starts_with("Subject:") && line.contains(subject))
-            })
-            .map(|mail| crate::common::decoded(&mail))
-            .collect();
-        if found.len() >= expected {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    found
 }
 
 /// True when no message whose Subject holds `subject` was sent (after giving the background

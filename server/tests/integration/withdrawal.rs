@@ -39,28 +39,6 @@ async fn audit(desk: &Desk) -> server::store::audit::Report {
     report
 }
 
-/// The outbox's messages whose subject line holds `subject`, waiting a little for the
-/// background sender.
-async fn mails_about(desk: &Desk, subject: &str) -> Vec<String> {
-    for _ in 0..100 {
-        let found: Vec<String> = desk
-            .app
-            .outbox()
-            .into_iter()
-            .filter(|mail| {
-                mail.lines()
-                    .any(|line| line.starts_with("Subject:") && line.contains(subject))
-            })
-            .map(|mail| crate::common::decoded(&mail))
-            .collect();
-        if !found.is_empty() {
-            return found;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    Vec::new()
-}
-
 async fn queue(desk: &Desk) -> Vec<String> {
     let answer = call(
         &desk.app,
@@ -160,14 +138,18 @@ async fn a_submitted_request_is_withdrawn_signed_and_leaves_the_queue_and_the_re
 
     // The reviewers are told (to them, with the reason and the review page); so is the
     // organisation.
-    let to_reviewers = mails_about(&desk, "request withdrawn, no decision needed").await;
+    let to_reviewers =
+        crate::common::mails_with_subject(&desk.app, "request withdrawn, no decision needed", 1)
+            .await;
     assert_eq!(to_reviewers.len(), 1, "{to_reviewers:?}");
     let mail = &to_reviewers[0];
     assert!(mail.contains("rita@nhs.net"), "{mail}");
     assert!(!mail.contains("admin@rx1.nhs.net>"), "{mail}");
     assert!(mail.contains("The supplier pulled out"), "{mail}");
     assert!(mail.contains(&format!("/review/{reference}")), "{mail}");
-    let to_organisation = mails_about(&desk, &format!("{reference}: request withdrawn")).await;
+    let to_organisation =
+        crate::common::mails_with_subject(&desk.app, &format!("{reference}: request withdrawn"), 1)
+            .await;
     assert!(
         to_organisation
             .iter()

@@ -211,18 +211,12 @@ fn RegistrationForm(
 #[component]
 fn RestoredBanner(files: bool) -> AnyView {
     view! {
-        <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="restored-title" data-module="nhsuk-notification-banner" id="restored">
-            <div class="nhsuk-notification-banner__header">
-                <h2 class="nhsuk-notification-banner__title" id="restored-title">"Success"</h2>
-            </div>
-            <div class="nhsuk-notification-banner__content">
-                <p class="nhsuk-notification-banner__heading">"Your answers were kept"</p>
-                <p class="nhsuk-body">"You were signed out before the form was saved. What you sent is in this draft now: check your answers, then carry on. Nothing was submitted."</p>
-                {files.then(|| view! {
-                    <p class="nhsuk-body" id="restored-files">"The certificate file you were uploading could not be kept: choose it again."</p>
-                })}
-            </div>
-        </div>
+        <crate::components::SuccessBanner id="restored" heading="Your answers were kept">
+            <p class="nhsuk-body">"You were signed out before the form was saved. What you sent is in this draft now: check your answers, then carry on. Nothing was submitted."</p>
+            {files.then(|| view! {
+                <p class="nhsuk-body" id="restored-files">"The certificate file you were uploading could not be kept: choose it again."</p>
+            })}
+        </crate::components::SuccessBanner>
     }
     .into_any()
 }

@@ -266,15 +266,9 @@ fn Withdrawal(
         let who = row.actor_email.clone().unwrap_or_else(|| "A Local Administrator".to_string());
         view! {
             {(outcome.taken == Some(Step::WithdrawRequest)).then(|| view! {
-                <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="withdrawn-title" data-module="nhsuk-notification-banner" id="step-taken">
-                    <div class="nhsuk-notification-banner__header">
-                        <h2 class="nhsuk-notification-banner__title" id="withdrawn-title">"Success"</h2>
-                    </div>
-                    <div class="nhsuk-notification-banner__content">
-                        <p class="nhsuk-notification-banner__heading">"Request withdrawn: no reviewer will decide on it. The reviewers, you and the contacts are emailed."</p>
-                        <p class="nhsuk-body">"It is signed and recorded in the desk's log."</p>
-                    </div>
-                </div>
+                <crate::components::SuccessBanner id="step-taken" heading="Request withdrawn: no reviewer will decide on it. The reviewers, you and the contacts are emailed.">
+                    <p class="nhsuk-body">"It is signed and recorded in the desk's log."</p>
+                </crate::components::SuccessBanner>
             })}
             <div class="nhsuk-inset-text" id="withdrawn">
                 <span class="nhsuk-u-visually-hidden">"Information: "</span>
