@@ -116,15 +116,9 @@ fn TakenBanner(taken: Option<Step>) -> impl IntoView {
         Step::Purge | Step::WithdrawRequest => return None,
     };
     Some(view! {
-        <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="step-taken-title" data-module="nhsuk-notification-banner" id="step-taken">
-            <div class="nhsuk-notification-banner__header">
-                <h2 class="nhsuk-notification-banner__title" id="step-taken-title">"Success"</h2>
-            </div>
-            <div class="nhsuk-notification-banner__content">
-                <p class="nhsuk-notification-banner__heading">{text}</p>
-                <p class="nhsuk-body">"It is signed and recorded in the desk's log."</p>
-            </div>
-        </div>
+        <crate::components::SuccessBanner id="step-taken" heading=text>
+            <p class="nhsuk-body">"It is signed and recorded in the desk's log."</p>
+        </crate::components::SuccessBanner>
     })
 }
 

@@ -64,14 +64,7 @@ fn SignInForm(
         <div class="nhsuk-grid-row">
             <div class="nhsuk-grid-column-two-thirds">
                 {(signed_out && !has_error).then(|| view! {
-                    <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="signed-out-title" data-module="nhsuk-notification-banner">
-                        <div class="nhsuk-notification-banner__header">
-                            <h2 class="nhsuk-notification-banner__title" id="signed-out-title">"Success"</h2>
-                        </div>
-                        <div class="nhsuk-notification-banner__content">
-                            <p class="nhsuk-notification-banner__heading">"You have signed out"</p>
-                        </div>
-                    </div>
+                    <crate::components::SuccessBanner id="signed-out" heading="You have signed out" />
                 })}
                 {(password_set && !has_error).then(|| view! {
                     <crate::components::SuccessBanner id="password-set" heading="Your new password is set: sign in with it" />

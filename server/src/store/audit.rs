@@ -498,7 +498,7 @@ pub struct Report {
     pub implementations: i64,
     /// Secret-purge entries among them.
     pub secret_purges: i64,
-    /// Deletion and recovery steps among them.
+    /// Application steps among them: withdrawals, deletions, recoveries, purges.
     pub application_steps: i64,
     /// Account changes among them.
     pub account_changes: i64,
@@ -605,7 +605,7 @@ impl Report {
         };
         if self.application_steps > 0 {
             after_approval.push_str(&format!(
-                ", {} deletion and recovery steps",
+                ", {} application steps (withdrawals, deletions, recoveries)",
                 self.application_steps
             ));
         }

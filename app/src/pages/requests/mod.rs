@@ -53,14 +53,7 @@ fn Requests(page: RequestsPage, deleted: bool) -> impl IntoView {
         <div class="nhsuk-grid-row">
             <div class="nhsuk-grid-column-full">
                 {deleted.then(|| view! {
-                    <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="deleted-title" data-module="nhsuk-notification-banner">
-                        <div class="nhsuk-notification-banner__header">
-                            <h2 class="nhsuk-notification-banner__title" id="deleted-title">"Success"</h2>
-                        </div>
-                        <div class="nhsuk-notification-banner__content">
-                            <p class="nhsuk-notification-banner__heading">"The draft was deleted"</p>
-                        </div>
-                    </div>
+                    <crate::components::SuccessBanner id="deleted" heading="The draft was deleted" />
                 })}
                 <span class="nhsuk-caption-l">{page.organisation.text()}</span>
                 <h1>"Your requests"</h1>

@@ -339,15 +339,9 @@ fn Banner(outcome: Outcome) -> impl IntoView {
         | None => return ().into_any(),
     };
     view! {
-        <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="decided-title" data-module="nhsuk-notification-banner" id="decided">
-            <div class="nhsuk-notification-banner__header">
-                <h2 class="nhsuk-notification-banner__title" id="decided-title">"Success"</h2>
-            </div>
-            <div class="nhsuk-notification-banner__content">
-                <p class="nhsuk-notification-banner__heading">{heading}</p>
-                <p class="nhsuk-body">"Your decision is signed and recorded in the desk's log. "<a class="nhsuk-notification-banner__link" href="/review">"Back to the review queue"</a></p>
-            </div>
-        </div>
+        <crate::components::SuccessBanner id="decided" heading=heading>
+            <p class="nhsuk-body">"Your decision is signed and recorded in the desk's log. "<a class="nhsuk-notification-banner__link" href="/review">"Back to the review queue"</a></p>
+        </crate::components::SuccessBanner>
     }
     .into_any()
 }

@@ -58,15 +58,9 @@ impl ImplementationOutcome {
 #[component]
 pub fn ImplementedBanner(outcome: ImplementationOutcome) -> impl IntoView {
     outcome.implemented.then(|| view! {
-        <div class="nhsuk-notification-banner nhsuk-notification-banner--success" role="alert" aria-labelledby="implemented-title" data-module="nhsuk-notification-banner" id="implemented">
-            <div class="nhsuk-notification-banner__header">
-                <h2 class="nhsuk-notification-banner__title" id="implemented-title">"Success"</h2>
-            </div>
-            <div class="nhsuk-notification-banner__content">
-                <p class="nhsuk-notification-banner__heading">"Recorded as created: the organisation's Local Administrators are told"</p>
-                <p class="nhsuk-body">{format!("The application is live. The request's submitter and its contacts are emailed its Application ID, the tenant and the endpoints; the organisation's Local Administrators see them on the request's page, with the client secret (if one was issued) for {SECRET_VISIBLE_HOURS} hours. The record is signed into the desk's log.")}</p>
-            </div>
-        </div>
+        <crate::components::SuccessBanner id="implemented" heading="Recorded as created: the organisation's Local Administrators are told">
+            <p class="nhsuk-body">{format!("The application is live. The request's submitter and its contacts are emailed its Application ID, the tenant and the endpoints; the organisation's Local Administrators see them on the request's page, with the client secret (if one was issued) for {SECRET_VISIBLE_HOURS} hours. The record is signed into the desk's log.")}</p>
+        </crate::components::SuccessBanner>
     })
 }
 
