@@ -379,6 +379,9 @@ impl StepJob {
         .await?;
         registrations::set_status(connection, &self.reference, latest.version, status_after)
             .await?;
+        if !status_after.is_awaiting_reviewer() {
+            crate::store::claims::end_in(connection, &self.reference).await?;
+        }
         Ok(Recorded {
             taken: Taken {
                 reference: self.reference,

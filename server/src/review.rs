@@ -368,6 +368,7 @@ impl DecisionJob {
         )
         .await?;
         registrations::set_status(connection, &reference, latest.version, status_after).await?;
+        crate::store::claims::end_in(connection, &reference).await?;
         let notice = NoticeFacts {
             application_name: latest.application_name,
             submitter_email: latest.submitted_by_email,

@@ -48,6 +48,17 @@ pub async fn release(pool: &AnyPool, reference: &str, reviewer_id: &str) -> anyh
     Ok(done.rows_affected() > 0)
 }
 
+/// Ends whoever's claim on `reference`, in the transaction that moved it on: a reviewer's
+/// decision (a first approval too: the second is someone else's work), a withdrawal, an answer
+/// to what the organisation asked. A claim is only ever on work still to do.
+pub async fn end_in(connection: &mut sqlx::AnyConnection, reference: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM review_claim WHERE reference = $1")
+        .bind(reference)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
 /// The claim on `reference`, if any.
 pub async fn find(pool: &AnyPool, reference: &str) -> anyhow::Result<Option<Claim>> {
     sqlx::query(

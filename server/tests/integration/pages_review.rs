@@ -807,3 +807,47 @@ async fn a_reviewer_claims_a_request_others_see_it_and_can_take_it_over() {
     let (status, _) = post_claim(&app, &first, "AR-2222-2222", "claim", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// A claim is on work still to do: a decision, or the organisation withdrawing the request, ends
+/// it in the same transaction, so the queue and CSV never show a decided request as someone's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_or_a_withdrawal_ends_the_claim() {
+    let app = TestApp::new().await;
+    let first = reviewer(&app, "reviewer1").await;
+    let decided = submit(&app, &low_risk_request(), 0).await;
+    post_claim(&app, &first, &decided, "claim", None).await;
+    assert!(
+        server::store::claims::find(&app.state.pool, &decided)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let answer =
+        crate::api_support::decide(&app, &first, &decided, "reject", Some("Not needed")).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    assert_eq!(
+        server::store::claims::find(&app.state.pool, &decided)
+            .await
+            .unwrap(),
+        None
+    );
+
+    let withdrawn = submit(&app, &low_risk_request(), 0).await;
+    post_claim(&app, &first, &withdrawn, "claim", None).await;
+    server::deletion::request(
+        app.state.desk(),
+        &local_admin_of("RX1"),
+        &withdrawn,
+        registration::lifecycle::Step::WithdrawRequest,
+        None,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        server::store::claims::find(&app.state.pool, &withdrawn)
+            .await
+            .unwrap(),
+        None
+    );
+}
