@@ -31,16 +31,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
 
 #[component]
 fn ResetForm(reset: PasswordReset, token: String, error: Option<String>) -> impl IntoView {
-    let message = error.map(|code| match code.as_str() {
-        "mismatch" => {
-            "The two passwords are not the same: enter the new password twice".to_string()
-        }
-        "too_long" => "The password is too long: use at most 1024 characters".to_string(),
-        _ => format!(
-            "Enter a password of at least {} characters",
-            reset.min_length
-        ),
-    });
+    let message = error.map(|code| new_password_message(&code, reset.min_length));
     let has_error = message.is_some();
     view! {
         <PageTitle text=if has_error { "Error: Set a new password" } else { "Set a new password" } />
@@ -59,23 +50,44 @@ fn ResetForm(reset: PasswordReset, token: String, error: Option<String>) -> impl
                 <h1>"Set a new password"</h1>
                 <p id="reset-for">{format!("For your account, {}.", reset.email)}</p>
                 <form method="post" action=format!("/reset-password/{token}") novalidate>
-                    <div class="nhsuk-form-group" class:nhsuk-form-group--error=has_error>
-                        <label class="nhsuk-label" for="password">"New password"</label>
-                        <div class="nhsuk-hint" id="password-hint">{format!("At least {} characters. A few unrelated words make a long password that is easy to remember.", reset.min_length)}</div>
-                        {message.map(|message| view! {
-                            <span class="nhsuk-error-message" id="password-error"><span class="nhsuk-u-visually-hidden">"Error: "</span>{message}</span>
-                        })}
-                        <input class="nhsuk-input nhsuk-u-width-two-thirds" class:nhsuk-input--error=has_error id="password" name="password" type="password"
-                            autocomplete="new-password" aria-describedby="password-hint" />
-                    </div>
-                    <div class="nhsuk-form-group">
-                        <label class="nhsuk-label" for="confirm">"Enter the new password again"</label>
-                        <input class="nhsuk-input nhsuk-u-width-two-thirds" id="confirm" name="confirm" type="password" autocomplete="new-password" />
-                    </div>
+                    <NewPasswordFields min_length=reset.min_length error=message />
                     <button class="nhsuk-button" type="submit" data-module="nhsuk-button">"Set the password"</button>
                 </form>
                 <p>"Once it is set, every place you were signed in is signed out: sign in again with the new password."</p>
             </div>
+        </div>
+    }
+}
+
+/// What a new password was refused for (the server's `?error=` code: `too_short`, `too_long`,
+/// `mismatch`), in words.
+fn new_password_message(code: &str, min_length: usize) -> String {
+    match code {
+        "mismatch" => {
+            "The two passwords are not the same: enter the new password twice".to_string()
+        }
+        "too_long" => "The password is too long: use at most 1024 characters".to_string(),
+        _ => format!("Enter a password of at least {min_length} characters"),
+    }
+}
+
+/// The new password, twice, with its hint and the error about it (both password forms).
+#[component]
+fn NewPasswordFields(min_length: usize, error: Option<String>) -> impl IntoView {
+    let has_error = error.is_some();
+    view! {
+        <div class="nhsuk-form-group" class:nhsuk-form-group--error=has_error>
+            <label class="nhsuk-label" for="password">"New password"</label>
+            <div class="nhsuk-hint" id="password-hint">{format!("At least {min_length} characters. A few unrelated words make a long password that is easy to remember.")}</div>
+            {error.map(|message| view! {
+                <span class="nhsuk-error-message" id="password-error"><span class="nhsuk-u-visually-hidden">"Error: "</span>{message}</span>
+            })}
+            <input class="nhsuk-input nhsuk-u-width-two-thirds" class:nhsuk-input--error=has_error id="password" name="password" type="password"
+                autocomplete="new-password" aria-describedby="password-hint" />
+        </div>
+        <div class="nhsuk-form-group">
+            <label class="nhsuk-label" for="confirm">"Enter the new password again"</label>
+            <input class="nhsuk-input nhsuk-u-width-two-thirds" id="confirm" name="confirm" type="password" autocomplete="new-password" />
         </div>
     }
 }
@@ -130,28 +142,15 @@ fn ChangeForm(
                 "Too many wrong current passwords: wait a few minutes, then try again".to_string(),
             ),
         ),
-        Some("mismatch") => (
+        Some(code) => (
             "password",
-            Some(
-                "The two new passwords are not the same: enter the new password twice".to_string(),
-            ),
-        ),
-        Some("too_long") => (
-            "password",
-            Some("The new password is too long: use at most 1024 characters".to_string()),
-        ),
-        Some(_) => (
-            "password",
-            Some(format!(
-                "Enter a new password of at least {} characters",
-                page.min_length
-            )),
+            Some(new_password_message(code, page.min_length)),
         ),
         None => ("password", None),
     };
     let current_error = (field == "current").then(|| message.clone()).flatten();
     let new_error = (field == "password").then(|| message.clone()).flatten();
-    let (current_has_error, new_has_error) = (current_error.is_some(), new_error.is_some());
+    let current_has_error = current_error.is_some();
     view! {
         <PageTitle text=if message.is_some() { "Error: Change your password" } else { "Change your password" } />
         <div class="nhsuk-grid-row">
@@ -182,18 +181,7 @@ fn ChangeForm(
                         })}
                         <input class="nhsuk-input nhsuk-u-width-two-thirds" id="current" name="current" type="password" autocomplete="current-password" />
                     </div>
-                    <div class="nhsuk-form-group" class:nhsuk-form-group--error=new_has_error>
-                        <label class="nhsuk-label" for="password">"New password"</label>
-                        <div class="nhsuk-hint" id="password-hint">{format!("At least {} characters. A few unrelated words make a long password that is easy to remember.", page.min_length)}</div>
-                        {new_error.map(|message| view! {
-                            <span class="nhsuk-error-message" id="password-error"><span class="nhsuk-u-visually-hidden">"Error: "</span>{message}</span>
-                        })}
-                        <input class="nhsuk-input nhsuk-u-width-two-thirds" id="password" name="password" type="password" autocomplete="new-password" aria-describedby="password-hint" />
-                    </div>
-                    <div class="nhsuk-form-group">
-                        <label class="nhsuk-label" for="confirm">"Enter the new password again"</label>
-                        <input class="nhsuk-input nhsuk-u-width-two-thirds" id="confirm" name="confirm" type="password" autocomplete="new-password" />
-                    </div>
+                    <NewPasswordFields min_length=page.min_length error=new_error />
                     <button class="nhsuk-button" type="submit" data-module="nhsuk-button">"Change the password"</button>
                 </form>
             </div>

@@ -187,12 +187,21 @@ pub async fn set_role_in(
         .execute(&mut *connection)
         .await
         .map_err(|error| anyhow::Error::new(error).context("cannot change the account's role"))?;
-    if result.rows_affected() == 0 {
-        return Err(SetRoleError::NoSuchAccount(email.to_string()));
-    }
-    find_in(connection, email)
-        .await?
-        .ok_or_else(|| SetRoleError::NoSuchAccount(email.to_string()))
+    changed(connection, result.rows_affected(), email).await
+}
+
+/// The account with this email after an update that touched `rows` rows of it.
+async fn changed(
+    connection: &mut sqlx::AnyConnection,
+    rows: u64,
+    email: &str,
+) -> Result<User, SetRoleError> {
+    let found = if rows == 0 {
+        None
+    } else {
+        find_in(connection, email).await?
+    };
+    found.ok_or_else(|| SetRoleError::NoSuchAccount(email.to_string()))
 }
 
 /// Disables the account with this (lower-case) email as of `at` (RFC 3339), or enables it again
@@ -210,12 +219,7 @@ pub async fn set_disabled_in(
         .map_err(|error| {
             anyhow::Error::new(error).context("cannot disable or enable the account")
         })?;
-    if result.rows_affected() == 0 {
-        return Err(SetRoleError::NoSuchAccount(email.to_string()));
-    }
-    find_in(connection, email)
-        .await?
-        .ok_or_else(|| SetRoleError::NoSuchAccount(email.to_string()))
+    changed(connection, result.rows_affected(), email).await
 }
 
 /// Stores a new password hash (a PHC string) for the account `id`, on `connection`; returns the

@@ -135,16 +135,22 @@ where
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
-        let signed_in =
-            <SignedIn as OptionalFromRequestParts<AppState>>::from_request_parts(&mut parts, state)
-                .await
-                .map_err(IntoResponse::into_response)?;
-        let Some(signed_in) = signed_in else {
+        let Some(signed_in) = session_of(&mut parts, state).await? else {
             let page = page_of_post(parts.uri.path());
             return Err(Redirect::to(&app::backend::sign_in_path(&page)).into_response());
         };
         FormPost::read(Request::from_parts(parts, body), state, signed_in).await
     }
+}
+
+/// The post's live session, if it has one (a failure reading it is answered as the API would).
+async fn session_of(
+    parts: &mut http::request::Parts,
+    state: &AppState,
+) -> Result<Option<SignedIn>, Response> {
+    <SignedIn as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
+        .await
+        .map_err(IntoResponse::into_response)
 }
 
 /// A registration form post (`POST /register`, `POST /register/autosave`): a [`FormPost`] while
@@ -170,10 +176,7 @@ impl FromRequest<AppState> for RegistrationPost {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
-        let signed_in =
-            <SignedIn as OptionalFromRequestParts<AppState>>::from_request_parts(&mut parts, state)
-                .await
-                .map_err(IntoResponse::into_response)?;
+        let signed_in = session_of(&mut parts, state).await?;
         let request = Request::from_parts(parts, body);
         match signed_in {
             Some(signed_in) => FormPost::read(request, state, signed_in)

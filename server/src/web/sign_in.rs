@@ -258,6 +258,11 @@ pub async fn sign_out(
     response
 }
 
+/// What someone is told when the desk failed to store their new password (the cause is logged).
+const NOT_CHANGED: &str = "Sorry, the password could not be changed. Please go back and try again.";
+/// As [`NOT_CHANGED`], through a one-time link.
+const NOT_SET: &str = "Sorry, the password could not be set. Please go back and try again.";
+
 /// What a new password is refused for, as the pages' `?error=` code: `too_short`, `too_long` or
 /// `mismatch` (the two entries differ).
 fn new_password_refusal(password: &Password, confirm: &str) -> Option<&'static str> {
@@ -279,6 +284,7 @@ pub async fn change_password(
     post: super::form_post::FormPost<crate::identity::Identity>,
 ) -> Response {
     let page = "/account/password";
+    let failed = || plain(StatusCode::INTERNAL_SERVER_ERROR, NOT_CHANGED);
     let current = Password::new(post.field("current").unwrap_or(""));
     let password = Password::new(post.field("password").unwrap_or(""));
     if let Some(code) = new_password_refusal(&password, post.field("confirm").unwrap_or("")) {
@@ -300,10 +306,7 @@ pub async fn change_password(
         }
         Err(error) => {
             tracing::error!(error = %format!("{error:#}"), "a password could not be changed");
-            return plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Sorry, the password could not be changed. Please go back and try again.",
-            );
+            return failed();
         }
     };
     let stored = match crate::store::users::password_hash(&state.pool, &post.capability.email).await
@@ -311,10 +314,7 @@ pub async fn change_password(
         Ok(stored) => stored.unwrap_or_default(),
         Err(error) => {
             tracing::error!(error = %format!("{error:#}"), "a password could not be changed");
-            return plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Sorry, the password could not be changed. Please go back and try again.",
-            );
+            return failed();
         }
     };
     // Checking the current password and hashing the new one are slow on purpose: off the
@@ -335,10 +335,7 @@ pub async fn change_password(
         }
         _ => {
             tracing::error!("a new password could not be hashed");
-            return plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Sorry, the password could not be changed. Please go back and try again.",
-            );
+            return failed();
         }
     };
     let changed = crate::identity::accounts::change_password(
@@ -357,10 +354,7 @@ pub async fn change_password(
         Ok(_) => Redirect::to(&format!("{page}?changed=1")).into_response(),
         Err(error) => {
             tracing::error!(error = %error, "a password could not be changed");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Sorry, the password could not be changed. Please go back and try again.",
-            )
+            failed()
         }
     }
 }
@@ -400,10 +394,7 @@ pub async fn reset_password(
         tokio::task::spawn_blocking(move || crate::identity::passwords::hash(&password)).await;
     let Ok(Ok(hash)) = hashed else {
         tracing::error!("a new password could not be hashed");
-        return plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Sorry, the password could not be set. Please go back and try again.",
-        );
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, NOT_SET);
     };
     let changed = crate::identity::accounts::reset_password(
         crate::identity::accounts::ChangeLog {
@@ -432,10 +423,7 @@ pub async fn reset_password(
         }
         Err(error) => {
             tracing::error!(error = %error, "a password could not be set");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Sorry, the password could not be set. Please go back and try again.",
-            )
+            plain(StatusCode::INTERNAL_SERVER_ERROR, NOT_SET)
         }
     }
 }

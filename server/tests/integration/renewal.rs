@@ -66,7 +66,7 @@ async fn live(desk: &Desk, request: &Value, secret: Value) -> String {
     reference
 }
 
-async fn statuses(desk: &Desk, reference: &str) -> Vec<Status> {
+pub(crate) async fn statuses(desk: &Desk, reference: &str) -> Vec<Status> {
     server::store::registrations::versions(&desk.app.state.pool, reference)
         .await
         .unwrap()
@@ -75,7 +75,7 @@ async fn statuses(desk: &Desk, reference: &str) -> Vec<Status> {
         .collect()
 }
 
-async fn audit_is_clean(desk: &Desk) -> server::store::audit::Report {
+pub(crate) async fn audit_is_clean(desk: &Desk) -> server::store::audit::Report {
     let report = server::store::audit::run(&desk.app.state.pool, None)
         .await
         .unwrap();

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::api_support::{Answer, assert_error, call, decide, get_page, post_page_form, submit};
 use crate::common::{Account, app_only_mail_request, delegated_request};
 use crate::implementation::{APP_ID, Desk, OBJECT_ID, approved, desk};
+use crate::renewal::{audit_is_clean, statuses};
 
 async fn withdraw(desk: &Desk, account: &Account, reference: &str, body: Option<&Value>) -> Answer {
     call(
@@ -20,23 +21,6 @@ async fn withdraw(desk: &Desk, account: &Account, reference: &str, body: Option<
         Some(body.unwrap_or(&json!({}))),
     )
     .await
-}
-
-async fn statuses(desk: &Desk, reference: &str) -> Vec<Status> {
-    server::store::registrations::versions(&desk.app.state.pool, reference)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|version| version.status)
-        .collect()
-}
-
-async fn audit(desk: &Desk) -> server::store::audit::Report {
-    let report = server::store::audit::run(&desk.app.state.pool, None)
-        .await
-        .unwrap();
-    assert!(report.problems.is_empty(), "{:?}", report.problems);
-    report
 }
 
 async fn queue(desk: &Desk) -> Vec<String> {
@@ -110,7 +94,7 @@ async fn a_submitted_request_is_withdrawn_signed_and_leaves_the_queue_and_the_re
     );
 
     // The signed step: its own typ, in the chain, checked by the audit.
-    let report = audit(&desk).await;
+    let report = audit_is_clean(&desk).await;
     assert_eq!(report.application_steps, 1);
     let entry = server::store::log::entries(&desk.app.state.pool)
         .await
@@ -134,7 +118,7 @@ async fn a_submitted_request_is_withdrawn_signed_and_leaves_the_queue_and_the_re
         "not_allowed_now",
         "withdrawing twice",
     );
-    assert_eq!(audit(&desk).await.application_steps, 1);
+    assert_eq!(audit_is_clean(&desk).await.application_steps, 1);
 
     // The reviewers are told (to them, with the reason and the review page); so is the
     // organisation.
@@ -233,7 +217,7 @@ async fn a_request_sent_back_or_half_approved_can_be_withdrawn_and_a_decided_one
         "not_allowed_now",
         "withdrawing a rejected request",
     );
-    assert_eq!(audit(&desk).await.application_steps, 2);
+    assert_eq!(audit_is_clean(&desk).await.application_steps, 2);
 }
 
 #[tokio::test]
@@ -283,7 +267,7 @@ async fn a_withdrawn_renewal_leaves_the_live_application_as_it_was() {
     .await
     .json();
     assert_eq!(detail["application_status"], "live");
-    audit(&desk).await;
+    audit_is_clean(&desk).await;
 
     // Nothing is open any more: the application may be changed again, or deleted.
     let answer = call(
@@ -299,7 +283,7 @@ async fn a_withdrawn_renewal_leaves_the_live_application_as_it_was() {
         statuses(&desk, &reference).await,
         [Status::Live, Status::Withdrawn, Status::Submitted]
     );
-    audit(&desk).await;
+    audit_is_clean(&desk).await;
 }
 
 #[tokio::test]

@@ -398,13 +398,7 @@ mod browser {
         init.set_method("POST");
         init.set_headers(&headers);
         init.set_body(&JsValue::from(String::from(fields.to_string())));
-        init.set_credentials(web_sys::RequestCredentials::SameOrigin);
-        let response: web_sys::Response =
-            JsFuture::from(window.fetch_with_str_and_init("/register/autosave", &init))
-                .await
-                .map_err(|_| ())?
-                .dyn_into()
-                .map_err(|_| ())?;
+        let response = fetch("/register/autosave", &init).await?;
         let status = response.status();
         let body = match response.json() {
             Ok(json) => JsFuture::from(json).await.unwrap_or(JsValue::NULL),
@@ -432,16 +426,19 @@ mod browser {
 
     /// Asks `GET /api/v1/session` (which renews a live session): whether it still is.
     pub(super) async fn still_signed_in() -> Result<bool, ()> {
-        let window = web_sys::window().ok_or(())?;
         let init = web_sys::RequestInit::new();
         init.set_method("GET");
+        Ok(fetch("/api/v1/session", &init).await?.ok())
+    }
+
+    /// `init` sent to `url` on this site, with the session's cookie.
+    async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<web_sys::Response, ()> {
+        let window = web_sys::window().ok_or(())?;
         init.set_credentials(web_sys::RequestCredentials::SameOrigin);
-        let response: web_sys::Response =
-            JsFuture::from(window.fetch_with_str_and_init("/api/v1/session", &init))
-                .await
-                .map_err(|_| ())?
-                .dyn_into()
-                .map_err(|_| ())?;
-        Ok(response.ok())
+        JsFuture::from(window.fetch_with_str_and_init(url, init))
+            .await
+            .map_err(|_| ())?
+            .dyn_into()
+            .map_err(|_| ())
     }
 }
