@@ -56,9 +56,11 @@ fn Header(viewer: Option<Viewer>, known: bool) -> impl IntoView {
                     <li class="nhsuk-header__account-item" id="signed-in-as">
                         <span class="nhsuk-u-visually-hidden">"Signed in as "</span>{viewer.email.clone()}
                     </li>
-                    <li class="nhsuk-header__account-item">
-                        <a class="nhsuk-header__account-link" href="/account/password">"Change password"</a>
-                    </li>
+                    {viewer.local_passwords.then(|| view! {
+                        <li class="nhsuk-header__account-item">
+                            <a class="nhsuk-header__account-link" href="/account/password">"Change password"</a>
+                        </li>
+                    })}
                     <li class="nhsuk-header__account-item">
                         <form class="nhsuk-header__account-form" action="/sign-out" method="post" novalidate>
                             <input type="hidden" name="csrf_token" value=viewer.csrf_token.clone() />

@@ -292,7 +292,11 @@ fn serve(config: Config) -> anyhow::Result<()> {
             Arc::clone(&writer),
             Arc::clone(&mailer),
         );
-        let state = AppState { pool, directory, keys, mailer, writer, limits, leptos_options, applications };
+        let sign_in = Arc::new(crate::identity::SignInMethods::from_config(&config)?);
+        if let Some(nhsmail) = &sign_in.nhsmail {
+            tracing::info!(redirect_uri = %nhsmail.redirect_uri(), local_sign_in = sign_in.local, "sign-in with the OpenID provider is on");
+        }
+        let state = AppState { pool, directory, keys, mailer, writer, limits, leptos_options, applications, sign_in };
         let listener = tokio::net::TcpListener::bind(config.address).await.with_context(|| {
             format!(
                 "cannot listen on {}: another program may be using that port (stop it, or set APPREG_ADDRESS to another address)",

@@ -15,6 +15,11 @@
 //! | checkpoints  | `--checkpoint-every` | `APPREG_CHECKPOINT_EVERY` | `checkpoint_every` | `100` entries (0: only on demand) |
 //! | tenant       | `--tenant-id`    | `APPREG_TENANT_ID`   | `tenant_id`    | NHSmail's (`37c354b2-…-07b48d774ee3`) |
 //! | reviewers' notices | `--reviewer-notices` | `APPREG_REVIEWER_NOTICES` | `reviewer_notices` | `each` (an email per arrival and withdrawal; `daily`: one digest a day at 07:00 UTC; `off`) |
+//! | OIDC issuer  | `--oidc-issuer`  | `APPREG_OIDC_ISSUER` | `oidc_issuer`  | none: no "Sign in with NHSmail" (NHSmail: `https://login.microsoftonline.com/<tenant id>/v2.0`) |
+//! | OIDC client id | `--oidc-client-id` | `APPREG_OIDC_CLIENT_ID` | `oidc_client_id` | none (required with the issuer) |
+//! | OIDC client secret | `--oidc-client-secret` | `APPREG_OIDC_CLIENT_SECRET` | `oidc_client_secret` | none (this or the private key, with the issuer) |
+//! | OIDC private key | `--oidc-private-key` | `APPREG_OIDC_PRIVATE_KEY` | `oidc_private_key` | none: a PEM file with the RSA key and its certificate (`private_key_jwt`) |
+//! | local sign-in | `--local-sign-in` | `APPREG_LOCAL_SIGN_IN` | `local_sign_in` | `on` (`off`: only the OIDC provider signs people in) |
 //!
 //! The config file is `appreg.toml` in the working directory, or the file named by
 //! `--config` / `APPREG_CONFIG` (which must then exist). The site's own settings (the names of
@@ -70,6 +75,26 @@ pub struct Overrides {
     /// (one digest a day at 07:00 UTC) or off.
     #[arg(long, env = "APPREG_REVIEWER_NOTICES", global = true)]
     pub reviewer_notices: Option<crate::reviewer_notices::ReviewerNotices>,
+    /// The OpenID provider people sign in with ("Sign in with NHSmail"): its issuer URL.
+    #[arg(long, env = "APPREG_OIDC_ISSUER", global = true)]
+    pub oidc_issuer: Option<String>,
+    /// The desk's client (application) id at the OpenID provider.
+    #[arg(long, env = "APPREG_OIDC_CLIENT_ID", global = true)]
+    pub oidc_client_id: Option<String>,
+    /// The desk's client secret at the OpenID provider (prefer the environment or the file to a flag).
+    #[arg(
+        long,
+        env = "APPREG_OIDC_CLIENT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub oidc_client_secret: Option<String>,
+    /// A PEM file with the RSA private key and certificate the desk authenticates to the OpenID provider with.
+    #[arg(long, env = "APPREG_OIDC_PRIVATE_KEY", global = true)]
+    pub oidc_private_key: Option<PathBuf>,
+    /// Whether people may sign in with a local password: on or off.
+    #[arg(long, env = "APPREG_LOCAL_SIGN_IN", global = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub local_sign_in: Option<bool>,
 }
 
 /// An SMTP connection URL; its Debug and Display hide the password so it never reaches a log.
@@ -151,6 +176,11 @@ struct FileConfig {
     checkpoint_every: Option<u64>,
     tenant_id: Option<String>,
     reviewer_notices: Option<crate::reviewer_notices::ReviewerNotices>,
+    oidc_issuer: Option<String>,
+    oidc_client_id: Option<String>,
+    oidc_client_secret: Option<String>,
+    oidc_private_key: Option<PathBuf>,
+    local_sign_in: Option<bool>,
 }
 
 /// The settings in force. Its `Debug` shows the database URL without its password (as the SMTP
@@ -185,6 +215,10 @@ pub struct Config {
     pub tenant_id: String,
     /// How reviewers hear of arrivals and withdrawals.
     pub reviewer_notices: crate::reviewer_notices::ReviewerNotices,
+    /// Sign-in with an OpenID provider, when configured.
+    pub oidc: Option<crate::identity::oidc::OidcSettings>,
+    /// Whether local passwords sign people in.
+    pub local_sign_in: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -204,6 +238,8 @@ impl std::fmt::Debug for Config {
             .field("checkpoint_every", &self.checkpoint_every)
             .field("tenant_id", &self.tenant_id)
             .field("reviewer_notices", &self.reviewer_notices)
+            .field("oidc", &self.oidc)
+            .field("local_sign_in", &self.local_sign_in)
             .finish()
     }
 }
@@ -270,7 +306,30 @@ impl Config {
                     registration::implementation::NHSMAIL_TENANT_ID
                 )
             })?;
+        let oidc = oidc_settings(
+            OidcSources {
+                issuer: overrides.oidc_issuer.clone().or(file.oidc_issuer),
+                client_id: overrides.oidc_client_id.clone().or(file.oidc_client_id),
+                client_secret: overrides
+                    .oidc_client_secret
+                    .clone()
+                    .or(file.oidc_client_secret),
+                private_key: overrides.oidc_private_key.clone().or(file.oidc_private_key),
+            },
+            &public_url,
+        )?;
+        let local_sign_in = overrides
+            .local_sign_in
+            .or(file.local_sign_in)
+            .unwrap_or(true);
+        if !local_sign_in && oidc.is_none() {
+            bail!(
+                "local sign-in is off and no OpenID provider is set: no one could sign in (set oidc_issuer, or local_sign_in = true)"
+            );
+        }
         Ok(Config {
+            oidc,
+            local_sign_in,
             tenant_id,
             address,
             data_dir,
@@ -300,6 +359,58 @@ impl Config {
                 .unwrap_or_default(),
         })
     }
+}
+
+/// The `oidc_*` settings as given.
+struct OidcSources {
+    issuer: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    private_key: Option<PathBuf>,
+}
+
+/// Sign-in with an OpenID provider, when its issuer is set: its client id and exactly one of
+/// a client secret and a private key are then required (the key file is read now, so a
+/// mistake stops the desk at start, not at someone's sign-in).
+fn oidc_settings(
+    given: OidcSources,
+    public_url: &str,
+) -> anyhow::Result<Option<crate::identity::oidc::OidcSettings>> {
+    use crate::identity::oidc::{CertificateKey, ClientAuth, OidcSettings};
+    let non_empty = |value: Option<String>| value.filter(|value| !value.trim().is_empty());
+    let Some(issuer) = non_empty(given.issuer) else {
+        if given.client_id.is_some() || given.client_secret.is_some() || given.private_key.is_some()
+        {
+            bail!(
+                "an OIDC client id, secret or private key is set without oidc_issuer: set the issuer too"
+            );
+        }
+        return Ok(None);
+    };
+    let client_id = non_empty(given.client_id).with_context(
+        || "oidc_issuer is set without oidc_client_id: set the desk's application (client) id",
+    )?;
+    let client_auth = match (non_empty(given.client_secret), given.private_key) {
+        (Some(secret), None) => ClientAuth::Secret(secret),
+        (None, Some(path)) => {
+            ClientAuth::PrivateKey(std::sync::Arc::new(CertificateKey::from_pem_file(&path)?))
+        }
+        (Some(_), Some(_)) => bail!(
+            "both oidc_client_secret and oidc_private_key are set: keep one (the private key, for NHSmail)"
+        ),
+        (None, None) => bail!(
+            "oidc_issuer is set without oidc_client_secret or oidc_private_key: set one (NHSmail asks for a certificate: oidc_private_key)"
+        ),
+    };
+    let settings = OidcSettings {
+        issuer: issuer.trim().to_string(),
+        client_id: client_id.trim().to_string(),
+        client_auth,
+        public_url: public_url.to_string(),
+    };
+    // The URLs are checked now, not at the first sign-in.
+    crate::identity::oidc::NhsmailSignIn::new(settings.clone())?;
+    Ok(Some(settings))
 }
 
 /// `appreg@<host of the public URL>`, or `appreg@localhost` when that host is an IP address or missing

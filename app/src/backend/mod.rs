@@ -101,6 +101,8 @@ pub struct Viewer {
     pub ods_code: Option<String>,
     /// The session's CSRF token: every form that changes something posts it as `csrf_token`.
     pub csrf_token: String,
+    /// Whether local passwords are on (`local_sign_in`): without them, no "Change password".
+    pub local_passwords: bool,
 }
 
 impl Viewer {
@@ -192,9 +194,9 @@ mod ssr {
         /// The signed-in account making this request (from its session cookie), if any.
         fn viewer(&self) -> BoxFuture<'_, Result<Option<Viewer>, PageError>>;
 
-        /// The sign-in form's CSRF token: the one in the browser's sign-in cookie, or a new one
-        /// (then the response sets the cookie).
-        fn sign_in_form_token(&self) -> BoxFuture<'_, Result<String, PageError>>;
+        /// What the sign-in page offers, and its forms' CSRF token: the one in the browser's
+        /// sign-in cookie, or a new one (then the response sets the cookie).
+        fn sign_in_form(&self) -> BoxFuture<'_, Result<super::SignInForm, PageError>>;
 
         /// The signed-in account's "Change your password" page.
         fn account_page(&self) -> PageFuture<'_, super::AccountPage>;
@@ -307,10 +309,34 @@ pub async fn load_viewer() -> Result<Option<Viewer>, PageError> {
     backend()?.0.viewer().await
 }
 
-/// The sign-in form's CSRF token (there is no session yet: it is bound to a cookie instead).
-#[server(prefix = "/_fn", endpoint = "load_sign_in_token")]
-pub async fn load_sign_in_token() -> Result<String, PageError> {
-    backend()?.0.sign_in_form_token().await
+/// What the sign-in page offers, and its forms' CSRF token (there is no session yet: it is
+/// bound to a cookie instead).
+#[server(prefix = "/_fn", endpoint = "load_sign_in_form")]
+pub async fn load_sign_in_form() -> Result<SignInForm, PageError> {
+    backend()?.0.sign_in_form().await
+}
+
+/// What the sign-in page offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInForm {
+    /// The forms' CSRF token (masked).
+    pub csrf_token: String,
+    /// Whether "Sign in with NHSmail" (the desk's OpenID provider) is offered.
+    pub nhsmail: bool,
+    /// Whether the email and password form is offered (`local_sign_in`).
+    pub local: bool,
+}
+
+impl Default for SignInForm {
+    /// The embedded default: local passwords only (no token: the post is refused, and the page
+    /// says the form had expired).
+    fn default() -> Self {
+        SignInForm {
+            csrf_token: String::new(),
+            nhsmail: false,
+            local: true,
+        }
+    }
 }
 
 // Local Administrator pages
@@ -709,6 +735,9 @@ pub struct SignInProblem {
     /// Where to go after signing in, as the failed attempt posted it (the browser's address is
     /// then `/sign-in` without the query, so the page takes it from here).
     pub next: String,
+    /// True when the problem is with signing in with NHSmail (the summary links to that button,
+    /// and the email field is not marked).
+    pub nhsmail: bool,
 }
 
 #[cfg(test)]

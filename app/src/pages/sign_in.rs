@@ -1,10 +1,12 @@
-//! `/sign-in`: email and password, as a plain HTML form posted to `POST /sign-in`.
+//! `/sign-in`: "Sign in with NHSmail" (a link to `GET /sign-in/nhsmail`, which sends the
+//! browser to the desk's OpenID provider) when the desk has one, and email and password (a
+//! plain HTML form posted to `POST /sign-in`) unless local sign-in is off.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::PageTitle;
-use crate::backend::{SignInProblem, load_sign_in_token};
+use crate::backend::{SignInForm, SignInProblem, load_sign_in_form};
 
 /// `/sign-in?next=…`. After a failed attempt the server renders this page itself with a
 /// [`SignInProblem`] in context (status 401 or 429).
@@ -19,7 +21,7 @@ pub fn SignInPage() -> impl IntoView {
         || (),
         move |_| {
             let problem = problem.clone();
-            async move { (problem, load_sign_in_token().await.unwrap_or_default()) }
+            async move { (problem, load_sign_in_form().await.unwrap_or_default()) }
         },
     );
     let next = move || query.read().get("next").unwrap_or_default();
@@ -32,19 +34,19 @@ pub fn SignInPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let (problem, csrf_token) = form.await;
+                let (problem, form) = form.await;
                 let next = problem.as_ref().map(|problem| problem.next.clone()).unwrap_or_else(next);
-                view! { <SignInForm problem next csrf_token signed_out=signed_out() kept=kept() password_set=password_set() /> }
+                view! { <SignInForms problem next form signed_out=signed_out() kept=kept() password_set=password_set() /> }
             })}
         </Suspense>
     }
 }
 
 #[component]
-fn SignInForm(
+fn SignInForms(
     problem: Option<SignInProblem>,
     next: String,
-    csrf_token: String,
+    form: SignInForm,
     signed_out: bool,
     kept: Option<bool>,
     password_set: bool,
@@ -54,6 +56,9 @@ fn SignInForm(
         .map(|problem| problem.email.clone())
         .unwrap_or_default();
     let has_error = problem.is_some();
+    // The email field is marked only when the password sign-in went wrong.
+    let email_error = problem.as_ref().is_some_and(|problem| !problem.nhsmail);
+    let csrf_token = form.csrf_token.clone();
     let title = if has_error {
         "Error: Sign in"
     } else {
@@ -84,34 +89,48 @@ fn SignInForm(
                         <h2 class="nhsuk-error-summary__title" id="error-summary-title">"There is a problem"</h2>
                         <div class="nhsuk-error-summary__body">
                             <ul class="nhsuk-list nhsuk-error-summary__list">
-                                <li><a href="#email" data-rate-limited=problem.rate_limited.to_string()>{problem.message.clone()}</a></li>
+                                <li><a href=if problem.nhsmail { "#nhsmail" } else { "#email" } data-rate-limited=problem.rate_limited.to_string()>{problem.message.clone()}</a></li>
                             </ul>
                         </div>
                     </div>
                 })}
                 <h1>"Sign in"</h1>
+                {form.nhsmail.then(|| {
+                    let start = if next.is_empty() {
+                        "/sign-in/nhsmail".to_string()
+                    } else {
+                        format!("/sign-in/nhsmail?next={}", crate::backend::encode_query_value(&next))
+                    };
+                    view! {
+                        <p>"Sign in with your NHSmail account. You need an account on this desk too: your organisation and what you may do are set here."</p>
+                        <a href=start id="nhsmail" class="nhsuk-button" role="button" draggable="false" data-module="nhsuk-button">"Sign in with NHSmail"</a>
+                    }
+                })}
+                {form.local.then(|| view! {
+                <h2 class="nhsuk-heading-m" class:nhsuk-u-visually-hidden=!form.nhsmail>"Or sign in with a password"</h2>
                 <p>"Sign in with the email address and password of your Application registration account."</p>
                 <form method="post" action="/sign-in" novalidate>
                     <input type="hidden" name="next" value=next />
                     <input type="hidden" name="csrf_token" value=csrf_token />
-                    <div class="nhsuk-form-group" class:nhsuk-form-group--error=has_error>
+                    <div class="nhsuk-form-group" class:nhsuk-form-group--error=email_error>
                         <label class="nhsuk-label" for="email">"Email address"</label>
-                        {problem.clone().map(|problem| view! {
+                        {problem.clone().filter(|problem| !problem.nhsmail).map(|problem| view! {
                             <span class="nhsuk-error-message" id="email-error">
                                 <span class="nhsuk-u-visually-hidden">"Error: "</span>{problem.message}
                             </span>
                         })}
-                        <input class="nhsuk-input nhsuk-u-width-two-thirds" class:nhsuk-input--error=has_error id="email" name="email" type="email"
+                        <input class="nhsuk-input nhsuk-u-width-two-thirds" class:nhsuk-input--error=email_error id="email" name="email" type="email"
                             autocomplete="username" spellcheck="false" value=email
-                            aria-describedby=has_error.then_some("email-error") />
+                            aria-describedby=email_error.then_some("email-error") />
                     </div>
-                    <div class="nhsuk-form-group" class:nhsuk-form-group--error=has_error>
+                    <div class="nhsuk-form-group" class:nhsuk-form-group--error=email_error>
                         <label class="nhsuk-label" for="password">"Password"</label>
-                        <input class="nhsuk-input nhsuk-u-width-two-thirds" class:nhsuk-input--error=has_error id="password" name="password" type="password"
+                        <input class="nhsuk-input nhsuk-u-width-two-thirds" class:nhsuk-input--error=email_error id="password" name="password" type="password"
                             autocomplete="current-password" />
                     </div>
-                    <button class="nhsuk-button" type="submit" data-module="nhsuk-button">"Sign in"</button>
+                    <button class="nhsuk-button" class:nhsuk-button--secondary=form.nhsmail type="submit" data-module="nhsuk-button">"Sign in"</button>
                 </form>
+                })}
                 <p>"If you do not have an account or cannot sign in, ask the NHSmail team who set up your account."</p>
             </div>
         </div>

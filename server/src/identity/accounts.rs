@@ -32,6 +32,9 @@ pub enum Change {
     PasswordReset,
     /// Its holder changed its local password (knowing the current one).
     PasswordChanged,
+    /// Its holder signed in with an OpenID provider for the first time, and that provider's
+    /// subject was linked to it (by the verified email it was made with).
+    SignInLinked,
 }
 
 impl Change {
@@ -44,6 +47,7 @@ impl Change {
             Change::Enabled => "enabled",
             Change::PasswordReset => "password_reset",
             Change::PasswordChanged => "password_changed",
+            Change::SignInLinked => "sign_in_linked",
         }
     }
 }
@@ -379,6 +383,50 @@ pub async fn change_password(
         .await
 }
 
+/// Links the OpenID provider `issuer`'s `subject` to the account `user_id` (its holder's first
+/// sign-in with that provider, matched by verified email), signed as [`Change::SignInLinked`]
+/// with the issuer and subject. `Ok(None)` when the account is linked to another subject of
+/// that issuer already (nothing changes).
+///
+/// # Errors
+/// [`AccountError::NoSuchAccount`], or the database.
+pub async fn link_sign_in(
+    log: ChangeLog<'_>,
+    user_id: &str,
+    issuer: &str,
+    subject: &str,
+    now: OffsetDateTime,
+) -> Result<Option<Changed>, AccountError> {
+    let (user_id, issuer, subject) = (user_id.to_string(), issuer.to_string(), subject.to_string());
+    log.writer
+        .write(log.pool, log.keys, move |connection, batch| {
+            Box::pin(async move {
+                let user = users::get_in(connection, &user_id)
+                    .await?
+                    .ok_or_else(|| AccountError::NoSuchAccount(user_id.clone()))?;
+                if !crate::store::oidc::link_in(connection, &issuer, &subject, &user.id, now)
+                    .await?
+                {
+                    return Ok(None);
+                }
+                let by = user.email.clone();
+                let detail = json!({ "sign_in": { "issuer": issuer, "subject": subject } });
+                sign_with(
+                    connection,
+                    batch,
+                    user,
+                    Change::SignInLinked,
+                    (0, Some(detail)),
+                    &by,
+                    now,
+                )
+                .await
+                .map(Some)
+            })
+        })
+        .await
+}
+
 /// The claims of an account's change: the account as it is now, and the change.
 fn claims(
     issuer: &str,
@@ -413,6 +461,29 @@ async fn sign(
     by: &str,
     now: OffsetDateTime,
 ) -> Result<Changed, AccountError> {
+    sign_with(
+        connection,
+        batch,
+        user,
+        change,
+        (sessions_ended, None),
+        by,
+        now,
+    )
+    .await
+}
+
+/// As [`sign`], with the sessions ended and, when given, more claims about the change (an
+/// object whose members are added).
+async fn sign_with(
+    connection: &mut sqlx::AnyConnection,
+    batch: &mut crate::store::writer::Batch,
+    user: User,
+    change: Change,
+    (sessions_ended, detail): (u64, Option<serde_json::Value>),
+    by: &str,
+    now: OffsetDateTime,
+) -> Result<Changed, AccountError> {
     let reference = format!("{ACCOUNT_PREFIX}{}", user.id);
     let n: i64 = sqlx::query_scalar::<_, i64>(
         "SELECT COALESCE(MAX(version), 0) FROM log_entry WHERE reference = $1",
@@ -422,9 +493,15 @@ async fn sign(
     .await
     .map_err(anyhow::Error::from)?
         + 1;
+    let mut claims = claims(batch.issuer(), &user, change, n, by, now);
+    if let (Some(claims), Some(serde_json::Value::Object(detail))) =
+        (claims.as_object_mut(), detail)
+    {
+        claims.extend(detail);
+    }
     let signed = jws::sign_as(
         batch.key(),
-        &signing::canonical_json(&claims(batch.issuer(), &user, change, n, by, now)),
+        &signing::canonical_json(&claims),
         jws::ACCOUNT_CHANGE_TYP,
     );
     let entry = batch

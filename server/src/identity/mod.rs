@@ -2,9 +2,12 @@
 //!
 //! # Layers
 //!
-//! 1. **Providers** ([`IdentityProvider`]) turn credentials into an [`Identity`]. Today there is
-//!    one, [`LocalPasswords`]: accounts in the `users` table with argon2id hashes
-//!    ([`passwords`]), made with `appreg user add`.
+//! 1. **Providers** turn credentials into an [`Identity`]: [`LocalPasswords`] (accounts in the
+//!    `users` table with argon2id hashes, [`passwords`], made with `appreg user add`), and
+//!    [`oidc`], "Sign in with NHSmail" (OpenID Connect against the Entra ID tenant, or any
+//!    OpenID provider), which finds the account by the provider's stable subject and links it on
+//!    a first sign-in by verified email. Entra proves who someone is; the `users` row still says
+//!    the role and ODS code. [`SignInMethods`] says which are on (`local_sign_in`, `oidc_*`).
 //! 2. **Sessions** ([`sessions`]) turn an `Identity` into a cookie and back. They store only the
 //!    account's id, so they do not care which provider vouched for it.
 //! 3. **Capabilities**: [`require_local_admin`] and [`require_reviewer`] turn an [`Identity`]
@@ -12,30 +15,17 @@
 //!    fields and no other constructor, so a function that takes one can only be reached through
 //!    the check. CSRF tokens: [`csrf`].
 //!
-//! HTTP is not here: the web layer (`web::session`, `web::form_post`) reads cookies and headers,
-//! extracts [`SignedIn`], and answers [`IdentityError`] and [`Forbidden`] as responses.
+//! HTTP is not here: the web layer (`web::session`, `web::form_post`, `web::nhsmail`) reads
+//! cookies and headers, extracts [`SignedIn`], and answers [`IdentityError`], [`Forbidden`] and
+//! [`oidc::OidcError`] as responses.
 //! 4. **Throttling** of sign-in ([`rate_limit`]): per account, per client address, and per
 //!    browser that signed in before (device cookies), each attempt recorded before its hash.
-//!
-//! # Adding NHSmail (Entra ID) sign-in with OpenID Connect
-//!
-//! NHSmail is an Entra ID tenant, so OIDC sign-in is a second provider, not a change to the rest:
-//!
-//! - an `EntraOidc` type implementing [`IdentityProvider`] with `Credentials` = the authorization
-//!   code and PKCE verifier returned to a `/auth/callback` route (authorization code flow with
-//!   PKCE, `response_mode=query`, a `state` and `nonce` kept in a short-lived cookie);
-//! - `authenticate` exchanges the code at the tenant's token endpoint, validates the ID token
-//!   (signature against the tenant's JWKS, `iss`, `aud` = our client id, `nonce`, `exp`), and maps
-//!   its `email`/`preferred_username` (or better, the stable `oid` claim, kept in a new
-//!   `users.external_subject` column) to a row in `users`, which still says the role and ODS code:
-//!   Entra proves who someone is, the desk decides what they may do;
-//! - the callback then calls [`sessions::start`] exactly as the password route does. Cookies,
-//!   CSRF, [`SignedIn`], capabilities and every handler stay as they are.
-//!
-//! Local accounts remain the embedded default (no tenant needed to run the desk).
+//! 5. **Accounts** ([`accounts`]): every change of an account (made, role, disabled, password,
+//!    linked to an OpenID subject) is made under the writer with a signed log entry.
 
 pub mod accounts;
 pub mod csrf;
+pub mod oidc;
 pub mod passwords;
 pub mod rate_limit;
 pub mod sessions;
@@ -48,6 +38,43 @@ use crate::store;
 use passwords::Password;
 
 pub use registration::lifecycle::Role;
+
+/// How people may sign in to this desk: with a local password, with the OpenID provider
+/// ("Sign in with NHSmail", [`oidc`]), or both.
+#[derive(Debug, Clone)]
+pub struct SignInMethods {
+    /// Whether local passwords sign people in (`local_sign_in`). When off, the password form,
+    /// password changes and reset links are refused; accounts are still made on the CLI.
+    pub local: bool,
+    /// Sign-in with the OpenID provider, when configured.
+    pub nhsmail: Option<std::sync::Arc<oidc::NhsmailSignIn>>,
+}
+
+impl SignInMethods {
+    /// Local passwords only: the embedded default.
+    pub fn local_only() -> SignInMethods {
+        SignInMethods {
+            local: true,
+            nhsmail: None,
+        }
+    }
+
+    /// The methods the settings name.
+    ///
+    /// # Errors
+    /// The OpenID settings' URLs (checked when the settings were read, so not expected here).
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<SignInMethods> {
+        Ok(SignInMethods {
+            local: config.local_sign_in,
+            nhsmail: config
+                .oidc
+                .clone()
+                .map(oidc::NhsmailSignIn::new)
+                .transpose()?
+                .map(std::sync::Arc::new),
+        })
+    }
+}
 
 /// Someone a provider vouched for, as the rest of the desk sees them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -12,6 +12,7 @@ pub mod directory;
 pub mod drafts;
 pub mod keys;
 pub mod log;
+pub mod oidc;
 pub mod parked_forms;
 pub mod password_resets;
 pub mod registrations;

@@ -253,6 +253,18 @@ pub async fn find_in(
     row.as_ref().map(from_row).transpose()
 }
 
+/// The account `id`, in a transaction.
+pub async fn get_in(
+    connection: &mut sqlx::AnyConnection,
+    id: &str,
+) -> anyhow::Result<Option<User>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *connection)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// The addresses of `ods_code`'s Local Administrators whose accounts are not disabled, in order
 /// (who is told of an application's reminders, deletion and recovery).
 pub async fn local_admin_emails(pool: &AnyPool, ods_code: &str) -> anyhow::Result<Vec<String>> {

@@ -26,6 +26,10 @@ pub enum Cookie {
     /// A registration form posted after its session ended, kept until this browser signs in
     /// again (`appreg_parked`; `store::parked_forms`): a day.
     ParkedForm,
+    /// Ties a sign-in begun at the OpenID provider to this browser (`appreg_nhsmail`;
+    /// `identity::oidc`): ten minutes. `Lax`, because the provider sends the browser back with
+    /// a cross-site top-level navigation.
+    NhsmailSignIn,
 }
 
 impl Cookie {
@@ -36,6 +40,7 @@ impl Cookie {
             Cookie::Device => "appreg_device",
             Cookie::SignInForm => "appreg_sign_in",
             Cookie::ParkedForm => "appreg_parked",
+            Cookie::NhsmailSignIn => "appreg_nhsmail",
         }
     }
 
@@ -45,6 +50,7 @@ impl Cookie {
             Cookie::Device => "__Host-appreg_device",
             Cookie::SignInForm => "__Host-appreg_sign_in",
             Cookie::ParkedForm => "__Host-appreg_parked",
+            Cookie::NhsmailSignIn => "__Host-appreg_nhsmail",
         }
     }
 
@@ -55,6 +61,7 @@ impl Cookie {
             Cookie::Device => Some(365 * 24 * 60 * 60),
             Cookie::SignInForm => Some(2 * 60 * 60),
             Cookie::ParkedForm => Some(24 * 60 * 60),
+            Cookie::NhsmailSignIn => Some(10 * 60),
         }
     }
 
@@ -63,7 +70,7 @@ impl Cookie {
     /// session is `Lax`, so that a link to a request page from an email opens it signed in.
     const fn same_site(self) -> &'static str {
         match self {
-            Cookie::Session => "Lax",
+            Cookie::Session | Cookie::NhsmailSignIn => "Lax",
             Cookie::Device | Cookie::SignInForm | Cookie::ParkedForm => "Strict",
         }
     }

@@ -11,6 +11,7 @@ pub mod form;
 pub mod form_post;
 mod headers;
 mod load;
+pub mod nhsmail;
 pub mod origin;
 pub mod pages;
 pub mod review_pages;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::post;
+use axum::routing::{get, post};
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::AnyPool;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The tenant and the client secrets' key (after approval: `crate::applications`).
     pub applications: Arc<crate::applications::Settings>,
+    /// How people may sign in (local passwords, the OpenID provider).
+    pub sign_in: Arc<crate::identity::SignInMethods>,
 }
 
 impl AppState {
@@ -122,6 +125,8 @@ pub fn router(state: AppState) -> Router {
         .route("/register/autosave", post(form::autosave))
         // Local Administrator pages: the sign-in page's and the request page's form posts.
         .route("/sign-in", post(sign_in::sign_in))
+        .route("/sign-in/nhsmail", get(nhsmail::begin))
+        .route("/sign-in/nhsmail/callback", get(nhsmail::callback))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/reset-password/{token}", post(sign_in::reset_password))
         .route("/account/password", post(sign_in::change_password))

@@ -71,28 +71,38 @@ impl Backend for PagesBackend {
                 role: signed_in.identity.role,
                 ods_code: signed_in.identity.ods_code.clone(),
                 csrf_token: signed_in.session.csrf_token_for_page(),
+                local_passwords: self.state.sign_in.local,
             }))
         })
     }
 
-    fn sign_in_form_token(&self) -> BoxFuture<'_, Result<String, PageError>> {
+    fn sign_in_form(&self) -> BoxFuture<'_, Result<app::backend::SignInForm, PageError>> {
         Box::pin(async move {
             let cookies = session::cookie_policy(&self.state);
             let present = leptos::prelude::use_context::<http::request::Parts>()
                 .and_then(|parts| cookies.read(&parts.headers, Cookie::SignInForm))
                 .filter(|token| csrf::is_token_shaped(token));
             // The page carries the cookie's token masked (identity::csrf: pages are compressed).
-            if let Some(token) = present {
-                return Ok(csrf::masked(&token));
-            }
-            let token = csrf::new_token();
-            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-                response.append_header(
-                    http::header::SET_COOKIE,
-                    cookies.set(Cookie::SignInForm, &token),
-                );
-            }
-            Ok(csrf::masked(&token))
+            let token = match present {
+                Some(token) => token,
+                None => {
+                    let token = csrf::new_token();
+                    if let Some(response) =
+                        leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+                    {
+                        response.append_header(
+                            http::header::SET_COOKIE,
+                            cookies.set(Cookie::SignInForm, &token),
+                        );
+                    }
+                    token
+                }
+            };
+            Ok(app::backend::SignInForm {
+                csrf_token: csrf::masked(&token),
+                nhsmail: self.state.sign_in.nhsmail.is_some(),
+                local: self.state.sign_in.local,
+            })
         })
     }
 

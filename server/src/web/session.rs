@@ -190,6 +190,14 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
 }
 
 async fn sign_in_inner(state: &AppState, request: Request<Body>) -> Result<Response, Response> {
+    if !state.sign_in.local {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "local_sign_in_off",
+            "Passwords do not sign anyone in on this desk: sign in with NHSmail in a browser.",
+        )
+        .into_response());
+    }
     let cookies = cookie_policy(state);
     let from = SignInFrom {
         client: client_key(request.extensions()),

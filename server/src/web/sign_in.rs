@@ -72,7 +72,15 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
         message,
         rate_limited,
         next: local_path(&next).unwrap_or("").to_string(),
+        nhsmail: false,
     };
+    if !state.sign_in.local {
+        let problem = problem(
+            "Passwords are turned off on this desk: select \"Sign in with NHSmail\"".to_string(),
+            false,
+        );
+        return page_again(&state, parts, problem, StatusCode::FORBIDDEN, None).await;
+    }
     // Login CSRF: the form must come from this site's own sign-in page (its cookie-bound token).
     if !sign_in_form_matches(&fields, &parts.headers, cookies) {
         let problem = problem(
@@ -108,34 +116,12 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
             device,
             ..
         } => {
-            let mut to = local_path(&next).unwrap_or(home(identity.role)).to_string();
-            // A registration form posted after the last session ended, kept in this browser:
-            // a Local Administrator goes back to it as a draft of their organisation.
-            let parked = cookies.read(&parts.headers, Cookie::ParkedForm);
-            let mut restored = false;
-            if let (Some(token), Ok(admin)) =
-                (parked, crate::identity::require_any_local_admin(&identity))
-            {
-                match super::form::restore_parked(&state, &admin, &token, now).await {
-                    Ok(Some(form)) => to = form,
-                    Ok(None) => {}
-                    Err(error) => {
-                        tracing::error!(error = %format!("{error:#}"), "a kept form could not be restored");
-                    }
-                }
-                restored = true;
-            }
-            let mut response = Redirect::to(&to).into_response();
-            let headers = response.headers_mut();
-            if restored {
-                headers.append(header::SET_COOKIE, cookies.clear(Cookie::ParkedForm));
-            }
-            headers.append(header::SET_COOKIE, session::session_cookie(&token, cookies));
-            headers.append(
+            let mut response =
+                signed_in_response(&state, &parts.headers, &identity, &token, &next, now).await;
+            response.headers_mut().append(
                 header::SET_COOKIE,
                 cookies.set(Cookie::Device, device.expose()),
             );
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             return response;
         }
         PasswordSignIn::InvalidCredentials => (
@@ -178,8 +164,45 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
     page_again(&state, parts, problem, status, retry_after).await
 }
 
+/// The answer to someone who just signed in (with a password or with NHSmail): their session
+/// cookie, and a redirect to `next` (a local path) or their home page, or, for a Local
+/// Administrator whose browser kept a registration form posted after their last session ended,
+/// to that form as a draft of their organisation.
+pub(super) async fn signed_in_response(
+    state: &AppState,
+    request_headers: &http::HeaderMap,
+    identity: &crate::identity::Identity,
+    token: &sessions::SessionToken,
+    next: &str,
+    now: OffsetDateTime,
+) -> Response {
+    let cookies = cookie_policy(state);
+    let mut to = local_path(next).unwrap_or(home(identity.role)).to_string();
+    let parked = cookies.read(request_headers, Cookie::ParkedForm);
+    let mut restored = false;
+    if let (Some(parked), Ok(admin)) = (parked, crate::identity::require_any_local_admin(identity))
+    {
+        match super::form::restore_parked(state, &admin, &parked, now).await {
+            Ok(Some(form)) => to = form,
+            Ok(None) => {}
+            Err(error) => {
+                tracing::error!(error = %format!("{error:#}"), "a kept form could not be restored");
+            }
+        }
+        restored = true;
+    }
+    let mut response = Redirect::to(&to).into_response();
+    let headers = response.headers_mut();
+    if restored {
+        headers.append(header::SET_COOKIE, cookies.clear(Cookie::ParkedForm));
+    }
+    headers.append(header::SET_COOKIE, session::session_cookie(token, cookies));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// The sign-in page again, with `problem` in its error summary and the email kept.
-async fn page_again(
+pub(super) async fn page_again(
     state: &AppState,
     parts: http::request::Parts,
     problem: app::backend::SignInProblem,
@@ -258,6 +281,9 @@ pub async fn sign_out(
     response
 }
 
+/// What someone is told who posts a password form when local sign-in is off.
+const LOCAL_OFF: &str = "Passwords are turned off on this desk: you sign in with NHSmail, and change your password there.";
+
 /// What someone is told when the desk failed to store their new password (the cause is logged).
 const NOT_CHANGED: &str = "Sorry, the password could not be changed. Please go back and try again.";
 /// As [`NOT_CHANGED`], through a one-time link.
@@ -283,6 +309,9 @@ pub async fn change_password(
     State(state): State<AppState>,
     post: super::form_post::FormPost<crate::identity::Identity>,
 ) -> Response {
+    if !state.sign_in.local {
+        return plain(StatusCode::FORBIDDEN, LOCAL_OFF);
+    }
     let page = "/account/password";
     let failed = || plain(StatusCode::INTERNAL_SERVER_ERROR, NOT_CHANGED);
     let current = Password::new(post.field("current").unwrap_or(""));
@@ -370,6 +399,9 @@ pub async fn reset_password(
     axum::extract::Path(token): axum::extract::Path<String>,
     request: Request<Body>,
 ) -> Response {
+    if !state.sign_in.local {
+        return plain(StatusCode::FORBIDDEN, LOCAL_OFF);
+    }
     let fields =
         match urlencoded_fields(request, SIGN_IN_BODY_LIMIT, "The form is too large.").await {
             Ok(fields) => fields,

@@ -171,6 +171,7 @@ impl TestApp {
                 tenant_id: registration::implementation::NHSMAIL_TENANT_ID.to_string(),
                 secrets,
             }),
+            sign_in: Arc::new(server::identity::SignInMethods::local_only()),
         };
         TestApp {
             router: web::router(state.clone()),
@@ -192,6 +193,13 @@ impl TestApp {
                 .unwrap()
                 .with_reviewer_notices(notices);
         self.state.mailer = Arc::new(mailer);
+        self.router = web::router(self.state.clone());
+        self
+    }
+
+    /// This app with people signing in as `sign_in` says (its router made again).
+    pub fn with_sign_in(mut self, sign_in: server::identity::SignInMethods) -> TestApp {
+        self.state.sign_in = Arc::new(sign_in);
         self.router = web::router(self.state.clone());
         self
     }

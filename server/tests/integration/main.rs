@@ -28,6 +28,7 @@ mod inventory;
 mod log_audit;
 mod migrations;
 mod migrations_in_step;
+mod nhsmail;
 mod notify;
 mod pages_admin;
 mod pages_implementation;

@@ -1,0 +1,128 @@
+//! Sign-in with an OpenID provider (`oidc_sign_in`, `user_identity`; migration 0020). The rules
+//! are `crate::identity::oidc`'s: this module only keeps and finds rows.
+
+use sqlx::{AnyConnection, AnyPool};
+use time::OffsetDateTime;
+
+use super::timestamp;
+
+/// The most sign-ins that may be waiting for their provider at once: beyond it, new ones are
+/// refused until the oldest expire (a bound on what anyone can make the desk store).
+pub const MOST_PENDING: i64 = 10_000;
+
+/// A sign-in begun at the provider, as stored.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// Hex SHA-256 of the cookie of the browser that began it.
+    pub browser_hash: String,
+    /// The PKCE code verifier.
+    pub pkce_verifier: String,
+    /// The nonce the ID token must carry.
+    pub nonce: String,
+    /// Where to go after signing in (a local path, or empty).
+    pub next_path: String,
+    /// Until when the provider's answer is taken.
+    pub expires_at: String,
+}
+
+/// Stores a begun sign-in under `state_hash`, after deleting expired ones. `Ok(false)` when
+/// [`MOST_PENDING`] are already waiting (nothing stored).
+pub async fn begin(
+    pool: &AnyPool,
+    state_hash: &str,
+    pending: &Pending,
+    now: OffsetDateTime,
+) -> anyhow::Result<bool> {
+    let now = timestamp(now);
+    sqlx::query("DELETE FROM oidc_sign_in WHERE expires_at <= $1")
+        .bind(&now)
+        .execute(pool)
+        .await?;
+    let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oidc_sign_in")
+        .fetch_one(pool)
+        .await?;
+    if waiting >= MOST_PENDING {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO oidc_sign_in (state_hash, browser_hash, pkce_verifier, nonce, next_path, \
+         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(state_hash)
+    .bind(&pending.browser_hash)
+    .bind(&pending.pkce_verifier)
+    .bind(&pending.nonce)
+    .bind(&pending.next_path)
+    .bind(&now)
+    .bind(&pending.expires_at)
+    .execute(pool)
+    .await?;
+    Ok(true)
+}
+
+/// Takes (deletes) the sign-in `state_hash` names: each is answered once, whatever the answer.
+/// `None` when there is none (never begun, already answered, or swept after expiring); an
+/// expired one is returned for the caller to refuse.
+pub async fn take(pool: &AnyPool, state_hash: &str) -> anyhow::Result<Option<Pending>> {
+    let row: Option<(String, String, String, String, String)> = sqlx::query_as(
+        "DELETE FROM oidc_sign_in WHERE state_hash = $1 \
+         RETURNING browser_hash, pkce_verifier, nonce, next_path, expires_at",
+    )
+    .bind(state_hash)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(
+        |(browser_hash, pkce_verifier, nonce, next_path, expires_at)| Pending {
+            browser_hash,
+            pkce_verifier,
+            nonce,
+            next_path,
+            expires_at,
+        },
+    ))
+}
+
+/// The account `issuer` and `subject` were linked to, if any.
+pub async fn linked_account(
+    pool: &AnyPool,
+    issuer: &str,
+    subject: &str,
+) -> anyhow::Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT user_id FROM user_identity WHERE issuer = $1 AND subject = $2")
+            .bind(issuer)
+            .bind(subject)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// Links `issuer` and `subject` to the account `user_id`, unless the account is linked to
+/// another subject of that issuer already (then `Ok(false)`: a person's account is theirs alone).
+pub async fn link_in(
+    connection: &mut AnyConnection,
+    issuer: &str,
+    subject: &str,
+    user_id: &str,
+    now: OffsetDateTime,
+) -> anyhow::Result<bool> {
+    let taken: Option<String> =
+        sqlx::query_scalar("SELECT subject FROM user_identity WHERE user_id = $1 AND issuer = $2")
+            .bind(user_id)
+            .bind(issuer)
+            .fetch_optional(&mut *connection)
+            .await?;
+    if let Some(taken) = taken {
+        return Ok(taken == subject);
+    }
+    sqlx::query(
+        "INSERT INTO user_identity (issuer, subject, user_id, linked_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(issuer)
+    .bind(subject)
+    .bind(user_id)
+    .bind(timestamp(now))
+    .execute(&mut *connection)
+    .await?;
+    Ok(true)
+}
