@@ -2,7 +2,7 @@ import { defineConfig } from "@playwright/test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { PASSWORD } from "./support/session";
+import { NHSMAIL_PEOPLE, PASSWORD } from "./support/session";
 
 // The tests drive the real server, built by `cargo leptos build`, on its own port and a fresh
 // database holding the test accounts (end2end/serve.sh), in Debian's Chromium (Playwright's own
@@ -11,6 +11,7 @@ const root = resolve(__dirname, "..");
 // How Debian's Chromium is started here (also by bench/page-weight.mjs).
 const chromium = JSON.parse(readFileSync(join(__dirname, "support/chromium.json"), "utf8"));
 const port = Number(process.env.APPREG_E2E_PORT ?? 3100);
+const oidcPort = port + 1;
 // Made once, by the runner (the config is loaded again in each worker, which inherits the
 // runner's environment and so finds the same directory), and removed by the runner only.
 const made = process.env.APPREG_E2E_DATA_DIR === undefined;
@@ -55,7 +56,22 @@ export default defineConfig({
       args: chromium.args,
     },
   },
-  webServer: {
+  webServer: [
+  // The OpenID provider "Sign in with NHSmail" goes to (nhsmail.spec.ts): node oidc-provider set
+  // up like the NHSmail tenant, with the people below.
+  {
+    command: `node ${join(root, "end2end/oidc-provider.mjs")}`,
+    cwd: root,
+    url: `http://127.0.0.1:${oidcPort}/.well-known/openid-configuration`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    env: {
+      OIDC_PORT: String(oidcPort),
+      OIDC_REDIRECT_URI: `http://127.0.0.1:${port}/sign-in/nhsmail/callback`,
+      OIDC_ACCOUNTS: JSON.stringify(NHSMAIL_PEOPLE),
+    },
+  },
+  {
     command: `bash ${join(root, "end2end/serve.sh")}`,
     cwd: root,
     url: `http://127.0.0.1:${port}/healthz`,
@@ -67,6 +83,10 @@ export default defineConfig({
       APPREG_SITE_ROOT: join(root, "target/site"),
       APPREG_LOG: "warn",
       APPREG_E2E_PASSWORD: process.env.APPREG_E2E_PASSWORD,
+      APPREG_OIDC_ISSUER: `http://127.0.0.1:${oidcPort}`,
+      APPREG_OIDC_CLIENT_ID: "appreg-desk",
+      APPREG_OIDC_CLIENT_SECRET: "appreg-desk-test-secret-0123456789abcdef",
     },
   },
+  ],
 });

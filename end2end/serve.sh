@@ -26,6 +26,8 @@ add returning1@rx1.nhs.net local_admin RX1
 add forgetful@rx1.nhs.net local_admin RX1
 # Who changes their own password (sign-in.spec.ts).
 add changer@rx1.nhs.net local_admin RX1
+# Who signs in with NHSmail (nhsmail.spec.ts; the test OpenID provider's `nhsmail.admin`).
+add nhsmail.admin@rx1.nhs.net local_admin RX1
 # A mailbox the embedded data does not have, as a desk's import adds them (form.spec.ts: the
 # browser's live checks know it as the server does).
 printf 'address,ods_code,kind\nimported.ward9@nhs.net,RX1,shared\n' > "$APPREG_DATA_DIR/imported-mailboxes.csv"

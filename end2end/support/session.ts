@@ -13,6 +13,27 @@ export const ACCOUNTS = {
   reviewer2: "reviewer2@nhs.net",
 } as const;
 
+/**
+ * The people of the test OpenID provider (end2end/oidc-provider.mjs; its login page takes any
+ * password): `nhsmail.admin` has an account on the desk (end2end/serve.sh), linked at their first
+ * sign-in by the verified address; `stranger` has none.
+ */
+export const NHSMAIL_PEOPLE = {
+  "nhsmail.admin": {
+    oid: "5b0c2f43-1d7e-4a35-9c1b-7f1e2d3c4b5a",
+    email: "NHSmail.Admin@rx1.nhs.net",
+    xms_edov: true,
+    preferred_username: "nhsmail.admin@rx1.nhs.net",
+    name: "Nia Admin",
+  },
+  stranger: {
+    oid: "5b0c2f43-1d7e-4a35-9c1b-00000000dead",
+    email: "stranger@rx1.nhs.net",
+    xms_edov: true,
+    name: "Sam Stranger",
+  },
+} as const;
+
 /** A Local Administrator of RX1 whose password a test guesses at: one per attempt (`retry`). */
 export function returningAdmin(retry: number): string {
   return `returning${retry}@rx1.nhs.net`;
