@@ -518,6 +518,120 @@ mod tests {
     }
 
     #[test]
+    fn nhsmail_sign_in_needs_a_client_id_and_one_credential_and_says_which_setting_to_fix() {
+        let fails = |overrides: Overrides| format!("{:#}", Config::load(&overrides).unwrap_err());
+        let issuer = || {
+            Some(
+                "https://login.microsoftonline.com/37c354b2-85b0-47f5-b222-07b48d774ee3/v2.0"
+                    .to_string(),
+            )
+        };
+        // Off unless the issuer is set; local passwords on by default.
+        let config = Config::load(&Overrides::default()).unwrap();
+        assert!(config.oidc.is_none());
+        assert!(config.local_sign_in);
+        assert!(
+            fails(Overrides {
+                oidc_issuer: issuer(),
+                ..Overrides::default()
+            })
+            .contains("oidc_client_id")
+        );
+        assert!(
+            fails(Overrides {
+                oidc_issuer: issuer(),
+                oidc_client_id: Some("c1".into()),
+                ..Overrides::default()
+            })
+            .contains("oidc_client_secret or oidc_private_key")
+        );
+        assert!(
+            fails(Overrides {
+                oidc_issuer: issuer(),
+                oidc_client_id: Some("c1".into()),
+                oidc_client_secret: Some("s".into()),
+                oidc_private_key: Some("/nowhere.pem".into()),
+                ..Overrides::default()
+            })
+            .contains("keep one")
+        );
+        assert!(
+            fails(Overrides {
+                oidc_issuer: Some("http://login.example.com/tenant/v2.0".into()),
+                oidc_client_id: Some("c1".into()),
+                oidc_client_secret: Some("s".into()),
+                ..Overrides::default()
+            })
+            .contains("must be an https:// URL")
+        );
+        assert!(
+            fails(Overrides {
+                oidc_client_secret: Some("s".into()),
+                ..Overrides::default()
+            })
+            .contains("without oidc_issuer")
+        );
+        // A key file without its certificate is refused at start, naming the file.
+        let dir = tempfile::tempdir().unwrap();
+        let key_only = dir.path().join("key.pem");
+        std::fs::copy(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../registration/tests/fixtures/certificates/rsa2048.key"
+            ),
+            &key_only,
+        )
+        .unwrap();
+        let message = fails(Overrides {
+            oidc_issuer: issuer(),
+            oidc_client_id: Some("c1".into()),
+            oidc_private_key: Some(key_only),
+            ..Overrides::default()
+        });
+        assert!(
+            message.contains("key.pem") && message.contains("no CERTIFICATE"),
+            "{message}"
+        );
+        // Local sign-in off needs the provider, or no one could sign in.
+        assert!(
+            fails(Overrides {
+                local_sign_in: Some(false),
+                ..Overrides::default()
+            })
+            .contains("no one could sign in")
+        );
+        let config = Config::load(&Overrides {
+            oidc_issuer: issuer(),
+            oidc_client_id: Some("c1".into()),
+            oidc_private_key: Some(
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../registration/tests/fixtures/certificates/key_then_cert.pem"
+                )
+                .into(),
+            ),
+            local_sign_in: Some(false),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert!(!config.local_sign_in);
+        let oidc = config.oidc.unwrap();
+        assert_eq!(oidc.client_id, "c1");
+        // Its Debug never shows a secret.
+        let shown = format!(
+            "{:?}",
+            Config::load(&Overrides {
+                oidc_issuer: issuer(),
+                oidc_client_id: Some("c1".into()),
+                oidc_client_secret: Some("very-secret-value".into()),
+                ..Overrides::default()
+            })
+            .unwrap()
+        );
+        assert!(!shown.contains("very-secret-value"), "{shown}");
+    }
+
+    #[test]
     fn unknown_file_keys_and_bad_addresses_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("appreg.toml");
