@@ -383,10 +383,22 @@ pub async fn change_password(
         .await
 }
 
+/// What [`link_sign_in`] did.
+#[derive(Debug, Clone)]
+pub enum Linking {
+    /// Linked now, and signed.
+    Linked(Changed),
+    /// It was linked already (another sign-in of the same person finished first): nothing new
+    /// is signed.
+    AlreadyLinked(User),
+    /// The account is linked to another subject of that issuer, or the subject to another
+    /// account: nothing changed.
+    Refused,
+}
+
 /// Links the OpenID provider `issuer`'s `subject` to the account `user_id` (its holder's first
 /// sign-in with that provider, matched by verified email), signed as [`Change::SignInLinked`]
-/// with the issuer and subject. `Ok(None)` when the account is linked to another subject of
-/// that issuer already (nothing changes).
+/// with the issuer and subject.
 ///
 /// # Errors
 /// [`AccountError::NoSuchAccount`], or the database.
@@ -396,7 +408,7 @@ pub async fn link_sign_in(
     issuer: &str,
     subject: &str,
     now: OffsetDateTime,
-) -> Result<Option<Changed>, AccountError> {
+) -> Result<Linking, AccountError> {
     let (user_id, issuer, subject) = (user_id.to_string(), issuer.to_string(), subject.to_string());
     log.writer
         .write(log.pool, log.keys, move |connection, batch| {
@@ -404,10 +416,12 @@ pub async fn link_sign_in(
                 let user = users::get_in(connection, &user_id)
                     .await?
                     .ok_or_else(|| AccountError::NoSuchAccount(user_id.clone()))?;
-                if !crate::store::oidc::link_in(connection, &issuer, &subject, &user.id, now)
+                match crate::store::oidc::link_in(connection, &issuer, &subject, &user.id, now)
                     .await?
                 {
-                    return Ok(None);
+                    crate::store::oidc::Link::Made => {}
+                    crate::store::oidc::Link::Existed => return Ok(Linking::AlreadyLinked(user)),
+                    crate::store::oidc::Link::Refused => return Ok(Linking::Refused),
                 }
                 let by = user.email.clone();
                 let detail = json!({ "sign_in": { "issuer": issuer, "subject": subject } });
@@ -421,7 +435,7 @@ pub async fn link_sign_in(
                     now,
                 )
                 .await
-                .map(Some)
+                .map(Linking::Linked)
             })
         })
         .await

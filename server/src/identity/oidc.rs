@@ -469,6 +469,8 @@ impl NhsmailSignIn {
 
     /// Begins a sign-in: stores its state, PKCE verifier and nonce, and returns the provider's
     /// authorization URL and the browser's cookie value. `next` is a local path or empty.
+    /// `browser` is the cookie this browser already has from a sign-in it began (another tab):
+    /// it is kept, so that each tab's sign-in can finish.
     ///
     /// # Errors
     /// [`OidcError::Unavailable`] (no discovery document), [`OidcError::Busy`], the database.
@@ -476,6 +478,7 @@ impl NhsmailSignIn {
         &self,
         pool: &sqlx::AnyPool,
         next: &str,
+        browser: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<Begun, OidcError> {
         let client = self.client(self.metadata(false).await?);
@@ -490,7 +493,15 @@ impl NhsmailSignIn {
             .add_scope(Scope::new("profile".to_string()))
             .set_pkce_challenge(challenge)
             .url();
-        let browser_token = SessionToken::generate();
+        // A token this desk made is 43 base64url characters (256 bits); anything else is new.
+        let browser_token = browser
+            .filter(|token| {
+                token.len() == 43
+                    && token
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+            .map_or_else(SessionToken::generate, SessionToken::new);
         let pending = store::oidc::Pending {
             browser_hash: browser_token.id(),
             pkce_verifier: verifier.secret().clone(),
@@ -659,17 +670,25 @@ impl NhsmailSignIn {
         if user.disabled_at.is_some() {
             return Err(OidcError::Disabled);
         }
-        let Some(changed) = accounts::link_sign_in(log, &user.id, &issuer, &subject, now).await?
-        else {
-            // The account is someone else's at this provider: the same email, another person.
-            tracing::warn!(user_id = %user.id, "an OIDC subject with an account's email was not linked: the account is linked to another subject");
-            return Err(OidcError::NoAccount { email: Some(email) });
+        let (user, linked) = match accounts::link_sign_in(log, &user.id, &issuer, &subject, now)
+            .await?
+        {
+            accounts::Linking::Linked(changed) => {
+                tracing::info!(user_id = %changed.user.id, issuer = %issuer, "an account was linked to its NHSmail sign-in");
+                (changed.user, true)
+            }
+            accounts::Linking::AlreadyLinked(user) => (user, false),
+            accounts::Linking::Refused => {
+                // The account is someone else's at this provider: the same email, another
+                // person.
+                tracing::warn!(user_id = %user.id, "an OIDC subject with an account's email was not linked: the account is linked to another subject");
+                return Err(OidcError::NoAccount { email: Some(email) });
+            }
         };
-        tracing::info!(user_id = %changed.user.id, issuer = %issuer, "an account was linked to its NHSmail sign-in");
         Ok(Finished {
-            identity: changed.user.into(),
+            identity: user.into(),
             next,
-            linked: true,
+            linked,
         })
     }
 }

@@ -97,32 +97,50 @@ pub async fn linked_account(
     )
 }
 
-/// Links `issuer` and `subject` to the account `user_id`, unless the account is linked to
-/// another subject of that issuer already (then `Ok(false)`: a person's account is theirs alone).
+/// What linking a subject to an account found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// Linked now.
+    Made,
+    /// This subject was linked to this account already (a sign-in finishing at the same time).
+    Existed,
+    /// The account is linked to another subject of the issuer, or the subject to another
+    /// account: a person's account is theirs alone, so nothing changed.
+    Refused,
+}
+
+/// Links `issuer` and `subject` to the account `user_id` unless either is linked already (the
+/// primary key and the unique constraint decide, also between desks writing at once).
 pub async fn link_in(
     connection: &mut AnyConnection,
     issuer: &str,
     subject: &str,
     user_id: &str,
     now: OffsetDateTime,
-) -> anyhow::Result<bool> {
-    let taken: Option<String> =
-        sqlx::query_scalar("SELECT subject FROM user_identity WHERE user_id = $1 AND issuer = $2")
-            .bind(user_id)
-            .bind(issuer)
-            .fetch_optional(&mut *connection)
-            .await?;
-    if let Some(taken) = taken {
-        return Ok(taken == subject);
-    }
-    sqlx::query(
-        "INSERT INTO user_identity (issuer, subject, user_id, linked_at) VALUES ($1, $2, $3, $4)",
+) -> anyhow::Result<Link> {
+    let inserted = sqlx::query(
+        "INSERT INTO user_identity (issuer, subject, user_id, linked_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING",
     )
     .bind(issuer)
     .bind(subject)
     .bind(user_id)
     .bind(timestamp(now))
     .execute(&mut *connection)
-    .await?;
-    Ok(true)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Link::Made);
+    }
+    let linked: Option<String> =
+        sqlx::query_scalar("SELECT subject FROM user_identity WHERE user_id = $1 AND issuer = $2")
+            .bind(user_id)
+            .bind(issuer)
+            .fetch_optional(&mut *connection)
+            .await?;
+    Ok(if linked.as_deref() == Some(subject) {
+        Link::Existed
+    } else {
+        Link::Refused
+    })
 }

@@ -50,8 +50,14 @@ pub async fn begin(
     let cookies = cookie_policy(&state);
     let (parts, _) = request.into_parts();
     let next = local_path(&start.next).unwrap_or("").to_string();
+    let browser = cookies.read(&parts.headers, Cookie::NhsmailSignIn);
     match nhsmail
-        .begin(&state.pool, &next, OffsetDateTime::now_utc())
+        .begin(
+            &state.pool,
+            &next,
+            browser.as_deref(),
+            OffsetDateTime::now_utc(),
+        )
         .await
     {
         Ok(begun) => {
@@ -91,13 +97,9 @@ pub async fn callback(
     };
     let finished = match nhsmail.finish(log, answer, browser.as_deref(), now).await {
         Ok(finished) => finished,
-        Err(error) => {
-            let mut response = refused(&state, parts, error, "").await;
-            response
-                .headers_mut()
-                .append(header::SET_COOKIE, cookies.clear(Cookie::NhsmailSignIn));
-            return response;
-        }
+        // The browser's cookie stays (ten minutes at most): a sign-in begun in another tab may
+        // still come back.
+        Err(error) => return refused(&state, parts, error, "").await,
     };
     let (token, _session) = match sessions::start(&state.pool, &finished.identity, now).await {
         Ok(started) => started,
@@ -111,7 +113,7 @@ pub async fn callback(
     };
     tracing::info!(user_id = %finished.identity.user_id, linked = finished.linked, "signed in with NHSmail");
     let next = finished.next.unwrap_or_default();
-    let mut response = signed_in_response(
+    signed_in_response(
         &state,
         &parts.headers,
         &finished.identity,
@@ -119,11 +121,7 @@ pub async fn callback(
         &next,
         now,
     )
-    .await;
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, cookies.clear(Cookie::NhsmailSignIn));
-    response
+    .await
 }
 
 fn problem(message: String, next: &str) -> app::backend::SignInProblem {

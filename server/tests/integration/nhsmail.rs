@@ -158,6 +158,12 @@ struct Begun {
 
 /// Selects "Sign in with NHSmail" on the sign-in page (with `next`, if any).
 async fn begin(app: &TestApp, next: &str) -> Begun {
+    begin_in(app, next, None).await
+}
+
+/// As [`begin`], in a browser that has the `appreg_nhsmail` cookie `browser` already (a
+/// sign-in begun in another tab).
+async fn begin_in(app: &TestApp, next: &str, browser: Option<&str>) -> Begun {
     let path = if next.is_empty() {
         "/sign-in".to_string()
     } else {
@@ -175,7 +181,11 @@ async fn begin(app: &TestApp, next: &str) -> Begun {
         .unwrap_or_else(|| panic!("no Sign in with NHSmail link: {html}"))
         .replace("&amp;", "&");
     assert!(link.starts_with("/sign-in/nhsmail"), "{link}");
-    let (response, body) = app.get(&link).await;
+    let mut request = Request::get(&link);
+    if let Some(browser) = browser {
+        request = request.header(header::COOKIE, browser);
+    }
+    let (response, body) = app.send(request.body(Body::empty()).unwrap()).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", text(&body));
     Begun {
         authorize_url: location(&response),
@@ -537,6 +547,28 @@ async fn a_state_is_answered_once_and_only_in_the_browser_that_began_it() {
     .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN, "{body}");
     assert!(body.contains("NHSmail did not sign you in"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_tabs_each_finish_their_sign_in_and_a_first_link_is_signed_once() {
+    let provider = Provider::start(people());
+    let app = desk(&provider).await;
+    // A tired person selects "Sign in with NHSmail" in two tabs: the second keeps the browser's
+    // cookie, so both can come back.
+    let first = begin(&app, "").await;
+    let second = begin_in(&app, "/register", Some(&first.browser_cookie)).await;
+    assert_eq!(second.browser_cookie, first.browser_cookie);
+    let first_back = at_provider(&first.authorize_url, "alice").await;
+    let second_back = at_provider(&second.authorize_url, "alice").await;
+    // Both finish at the same moment, each the person's first sign-in: one link, signed once.
+    let (one, two) = tokio::join!(
+        come_back(&app, &first_back, Some(&first.browser_cookie)),
+        come_back(&app, &second_back, Some(&first.browser_cookie)),
+    );
+    assert_eq!(one.0.status(), StatusCode::SEE_OTHER, "{}", one.1);
+    assert_eq!(two.0.status(), StatusCode::SEE_OTHER, "{}", two.1);
+    assert_eq!(location(&two.0), "/register");
+    assert_eq!(account_changes(&app).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
