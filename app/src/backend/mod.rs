@@ -325,6 +325,9 @@ pub struct SignInForm {
     pub nhsmail: bool,
     /// Whether the email and password form is offered (`local_sign_in`).
     pub local: bool,
+    /// After how many minutes without a round trip a session ends (what the page tells someone
+    /// who was signed out).
+    pub idle_minutes: i64,
 }
 
 impl Default for SignInForm {
@@ -335,6 +338,7 @@ impl Default for SignInForm {
             csrf_token: String::new(),
             nhsmail: false,
             local: true,
+            idle_minutes: 30,
         }
     }
 }

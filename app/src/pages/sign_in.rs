@@ -78,7 +78,7 @@ fn SignInForms(
                     <div class="nhsuk-warning-callout" id="form-kept">
                         <h2 class="nhsuk-warning-callout__label"><span role="text"><span class="nhsuk-u-visually-hidden">"Important: "</span>"You were signed out"</span></h2>
                         {if kept {
-                            view! { <p>"Your session ended (after 30 minutes without activity, or you signed out in another tab), so your form could not be saved. What you sent has been kept in this browser for a day: sign in again and your request opens with it, as a draft."</p> }.into_any()
+                            view! { <p>{format!("Your session ended (after {} minutes without activity, or you signed out in another tab), so your form could not be saved. What you sent has been kept in this browser for a day: sign in again and your request opens with it, as a draft.", form.idle_minutes)}</p> }.into_any()
                         } else {
                             view! { <p>"Your session ended, and what you sent could not be kept. Sign in again, then open your draft from Your requests: it has your answers up to when it was last saved."</p> }.into_any()
                         }}

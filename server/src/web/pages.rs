@@ -102,6 +102,7 @@ impl Backend for PagesBackend {
                 csrf_token: csrf::masked(&token),
                 nhsmail: self.state.sign_in.nhsmail.is_some(),
                 local: self.state.sign_in.local,
+                idle_minutes: crate::identity::sessions::IDLE_TIMEOUT.whole_minutes(),
             })
         })
     }
