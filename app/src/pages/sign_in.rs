@@ -131,7 +131,7 @@ fn SignInForms(
                     <button class="nhsuk-button" class:nhsuk-button--secondary=form.nhsmail type="submit" data-module="nhsuk-button">"Sign in"</button>
                 </form>
                 })}
-                <p>"If you do not have an account or cannot sign in, ask the NHSmail team who set up your account."</p>
+                <p>"If you do not have an account or cannot sign in, ask the desk's administrators (the Application registration team): they make accounts and set what each may do."</p>
             </div>
         </div>
     }
