@@ -130,8 +130,12 @@ pub enum Access<T> {
     /// The page is elsewhere for this viewer (a reviewer's `/requests` is `/review`): the server
     /// function has redirected there.
     Redirect(String),
-    /// The page is for another role (403): Local Administrators' pages, or reviewers'.
+    /// The page is for another role (403): Local Administrators' pages, reviewers', or the
+    /// desk administrators' Accounts pages.
     OnlyFor(Role),
+    /// The viewer is a desk administrator, and the page is about requests or applications:
+    /// desk administrators manage accounts and nothing else (separation of duties; 403).
+    AccountsOnly,
     /// No such thing, or another organisation's (404).
     NotFound,
 }

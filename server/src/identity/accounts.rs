@@ -1,5 +1,6 @@
 //! Changes of accounts (issue 17, part 3): adding one, changing its role or organisation,
-//! disabling and enabling it. One code path for every door (today `appreg user …`).
+//! disabling and enabling it, emailing a one-time link to set its password. One code path for
+//! every door (today `appreg user …`).
 //!
 //! Each change is made under the desk's writer, in one transaction with a signed entry of the
 //! log (`account_change`, JWS `typ` `appreg-account-change+jwt`): who the account is, what it is
@@ -10,6 +11,9 @@
 
 use serde_json::json;
 use time::OffsetDateTime;
+
+use registration::directory::OrganisationDirectory;
+use registration::{Finding, Severity};
 
 use super::Role;
 use crate::signing::{self, KeyRing, jws};
@@ -224,6 +228,61 @@ pub async fn set_disabled(
         .await
 }
 
+/// Why a role and ODS code do not fit together.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RoleError {
+    /// A reviewer or a desk administrator acts for no organisation: there must be no ODS code.
+    #[error("a {} acts for no organisation", .0.as_str())]
+    NoOrganisation(Role),
+    /// A Local Administrator acts for one organisation: its ODS code is needed.
+    #[error("a Local Administrator acts for one organisation")]
+    OrganisationNeeded,
+    /// The ODS code is not a well-formed code of an open organisation the directory knows: the
+    /// ODS rules' finding (the same rules as a request's `ods_code`).
+    #[error("{} {}", .0.message, .0.hint)]
+    Ods(Box<Finding>),
+}
+
+/// The organisation an account of `role` acts for, from the ODS code given (if any): `None`
+/// for a reviewer or desk administrator; for a Local Administrator, the organisation's
+/// canonical ODS code and name, checked with the same ODS rules as a request (well-formed, known
+/// to `directory`, not closed).
+///
+/// # Errors
+/// [`RoleError`]: a code given for a role without one, none for a Local Administrator, or a
+/// code the ODS rules refuse.
+pub fn organisation_for(
+    role: Role,
+    ods_code: Option<&str>,
+    directory: &dyn OrganisationDirectory,
+) -> Result<Option<(String, String)>, RoleError> {
+    match (role.has_organisation(), ods_code) {
+        (false, None) => Ok(None),
+        (false, Some(_)) => Err(RoleError::NoOrganisation(role)),
+        (true, None) => Err(RoleError::OrganisationNeeded),
+        (true, Some(code)) => {
+            let mut findings = Vec::new();
+            let outcome = registration::rules::ods::check(code, directory, &mut findings);
+            if let Some(error) = findings
+                .into_iter()
+                .find(|finding| finding.severity == Severity::Error)
+            {
+                return Err(RoleError::Ods(Box::new(error)));
+            }
+            match (outcome.canonical, outcome.organisation) {
+                (Some(code), Some(organisation)) => Ok(Some((code, organisation.name))),
+                // The rules report an unknown code as an error, so this is not reached.
+                _ => Err(RoleError::Ods(Box::new(Finding::new(
+                    registration::rules::ods::OdsCode::Unknown,
+                    "ods_code",
+                    "The directory does not know this organisation.",
+                    "Check the ODS code on ODS Data Search and Export (odsdatasearchandexport.nhs.uk).",
+                )))),
+            }
+        }
+    }
+}
+
 /// How long a one-time link to set a new password works.
 pub const RESET_LINK_LASTS: time::Duration = time::Duration::hours(24);
 
@@ -239,6 +298,9 @@ pub enum ResetError {
     /// The link is unknown, was used, or has expired.
     #[error("the link is not valid: it was used, it has expired, or it never existed")]
     LinkNotValid,
+    /// The link was made but its email could not be sent (a newer link replaces it).
+    #[error("the email with the link could not be sent: {0:#}")]
+    NotSent(anyhow::Error),
     /// The database failed; nothing changed.
     #[error(transparent)]
     Store(#[from] anyhow::Error),
@@ -267,6 +329,39 @@ pub async fn start_password_reset(
     crate::store::password_resets::replace_in(&mut connection, &token.id(), &user.id, now, until)
         .await?;
     Ok((user, token, until))
+}
+
+/// Emails the account with this (lower-case) email a one-time link to set a new local password
+/// ([`start_password_reset`]): `site` is the desk's public address, which the link starts with.
+/// The link is in the email only (neither returned nor logged). Returns the account and until
+/// when the link works.
+///
+/// # Errors
+/// [`ResetError::NoSuchAccount`], [`ResetError::Disabled`], [`ResetError::NotSent`], or the
+/// database.
+pub async fn email_password_reset(
+    pool: &sqlx::AnyPool,
+    mailer: &crate::notify::Mailer,
+    site: &str,
+    email: &str,
+    now: OffsetDateTime,
+) -> Result<(User, OffsetDateTime), ResetError> {
+    let (user, token, until) = start_password_reset(pool, email, now).await?;
+    let link = format!(
+        "{}/reset-password/{}",
+        site.trim_end_matches('/'),
+        token.expose()
+    );
+    let until_text = crate::reminders::long_date(until);
+    mailer
+        .send(&crate::notify::password_reset_link(
+            &user.email,
+            &link,
+            &until_text,
+        ))
+        .await
+        .map_err(ResetError::NotSent)?;
+    Ok((user, until))
 }
 
 /// The email of the account whose one-time link `token` is, while it works.
