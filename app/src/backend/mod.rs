@@ -113,8 +113,14 @@ impl Viewer {
     pub fn is_reviewer(&self) -> bool {
         self.role == Role::Reviewer
     }
+
+    /// Whether the viewer is a desk administrator (manages the accounts).
+    pub fn is_desk_admin(&self) -> bool {
+        self.role == Role::DeskAdmin
+    }
 }
 
+pub mod accounts;
 pub mod applications;
 pub mod review;
 
@@ -252,6 +258,12 @@ mod ssr {
             &self,
             within_days: u32,
         ) -> PageFuture<'_, super::applications::ExpiringPage>;
+
+        // Desk administrators' pages
+        /// Every account, for the Accounts page.
+        fn accounts_page(&self) -> PageFuture<'_, super::accounts::AccountsPage>;
+        /// One account's page.
+        fn account_detail(&self, id: String) -> PageFuture<'_, super::accounts::AccountDetail>;
     }
 
     /// The backend as the pages find it in context.

@@ -581,6 +581,16 @@ impl Backend for PagesBackend {
             }))
         })
     }
+
+    // Desk administrators' pages (web::accounts_pages)
+
+    fn accounts_page(&self) -> PageFuture<'_, app::backend::accounts::AccountsPage> {
+        Box::pin(super::accounts_pages::list(&self.state))
+    }
+
+    fn account_detail(&self, id: String) -> PageFuture<'_, app::backend::accounts::AccountDetail> {
+        Box::pin(super::accounts_pages::detail(&self.state, id))
+    }
 }
 
 impl PagesBackend {

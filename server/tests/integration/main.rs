@@ -29,6 +29,7 @@ mod log_audit;
 mod migrations;
 mod migrations_in_step;
 mod notify;
+mod pages_accounts;
 mod pages_admin;
 mod pages_implementation;
 mod pages_review;

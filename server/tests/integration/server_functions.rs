@@ -268,6 +268,22 @@ async fn every_server_function_answers_each_caller_as_the_access_rules_say() {
             vec![("reference", unknown.clone())],
             [SignIn, WrongRole, WrongRole, NotFound, AccountsOnly],
         ),
+        // The desk administrators' Accounts pages.
+        (
+            "load_accounts",
+            vec![],
+            [SignIn, WrongRole, WrongRole, WrongRole, Page],
+        ),
+        (
+            "load_account",
+            vec![("id", w.own.user_id.clone())],
+            [SignIn, WrongRole, WrongRole, WrongRole, Page],
+        ),
+        (
+            "load_account",
+            vec![("id", "no-such-account".into())],
+            [SignIn, WrongRole, WrongRole, WrongRole, NotFound],
+        ),
     ];
     let mut failures = Vec::new();
     for (name, args, expected) in &table {
