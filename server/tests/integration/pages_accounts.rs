@@ -798,3 +798,103 @@ async fn every_post_needs_a_signed_in_desk_administrator_and_the_session_csrf_to
     let unknown = post_page_form(&app, &dora, "/accounts/nobody/disable", &[]).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
+
+// Four-eyes across role changes. Review compares account ids (`review::decide`): a person keeps
+// their account, so what they submitted or approved stays theirs whatever role they move to. Each
+// test also changes the account's email in the database, as a new NHSmail address would (the
+// desk has no page for that), so that a check by email, like a check by role, would let the
+// decision through.
+
+/// Moves `account` to `role` (and `ods_code`) through the Accounts page.
+async fn move_to(app: &TestApp, by: &Account, account: &Account, role: &str, ods_code: &str) {
+    let moved = post_page_form(
+        app,
+        by,
+        &format!("/accounts/{}/role", account.user_id),
+        &[("role", role), ("ods_code", ods_code)],
+    )
+    .await;
+    assert_eq!(
+        moved.location,
+        format!("/accounts/{}?done=role_changed", account.user_id),
+        "{role}"
+    );
+    assert_eq!(session_status(app, account).await, StatusCode::UNAUTHORIZED);
+}
+
+/// Gives the account a new email in the database, and signs it in with it.
+async fn renamed(app: &TestApp, account: &Account, email: &str) -> Account {
+    sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
+        .bind(email)
+        .bind(&account.user_id)
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    app.sign_in(email, &account.user_id).await
+}
+
+#[tokio::test]
+async fn who_submitted_a_request_as_a_local_administrator_cannot_approve_it_as_a_reviewer() {
+    let app = TestApp::new().await;
+    let dora = desk_admin(&app).await;
+    let mover = app
+        .sign_in_as("mover@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
+        .await;
+    let reference =
+        crate::api_support::submit(&app, &mover, &crate::common::delegated_request()).await;
+
+    move_to(&app, &dora, &mover, "reviewer", "").await;
+    let reviewer = app.sign_in("mover@rx1.nhs.net", &mover.user_id).await;
+    let session = call(&app, Method::GET, "/api/v1/session", Some(&reviewer), None).await;
+    assert_eq!(session.json()["role"], "reviewer");
+    let answer = crate::api_support::decide(&app, &reviewer, &reference, "approve", None).await;
+    crate::api_support::assert_error(&answer, 403, "own_submission", "after a role change");
+    // A new address changes nothing either.
+    let renamed = renamed(&app, &mover, "mover.newname@nhs.net").await;
+    let answer = crate::api_support::decide(&app, &renamed, &reference, "approve", None).await;
+    crate::api_support::assert_error(&answer, 403, "own_submission", "after a new email too");
+    // Nor does the review page offer them the decision.
+    let page = get_page(&app, &renamed, &format!("/review/{reference}")).await;
+    assert!(!page.body.contains("name=\"decision\""), "{}", page.body);
+
+    // Another reviewer decides it.
+    let rita = app.sign_in_as("rita@nhs.net", Role::Reviewer, None).await;
+    let answer = crate::api_support::decide(&app, &rita, &reference, "approve", None).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+}
+
+#[tokio::test]
+async fn who_gave_the_first_of_two_approvals_cannot_give_the_second_after_role_changes() {
+    let app = TestApp::new().await;
+    let dora = desk_admin(&app).await;
+    let admin = app
+        .sign_in_as("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
+        .await;
+    let reference =
+        crate::api_support::submit(&app, &admin, &crate::common::app_only_mail_request()).await;
+    let first = app.sign_in_as("first@nhs.net", Role::Reviewer, None).await;
+    let answer = crate::api_support::decide(&app, &first, &reference, "approve", None).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    assert_eq!(answer.json()["status"], "awaiting_second_approval");
+
+    // They leave reviewing for a while, come back, and have a new address.
+    move_to(&app, &dora, &first, "local_admin", "RX1").await;
+    let away = app.sign_in("first@nhs.net", &first.user_id).await;
+    move_to(&app, &dora, &away, "reviewer", "").await;
+    let back = renamed(&app, &first, "first.newname@nhs.net").await;
+    let session = call(&app, Method::GET, "/api/v1/session", Some(&back), None).await;
+    assert_eq!(session.json()["role"], "reviewer");
+    let answer = crate::api_support::decide(&app, &back, &reference, "approve", None).await;
+    crate::api_support::assert_error(
+        &answer,
+        403,
+        "second_approval_by_same_reviewer",
+        "the same person after role changes",
+    );
+
+    // The second approval is someone else's.
+    let second = app.sign_in_as("second@nhs.net", Role::Reviewer, None).await;
+    let answer = crate::api_support::decide(&app, &second, &reference, "approve", None).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    assert_eq!(answer.json()["status"], "approved");
+}
