@@ -19,6 +19,8 @@ add admin@rx1.nhs.net local_admin RX1
 add admin@rth.nhs.net local_admin RTH
 add reviewer1@nhs.net reviewer
 add reviewer2@nhs.net reviewer
+# Who manages the accounts (accounts.spec.ts): the first desk administrator is made this way.
+add desk.admin@nhs.net desk_admin
 # Whose password the throttling test guesses at (one per attempt: Playwright retries once).
 add returning0@rx1.nhs.net local_admin RX1
 add returning1@rx1.nhs.net local_admin RX1

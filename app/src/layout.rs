@@ -94,6 +94,8 @@ fn Header(viewer: Option<Viewer>, known: bool) -> impl IntoView {
                 ("/applications", "Applications"),
                 ("/applications/expiring", "Expiring soon"),
             ]
+        } else if viewer.is_desk_admin() {
+            &[("/accounts", "Accounts")]
         } else {
             return None;
         };

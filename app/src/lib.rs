@@ -122,6 +122,9 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("applications") view=pages::ApplicationsListPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("applications"), StaticSegment("expiring")) view=pages::ExpiringListPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("requests"), ParamSegment("reference")) view=pages::RequestPage ssr=SsrMode::Async />
+                    // The desk administrators' Accounts pages.
+                    <Route path=StaticSegment("accounts") view=pages::AccountsListPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("accounts"), ParamSegment("id")) view=pages::AccountPage ssr=SsrMode::Async />
                 </Routes>
             </layout::Layout>
         </Router>
@@ -158,6 +161,8 @@ mod tests {
             "/applications/expiring",
             "/registrations/AR-1/submitted",
             "/register/d-1/extra",
+            "/accounts",
+            "/accounts/0123abcd",
         ] {
             assert!(!page_has_islands(path), "{path}");
         }

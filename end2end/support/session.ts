@@ -11,6 +11,8 @@ export const ACCOUNTS = {
   adminRth: "admin@rth.nhs.net",
   reviewer1: "reviewer1@nhs.net",
   reviewer2: "reviewer2@nhs.net",
+  /** A desk administrator (manages the accounts: accounts.spec.ts). */
+  deskAdmin: "desk.admin@nhs.net",
 } as const;
 
 /**

@@ -168,18 +168,38 @@ pub enum Role {
     LocalAdmin,
     /// Decides on requests from every organisation.
     Reviewer,
+    /// Manages the desk's accounts (adds them, changes their role or organisation, disables and
+    /// enables them, sends password links), and nothing else: no organisation, and it neither
+    /// submits nor decides on requests (separation of duties).
+    DeskAdmin,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 2] = [Role::LocalAdmin, Role::Reviewer];
+    pub const ALL: [Role; 3] = [Role::LocalAdmin, Role::Reviewer, Role::DeskAdmin];
 
     /// The stored and JSON name.
     pub const fn as_str(self) -> &'static str {
         match self {
             Role::LocalAdmin => "local_admin",
             Role::Reviewer => "reviewer",
+            Role::DeskAdmin => "desk_admin",
         }
+    }
+
+    /// The role as a page names it.
+    pub const fn text(self) -> &'static str {
+        match self {
+            Role::LocalAdmin => "Local Administrator",
+            Role::Reviewer => "Reviewer",
+            Role::DeskAdmin => "Desk administrator",
+        }
+    }
+
+    /// Whether an account of this role acts for one organisation (has an ODS code): only a
+    /// Local Administrator does.
+    pub const fn has_organisation(self) -> bool {
+        matches!(self, Role::LocalAdmin)
     }
 
     /// Reads a stored or typed name.
@@ -768,7 +788,12 @@ mod tests {
         }
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
+            assert_eq!(
+                serde_json::to_value(role).unwrap(),
+                serde_json::json!(role.as_str())
+            );
         }
+        assert_eq!(Role::parse("desk_admin"), Some(Role::DeskAdmin));
         for decision in Decision::ALL {
             assert_eq!(Decision::parse(decision.as_str()), Some(decision));
         }

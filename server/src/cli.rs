@@ -107,10 +107,11 @@ enum UserCommand {
         /// The account's email address (compared case-insensitively).
         #[arg(long)]
         email: String,
-        /// local_admin (submits for one organisation) or reviewer (decides).
-        #[arg(long, value_parser = ["local_admin", "reviewer"])]
+        /// local_admin (submits for one organisation), reviewer (decides), or desk_admin (manages
+        /// the accounts on the Accounts page, and nothing else: make the first one here).
+        #[arg(long, value_parser = ["local_admin", "reviewer", "desk_admin"])]
         role: String,
-        /// The Local Administrator's organisation (ODS code); not for reviewers.
+        /// The Local Administrator's organisation (ODS code); not for reviewers or desk_admin.
         #[arg(long)]
         ods: Option<String>,
     },
@@ -121,10 +122,10 @@ enum UserCommand {
         /// The account's email address.
         #[arg(long)]
         email: String,
-        /// local_admin or reviewer.
-        #[arg(long, value_parser = ["local_admin", "reviewer"])]
+        /// local_admin, reviewer or desk_admin.
+        #[arg(long, value_parser = ["local_admin", "reviewer", "desk_admin"])]
         role: String,
-        /// The organisation (ODS code) for local_admin; not for reviewers.
+        /// The organisation (ODS code) for local_admin; not for reviewers or desk_admin.
         #[arg(long)]
         ods: Option<String>,
     },
@@ -629,7 +630,7 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                     Some((code, name)) => {
                         println!("added local_admin {} for {code} ({name})", user.email);
                     }
-                    None => println!("added reviewer {}", user.email),
+                    None => println!("added {} {}", user.role.as_str(), user.email),
                 }
                 Ok(())
             })
@@ -660,7 +661,11 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                         "{} is now local_admin for {code} ({name}); {ended}",
                         changed.user.email
                     ),
-                    None => println!("{} is now reviewer; {ended}", changed.user.email),
+                    None => println!(
+                        "{} is now {}; {ended}",
+                        changed.user.email,
+                        changed.user.role.as_str()
+                    ),
                 }
                 Ok(())
             })
@@ -702,8 +707,11 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             let email = identity::normalise_email(&email);
             runtime()?.block_on(async {
                 let pool = open_store(config).await?;
-                let (user, token, until) = identity::accounts::start_password_reset(
+                let mailer = crate::notify::Mailer::from_config(config)?;
+                let (user, until) = identity::accounts::email_password_reset(
                     &pool,
+                    &mailer,
+                    &issuer(config),
                     &email,
                     OffsetDateTime::now_utc(),
                 )
@@ -712,18 +720,10 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                     identity::accounts::ResetError::Store(error) => error,
                     other => anyhow::anyhow!("{other}"),
                 })?;
-                let link = format!(
-                    "{}/reset-password/{}",
-                    issuer(config).trim_end_matches('/'),
-                    token.expose()
-                );
-                let until = crate::reminders::long_date(until);
-                crate::notify::Mailer::from_config(config)?
-                    .send(&crate::notify::password_reset_link(&user.email, &link, &until))
-                    .await?;
                 println!(
-                    "a one-time link to set a new password was emailed to {} (it works once, until {until})",
-                    user.email
+                    "a one-time link to set a new password was emailed to {} (it works once, until {})",
+                    user.email,
+                    crate::reminders::long_date(until)
                 );
                 Ok(())
             })
@@ -775,48 +775,45 @@ fn sessions_ended(count: u64) -> String {
 }
 
 /// The role named on the command line and, for a Local Administrator, their organisation's
-/// canonical ODS code and name (a reviewer has none: `--ods` is refused for them).
+/// canonical ODS code and name (a reviewer or desk administrator has none: `--ods` is refused
+/// for them). The same check as the Accounts page's ([`crate::identity::accounts::organisation_for`]).
 fn role_and_organisation(
     config: &Config,
     role: &str,
     ods: Option<&str>,
 ) -> anyhow::Result<(crate::identity::Role, Option<(String, String)>)> {
     use crate::identity::Role;
+    use crate::identity::accounts::{RoleError, organisation_for};
     let role = Role::parse(role)
-        .ok_or_else(|| anyhow::anyhow!("the role must be local_admin or reviewer"))?;
-    let organisation = match (role, ods) {
-        (Role::Reviewer, Some(_)) => {
-            anyhow::bail!("a reviewer decides for every organisation: leave out --ods")
-        }
-        (Role::LocalAdmin, None) => {
-            anyhow::bail!("a Local Administrator acts for one organisation: add --ods CODE")
-        }
-        (Role::Reviewer, None) => None,
-        (Role::LocalAdmin, Some(code)) => {
-            Some(account_organisation(code, &cli_directory(config)?)?)
-        }
+        .ok_or_else(|| anyhow::anyhow!("the role must be local_admin, reviewer or desk_admin"))?;
+    // Only a Local Administrator's code is looked up: nothing to load otherwise.
+    let checked = if role.has_organisation() && ods.is_some() {
+        organisation_for(role, ods, &cli_directory(config)?)
+    } else {
+        organisation_for(
+            role,
+            ods,
+            &registration::directory::EmbeddedDirectory::empty(),
+        )
     };
+    let organisation = checked.map_err(|error| match error {
+        RoleError::NoOrganisation(Role::DeskAdmin) => anyhow::anyhow!(
+            "a desk administrator manages accounts for every organisation: leave out --ods"
+        ),
+        RoleError::NoOrganisation(_) => {
+            anyhow::anyhow!("a reviewer decides for every organisation: leave out --ods")
+        }
+        RoleError::OrganisationNeeded => {
+            anyhow::anyhow!("a Local Administrator acts for one organisation: add --ods CODE")
+        }
+        RoleError::Ods(finding) => anyhow::anyhow!(
+            "--ods {}: {} {}",
+            ods.unwrap_or(""),
+            finding.message,
+            finding.hint
+        ),
+    })?;
     Ok((role, organisation))
-}
-
-/// The canonical ODS code and name of a Local Administrator's organisation, checked with the
-/// same ODS rules as a request: well-formed, known to the directory, and not closed.
-fn account_organisation(
-    code: &str,
-    directory: &ServerDirectory,
-) -> anyhow::Result<(String, String)> {
-    let mut findings = Vec::new();
-    let outcome = registration::rules::ods::check(code, directory, &mut findings);
-    if let Some(error) = findings
-        .iter()
-        .find(|finding| finding.severity == registration::Severity::Error)
-    {
-        anyhow::bail!("--ods {code}: {} {}", error.message, error.hint);
-    }
-    match (outcome.canonical, outcome.organisation) {
-        (Some(code), Some(organisation)) => Ok((code, organisation.name)),
-        _ => anyhow::bail!("--ods {code}: the directory does not know this organisation"),
-    }
 }
 
 /// The new account's password: one line of standard input.

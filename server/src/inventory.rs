@@ -82,19 +82,20 @@ pub async fn registered_page(
     ods_code: Option<&str>,
     page: Option<u32>,
 ) -> anyhow::Result<registrations::Page<RegisteredApplication>> {
+    let none = || registrations::Page {
+        items: Vec::new(),
+        page: 1,
+        per_page: registrations::PER_PAGE,
+        total: 0,
+    };
     let ods_code = match identity.role {
         Role::Reviewer => ods_code,
         Role::LocalAdmin => match identity.ods_code.as_deref() {
             Some(code) => Some(code),
-            None => {
-                return Ok(registrations::Page {
-                    items: Vec::new(),
-                    page: 1,
-                    per_page: registrations::PER_PAGE,
-                    total: 0,
-                });
-            }
+            None => return Ok(none()),
         },
+        // A desk administrator manages accounts, and sees no applications.
+        Role::DeskAdmin => return Ok(none()),
     };
     // Four queries whatever the number of applications: the application versions, then the
     // implementations, client secrets and superseded versions of those.

@@ -619,20 +619,25 @@ pub async fn export(
     }
 }
 
-/// The filter as `identity` may apply it: a Local Administrator's narrowed to their own
-/// organisation; `None` when they asked for another's.
+/// The filter as `identity` may apply it: a reviewer's as asked; a Local Administrator's
+/// narrowed to their own organisation; `None` (nothing) when they asked for another's, and for a
+/// desk administrator, who reads no requests.
 fn visible(identity: &Identity, filter: &Filter) -> Option<Filter> {
     let mut filter = filter.clone();
-    if identity.role == Role::LocalAdmin {
-        let own = identity.ods_code.clone().unwrap_or_default();
-        if filter
-            .ods_code
-            .as_deref()
-            .is_some_and(|asked| !asked.eq_ignore_ascii_case(&own))
-        {
-            return None;
+    match identity.role {
+        Role::Reviewer => {}
+        Role::LocalAdmin => {
+            let own = identity.ods_code.clone().unwrap_or_default();
+            if filter
+                .ods_code
+                .as_deref()
+                .is_some_and(|asked| !asked.eq_ignore_ascii_case(&own))
+            {
+                return None;
+            }
+            filter.ods_code = Some(own);
         }
-        filter.ods_code = Some(own);
+        Role::DeskAdmin => return None,
     }
     Some(filter)
 }

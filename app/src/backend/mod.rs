@@ -115,8 +115,14 @@ impl Viewer {
     pub fn is_reviewer(&self) -> bool {
         self.role == Role::Reviewer
     }
+
+    /// Whether the viewer is a desk administrator (manages the accounts).
+    pub fn is_desk_admin(&self) -> bool {
+        self.role == Role::DeskAdmin
+    }
 }
 
+pub mod accounts;
 pub mod applications;
 pub mod review;
 
@@ -132,8 +138,12 @@ pub enum Access<T> {
     /// The page is elsewhere for this viewer (a reviewer's `/requests` is `/review`): the server
     /// function has redirected there.
     Redirect(String),
-    /// The page is for another role (403): Local Administrators' pages, or reviewers'.
+    /// The page is for another role (403): Local Administrators' pages, reviewers', or the
+    /// desk administrators' Accounts pages.
     OnlyFor(Role),
+    /// The viewer is a desk administrator, and the page is about requests or applications:
+    /// desk administrators manage accounts and nothing else (separation of duties; 403).
+    AccountsOnly,
     /// No such thing, or another organisation's (404).
     NotFound,
 }
@@ -250,6 +260,12 @@ mod ssr {
             &self,
             within_days: u32,
         ) -> PageFuture<'_, super::applications::ExpiringPage>;
+
+        // Desk administrators' pages
+        /// Every account, for the Accounts page.
+        fn accounts_page(&self) -> PageFuture<'_, super::accounts::AccountsPage>;
+        /// One account's page.
+        fn account_detail(&self, id: String) -> PageFuture<'_, super::accounts::AccountDetail>;
     }
 
     /// The backend as the pages find it in context.

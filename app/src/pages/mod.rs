@@ -1,6 +1,7 @@
 //! One module a page.
 
 pub mod access;
+mod accounts;
 mod applications;
 mod deletion;
 mod live;
@@ -15,6 +16,7 @@ mod submitted;
 
 use leptos::prelude::*;
 
+pub use accounts::{AccountPage, AccountsListPage};
 pub use applications::{ApplicationsListPage, ExpiringListPage};
 pub use not_found::NotFound;
 pub use password::{ChangePasswordPage, ResetPasswordPage};

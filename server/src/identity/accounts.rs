@@ -1,5 +1,8 @@
 //! Changes of accounts (issue 17, part 3): adding one, changing its role or organisation,
-//! disabling and enabling it. One code path for every door (today `appreg user …`).
+//! disabling and enabling it, emailing a one-time link to set its password. One code path for
+//! both doors: `appreg user …` on the desk's machine, and a desk administrator's Accounts page
+//! (`web::accounts_pages`), whose `…_by` functions add the guard rails a page needs (a desk
+//! administrator cannot lock their own account out).
 //!
 //! Each change is made under the desk's writer, in one transaction with a signed entry of the
 //! log (`account_change`, JWS `typ` `appreg-account-change+jwt`): who the account is, what it is
@@ -11,7 +14,10 @@
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::Role;
+use registration::directory::OrganisationDirectory;
+use registration::{Finding, Severity};
+
+use super::{DeskAdmin, Role};
 use crate::signing::{self, KeyRing, jws};
 use crate::store::log::{ACCOUNT_PREFIX, Kind};
 use crate::store::users::{self, NewUser, SetRoleError, User};
@@ -61,6 +67,13 @@ pub enum AccountError {
     /// Another account has this email.
     #[error("there is already an account with the email {0}")]
     Duplicate(String),
+    /// A desk administrator cannot disable their own account or take their own `desk_admin`
+    /// role away (the desk could lock itself out): another desk administrator, or
+    /// `appreg user …` on the desk's machine, can.
+    #[error(
+        "a desk administrator cannot disable their own account or take their own desk_admin role away"
+    )]
+    OwnAccount,
     /// The database failed; nothing changed.
     #[error(transparent)]
     Store(#[from] anyhow::Error),
@@ -228,6 +241,129 @@ pub async fn set_disabled(
         .await
 }
 
+/// Adds an account from the Accounts page, by the desk administrator `admin`: with a password
+/// that no one knows (256 random bits, hashed as any password is), which its holder replaces
+/// through the one-time link [`email_password_reset`] sends them.
+///
+/// # Errors
+/// [`AccountError::Duplicate`], or the database.
+pub async fn add_by(
+    log: ChangeLog<'_>,
+    admin: &DeskAdmin,
+    email: String,
+    role: Role,
+    ods_code: Option<String>,
+    now: OffsetDateTime,
+) -> Result<Changed, AccountError> {
+    // Hashing is slow on purpose: off the async threads.
+    let password_hash = tokio::task::spawn_blocking(|| {
+        super::passwords::hash(&super::passwords::Password::new(crate::random::random_hex(
+            32,
+        )))
+    })
+    .await
+    .map_err(|error| anyhow::anyhow!("the password could not be hashed: {error}"))??;
+    let new = OwnedNewUser {
+        email,
+        role,
+        ods_code,
+        password_hash,
+    };
+    add(log, new, By(admin.email()), now).await
+}
+
+/// As [`set_role`], by the desk administrator `admin`: refused with [`AccountError::OwnAccount`]
+/// when it would move their own account out of `desk_admin`.
+///
+/// # Errors
+/// [`AccountError::OwnAccount`], [`AccountError::NoSuchAccount`], or the database.
+pub async fn set_role_by(
+    log: ChangeLog<'_>,
+    admin: &DeskAdmin,
+    email: &str,
+    role: Role,
+    ods_code: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Changed, AccountError> {
+    if email == admin.email() && role != Role::DeskAdmin {
+        return Err(AccountError::OwnAccount);
+    }
+    set_role(log, email, role, ods_code, By(admin.email()), now).await
+}
+
+/// As [`set_disabled`], by the desk administrator `admin`: refused with
+/// [`AccountError::OwnAccount`] when it would disable their own account.
+///
+/// # Errors
+/// [`AccountError::OwnAccount`], [`AccountError::NoSuchAccount`], or the database.
+pub async fn set_disabled_by(
+    log: ChangeLog<'_>,
+    admin: &DeskAdmin,
+    email: &str,
+    disabled: bool,
+    now: OffsetDateTime,
+) -> Result<Option<Changed>, AccountError> {
+    if disabled && email == admin.email() {
+        return Err(AccountError::OwnAccount);
+    }
+    set_disabled(log, email, disabled, By(admin.email()), now).await
+}
+
+/// Why a role and ODS code do not fit together.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RoleError {
+    /// A reviewer or a desk administrator acts for no organisation: there must be no ODS code.
+    #[error("a {} acts for no organisation", .0.as_str())]
+    NoOrganisation(Role),
+    /// A Local Administrator acts for one organisation: its ODS code is needed.
+    #[error("a Local Administrator acts for one organisation")]
+    OrganisationNeeded,
+    /// The ODS code is not a well-formed code of an open organisation the directory knows: the
+    /// ODS rules' finding (the same rules as a request's `ods_code`).
+    #[error("{} {}", .0.message, .0.hint)]
+    Ods(Box<Finding>),
+}
+
+/// The organisation an account of `role` acts for, from the ODS code given (if any): `None`
+/// for a reviewer or desk administrator; for a Local Administrator, the organisation's
+/// canonical ODS code and name, checked with the same ODS rules as a request (well-formed, known
+/// to `directory`, not closed).
+///
+/// # Errors
+/// [`RoleError`]: a code given for a role without one, none for a Local Administrator, or a
+/// code the ODS rules refuse.
+pub fn organisation_for(
+    role: Role,
+    ods_code: Option<&str>,
+    directory: &dyn OrganisationDirectory,
+) -> Result<Option<(String, String)>, RoleError> {
+    match (role.has_organisation(), ods_code) {
+        (false, None) => Ok(None),
+        (false, Some(_)) => Err(RoleError::NoOrganisation(role)),
+        (true, None) => Err(RoleError::OrganisationNeeded),
+        (true, Some(code)) => {
+            let mut findings = Vec::new();
+            let outcome = registration::rules::ods::check(code, directory, &mut findings);
+            if let Some(error) = findings
+                .into_iter()
+                .find(|finding| finding.severity == Severity::Error)
+            {
+                return Err(RoleError::Ods(Box::new(error)));
+            }
+            match (outcome.canonical, outcome.organisation) {
+                (Some(code), Some(organisation)) => Ok(Some((code, organisation.name))),
+                // The rules report an unknown code as an error, so this is not reached.
+                _ => Err(RoleError::Ods(Box::new(Finding::new(
+                    registration::rules::ods::OdsCode::Unknown,
+                    "ods_code",
+                    "The directory does not know this organisation.",
+                    "Check the ODS code on ODS Data Search and Export (odsdatasearchandexport.nhs.uk).",
+                )))),
+            }
+        }
+    }
+}
+
 /// How long a one-time link to set a new password works.
 pub const RESET_LINK_LASTS: time::Duration = time::Duration::hours(24);
 
@@ -243,6 +379,9 @@ pub enum ResetError {
     /// The link is unknown, was used, or has expired.
     #[error("the link is not valid: it was used, it has expired, or it never existed")]
     LinkNotValid,
+    /// The link was made but its email could not be sent (a newer link replaces it).
+    #[error("the email with the link could not be sent: {0:#}")]
+    NotSent(anyhow::Error),
     /// The database failed; nothing changed.
     #[error(transparent)]
     Store(#[from] anyhow::Error),
@@ -271,6 +410,94 @@ pub async fn start_password_reset(
     crate::store::password_resets::replace_in(&mut connection, &token.id(), &user.id, now, until)
         .await?;
     Ok((user, token, until))
+}
+
+/// Emails the account with this (lower-case) email a one-time link to set a new local password
+/// ([`start_password_reset`]): `site` is the desk's public address, which the link starts with.
+/// The link is in the email only (neither returned nor logged). Returns the account and until
+/// when the link works.
+///
+/// # Errors
+/// [`ResetError::NoSuchAccount`], [`ResetError::Disabled`], [`ResetError::NotSent`], or the
+/// database.
+pub async fn email_password_reset(
+    pool: &sqlx::AnyPool,
+    mailer: &crate::notify::Mailer,
+    site: &str,
+    email: &str,
+    now: OffsetDateTime,
+) -> Result<(User, OffsetDateTime), ResetError> {
+    let (user, token, until) = start_password_reset(pool, email, now).await?;
+    let link = format!(
+        "{}/reset-password/{}",
+        site.trim_end_matches('/'),
+        token.expose()
+    );
+    let until_text = crate::reminders::long_date(until);
+    mailer
+        .send(&crate::notify::password_reset_link(
+            &user.email,
+            &link,
+            &until_text,
+        ))
+        .await
+        .map_err(ResetError::NotSent)?;
+    Ok((user, until))
+}
+
+/// One signed change of an account, as the Accounts page lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// What changed (`added`, `role_changed`, …: [`Change::as_str`]).
+    pub change: String,
+    /// Who made it: `cli`, or an account's email.
+    pub by: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The account's role after it.
+    pub role: String,
+    /// The account's organisation after it.
+    pub ods_code: Option<String>,
+    /// Whether the account was disabled after it.
+    pub disabled: bool,
+}
+
+/// The signed changes of the account `user_id`, oldest first (their claims as the log holds
+/// them; `appreg log verify` checks their signatures and chain).
+///
+/// # Errors
+/// The database.
+pub async fn history(pool: &sqlx::AnyPool, user_id: &str) -> anyhow::Result<Vec<HistoryEntry>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT jws, created_at FROM log_entry WHERE kind = 'account_change' AND reference = $1
+         ORDER BY seq",
+    )
+    .bind(format!("{ACCOUNT_PREFIX}{user_id}"))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(jws, created_at)| {
+            let claims = crate::store::audit::claims_of(&jws)?;
+            let text = |name: &str| {
+                claims
+                    .get(name)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+            };
+            Some(HistoryEntry {
+                change: text("change")?,
+                by: text("by").unwrap_or_default(),
+                at: text("at").unwrap_or(created_at),
+                role: text("role").unwrap_or_default(),
+                ods_code: text("ods_code"),
+                disabled: claims
+                    .get("disabled")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false),
+            })
+        })
+        .collect())
 }
 
 /// The email of the account whose one-time link `token` is, while it works.

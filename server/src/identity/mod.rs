@@ -10,10 +10,12 @@
 //!    the role and ODS code. [`SignInMethods`] says which are on (`local_sign_in`, `oidc_*`).
 //! 2. **Sessions** ([`sessions`]) turn an `Identity` into a cookie and back. They store only the
 //!    account's id, so they do not care which provider vouched for it.
-//! 3. **Capabilities**: [`require_local_admin`] and [`require_reviewer`] turn an [`Identity`]
-//!    into [`LocalAdminOf`] / [`Reviewer`] values or [`Forbidden`]. Those values have private
-//!    fields and no other constructor, so a function that takes one can only be reached through
-//!    the check. CSRF tokens: [`csrf`].
+//! 3. **Capabilities**: [`require_local_admin`], [`require_reviewer`] and
+//!    [`require_desk_admin`] turn an [`Identity`] into [`LocalAdminOf`] / [`Reviewer`] /
+//!    [`DeskAdmin`] values or [`Forbidden`]. Those values have private fields and no other
+//!    constructor, so a function that takes one can only be reached through the check. The roles
+//!    do not overlap: a desk administrator manages accounts ([`accounts`]) and neither submits,
+//!    reads nor decides on requests. CSRF tokens: [`csrf`].
 //!
 //! HTTP is not here: the web layer (`web::session`, `web::form_post`, `web::nhsmail`) reads
 //! cookies and headers, extracts [`SignedIn`], and answers [`IdentityError`], [`Forbidden`] and
@@ -266,6 +268,26 @@ impl Reviewer {
     }
 }
 
+/// The proof that someone is a desk administrator (from [`require_desk_admin`]): they manage the
+/// desk's accounts on the Accounts page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeskAdmin {
+    user_id: String,
+    email: String,
+}
+
+impl DeskAdmin {
+    /// The desk administrator's account id (they may not lock their own account out).
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    /// The desk administrator's email (signed account changes name it as who made them).
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+}
+
 /// Signed in, but not allowed (the web layer answers 403, or 404 where the contract asks for
 /// it: another organisation's reference).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -308,12 +330,24 @@ pub fn require_reviewer(identity: &Identity) -> Result<Reviewer, Forbidden> {
             user_id: identity.user_id.clone(),
             email: identity.email.clone(),
         }),
-        Role::LocalAdmin => Err(Forbidden),
+        Role::LocalAdmin | Role::DeskAdmin => Err(Forbidden),
+    }
+}
+
+/// Checks that `identity` is a desk administrator.
+pub fn require_desk_admin(identity: &Identity) -> Result<DeskAdmin, Forbidden> {
+    match identity.role {
+        Role::DeskAdmin => Ok(DeskAdmin {
+            user_id: identity.user_id.clone(),
+            email: identity.email.clone(),
+        }),
+        Role::LocalAdmin | Role::Reviewer => Err(Forbidden),
     }
 }
 
 /// Whether `identity` may read the request of organisation `ods_code`: reviewers read every
-/// request, Local Administrators their own organisation's. Callers answer `false` with 404.
+/// request, Local Administrators their own organisation's, desk administrators none (they
+/// manage accounts only). Callers answer `false` with 404.
 pub fn may_read(identity: &Identity, ods_code: &str) -> bool {
     match identity.role {
         Role::Reviewer => true,
@@ -321,6 +355,7 @@ pub fn may_read(identity: &Identity, ods_code: &str) -> bool {
             .ods_code
             .as_deref()
             .is_some_and(|own| own.eq_ignore_ascii_case(ods_code.trim())),
+        Role::DeskAdmin => false,
     }
 }
 
@@ -355,6 +390,21 @@ mod tests {
         let reviewer = identity(Role::Reviewer, None);
         assert_eq!(require_reviewer(&reviewer).unwrap().user_id(), "u1");
         assert_eq!(require_local_admin(&reviewer, "RX1"), Err(Forbidden));
+    }
+
+    #[test]
+    fn desk_admin_capability_is_only_for_desk_admins_and_gives_no_other() {
+        let desk_admin = identity(Role::DeskAdmin, None);
+        assert_eq!(require_desk_admin(&desk_admin).unwrap().user_id(), "u1");
+        assert_eq!(require_reviewer(&desk_admin), Err(Forbidden));
+        assert_eq!(require_any_local_admin(&desk_admin), Err(Forbidden));
+        assert!(!may_read(&desk_admin, "RX1"));
+        for other in [
+            identity(Role::LocalAdmin, Some("RX1")),
+            identity(Role::Reviewer, None),
+        ] {
+            assert_eq!(require_desk_admin(&other), Err(Forbidden));
+        }
     }
 
     #[test]

@@ -847,7 +847,7 @@ fn decision_number(jti: &str, reference: &str, version: i64) -> Option<i64> {
 }
 
 /// The payload of a JWS as JSON, without checking its signature (the chain walk did).
-fn claims_of(jws: &str) -> Option<Value> {
+pub(crate) fn claims_of(jws: &str) -> Option<Value> {
     use base64::Engine as _;
     let payload = jws.trim().split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD

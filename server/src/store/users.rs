@@ -144,6 +144,24 @@ pub async fn list(pool: &AnyPool) -> anyhow::Result<Vec<User>> {
     rows.iter().map(from_row).collect()
 }
 
+/// Every account, by email, with when its last signed change was logged (RFC 3339; `None` for
+/// an account made before account changes were signed and not changed since): the Accounts
+/// page's list.
+pub async fn list_with_last_change(pool: &AnyPool) -> anyhow::Result<Vec<(User, Option<String>)>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS},
+                (SELECT MAX(l.created_at) FROM log_entry l
+                  WHERE l.kind = 'account_change' AND l.reference = $1 || users.id) AS changed_at
+         FROM users ORDER BY email"
+    ))
+    .bind(crate::store::log::ACCOUNT_PREFIX)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((from_row(row)?, row.try_get("changed_at")?)))
+        .collect()
+}
+
 /// Why an account's role could not be changed.
 #[derive(Debug, thiserror::Error)]
 pub enum SetRoleError {

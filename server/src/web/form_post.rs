@@ -16,7 +16,8 @@ use registration::limits::MAX_CERTIFICATE_BYTES;
 use super::AppState;
 use super::body::BodyError;
 use crate::identity::{
-    Identity, LocalAdminOf, Reviewer, SignedIn, csrf, require_any_local_admin, require_reviewer,
+    DeskAdmin, Identity, LocalAdminOf, Reviewer, SignedIn, csrf, require_any_local_admin,
+    require_desk_admin, require_reviewer,
 };
 
 /// The largest body a registration form post may have (a certificate is at most 64 KiB; the
@@ -58,6 +59,15 @@ impl PostCapability for Reviewer {
 
     fn of(identity: &Identity) -> Option<Self> {
         require_reviewer(identity).ok()
+    }
+}
+
+impl PostCapability for DeskAdmin {
+    const REFUSAL: &'static str =
+        "Only a desk administrator can add or change accounts. Ask the desk's administrators.";
+
+    fn of(identity: &Identity) -> Option<Self> {
+        require_desk_admin(identity).ok()
     }
 }
 
@@ -242,8 +252,9 @@ impl<C, K> FormPost<C, K> {
 }
 
 /// The page a form post came from, where signing in leads back to: the post's own address for
-/// `POST /register`, its parent for the actions posted from a page (`…/revise`, `…/copy`, `…/renewal`,
-/// `…/change`, `…/decisions`, `…/implementation`, `…/delete`).
+/// `POST /register` and `POST /accounts`, its parent for the actions posted from a page
+/// (`…/revise`, `…/copy`, `…/renewal`, `…/change`, `…/decisions`, `…/implementation`,
+/// `…/delete`, and an account's `…/role`, `…/disable`, `…/enable`, `…/password-reset`).
 fn page_of_post(path: &str) -> String {
     if path == "/register/autosave" {
         return "/register".to_string();
@@ -251,7 +262,8 @@ fn page_of_post(path: &str) -> String {
     match path.rsplit_once('/') {
         Some((
             page,
-            "revise" | "copy" | "renewal" | "change" | "decisions" | "implementation" | "delete",
+            "revise" | "copy" | "renewal" | "change" | "decisions" | "implementation" | "delete"
+            | "role" | "disable" | "enable" | "password-reset",
         )) if !page.is_empty() => page.to_string(),
         _ => path.to_string(),
     }
@@ -458,6 +470,12 @@ mod tests {
         assert_eq!(
             page_of_post("/review/AR-AAAA-AAAA/implementation"),
             "/review/AR-AAAA-AAAA"
+        );
+        assert_eq!(page_of_post("/accounts"), "/accounts");
+        assert_eq!(page_of_post("/accounts/ab12/disable"), "/accounts/ab12");
+        assert_eq!(
+            page_of_post("/accounts/ab12/password-reset"),
+            "/accounts/ab12"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP layer: routes, security headers, and the translation between HTTP and `registration`.
 //! It holds no rules.
 
+pub mod accounts_pages;
 pub mod api;
 pub mod assets;
 pub mod body;
@@ -130,6 +131,15 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-out", post(sign_in::sign_out))
         .route("/reset-password/{token}", post(sign_in::reset_password))
         .route("/account/password", post(sign_in::change_password))
+        // The desk administrators' Accounts pages (docs/sign-in.md).
+        .route("/accounts", post(accounts_pages::add))
+        .route("/accounts/{id}/role", post(accounts_pages::set_role))
+        .route("/accounts/{id}/disable", post(accounts_pages::disable))
+        .route("/accounts/{id}/enable", post(accounts_pages::enable))
+        .route(
+            "/accounts/{id}/password-reset",
+            post(accounts_pages::password_reset),
+        )
         .route("/requests/{reference}/revise", post(form::revise))
         .route(
             "/requests/{reference}/copy",

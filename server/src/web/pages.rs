@@ -21,7 +21,8 @@ use super::cookies::Cookie;
 use super::session;
 use crate::applications::SecretError;
 use crate::identity::{
-    Role, SignedIn, require_any_local_admin, require_local_admin, require_reviewer,
+    Role, SignedIn, require_any_local_admin, require_desk_admin, require_local_admin,
+    require_reviewer,
 };
 use crate::identity::{csrf, sessions};
 use crate::registrations;
@@ -102,7 +103,7 @@ impl Backend for PagesBackend {
                 csrf_token: csrf::masked(&token),
                 nhsmail: self.state.sign_in.nhsmail.is_some(),
                 local: self.state.sign_in.local,
-                idle_minutes: crate::identity::sessions::IDLE_TIMEOUT.whole_minutes(),
+                idle_minutes: sessions::IDLE_TIMEOUT.whole_minutes(),
             })
         })
     }
@@ -223,11 +224,9 @@ impl Backend for PagesBackend {
 
     fn submission(&self, reference: String) -> PageFuture<'_, SubmissionPage> {
         Box::pin(async move {
-            let Some(signed_in) = signed_in_from_context(&self.state)
-                .await
-                .map_err(internal)?
-            else {
-                return Ok(Access::SignIn);
+            let signed_in = match self.reader_of_requests().await? {
+                Ok(signed_in) => signed_in,
+                Err(refusal) => return Ok(refusal),
             };
             let stored = registrations::find(&self.state.pool, &signed_in.identity, &reference)
                 .await
@@ -316,11 +315,9 @@ impl Backend for PagesBackend {
 
     fn applications_page(&self, query: ApplicationsQuery) -> PageFuture<'_, ApplicationsPage> {
         Box::pin(async move {
-            let Some(signed_in) = signed_in_from_context(&self.state)
-                .await
-                .map_err(internal)?
-            else {
-                return Ok(Access::SignIn);
+            let signed_in = match self.reader_of_requests().await? {
+                Ok(signed_in) => signed_in,
+                Err(refusal) => return Ok(refusal),
             };
             let identity = &signed_in.identity;
             let now = OffsetDateTime::now_utc();
@@ -366,11 +363,9 @@ impl Backend for PagesBackend {
 
     fn expiring_page(&self, within_days: u32) -> PageFuture<'_, ExpiringPage> {
         Box::pin(async move {
-            let Some(signed_in) = signed_in_from_context(&self.state)
-                .await
-                .map_err(internal)?
-            else {
-                return Ok(Access::SignIn);
+            let signed_in = match self.reader_of_requests().await? {
+                Ok(signed_in) => signed_in,
+                Err(refusal) => return Ok(refusal),
             };
             let applications = crate::inventory::registered(&self.state.pool, &signed_in.identity)
                 .await
@@ -407,11 +402,9 @@ impl Backend for PagesBackend {
 
     fn request_page(&self, reference: String, version: Option<i64>) -> PageFuture<'_, RequestPage> {
         Box::pin(async move {
-            let Some(signed_in) = signed_in_from_context(&self.state)
-                .await
-                .map_err(internal)?
-            else {
-                return Ok(Access::SignIn);
+            let signed_in = match self.reader_of_requests().await? {
+                Ok(signed_in) => signed_in,
+                Err(refusal) => return Ok(refusal),
             };
             let identity = &signed_in.identity;
             let pool = &self.state.pool;
@@ -599,6 +592,16 @@ impl Backend for PagesBackend {
             }))
         })
     }
+
+    // Desk administrators' pages (web::accounts_pages)
+
+    fn accounts_page(&self) -> PageFuture<'_, app::backend::accounts::AccountsPage> {
+        Box::pin(super::accounts_pages::list(&self.state))
+    }
+
+    fn account_detail(&self, id: String) -> PageFuture<'_, app::backend::accounts::AccountDetail> {
+        Box::pin(super::accounts_pages::detail(&self.state, id))
+    }
 }
 
 impl PagesBackend {
@@ -616,8 +619,24 @@ impl PagesBackend {
                 let ods_code = admin.ods_code().to_string();
                 Ok(Ok((signed_in, ods_code)))
             }
-            Err(_) => Ok(Err(Access::OnlyFor(Role::LocalAdmin))),
+            Err(_) => Ok(Err(wrong_role(&signed_in.identity, Role::LocalAdmin))),
         }
+    }
+
+    /// The signed-in account, when it may read requests and applications (a Local
+    /// Administrator or a reviewer: each function then shows what is theirs to see), or what to
+    /// answer anyone else.
+    async fn reader_of_requests<T>(&self) -> Result<Result<SignedIn, Access<T>>, PageError> {
+        let Some(signed_in) = signed_in_from_context(&self.state)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(Err(Access::SignIn));
+        };
+        if require_desk_admin(&signed_in.identity).is_ok() {
+            return Ok(Err(Access::AccountsOnly));
+        }
+        Ok(Ok(signed_in))
     }
 
     /// The organisation `ods_code` with its name from the directory.
@@ -630,6 +649,16 @@ impl PagesBackend {
                 .organisation(ods_code)
                 .map(|organisation| organisation.name),
         }
+    }
+}
+
+/// What a page for `page_for` answers a signed-in account with another role: a desk
+/// administrator is told that they manage accounts only, anyone else whose page it is.
+pub(crate) fn wrong_role<T>(identity: &crate::identity::Identity, page_for: Role) -> Access<T> {
+    if require_desk_admin(identity).is_ok() {
+        Access::AccountsOnly
+    } else {
+        Access::OnlyFor(page_for)
     }
 }
 

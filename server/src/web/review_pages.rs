@@ -51,7 +51,10 @@ pub async fn queue(state: &AppState, query: QueueQuery) -> Result<Access<QueuePa
         return Ok(Access::SignIn);
     };
     if require_reviewer(&signed_in.identity).is_err() {
-        return Ok(Access::OnlyFor(Role::Reviewer));
+        return Ok(super::pages::wrong_role(
+            &signed_in.identity,
+            Role::Reviewer,
+        ));
     }
     let page = registrations::list(
         &state.pool,
@@ -118,7 +121,10 @@ pub async fn detail(
         return Ok(Access::SignIn);
     };
     let Ok(reviewer) = require_reviewer(&signed_in.identity) else {
-        return Ok(Access::OnlyFor(Role::Reviewer));
+        return Ok(super::pages::wrong_role(
+            &signed_in.identity,
+            Role::Reviewer,
+        ));
     };
     let identity = &signed_in.identity;
     let mut versions = registrations::find_versions(pool, identity, &reference)

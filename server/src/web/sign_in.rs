@@ -36,6 +36,7 @@ pub fn home(role: Role) -> &'static str {
     match role {
         Role::LocalAdmin => "/requests",
         Role::Reviewer => "/review",
+        Role::DeskAdmin => "/accounts",
     }
 }
 

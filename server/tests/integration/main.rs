@@ -30,6 +30,7 @@ mod migrations;
 mod migrations_in_step;
 mod nhsmail;
 mod notify;
+mod pages_accounts;
 mod pages_admin;
 mod pages_implementation;
 mod pages_review;

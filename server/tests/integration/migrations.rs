@@ -4,7 +4,9 @@
 //! them again with `application_step`) keep every row, every
 //! foreign key and the log's chain, on a database made by the migrations before them; 0013 marks
 //! each request's latest version, for the lists; 0015 rebuilds them again for the `withdrawn`
-//! status, with application_step referring to a version rather than to an implementation.
+//! status, with application_step referring to a version rather than to an implementation; 0019
+//! rebuilds `users`, with `sessions` and `password_reset` that refer to it, for the `desk_admin`
+//! role.
 
 use crate::common::{TestApp, approve, delegated_request, local_admin_of};
 use axum::http::Method;
@@ -338,6 +340,114 @@ async fn a_desk_with_a_live_application_a_change_under_review_and_steps_upgrades
         opened_secret(&desk, &pool, &reference).await,
         "Zq8~MIGRATION.not-a-real-secret"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_with_accounts_sessions_and_links_upgrades_through_0019_keeping_them_all() {
+    use server::identity::Role;
+    use server::identity::accounts::{self, By, ChangeLog};
+    // Accounts as a desk at 0018 holds them: signed in (sessions), one with a one-time link to
+    // set its password, one disabled, changes signed in the log.
+    let app = TestApp::new().await;
+    let admin = app
+        .sign_in_as("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
+        .await;
+    let rita = app.sign_in_as("rita@nhs.net", Role::Reviewer, None).await;
+    app.sign_in("rita@nhs.net", &rita.user_id).await;
+    app.add_account("leaver@nhs.net", Role::Reviewer, None)
+        .await;
+    let now = time::OffsetDateTime::now_utc();
+    let log = ChangeLog {
+        pool: &app.state.pool,
+        keys: &app.state.keys,
+        writer: &app.state.writer,
+    };
+    accounts::set_disabled(log, "leaver@nhs.net", true, By("cli"), now)
+        .await
+        .unwrap();
+    accounts::start_password_reset(&app.state.pool, "admin@rx1.nhs.net", now)
+        .await
+        .unwrap();
+
+    let (_old, pool, before) = upgraded_from(&app, 18).await;
+    for (table, rows) in [("users", 3), ("sessions", 3), ("password_reset", 1)] {
+        assert!(
+            before.contains(&(table.to_string(), rows)),
+            "{table}: {before:?}"
+        );
+    }
+    let report = server::store::audit::run(&pool, None).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.account_changes, 1);
+    // The sessions still sign their accounts in, through the rebuilt tables.
+    let resumed = server::identity::sessions::resume(
+        &pool,
+        &server::identity::sessions::SessionToken::new(admin.cookie.split_once('=').unwrap().1),
+        now,
+    )
+    .await
+    .unwrap()
+    .expect("the session outlived the upgrade");
+    assert_eq!(resumed.identity.email, "admin@rx1.nhs.net");
+
+    // The new role is taken, with no organisation; a desk administrator with one is not.
+    let insert = "INSERT INTO users (id, email, role, ods_code, password_hash, created_at)
+                  VALUES ($1, $2, 'desk_admin', $3, 'x', '2026-12-05T10:00:00Z')";
+    sqlx::query(insert)
+        .bind("desk-1")
+        .bind("dora@nhs.net")
+        .bind(None::<String>)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(
+        sqlx::query(insert)
+            .bind("desk-2")
+            .bind("dan@nhs.net")
+            .bind("RX1")
+            .execute(&pool)
+            .await
+            .is_err(),
+        "a desk administrator acts for no organisation"
+    );
+    assert!(
+        sqlx::query("UPDATE users SET role = 'owner' WHERE id = 'desk-1'")
+            .execute(&pool)
+            .await
+            .is_err(),
+        "an unknown role is still refused"
+    );
+    assert!(
+        sqlx::query("UPDATE users SET ods_code = NULL WHERE email = 'admin@rx1.nhs.net'")
+            .execute(&pool)
+            .await
+            .is_err(),
+        "a Local Administrator still needs an organisation"
+    );
+    // The foreign keys name the rebuilt users table: a session needs its account, and goes
+    // with it.
+    assert!(
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, csrf_token, created_at, last_seen_at, expires_at)
+             VALUES ('s', 'nobody', 't', '2026-12-05T10:00:00Z', '2026-12-05T10:00:00Z', '2026-12-05T22:00:00Z')",
+        )
+        .execute(&pool)
+        .await
+        .is_err(),
+        "a session of no account"
+    );
+    sqlx::query("DELETE FROM users WHERE email = 'rita@nhs.net'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut connection = pool.acquire().await.unwrap();
+    assert_eq!(count_opened(&mut connection, "sessions").await, 1);
+    sqlx::query("DELETE FROM users WHERE email = 'admin@rx1.nhs.net'")
+        .execute(&mut *connection)
+        .await
+        .unwrap();
+    assert_eq!(count_opened(&mut connection, "sessions").await, 0);
+    assert_eq!(count_opened(&mut connection, "password_reset").await, 0);
 }
 
 /// A desk with RX1's live application recorded with a sealed client secret (made by today's

@@ -1,7 +1,8 @@
 //! Every Leptos server function the pages call, called directly over HTTP as a script could
 //! (`POST /_fn/<name>`), by each kind of caller: anonymous, the Local Administrator of the owning
-//! organisation (RX1), a Local Administrator of another organisation (RTH), and a reviewer. The
-//! pages' own access rules live behind these functions, so this is where a leak would show.
+//! organisation (RX1), a Local Administrator of another organisation (RTH), a reviewer, and a
+//! desk administrator (who manages accounts and sees no request). The pages' own access rules
+//! live behind these functions, so this is where a leak would show.
 
 use crate::common::{Account, TestApp, delegated_request, local_admin_of};
 use axum::body::Body;
@@ -19,6 +20,7 @@ enum Caller {
     OwnAdmin,
     OtherAdmin,
     Reviewer,
+    DeskAdmin,
 }
 
 use Caller::*;
@@ -32,8 +34,10 @@ enum Outcome {
     SignIn,
     /// `NotFound`: as for something that does not exist.
     NotFound,
-    /// `OnlyLocalAdmins` / `ReviewersOnly`: signed in, wrong role.
+    /// `OnlyFor(role)`: signed in, wrong role.
     WrongRole,
+    /// `AccountsOnly`: a desk administrator, on a page about requests or applications.
+    AccountsOnly,
     /// The function sent the caller elsewhere (a reviewer's `/requests` is `/review`).
     RedirectTo(&'static str),
 }
@@ -41,14 +45,15 @@ enum Outcome {
 use Outcome::*;
 
 /// One row: a server function, its arguments, and what each caller gets (in the order
-/// anonymous, own admin, other admin, reviewer).
-type Row = (&'static str, Vec<(&'static str, String)>, [Outcome; 4]);
+/// anonymous, own admin, other admin, reviewer, desk administrator).
+type Row = (&'static str, Vec<(&'static str, String)>, [Outcome; 5]);
 
 struct World {
     app: TestApp,
     own: Account,
     other: Account,
     reviewer: Account,
+    desk_admin: Account,
     reference: String,
     draft: String,
 }
@@ -63,6 +68,9 @@ async fn world() -> World {
         .await;
     let reviewer = app
         .sign_in_as("reviewer@nhs.net", Role::Reviewer, None)
+        .await;
+    let desk_admin = app
+        .sign_in_as("desk.admin@nhs.net", Role::DeskAdmin, None)
         .await;
     let request = RegistrationRequest::from_json(&delegated_request().to_string()).unwrap();
     let reference = registrations::submit(
@@ -94,6 +102,7 @@ async fn world() -> World {
         own,
         other,
         reviewer,
+        desk_admin,
         reference,
         draft,
     }
@@ -106,6 +115,7 @@ impl World {
             OwnAdmin => Some(&self.own),
             OtherAdmin => Some(&self.other),
             Reviewer => Some(&self.reviewer),
+            DeskAdmin => Some(&self.desk_admin),
         }
     }
 
@@ -158,6 +168,7 @@ fn outcome(status: StatusCode, location: &str, json: &Value) -> Outcome {
             SignIn
         }
         Value::String(variant) if variant == "NotFound" => NotFound,
+        Value::String(variant) if variant == "AccountsOnly" => AccountsOnly,
         Value::Object(map) if map.contains_key("OnlyFor") => WrongRole,
         Value::Object(map) if map.contains_key("Page") => Page,
         Value::Object(map) if map.contains_key("Redirect") => {
@@ -177,12 +188,12 @@ async fn every_server_function_answers_each_caller_as_the_access_rules_say() {
     let draft = w.draft.clone();
     let unknown = "AR-2222-2222".to_string();
     let here = ("here", "/register".to_string());
-    // (server function, arguments, [anonymous, own admin, other admin, reviewer])
+    // (server function, arguments, [anonymous, own admin, other admin, reviewer, desk admin])
     let table: Vec<Row> = vec![
         (
             "load_form",
             vec![("checked", "false".into()), here.clone()],
-            [SignIn, Page, Page, WrongRole],
+            [SignIn, Page, Page, WrongRole, AccountsOnly],
         ),
         (
             "load_form",
@@ -191,72 +202,92 @@ async fn every_server_function_answers_each_caller_as_the_access_rules_say() {
                 ("checked", "false".into()),
                 here.clone(),
             ],
-            [SignIn, Page, NotFound, WrongRole],
+            [SignIn, Page, NotFound, WrongRole, AccountsOnly],
         ),
         (
             "load_submission",
             vec![("reference", reference.clone())],
-            [SignIn, Page, NotFound, Page],
+            [SignIn, Page, NotFound, Page, AccountsOnly],
         ),
         (
             "load_submission",
             vec![("reference", unknown.clone())],
-            [SignIn, NotFound, NotFound, NotFound],
+            [SignIn, NotFound, NotFound, NotFound, AccountsOnly],
         ),
         (
             "load_requests",
             vec![("page", "1".into())],
-            [SignIn, Page, Page, RedirectTo("/review")],
+            [SignIn, Page, Page, RedirectTo("/review"), AccountsOnly],
         ),
         (
             "load_request",
             vec![("reference", reference.clone())],
-            [SignIn, Page, NotFound, Page],
+            [SignIn, Page, NotFound, Page, AccountsOnly],
         ),
         (
             "load_request",
             vec![("reference", reference.clone()), ("version", "1".into())],
-            [SignIn, Page, NotFound, Page],
+            [SignIn, Page, NotFound, Page, AccountsOnly],
         ),
         (
             "load_review_queue",
             vec![("query[status]", "all".into())],
-            [SignIn, WrongRole, WrongRole, Page],
+            [SignIn, WrongRole, WrongRole, Page, AccountsOnly],
         ),
         // What the menu's links send: no filters at all.
         (
             "load_review_queue",
             vec![],
-            [SignIn, WrongRole, WrongRole, Page],
+            [SignIn, WrongRole, WrongRole, Page, AccountsOnly],
         ),
-        ("load_applications", vec![], [SignIn, Page, Page, Page]),
+        (
+            "load_applications",
+            vec![],
+            [SignIn, Page, Page, Page, AccountsOnly],
+        ),
         (
             "load_applications",
             vec![
                 ("query[ods_code]", "RX1".into()),
                 ("query[page]", "2".into()),
             ],
-            [SignIn, Page, Page, Page],
+            [SignIn, Page, Page, Page, AccountsOnly],
         ),
         (
             "load_expiring",
             vec![("within_days", "30".into())],
-            [SignIn, Page, Page, Page],
+            [SignIn, Page, Page, Page, AccountsOnly],
         ),
         (
             "load_review_detail",
             vec![("reference", reference.clone())],
-            [SignIn, WrongRole, WrongRole, Page],
+            [SignIn, WrongRole, WrongRole, Page, AccountsOnly],
         ),
         (
             "load_review_detail",
             vec![("reference", unknown.clone())],
-            [SignIn, WrongRole, WrongRole, NotFound],
+            [SignIn, WrongRole, WrongRole, NotFound, AccountsOnly],
+        ),
+        // The desk administrators' Accounts pages.
+        (
+            "load_accounts",
+            vec![],
+            [SignIn, WrongRole, WrongRole, WrongRole, Page],
+        ),
+        (
+            "load_account",
+            vec![("id", w.own.user_id.clone())],
+            [SignIn, WrongRole, WrongRole, WrongRole, Page],
+        ),
+        (
+            "load_account",
+            vec![("id", "no-such-account".into())],
+            [SignIn, WrongRole, WrongRole, WrongRole, NotFound],
         ),
     ];
     let mut failures = Vec::new();
     for (name, args, expected) in &table {
-        for (caller, expected) in [Anonymous, OwnAdmin, OtherAdmin, Reviewer]
+        for (caller, expected) in [Anonymous, OwnAdmin, OtherAdmin, Reviewer, DeskAdmin]
             .into_iter()
             .zip(expected)
         {

@@ -714,6 +714,69 @@ fn user_add_reads_the_password_from_stdin_and_stores_an_argon2id_hash() {
 }
 
 #[test]
+fn user_add_and_set_role_make_desk_administrators_who_have_no_organisation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = user_add(
+        dir.path(),
+        &["--email", "Dora@NHS.net", "--role", "desk_admin"],
+        "a desk administrator's passphrase\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.trim(), "added desk_admin dora@nhs.net");
+    let (code, _, err) = user_add(
+        dir.path(),
+        &[
+            "--email",
+            "dan@nhs.net",
+            "--role",
+            "desk_admin",
+            "--ods",
+            "RX1",
+        ],
+        "a desk administrator's passphrase\n",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("leave out --ods"), "{err}");
+    let run = |args: &[&str]| {
+        let output = appreg(dir.path()).args(args).output().unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (_, listed, _) = run(&["user", "list"]);
+    assert!(
+        listed.starts_with("dora@nhs.net  desk_admin   -"),
+        "{listed}"
+    );
+    let (code, out, err) = user_add(
+        dir.path(),
+        &["--email", "rita@nhs.net", "--role", "reviewer"],
+        "a reviewer's long passphrase\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(&[
+        "user",
+        "set-role",
+        "--email",
+        "rita@nhs.net",
+        "--role",
+        "desk_admin",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out.trim(),
+        "rita@nhs.net is now desk_admin; it had no session"
+    );
+    let (code, out, err) = run(&["log", "verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 account changes"), "{out}");
+    let (_, help, _) = run(&["user", "add", "--help"]);
+    assert!(help.contains("desk_admin"), "{help}");
+}
+
+#[test]
 fn user_disable_and_enable_are_signed_and_say_what_they_did() {
     let dir = tempfile::tempdir().unwrap();
     let (code, out, err) = user_add(

@@ -44,9 +44,9 @@ pub struct SignInRequest {
 pub struct SignedInBody {
     /// Repeat it in the `X-CSRF-Token` header of every state-changing request.
     pub csrf_token: String,
-    /// `local_admin` or `reviewer`.
+    /// `local_admin`, `reviewer` or `desk_admin`.
     pub role: crate::identity::Role,
-    /// A Local Administrator's organisation; `null` for a reviewer.
+    /// A Local Administrator's organisation; `null` for a reviewer or a desk administrator.
     pub ods_code: Option<String>,
 }
 
@@ -55,9 +55,9 @@ pub struct SignedInBody {
 pub struct CurrentSessionBody {
     /// The signed-in account's email.
     pub email: String,
-    /// `local_admin` or `reviewer`.
+    /// `local_admin`, `reviewer` or `desk_admin`.
     pub role: crate::identity::Role,
-    /// A Local Administrator's organisation; `null` for a reviewer.
+    /// A Local Administrator's organisation; `null` for a reviewer or a desk administrator.
     pub ods_code: Option<String>,
     /// The session's CSRF token.
     pub csrf_token: String,
