@@ -48,7 +48,7 @@ pub struct AccountsPage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountChangeRow {
     /// What changed: `added`, `role_changed`, `disabled`, `enabled`, `password_reset`,
-    /// `password_changed`.
+    /// `password_changed`, `sign_in_linked`.
     pub change: String,
     /// Who changed it: an account's email, or `cli` (`appreg user …` on the desk's machine).
     pub by: String,
@@ -80,6 +80,7 @@ impl AccountChangeRow {
             "enabled" => "Enabled".to_string(),
             "password_reset" => "Password set through a one-time link".to_string(),
             "password_changed" => "Password changed by its holder".to_string(),
+            "sign_in_linked" => "Linked to their NHSmail sign-in (first sign-in)".to_string(),
             other => other.to_string(),
         }
     }
@@ -112,6 +113,9 @@ pub struct AccountDetail {
     pub own: bool,
     /// The session's CSRF token, for the forms.
     pub csrf_token: String,
+    /// Whether local passwords sign people in (`local_sign_in`): without them there is no
+    /// password to set, and people sign in with NHSmail.
+    pub local_passwords: bool,
 }
 
 /// Loads the Accounts page (desk administrators).

@@ -92,6 +92,10 @@ fn problems(codes: &str, typed: &Typed) -> Vec<Problem> {
                     "password-reset",
                     "The email with the link could not be sent: try again in a few minutes".to_string(),
                 ),
+                "local_off" => (
+                    "password-reset",
+                    "Passwords are turned off on this desk: people sign in with NHSmail".to_string(),
+                ),
                 _ => (
                     EMAIL,
                     "Something in the form could not be used: check it and try again".to_string(),
@@ -327,6 +331,7 @@ fn Account(
         history,
         own,
         csrf_token,
+        local_passwords,
     } = detail;
     let typed = typed.unwrap_or_else(|| Typed {
         email: String::new(),
@@ -346,6 +351,10 @@ fn Account(
     let email = account.email.clone();
     let banner = done.and_then(|done| {
         let (heading, more) = match done.as_str() {
+            "added" if !local_passwords => (
+                "The account is added".to_string(),
+                format!("{email} can now sign in with NHSmail. Their first sign-in links their NHSmail account to this one."),
+            ),
             "added" => (
                 "The account is added".to_string(),
                 format!("We emailed {email} a link to set their password. It works once, for 24 hours."),
@@ -455,7 +464,9 @@ fn Account(
                 }}
 
                 <h2 id="password">"Password"</h2>
-                {if account.disabled {
+                {if !local_passwords {
+                    view! { <p id="password-reset">"People sign in to this desk with NHSmail: there is no password here to set. A forgotten NHSmail password is reset by their NHSmail Local Administrator."</p> }.into_any()
+                } else if account.disabled {
                     view! { <p id="password-reset">"A disabled account gets no link to set a password: enable it first."</p> }.into_any()
                 } else {
                     view! {

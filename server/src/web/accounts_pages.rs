@@ -114,6 +114,7 @@ pub async fn detail(state: &AppState, id: String) -> Result<Access<AccountDetail
         account: row(state, user, changed_at),
         history,
         csrf_token,
+        local_passwords: state.sign_in.local,
     }))
 }
 
@@ -223,6 +224,10 @@ pub async fn add(State(state): State<AppState>, post: FormPost<DeskAdmin>) -> Re
     };
     tracing::info!(account = %user.id, role = user.role.as_str(), by = %post.capability.user_id(), "an account was added");
     let page = format!("/accounts/{}", user.id);
+    // With local passwords off, people sign in with NHSmail: there is no password to set.
+    if !state.sign_in.local {
+        return back(&page, &[("done", "added")]);
+    }
     match email_link(&state, &user.email, now).await {
         Ok(()) => back(&page, &[("done", "added")]),
         Err(code) => back(&page, &[("done", "added"), ("error", code)]),
@@ -385,6 +390,9 @@ pub async fn password_reset(
         Err(answer) => return answer,
     };
     let page = format!("/accounts/{}", user.id);
+    if !state.sign_in.local {
+        return back(&page, &[("error", "local_off")]);
+    }
     match email_link(&state, &user.email, OffsetDateTime::now_utc()).await {
         Ok(()) => {
             tracing::info!(account = %user.id, by = %post.capability.user_id(), "a link to set a password was emailed");

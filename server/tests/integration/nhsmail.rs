@@ -680,3 +680,79 @@ async fn with_local_sign_in_off_only_nhsmail_signs_people_in() {
     assert!(html.contains("alice.smith@nhs.net"), "{html}");
     assert!(!html.contains("Change password"), "{html}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_an_nhsmail_only_desk_a_desk_administrator_adds_someone_who_then_signs_in_with_nhsmail()
+{
+    let provider = Provider::start(people());
+    let app = TestApp::new().await;
+    // The desk administrator's session began before passwords were turned off.
+    let dora = app.sign_in_as("dora@nhs.net", Role::DeskAdmin, None).await;
+    let app = app.with_sign_in(methods(provider.settings(), false));
+    let added = crate::api_support::post_page_form(
+        &app,
+        &dora,
+        "/accounts",
+        &[
+            ("email", "Alice.Smith@nhs.net"),
+            ("role", "local_admin"),
+            ("ods_code", "RX1"),
+        ],
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    assert!(added.location.contains("done=added"), "{}", added.location);
+    // No link to set a password: there is none to set.
+    assert!(app.outbox().is_empty(), "{:?}", app.outbox());
+    let page = crate::api_support::get_page(&app, &dora, &added.location).await;
+    assert!(
+        page.body.contains("can now sign in with NHSmail"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("there is no password here to set"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("Email a password reset link"),
+        "{}",
+        page.body
+    );
+    let id = added
+        .location
+        .trim_start_matches("/accounts/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let refused = crate::api_support::post_page_form(
+        &app,
+        &dora,
+        &format!("/accounts/{id}/password-reset"),
+        &[],
+    )
+    .await;
+    assert!(
+        refused.location.contains("error=local_off"),
+        "{}",
+        refused.location
+    );
+    assert!(app.outbox().is_empty());
+
+    // Alice signs in with NHSmail: linked to the account Dora made, as what Dora made it.
+    let (response, body) = sign_in_as(&app, "alice").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
+    let me = whoami(&app, &response).await;
+    assert_eq!(
+        (me["role"].as_str(), me["ods_code"].as_str()),
+        (Some("local_admin"), Some("RX1"))
+    );
+    let history = crate::api_support::get_page(&app, &dora, &format!("/accounts/{id}")).await;
+    assert!(
+        history.body.contains("Linked to their NHSmail sign-in"),
+        "{}",
+        history.body
+    );
+}
