@@ -704,6 +704,11 @@ fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             })
         }
         UserCommand::ResetPassword { email } => {
+            if !config.local_sign_in {
+                anyhow::bail!(
+                    "passwords are turned off on this desk (local_sign_in = false): people sign in with NHSmail, so there is no password to reset"
+                );
+            }
             let email = identity::normalise_email(&email);
             runtime()?.block_on(async {
                 let pool = open_store(config).await?;

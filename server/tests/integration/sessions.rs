@@ -1242,4 +1242,31 @@ fn user_reset_password_emails_a_one_time_link_and_never_prints_it() {
         String::from_utf8_lossy(&output.stderr)
             .contains("there is no account with the email nobody@nhs.net")
     );
+    // A desk where only NHSmail signs people in has no password to reset.
+    let output = appreg(dir.path())
+        .args(["user", "reset-password", "--email", "forgetful@nhs.net"])
+        .env("APPREG_LOCAL_SIGN_IN", "off")
+        .env(
+            "APPREG_OIDC_ISSUER",
+            "https://login.microsoftonline.com/37c354b2-85b0-47f5-b222-07b48d774ee3/v2.0",
+        )
+        .env(
+            "APPREG_OIDC_CLIENT_ID",
+            "00000000-0000-0000-0000-00000000c11e",
+        )
+        .env("APPREG_OIDC_CLIENT_SECRET", "a secret")
+        .output()
+        .unwrap();
+    assert_ne!(output.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("passwords are turned off on this desk"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("data/outbox"))
+            .unwrap()
+            .count(),
+        1
+    );
 }
