@@ -176,7 +176,7 @@ const NO_STORE: (header::HeaderName, &str) = (header::CACHE_CONTROL, "no-store")
             headers(("Set-Cookie" = String, description = "`appreg_session=…; HttpOnly; SameSite=Lax; Path=/` and `appreg_device=…; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000`"))),
         (status = 400, description = "Not `{ email, password }`.", body = ErrorBody),
         (status = 401, description = "`invalid_credentials`: the same answer, in the same time, whether or not the email has an account.", body = ErrorBody),
-        (status = 403, description = "`cross_site`: sent by a browser from another site.", body = ErrorBody),
+        (status = 403, description = "`cross_site`: sent by a browser from another site; `local_sign_in_off`: passwords are turned off on this desk (people sign in with NHSmail in a browser).", body = ErrorBody),
         (status = 413, description = "The body is over 1 MiB.", body = ErrorBody),
         (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many failed sign-ins for this account (from clients without its device cookie), from this address, or with this device cookie; `Retry-After` says when to try again.", body = ErrorBody),
