@@ -144,6 +144,7 @@ test.describe("every page loads cleanly", () => {
     ["/applications", "admin@rx1.nhs.net", false],
     ["/applications/expiring", "reviewer1@nhs.net", false],
     ["/account/password", "reviewer2@nhs.net", false],
+    ["/accounts", "desk.admin@nhs.net", false],
   ] as const) {
     test(`${path}${account ? ` as ${account}` : ""}: no failed request and no console error`, async ({ page }) => {
       if (account) await signIn(page, account);
