@@ -42,6 +42,9 @@ pub struct AccountsPage {
     pub accounts: Vec<AccountRow>,
     /// The session's CSRF token, for the form.
     pub csrf_token: String,
+    /// Whether local passwords sign people in: with them, a new account is emailed a link to
+    /// set its password; without them, the person signs in with NHSmail.
+    pub local_passwords: bool,
 }
 
 /// One signed change of an account (its history on its page).

@@ -246,7 +246,11 @@ fn Accounts(page: AccountsPage, typed: Typed, errors: String) -> impl IntoView {
                     <input type="hidden" name="csrf_token" value=page.csrf_token />
                     <div class="nhsuk-form-group" class:nhsuk-form-group--error=email_has_error>
                         <label class="nhsuk-label" for=EMAIL>"Email address"</label>
-                        <div class="nhsuk-hint" id="email-hint">"Their NHSmail address. They are emailed a link to set their password."</div>
+                        <div class="nhsuk-hint" id="email-hint">{if page.local_passwords {
+                            "Their NHSmail address. They are emailed a link to set their password."
+                        } else {
+                            "Their NHSmail address: they sign in with NHSmail, and their first sign-in links it to this account."
+                        }}</div>
                         <FieldError id=EMAIL message=email_error />
                         <input class="nhsuk-input nhsuk-u-width-two-thirds" class:nhsuk-input--error=email_has_error id=EMAIL name="email" type="email"
                             spellcheck="false" autocomplete="off" value=typed.email.clone() aria-describedby="email-hint" />

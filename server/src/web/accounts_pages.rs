@@ -84,6 +84,7 @@ pub async fn list(state: &AppState) -> Result<Access<AccountsPage>, PageError> {
     Ok(Access::Page(AccountsPage {
         accounts,
         csrf_token,
+        local_passwords: state.sign_in.local,
     }))
 }
 

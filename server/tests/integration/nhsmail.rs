@@ -689,6 +689,13 @@ async fn on_an_nhsmail_only_desk_a_desk_administrator_adds_someone_who_then_sign
     // The desk administrator's session began before passwords were turned off.
     let dora = app.sign_in_as("dora@nhs.net", Role::DeskAdmin, None).await;
     let app = app.with_sign_in(methods(provider.settings(), false));
+    let list = crate::api_support::get_page(&app, &dora, "/accounts").await;
+    assert!(
+        list.body
+            .contains("their first sign-in links it to this account"),
+        "{}",
+        list.body
+    );
     let added = crate::api_support::post_page_form(
         &app,
         &dora,
