@@ -42,10 +42,7 @@ pub async fn begin(
     request: Request<Body>,
 ) -> Response {
     let Some(nhsmail) = state.sign_in.nhsmail.clone() else {
-        return plain(
-            StatusCode::NOT_FOUND,
-            "Sign-in with NHSmail is not set up on this desk.",
-        );
+        return not_set_up();
     };
     let cookies = cookie_policy(&state);
     let (parts, _) = request.into_parts();
@@ -81,10 +78,7 @@ pub async fn callback(
     request: Request<Body>,
 ) -> Response {
     let Some(nhsmail) = state.sign_in.nhsmail.clone() else {
-        return plain(
-            StatusCode::NOT_FOUND,
-            "Sign-in with NHSmail is not set up on this desk.",
-        );
+        return not_set_up();
     };
     let cookies = cookie_policy(&state);
     let (parts, _) = request.into_parts();
@@ -122,6 +116,14 @@ pub async fn callback(
         now,
     )
     .await
+}
+
+/// The answer (404) on a desk without an OpenID provider.
+fn not_set_up() -> Response {
+    plain(
+        StatusCode::NOT_FOUND,
+        "Sign-in with NHSmail is not set up on this desk.",
+    )
 }
 
 fn problem(message: String, next: &str) -> app::backend::SignInProblem {

@@ -27,6 +27,16 @@ pub struct TestApp {
     pub session: Option<Account>,
 }
 
+/// Every `Set-Cookie` of a response.
+pub fn set_cookies(response: &Response<Body>) -> Vec<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|value| value.to_str().unwrap().to_string())
+        .collect()
+}
+
 /// The password every test account has.
 pub const PASSWORD: &str = "correct horse battery staple";
 

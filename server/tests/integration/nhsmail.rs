@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use server::identity::oidc::{CertificateKey, ClientAuth, NhsmailSignIn, OidcSettings};
 use server::identity::{Role, SignInMethods};
 
-use crate::common::TestApp;
+use crate::common::{TestApp, set_cookies};
 
 /// The desk's public URL in these tests (its callback is registered at the provider).
 const DESK: &str = "http://desk.test";
@@ -117,15 +117,6 @@ async fn desk(provider: &Provider) -> TestApp {
     app.add_account("eve.taylor@nhs.net", Role::LocalAdmin, Some("RXX01"))
         .await;
     app
-}
-
-fn set_cookies(response: &Response<Body>) -> Vec<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|value| value.to_str().unwrap().to_string())
-        .collect()
 }
 
 /// `name=value` of the cookie `name` the response sets.

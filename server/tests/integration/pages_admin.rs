@@ -2,7 +2,9 @@
 //! database file: sign-in and sign-out without JavaScript, who may open which page (exact
 //! statuses and redirects), and a request sent back for changes revised into version 2.
 
-use crate::common::{Account, PASSWORD, TestApp, delegated_request, hidden_csrf_token};
+use crate::common::{
+    Account, PASSWORD, TestApp, delegated_request, hidden_csrf_token, set_cookies,
+};
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use registration::RegistrationRequest;
@@ -577,16 +579,6 @@ async fn a_request_sent_back_is_revised_and_resubmitted_as_version_2() {
     // Submitted again: there is nothing to revise now.
     let (response, _) = post_form(&app, Some(a), &revise, &[("csrf_token", &a.csrf)]).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
-}
-
-/// Every `Set-Cookie` of a response.
-fn set_cookies(response: &Response<Body>) -> Vec<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|value| value.to_str().unwrap().to_string())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
