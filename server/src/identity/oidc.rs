@@ -269,6 +269,10 @@ pub enum OidcError {
     /// Too many sign-ins are waiting for the provider: try again in a few minutes.
     #[error("too many sign-ins are waiting for the provider")]
     Busy,
+    /// Too many sign-ins begun from this client address are waiting (someone may be filling
+    /// the desk's store): try again in a few minutes.
+    #[error("too many sign-ins from this address are waiting for the provider")]
+    BusyFromHere,
     /// The answer's `state` names no waiting sign-in: it was answered already (a replay, or the
     /// back button), expired, or never begun here.
     #[error("the sign-in's state is unknown or used")]
@@ -470,15 +474,17 @@ impl NhsmailSignIn {
     /// Begins a sign-in: stores its state, PKCE verifier and nonce, and returns the provider's
     /// authorization URL and the browser's cookie value. `next` is a local path or empty.
     /// `browser` is the cookie this browser already has from a sign-in it began (another tab):
-    /// it is kept, so that each tab's sign-in can finish.
+    /// it is kept, so that each tab's sign-in can finish. `address` is the client's address.
     ///
     /// # Errors
-    /// [`OidcError::Unavailable`] (no discovery document), [`OidcError::Busy`], the database.
+    /// [`OidcError::Unavailable`] (no discovery document), [`OidcError::Busy`],
+    /// [`OidcError::BusyFromHere`], the database.
     pub async fn begin(
         &self,
         pool: &sqlx::AnyPool,
         next: &str,
         browser: Option<&str>,
+        address: &str,
         now: OffsetDateTime,
     ) -> Result<Begun, OidcError> {
         let client = self.client(self.metadata(false).await?);
@@ -507,11 +513,14 @@ impl NhsmailSignIn {
             pkce_verifier: verifier.secret().clone(),
             nonce: nonce.secret().clone(),
             next_path: next.to_string(),
+            client: address.to_string(),
             expires_at: timestamp(now + SIGN_IN_WINDOW),
         };
         let state_hash = SessionToken::new(state.secret().clone()).id();
-        if !store::oidc::begin(pool, &state_hash, &pending, now).await? {
-            return Err(OidcError::Busy);
+        match store::oidc::begin(pool, &state_hash, &pending, now).await? {
+            Ok(()) => {}
+            Err(store::oidc::Refused::Full) => return Err(OidcError::Busy),
+            Err(store::oidc::Refused::TooManyFromClient) => return Err(OidcError::BusyFromHere),
         }
         Ok(Begun {
             authorize_url: url.to_string(),

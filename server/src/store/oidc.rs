@@ -7,8 +7,22 @@ use time::OffsetDateTime;
 use super::timestamp;
 
 /// The most sign-ins that may be waiting for their provider at once: beyond it, new ones are
-/// refused until the oldest expire (a bound on what anyone can make the desk store).
-pub const MOST_PENDING: i64 = 10_000;
+/// refused until the oldest expire (a bound on what the desk stores, a few hundred bytes each).
+pub const MOST_PENDING: i64 = 100_000;
+/// The most that one client address may have waiting: one address cannot fill the desk's
+/// [`MOST_PENDING`] and lock everyone else out. An organisation's staff often share one address;
+/// sign-ins to the desk are few (its Local Administrators and the reviewers), so this is far
+/// above what people do.
+pub const MOST_PENDING_PER_CLIENT: i64 = 50;
+
+/// Why a sign-in was not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// [`MOST_PENDING`] are waiting.
+    Full,
+    /// [`MOST_PENDING_PER_CLIENT`] are waiting from this address.
+    TooManyFromClient,
+}
 
 /// A sign-in begun at the provider, as stored.
 #[derive(Debug, Clone)]
@@ -21,18 +35,20 @@ pub struct Pending {
     pub nonce: String,
     /// Where to go after signing in (a local path, or empty).
     pub next_path: String,
+    /// The client address that began it.
+    pub client: String,
     /// Until when the provider's answer is taken.
     pub expires_at: String,
 }
 
-/// Stores a begun sign-in under `state_hash`, after deleting expired ones. `Ok(false)` when
-/// [`MOST_PENDING`] are already waiting (nothing stored).
+/// Stores a begun sign-in under `state_hash`, after deleting expired ones; nothing is stored
+/// when [`MOST_PENDING`] are waiting, or [`MOST_PENDING_PER_CLIENT`] from its address.
 pub async fn begin(
     pool: &AnyPool,
     state_hash: &str,
     pending: &Pending,
     now: OffsetDateTime,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Result<(), Refused>> {
     let now = timestamp(now);
     sqlx::query("DELETE FROM oidc_sign_in WHERE expires_at <= $1")
         .bind(&now)
@@ -42,41 +58,51 @@ pub async fn begin(
         .fetch_one(pool)
         .await?;
     if waiting >= MOST_PENDING {
-        return Ok(false);
+        return Ok(Err(Refused::Full));
+    }
+    let from_client: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM oidc_sign_in WHERE client = $1")
+            .bind(&pending.client)
+            .fetch_one(pool)
+            .await?;
+    if from_client >= MOST_PENDING_PER_CLIENT {
+        return Ok(Err(Refused::TooManyFromClient));
     }
     sqlx::query(
         "INSERT INTO oidc_sign_in (state_hash, browser_hash, pkce_verifier, nonce, next_path, \
-         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         client, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(state_hash)
     .bind(&pending.browser_hash)
     .bind(&pending.pkce_verifier)
     .bind(&pending.nonce)
     .bind(&pending.next_path)
+    .bind(&pending.client)
     .bind(&now)
     .bind(&pending.expires_at)
     .execute(pool)
     .await?;
-    Ok(true)
+    Ok(Ok(()))
 }
 
 /// Takes (deletes) the sign-in `state_hash` names: each is answered once, whatever the answer.
 /// `None` when there is none (never begun, already answered, or swept after expiring); an
 /// expired one is returned for the caller to refuse.
 pub async fn take(pool: &AnyPool, state_hash: &str) -> anyhow::Result<Option<Pending>> {
-    let row: Option<(String, String, String, String, String)> = sqlx::query_as(
+    let row: Option<(String, String, String, String, String, String)> = sqlx::query_as(
         "DELETE FROM oidc_sign_in WHERE state_hash = $1 \
-         RETURNING browser_hash, pkce_verifier, nonce, next_path, expires_at",
+         RETURNING browser_hash, pkce_verifier, nonce, next_path, client, expires_at",
     )
     .bind(state_hash)
     .fetch_optional(pool)
     .await?;
     Ok(row.map(
-        |(browser_hash, pkce_verifier, nonce, next_path, expires_at)| Pending {
+        |(browser_hash, pkce_verifier, nonce, next_path, client, expires_at)| Pending {
             browser_hash,
             pkce_verifier,
             nonce,
             next_path,
+            client,
             expires_at,
         },
     ))

@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 use super::AppState;
 use super::cookies::Cookie;
 use super::form_post::plain;
-use super::session::cookie_policy;
+use super::session::{client_key, cookie_policy};
 use super::sign_in::{local_path, page_again, signed_in_response};
 use crate::identity::accounts::ChangeLog;
 use crate::identity::oidc::{Callback, OidcError};
@@ -48,11 +48,13 @@ pub async fn begin(
     let (parts, _) = request.into_parts();
     let next = local_path(&start.next).unwrap_or("").to_string();
     let browser = cookies.read(&parts.headers, Cookie::NhsmailSignIn);
+    let address = client_key(&parts.extensions);
     match nhsmail
         .begin(
             &state.pool,
             &next,
             browser.as_deref(),
+            &address,
             OffsetDateTime::now_utc(),
         )
         .await
@@ -154,6 +156,13 @@ async fn refused(
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("Sign-in with NHSmail is not working at the moment. Try again in a few minutes{or_password}"),
+            )
+        }
+        OidcError::BusyFromHere => {
+            tracing::warn!("NHSmail sign-in: too many sign-ins waiting from one address");
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many sign-ins were begun from your network in the last few minutes. Wait ten minutes, then select \"Sign in with NHSmail\" again".to_string(),
             )
         }
         OidcError::Busy => (

@@ -563,6 +563,45 @@ async fn two_tabs_each_finish_their_sign_in_and_a_first_link_is_signed_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn one_address_cannot_fill_the_desks_waiting_sign_ins() {
+    let provider = Provider::start(people());
+    let app = desk(&provider).await;
+    let from =
+        |ip: [u8; 4]| {
+            let mut request = Request::get("/sign-in/nhsmail")
+                .body(Body::empty())
+                .unwrap();
+            request.extensions_mut().insert(axum::extract::ConnectInfo(
+                std::net::SocketAddr::from((ip, 50000)),
+            ));
+            request
+        };
+    let most = server::store::oidc::MOST_PENDING_PER_CLIENT;
+    for _ in 0..most {
+        let (response, _) = app.send(from([192, 0, 2, 7])).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    // Someone requesting sign-ins without finishing them, to lock everyone out: refused.
+    let (response, body) = app.send(from([192, 0, 2, 7])).await;
+    let body = text(&body);
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(
+        body.contains("Too many sign-ins were begun from your network"),
+        "{body}"
+    );
+    let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oidc_sign_in")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(waiting, most);
+    // Everyone else still signs in.
+    let (response, _) = app.send(from([198, 51, 100, 9])).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (response, body) = sign_in_as(&app, "alice").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_provider_that_is_down_gets_a_clear_page_not_a_500() {
     // A port nothing listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
