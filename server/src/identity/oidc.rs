@@ -61,6 +61,8 @@ const CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
 const DISCOVERY_LIFETIME: Duration = Duration::from_secs(60 * 60);
 /// The longest the desk waits for the provider (discovery, keys, token endpoint).
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long after a failed discovery the provider is not asked again.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(30);
 /// How long a client assertion is valid (RFC 7523; Entra takes up to 10 minutes).
 const ASSERTION_LIFETIME: i64 = 5 * 60;
 
@@ -350,13 +352,22 @@ struct Discovered {
     fetched: Instant,
 }
 
+/// What the desk knows of the provider's discovery document.
+#[derive(Default)]
+struct Discovery {
+    /// The last one fetched.
+    known: Option<Discovered>,
+    /// When the last fetch failed (cleared by one that works).
+    failed_at: Option<Instant>,
+}
+
 /// Sign-in with one OpenID provider, as configured.
 pub struct NhsmailSignIn {
     settings: OidcSettings,
     issuer: IssuerUrl,
     redirect: RedirectUrl,
     http: reqwest::Client,
-    discovered: tokio::sync::Mutex<Option<Discovered>>,
+    discovered: tokio::sync::Mutex<Discovery>,
 }
 
 impl std::fmt::Debug for NhsmailSignIn {
@@ -410,7 +421,7 @@ impl NhsmailSignIn {
             issuer,
             redirect,
             http,
-            discovered: tokio::sync::Mutex::new(None),
+            discovered: tokio::sync::Mutex::new(Discovery::default()),
         })
     }
 
@@ -421,30 +432,56 @@ impl NhsmailSignIn {
 
     /// The provider's discovery document: the one fetched within the hour, or fetched now
     /// (`refresh`: fetched now whatever the age). A failed fetch falls back on the last one.
+    ///
+    /// After a failed fetch the provider is not asked again for [`RETRY_AFTER_FAILURE`]: while
+    /// it is down, people are told so at once (one at a time behind the lock, each waiting out
+    /// the timeout, they would queue for minutes).
     async fn metadata(&self, refresh: bool) -> Result<CoreProviderMetadata, OidcError> {
-        let mut discovered = self.discovered.lock().await;
-        if let Some(known) = discovered.as_ref()
+        let mut discovery = self.discovered.lock().await;
+        if let Some(known) = discovery.known.as_ref()
             && !refresh
             && known.fetched.elapsed() < DISCOVERY_LIFETIME
         {
             return Ok(known.metadata.clone());
         }
+        let stale = |discovery: &Discovery| {
+            discovery
+                .known
+                .as_ref()
+                .filter(|_| !refresh)
+                .map(|known| known.metadata.clone())
+        };
+        if let Some(failed_at) = discovery.failed_at
+            && failed_at.elapsed() < RETRY_AFTER_FAILURE
+        {
+            return stale(&discovery).ok_or_else(|| {
+                OidcError::Unavailable(format!(
+                    "discovery of {} failed {} s ago: not asked again yet",
+                    self.settings.issuer,
+                    failed_at.elapsed().as_secs()
+                ))
+            });
+        }
         match CoreProviderMetadata::discover_async(self.issuer.clone(), &self.http).await {
             Ok(metadata) => {
-                *discovered = Some(Discovered {
-                    metadata: metadata.clone(),
-                    fetched: Instant::now(),
-                });
+                *discovery = Discovery {
+                    known: Some(Discovered {
+                        metadata: metadata.clone(),
+                        fetched: Instant::now(),
+                    }),
+                    failed_at: None,
+                };
                 Ok(metadata)
             }
             Err(error) => {
                 let detail = format!("discovery of {} failed: {error}", self.settings.issuer);
-                match discovered.as_ref() {
-                    Some(known) if !refresh => {
+                discovery.failed_at = Some(Instant::now());
+                match stale(&discovery) {
+                    Some(metadata) => {
                         tracing::warn!(error = %detail, "using the OIDC provider's last discovery document");
-                        Ok(known.metadata.clone())
+                        Ok(metadata)
                     }
-                    _ => Err(OidcError::Unavailable(detail)),
+                    None => Err(OidcError::Unavailable(detail)),
                 }
             }
         }
