@@ -536,14 +536,9 @@ impl NhsmailSignIn {
             .add_scope(Scope::new("profile".to_string()))
             .set_pkce_challenge(challenge)
             .url();
-        // A token this desk made is 43 base64url characters (256 bits); anything else is new.
+        // A token this desk made has the shape of all its 256-bit tokens; anything else is new.
         let browser_token = browser
-            .filter(|token| {
-                token.len() == 43
-                    && token
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            })
+            .filter(|token| super::csrf::is_token_shaped(token))
             .map_or_else(SessionToken::generate, SessionToken::new);
         let pending = store::oidc::Pending {
             browser_hash: browser_token.id(),

@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 use super::AppState;
 use super::form_post::{FormPost, plain};
 use super::pages::{internal, signed_in_from_context};
-use crate::identity::accounts::{self, AccountError, ChangeLog, ResetError, RoleError};
+use crate::identity::accounts::{self, AccountError, ResetError, RoleError};
 use crate::identity::{DeskAdmin, Role, require_desk_admin};
 use crate::store::users::{self, User};
 
@@ -119,14 +119,6 @@ pub async fn detail(state: &AppState, id: String) -> Result<Access<AccountDetail
     }))
 }
 
-fn change_log(state: &AppState) -> ChangeLog<'_> {
-    ChangeLog {
-        pool: &state.pool,
-        keys: &state.keys,
-        writer: &state.writer,
-    }
-}
-
 /// `page?done=…` or `page?error=…&…`: the page again, with the query `pairs` (each value
 /// percent-encoded, a space as `%20`, which every query reader reads back the same; the commas
 /// between error codes stay as they are, as a query may have them).
@@ -207,7 +199,7 @@ pub async fn add(State(state): State<AppState>, post: FormPost<DeskAdmin>) -> Re
     };
     let now = OffsetDateTime::now_utc();
     let added = accounts::add_by(
-        change_log(&state),
+        state.change_log(),
         &post.capability,
         email.clone(),
         role,
@@ -305,7 +297,7 @@ pub async fn set_role(
         return refused("unchanged");
     }
     let changed = accounts::set_role_by(
-        change_log(&state),
+        state.change_log(),
         &post.capability,
         &user.email,
         role,
@@ -353,7 +345,7 @@ async fn set_disabled(state: &AppState, id: &str, admin: &DeskAdmin, disabled: b
     };
     let page = format!("/accounts/{}", user.id);
     let changed = accounts::set_disabled_by(
-        change_log(state),
+        state.change_log(),
         admin,
         &user.email,
         disabled,

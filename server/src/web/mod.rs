@@ -61,6 +61,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Where account changes are made and signed (`identity::accounts`).
+    pub fn change_log(&self) -> crate::identity::accounts::ChangeLog<'_> {
+        crate::identity::accounts::ChangeLog {
+            pool: &self.pool,
+            keys: &self.keys,
+            writer: &self.writer,
+        }
+    }
+
     /// What the domain functions (registrations, review) work with.
     pub fn desk(&self) -> crate::registrations::Desk<'_> {
         crate::registrations::Desk {

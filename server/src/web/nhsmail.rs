@@ -20,7 +20,6 @@ use super::cookies::Cookie;
 use super::form_post::plain;
 use super::session::{client_key, cookie_policy};
 use super::sign_in::{local_path, page_again, signed_in_response};
-use crate::identity::accounts::ChangeLog;
 use crate::identity::oidc::{Callback, OidcError};
 use crate::identity::sessions;
 
@@ -86,12 +85,10 @@ pub async fn callback(
     let (parts, _) = request.into_parts();
     let browser = cookies.read(&parts.headers, Cookie::NhsmailSignIn);
     let now = OffsetDateTime::now_utc();
-    let log = ChangeLog {
-        pool: &state.pool,
-        keys: &state.keys,
-        writer: &state.writer,
-    };
-    let finished = match nhsmail.finish(log, answer, browser.as_deref(), now).await {
+    let finished = match nhsmail
+        .finish(state.change_log(), answer, browser.as_deref(), now)
+        .await
+    {
         Ok(finished) => finished,
         // The browser's cookie stays (ten minutes at most): a sign-in begun in another tab may
         // still come back.

@@ -369,11 +369,7 @@ pub async fn change_password(
         }
     };
     let changed = crate::identity::accounts::change_password(
-        crate::identity::accounts::ChangeLog {
-            pool: &state.pool,
-            keys: &state.keys,
-            writer: &state.writer,
-        },
+        state.change_log(),
         &post.capability.user_id,
         post.signed_in.session.id(),
         hash,
@@ -430,11 +426,7 @@ pub async fn reset_password(
         return plain(StatusCode::INTERNAL_SERVER_ERROR, NOT_SET);
     };
     let changed = crate::identity::accounts::reset_password(
-        crate::identity::accounts::ChangeLog {
-            pool: &state.pool,
-            keys: &state.keys,
-            writer: &state.writer,
-        },
+        state.change_log(),
         &token,
         hash,
         OffsetDateTime::now_utc(),

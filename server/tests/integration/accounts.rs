@@ -5,31 +5,11 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use server::identity::Role;
-use server::identity::accounts::{self, AccountError, By, ChangeLog};
+use server::identity::accounts::{self, AccountError, By};
 use time::OffsetDateTime;
 
-use crate::api_support::call;
-use crate::common::{Account, TestApp};
-
-fn change_log(app: &TestApp) -> ChangeLog<'_> {
-    ChangeLog {
-        pool: &app.state.pool,
-        keys: &app.state.keys,
-        writer: &app.state.writer,
-    }
-}
-
-async fn signed_in(app: &TestApp, account: &Account) -> StatusCode {
-    call(app, Method::GET, "/api/v1/session", Some(account), None)
-        .await
-        .status
-}
-
-async fn audit(app: &TestApp) -> server::store::audit::Report {
-    server::store::audit::run(&app.state.pool, None)
-        .await
-        .unwrap()
-}
+use crate::api_support::{audit, call, session_status};
+use crate::common::TestApp;
 
 #[tokio::test]
 async fn disabling_an_account_ends_its_sessions_at_once_and_is_signed() {
@@ -38,10 +18,10 @@ async fn disabling_an_account_ends_its_sessions_at_once_and_is_signed() {
         .sign_in_as("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
         .await;
     let other_tab = app.sign_in("admin@rx1.nhs.net", &admin.user_id).await;
-    assert_eq!(signed_in(&app, &admin).await, StatusCode::OK);
+    assert_eq!(session_status(&app, &admin).await, StatusCode::OK);
 
     let changed = accounts::set_disabled(
-        change_log(&app),
+        app.state.change_log(),
         "admin@rx1.nhs.net",
         true,
         By("cli"),
@@ -53,7 +33,10 @@ async fn disabling_an_account_ends_its_sessions_at_once_and_is_signed() {
     assert_eq!(changed.sessions_ended, 2);
     assert!(changed.user.disabled_at.is_some());
     for account in [&admin, &other_tab] {
-        assert_eq!(signed_in(&app, account).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            session_status(&app, account).await,
+            StatusCode::UNAUTHORIZED
+        );
     }
     // Disabled: it cannot sign in again.
     let answer = call(
@@ -68,7 +51,7 @@ async fn disabling_an_account_ends_its_sessions_at_once_and_is_signed() {
     // Disabling again changes and signs nothing.
     assert!(
         accounts::set_disabled(
-            change_log(&app),
+            app.state.change_log(),
             "admin@rx1.nhs.net",
             true,
             By("cli"),
@@ -90,7 +73,7 @@ async fn disabling_an_account_ends_its_sessions_at_once_and_is_signed() {
 
     // Enabled again: signed, and it may sign in.
     accounts::set_disabled(
-        change_log(&app),
+        app.state.change_log(),
         "admin@rx1.nhs.net",
         false,
         By("cli"),
@@ -100,7 +83,7 @@ async fn disabling_an_account_ends_its_sessions_at_once_and_is_signed() {
     .unwrap()
     .unwrap();
     let again = app.sign_in("admin@rx1.nhs.net", &admin.user_id).await;
-    assert_eq!(signed_in(&app, &again).await, StatusCode::OK);
+    assert_eq!(session_status(&app, &again).await, StatusCode::OK);
     assert_eq!(audit(&app).await.account_changes, 2);
 }
 
@@ -111,7 +94,7 @@ async fn a_role_change_ends_the_sessions_and_an_unknown_account_is_named() {
         .sign_in_as("mover@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
         .await;
     let changed = accounts::set_role(
-        change_log(&app),
+        app.state.change_log(),
         "mover@rx1.nhs.net",
         Role::Reviewer,
         None,
@@ -123,13 +106,13 @@ async fn a_role_change_ends_the_sessions_and_an_unknown_account_is_named() {
     assert_eq!(changed.sessions_ended, 1);
     assert_eq!(changed.user.role, Role::Reviewer);
     // The old session is gone: they sign in again, as a reviewer.
-    assert_eq!(signed_in(&app, &mover).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(session_status(&app, &mover).await, StatusCode::UNAUTHORIZED);
     let again = app.sign_in("mover@rx1.nhs.net", &mover.user_id).await;
     let session = call(&app, Method::GET, "/api/v1/session", Some(&again), None).await;
     assert_eq!(session.json()["role"], "reviewer");
 
     let error = accounts::set_role(
-        change_log(&app),
+        app.state.change_log(),
         "nobody@nhs.net",
         Role::Reviewer,
         None,
@@ -153,7 +136,7 @@ async fn log_verify_finds_an_account_changed_outside_the_desk() {
     assert_eq!(report.accounts_unrecorded, 1);
 
     accounts::set_role(
-        change_log(&app),
+        app.state.change_log(),
         "admin@rx1.nhs.net",
         Role::LocalAdmin,
         Some("RJ1"),
@@ -288,7 +271,7 @@ async fn a_one_time_link_sets_a_new_password_once_and_ends_the_sessions() {
             .contains("Your new password is set: sign in with it")
     );
     // Every session of the account ended; the new password works, the old one does not.
-    assert_eq!(signed_in(&app, &admin).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(session_status(&app, &admin).await, StatusCode::UNAUTHORIZED);
     assert_eq!(
         password_sign_in(&app, "admin@rx1.nhs.net", crate::common::PASSWORD).await,
         StatusCode::UNAUTHORIZED
@@ -346,9 +329,15 @@ async fn a_link_expires_a_newer_one_replaces_it_and_a_disabled_account_gets_none
     let page = get(&app, &format!("/reset-password/{}", second.expose())).await;
     assert!(page.body.contains("id=\"reset-for\""), "{}", page.body);
 
-    accounts::set_disabled(change_log(&app), "admin@rx1.nhs.net", true, By("cli"), now)
-        .await
-        .unwrap();
+    accounts::set_disabled(
+        app.state.change_log(),
+        "admin@rx1.nhs.net",
+        true,
+        By("cli"),
+        now,
+    )
+    .await
+    .unwrap();
     let error = accounts::start_password_reset(&app.state.pool, "admin@rx1.nhs.net", now)
         .await
         .unwrap_err();
@@ -413,8 +402,11 @@ async fn a_signed_in_account_changes_its_own_password_and_its_other_sessions_end
     .await;
     assert_eq!(done.location, "/account/password?changed=1");
     // This session stays; the other one ended; only the new password signs in.
-    assert_eq!(signed_in(&app, &here).await, StatusCode::OK);
-    assert_eq!(signed_in(&app, &elsewhere).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(session_status(&app, &here).await, StatusCode::OK);
+    assert_eq!(
+        session_status(&app, &elsewhere).await,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(
         password_sign_in(&app, "rita@nhs.net", crate::common::PASSWORD).await,
         StatusCode::UNAUTHORIZED

@@ -277,10 +277,7 @@ async fn whoami(app: &TestApp, response: &Response<Body>) -> Value {
 }
 
 async fn account_changes(app: &TestApp) -> i64 {
-    server::store::audit::run(&app.state.pool, None)
-        .await
-        .unwrap()
-        .account_changes
+    crate::api_support::audit(app).await.account_changes
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -405,11 +402,7 @@ async fn a_disabled_account_is_not_signed_in() {
     let (response, _) = sign_in_as(&app, "alice").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     server::identity::accounts::set_disabled(
-        server::identity::accounts::ChangeLog {
-            pool: &app.state.pool,
-            keys: &app.state.keys,
-            writer: &app.state.writer,
-        },
+        app.state.change_log(),
         "alice.smith@nhs.net",
         true,
         server::identity::accounts::By("cli"),

@@ -7,7 +7,7 @@
 use axum::http::{Method, Request, StatusCode};
 use server::identity::Role;
 
-use crate::api_support::{Page, call, get_page, post_page_form};
+use crate::api_support::{Page, audit, call, get_page, post_page_form, session_status};
 use crate::common::{Account, PASSWORD, TestApp, mails_with_subject};
 
 /// The subject of the email that carries a one-time link to set a password.
@@ -16,20 +16,6 @@ const LINK_SUBJECT: &str = "Set a new password for the application registration 
 /// A signed-in desk administrator, `dora@nhs.net`.
 async fn desk_admin(app: &TestApp) -> Account {
     app.sign_in_as("dora@nhs.net", Role::DeskAdmin, None).await
-}
-
-/// Whether `account`'s session still works (200) or ended (401).
-async fn session_status(app: &TestApp, account: &Account) -> StatusCode {
-    call(app, Method::GET, "/api/v1/session", Some(account), None)
-        .await
-        .status
-}
-
-/// What `appreg log verify` runs: the whole log and every account against its last change.
-async fn audit(app: &TestApp) -> server::store::audit::Report {
-    server::store::audit::run(&app.state.pool, None)
-        .await
-        .unwrap()
 }
 
 /// The account as stored.

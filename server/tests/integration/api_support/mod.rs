@@ -38,6 +38,20 @@ impl Answer {
     }
 }
 
+/// Whether `account`'s session still works (200) or ended (401).
+pub async fn session_status(app: &TestApp, account: &Account) -> StatusCode {
+    call(app, Method::GET, "/api/v1/session", Some(account), None)
+        .await
+        .status
+}
+
+/// What `appreg log verify` runs: the whole log, and every account against its last change.
+pub async fn audit(app: &TestApp) -> server::store::audit::Report {
+    server::store::audit::run(&app.state.pool, None)
+        .await
+        .unwrap()
+}
+
 /// Sends `method path` as `account` (its cookie, and its CSRF token on anything but GET), with
 /// `body` as JSON when given.
 pub async fn call(
