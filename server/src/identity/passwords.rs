@@ -4,12 +4,17 @@
 //! The cost parameters travel inside each PHC string, so raising them later only affects new
 //! hashes; old ones still verify. Hashing is CPU-heavy: call these from `spawn_blocking`.
 //!
-//! Verification, which every sign-in makes, works in one buffer kept for the process and taken
-//! in turn. argon2 needs 19 MiB per hash; allocated afresh on whichever blocking thread signs
-//! the person in, glibc kept each thread's freed 19 MiB, and a desk's memory grew by about
-//! 20 MiB with each sign-in on a new thread (docs/performance.md, "Memory and sign-in"). Taking
-//! turns bounds it to one buffer; a sign-in costs about 20 ms of it, which the sign-in rate
-//! limits keep far from saturated.
+//! Verification, which every sign-in makes, needs 19 MiB of work memory, and it is given back to
+//! the system after each sign-in (docs/performance.md, "Memory and sign-in"):
+//! - Verifications take turns: one holds the work memory at a time (a sign-in costs about 20 ms
+//!   of it, which the sign-in rate limits keep far from saturated), so sign-ins at once cannot
+//!   add up to more.
+//! - The work memory is reserved at [`RESERVED`], more than glibc's largest dynamic mmap
+//!   threshold (32 MiB on 64-bit, mallopt(3)), and only its first 19 MiB is touched. glibc
+//!   maps an allocation that large on its own and unmaps it when freed, and freeing it does not
+//!   raise the threshold. A 19 MiB allocation, freed, raised the threshold to 19 MiB; the next
+//!   one came from a thread's heap, and glibc kept it: the desk's memory grew by about 20 MiB
+//!   with each sign-in on a new thread, and then stayed 19 MiB higher for ever.
 
 use argon2::password_hash::rand_core::OsRng;
 use std::sync::Mutex;
@@ -104,24 +109,30 @@ pub fn verify(password: &Password, phc: &str) -> bool {
     let mut out = vec![0u8; expected.len()];
     let blocks = params.block_count();
     let hasher = Argon2::new(algorithm, version, params);
-    let mut memory = MEMORY
+    let turn = TURN
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if memory.len() < blocks {
-        memory.resize(blocks, Block::default());
-    }
+    let mut memory: Vec<Block> =
+        Vec::with_capacity(blocks.max(RESERVED / std::mem::size_of::<Block>()));
+    memory.resize(blocks, Block::default());
     let computed = hasher.hash_password_into_with_memory(
         password.expose().as_bytes(),
         salt,
         &mut out,
-        &mut memory[..blocks],
+        &mut memory,
     );
     drop(memory);
+    drop(turn);
     computed.is_ok() && Output::new(&out).is_ok_and(|out| out == expected)
 }
 
-/// The memory every verification works in, in turn (see the module comment).
-static MEMORY: Mutex<Vec<Block>> = Mutex::new(Vec::new());
+/// Verifications take turns (see the module comment).
+static TURN: Mutex<()> = Mutex::new(());
+
+/// What a verification's work memory is reserved at: over glibc's 32 MiB ceiling for its dynamic
+/// mmap threshold, so that the memory is mapped on its own and given back when freed (see the
+/// module comment). Only the pages a hash uses are ever touched.
+const RESERVED: usize = 33 * 1024 * 1024;
 
 /// Verifies against a hash no password matches, with the same cost as real hashes: an unknown
 /// email then takes as long to refuse as a wrong password does.
@@ -152,9 +163,9 @@ mod tests {
     }
 
     #[test]
-    fn hashes_made_with_other_costs_and_variants_still_verify_in_the_shared_buffer() {
-        // A desk's older (or later, costlier) hashes keep their own cost in the PHC string; the
-        // shared buffer grows to the largest and serves smaller ones from its start.
+    fn hashes_made_with_other_costs_and_variants_still_verify() {
+        // A desk's older (or later, costlier) hashes keep their own cost in the PHC string, and
+        // each is verified in work memory of its own cost (32 MiB here: all of the reserve).
         let password = Password::new("correct horse battery staple");
         let salt = SaltString::generate(&mut OsRng);
         for (algorithm, m_cost, t_cost) in [
@@ -173,7 +184,7 @@ mod tests {
                 "{phc}"
             );
         }
-        // Each earlier default-cost hash still verifies after the buffer grew past it.
+        // A default-cost hash still verifies after a costlier one.
         let phc = hash(&password).unwrap();
         assert!(verify(&password, &phc));
         // A hash whose output was tampered with does not verify.

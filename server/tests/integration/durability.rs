@@ -35,10 +35,10 @@ async fn every_commit_is_synced_to_disk() {
     }
 }
 
-const PASSWORD: &str = "a long enough password";
-const EMAIL: &str = "load.admin@nhs.net";
+pub(crate) const PASSWORD: &str = "a long enough password";
+pub(crate) const EMAIL: &str = "load.admin@nhs.net";
 
-fn appreg(data: &Path) -> Command {
+pub(crate) fn appreg(data: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_appreg"));
     command
         .env_remove("APPREG_CONFIG")
@@ -49,7 +49,7 @@ fn appreg(data: &Path) -> Command {
     command
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -85,7 +85,7 @@ fn post(port: u16, path: &str, session: Option<&(String, String)>, body: &str) -
 }
 
 /// Signs in; the cookie and CSRF token.
-fn sign_in(port: u16) -> (String, String) {
+pub(crate) fn sign_in(port: u16) -> (String, String) {
     let body = serde_json::json!({ "email": EMAIL, "password": PASSWORD }).to_string();
     let (status, head, body) = exchange(port, &post(port, "/api/v1/session", None, &body))
         .expect("the sign-in is answered");
@@ -108,7 +108,7 @@ fn sign_in(port: u16) -> (String, String) {
     (cookie, body["csrf_token"].as_str().unwrap().to_string())
 }
 
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -117,7 +117,7 @@ impl Drop for Server {
     }
 }
 
-fn start(data: &Path, port: u16) -> Server {
+pub(crate) fn start(data: &Path, port: u16) -> Server {
     let server = Server(
         appreg(data)
             .arg("serve")
@@ -141,11 +141,9 @@ fn start(data: &Path, port: u16) -> Server {
     }
 }
 
-#[test]
-fn submissions_answered_201_survive_sigkill_mid_load() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let mut add = appreg(&data)
+/// Adds the Local Administrator of RX1 that [`sign_in`] signs in as.
+pub(crate) fn add_local_admin(data: &Path) {
+    let mut add = appreg(data)
         .args([
             "user",
             "add",
@@ -166,6 +164,13 @@ fn submissions_answered_201_survive_sigkill_mid_load() {
         .write_all(format!("{PASSWORD}\n").as_bytes())
         .unwrap();
     assert!(add.wait().unwrap().success());
+}
+
+#[test]
+fn submissions_answered_201_survive_sigkill_mid_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    add_local_admin(&data);
     let request = crate::common::delegated_request().to_string();
     let answered: Arc<Mutex<Vec<String>>> = Arc::default();
     let rounds = 3;

@@ -26,6 +26,7 @@ mod http;
 mod implementation;
 mod inventory;
 mod log_audit;
+mod memory;
 mod migrations;
 mod migrations_in_step;
 mod nhsmail;
