@@ -19,6 +19,8 @@ pub struct Mailer {
     transport: Transport,
     from: Mailbox,
     reviewer_notices: crate::reviewer_notices::ReviewerNotices,
+    /// Arrivals waiting for the reviewers to be read (`reviewer_notices::arrived`).
+    pending_arrivals: crate::reviewer_notices::PendingArrivals,
 }
 
 enum Transport {
@@ -103,6 +105,11 @@ impl Mailer {
         self.reviewer_notices
     }
 
+    /// Arrivals waiting for the reviewers to be read.
+    pub fn pending_arrivals(&self) -> &crate::reviewer_notices::PendingArrivals {
+        &self.pending_arrivals
+    }
+
     /// An outbox mailer writing to `dir` (tests use this).
     pub fn outbox(dir: impl Into<PathBuf>, from: &str) -> anyhow::Result<Mailer> {
         let dir = dir.into();
@@ -114,6 +121,7 @@ impl Mailer {
             transport: Transport::Outbox(Outbox::start(dir)?),
             from,
             reviewer_notices: crate::reviewer_notices::ReviewerNotices::default(),
+            pending_arrivals: Default::default(),
         })
     }
 
@@ -124,6 +132,7 @@ impl Mailer {
             transport: Transport::Smtp(transport),
             from,
             reviewer_notices: crate::reviewer_notices::ReviewerNotices::default(),
+            pending_arrivals: Default::default(),
         })
     }
 

@@ -87,29 +87,74 @@ impl Arrival {
 
 /// With `each`: emails every reviewer that `arrival` was stored, in the background (the
 /// reviewers are read and the message sent after the submission has been answered).
+///
+/// Arrivals close together share one read of the reviewers: the first starts a task that reads
+/// them and sends its notice; those stored while it reads wait in `mailer`'s [`PendingArrivals`]
+/// and are sent after one more read, which began after they were stored. Under load that is one
+/// read per burst instead of one per arrival (docs/performance.md, "Where a submission's time
+/// goes"); each notice still names reviewers read after its request was stored.
 pub fn arrived(pool: &AnyPool, mailer: &Arc<Mailer>, issuer: &str, arrival: Arrival) {
     if mailer.reviewer_notices() != ReviewerNotices::Each {
         return;
     }
+    let review_url = review_url(issuer, &arrival.reference);
+    {
+        let mut pending = mailer.pending_arrivals().lock();
+        if let Some(waiting) = pending.as_mut() {
+            // A task is reading the reviewers; it sends this one after its next read.
+            waiting.push((arrival, review_url));
+            return;
+        }
+        *pending = Some(Vec::new());
+    }
     let pool = pool.clone();
     let mailer = Arc::clone(mailer);
-    let review_url = review_url(issuer, &arrival.reference);
     tokio::spawn(async move {
-        let reviewers = match store::users::reviewer_emails(&pool).await {
-            Ok(reviewers) if !reviewers.is_empty() => reviewers,
-            Ok(_) => return,
-            Err(error) => {
-                tracing::error!(error = %format!("{error:#}"), reference = %arrival.reference, "the reviewers could not be read for an arrival notice");
-                return;
+        let mut arrivals = vec![(arrival, review_url)];
+        loop {
+            match store::users::reviewer_emails(&pool).await {
+                Ok(reviewers) if reviewers.is_empty() => {}
+                Ok(reviewers) => {
+                    let reviewers = Arc::new(reviewers);
+                    for (arrival, review_url) in arrivals.drain(..) {
+                        let (mailer, reviewers) = (Arc::clone(&mailer), Arc::clone(&reviewers));
+                        tokio::spawn(async move {
+                            let notice = arrival_notice(&arrival, &reviewers, &review_url);
+                            if let Err(error) = mailer.send(&notice).await {
+                                tracing::error!(error = %format!("{error:#}"), reference = %arrival.reference, "the reviewers' arrival notice was not sent");
+                            }
+                        });
+                    }
+                }
+                Err(error) => {
+                    for (arrival, _) in &arrivals {
+                        tracing::error!(error = %format!("{error:#}"), reference = %arrival.reference, "the reviewers could not be read for an arrival notice");
+                    }
+                }
             }
-        };
-        if let Err(error) = mailer
-            .send(&arrival_notice(&arrival, &reviewers, &review_url))
-            .await
-        {
-            tracing::error!(error = %format!("{error:#}"), reference = %arrival.reference, "the reviewers' arrival notice was not sent");
+            let mut pending = mailer.pending_arrivals().lock();
+            match pending.as_mut().map(std::mem::take) {
+                Some(next) if !next.is_empty() => arrivals = next,
+                _ => {
+                    *pending = None;
+                    return;
+                }
+            }
         }
     });
+}
+
+/// Arrivals waiting for the reviewers to be read, kept by the [`Mailer`]: `None` when no task
+/// is reading them, else those to send after its next read.
+#[derive(Default)]
+pub struct PendingArrivals(std::sync::Mutex<Option<Vec<(Arrival, String)>>>);
+
+impl PendingArrivals {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Vec<(Arrival, String)>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// A request's review page.

@@ -112,8 +112,7 @@ pub fn verify(password: &Password, phc: &str) -> bool {
     let turn = TURN
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut memory: Vec<Block> =
-        Vec::with_capacity(blocks.max(RESERVED / std::mem::size_of::<Block>()));
+    let mut memory: Vec<Block> = Vec::with_capacity(blocks.max(RESERVED / size_of::<Block>()));
     memory.resize(blocks, Block::default());
     let computed = hasher.hash_password_into_with_memory(
         password.expose().as_bytes(),

@@ -67,6 +67,44 @@ async fn schedule(app: &TestApp, at: OffsetDateTime) -> Vec<String> {
     .unwrap()
 }
 
+/// Submits `count` requests at once; their references.
+async fn submit_at_once(desk: &Desk, count: usize) -> Vec<String> {
+    let request = delegated_request();
+    let submissions = (0..count).map(|_| submit(&desk.app, &desk.admin, &request));
+    futures::future::join_all(submissions).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrivals_at_once_share_reads_of_the_reviewers_and_each_is_announced_once() {
+    let desk = desk(ReviewerNotices::Each).await;
+    let first = submit_at_once(&desk, 24).await;
+    for reference in &first {
+        let mails = mails(&desk.app, &format!("{reference}: new request to review"), 1).await;
+        assert_eq!(mails.len(), 1, "{reference}: one notice each");
+        assert!(mails[0].contains("rita@nhs.net"), "{}", mails[0]);
+    }
+    // Raj leaves: no notice of a request stored after that names him, however the arrivals
+    // are grouped for reading the reviewers.
+    sqlx::query("UPDATE users SET disabled_at = $1 WHERE email = 'raj@nhs.net'")
+        .bind(server::store::timestamp(OffsetDateTime::now_utc()))
+        .execute(&desk.app.state.pool)
+        .await
+        .unwrap();
+    let second = submit_at_once(&desk, 24).await;
+    for reference in &second {
+        let mails = mails(&desk.app, &format!("{reference}: new request to review"), 1).await;
+        assert_eq!(mails.len(), 1, "{reference}: one notice each");
+        assert!(mails[0].contains("rita@nhs.net"), "{}", mails[0]);
+        assert!(!mails[0].contains("raj@nhs.net"), "{}", mails[0]);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        mails(&desk.app, "to review", 48).await.len(),
+        48,
+        "no arrival announced twice"
+    );
+}
+
 #[tokio::test]
 async fn with_each_every_active_reviewer_is_emailed_when_a_version_arrives() {
     let desk = desk(ReviewerNotices::Each).await;
