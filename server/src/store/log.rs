@@ -234,7 +234,7 @@ pub async fn insert_entries(
     }
     let statement = format!(
         "INSERT INTO log_entry (seq, kind, reference, version, jws, prev_hash, entry_hash, created_at) VALUES {}",
-        super::value_rows(entries.len(), 8)
+        super::value_rows(connection, entries.len(), 8)
     );
     let mut insert = sqlx::query(&statement);
     for entry in entries {

@@ -273,7 +273,7 @@ pub async fn insert_versions(
            application_name, risk, request_json, report_json, submitted_at, submitted_by,
            submitted_by_email, purpose) VALUES {}
          ON CONFLICT (reference, version) DO NOTHING RETURNING reference",
-        super::value_rows(rows.len(), 13)
+        super::value_rows(connection, rows.len(), 13)
     );
     let mut insert = sqlx::query_scalar(&statement);
     for (reference, version, row) in rows {
