@@ -62,6 +62,14 @@ impl Backend {
     pub fn of_pool(pool: &AnyPool) -> Backend {
         Backend::of_url(pool.connect_options().database_url.as_str()).unwrap_or(Backend::Sqlite)
     }
+
+    /// The backend of a connection.
+    pub fn of_connection(connection: &AnyConnection) -> Backend {
+        match connection.backend_name() {
+            "PostgreSQL" => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
 }
 
 /// What to write for a database URL the desk does not support.
@@ -254,11 +262,12 @@ pub fn placeholders(first: usize, count: usize) -> String {
 /// 3.5% of the server's CPU under the submit load (docs/performance.md, "Where a submission's
 /// time goes"). Anonymous marks are taken in order, with no lookup.
 pub fn value_rows(connection: &AnyConnection, rows: usize, width: usize) -> String {
-    if connection.backend_name() == "SQLite" {
-        let row = format!("({})", vec!["?"; width].join(", "));
-        vec![row; rows].join(", ")
-    } else {
-        numbered_value_rows(rows, width)
+    match Backend::of_connection(connection) {
+        Backend::Sqlite => {
+            let row = format!("({})", vec!["?"; width].join(", "));
+            vec![row; rows].join(", ")
+        }
+        Backend::Postgres => numbered_value_rows(rows, width),
     }
 }
 
