@@ -225,7 +225,8 @@ pub async fn implement(
                 seq: entry.seq,
                 hash: &entry.entry_hash,
             },
-        }));
+        }))
+        .await;
     tracing::info!(
         reference,
         application_id = %implemented.application_id,

@@ -252,15 +252,19 @@ async fn take(
             hash: &recorded.entry.entry_hash,
         },
     };
-    mailer.send_in_background(notify::application_step(&notice));
+    mailer
+        .send_in_background(notify::application_step(&notice))
+        .await;
     if !reviewers.is_empty() {
-        mailer.send_in_background(notify::withdrawal_to_reviewers(
-            &notify::StepNotice {
-                recipients: &reviewers,
-                ..notice
-            },
-            &format!("{origin}/review/{}", taken.reference),
-        ));
+        mailer
+            .send_in_background(notify::withdrawal_to_reviewers(
+                &notify::StepNotice {
+                    recipients: &reviewers,
+                    ..notice
+                },
+                &format!("{origin}/review/{}", taken.reference),
+            ))
+            .await;
     }
     tracing::info!(
         reference = %taken.reference,

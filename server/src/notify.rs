@@ -29,55 +29,114 @@ enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
 
-/// A message for the outbox's writer, and where to say whether it was written.
-type OutboxMessage = (Vec<u8>, tokio::sync::oneshot::Sender<anyhow::Result<()>>);
+/// A message for the outbox's writers, and what to do with the outcome.
+type OutboxMessage = (Vec<u8>, Written);
+
+/// Who hears whether a message was written.
+enum Written {
+    /// A caller waiting for it ([`Mailer::send`]).
+    Answer(tokio::sync::oneshot::Sender<anyhow::Result<()>>),
+    /// Nobody: a failure is logged with the message's reference ([`Mailer::send_in_background`]).
+    Log(String),
+}
+
+impl Written {
+    fn tell(self, outcome: anyhow::Result<()>) {
+        match self {
+            // The caller may have gone away; the message is written all the same.
+            Written::Answer(caller) => {
+                let _ = caller.send(outcome);
+            }
+            Written::Log(reference) => match outcome {
+                Ok(()) => tracing::info!(%reference, "email sent"),
+                Err(error) => {
+                    tracing::error!(%reference, error = %format!("{error:#}"), "email not sent");
+                }
+            },
+        }
+    }
+}
 
 /// The outbox: one thread of its own writes the messages, one after another. Written from the
 /// blocking pool instead, a message each on whichever thread was free, concurrent file creations
 /// in the one directory contended for its lock (docs/performance.md, "The receipts' outbox").
 /// Its queue is short: when the thread falls behind, a message is written from the blocking
-/// pool as before, so a backlog never holds more than [`OUTBOX_QUEUE`] messages in memory. The
-/// thread ends when the mailer is dropped.
+/// pool, by at most [`OVERFLOW_WRITERS`] at a time; when those are busy too, the message waits
+/// for one, and so does whoever sent it. Files are then made as fast as the file system
+/// allows and no faster: the waiting is what bounds the messages held in memory, and the
+/// threads writing them (unbounded, a slow disk once had 260 threads writing and the desk's
+/// memory past 64 MB). The thread ends when the mailer is dropped.
 struct Outbox {
     dir: PathBuf,
     messages: std::sync::mpsc::SyncSender<OutboxMessage>,
+    overflow: Arc<tokio::sync::Semaphore>,
 }
 
 /// How many messages wait for the outbox's thread at most.
 const OUTBOX_QUEUE: usize = 64;
 
+/// How many messages the blocking pool writes at once when the outbox's thread is behind.
+const OVERFLOW_WRITERS: usize = 4;
+
 impl Outbox {
-    fn start(dir: PathBuf) -> anyhow::Result<Outbox> {
-        let (messages, queue) = std::sync::mpsc::sync_channel::<OutboxMessage>(OUTBOX_QUEUE);
+    /// Starts the writer's thread: `queue` messages may wait for it, `overflow_writers` more
+    /// are written from the blocking pool at once (the desk uses [`OUTBOX_QUEUE`] and
+    /// [`OVERFLOW_WRITERS`]; tests make the outbox fall behind with fewer).
+    fn start(dir: PathBuf, queue: usize, overflow_writers: usize) -> anyhow::Result<Outbox> {
+        let (messages, queue) = std::sync::mpsc::sync_channel::<OutboxMessage>(queue);
         let thread_dir = dir.clone();
         std::thread::Builder::new()
             .name("appreg-outbox".to_string())
             .spawn(move || {
                 for (bytes, written) in queue {
-                    // The sender may have gone away; the message is written all the same.
-                    let _ = written.send(write_to_outbox(&thread_dir, &bytes));
+                    written.tell(write_to_outbox(&thread_dir, &bytes));
                 }
             })
             .context("cannot start the outbox writer")?;
-        Ok(Outbox { dir, messages })
+        Ok(Outbox {
+            dir,
+            messages,
+            overflow: Arc::new(tokio::sync::Semaphore::new(overflow_writers)),
+        })
     }
 
-    async fn write(&self, bytes: Vec<u8>) -> anyhow::Result<()> {
-        let (written, answer) = tokio::sync::oneshot::channel();
+    /// Hands `bytes` to a writer: returns once one has taken it (see the type's comment). The
+    /// message is written even if the caller goes away meanwhile (a handler is dropped when its
+    /// client disconnects, after its request was stored): the wait for an overflow writer is a
+    /// task of its own, which the caller only waits for.
+    async fn put(&self, bytes: Vec<u8>, written: Written) {
         match self.messages.try_send((bytes, written)) {
-            Ok(()) => answer
-                .await
-                .map_err(|_| anyhow::anyhow!("the outbox writer stopped before writing"))?,
-            Err(std::sync::mpsc::TrySendError::Full((bytes, _))) => {
-                let dir = self.dir.clone();
-                tokio::task::spawn_blocking(move || write_to_outbox(&dir, &bytes))
-                    .await
-                    .context("the outbox writer did not finish")?
+            Ok(()) => {}
+            Err(std::sync::mpsc::TrySendError::Full((bytes, written))) => {
+                let (overflow, dir) = (Arc::clone(&self.overflow), self.dir.clone());
+                let (taken, taken_by_writer) = tokio::sync::oneshot::channel::<()>();
+                tokio::spawn(async move {
+                    let Ok(turn) = overflow.acquire_owned().await else {
+                        written.tell(Err(anyhow::anyhow!("the outbox has stopped")));
+                        return;
+                    };
+                    let _ = taken.send(());
+                    tokio::task::spawn_blocking(move || {
+                        written.tell(write_to_outbox(&dir, &bytes));
+                        drop(turn);
+                    });
+                });
+                // Dropped unsent (the task ended): nothing left to wait for either.
+                let _ = taken_by_writer.await;
             }
-            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
-                Err(anyhow::anyhow!("the outbox writer has stopped"))
+            Err(std::sync::mpsc::TrySendError::Disconnected((_, written))) => {
+                written.tell(Err(anyhow::anyhow!("the outbox writer has stopped")));
             }
         }
+    }
+
+    /// Writes `bytes` and returns once it is written.
+    async fn write(&self, bytes: Vec<u8>) -> anyhow::Result<()> {
+        let (caller, answer) = tokio::sync::oneshot::channel();
+        self.put(bytes, Written::Answer(caller)).await;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the outbox writer stopped before writing"))?
     }
 }
 
@@ -118,7 +177,7 @@ impl Mailer {
         crate::files::private_dir(&dir)
             .with_context(|| format!("cannot create the outbox directory {}", dir.display()))?;
         Ok(Mailer {
-            transport: Transport::Outbox(Outbox::start(dir)?),
+            transport: Transport::Outbox(Outbox::start(dir, OUTBOX_QUEUE, OVERFLOW_WRITERS)?),
             from,
             reviewer_notices: crate::reviewer_notices::ReviewerNotices::default(),
             pending_arrivals: Default::default(),
@@ -156,9 +215,27 @@ impl Mailer {
         Ok(())
     }
 
-    /// Sends in a background task; a failure is logged (reference + error, never the body), not returned:
-    /// a stored submission or decision must not fail because mail is down.
-    pub fn send_in_background(self: &Arc<Self>, notification: Notification) {
+    /// Sends without waiting for the message to be sent; a failure is logged (reference +
+    /// error, never the body), not returned: a stored submission or decision must not fail
+    /// because mail is down. To the outbox, it returns once a writer has taken the message,
+    /// which is at once unless the outbox is behind (see [`Outbox`]); by SMTP, at once.
+    pub async fn send_in_background(self: &Arc<Self>, notification: Notification) {
+        if let Transport::Outbox(outbox) = &self.transport {
+            match self.message(&notification) {
+                Ok(message) => {
+                    let reference = notification.reference;
+                    outbox
+                        .put(message.formatted(), Written::Log(reference))
+                        .await;
+                }
+                Err(error) => tracing::error!(
+                    reference = %notification.reference,
+                    error = %format!("{error:#}"),
+                    "email not sent"
+                ),
+            }
+            return;
+        }
         let mailer = Arc::clone(self);
         tokio::spawn(async move {
             if let Err(error) = mailer.send(&notification).await {
@@ -969,6 +1046,56 @@ mod tests {
                 Some("eml"),
                 "{file:?}"
             );
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert!(text.contains("AR-7K3M-Q9XD"), "{file:?}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn messages_sent_in_the_background_all_reach_the_outbox_when_it_is_behind() {
+        // Four times the queue, at once: past the queue and the overflow's writers, a sender
+        // waits for a writer instead of leaving the message to a thread of its own. Half the
+        // senders give up waiting at once, as a handler is dropped when its client disconnects
+        // after the request was stored: every message is still written once, whole.
+        // A queue of one and one overflow writer, so that the outbox is behind at once.
+        let dir = tempfile::tempdir().unwrap();
+        let mailer = Arc::new(Mailer {
+            transport: Transport::Outbox(Outbox::start(dir.path().to_path_buf(), 1, 1).unwrap()),
+            ..Mailer::outbox(dir.path(), "appreg@nhs.net").unwrap()
+        });
+        let sends: Vec<_> = (0..OUTBOX_QUEUE * 4)
+            .map(|n| {
+                let mailer = Arc::clone(&mailer);
+                tokio::spawn(async move {
+                    let send =
+                        mailer.send_in_background(received(i64::try_from(n).unwrap() + 1, None));
+                    if n % 2 == 0 {
+                        send.await;
+                    } else {
+                        let _ = tokio::time::timeout(std::time::Duration::ZERO, send).await;
+                    }
+                })
+            })
+            .collect();
+        for send in sends {
+            send.await.unwrap();
+        }
+        let written = || {
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .filter(|path| path.extension().and_then(|e| e.to_str()) == Some("eml"))
+                .collect::<Vec<_>>()
+        };
+        for _ in 0..500 {
+            if written().len() == OUTBOX_QUEUE * 4 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let files = written();
+        assert_eq!(files.len(), OUTBOX_QUEUE * 4);
+        for file in files {
             let text = std::fs::read_to_string(&file).unwrap();
             assert!(text.contains("AR-7K3M-Q9XD"), "{file:?}");
         }

@@ -371,7 +371,8 @@ async fn store_version(
                 seq: entry.seq,
                 hash: &entry.entry_hash,
             },
-        }));
+        }))
+        .await;
     crate::reviewer_notices::arrived(
         desk.pool,
         desk.mailer,

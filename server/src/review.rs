@@ -209,7 +209,8 @@ pub async fn decide(
                 seq: notice.entry.seq,
                 hash: &notice.entry.entry_hash,
             },
-        }));
+        }))
+        .await;
     Ok(decided)
 }
 

@@ -115,15 +115,12 @@ pub fn arrived(pool: &AnyPool, mailer: &Arc<Mailer>, issuer: &str, arrival: Arri
             match store::users::reviewer_emails(&pool).await {
                 Ok(reviewers) if reviewers.is_empty() => {}
                 Ok(reviewers) => {
-                    let reviewers = Arc::new(reviewers);
                     for (arrival, review_url) in arrivals.drain(..) {
-                        let (mailer, reviewers) = (Arc::clone(&mailer), Arc::clone(&reviewers));
-                        tokio::spawn(async move {
-                            let notice = arrival_notice(&arrival, &reviewers, &review_url);
-                            if let Err(error) = mailer.send(&notice).await {
-                                tracing::error!(error = %format!("{error:#}"), reference = %arrival.reference, "the reviewers' arrival notice was not sent");
-                            }
-                        });
+                        // Waits only while the outbox is behind (`Mailer::send_in_background`);
+                        // arrivals meanwhile wait in `pending`, a few hundred bytes each.
+                        mailer
+                            .send_in_background(arrival_notice(&arrival, &reviewers, &review_url))
+                            .await;
                     }
                 }
                 Err(error) => {

@@ -194,7 +194,8 @@ async fn sending_in_the_background_writes_the_message_without_waiting_for_it() {
     let dir = tempfile::tempdir().unwrap();
     let mailer = Arc::new(Mailer::outbox(dir.path(), "appreg@localhost").unwrap());
 
-    mailer.send_in_background(receipt_for(&contacts()));
+    // Returns once the outbox's writer has the message, before it is written.
+    mailer.send_in_background(receipt_for(&contacts())).await;
 
     for _ in 0..200 {
         if !eml_files(dir.path()).is_empty() {
