@@ -468,12 +468,11 @@ pub struct HistoryEntry {
 /// # Errors
 /// The database.
 pub async fn history(pool: &sqlx::AnyPool, user_id: &str) -> anyhow::Result<Vec<HistoryEntry>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT jws, created_at FROM log_entry WHERE kind = 'account_change' AND reference = $1
-         ORDER BY seq",
+    let rows = crate::store::log::entries_about(
+        pool,
+        Kind::AccountChange,
+        &format!("{ACCOUNT_PREFIX}{user_id}"),
     )
-    .bind(format!("{ACCOUNT_PREFIX}{user_id}"))
-    .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
@@ -587,13 +586,12 @@ pub async fn change_password(
                 let user = users::set_password_hash_in(connection, &user_id, &password_hash)
                     .await?
                     .ok_or_else(|| AccountError::NoSuchAccount(user_id.clone()))?;
-                let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-                    .bind(&user.id)
-                    .bind(&keep_session)
-                    .execute(&mut *connection)
-                    .await
-                    .map_err(anyhow::Error::from)?
-                    .rows_affected();
+                let ended = crate::store::sessions::delete_others_of_in(
+                    connection,
+                    &user.id,
+                    &keep_session,
+                )
+                .await?;
                 let by = user.email.clone();
                 sign(
                     connection,
@@ -726,14 +724,7 @@ async fn sign_with(
     now: OffsetDateTime,
 ) -> Result<Changed, AccountError> {
     let reference = format!("{ACCOUNT_PREFIX}{}", user.id);
-    let n: i64 = sqlx::query_scalar::<_, i64>(
-        "SELECT COALESCE(MAX(version), 0) FROM log_entry WHERE reference = $1",
-    )
-    .bind(&reference)
-    .fetch_one(&mut *connection)
-    .await
-    .map_err(anyhow::Error::from)?
-        + 1;
+    let n = crate::store::log::latest_version_in(connection, &reference).await? + 1;
     let mut claims = claims(batch.issuer(), &user, change, n, by, now);
     if let (Some(claims), Some(serde_json::Value::Object(detail))) =
         (claims.as_object_mut(), detail)

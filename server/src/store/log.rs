@@ -291,6 +291,36 @@ pub async fn latest_record(pool: &AnyPool, reference: &str) -> anyhow::Result<Op
     .await?)
 }
 
+/// The entries of `kind` about `reference` (a request, or an account's `account:` name), oldest
+/// first: each one's signed claims (JWS) and when it was appended.
+pub async fn entries_about(
+    pool: &AnyPool,
+    kind: Kind,
+    reference: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT jws, created_at FROM log_entry WHERE kind = $1 AND reference = $2 ORDER BY seq",
+    )
+    .bind(kind.as_str())
+    .bind(reference)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The highest version of the entries about `reference` (0 when there is none), read on the
+/// caller's connection: an account's changes are numbered as a request's versions are.
+pub async fn latest_version_in(
+    connection: &mut AnyConnection,
+    reference: &str,
+) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT COALESCE(MAX(version), 0) FROM log_entry WHERE reference = $1",
+    )
+    .bind(reference)
+    .fetch_one(&mut *connection)
+    .await?)
+}
+
 /// Every entry in order (for tests and small logs; `verify_chain` pages instead).
 pub async fn entries(pool: &AnyPool) -> anyhow::Result<Vec<LogEntry>> {
     page(pool, 0, i64::MAX).await

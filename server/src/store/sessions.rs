@@ -130,6 +130,23 @@ pub async fn delete_all_of_in(
         .rows_affected())
 }
 
+/// Ends every session of the account `user_id` but `keep` (its password was changed from the
+/// session `keep`).
+pub async fn delete_others_of_in(
+    connection: &mut sqlx::AnyConnection,
+    user_id: &str,
+    keep: &str,
+) -> anyhow::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user_id)
+            .bind(keep)
+            .execute(&mut *connection)
+            .await?
+            .rows_affected(),
+    )
+}
+
 /// Deletes a session (sign-out, or found expired).
 pub async fn delete(pool: &AnyPool, id: &str) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM sessions WHERE id = $1")
