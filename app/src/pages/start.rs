@@ -1,11 +1,35 @@
 use leptos::prelude::*;
 
 use crate::PageTitle;
+use crate::backend::{Viewer, load_viewer};
 use crate::components::OdsCodeCheck;
+
+/// Where the start page's button leads a viewer, and what it says: the request form for a
+/// Local Administrator (or anyone not signed in, who is asked to sign in on the way), and for
+/// the two roles that make no requests, the page of their own work rather than a refusal.
+fn start_button(viewer: Option<&Viewer>) -> (&'static str, &'static str) {
+    match viewer {
+        Some(viewer) if viewer.is_desk_admin() => ("/accounts", "Manage accounts"),
+        Some(viewer) if viewer.is_reviewer() => ("/review", "Go to the review queue"),
+        _ => ("/register", "Start now"),
+    }
+}
 
 /// The start page: who the service is for and what to have ready.
 #[component]
 pub fn StartPage() -> impl IntoView {
+    let viewer = Resource::new_blocking(|| (), |_| load_viewer());
+    let button = move || {
+        Suspend::new(async move {
+            let viewer = viewer.await.ok().flatten();
+            let (href, text) = start_button(viewer.as_ref());
+            view! {
+                <a class="nhsuk-button nhsuk-button--login" href=href role="button" draggable="false" data-module="nhsuk-button">
+                    {text}
+                </a>
+            }
+        })
+    };
     view! {
         <PageTitle text="Register an application to use NHSmail" />
         <div class="nhsuk-grid-row">
@@ -47,9 +71,7 @@ pub fn StartPage() -> impl IntoView {
                         "before expiry, so give a contact whose mailbox is read."
                     </p>
                 </div>
-                <a class="nhsuk-button nhsuk-button--login" href="/register" role="button" draggable="false" data-module="nhsuk-button">
-                    "Start now"
-                </a>
+                <Suspense fallback=|| ()>{button}</Suspense>
                 <OdsCodeCheck />
                 <h2 id="about-this-service">"What happens next"</h2>
                 <p>

@@ -884,3 +884,69 @@ async fn who_gave_the_first_of_two_approvals_cannot_give_the_second_after_role_c
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
     assert_eq!(answer.json()["status"], "approved");
 }
+
+/// The start page's button, as `(href, text)`.
+fn start_button(page: &Page) -> (String, String) {
+    let at = page
+        .body
+        .find("nhsuk-button--login")
+        .expect("the start page has its button");
+    let start = page.body[..at].rfind("<a ").unwrap();
+    let tag = &page.body[start..];
+    let href = tag
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let text = tag.split('>').nth(1).unwrap().split('<').next().unwrap();
+    (href.to_string(), text.trim().to_string())
+}
+
+#[tokio::test]
+async fn the_start_page_leads_each_role_to_its_own_work_not_to_a_refusal() {
+    let app = TestApp::new().await;
+    let anyone = crate::api_support::page_answer(
+        &app,
+        Request::get("/")
+            .header("accept", "text/html")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(anyone.status, StatusCode::OK);
+    assert_eq!(
+        start_button(&anyone),
+        ("/register".into(), "Start now".into())
+    );
+    let admin = app
+        .sign_in_as("admin@rx1.nhs.net", Role::LocalAdmin, Some("RX1"))
+        .await;
+    let page = get_page(&app, &admin, "/").await;
+    assert_eq!(
+        start_button(&page),
+        ("/register".into(), "Start now".into())
+    );
+    // A desk administrator makes no requests: /register would refuse them.
+    let dora = desk_admin(&app).await;
+    let page = get_page(&app, &dora, "/").await;
+    assert_eq!(
+        start_button(&page),
+        ("/accounts".into(), "Manage accounts".into())
+    );
+    assert_eq!(
+        get_page(&app, &dora, "/accounts").await.status,
+        StatusCode::OK
+    );
+    let rita = app.sign_in_as("rita@nhs.net", Role::Reviewer, None).await;
+    let page = get_page(&app, &rita, "/").await;
+    assert_eq!(
+        start_button(&page),
+        ("/review".into(), "Go to the review queue".into())
+    );
+    assert_eq!(
+        get_page(&app, &rita, "/review").await.status,
+        StatusCode::OK
+    );
+}
