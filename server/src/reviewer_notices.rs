@@ -21,7 +21,8 @@ use sqlx::AnyPool;
 use time::{Duration, OffsetDateTime, Time};
 
 use crate::notify::{Mailer, Notification, quoted};
-use crate::store::{self, timestamp};
+use crate::store::reviewer_digest::{self, Withdrawn};
+use crate::store;
 
 /// How reviewers hear of requests that arrive or are withdrawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
@@ -199,27 +200,6 @@ pub fn arrival_notice(arrival: &Arrival, reviewers: &[String], review_url: &str)
     }
 }
 
-/// A request withdrawn in the digest's window.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-struct Withdrawn {
-    reference: String,
-    application_name: String,
-    ods_code: String,
-    actor_email: Option<String>,
-    reason: Option<String>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct ArrivedRow {
-    reference: String,
-    version: i64,
-    application_name: String,
-    ods_code: String,
-    organisation_name: Option<String>,
-    risk: String,
-    purpose: Option<String>,
-}
-
 /// With `daily`, at or after [`DIGEST_AT`] UTC on `now`'s day: claims the day's digest and, if
 /// something arrived, was withdrawn or waits, emails it to every reviewer. `Some(line)` when this
 /// run claimed the day (what it did); `None` when it is not due, or another run claimed it.
@@ -241,38 +221,12 @@ pub async fn send_digest_due(
         return Ok(None);
     }
     let day = due_at.date().to_string();
-    let claimed: Option<String> = sqlx::query_scalar(
-        "INSERT INTO reviewer_digest (day, claimed_at) VALUES ($1, $2)
-         ON CONFLICT (day) DO NOTHING RETURNING day",
-    )
-    .bind(&day)
-    .bind(timestamp(now))
-    .fetch_optional(pool)
-    .await?;
-    if claimed.is_none() {
+    if !reviewer_digest::claim(pool, &day, now).await? {
         return Ok(None);
     }
-    let (from, until) = (timestamp(due_at - Duration::days(1)), timestamp(due_at));
-    let arrived: Vec<ArrivedRow> = sqlx::query_as(
-        "SELECT reference, version, application_name, ods_code, organisation_name, risk, purpose
-         FROM registration_request WHERE submitted_at >= $1 AND submitted_at < $2
-         ORDER BY submitted_at, reference, version",
-    )
-    .bind(&from)
-    .bind(&until)
-    .fetch_all(pool)
-    .await?;
-    let withdrawn: Vec<Withdrawn> = sqlx::query_as(
-        "SELECT s.reference, r.application_name, r.ods_code, s.actor_email, s.reason
-         FROM application_step s
-         JOIN registration_request r ON r.reference = s.reference AND r.version = s.version
-         WHERE s.step = 'withdraw_request' AND s.taken_at >= $1 AND s.taken_at < $2
-         ORDER BY s.taken_at, s.reference",
-    )
-    .bind(&from)
-    .bind(&until)
-    .fetch_all(pool)
-    .await?;
+    let (from, until) = (due_at - Duration::days(1), due_at);
+    let arrived = reviewer_digest::arrived_between(pool, from, until).await?;
+    let withdrawn = reviewer_digest::withdrawn_between(pool, from, until).await?;
     let waiting = store::registrations::list(
         pool,
         &store::registrations::Filter {
@@ -303,21 +257,10 @@ pub async fn send_digest_due(
             })
             .collect();
         let digest = digest(&day, &arrivals, &withdrawn, waiting, &reviewers, issuer);
-        sqlx::query(
-            "UPDATE reviewer_digest SET arrived = $1, withdrawn = $2, waiting = $3 WHERE day = $4",
-        )
-        .bind(i64::try_from(arrivals.len()).unwrap_or(i64::MAX))
-        .bind(i64::try_from(withdrawn.len()).unwrap_or(i64::MAX))
-        .bind(i64::try_from(waiting).unwrap_or(i64::MAX))
-        .bind(&day)
-        .execute(pool)
-        .await?;
-        mailer.send(&digest).await?;
-        sqlx::query("UPDATE reviewer_digest SET sent_at = $1 WHERE day = $2")
-            .bind(timestamp(OffsetDateTime::now_utc()))
-            .bind(&day)
-            .execute(pool)
+        reviewer_digest::record_counts(pool, &day, arrivals.len(), withdrawn.len(), waiting)
             .await?;
+        mailer.send(&digest).await?;
+        reviewer_digest::mark_sent(pool, &day, OffsetDateTime::now_utc()).await?;
         return Ok(Some(format!(
             "reviewers' digest for {day}: {} arrived, {} withdrawn, {waiting} waiting, to {} reviewer(s)",
             arrivals.len(),
