@@ -21,13 +21,13 @@ use std::collections::HashSet;
 
 use lettre::message::Mailbox;
 use registration::reminders::{self as rules, Slot};
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 use time::{Duration, OffsetDateTime};
 
 use crate::notify::{Mailer, Notification};
-use crate::registrations::Status;
 use crate::signing::KeyRing;
-use crate::store::{WriteLock, registrations, timestamp};
+use crate::store::reminders::ReminderKey;
+use crate::store::{self, WriteLock, registrations, timestamp};
 
 /// How long a claim not yet marked sent belongs to the run that made it. Sending one message
 /// takes seconds (the SMTP client gives up long before this); a claim older than this was left
@@ -96,12 +96,7 @@ pub async fn send_due(
 ) -> anyhow::Result<Vec<Reminder>> {
     let mut due = Vec::new();
     let mut applications = std::collections::HashMap::new();
-    let live: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT reference FROM registration_request WHERE status = $1 ORDER BY reference",
-    )
-    .bind(Status::Live.as_str())
-    .fetch_all(pool)
-    .await?;
+    let live = registrations::live_references(pool).await?;
     for reference in live {
         // The application's live version (a renewal or change of it may be under review).
         let Some(stored) = registrations::application(pool, &reference).await? else {
@@ -140,7 +135,7 @@ pub async fn send_due(
     for due in claimed {
         let stored = &applications[&due.reference];
         let days_left = rules::days_left(due.expires_at, now);
-        let admins = crate::store::users::local_admin_emails(pool, &stored.ods_code).await?;
+        let admins = store::users::local_admin_emails(pool, &stored.ods_code).await?;
         let contacts: Vec<String> = stored
             .request
             .contacts
@@ -211,37 +206,19 @@ async fn claim(
     writer
         .write(pool, keys, move |connection, _batch| {
             Box::pin(async move {
-                let claimed_at = timestamp(now);
-                let stale_before = timestamp(now - CLAIM_LEASE);
+                let stale_before = now - CLAIM_LEASE;
                 let mut claimed = Vec::new();
                 for due in due {
-                    // One statement: a new row, or a stale unsent claim taken over; nothing
-                    // when another run holds or sent it, or the application is no longer live.
-                    let changed = sqlx::query(
-                        "INSERT INTO reminder (reference, credential_kind, credential_id, days_before,
-                            expires_at, due_at, claimed_by, claimed_at)
-                         SELECT $1, $2, $3, $4, $5, $6, $7, $8
-                         WHERE EXISTS (SELECT 1 FROM registration_request
-                                       WHERE reference = $9 AND status = 'live')
-                         ON CONFLICT (reference, credential_kind, credential_id, days_before)
-                         DO UPDATE SET claimed_by = excluded.claimed_by,
-                                       claimed_at = excluded.claimed_at
-                         WHERE reminder.sent_at IS NULL AND reminder.claimed_at <= $10",
-                    )
-                    .bind(&due.reference)
-                    .bind(due.kind)
-                    .bind(&due.credential_id)
-                    .bind(due.slot.days_before())
-                    .bind(timestamp(due.expires_at))
-                    .bind(timestamp(due.slot.due_at(due.expires_at)))
-                    .bind(&run)
-                    .bind(&claimed_at)
-                    .bind(&due.reference)
-                    .bind(&stale_before)
-                    .execute(&mut *connection)
-                    .await?
-                    .rows_affected();
-                    if changed == 1 {
+                    let expiry = (due.expires_at, due.slot.due_at(due.expires_at));
+                    let key = ReminderKey {
+                        reference: &due.reference,
+                        credential_kind: due.kind,
+                        credential_id: &due.credential_id,
+                        days_before: due.slot.days_before(),
+                    };
+                    if store::reminders::claim_in(connection, key, expiry, &run, now, stale_before)
+                        .await?
+                    {
                         claimed.push(due);
                     }
                 }
@@ -263,25 +240,18 @@ async fn mark(
     days_left: i64,
     recipients: usize,
 ) -> anyhow::Result<()> {
-    let key = key_of(due, run);
+    let claimed = Claimed::of(due, run);
     let recipients = i64::try_from(recipients)?;
     writer
         .write(pool, keys, move |connection, _batch| {
             Box::pin(async move {
-                sqlx::query(
-                    "UPDATE reminder SET sent_at = $1, days_left = $2, recipients = $3
-                     WHERE reference = $4 AND credential_kind = $5 AND credential_id = $6
-                       AND days_before = $7 AND claimed_by = $8",
+                store::reminders::mark_sent_in(
+                    connection,
+                    claimed.key(),
+                    &claimed.run,
+                    now,
+                    (days_left, recipients),
                 )
-                .bind(timestamp(now))
-                .bind(days_left)
-                .bind(recipients)
-                .bind(&key.0)
-                .bind(key.1)
-                .bind(&key.2)
-                .bind(key.3)
-                .bind(&key.4)
-                .execute(&mut *connection)
                 .await?;
                 Ok::<_, anyhow::Error>(())
             })
@@ -297,38 +267,46 @@ async fn release(
     due: &Due,
     run: &str,
 ) -> anyhow::Result<()> {
-    let key = key_of(due, run);
+    let claimed = Claimed::of(due, run);
     writer
         .write(pool, keys, move |connection, _batch| {
             Box::pin(async move {
-                sqlx::query(
-                    "DELETE FROM reminder
-                     WHERE reference = $1 AND credential_kind = $2 AND credential_id = $3
-                       AND days_before = $4 AND claimed_by = $5 AND sent_at IS NULL",
-                )
-                .bind(&key.0)
-                .bind(key.1)
-                .bind(&key.2)
-                .bind(key.3)
-                .bind(&key.4)
-                .execute(&mut *connection)
-                .await?;
+                store::reminders::release_in(connection, claimed.key(), &claimed.run).await?;
                 Ok::<_, anyhow::Error>(())
             })
         })
         .await
 }
 
-type Key = (String, &'static str, String, i64, String);
+/// A message claimed by a run, owned (for a writer job).
+struct Claimed {
+    reference: String,
+    kind: &'static str,
+    credential_id: String,
+    days_before: i64,
+    run: String,
+}
 
-fn key_of(due: &Due, run: &str) -> Key {
-    (
-        due.reference.clone(),
-        due.kind,
-        due.credential_id.clone(),
-        due.slot.days_before(),
-        run.to_string(),
-    )
+impl Claimed {
+    fn of(due: &Due, run: &str) -> Claimed {
+        Claimed {
+            reference: due.reference.clone(),
+            kind: due.kind,
+            credential_id: due.credential_id.clone(),
+            days_before: due.slot.days_before(),
+            run: run.to_string(),
+        }
+    }
+
+    /// Its row's key in the store.
+    fn key(&self) -> ReminderKey<'_> {
+        ReminderKey {
+            reference: &self.reference,
+            credential_kind: self.kind,
+            credential_id: &self.credential_id,
+            days_before: self.days_before,
+        }
+    }
 }
 
 /// The Local Administrators' addresses then the contacts', each once (compared
@@ -448,30 +426,8 @@ pub fn notice(facts: &Notice<'_>) -> Notification {
     }
 }
 
-/// The reminders already sent (for tests and audits): (reference, kind, credential, days
-/// before, days left, sent at).
-pub async fn sent(
-    pool: &AnyPool,
-) -> anyhow::Result<Vec<(String, String, String, i64, i64, String)>> {
-    let rows = sqlx::query(
-        "SELECT reference, credential_kind, credential_id, days_before, days_left, sent_at
-         FROM reminder WHERE sent_at IS NOT NULL ORDER BY sent_at, reference, credential_id, days_before",
-    )
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get("reference")?,
-                row.try_get("credential_kind")?,
-                row.try_get("credential_id")?,
-                row.try_get("days_before")?,
-                row.try_get("days_left")?,
-                row.try_get("sent_at")?,
-            ))
-        })
-        .collect()
-}
+/// The reminders already sent (for tests and audits): see [`store::reminders::sent`].
+pub use crate::store::reminders::sent;
 
 #[cfg(test)]
 mod tests {

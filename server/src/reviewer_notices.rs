@@ -21,8 +21,8 @@ use sqlx::AnyPool;
 use time::{Duration, OffsetDateTime, Time};
 
 use crate::notify::{Mailer, Notification, quoted};
-use crate::store::reviewer_digest::{self, Withdrawn};
 use crate::store;
+use crate::store::reviewer_digest::{self, Withdrawn};
 
 /// How reviewers hear of requests that arrive or are withdrawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]

@@ -16,6 +16,7 @@ pub mod oidc;
 pub mod parked_forms;
 pub mod password_resets;
 pub mod registrations;
+pub mod reminders;
 pub mod reviewer_digest;
 pub mod sessions;
 pub mod sign_in;

@@ -481,6 +481,16 @@ pub async fn application_in(
     row.as_ref().map(stored_from_row).transpose()
 }
 
+/// The references of every live application (a request with a live version), in order.
+pub async fn live_references(pool: &AnyPool) -> anyhow::Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT reference FROM registration_request WHERE status = $1 ORDER BY reference",
+    )
+    .bind(Status::Live.as_str())
+    .fetch_all(pool)
+    .await?)
+}
+
 /// As [`application_in`], on a connection of the pool.
 pub async fn application(
     pool: &AnyPool,
