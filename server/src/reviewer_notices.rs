@@ -248,11 +248,7 @@ pub async fn send_digest_due(
                 application_name: row.application_name,
                 ods_code: row.ods_code,
                 organisation_name: row.organisation_name,
-                risk: if row.risk == "high" {
-                    Risk::High
-                } else {
-                    Risk::Low
-                },
+                risk: store::registrations::parse_risk(&row.risk).unwrap_or(Risk::Low),
                 purpose: row.purpose.as_deref().and_then(Purpose::parse),
             })
             .collect();
