@@ -106,8 +106,25 @@ fn main() {
         .unwrap();
     }
     out.push_str("];\n");
-    let target = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("permissions.rs");
-    std::fs::write(&target, out).unwrap_or_else(|e| panic!("writing {}: {e}", target.display()));
+    let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
+    // The catalogue's version names the copy a browser fetches (`catalogue::VERSION`): any change
+    // to the table gives the copy a new name, so a cached copy is never the wrong one.
+    let version = format!("{:?}", format!("{:016x}", fnv1a(out.as_bytes())));
+    for (name, text) in [
+        ("permissions.rs", &out),
+        ("permissions_version.rs", &version),
+    ] {
+        let target = Path::new(&out_dir).join(name);
+        std::fs::write(&target, text)
+            .unwrap_or_else(|e| panic!("writing {}: {e}", target.display()));
+    }
+}
+
+/// FNV-1a, 64 bits: a name that changes with the content (not a defence against anyone).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` to its 16 bytes, in text order.

@@ -147,6 +147,33 @@ test.describe("the registration form", () => {
     await expect(page).toHaveURL(/\/register$/);
   });
 
+  test("the picker fetches the permission catalogue once, when it is first used, and says so when it cannot", async ({ page }) => {
+    const fetched: string[] = [];
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname.startsWith("/catalogue/")) fetched.push(request.url());
+    });
+    await page.goto("/register");
+    await hydrated(page);
+    await page.waitForLoadState("networkidle");
+    expect(fetched, "the form's first load carries no catalogue").toEqual([]);
+
+    // Offline at first use: the picker says so, and the next search asks again.
+    await page.route("**/catalogue/**", (route) => route.abort("internetdisconnected"));
+    const search = page.getByLabel("Permissions");
+    const results = page.locator("#permission-results");
+    await search.fill("mail.send");
+    await expect(results).toContainText("The permissions could not be loaded");
+    await page.unroute("**/catalogue/**");
+
+    await search.fill("mail.sen");
+    await expect(results.getByRole("button", { name: "Add Mail.Send (Microsoft Graph, delegated)" })).toBeVisible();
+    await search.fill("calendars.read");
+    await expect(results.getByRole("button", { name: /^Add Calendars\.Read \(Microsoft Graph, application\)$/ })).toBeVisible();
+    expect(fetched).toHaveLength(2);
+    expect(fetched[1]).toMatch(/\/catalogue\/permissions\.[0-9a-f]{16}\.json$/);
+    await expect(page).toHaveURL(/\/register$/);
+  });
+
   test("checks mailboxes as you type as the server does: an imported one is known, another organisation's is left to the server", async ({ page }) => {
     // imported.ward9@nhs.net is RX1's by the desk's import (end2end/serve.sh), not in the embedded data.
     await page.goto("/register");

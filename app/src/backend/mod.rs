@@ -37,6 +37,10 @@ pub struct FormPage {
     pub directory: registration::DirectorySlice,
     /// The session's idle timeout, seconds: the form warns five minutes before it ends.
     pub session_idle_seconds: i64,
+    /// The part of the permission catalogue the page shows (its chosen permissions' entries and
+    /// the picker's matches): the browser's catalogue until it fetches the whole, which it does
+    /// when the picker is first used ([`crate::pages::register::catalogue_shown`]).
+    pub catalogue: registration::catalogue::CatalogueCopy,
 }
 
 /// An organisation as a page names it.

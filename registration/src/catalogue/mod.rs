@@ -1,8 +1,10 @@
 //! The permission catalogue: every Microsoft Graph and Exchange Online permission.
 //!
 //! The source of truth is `data/permissions/{graph,exchange}.json` (see its README). `build.rs`
-//! turns it into a static, sorted table without Microsoft's long descriptions, so the browser's
-//! WASM bundle stays small and nothing is parsed at run time: lookups are binary searches.
+//! turns it into a static, sorted table without Microsoft's long descriptions, so nothing is
+//! parsed at run time: lookups are binary searches. The server and the CLI embed that table
+//! (feature `embedded-catalogue`); the browser's WASM does not: it receives the part a page shows
+//! inside the page, and fetches the whole, once, when the picker is first used ([`copy`]).
 //!
 //! A permission is keyed by (resource, id, type): the same GUID can appear on both resources
 //! and, on Graph, as both a scope and a role (`User.Export.All`). The same value can also mean
@@ -12,6 +14,13 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::PermissionType;
+
+mod copy;
+pub use copy::CatalogueCopy;
+
+/// The catalogue's version: a hash of its table, so that the copy a browser fetches is named by
+/// what it holds (`/catalogue/permissions.{VERSION}.json`) and a cached copy is never stale.
+pub const VERSION: &str = include!(concat!(env!("OUT_DIR"), "/permissions_version.rs"));
 
 /// A resource (API) that publishes permissions NHSmail applications may ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -153,7 +162,7 @@ const PROTOCOL_SCOPES: [&str; 4] = [
 ];
 
 impl Permission {
-    /// Used only by the generated table.
+    /// Used by the generated table and by a copy's catalogue.
     const fn new(
         resource: Resource,
         id: [u8; 16],
@@ -221,6 +230,7 @@ impl Permission {
     }
 }
 
+#[cfg(feature = "embedded-catalogue")]
 mod table {
     use super::Permission as P;
     use super::Resource as R;
@@ -235,6 +245,7 @@ pub struct PermissionCatalogue {
     graph_len: usize,
 }
 
+#[cfg(feature = "embedded-catalogue")]
 static CATALOGUE: PermissionCatalogue = PermissionCatalogue {
     entries: &table::ENTRIES,
     graph_len: table::GRAPH_LEN,
@@ -242,8 +253,17 @@ static CATALOGUE: PermissionCatalogue = PermissionCatalogue {
 
 impl PermissionCatalogue {
     /// The embedded catalogue: a static table built at compile time, so nothing is parsed.
+    #[cfg(feature = "embedded-catalogue")]
     pub fn get() -> &'static PermissionCatalogue {
         &CATALOGUE
+    }
+
+    /// The catalogue as far as this browser has it: the copy installed last
+    /// ([`CatalogueCopy::install`]: the part the page came with, then the whole once fetched),
+    /// empty before any.
+    #[cfg(not(feature = "embedded-catalogue"))]
+    pub fn get() -> &'static PermissionCatalogue {
+        copy::installed()
     }
 
     /// Every entry, Graph first, each resource sorted by value then type (delegated first).

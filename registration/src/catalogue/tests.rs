@@ -254,3 +254,63 @@ fn permission_ids_round_trip_and_reject_malformed_text() {
         assert_eq!(PermissionId::parse(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn a_whole_copy_read_back_is_the_embedded_catalogue_entry_for_entry() {
+    let json = catalogue().copy().to_json();
+    let copy = CatalogueCopy::from_json(&json).unwrap();
+    assert_eq!(copy.len(), catalogue().entries().len());
+    let read = copy.into_catalogue();
+    assert_eq!(read.entries(), catalogue().entries());
+    assert_eq!(read.on(Resource::Graph), catalogue().on(Resource::Graph));
+    assert_eq!(
+        read.on(Resource::Exchange),
+        catalogue().on(Resource::Exchange)
+    );
+    assert_eq!(
+        read.suggest(None, "mail.sned", Application),
+        catalogue().suggest(None, "mail.sned", Application)
+    );
+}
+
+#[test]
+fn a_copy_of_some_values_holds_every_entry_of_those_values_and_nothing_else() {
+    let copy = catalogue().copy_of([" mail.send ", "IMAP.AccessAsApp", "", "No.Such.Thing"]);
+    let part = CatalogueCopy::from_json(&copy.to_json())
+        .unwrap()
+        .into_catalogue();
+    let expected: Vec<&Permission> = catalogue()
+        .iter()
+        .filter(|p| ["Mail.Send", "IMAP.AccessAsApp"].contains(&p.value()))
+        .collect();
+    assert_eq!(part.iter().collect::<Vec<_>>(), expected);
+    // Both resources, both types: what resolving (and its hints) looks up for those values.
+    for (resource, value, kind) in [
+        (None, "Mail.Send", Application),
+        (None, "Mail.Send", Delegated),
+        (Some("exchange"), "Mail.Send", Delegated),
+        (None, "IMAP.AccessAsApp", Application),
+    ] {
+        assert_eq!(
+            part.resolve(resource, value, kind),
+            catalogue().resolve(resource, value, kind),
+            "{resource:?} {value} {kind:?}"
+        );
+    }
+    assert!(catalogue().copy_of([]).is_empty());
+}
+
+#[test]
+fn a_copy_of_another_version_or_shape_is_refused() {
+    let json = catalogue().copy_of(["Mail.Send"]).to_json();
+    assert!(
+        json.starts_with(&format!("{{\"version\":\"{VERSION}\",")),
+        "{json}"
+    );
+    let other = json.replace(VERSION, "0000000000000000");
+    let refused = CatalogueCopy::from_json(&other).unwrap_err();
+    assert!(refused.contains("this page expects"), "{refused}");
+    assert!(CatalogueCopy::from_json("{\"version\":1}").is_err());
+    assert_eq!(VERSION.len(), 16);
+    assert!(VERSION.bytes().all(|b| b.is_ascii_hexdigit()));
+}

@@ -18,7 +18,7 @@
 use std::path::Path;
 
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate};
 
@@ -50,6 +50,32 @@ pub fn site_files<S: Clone + Send + Sync + 'static>(site_root: &str) -> axum::Ro
             .precompressed_gzip();
             router.nest_service(folder, files)
         })
+}
+
+/// `GET /catalogue/{file}`: the whole permission catalogue as JSON, for the form's picker, at
+/// the one name its version gives it (`app::pages::register::catalogue_path`); cached for good,
+/// as that name changes with its content. Compressed on the way like any JSON.
+pub async fn permission_catalogue(
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    static JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let path = app::pages::register::catalogue_path();
+    if path.rsplit('/').next() != Some(file.as_str()) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let json = JSON.get_or_init(|| {
+        registration::catalogue::PermissionCatalogue::get()
+            .copy()
+            .to_json()
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, IMMUTABLE),
+        ],
+        json.as_str(),
+    )
+        .into_response()
 }
 
 /// A year: as long as a cache is asked to keep anything.

@@ -218,6 +218,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(pages)
         .merge(assets::site_files(&state.leptos_options.site_root))
+        .route("/catalogue/{file}", get(assets::permission_catalogue))
         .layer(assets::compression())
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             state.limits.settings.body_read_timeout,

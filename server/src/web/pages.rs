@@ -207,6 +207,7 @@ impl Backend for PagesBackend {
                 (None, Vec::new())
             };
             Ok(Access::Page(FormPage {
+                catalogue: app::pages::register::catalogue_shown(&draft),
                 draft_id,
                 draft,
                 report,

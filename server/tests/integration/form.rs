@@ -1331,3 +1331,106 @@ async fn the_form_carries_its_organisations_mailboxes_imported_ones_too_and_no_o
         assert!(!page.contains(others), "{others} is another organisation's");
     }
 }
+
+/// The island's props in a page: the JSON of `data-props`, unescaped.
+fn island_props(page: &str) -> serde_json::Value {
+    let start = page.find("data-props=\"").expect("an island") + "data-props=\"".len();
+    let end = start + page[start..].find('"').unwrap();
+    let json = page[start..end]
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
+#[tokio::test]
+async fn the_form_page_carries_only_the_permissions_it_shows_and_the_whole_is_served_once_named() {
+    use registration::catalogue::{CatalogueCopy, PermissionCatalogue, VERSION};
+    let app = TestApp::as_local_admin_of("RX1").await;
+    let catalogue_part = |page: &str| -> Vec<String> {
+        let props = island_props(page);
+        let copy = &props["page"]["catalogue"];
+        assert_eq!(copy["version"], VERSION);
+        let mut values: Vec<String> = copy["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| entry[2].as_str().unwrap().to_string())
+            .collect();
+        values.sort();
+        values.dedup();
+        values
+    };
+
+    // A new form shows no permission: its page carries none of the catalogue.
+    let (_, body) = app.get("/register").await;
+    assert_eq!(
+        catalogue_part(&String::from_utf8(body).unwrap()),
+        Vec::<String>::new()
+    );
+
+    // Chosen permissions and a search (filtered by the delegated access type): the page carries
+    // those entries (every type and resource of each value), not the 1,600 others.
+    let fields = with(
+        &valid_fields(),
+        &[
+            (
+                registration::draft::fields::names::PERMISSION_SEARCH,
+                "imap.acc",
+            ),
+            ("action", "add:permissions:graph:Mail.Send:delegated"),
+        ],
+    );
+    let (_, location) = post_multipart(&app, &fields, None).await;
+    let id = draft_id(&location);
+    let (_, body) = app.get(&format!("/register/{id}")).await;
+    let page = String::from_utf8(body).unwrap();
+    assert!(
+        page.contains("IMAP.AccessAsUser.All"),
+        "the search's match is shown"
+    );
+    assert_eq!(
+        catalogue_part(&page),
+        [
+            "IMAP.AccessAsUser.All",
+            "Mail.Send",
+            "User.Read",
+            "offline_access"
+        ]
+    );
+
+    // The whole, at its versioned name: every entry, cached for good, compressed.
+    let path = app::pages::register::catalogue_path();
+    assert_eq!(path, format!("/catalogue/permissions.{VERSION}.json"));
+    let request = Request::get(&path)
+        .header(header::ACCEPT_ENCODING, "br")
+        .body(Body::empty())
+        .unwrap();
+    let (response, compressed) = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    assert_eq!(
+        response.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
+    let (response, body) = app.get(&path).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = String::from_utf8(body).unwrap();
+    assert!(
+        compressed.len() * 3 < text.len(),
+        "{} of {}",
+        compressed.len(),
+        text.len()
+    );
+    let whole = CatalogueCopy::from_json(&text).unwrap();
+    assert_eq!(whole.len(), PermissionCatalogue::get().entries().len());
+
+    // Any other name (an older desk's copy) is not there.
+    let (response, _) = app
+        .get("/catalogue/permissions.0000000000000000.json")
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}

@@ -22,7 +22,7 @@ use crate::PageTitle;
 use crate::backend::{Access, FormPage, Revision, load_form};
 use crate::pages::access::Refused;
 use fields::{ActionButton, FieldMessages, TextArea, TextInput};
-pub use permissions::search as search_permissions;
+pub use permissions::{catalogue_path, catalogue_shown, search as search_permissions};
 use state::{FormState, field_id};
 
 /// `/register` and `/register/{draft_id}`.
@@ -92,6 +92,10 @@ fn RegistrationForm(
     restored: Option<String>,
 ) -> impl IntoView {
     let now = OffsetDateTime::from_unix_timestamp(page.now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    // The browser's rules and picker look permissions up in the part of the catalogue the page
+    // came with, until the whole arrives (`FormState::want_whole_catalogue`).
+    #[cfg(feature = "hydrate")]
+    page.catalogue.clone().install();
     // The browser checks against the organisation's slice of the directory (never another
     // organisation's mailboxes); for an address outside it, the server's last answer stands.
     let tenant_id = page.tenant_id.clone();

@@ -5,12 +5,12 @@ use leptos::prelude::*;
 use registration::draft::fields::names::{self, PermissionPart};
 
 use crate::components::{Header, Table};
-use registration::catalogue::{Permission, PermissionCatalogue, Resource};
+use registration::catalogue::{CatalogueCopy, Permission, PermissionCatalogue, Resource};
 use registration::rules::permission::{Risk, permission_risk};
-use registration::{DraftPermission, PermissionType};
+use registration::{DraftPermission, PermissionType, RegistrationDraft};
 
 use super::fields::{ActionButton, FieldMessages};
-use super::state::FormState;
+use super::state::{CatalogueHeld, FormState};
 
 /// How many search results the picker lists.
 const MAX_RESULTS: usize = 25;
@@ -48,6 +48,54 @@ fn parse_type(text: &str) -> Option<PermissionType> {
 fn entry_for(row: &DraftPermission) -> Option<&'static Permission> {
     let resource = (!row.resource.trim().is_empty()).then_some(row.resource.as_str());
     PermissionCatalogue::get().resolve(resource, &row.value, parse_type(&row.permission_type)?)
+}
+
+/// Where the desk serves the whole catalogue: its name changes with its content, so a browser
+/// keeps it for good.
+pub fn catalogue_path() -> String {
+    format!(
+        "/catalogue/permissions.{}.json",
+        registration::catalogue::VERSION
+    )
+}
+
+/// The part of the catalogue the form page shows for `draft`: the entries its chosen
+/// permissions name and the picker's matches for its search. The page carries it, so that the
+/// browser's view of those rows, and its checks of them, are the server's.
+pub fn catalogue_shown(draft: &RegistrationDraft) -> CatalogueCopy {
+    let matches = search(&draft.permission_search, &draft.access_type);
+    PermissionCatalogue::get().copy_of(
+        draft
+            .permissions
+            .iter()
+            .map(|row| row.value.as_str())
+            .chain(matches.iter().map(|entry| entry.value())),
+    )
+}
+
+/// Fetches the whole catalogue from the desk (the browser's cache answers after the first time).
+#[cfg(feature = "hydrate")]
+pub(super) async fn fetch_whole_catalogue() -> Result<CatalogueCopy, ()> {
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::wasm_bindgen::JsCast;
+
+    let window = web_sys::window().ok_or(())?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&catalogue_path()))
+        .await
+        .map_err(|_| ())?
+        .dyn_into()
+        .map_err(|_| ())?;
+    if !response.ok() {
+        return Err(());
+    }
+    let text = JsFuture::from(response.text().map_err(|_| ())?)
+        .await
+        .map_err(|_| ())?
+        .as_string()
+        .ok_or(())?;
+    CatalogueCopy::from_json(&text).map_err(|problem| {
+        leptos::logging::warn!("{problem}");
+    })
 }
 
 /// Catalogue entries matching `query`, for the chosen access type: exact and prefix matches first.
@@ -121,9 +169,15 @@ pub fn Permissions() -> AnyView {
     let chosen = state.draft.with_untracked(|d| d.permissions.clone());
     let query = RwSignal::new(state.draft.with_untracked(|d| d.permission_search.clone()));
     let results = Memo::new(move |_| {
+        state.catalogue.track();
         let access_type = state.draft.with(|d| d.access_type.clone());
         query.with(|q| search(q, &access_type))
     });
+    // A chosen permission the page's part of the catalogue cannot resolve (typed elsewhere: an
+    // imported or earlier draft) needs the whole, for the rules' "did you mean" hints.
+    if chosen.iter().any(|row| entry_for(row).is_none()) {
+        Effect::new(move |_| state.want_whole_catalogue());
+    }
     let filter_note = move || match state.draft.with(|d| d.access_type.clone()).as_str() {
         "delegated" => "Showing delegated permissions, because the access type is delegated.",
         "application" => "Showing application permissions, because the access type is application.",
@@ -179,7 +233,10 @@ pub fn Permissions() -> AnyView {
                         aria-describedby="permission-search-hint"
                         aria-controls="permission-results"
                         value=query.get_untracked()
-                        on:input=move |event| query.set(event_target_value(&event))
+                        on:input=move |event| {
+                            state.want_whole_catalogue();
+                            query.set(event_target_value(&event));
+                        }
                     />
                     <ActionButton action="search:permissions" secondary=true>"Search"</ActionButton>
                 </div>
@@ -188,6 +245,19 @@ pub fn Permissions() -> AnyView {
                 {move || {
                     let results = results.get();
                     let searched = query.with(|q| q.trim().chars().count() >= 2);
+                    match (searched, state.catalogue.get()) {
+                        (true, CatalogueHeld::Fetching) => {
+                            return Some(view! { <p>"Loading the permissions…"</p> }.into_any());
+                        }
+                        (true, CatalogueHeld::Failed) => {
+                            return Some(view! {
+                                <p class="nhsuk-error-message">
+                                    "The permissions could not be loaded. Check your connection, then select Search."
+                                </p>
+                            }.into_any());
+                        }
+                        _ => {}
+                    }
                     if results.is_empty() {
                         return searched.then(|| view! { <p>"No permission matches that search."</p> }.into_any());
                     }

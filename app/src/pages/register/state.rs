@@ -26,6 +26,27 @@ pub struct FormState {
     pub now: OffsetDateTime,
     /// The kept certificates' details: the server's until the form is edited, then the live ones.
     pub certificates: Memo<Vec<CertificateSummary>>,
+    /// How much of the permission catalogue the browser has.
+    pub catalogue: RwSignal<CatalogueHeld>,
+}
+
+/// How much of the permission catalogue the browser has: the page's part at first; the whole
+/// once the picker is used (fetched once, then cached by the browser for good).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    not(feature = "hydrate"),
+    expect(dead_code, reason = "only the browser fetches the catalogue")
+)]
+pub enum CatalogueHeld {
+    /// The entries the page showed when it was made (on the server: the whole, embedded).
+    PagePart,
+    /// The whole is on its way.
+    Fetching,
+    /// The whole.
+    Whole,
+    /// The fetch failed (offline, or the desk was upgraded under the page); asked again on the
+    /// next search.
+    Failed,
 }
 
 impl FormState {
@@ -40,7 +61,12 @@ impl FormState {
     ) -> FormState {
         let checked = server_report.is_some();
         let draft = RwSignal::new(draft);
-        let live = Memo::new(move |_| draft.with(|d| live(d, now)));
+        let catalogue = RwSignal::new(CatalogueHeld::PagePart);
+        // Checked again when the whole catalogue arrives (the rules read it where it is kept).
+        let live = Memo::new(move |_| {
+            catalogue.track();
+            draft.with(|d| live(d, now))
+        });
         let touched = RwSignal::new(HashSet::new());
         let dirty = RwSignal::new(false);
         let shown = Memo::new(move |_| {
@@ -70,6 +96,7 @@ impl FormState {
             }
         });
         FormState {
+            catalogue,
             certificates,
             draft,
             shown,
@@ -88,6 +115,28 @@ impl FormState {
     )]
     pub fn now(&self) -> OffsetDateTime {
         self.now
+    }
+
+    /// Fetches the whole permission catalogue, unless the browser has it or is fetching it (the
+    /// server has it embedded: nothing to do there).
+    pub fn want_whole_catalogue(&self) {
+        #[cfg(feature = "hydrate")]
+        if matches!(
+            self.catalogue.get_untracked(),
+            CatalogueHeld::PagePart | CatalogueHeld::Failed
+        ) {
+            let held = self.catalogue;
+            held.set(CatalogueHeld::Fetching);
+            leptos::task::spawn_local(async move {
+                held.set(match super::permissions::fetch_whole_catalogue().await {
+                    Ok(copy) => {
+                        copy.install();
+                        CatalogueHeld::Whole
+                    }
+                    Err(()) => CatalogueHeld::Failed,
+                });
+            });
+        }
     }
 
     /// Applies an edit to the draft.
