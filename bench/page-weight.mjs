@@ -36,8 +36,9 @@ const browser = await chromium.launch({
   args: launch.args,
 });
 
-/** Loads `path` in a new tab of `context` and returns what came over the network. */
-async function visit(context, path) {
+/** Loads `path` in a new tab of `context` and returns what came over the network; `then`, if
+ * given, acts on the loaded page, and only what it makes the page fetch is counted. */
+async function visit(context, path, then) {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
@@ -61,6 +62,11 @@ async function visit(context, path) {
   const hasWasm = await page.evaluate(() => !!document.querySelector('link[href$=".wasm"], script[type="module"]'));
   if (hasWasm) await page.locator("body[data-hydrated]").waitFor({ state: "attached", timeout: 60_000 });
   await page.waitForLoadState("networkidle");
+  if (then) {
+    files.length = 0;
+    await then(page);
+    await page.waitForLoadState("networkidle");
+  }
   await page.close();
   const bytes = files.reduce((sum, file) => sum + file.bytes, 0);
   return { bytes, files: files.map((f) => `${f.path} ${f.status} ${f.encoding ?? "identity"}${f.cached ? " (cache)" : ""} ${f.bytes}`) };
@@ -85,6 +91,14 @@ for (const path of ["/", "/sign-in", "/register"]) {
   }
   report(path, "first load", await visit(context, path));
   report(path, "repeat visit", await visit(context, path));
+  if (path === "/register") {
+    // The picker's first search fetches the permission catalogue (no budget of its own).
+    const measured = await visit(context, path, async (page) => {
+      await page.locator("#permission-search").fill("mail.send");
+      await page.locator("#permission-results table").waitFor({ timeout: 30_000 });
+    });
+    console.log(JSON.stringify({ page: path, visit: "picker's first search", bytes: measured.bytes, files: measured.files }));
+  }
   await context.close();
 }
 await browser.close();

@@ -1416,9 +1416,23 @@ async fn the_form_page_carries_only_the_permissions_it_shows_and_the_whole_is_se
         "public, max-age=31536000, immutable"
     );
     assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(response.headers()[header::VARY], "accept-encoding");
+    let request = Request::get(&path)
+        .header(header::ACCEPT_ENCODING, "gzip, br;q=0")
+        .body(Body::empty())
+        .unwrap();
+    let (response, _) = app.send(request).await;
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
     let (response, body) = app.get(&path).await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = String::from_utf8(body).unwrap();
+    let mut decoded = String::new();
+    std::io::Read::read_to_string(
+        &mut brotli_decompressor::Decompressor::new(compressed.as_slice(), 4096),
+        &mut decoded,
+    )
+    .unwrap();
+    assert_eq!(decoded, text);
     assert!(
         compressed.len() * 3 < text.len(),
         "{} of {}",
