@@ -1,6 +1,6 @@
 //! The catalogue as it travels to a browser: as JSON, whole or in part.
 //!
-//! The whole (≈ 140 kB of JSON, ≈ 40 kB compressed) is fetched once, when the form's picker is
+//! The whole (≈ 240 kB of JSON, ≈ 48 kB compressed) is fetched once, when the form's picker is
 //! first used, from `/catalogue/permissions.{VERSION}.json`, and cached for good (its name
 //! changes with its content). The form page carries the part it shows as it stands: the entries
 //! named by its chosen permissions and by the picker's matches, so that the page hydrates to the
