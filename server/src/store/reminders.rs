@@ -20,6 +20,24 @@ pub struct ReminderKey<'a> {
     pub days_before: i64,
 }
 
+/// A statement of this module, as sqlx builds it.
+type Statement<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+impl<'a> ReminderKey<'a> {
+    /// Binds the key's four columns (reference, kind, credential, days before), in that order,
+    /// to the statement's next four marks.
+    fn bind_to<'q>(self, statement: Statement<'q>) -> Statement<'q>
+    where
+        'a: 'q,
+    {
+        statement
+            .bind(self.reference)
+            .bind(self.credential_kind)
+            .bind(self.credential_id)
+            .bind(self.days_before)
+    }
+}
+
 /// Claims the message `key` for `run` at `now` (a new row, or an unsent claim made before
 /// `stale_before` taken over), while its application is live; true when this run has it,
 /// false when another run holds or sent it or the application is no longer live. One
@@ -32,30 +50,27 @@ pub async fn claim_in(
     now: OffsetDateTime,
     stale_before: OffsetDateTime,
 ) -> anyhow::Result<bool> {
-    let changed = sqlx::query(
-        "INSERT INTO reminder (reference, credential_kind, credential_id, days_before,
-            expires_at, due_at, claimed_by, claimed_at)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8
-         WHERE EXISTS (SELECT 1 FROM registration_request
-                       WHERE reference = $9 AND status = 'live')
-         ON CONFLICT (reference, credential_kind, credential_id, days_before)
-         DO UPDATE SET claimed_by = excluded.claimed_by,
-                       claimed_at = excluded.claimed_at
-         WHERE reminder.sent_at IS NULL AND reminder.claimed_at <= $10",
-    )
-    .bind(key.reference)
-    .bind(key.credential_kind)
-    .bind(key.credential_id)
-    .bind(key.days_before)
-    .bind(timestamp(expires_at))
-    .bind(timestamp(due_at))
-    .bind(run)
-    .bind(timestamp(now))
-    .bind(key.reference)
-    .bind(timestamp(stale_before))
-    .execute(&mut *connection)
-    .await?
-    .rows_affected();
+    let changed = key
+        .bind_to(sqlx::query(
+            "INSERT INTO reminder (reference, credential_kind, credential_id, days_before,
+                expires_at, due_at, claimed_by, claimed_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8
+             WHERE EXISTS (SELECT 1 FROM registration_request
+                           WHERE reference = $9 AND status = 'live')
+             ON CONFLICT (reference, credential_kind, credential_id, days_before)
+             DO UPDATE SET claimed_by = excluded.claimed_by,
+                           claimed_at = excluded.claimed_at
+             WHERE reminder.sent_at IS NULL AND reminder.claimed_at <= $10",
+        ))
+        .bind(timestamp(expires_at))
+        .bind(timestamp(due_at))
+        .bind(run)
+        .bind(timestamp(now))
+        .bind(key.reference)
+        .bind(timestamp(stale_before))
+        .execute(&mut *connection)
+        .await?
+        .rows_affected();
     Ok(changed == 1)
 }
 
@@ -68,18 +83,16 @@ pub async fn mark_sent_in(
     now: OffsetDateTime,
     (days_left, recipients): (i64, i64),
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE reminder SET sent_at = $1, days_left = $2, recipients = $3
-         WHERE reference = $4 AND credential_kind = $5 AND credential_id = $6
-           AND days_before = $7 AND claimed_by = $8",
+    key.bind_to(
+        sqlx::query(
+            "UPDATE reminder SET sent_at = $1, days_left = $2, recipients = $3
+             WHERE reference = $4 AND credential_kind = $5 AND credential_id = $6
+               AND days_before = $7 AND claimed_by = $8",
+        )
+        .bind(timestamp(now))
+        .bind(days_left)
+        .bind(recipients),
     )
-    .bind(timestamp(now))
-    .bind(days_left)
-    .bind(recipients)
-    .bind(key.reference)
-    .bind(key.credential_kind)
-    .bind(key.credential_id)
-    .bind(key.days_before)
     .bind(run)
     .execute(&mut *connection)
     .await?;
@@ -93,15 +106,11 @@ pub async fn release_in(
     key: ReminderKey<'_>,
     run: &str,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    key.bind_to(sqlx::query(
         "DELETE FROM reminder
          WHERE reference = $1 AND credential_kind = $2 AND credential_id = $3
            AND days_before = $4 AND claimed_by = $5 AND sent_at IS NULL",
-    )
-    .bind(key.reference)
-    .bind(key.credential_kind)
-    .bind(key.credential_id)
-    .bind(key.days_before)
+    ))
     .bind(run)
     .execute(&mut *connection)
     .await?;
