@@ -221,18 +221,10 @@ impl Mailer {
     /// which is at once unless the outbox is behind (see [`Outbox`]); by SMTP, at once.
     pub async fn send_in_background(self: &Arc<Self>, notification: Notification) {
         if let Transport::Outbox(outbox) = &self.transport {
+            let written = Written::Log(notification.reference.clone());
             match self.message(&notification) {
-                Ok(message) => {
-                    let reference = notification.reference;
-                    outbox
-                        .put(message.formatted(), Written::Log(reference))
-                        .await;
-                }
-                Err(error) => tracing::error!(
-                    reference = %notification.reference,
-                    error = %format!("{error:#}"),
-                    "email not sent"
-                ),
+                Ok(message) => outbox.put(message.formatted(), written).await,
+                Err(error) => written.tell(Err(error)),
             }
             return;
         }
