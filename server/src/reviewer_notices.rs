@@ -9,7 +9,11 @@
 //!   ([`send_digest_due`]): what arrived and what was withdrawn in the 24 hours before, and how
 //!   many requests wait for a reviewer now. Each day's digest is claimed in the database
 //!   (`reviewer_digest`), so two servers, or a server and a cron run, send it once; a day with
-//!   nothing arrived, withdrawn or waiting sends nothing;
+//!   nothing arrived, withdrawn or waiting sends nothing. A digest the mail refused is released
+//!   for the next run (ten minutes later), and one claimed by a run that stopped before sending
+//!   it is taken over once its claim is older than [`crate::reminders::CLAIM_LEASE`], as the
+//!   expiry reminders' are: it is sent at least once, and twice only if a run stops between
+//!   sending it and marking it sent;
 //! - `off`: nothing (the desk's reviewers watch the queue).
 
 use std::sync::Arc;
@@ -202,10 +206,11 @@ pub fn arrival_notice(arrival: &Arrival, reviewers: &[String], review_url: &str)
 
 /// With `daily`, at or after [`DIGEST_AT`] UTC on `now`'s day: claims the day's digest and, if
 /// something arrived, was withdrawn or waits, emails it to every reviewer. `Some(line)` when this
-/// run claimed the day (what it did); `None` when it is not due, or another run claimed it.
+/// run claimed the day (what it did, or that the mail refused it: then the claim is released
+/// and the next run sends it); `None` when it is not due, was done, or another run holds it.
 ///
 /// # Errors
-/// The database or the mail failed (the day stays claimed: its digest is not sent twice).
+/// The database failed.
 pub async fn send_digest_due(
     pool: &AnyPool,
     mailer: &Mailer,
@@ -221,7 +226,7 @@ pub async fn send_digest_due(
         return Ok(None);
     }
     let day = due_at.date().to_string();
-    if !reviewer_digest::claim(pool, &day, now).await? {
+    if !reviewer_digest::claim(pool, &day, now, crate::reminders::CLAIM_LEASE).await? {
         return Ok(None);
     }
     let (from, until) = (due_at - Duration::days(1), due_at);
@@ -255,7 +260,14 @@ pub async fn send_digest_due(
         let digest = digest(&day, &arrivals, &withdrawn, waiting, &reviewers, issuer);
         reviewer_digest::record_counts(pool, &day, arrivals.len(), withdrawn.len(), waiting)
             .await?;
-        mailer.send(&digest).await?;
+        if let Err(error) = mailer.send(&digest).await {
+            let error = format!("{error:#}");
+            tracing::error!(day = %day, error = %error, "reviewers' digest not sent; released for the next run");
+            reviewer_digest::release(pool, &day, now).await?;
+            return Ok(Some(format!(
+                "reviewers' digest for {day} not sent (it is sent by the next run): {error}"
+            )));
+        }
         reviewer_digest::mark_sent(pool, &day, OffsetDateTime::now_utc()).await?;
         return Ok(Some(format!(
             "reviewers' digest for {day}: {} arrived, {} withdrawn, {waiting} waiting, to {} reviewer(s)",
@@ -264,6 +276,8 @@ pub async fn send_digest_due(
             reviewers.len()
         )));
     }
+    // Done too: not claimed again once the lease is over.
+    reviewer_digest::mark_sent(pool, &day, OffsetDateTime::now_utc()).await?;
     Ok(Some(format!(
         "reviewers' digest for {day}: nothing to send"
     )))

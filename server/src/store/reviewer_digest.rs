@@ -41,17 +41,42 @@ pub struct Withdrawn {
 }
 
 /// Claims the digest of `day` (`YYYY-MM-DD`) at `now`: true for the one run (of any desk) that
-/// claims it, false when it was claimed already.
-pub async fn claim(pool: &AnyPool, day: &str, now: OffsetDateTime) -> anyhow::Result<bool> {
+/// claims it; false when it was sent already, or when another run's claim is younger than
+/// `lease` (that run may still be sending it). A claim older than `lease` and not marked sent
+/// was left by a run that stopped before sending it (a power cut, a kill): it is taken over.
+pub async fn claim(
+    pool: &AnyPool,
+    day: &str,
+    now: OffsetDateTime,
+    lease: time::Duration,
+) -> anyhow::Result<bool> {
+    // One statement: two runs claiming a stale row at once take turns on it (SQLite's one
+    // writer, PostgreSQL's row lock), and the second finds the first's fresh claim.
     let claimed: Option<String> = sqlx::query_scalar(
         "INSERT INTO reviewer_digest (day, claimed_at) VALUES ($1, $2)
-         ON CONFLICT (day) DO NOTHING RETURNING day",
+         ON CONFLICT (day) DO UPDATE SET claimed_at = excluded.claimed_at
+         WHERE reviewer_digest.sent_at IS NULL AND reviewer_digest.claimed_at < $3
+         RETURNING day",
     )
     .bind(day)
     .bind(timestamp(now))
+    .bind(timestamp(now - lease))
     .fetch_optional(pool)
     .await?;
     Ok(claimed.is_some())
+}
+
+/// Gives up this run's claim of `day` (made at `claimed_at`), because its digest could not be
+/// sent: the next run claims it again. Another run's newer claim is left alone.
+pub async fn release(pool: &AnyPool, day: &str, claimed_at: OffsetDateTime) -> anyhow::Result<()> {
+    sqlx::query(
+        "DELETE FROM reviewer_digest WHERE day = $1 AND claimed_at = $2 AND sent_at IS NULL",
+    )
+    .bind(day)
+    .bind(timestamp(claimed_at))
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// The versions stored from `from` until before `until`, in the order they arrived.
@@ -110,7 +135,7 @@ pub async fn record_counts(
     Ok(())
 }
 
-/// Records that the digest of `day` was sent at `at`.
+/// Records that the digest of `day` was done at `at`: sent, or found to have nothing to send.
 pub async fn mark_sent(pool: &AnyPool, day: &str, at: OffsetDateTime) -> anyhow::Result<()> {
     sqlx::query("UPDATE reviewer_digest SET sent_at = $1 WHERE day = $2")
         .bind(timestamp(at))

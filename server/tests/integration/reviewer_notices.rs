@@ -277,3 +277,89 @@ async fn with_off_reviewers_get_no_email() {
             .is_empty()
     );
 }
+
+/// Mail that cannot be sent at the digest's time: the outbox's directory replaced by a file, as
+/// a full or unmounted disk (or an SMTP server that is down) would refuse it.
+fn break_the_outbox(app: &TestApp) -> std::path::PathBuf {
+    let outbox = app.dir.path().join("outbox");
+    std::fs::remove_dir_all(&outbox).unwrap();
+    std::fs::write(&outbox, b"not a directory").unwrap();
+    outbox
+}
+
+#[tokio::test]
+async fn a_digest_the_mail_refused_is_sent_by_the_next_run_and_the_other_jobs_still_run() {
+    let desk = desk(ReviewerNotices::Daily).await;
+    submit(&desk.app, &desk.admin, &delegated_request()).await;
+    let at = next_digest_run(OffsetDateTime::now_utc());
+    let outbox = break_the_outbox(&desk.app);
+    // The run says so, and is not an error: the scheduler's other jobs run after it.
+    let lines = schedule(&desk.app, at).await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "reviewers' digest for {} not sent (it is sent by the next run): ",
+            at.date()
+        )),
+        "{lines:?}"
+    );
+    // Mail works again: the scheduler's next run, ten minutes later, sends it, once.
+    std::fs::remove_file(&outbox).unwrap();
+    std::fs::create_dir(&outbox).unwrap();
+    let lines = schedule(&desk.app, at + Duration::minutes(10)).await;
+    assert_eq!(
+        lines,
+        [format!(
+            "reviewers' digest for {}: 1 arrived, 0 withdrawn, 1 waiting, to 2 reviewer(s)",
+            at.date()
+        )]
+    );
+    assert_eq!(
+        mails(&desk.app, "Registration requests: 1 arrived, 1 waiting", 1)
+            .await
+            .len(),
+        1
+    );
+    assert!(
+        schedule(&desk.app, at + Duration::minutes(20))
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_digest_claimed_by_a_run_that_stopped_before_sending_is_sent_once_its_claim_is_stale() {
+    let desk = desk(ReviewerNotices::Daily).await;
+    submit(&desk.app, &desk.admin, &delegated_request()).await;
+    let at = next_digest_run(OffsetDateTime::now_utc());
+    // A run (this desk's or another's) claimed the day and stopped: a power cut, a kill.
+    sqlx::query("INSERT INTO reviewer_digest (day, claimed_at) VALUES ($1, $2)")
+        .bind(at.date().to_string())
+        .bind(server::store::timestamp(at - Duration::minutes(1)))
+        .execute(&desk.app.state.pool)
+        .await
+        .unwrap();
+    // While the claim may still be at work, nothing more is sent…
+    assert!(schedule(&desk.app, at).await.is_empty());
+    // …and once it is older than the lease, the next run sends the day's digest.
+    let later = at + server::reminders::CLAIM_LEASE;
+    let lines = schedule(&desk.app, later).await;
+    assert_eq!(
+        lines,
+        [format!(
+            "reviewers' digest for {}: 1 arrived, 0 withdrawn, 1 waiting, to 2 reviewer(s)",
+            at.date()
+        )]
+    );
+    assert_eq!(
+        mails(&desk.app, "Registration requests: 1 arrived", 1)
+            .await
+            .len(),
+        1
+    );
+    assert!(
+        schedule(&desk.app, later + Duration::hours(2))
+            .await
+            .is_empty()
+    );
+}
