@@ -283,6 +283,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let leptos_options = crate::site::options(&config.site, &config.site_root, config.address);
         let keys = Arc::new(KeyRing::open(&pool, &keys_dir(&config), issuer(&config)).await?);
         let mailer = Arc::new(crate::notify::Mailer::from_config(&config)?);
+        // By SMTP: what an earlier run left in the mail queue is sent now.
+        mailer.start_delivery();
         let writer = Arc::new(store::WriteLock::with_checkpoint_every(config.checkpoint_every));
         let limits = Arc::new(crate::limits::Limits::default());
         let settings = limits.settings.clone();
@@ -487,7 +489,11 @@ fn schedule_run(config: &Config, now: Option<&str>) -> ExitCode {
             let keys = KeyRing::open(&pool, &keys_dir(config), issuer(config)).await?;
             let writer = store::WriteLock::with_checkpoint_every(config.checkpoint_every);
             let mailer = Arc::new(crate::notify::Mailer::from_config(config)?);
-            for line in crate::schedule::run_due(&pool, &keys, &writer, &mailer, now).await? {
+            let lines = crate::schedule::run_due(&pool, &keys, &writer, &mailer, now).await;
+            // What the jobs sent in the background is written (and, by SMTP, sent or queued for
+            // the server) before the command exits, even when a job failed.
+            mailer.finish().await;
+            for line in lines? {
                 println!("{line}");
             }
             Ok(())
@@ -499,12 +505,15 @@ fn schedule_run(config: &Config, now: Option<&str>) -> ExitCode {
 /// data directory, removed at the end (nobody reads a benchmark's mail).
 fn bench_data(mut config: Config, requests: u64) -> anyhow::Result<()> {
     config.outbox_dir = config.data_dir.join("bench-data-outbox");
+    // Never by SMTP, whatever the desk's setting.
+    config.smtp_url = None;
     runtime()?.block_on(async {
         let pool = open_store(&config).await?;
+        let mailer = Arc::new(crate::notify::Mailer::from_config(&config)?);
         let parts = crate::bench_data::DeskParts {
             directory: Arc::new(ServerDirectory::load(&pool).await?.with_tenant(&config.tenant_id)),
             keys: Arc::new(KeyRing::open(&pool, &keys_dir(&config), issuer(&config)).await?),
-            mailer: Arc::new(crate::notify::Mailer::from_config(&config)?),
+            mailer: Arc::clone(&mailer),
             writer: Arc::new(store::WriteLock::with_checkpoint_every(config.checkpoint_every)),
             limits: Arc::new(crate::limits::Limits::default()),
             pool,
@@ -515,8 +524,8 @@ fn bench_data(mut config: Config, requests: u64) -> anyhow::Result<()> {
         let pool = parts.pool.clone();
         let generated = crate::bench_data::generate(parts, &template, requests).await?;
         store::after_bulk_load(&pool).await?;
-        // Receipts are sent in the background: let the last ones finish before removing them.
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // Receipts are sent in the background: the last ones written before they are removed.
+        mailer.finish().await;
         let _ = std::fs::remove_dir_all(&config.outbox_dir);
         println!(
             "{} requests in {:.1} s: {} approved, {} sent back for changes, {} rejected, the rest waiting",

@@ -11,6 +11,7 @@ pub mod files;
 pub mod identity;
 pub mod inventory;
 pub mod limits;
+pub mod mail_queue;
 pub mod notify;
 pub mod random;
 pub mod registrations;

@@ -2,6 +2,8 @@
 //!
 //! Messages are plain text. Without an SMTP server they are written to the outbox directory, one
 //! `.eml` file a message, so a desk without mail still keeps every message it would have sent.
+//! With one, a message sent in the background waits in the mail queue until the server takes
+//! it (`crate::mail_queue`).
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -26,11 +28,28 @@ pub struct Mailer {
 enum Transport {
     /// The outbox directory (0700); each message one `.eml` file (0600).
     Outbox(Outbox),
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Smtp),
 }
 
-/// A message for the outbox's writers, and what to do with the outcome.
-type OutboxMessage = (Vec<u8>, Written);
+/// An SMTP server, and the queue of messages waiting for it.
+struct Smtp {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// Writes the queued files (`crate::mail_queue`), as the outbox writes its messages.
+    queue: Outbox,
+    /// Told when a message was queued; the delivery ends when the mailer (its other owner) is
+    /// dropped.
+    wake: Arc<tokio::sync::Notify>,
+    /// Whether this mailer's delivery has started.
+    delivering: std::sync::Once,
+}
+
+/// What the outbox's thread is given.
+enum OutboxJob {
+    /// A message, and what to do with the outcome.
+    Write(Vec<u8>, Written),
+    /// Answer once every message given before is written ([`Outbox::flush`]).
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
 
 /// Who hears whether a message was written.
 enum Written {
@@ -38,6 +57,8 @@ enum Written {
     Answer(tokio::sync::oneshot::Sender<anyhow::Result<()>>),
     /// Nobody: a failure is logged with the message's reference ([`Mailer::send_in_background`]).
     Log(String),
+    /// The mail queue's delivery, woken once the message is queued (a failure is logged).
+    Queued(String, Arc<tokio::sync::Notify>),
 }
 
 impl Written {
@@ -51,6 +72,12 @@ impl Written {
                 Ok(()) => tracing::info!(%reference, "email sent"),
                 Err(error) => {
                     tracing::error!(%reference, error = %format!("{error:#}"), "email not sent");
+                }
+            },
+            Written::Queued(reference, wake) => match outcome {
+                Ok(()) => wake.notify_one(),
+                Err(error) => {
+                    tracing::error!(%reference, error = %format!("{error:#}"), "email not queued");
                 }
             },
         }
@@ -68,35 +95,55 @@ impl Written {
 /// memory past 64 MB). The thread ends when the mailer is dropped.
 struct Outbox {
     dir: PathBuf,
-    messages: std::sync::mpsc::SyncSender<OutboxMessage>,
+    /// The files' extension: `eml` in the outbox, `mail` in the mail queue.
+    extension: &'static str,
+    messages: std::sync::mpsc::SyncSender<OutboxJob>,
     overflow: Arc<tokio::sync::Semaphore>,
+    overflow_writers: u32,
 }
 
 /// How many messages wait for the outbox's thread at most.
 const OUTBOX_QUEUE: usize = 64;
 
 /// How many messages the blocking pool writes at once when the outbox's thread is behind.
-const OVERFLOW_WRITERS: usize = 4;
+const OVERFLOW_WRITERS: u32 = 4;
+
+/// The mail queue's directory, under the data directory (`crate::mail_queue`).
+pub const MAIL_QUEUE_DIR: &str = "mail-queue";
 
 impl Outbox {
     /// Starts the writer's thread: `queue` messages may wait for it, `overflow_writers` more
     /// are written from the blocking pool at once (the desk uses [`OUTBOX_QUEUE`] and
     /// [`OVERFLOW_WRITERS`]; tests make the outbox fall behind with fewer).
-    fn start(dir: PathBuf, queue: usize, overflow_writers: usize) -> anyhow::Result<Outbox> {
-        let (messages, queue) = std::sync::mpsc::sync_channel::<OutboxMessage>(queue);
+    fn start(
+        dir: PathBuf,
+        extension: &'static str,
+        queue: usize,
+        overflow_writers: u32,
+    ) -> anyhow::Result<Outbox> {
+        let (messages, queue) = std::sync::mpsc::sync_channel::<OutboxJob>(queue);
         let thread_dir = dir.clone();
         std::thread::Builder::new()
             .name("appreg-outbox".to_string())
             .spawn(move || {
-                for (bytes, written) in queue {
-                    written.tell(write_to_outbox(&thread_dir, &bytes));
+                for job in queue {
+                    match job {
+                        OutboxJob::Write(bytes, written) => {
+                            written.tell(write_to_outbox(&thread_dir, &bytes, extension));
+                        }
+                        OutboxJob::Flush(done) => {
+                            let _ = done.send(());
+                        }
+                    }
                 }
             })
             .context("cannot start the outbox writer")?;
         Ok(Outbox {
             dir,
+            extension,
             messages,
-            overflow: Arc::new(tokio::sync::Semaphore::new(overflow_writers)),
+            overflow: Arc::new(tokio::sync::Semaphore::new(overflow_writers as usize)),
+            overflow_writers,
         })
     }
 
@@ -105,10 +152,14 @@ impl Outbox {
     /// client disconnects, after its request was stored): the wait for an overflow writer is a
     /// task of its own, which the caller only waits for.
     async fn put(&self, bytes: Vec<u8>, written: Written) {
-        match self.messages.try_send((bytes, written)) {
+        match self.messages.try_send(OutboxJob::Write(bytes, written)) {
             Ok(()) => {}
-            Err(std::sync::mpsc::TrySendError::Full((bytes, written))) => {
-                let (overflow, dir) = (Arc::clone(&self.overflow), self.dir.clone());
+            Err(std::sync::mpsc::TrySendError::Full(job)) => {
+                let OutboxJob::Write(bytes, written) = job else {
+                    return;
+                };
+                let (overflow, dir, extension) =
+                    (Arc::clone(&self.overflow), self.dir.clone(), self.extension);
                 let (taken, taken_by_writer) = tokio::sync::oneshot::channel::<()>();
                 tokio::spawn(async move {
                     let Ok(turn) = overflow.acquire_owned().await else {
@@ -117,16 +168,37 @@ impl Outbox {
                     };
                     let _ = taken.send(());
                     tokio::task::spawn_blocking(move || {
-                        written.tell(write_to_outbox(&dir, &bytes));
+                        written.tell(write_to_outbox(&dir, &bytes, extension));
                         drop(turn);
                     });
                 });
                 // Dropped unsent (the task ended): nothing left to wait for either.
                 let _ = taken_by_writer.await;
             }
-            Err(std::sync::mpsc::TrySendError::Disconnected((_, written))) => {
-                written.tell(Err(anyhow::anyhow!("the outbox writer has stopped")));
+            Err(std::sync::mpsc::TrySendError::Disconnected(job)) => {
+                if let OutboxJob::Write(_, written) = job {
+                    written.tell(Err(anyhow::anyhow!("the outbox writer has stopped")));
+                }
             }
+        }
+    }
+
+    /// Returns once every message put before is written (or failed): for a command that is about
+    /// to exit, which would otherwise lose what is still queued for the writers.
+    async fn flush(&self) {
+        // No writer of the blocking pool is at work once all their turns are free.
+        if let Ok(turns) = self.overflow.acquire_many(self.overflow_writers).await {
+            drop(turns);
+        }
+        // The thread answers once it has written everything queued before (the queue may be
+        // full: waited for off the async workers).
+        let (done, written) = tokio::sync::oneshot::channel();
+        let messages = self.messages.clone();
+        let handed =
+            tokio::task::spawn_blocking(move || messages.send(OutboxJob::Flush(done)).is_ok())
+                .await;
+        if handed.unwrap_or(false) {
+            let _ = written.await;
         }
     }
 
@@ -144,7 +216,7 @@ impl Mailer {
     /// From the configuration (outbox dir by default: <data_dir>/outbox, created if missing).
     pub fn from_config(config: &Config) -> anyhow::Result<Mailer> {
         let mailer = match &config.smtp_url {
-            Some(url) => Mailer::smtp(url, &config.mail_from),
+            Some(url) => Mailer::smtp(url, &config.mail_from, config.data_dir.join(MAIL_QUEUE_DIR)),
             None => Mailer::outbox(&config.outbox_dir, &config.mail_from),
         }?;
         Ok(mailer.with_reviewer_notices(config.reviewer_notices))
@@ -177,18 +249,42 @@ impl Mailer {
         crate::files::private_dir(&dir)
             .with_context(|| format!("cannot create the outbox directory {}", dir.display()))?;
         Ok(Mailer {
-            transport: Transport::Outbox(Outbox::start(dir, OUTBOX_QUEUE, OVERFLOW_WRITERS)?),
+            transport: Transport::Outbox(Outbox::start(
+                dir,
+                "eml",
+                OUTBOX_QUEUE,
+                OVERFLOW_WRITERS,
+            )?),
             from,
             reviewer_notices: crate::reviewer_notices::ReviewerNotices::default(),
             pending_arrivals: Default::default(),
         })
     }
 
-    fn smtp(url: &SmtpUrl, from: &str) -> anyhow::Result<Mailer> {
+    /// A mailer sending through the SMTP server at `url`, its messages sent in the background
+    /// queued in `queue_dir` until the server takes them (`crate::mail_queue`).
+    pub fn smtp(url: &SmtpUrl, from: &str, queue_dir: PathBuf) -> anyhow::Result<Mailer> {
         let from = parse_from(from)?;
         let transport = smtp_transport(url)?;
+        // Messages name people and their requests: owner-only, whatever the umask.
+        crate::files::private_dir(&queue_dir).with_context(|| {
+            format!(
+                "cannot create the mail queue's directory {}",
+                queue_dir.display()
+            )
+        })?;
         Ok(Mailer {
-            transport: Transport::Smtp(transport),
+            transport: Transport::Smtp(Smtp {
+                transport,
+                queue: Outbox::start(
+                    queue_dir,
+                    crate::mail_queue::EXTENSION,
+                    OUTBOX_QUEUE,
+                    OVERFLOW_WRITERS,
+                )?,
+                wake: Arc::new(tokio::sync::Notify::new()),
+                delivering: std::sync::Once::new(),
+            }),
             from,
             reviewer_notices: crate::reviewer_notices::ReviewerNotices::default(),
             pending_arrivals: Default::default(),
@@ -206,7 +302,8 @@ impl Mailer {
                     .context("cannot write the message to the outbox")?;
             }
             Transport::Smtp(smtp) => {
-                smtp.send(message)
+                smtp.transport
+                    .send(message)
                     .await
                     .context("cannot send the message through the SMTP server")?;
             }
@@ -217,27 +314,64 @@ impl Mailer {
 
     /// Sends without waiting for the message to be sent; a failure is logged (reference +
     /// error, never the body), not returned: a stored submission or decision must not fail
-    /// because mail is down. To the outbox, it returns once a writer has taken the message,
-    /// which is at once unless the outbox is behind (see [`Outbox`]); by SMTP, at once.
+    /// because mail is down. Returns once a writer has taken the message, which is at once
+    /// unless the writers are behind (see [`Outbox`]): to the outbox, it is written there; by
+    /// SMTP, it is written to the mail queue and delivered from there ([`Mailer::start_delivery`]),
+    /// tried again while the server is down (`crate::mail_queue`).
     pub async fn send_in_background(self: &Arc<Self>, notification: Notification) {
-        if let Transport::Outbox(outbox) = &self.transport {
-            let written = Written::Log(notification.reference.clone());
-            match self.message(&notification) {
-                Ok(message) => outbox.put(message.formatted(), written).await,
-                Err(error) => written.tell(Err(error)),
+        let message = self.message(&notification);
+        match &self.transport {
+            Transport::Outbox(outbox) => {
+                let written = Written::Log(notification.reference);
+                match message {
+                    Ok(message) => outbox.put(message.formatted(), written).await,
+                    Err(error) => written.tell(Err(error)),
+                }
             }
-            return;
+            Transport::Smtp(smtp) => {
+                let written =
+                    Written::Queued(notification.reference.clone(), Arc::clone(&smtp.wake));
+                match message.and_then(|message| {
+                    crate::mail_queue::queued_bytes(&notification.reference, &message)
+                }) {
+                    Ok(bytes) => smtp.queue.put(bytes, written).await,
+                    Err(error) => written.tell(Err(error)),
+                }
+            }
         }
-        let mailer = Arc::clone(self);
-        tokio::spawn(async move {
-            if let Err(error) = mailer.send(&notification).await {
-                tracing::error!(
-                    reference = %notification.reference,
-                    error = %format!("{error:#}"),
-                    "email not sent"
+    }
+
+    /// Starts delivering the mail queue in the background (by SMTP; nothing to do for the
+    /// outbox): what an earlier run left in it first, then each message as it is queued. The
+    /// server starts it as it starts; a command that exits does not (it would leave a message
+    /// half sent), and calls [`Mailer::finish`] instead. Once only; it ends with the mailer.
+    pub fn start_delivery(&self) {
+        if let Transport::Smtp(smtp) = &self.transport {
+            smtp.delivering.call_once(|| {
+                crate::mail_queue::spawn(
+                    crate::mail_queue::Delivery::new(
+                        smtp.transport.clone(),
+                        smtp.queue.dir.clone(),
+                    ),
+                    Arc::clone(&smtp.wake),
                 );
+            });
+        }
+    }
+
+    /// For a command about to exit (`appreg schedule run`): returns once every message sent in
+    /// the background so far is written to the outbox or the mail queue, and, by SMTP, after one
+    /// try of delivering the queue (what is not sent stays queued for the server's delivery).
+    pub async fn finish(&self) {
+        match &self.transport {
+            Transport::Outbox(outbox) => outbox.flush().await,
+            Transport::Smtp(smtp) => {
+                smtp.queue.flush().await;
+                crate::mail_queue::Delivery::new(smtp.transport.clone(), smtp.queue.dir.clone())
+                    .pass()
+                    .await;
             }
-        });
+        }
     }
 
     fn message(&self, notification: &Notification) -> anyhow::Result<Message> {
@@ -259,14 +393,15 @@ impl Mailer {
     }
 }
 
-/// Writes one message into the outbox as `<unix time>-<random>.eml`, mode 0600. It is written
-/// under a hidden temporary name and renamed, so a relay reading `*.eml` never sees half a message.
-fn write_to_outbox(dir: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Writes one message into the outbox as `<unix time>-<random>.<extension>`, mode 0600. It is
+/// written under a hidden temporary name and renamed, so a relay reading `*.eml` (or the mail
+/// queue's delivery) never sees half a message.
+fn write_to_outbox(dir: &std::path::Path, bytes: &[u8], extension: &str) -> anyhow::Result<()> {
     let mut random = [0u8; 8];
     getrandom::fill(&mut random).context("cannot name the outbox file")?;
     let random: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
     let name = format!(
-        "{}-{random}.eml",
+        "{}-{random}.{extension}",
         time::OffsetDateTime::now_utc().unix_timestamp()
     );
     let temporary = dir.join(format!(".{name}.tmp"));
@@ -1052,7 +1187,9 @@ mod tests {
         // A queue of one and one overflow writer, so that the outbox is behind at once.
         let dir = tempfile::tempdir().unwrap();
         let mailer = Arc::new(Mailer {
-            transport: Transport::Outbox(Outbox::start(dir.path().to_path_buf(), 1, 1).unwrap()),
+            transport: Transport::Outbox(
+                Outbox::start(dir.path().to_path_buf(), "eml", 1, 1).unwrap(),
+            ),
             ..Mailer::outbox(dir.path(), "appreg@nhs.net").unwrap()
         });
         let sends: Vec<_> = (0..OUTBOX_QUEUE * 4)

@@ -508,6 +508,63 @@ async fn a_deleted_application_is_recoverable_for_thirty_days_then_purged_once()
     assert!(report.is_ok(), "{}", report.render());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appreg_schedule_run_from_cron_sends_its_purge_notice_by_smtp_before_it_exits() {
+    let desk = desk().await;
+    let reference = live(&desk).await;
+    let t0 = OffsetDateTime::now_utc();
+    deleted(&desk, &reference, t0).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(crate::notify::accept_one_message(listener));
+
+    // The command's background messages once went to tasks that ended with it, unsent.
+    let (dir, url) = (
+        desk.app.dir.path().to_path_buf(),
+        desk.app.database_url.clone(),
+    );
+    let run = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_appreg"))
+            .current_dir(&dir)
+            .env_remove("APPREG_CONFIG")
+            .env("APPREG_DATABASE_URL", url)
+            .env("APPREG_DATA_DIR", &dir)
+            .env("APPREG_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+            .args(["schedule", "run", "--now"])
+            .arg(server::store::timestamp(t0 + Duration::days(30)))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = String::from_utf8(run.stdout).unwrap();
+    assert!(
+        out.starts_with(&format!("application purged: {reference}")),
+        "{out}"
+    );
+
+    let (recipients, data) = tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .expect("no message reached the SMTP server")
+        .unwrap();
+    assert!(
+        recipients.contains(&"admin@rx1.nhs.net".to_string()),
+        "{recipients:?}"
+    );
+    assert!(
+        data.contains(&format!("{reference}: application purged")),
+        "{data}"
+    );
+    // Nothing was left in the queue.
+    let queue = desk.app.dir.path().join("mail-queue");
+    assert_eq!(std::fs::read_dir(&queue).unwrap().count(), 0);
+}
+
 #[tokio::test]
 async fn a_recovery_asked_for_but_not_confirmed_within_the_thirty_days_is_purged() {
     let desk = desk().await;

@@ -222,8 +222,10 @@ fn the_configured_mailer_creates_the_outbox_under_the_data_dir() {
 }
 
 fn smtp_error(url: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
     let config = Config::load(&Overrides {
         smtp_url: Some(url.parse().unwrap()),
+        data_dir: Some(dir.path().to_path_buf()),
         ..Overrides::default()
     })
     .unwrap();
@@ -291,8 +293,10 @@ fn good_smtp_urls_build_a_mailer_and_the_password_stays_out_of_debug_output() {
         "smtp://smtp.example.nhs.uk:587?tls=opportunistic",
         "smtp://relay.internal:25",
     ] {
+        let dir = tempfile::tempdir().unwrap();
         let config = Config::load(&Overrides {
             smtp_url: Some(url.parse().unwrap()),
+            data_dir: Some(dir.path().to_path_buf()),
             ..Overrides::default()
         })
         .unwrap();
@@ -302,15 +306,16 @@ fn good_smtp_urls_build_a_mailer_and_the_password_stays_out_of_debug_output() {
     }
 }
 
-/// A loopback SMTP server that accepts one message and returns its envelope recipients and data.
-async fn accept_one_message(listener: TcpListener) -> (Vec<String>, String) {
+/// A loopback SMTP server that accepts the messages of one connection and returns their envelope
+/// recipients and data, once the client says QUIT or closes the connection.
+pub(crate) async fn accept_one_message(listener: TcpListener) -> (Vec<String>, String) {
     let (stream, _) = listener.accept().await.unwrap();
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     write.write_all(b"220 test.local ESMTP\r\n").await.unwrap();
     let mut recipients = Vec::new();
     let mut data = String::new();
-    while let Some(line) = lines.next_line().await.unwrap() {
+    while let Ok(Some(line)) = lines.next_line().await {
         let command = line.to_ascii_uppercase();
         let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO") {
             b"250 test.local\r\n"
@@ -349,9 +354,11 @@ async fn smtp_delivers_the_message_to_the_server() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = tokio::spawn(accept_one_message(listener));
+    let dir = tempfile::tempdir().unwrap();
     let config = Config::load(&Overrides {
         smtp_url: Some(format!("smtp://127.0.0.1:{port}").parse().unwrap()),
         mail_from: Some("appreg@appreg.example.nhs.uk".into()),
+        data_dir: Some(dir.path().to_path_buf()),
         ..Overrides::default()
     })
     .unwrap();
@@ -394,8 +401,10 @@ async fn an_smtp_server_that_is_down_is_an_error_naming_the_failure() {
         .local_addr()
         .unwrap()
         .port();
+    let dir = tempfile::tempdir().unwrap();
     let config = Config::load(&Overrides {
         smtp_url: Some(format!("smtp://127.0.0.1:{port}").parse().unwrap()),
+        data_dir: Some(dir.path().to_path_buf()),
         ..Overrides::default()
     })
     .unwrap();
@@ -409,4 +418,160 @@ async fn an_smtp_server_that_is_down_is_an_error_naming_the_failure() {
             .starts_with("cannot send the message through the SMTP server"),
         "{error:#}"
     );
+}
+
+/// A port nothing listens on (bound, then let go).
+async fn a_closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn smtp_mailer(port: u16, queue: &Path) -> Arc<Mailer> {
+    Arc::new(
+        Mailer::smtp(
+            &format!("smtp://127.0.0.1:{port}").parse().unwrap(),
+            "appreg@appreg.example.nhs.uk",
+            queue.to_path_buf(),
+        )
+        .unwrap(),
+    )
+}
+
+/// The queue's files with `extension` (`mail`, or `sending` while one is being sent).
+fn queued(queue: &Path, extension: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(queue)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == extension))
+        .collect()
+}
+
+/// Waits up to `seconds` for `done`.
+async fn eventually(seconds: u64, done: impl Fn() -> bool) -> bool {
+    for _ in 0..seconds * 50 {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    done()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_mail_waits_in_the_queue_while_the_server_is_down_and_is_sent_once_it_is_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = dir.path().join("mail-queue");
+    let port = a_closed_port().await;
+    let mailer = smtp_mailer(port, &queue);
+    mailer.start_delivery();
+
+    // The server is down: the receipt waits in the queue (before, it was logged and lost).
+    mailer.send_in_background(receipt_for(&contacts())).await;
+    assert!(eventually(5, || queued(&queue, "mail").len() == 1).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(queued(&queue, "mail").len(), 1, "tried once, and kept");
+
+    // It comes back: the next try (1 s, then 2 s … after the first) delivers the receipt, once,
+    // and the queue is empty.
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let server = tokio::spawn(accept_one_message(listener));
+    assert!(
+        eventually(20, || queued(&queue, "mail").is_empty()
+            && queued(&queue, "sending").is_empty())
+        .await
+    );
+    drop(mailer);
+    let (recipients, data) = tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the connection did not end")
+        .unwrap();
+    assert_eq!(
+        recipients,
+        [
+            "alice.admin@nhs.net",
+            "jo.bloggs@nhs.net",
+            "sam.support@supplier.example"
+        ]
+    );
+    let message = mail_parser::MessageParser::default()
+        .parse(data.as_bytes())
+        .unwrap();
+    assert_eq!(message.subject(), Some("AR-7K3M-Q9XD: request received"));
+    assert!(text_body(&message).contains("Reference: AR-7K3M-Q9XD\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_left_in_the_queue_by_a_desk_that_stopped_is_sent_when_the_next_one_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = dir.path().join("mail-queue");
+    // A command's mailer (`appreg schedule run`): it queues, tries once, and exits.
+    let stopped = smtp_mailer(a_closed_port().await, &queue);
+    stopped.send_in_background(receipt_for(&contacts())).await;
+    stopped.finish().await;
+    drop(stopped);
+    assert_eq!(queued(&queue, "mail").len(), 1);
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(accept_one_message(listener));
+    let started = smtp_mailer(port, &queue);
+    started.start_delivery();
+    assert!(eventually(10, || queued(&queue, "mail").is_empty()).await);
+    drop(started);
+    let (recipients, _) = tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the connection did not end")
+        .unwrap();
+    assert_eq!(recipients.len(), 3, "{recipients:?}");
+}
+
+/// A loopback SMTP server that refuses every recipient for good (550), as for an address that
+/// does not exist.
+async fn refuse_every_recipient(listener: TcpListener) {
+    let (stream, _) = listener.accept().await.unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    write.write_all(b"220 test.local ESMTP\r\n").await.unwrap();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let command = line.to_ascii_uppercase();
+        let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO") {
+            b"250 test.local\r\n"
+        } else if command.starts_with("RCPT TO:") {
+            b"550 5.1.1 No such user here\r\n"
+        } else if command == "QUIT" {
+            b"221 Bye\r\n"
+        } else {
+            b"250 OK\r\n"
+        };
+        if write.write_all(reply).await.is_err() || command == "QUIT" {
+            break;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_the_server_refuses_for_good_is_moved_to_failed_and_not_tried_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = dir.path().join("mail-queue");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(refuse_every_recipient(listener));
+    let mailer = smtp_mailer(port, &queue);
+    mailer.start_delivery();
+
+    mailer.send_in_background(receipt_for(&contacts())).await;
+
+    assert!(
+        eventually(10, || queue.join("failed").is_dir()
+            && queued(&queue.join("failed"), "mail").len() == 1)
+        .await
+    );
+    assert!(queued(&queue, "mail").is_empty());
+    assert!(queued(&queue, "sending").is_empty());
+    let kept = std::fs::read_to_string(&queued(&queue.join("failed"), "mail")[0]).unwrap();
+    assert!(kept.contains("AR-7K3M-Q9XD: request received"), "{kept}");
 }
