@@ -6,7 +6,8 @@
 //! own ([`spawn`]), which deletes the file once the SMTP server has accepted it. While the server
 //! is down or answers "try again later" (a 4xx reply, a refused or dropped connection), the
 //! message stays queued and is tried again after 1 s, 2 s, 4 s … up to every 10 minutes, and at
-//! start; after [`GIVE_UP_AFTER`], or at once when the server refuses it for good (a 5xx reply:
+//! start (when the server cannot be reached at all, the oldest message is tried and the rest
+//! wait behind it, rather than a connection timeout each); after [`GIVE_UP_AFTER`], or at once when the server refuses it for good (a 5xx reply:
 //! no such mailbox, relaying denied), it is moved to `failed/` beside the queue and logged as an
 //! error with its reference, for the desk's administrator. Before, a message that could not be
 //! sent there and then was logged and lost.
@@ -102,8 +103,11 @@ fn parse(bytes: &[u8]) -> anyhow::Result<(String, Envelope, &[u8])> {
 enum Outcome {
     /// Accepted by the server: the file is gone.
     Sent,
-    /// Not now: kept, to be tried again.
+    /// Not now (a 4xx reply to this message): kept, to be tried again.
     Later,
+    /// The server could not be reached or stopped answering: kept, to be tried again, and so
+    /// are the messages after it (trying each would take a connection timeout apiece).
+    Unreachable,
     /// Moved to `failed/`.
     Failed,
     /// Another process has it (or had it and is done).
@@ -153,11 +157,15 @@ impl Delivery {
                 Outcome::Sent | Outcome::Failed | Outcome::Taken => {
                     self.retries.remove(&name);
                 }
-                Outcome::Later => {
+                outcome @ (Outcome::Later | Outcome::Unreachable) => {
                     let (attempts, due) = self.retries.entry(name).or_insert((0, now));
                     *attempts += 1;
                     *due = Instant::now() + retry_after(*attempts);
                     next = Some(next.map_or(*due, |next| next.min(*due)));
+                    if matches!(outcome, Outcome::Unreachable) {
+                        // The oldest message waiting is tried first when it is due again.
+                        break;
+                    }
                 }
             }
         }
@@ -219,7 +227,12 @@ impl Delivery {
                 }
                 tracing::warn!(%reference, error = %error, "email not sent yet; kept in the mail queue to be tried again");
                 give_back(&claimed, &queued);
-                Outcome::Later
+                // A reply about this message, or no reply at all (the server is down).
+                if error.is_transient() {
+                    Outcome::Later
+                } else {
+                    Outcome::Unreachable
+                }
             }
         }
     }
@@ -321,6 +334,43 @@ mod tests {
         let waits: Vec<u64> = (1..=12).map(|n| retry_after(n).as_secs()).collect();
         assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600]);
         assert_eq!(retry_after(u32::MAX), LONGEST_RETRY);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_cannot_be_reached_is_tried_once_a_pass_not_once_a_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let message = Message::builder()
+            .from("appreg@example.nhs.uk".parse().unwrap())
+            .to("jo.bloggs@nhs.net".parse().unwrap())
+            .subject("AR-7K3M-Q9XD: request received")
+            .body("Reference: AR-7K3M-Q9XD\n".to_string())
+            .unwrap();
+        for n in 0..3 {
+            std::fs::write(
+                dir.path().join(format!("1796524647-{n}.{EXTENSION}")),
+                queued_bytes("AR-7K3M-Q9XD", &message).unwrap(),
+            )
+            .unwrap();
+        }
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+            .port(port)
+            .build();
+        let mut delivery = Delivery::new(transport, dir.path().to_path_buf());
+
+        let due = delivery
+            .pass()
+            .await
+            .expect("a message waits to be tried again");
+
+        assert!(due <= FIRST_RETRY, "{due:?}");
+        let tried: Vec<_> = delivery.retries.keys().cloned().collect();
+        assert_eq!(tried, [OsString::from(format!("1796524647-0.{EXTENSION}"))]);
+        assert_eq!(queued(dir.path()).unwrap().len(), 3, "all kept");
     }
 
     #[test]
