@@ -474,6 +474,13 @@ async fn smtp_mail_waits_in_the_queue_while_the_server_is_down_and_is_sent_once_
     assert!(eventually(5, || queued(&queue, "mail").len() == 1).await);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(queued(&queue, "mail").len(), 1, "tried once, and kept");
+    // It names people and their requests: owner-only, like the outbox.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&queue), 0o700);
+        assert_eq!(mode(&queued(&queue, "mail")[0]), 0o600);
+    }
 
     // It comes back: the next try (1 s, then 2 s … after the first) delivers the receipt, once,
     // and the queue is empty.
