@@ -306,25 +306,28 @@ async fn a_digest_the_mail_refused_is_sent_by_the_next_run_and_the_other_jobs_st
     // Mail works again: the scheduler's next run, ten minutes later, sends it, once.
     std::fs::remove_file(&outbox).unwrap();
     std::fs::create_dir(&outbox).unwrap();
-    let lines = schedule(&desk.app, at + Duration::minutes(10)).await;
+    one_arrival_sent_once_by_the_run_at(&desk.app, at + Duration::minutes(10), at.date()).await;
+}
+
+/// The run at `run_at` sends `day`'s digest of one arrival, once; a later run sends nothing more.
+async fn one_arrival_sent_once_by_the_run_at(
+    app: &TestApp,
+    run_at: OffsetDateTime,
+    day: time::Date,
+) {
     assert_eq!(
-        lines,
+        schedule(app, run_at).await,
         [format!(
-            "reviewers' digest for {}: 1 arrived, 0 withdrawn, 1 waiting, to 2 reviewer(s)",
-            at.date()
+            "reviewers' digest for {day}: 1 arrived, 0 withdrawn, 1 waiting, to 2 reviewer(s)"
         )]
     );
     assert_eq!(
-        mails(&desk.app, "Registration requests: 1 arrived, 1 waiting", 1)
+        mails(app, "Registration requests: 1 arrived, 1 waiting", 1)
             .await
             .len(),
         1
     );
-    assert!(
-        schedule(&desk.app, at + Duration::minutes(20))
-            .await
-            .is_empty()
-    );
+    assert!(schedule(app, run_at + Duration::hours(1)).await.is_empty());
 }
 
 #[tokio::test]
@@ -342,24 +345,6 @@ async fn a_digest_claimed_by_a_run_that_stopped_before_sending_is_sent_once_its_
     // While the claim may still be at work, nothing more is sent…
     assert!(schedule(&desk.app, at).await.is_empty());
     // …and once it is older than the lease, the next run sends the day's digest.
-    let later = at + server::reminders::CLAIM_LEASE;
-    let lines = schedule(&desk.app, later).await;
-    assert_eq!(
-        lines,
-        [format!(
-            "reviewers' digest for {}: 1 arrived, 0 withdrawn, 1 waiting, to 2 reviewer(s)",
-            at.date()
-        )]
-    );
-    assert_eq!(
-        mails(&desk.app, "Registration requests: 1 arrived", 1)
-            .await
-            .len(),
-        1
-    );
-    assert!(
-        schedule(&desk.app, later + Duration::hours(2))
-            .await
-            .is_empty()
-    );
+    one_arrival_sent_once_by_the_run_at(&desk.app, at + server::reminders::CLAIM_LEASE, at.date())
+        .await;
 }
