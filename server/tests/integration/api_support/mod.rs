@@ -109,10 +109,14 @@ pub async fn call_accepting(
         .await
         .unwrap();
     let (parts, body) = response.into_parts();
+    let mut bytes = body.collect().await.unwrap().to_bytes().to_vec();
+    if crate::common::is_plain_html(&parts.headers) {
+        bytes = crate::common::without_hydration_markers(&bytes);
+    }
     Answer {
         status: parts.status,
         headers: parts.headers,
-        bytes: body.collect().await.unwrap().to_bytes().to_vec(),
+        bytes,
     }
 }
 
