@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, Response, header};
+use axum::http::{HeaderMap, Request, Response, header};
 use http_body_util::BodyExt;
 use server::identity::Role;
 use server::identity::passwords::{self, Password};
@@ -371,7 +371,7 @@ impl TestApp {
 }
 
 /// Whether a response is an uncompressed HTML page.
-pub(crate) fn is_plain_html(headers: &axum::http::HeaderMap) -> bool {
+pub(crate) fn is_plain_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
