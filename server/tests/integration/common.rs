@@ -123,6 +123,19 @@ async fn postgres_database(server: &str) -> String {
 }
 
 impl TestApp {
+    /// The `appreg` binary on this desk: its data directory and database, no config file, and
+    /// mail to its outbox (whatever the environment says).
+    pub fn appreg_command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_appreg"));
+        command
+            .current_dir(self.dir.path())
+            .env_remove("APPREG_CONFIG")
+            .env_remove("APPREG_SMTP_URL")
+            .env("APPREG_DATABASE_URL", &self.database_url)
+            .env("APPREG_DATA_DIR", self.dir.path());
+        command
+    }
+
     pub async fn new() -> TestApp {
         TestApp::with_limits(server::limits::LimitSettings::default()).await
     }

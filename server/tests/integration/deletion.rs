@@ -519,24 +519,14 @@ async fn appreg_schedule_run_from_cron_sends_its_purge_notice_by_smtp_before_it_
     let server = tokio::spawn(crate::notify::accept_one_message(listener));
 
     // The command's background messages once went to tasks that ended with it, unsent.
-    let (dir, url) = (
-        desk.app.dir.path().to_path_buf(),
-        desk.app.database_url.clone(),
-    );
-    let run = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_appreg"))
-            .current_dir(&dir)
-            .env_remove("APPREG_CONFIG")
-            .env("APPREG_DATABASE_URL", url)
-            .env("APPREG_DATA_DIR", &dir)
-            .env("APPREG_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
-            .args(["schedule", "run", "--now"])
-            .arg(server::store::timestamp(t0 + Duration::days(30)))
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let mut command = desk.app.appreg_command();
+    command
+        .env("APPREG_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+        .args(["schedule", "run", "--now"])
+        .arg(server::store::timestamp(t0 + Duration::days(30)));
+    let run = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
     assert!(
         run.status.success(),
         "{}",

@@ -545,11 +545,8 @@ async fn appreg_schedule_run_purges_what_is_due_and_prints_a_line_each() {
     .await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
     let run = |at: OffsetDateTime| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_appreg"))
-            .current_dir(desk.app.dir.path())
-            .env_remove("APPREG_CONFIG")
-            .env("APPREG_DATABASE_URL", &desk.app.database_url)
-            .env("APPREG_DATA_DIR", desk.app.dir.path())
+        desk.app
+            .appreg_command()
             .args(["schedule", "run", "--now", &rfc3339(at)])
             .output()
             .unwrap()

@@ -276,12 +276,8 @@ async fn two_servers_running_at_once_and_a_restart_send_each_reminder_once() {
     pool.close().await;
 
     // A restart: a new process on the same file (the CLI, as cron runs it) sends nothing again.
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_appreg"))
-        .current_dir(app.dir.path())
-        .env_remove("APPREG_CONFIG")
-        .env("APPREG_DATABASE_URL", &app.database_url)
-        .env_remove("APPREG_SMTP_URL")
-        .env("APPREG_DATA_DIR", app.dir.path())
+    let output = app
+        .appreg_command()
         .args([
             "schedule",
             "run",
@@ -298,12 +294,8 @@ async fn two_servers_running_at_once_and_a_restart_send_each_reminder_once() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(!stdout.contains("reminder"), "{stdout}");
     // The next one, from the CLI after the restart: the 14-day reminder, once.
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_appreg"))
-        .current_dir(app.dir.path())
-        .env_remove("APPREG_CONFIG")
-        .env("APPREG_DATABASE_URL", &app.database_url)
-        .env_remove("APPREG_SMTP_URL")
-        .env("APPREG_DATA_DIR", app.dir.path())
+    let output = app
+        .appreg_command()
         .args([
             "schedule",
             "run",
